@@ -1,0 +1,181 @@
+// Configuration: every setting of the Python agent keeps its name and default; validated once at
+// start-up with a message naming each bad variable. Secrets are wrapped in `Secret`.
+import { z } from 'zod';
+import { ReleaseAgentError } from './errors.ts';
+import { Secret } from './secret.ts';
+
+export type Env = Record<string, string | undefined>;
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const normal = value.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(normal)) return true;
+      if (['false', '0', 'no', 'off'].includes(normal)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value.trim());
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const text = (fallback = '') =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined ? fallback : value.trim()) || fallback);
+
+const secret = () =>
+  z
+    .string()
+    .optional()
+    .transform((value) => new Secret((value ?? '').trim()));
+
+const url = (fallback: string) =>
+  text(fallback).refine((value) => value === '' || /^https?:\/\/[^\s/]+/.test(value), {
+    message: 'expected an http(s) URL',
+  });
+
+const list = () =>
+  text('').transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const repoList = () =>
+  list().refine((repos) => repos.every((repo) => /^[^/\\#?\u0000-\u001f]{1,256}$/.test(repo)), {
+    message: 'repository names cannot contain / \\ # ? or control characters',
+  });
+
+const versionText = () =>
+  text('1.0.0').refine((value) => /^\d+\.\d+\.\d+$/.test(value), { message: 'expected a version x.y.z' });
+
+const patternText = () =>
+  text('[A-Z][A-Z0-9]+-\\d+').refine(
+    (value) => {
+      try {
+        new RegExp(value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected a regular expression' },
+  );
+
+export const configSchema = z.object({
+  AZDO_ORGANIZATION: text(),
+  AZDO_PROJECT: text(),
+  AZDO_PAT: secret(),
+  /** Base URL of the organisation; defaults to https://dev.azure.com/{AZDO_ORGANIZATION}. */
+  AZDO_BASE_URL: url(''),
+  JIRA_EMAIL: text(),
+  JIRA_API_TOKEN: secret(),
+  JIRA_BASE_URL: url('https://billolife.atlassian.net'),
+  DEFAULT_JIRA_PROJECT: text('ALLPOST').refine((value) => /^[A-Z][A-Z0-9]+$/.test(value), {
+    message: 'expected a Jira project key such as ALLPOST',
+  }),
+  AUTO_CREATE_TICKET_ENABLED: bool(true),
+  TICKET_KEY_PATTERN: patternText(),
+  SLACK_WEBHOOK_URL: secret(),
+  SLACK_BOT_TOKEN: secret(),
+  SLACK_SIGNING_SECRET: secret(),
+  SLACK_CHANNEL_ID: text(),
+  /** Slack Web API base URL (the sandbox points it at its simulator). */
+  SLACK_API_URL: url('https://slack.com/api/'),
+  WEBHOOK_SECRET: secret(),
+  /** A second accepted service-hook secret, for rotation. */
+  WEBHOOK_SECRET_PREVIOUS: secret(),
+  OPERATOR_TOKEN: secret(),
+  WATCHED_REPOS: repoList(),
+  PR_POLL_ENABLED: bool(false),
+  PR_POLL_INTERVAL_SECONDS: int(300, 10, 86_400),
+  PR_POLL_TARGET_BRANCH: text('refs/heads/develop').refine((value) => value.startsWith('refs/heads/'), {
+    message: 'expected a full ref such as refs/heads/develop',
+  }),
+  CI_POLL_INTERVAL_SECONDS: int(30, 1, 3_600),
+  CI_POLL_MAX_WAIT_SECONDS: int(1_800, 1, 86_400),
+  REPOS_BASE_DIR: text(),
+  /** Replaces the Python agent's POSTGRES_DSN: the Table Storage (and queue) account. */
+  STORAGE_CONNECTION_STRING: secret(),
+  /** First version of a repo that was never released. */
+  FIRST_RELEASE_VERSION: versionText(),
+  /** feat → minor, `!`/BREAKING CHANGE → major; off = patch always (the Python agent's behaviour). */
+  CONVENTIONAL_BUMP_ENABLED: bool(false),
+  CLAUDE_COMMAND: text('claude'),
+  REVIEW_MAX_BUDGET_USD: text('2').refine((value) => Number.isFinite(Number(value)) && Number(value) > 0, {
+    message: 'expected a positive number of US dollars',
+  }),
+  REVIEW_TIMEOUT_SECONDS: int(600, 10, 7_200),
+  /** The extension's Marketplace certificate string: verifies the hub's app token (HS256). */
+  EXTENSION_CERTIFICATE: secret(),
+  EXTENSION_PUBLISHER: text('release-agent'),
+  /** Slack user ids allowed to decide each gate: `merge=U1|U2;release=U3`; empty = anyone in the channel. */
+  GATE_ALLOWED_USERS: text(),
+  PORT: int(8000, 1, 65_535),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/** Parses and validates the environment; throws CONFIG_INVALID naming every bad variable. */
+export function loadConfig(env: Env): Config {
+  const fallbackStorage = env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage;
+  const result = configSchema.safeParse({ ...env, STORAGE_CONNECTION_STRING: fallbackStorage });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const variables = result.error.issues.map((issue) => String(issue.path[0]));
+    throw new ReleaseAgentError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, {
+      variables: [...new Set(variables)],
+    });
+  }
+  return result.data;
+}
+
+/** The base URL of the Azure DevOps organisation. */
+export function azdoOrganizationUrl(config: Pick<Config, 'AZDO_BASE_URL' | 'AZDO_ORGANIZATION'>): string {
+  if (config.AZDO_BASE_URL) return config.AZDO_BASE_URL.replace(/\/+$/, '');
+  return `https://dev.azure.com/${encodeURIComponent(config.AZDO_ORGANIZATION)}`;
+}
+
+/**
+ * What is missing for each part to work; an empty list means ready. Used by /api/status and at
+ * start-up, so a half-configured app says what it lacks instead of failing at the first event.
+ */
+export function configProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (!config.AZDO_ORGANIZATION && !config.AZDO_BASE_URL) problems.push('AZDO_ORGANIZATION is not set');
+  if (!config.AZDO_PROJECT) problems.push('AZDO_PROJECT is not set');
+  if (config.AZDO_PAT.isEmpty) problems.push('AZDO_PAT is not set');
+  if (!config.JIRA_EMAIL) problems.push('JIRA_EMAIL is not set');
+  if (config.JIRA_API_TOKEN.isEmpty) problems.push('JIRA_API_TOKEN is not set');
+  if (config.SLACK_BOT_TOKEN.isEmpty && config.SLACK_WEBHOOK_URL.isEmpty)
+    problems.push('neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set');
+  if (!config.SLACK_BOT_TOKEN.isEmpty && !config.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID is not set');
+  if (config.SLACK_SIGNING_SECRET.isEmpty) problems.push('SLACK_SIGNING_SECRET is not set: Slack buttons are refused');
+  if (config.WEBHOOK_SECRET.isEmpty) problems.push('WEBHOOK_SECRET is not set: service hooks are refused');
+  if (config.STORAGE_CONNECTION_STRING.isEmpty) problems.push('STORAGE_CONNECTION_STRING is not set');
+  if (config.PR_POLL_ENABLED && config.WATCHED_REPOS.length === 0)
+    problems.push('PR_POLL_ENABLED is true but WATCHED_REPOS is empty');
+  return problems;
+}
+
+/** Every secret in the configuration, for redaction and for the secret-scan tests. */
+export function configSecrets(config: Config): Secret[] {
+  return Object.values(config).filter((value): value is Secret => value instanceof Secret && !value.isEmpty);
+}
