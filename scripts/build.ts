@@ -67,13 +67,38 @@ export async function buildFunctions(): Promise<BuiltBundle[]> {
   return [{ name: 'function app', file, bytes: statSync(file).size }];
 }
 
+/** The hub page for the browser: hub/src/index.tsx → dist/hub/hub.js, with its page and manifest fragment. */
+export async function buildHub(options: { sdk?: 'azure-devops' | 'standalone' } = {}): Promise<BuiltBundle[]> {
+  const entry = join(root, 'hub', 'src', 'index.tsx');
+  if (!existsSync(entry)) return [];
+  const out = join(dist, 'hub');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, 'hub.js');
+  await build({
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.png': 'file', '.svg': 'file' },
+    define: { 'process.env.NODE_ENV': '"production"', HUB_SDK: JSON.stringify(options.sdk ?? 'azure-devops') },
+  });
+  for (const name of ['index.html']) copyFileSync(join(root, 'hub', name), join(out, name));
+  if (existsSync(join(root, 'hub', 'manifest.json'))) copyFileSync(join(root, 'hub', 'manifest.json'), join(out, 'manifest.hub.json'));
+  return [{ name: 'hub', file, bytes: statSync(file).size }];
+}
+
 export function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 async function main(): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
-  const bundles = [...(await buildTasks()), ...(await buildFunctions())];
+  const bundles = [...(await buildTasks()), ...(await buildFunctions()), ...(await buildHub())];
   for (const bundle of bundles) {
     console.log(`${bundle.name.padEnd(32)} ${formatBytes(bundle.bytes).padStart(10)}  ${relative(root, bundle.file)}`);
   }

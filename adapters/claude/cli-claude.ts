@@ -1,0 +1,385 @@
+// The real ClaudeRunner: `claude -p` as a child process, read-only tools, the prompt on stdin, an
+// environment built from scratch, a wall-clock limit that kills the whole process group, and the
+// CLI's JSON result read whatever the exit code.
+import { tmpdir } from 'node:os';
+import { execa } from 'execa';
+import type { Env } from '../../core/config.ts';
+import { ReleaseAgentError } from '../../core/errors.ts';
+import { redact, Secret, secretForms } from '../../core/secret.ts';
+import type {
+  ClaudeFailureReason,
+  ClaudeRunFailure,
+  ClaudeRunner,
+  ClaudeRunRequest,
+  ClaudeRunResult,
+} from './claude.ts';
+
+/** Built-in tools the reviewer gets: it reads the repo, it never writes, runs commands or fetches. */
+export const READ_ONLY_TOOLS = 'Read,Glob,Grep';
+
+/** Variables every run gets from the parent (when set): what the CLI needs to start and find its login. */
+export const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
+
+/**
+ * Names that never reach the CLI, even when asked for through `passEnv`: the pipeline's and the
+ * app's credentials, and anything named like a credential. The CLI's own credentials are passed
+ * separately (`credentials`), by their fixed names.
+ */
+const FORBIDDEN_ENV_PATTERNS: readonly RegExp[] = [
+  /^SYSTEM_ACCESSTOKEN$/i,
+  /^AZDO_/i,
+  /^JIRA_/i,
+  /^SLACK_/i,
+  /^WEBHOOK_SECRET/i,
+  /^OPERATOR_TOKEN$/i,
+  /^INPUT_/i,
+  /^ENDPOINT_/i,
+  /^SECRET_/i,
+  /^AzureWebJobs/i,
+  /^STORAGE_/i,
+  /^EXTENSION_CERTIFICATE$/i,
+  /CONNECTION_?STRING/i,
+  /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_?KEY|_PAT$/i,
+];
+
+/** How much of stderr or an error list goes into a failure (the rest is noise in a run summary). */
+const MAX_ERROR_CHARS = 500;
+/** The CLI prints one JSON object; anything near this size is a runaway, not a review. */
+const MAX_STDOUT_BYTES = 16 * 1024 * 1024;
+
+export interface ClaudeCredentials {
+  /** Passed as ANTHROPIC_API_KEY. */
+  anthropicApiKey?: Secret;
+  /** Passed as CLAUDE_CODE_OAUTH_TOKEN (a subscription's long-lived token from `claude setup-token`). */
+  oauthToken?: Secret;
+}
+
+export interface CliClaudeRunnerOptions {
+  /** The executable (config CLAUDE_COMMAND): a name looked up on PATH or a path. */
+  command?: string;
+  /** Where PATH, HOME, LANG, TMPDIR and `passEnv` come from; defaults to `process.env`. */
+  parentEnv?: Env;
+  credentials?: ClaudeCredentials;
+  /** Extra non-secret variable names to pass (e.g. HTTPS_PROXY, NODE_EXTRA_CA_CERTS). */
+  passEnv?: readonly string[];
+  /** HOME for the CLI (a dedicated directory with only the CLI's login in it is safest). */
+  home?: string;
+  model?: string;
+  /** After our timeout sends SIGTERM to the group, SIGKILL follows after this delay. */
+  forceKillAfterMs?: number;
+  /**
+   * Ignore MCP servers and project settings found in the checked-out repo (a PR could add a
+   * `.claude/settings.json` with hooks or an `.mcp.json`). Turn off only for a CLI too old for
+   * `--strict-mcp-config` / `--setting-sources`.
+   */
+  ignoreRepoSettings?: boolean;
+}
+
+/** True for a variable name that must never be passed to the CLI. */
+export function isForbiddenEnvName(name: string): boolean {
+  return FORBIDDEN_ENV_PATTERNS.some((pattern) => pattern.test(name));
+}
+
+/** The child's whole environment: a fixed allow-list, never a copy of ours. */
+export function buildClaudeEnv(options: CliClaudeRunnerOptions = {}): Record<string, string> {
+  const parent = options.parentEnv ?? process.env;
+  const env: Record<string, string> = {};
+  for (const name of [...BASE_ENV_NAMES, ...(options.passEnv ?? [])]) {
+    if (isForbiddenEnvName(name)) {
+      throw new ReleaseAgentError('CONFIG_INVALID', `the Claude CLI may not receive the variable ${name}`, {
+        variable: name,
+      });
+    }
+    const value = parent[name];
+    if (value !== undefined && value !== '') env[name] = value;
+  }
+  env.TMPDIR ??= tmpdir();
+  env.LANG ??= 'C.UTF-8';
+  if (options.home) env.HOME = options.home;
+  const { anthropicApiKey, oauthToken } = options.credentials ?? {};
+  if (anthropicApiKey && !anthropicApiKey.isEmpty) env.ANTHROPIC_API_KEY = anthropicApiKey.reveal();
+  if (oauthToken && !oauthToken.isEmpty) env.CLAUDE_CODE_OAUTH_TOKEN = oauthToken.reveal();
+  return env;
+}
+
+/** The command line: flags only; the prompt goes on stdin. */
+export function buildClaudeArgs(request: ClaudeRunRequest, options: CliClaudeRunnerOptions = {}): string[] {
+  const args = [
+    '-p',
+    '--output-format',
+    'json',
+    '--json-schema',
+    JSON.stringify(request.jsonSchema),
+    '--tools',
+    READ_ONLY_TOOLS,
+    '--allowedTools',
+    READ_ONLY_TOOLS,
+    '--max-budget-usd',
+    String(request.maxBudgetUsd),
+  ];
+  if (options.ignoreRepoSettings ?? true) args.push('--strict-mcp-config', '--setting-sources', 'user');
+  if (options.model) args.push('--model', options.model);
+  if (request.systemPrompt) args.push('--append-system-prompt', request.systemPrompt);
+  return args;
+}
+
+/** What the process did, as plain data, so the interpretation is a pure function. */
+export interface ClaudeProcessOutcome {
+  stdout: string;
+  stderr: string;
+  exitCode?: number;
+  signal?: string;
+  timedOut: boolean;
+  /** The spawn error code (ENOENT, EACCES…) when the process never started. */
+  spawnErrorCode?: string;
+  /** Our own measure, used when the CLI reports none. */
+  durationMs: number;
+  timeoutMs: number;
+}
+
+export function createCliClaudeRunner(options: CliClaudeRunnerOptions = {}): ClaudeRunner {
+  const command = options.command?.trim() || 'claude';
+  // Built once so a forbidden `passEnv` fails at start-up, not at the first review.
+  const env = buildClaudeEnv(options);
+  const credentialValues = [options.credentials?.anthropicApiKey, options.credentials?.oauthToken];
+
+  return {
+    async run(request) {
+      validateRequest(request);
+      const started = Date.now();
+      const subprocess = execa(command, buildClaudeArgs(request, options), {
+        input: request.prompt,
+        cwd: request.cwd,
+        env,
+        extendEnv: false,
+        reject: false,
+        timeout: request.timeoutMs,
+        // The CLI starts helpers (ripgrep, node workers): the timeout must take them down too.
+        killDescendants: true,
+        forceKillAfterDelay: options.forceKillAfterMs ?? 5_000,
+        maxBuffer: { stdout: MAX_STDOUT_BYTES, stderr: 1024 * 1024 },
+        stripFinalNewline: false,
+      });
+      const result = await subprocess;
+      // Helpers that outlived a finished CLI hold nothing we want; the group id is still reserved
+      // while any of them runs, so this cannot hit an unrelated process.
+      subprocess.kill('SIGKILL');
+      const outcome = interpretClaudeOutput({
+        stdout: typeof result.stdout === 'string' ? result.stdout : '',
+        stderr: typeof result.stderr === 'string' ? result.stderr : '',
+        exitCode: result.exitCode,
+        signal: result.signal,
+        timedOut: result.timedOut,
+        spawnErrorCode: result.exitCode === undefined && !result.isTerminated ? spawnCode(result) : undefined,
+        durationMs: Date.now() - started,
+        timeoutMs: request.timeoutMs,
+      });
+      return withoutCredentials(outcome, credentialValues);
+    },
+  };
+}
+
+/** The runner the entries use: command from config, the CLI's credentials from the environment. */
+export function claudeRunnerFromEnv(
+  config: { CLAUDE_COMMAND: string },
+  env: Env,
+  options: Omit<CliClaudeRunnerOptions, 'command' | 'parentEnv' | 'credentials'> = {},
+): ClaudeRunner {
+  return createCliClaudeRunner({
+    ...options,
+    command: config.CLAUDE_COMMAND,
+    parentEnv: env,
+    credentials: {
+      anthropicApiKey: new Secret(env.ANTHROPIC_API_KEY?.trim() ?? ''),
+      oauthToken: new Secret(env.CLAUDE_CODE_OAUTH_TOKEN?.trim() ?? ''),
+    },
+  });
+}
+
+/** Reads the CLI's JSON result (whatever the exit code) into a success or a reasoned failure. */
+export function interpretClaudeOutput(outcome: ClaudeProcessOutcome): ClaudeRunResult {
+  if (outcome.spawnErrorCode) {
+    return failure(
+      'spawn_failed',
+      [`the Claude CLI could not be started (${outcome.spawnErrorCode})`],
+      outcome,
+    );
+  }
+  if (outcome.timedOut) {
+    return failure(
+      'timeout',
+      [`no result within ${outcome.timeoutMs} ms; the process group was killed`],
+      outcome,
+    );
+  }
+  const message = readResultMessage(outcome.stdout);
+  if (!message) {
+    const exited = outcome.signal
+      ? `was killed by ${outcome.signal}`
+      : `exited with code ${outcome.exitCode}`;
+    if (outcome.exitCode === 0 && !outcome.signal) {
+      return failure(
+        'invalid_output',
+        ['stdout held no JSON result', ...stderrTail(outcome.stderr)],
+        outcome,
+      );
+    }
+    return failure(
+      'exit_nonzero',
+      [`the Claude CLI ${exited} without a JSON result`, ...stderrTail(outcome.stderr)],
+      outcome,
+    );
+  }
+
+  const costUsd = nonNegativeNumber(message.total_cost_usd);
+  const durationMs = nonNegativeNumber(message.duration_ms) ?? outcome.durationMs;
+  const subtype = typeof message.subtype === 'string' ? message.subtype : '';
+  const errors = stringList(message.errors);
+
+  if (subtype === 'success' && message.is_error === false) {
+    const structuredOutput = message.structured_output ?? parseJsonText(message.result);
+    if (structuredOutput === undefined) {
+      return failure(
+        'invalid_output',
+        ['the result held no structured output and no JSON text'],
+        outcome,
+        costUsd,
+      );
+    }
+    return {
+      ok: true,
+      structuredOutput,
+      costUsd: costUsd ?? 0,
+      durationMs,
+      numTurns: nonNegativeNumber(message.num_turns) ?? 0,
+      sessionId: typeof message.session_id === 'string' ? message.session_id : '',
+    };
+  }
+  if (subtype === 'success') {
+    // is_error with subtype success: the API refused (credit, auth, overload); `result` says why.
+    const why = typeof message.result === 'string' ? clip(message.result) : 'the CLI reported an error';
+    return failure('error_during_execution', [why, ...errors], outcome, costUsd, durationMs);
+  }
+  const reason = FAILURE_BY_SUBTYPE[subtype] ?? 'error_during_execution';
+  const detail = errors.length > 0 ? errors : [`the CLI ended with ${subtype || 'no subtype'}`];
+  if (!(subtype in FAILURE_BY_SUBTYPE))
+    detail.unshift(`unexpected result subtype ${JSON.stringify(subtype)}`);
+  return failure(reason, detail, outcome, costUsd, durationMs);
+}
+
+const FAILURE_BY_SUBTYPE: Record<string, ClaudeFailureReason> = {
+  error_max_budget_usd: 'error_max_budget_usd',
+  error_max_turns: 'error_max_turns',
+  error_during_execution: 'error_during_execution',
+  // The model could not produce output matching the schema: same as an invalid answer.
+  error_max_structured_output_retries: 'invalid_output',
+};
+
+type ResultMessage = Record<string, unknown> & { type: 'result' };
+
+/** The `type: "result"` object: all of stdout, or the last such line (warnings may precede it). */
+function readResultMessage(stdout: string): ResultMessage | undefined {
+  const whole = parseJsonText(stdout);
+  if (isResultMessage(whole)) return whole;
+  const lines = stdout.split('\n');
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index]?.trim() ?? '';
+    if (!line.startsWith('{')) continue;
+    const parsed = parseJsonText(line);
+    if (isResultMessage(parsed)) return parsed;
+  }
+  return undefined;
+}
+
+function isResultMessage(value: unknown): value is ResultMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as { type?: unknown }).type === 'result'
+  );
+}
+
+/** JSON in a string, tolerating a Markdown code fence around it; undefined when it is not JSON. */
+function parseJsonText(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  const trimmed = text.trim();
+  const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/.exec(trimmed);
+  try {
+    return JSON.parse(fenced?.[1] ?? trimmed);
+  } catch {
+    return undefined;
+  }
+}
+
+function failure(
+  reason: ClaudeFailureReason,
+  errors: string[],
+  outcome: ClaudeProcessOutcome,
+  costUsd?: number,
+  durationMs?: number,
+): ClaudeRunFailure {
+  const result: ClaudeRunFailure = {
+    ok: false,
+    reason,
+    errors,
+    durationMs: durationMs ?? outcome.durationMs,
+  };
+  if (costUsd !== undefined) result.costUsd = costUsd;
+  return result;
+}
+
+/**
+ * The CLI's own credential must not travel onwards: a hijacked model could read it (from
+ * /proc/self/environ) into a finding that we would post on the PR. Such output is discarded.
+ */
+function withoutCredentials(result: ClaudeRunResult, credentials: (Secret | undefined)[]): ClaudeRunResult {
+  const values = credentials.filter((secret): secret is Secret => secret !== undefined && !secret.isEmpty);
+  if (values.length === 0) return result;
+  if (result.ok) {
+    const text = JSON.stringify(result.structuredOutput) ?? '';
+    const leaked = values.some((secret) => secretForms(secret.reveal()).some((form) => text.includes(form)));
+    if (!leaked) return result;
+    return {
+      ok: false,
+      reason: 'invalid_output',
+      errors: ['the output contained a credential of the Claude CLI and was discarded'],
+      costUsd: result.costUsd,
+      durationMs: result.durationMs,
+    };
+  }
+  return { ...result, errors: result.errors.map((error) => redact(error, values)) };
+}
+
+function validateRequest(request: ClaudeRunRequest): void {
+  const problems: string[] = [];
+  if (!(Number.isFinite(request.maxBudgetUsd) && request.maxBudgetUsd > 0))
+    problems.push('maxBudgetUsd must be > 0');
+  if (!(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0))
+    problems.push('timeoutMs must be a whole number > 0');
+  if (!request.cwd) problems.push('cwd is required');
+  if (problems.length > 0)
+    throw new ReleaseAgentError('INPUT_INVALID', `invalid Claude run: ${problems.join('; ')}`);
+}
+
+function spawnCode(result: { code?: unknown }): string {
+  return typeof result.code === 'string' && result.code ? result.code : 'unknown error';
+}
+
+function stderrTail(stderr: string): string[] {
+  const trimmed = stderr.trim();
+  return trimmed ? [`stderr: ${clip(trimmed.slice(-MAX_ERROR_CHARS))}`] : [];
+}
+
+function stringList(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => clip(typeof item === 'string' ? item : JSON.stringify(item)));
+}
+
+function nonNegativeNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
+}

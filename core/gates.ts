@@ -1,0 +1,331 @@
+// The five human gates. Each question is one Decision: pending → approved | rejected | expired |
+// superseded, exactly once. A click must carry the decision's nonce and, when it names what it
+// decides, the very target (PR + commit, approval id…) the decision was created for.
+import { ReleaseAgentError } from './errors.ts';
+import type { Decision, DecisionOutcome, DecisionSource, DecisionTarget, GateKind } from './model.ts';
+import { canonicalJson, isoTime } from './values.ts';
+
+export interface GateButton {
+  /** Slack `action_id` (unique per gate and outcome). */
+  actionId: string;
+  label: string;
+  outcome: DecisionOutcome;
+}
+
+export interface GateSpec {
+  gate: GateKind;
+  number: 1 | 2 | 3 | 4 | 5;
+  title: string;
+  approve: GateButton;
+  reject: GateButton;
+  /** Verbs the REST API accepts (the Python agent's `merge|cancel|approve|skip`, plus ours). */
+  verbs: Readonly<Record<string, DecisionOutcome>>;
+}
+
+function gateSpec(
+  gate: GateKind,
+  number: GateSpec['number'],
+  title: string,
+  approveLabel: string,
+  rejectLabel: string,
+): GateSpec {
+  const approveVerb = approveLabel.toLowerCase();
+  const rejectVerb = rejectLabel.toLowerCase();
+  return Object.freeze({
+    gate,
+    number,
+    title,
+    approve: Object.freeze({
+      actionId: `release_agent:${gate}:approve`,
+      label: approveLabel,
+      outcome: 'approved',
+    }),
+    reject: Object.freeze({
+      actionId: `release_agent:${gate}:reject`,
+      label: rejectLabel,
+      outcome: 'rejected',
+    }),
+    // The button's own verb, plus the generic approve/reject every gate understands. Declining is
+    // always safe, so every gate also takes cancel and skip; approving takes only this gate's verb.
+    verbs: Object.freeze({
+      [approveVerb]: 'approved',
+      approve: 'approved',
+      [rejectVerb]: 'rejected',
+      cancel: 'rejected',
+      skip: 'rejected',
+      reject: 'rejected',
+    } satisfies Record<string, DecisionOutcome>),
+  } satisfies GateSpec);
+}
+
+/** Gate metadata, keyed by gate: the registry that cards, the hub and the API read. */
+export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze({
+  merge_pr: gateSpec('merge_pr', 1, 'Merge the pull request', 'Merge', 'Cancel'),
+  create_release_pr: gateSpec('create_release_pr', 2, 'Create the release pull request', 'Create', 'Cancel'),
+  merge_release_pr: gateSpec('merge_release_pr', 3, 'Merge the release pull request', 'Merge', 'Cancel'),
+  run_pipelines: gateSpec('run_pipelines', 4, 'Run the CI/CD pipelines', 'Trigger', 'Skip'),
+  approve_stage: gateSpec('approve_stage', 5, 'Approve the deployment stage', 'Approve', 'Skip'),
+});
+
+export const GATE_KINDS = Object.keys(GATE_ACTIONS) as GateKind[];
+
+export function isGateKind(value: unknown): value is GateKind {
+  return typeof value === 'string' && Object.hasOwn(GATE_ACTIONS, value);
+}
+
+/** The gate and outcome of a Slack `action_id`, or undefined when it is not one of ours. */
+export function gateActionFromActionId(
+  actionId: string,
+): { gate: GateKind; outcome: DecisionOutcome } | undefined {
+  for (const spec of Object.values(GATE_ACTIONS)) {
+    for (const button of [spec.approve, spec.reject]) {
+      if (button.actionId === actionId) return { gate: spec.gate, outcome: button.outcome };
+    }
+  }
+  return undefined;
+}
+
+/** The outcome an API verb means at a gate; INPUT_INVALID naming the verb when the gate has no such verb. */
+export function outcomeFromAction(gate: GateKind, action: string): DecisionOutcome {
+  const spec = GATE_ACTIONS[gate];
+  const verb = action.trim().toLowerCase();
+  const outcome = spec && Object.hasOwn(spec.verbs, verb) ? spec.verbs[verb] : undefined;
+  if (!outcome) {
+    const accepted = spec ? Object.keys(spec.verbs).join(', ') : '';
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `action "${action}" is not valid at gate ${gate} (accepted: ${accepted})`,
+      {
+        action,
+        gate,
+      },
+    );
+  }
+  return outcome;
+}
+
+// Ids and nonces travel in button values and URLs: keep them to URL-unreserved characters.
+const TOKEN = /^[A-Za-z0-9._~-]{1,200}$/;
+const MIN_NONCE_LENGTH = 16;
+const DECISION_SOURCES: readonly DecisionSource[] = ['slack', 'hub', 'api', 'azdo'];
+const OUTCOMES: readonly DecisionOutcome[] = ['approved', 'rejected'];
+
+export interface CreateDecisionInput {
+  id: string;
+  threadId: string;
+  target: DecisionTarget;
+  /** A random value of at least 16 URL-safe characters, carried by the buttons. */
+  nonce: string;
+  now: Date;
+  /** After this many seconds a click no longer decides; no expiry when absent. */
+  ttlSeconds?: number;
+}
+
+export function createDecision(input: CreateDecisionInput): Decision {
+  if (!TOKEN.test(input.id)) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'decision id must be 1-200 URL-safe characters', {
+      field: 'id',
+    });
+  }
+  if (!input.threadId.trim())
+    throw new ReleaseAgentError('INPUT_INVALID', 'threadId is empty', { field: 'threadId' });
+  if (!TOKEN.test(input.nonce) || input.nonce.length < MIN_NONCE_LENGTH) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `nonce must be ${MIN_NONCE_LENGTH}-200 URL-safe characters`,
+      {
+        decisionId: input.id,
+        field: 'nonce',
+      },
+    );
+  }
+  const gate: unknown = input.target?.gate;
+  if (!isGateKind(gate)) {
+    throw new ReleaseAgentError('INPUT_INVALID', `unknown gate: ${String(gate)}`, {
+      decisionId: input.id,
+      field: 'target.gate',
+    });
+  }
+  const createdAt = isoTime(input.now);
+  const decision: Decision = {
+    id: input.id,
+    threadId: input.threadId,
+    gate: input.target.gate,
+    target: structuredClone(input.target),
+    nonce: input.nonce,
+    status: 'pending',
+    createdAt,
+  };
+  if (input.ttlSeconds !== undefined) {
+    if (!Number.isFinite(input.ttlSeconds) || input.ttlSeconds <= 0) {
+      throw new ReleaseAgentError('INPUT_INVALID', `ttlSeconds must be positive: ${input.ttlSeconds}`, {
+        decisionId: input.id,
+        field: 'ttlSeconds',
+      });
+    }
+    decision.expiresAt = new Date(input.now.getTime() + input.ttlSeconds * 1000).toISOString();
+  }
+  return decision;
+}
+
+/** True when the decision has an expiry and `now` is past it. */
+export function isExpired(decision: Decision, now: Date): boolean {
+  return decision.expiresAt !== undefined && now.getTime() > Date.parse(decision.expiresAt);
+}
+
+function assertPending(decision: Decision): void {
+  if (decision.status !== 'pending') {
+    throw new ReleaseAgentError(
+      'DECISION_NOT_PENDING',
+      `decision ${decision.id} is already ${decision.status}`,
+      {
+        decisionId: decision.id,
+        status: decision.status,
+        decidedBy: decision.decidedBy,
+      },
+    );
+  }
+}
+
+// Compares without an early exit so the time taken does not reveal how much of a nonce matched.
+function constantTimeEqual(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let index = 0; index < Math.max(a.length, b.length); index += 1) {
+    difference |= (a.charCodeAt(index) || 0) ^ (b.charCodeAt(index) || 0);
+  }
+  return difference === 0;
+}
+
+/** Names of the target fields that differ (missing on one side counts as different). */
+export function targetDifferences(expected: DecisionTarget, presented: DecisionTarget): string[] {
+  const left = expected as unknown as Record<string, unknown>;
+  const right = presented as unknown as Record<string, unknown>;
+  const names = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort();
+  return names.filter((name) => canonicalJson(left[name]) !== canonicalJson(right[name]));
+}
+
+export interface DecideInput {
+  outcome: DecisionOutcome;
+  /** Who clicked: a Slack user id, a hub user, an operator. */
+  by: string;
+  via: DecisionSource;
+  nonce: string;
+  /** What the clicker believes it decides; compared field by field when given. */
+  target?: DecisionTarget;
+  now: Date;
+}
+
+/** `decided`: the outcome was recorded. `expired`: too late, the decision is now expired and nothing was approved. */
+export type DecideResult = { kind: 'decided'; decision: Decision } | { kind: 'expired'; decision: Decision };
+
+/**
+ * Records a human answer. Checks, in order: still pending (DECISION_NOT_PENDING), the nonce
+ * (DECISION_NONCE_MISMATCH), the presented target (DECISION_TARGET_MISMATCH), then the expiry: an
+ * expired decision comes back as `{ kind: 'expired' }` with status `expired`, never approved.
+ */
+export function decide(decision: Decision, input: DecideInput): DecideResult {
+  assertPending(decision);
+  if (!OUTCOMES.includes(input.outcome)) {
+    throw new ReleaseAgentError('INPUT_INVALID', `not an outcome: ${String(input.outcome)}`, {
+      decisionId: decision.id,
+      field: 'outcome',
+    });
+  }
+  if (!DECISION_SOURCES.includes(input.via)) {
+    throw new ReleaseAgentError('INPUT_INVALID', `not a decision source: ${String(input.via)}`, {
+      decisionId: decision.id,
+      field: 'via',
+    });
+  }
+  if (!input.by.trim()) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'who decided is empty', {
+      decisionId: decision.id,
+      field: 'by',
+    });
+  }
+  if (!constantTimeEqual(input.nonce, decision.nonce)) {
+    throw new ReleaseAgentError(
+      'DECISION_NONCE_MISMATCH',
+      `the nonce does not match decision ${decision.id}`,
+      {
+        decisionId: decision.id,
+      },
+    );
+  }
+  if (input.target !== undefined) {
+    const differences = targetDifferences(decision.target, input.target);
+    if (differences.length > 0) {
+      throw new ReleaseAgentError(
+        'DECISION_TARGET_MISMATCH',
+        `decision ${decision.id} decides another ${decision.gate} (differs in ${differences.join(', ')})`,
+        { decisionId: decision.id, gate: decision.gate, differences },
+      );
+    }
+  }
+  const at = isoTime(input.now);
+  if (isExpired(decision, input.now)) {
+    return {
+      kind: 'expired',
+      decision: { ...decision, status: 'expired', decidedAt: at, reason: 'expired before a decision' },
+    };
+  }
+  return {
+    kind: 'decided',
+    decision: {
+      ...decision,
+      status: input.outcome,
+      decidedAt: at,
+      decidedBy: input.by,
+      decidedVia: input.via,
+    },
+  };
+}
+
+/** Ends a pending decision because what it asked about changed (a new push, a newer release). */
+export function supersede(decision: Decision, reason: string, now: Date): Decision {
+  assertPending(decision);
+  return { ...decision, status: 'superseded', decidedAt: isoTime(now), reason };
+}
+
+/** Ends a pending decision unanswered (the poller's reconcile, an approval that timed out in Azure DevOps). */
+export function expire(decision: Decision, now: Date, reason = 'expired before a decision'): Decision {
+  assertPending(decision);
+  return { ...decision, status: 'expired', decidedAt: isoTime(now), reason };
+}
+
+export interface ActionValue {
+  decisionId: string;
+  nonce: string;
+  outcome: DecisionOutcome;
+}
+
+const ACTION_VALUE_VERSION = 'ra1';
+const OUTCOME_CODES: Readonly<Record<DecisionOutcome, string>> = { approved: 'a', rejected: 'r' };
+
+/** A button's `value`: `ra1|a|<decisionId>|<nonce>` (Slack allows 2,000 characters; this is ≤ 409). */
+export function encodeActionValue(value: ActionValue): string {
+  if (!TOKEN.test(value.decisionId) || !TOKEN.test(value.nonce) || !OUTCOMES.includes(value.outcome)) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'action value needs URL-safe decisionId and nonce and an outcome',
+      {
+        decisionId: TOKEN.test(value.decisionId) ? value.decisionId : undefined,
+      },
+    );
+  }
+  return [ACTION_VALUE_VERSION, OUTCOME_CODES[value.outcome], value.decisionId, value.nonce].join('|');
+}
+
+/**
+ * Reads a button's `value`. It arrives from outside, so a malformed value is an expected case, not
+ * an exception: the answer is undefined and the caller refuses the click.
+ */
+export function decodeActionValue(text: unknown): ActionValue | undefined {
+  if (typeof text !== 'string' || text.length > 500) return undefined;
+  const parts = text.split('|');
+  if (parts.length !== 4) return undefined;
+  const [version, code, decisionId = '', nonce = ''] = parts;
+  if (version !== ACTION_VALUE_VERSION || !TOKEN.test(decisionId) || !TOKEN.test(nonce)) return undefined;
+  const outcome = OUTCOMES.find((candidate) => OUTCOME_CODES[candidate] === code);
+  return outcome ? { decisionId, nonce, outcome } : undefined;
+}

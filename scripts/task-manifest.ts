@@ -1,0 +1,100 @@
+// Validates task.json files against the official schema (draft-04) plus the rules tfx only warns
+// about, and derives the vsix contributions for the tasks. The build fails on any problem.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv-draft-04';
+
+// ajv-draft-04 is CommonJS with a `default` export: take the class from require.
+const Ajv = (
+  createRequire(import.meta.url)('ajv-draft-04') as {
+    default: new (options: Record<string, unknown>) => { compile(schema: object): ValidateFunction };
+  }
+).default;
+
+export interface TaskJson {
+  id: string;
+  name: string;
+  friendlyName: string;
+  description: string;
+  category: string;
+  version: { Major: number; Minor: number; Patch: number };
+  minimumAgentVersion?: string;
+  instanceNameFormat: string;
+  inputs?: { name: string; type: string; label?: string; helpMarkDown?: string; required?: boolean; defaultValue?: string; options?: Record<string, string>; visibleRule?: string }[];
+  outputVariables?: { name: string; description?: string }[];
+  execution?: Record<string, { target: string }>;
+  restrictions?: unknown;
+}
+
+const schemaPath = join(import.meta.dirname, '..', '..', 'shared', 'schemas', 'task.schema.json');
+const bundledSchemaPath = join(import.meta.dirname, 'task.schema.json');
+
+let validator: ValidateFunction | undefined;
+
+function schemaValidator() {
+  if (validator) return validator;
+  let text: string;
+  try {
+    text = readFileSync(bundledSchemaPath, 'utf8');
+  } catch {
+    text = readFileSync(schemaPath, 'utf8');
+  }
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  validator = ajv.compile(JSON.parse(text.replace(/^\uFEFF/, '')));
+  return validator;
+}
+
+/** Every problem of one task.json, empty when it is valid. */
+export function taskJsonProblems(task: unknown, folderName: string): string[] {
+  const validate = schemaValidator();
+  const problems: string[] = [];
+  if (!validate(task)) {
+    for (const error of validate.errors ?? []) problems.push(`schema: ${error.instancePath || '/'} ${error.message}`);
+  }
+  const t = task as TaskJson;
+  if (t.name !== folderName) problems.push(`name "${t.name}" differs from its folder "${folderName}"`);
+  const handlers = Object.keys(t.execution ?? {});
+  if (!handlers.includes('Node24')) problems.push('execution has no Node24 handler');
+  for (const [handler, value] of Object.entries(t.execution ?? {})) {
+    if (!/^Node(10|16|20_1|24)$/.test(handler)) problems.push(`execution handler "${handler}" is not one the agent knows`);
+    if (value.target !== 'index.cjs') problems.push(`execution.${handler}.target must be index.cjs (the bundle)`);
+  }
+  if (!t.minimumAgentVersion || compareAgentVersions(t.minimumAgentVersion, '4.265.1') < 0)
+    problems.push('minimumAgentVersion must be at least 4.265.1 (the first agent with Node24)');
+  if (!t.restrictions) problems.push('restrictions are not set');
+  const names = new Set<string>();
+  for (const input of t.inputs ?? []) {
+    if (names.has(input.name)) problems.push(`input "${input.name}" is declared twice`);
+    names.add(input.name);
+    if (!input.label) problems.push(`input "${input.name}" has no label`);
+    if (!input.helpMarkDown) problems.push(`input "${input.name}" has no helpMarkDown`);
+  }
+  for (const output of t.outputVariables ?? []) {
+    if (!output.description) problems.push(`output variable "${output.name}" has no description`);
+  }
+  return problems;
+}
+
+function compareAgentVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+/** The vsix manifest fragment that contributes each built task. */
+export function taskContributions(tasks: { folder: string; task: TaskJson }[]): object {
+  return {
+    files: tasks.map(({ folder }) => ({ path: folder })),
+    contributions: tasks.map(({ folder, task }) => ({
+      id: `${task.name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}-task`,
+      type: 'ms.vss-distributed-task.task',
+      targets: ['ms.vss-distributed-task.tasks'],
+      properties: { name: folder },
+    })),
+  };
+}
