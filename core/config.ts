@@ -2,7 +2,7 @@
 // start-up with a message naming each bad variable. Secrets are wrapped in `Secret`.
 import { z } from 'zod';
 import { ReleaseAgentError } from './errors.ts';
-import { Secret } from './secret.ts';
+import { redact, Secret } from './secret.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -25,7 +25,8 @@ const int = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
-      const parsed = Number(value.trim());
+      // Digits only: Number() would also take "0x1f", "1e3" and "2.0".
+      const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${value}"` });
         return z.NEVER;
@@ -39,14 +40,20 @@ const text = (fallback = '') =>
     .optional()
     .transform((value) => (value === undefined ? fallback : value.trim()) || fallback);
 
-const secret = () =>
-  z
+// The secret settings' schemas, so a failed load can redact their values from its message.
+const secretSchemas = new WeakSet<object>();
+
+const secret = () => {
+  const schema = z
     .string()
     .optional()
     .transform((value) => new Secret((value ?? '').trim()));
+  secretSchemas.add(schema);
+  return schema;
+};
 
 const url = (fallback: string) =>
-  text(fallback).refine((value) => value === '' || /^https?:\/\/[^\s/]+/.test(value), {
+  text(fallback).refine((value) => value === '' || /^https?:\/\/[^\s/]+\S*$/.test(value), {
     message: 'expected an http(s) URL',
   });
 
@@ -135,12 +142,21 @@ export type Config = z.output<typeof configSchema>;
 
 /** Parses and validates the environment; throws CONFIG_INVALID naming every bad variable. */
 export function loadConfig(env: Env): Config {
-  const fallbackStorage = env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage;
-  const result = configSchema.safeParse({ ...env, STORAGE_CONNECTION_STRING: fallbackStorage });
+  // A blank STORAGE_CONNECTION_STRING (an app setting left empty) also falls back to the Functions one.
+  const fallbackStorage = env.STORAGE_CONNECTION_STRING?.trim()
+    ? env.STORAGE_CONNECTION_STRING
+    : env.AzureWebJobsStorage;
+  const input: Env = { ...env, STORAGE_CONNECTION_STRING: fallbackStorage };
+  const result = configSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     const variables = result.error.issues.map((issue) => String(issue.path[0]));
-    throw new ReleaseAgentError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, {
+    // Messages quote bad values; a secret pasted into the wrong variable must not be quoted back.
+    const secrets = Object.entries(configSchema.shape)
+      .filter(([, schema]) => secretSchemas.has(schema))
+      .map(([name]) => input[name]?.trim());
+    const message = redact(`invalid configuration: ${problems.join('; ')}`, secrets);
+    throw new ReleaseAgentError('CONFIG_INVALID', message, {
       variables: [...new Set(variables)],
     });
   }

@@ -35,23 +35,48 @@ export class Secret {
 /** Every form in which a secret may show up in text: as is, base64, URL-encoded. */
 export function secretForms(value: string): string[] {
   if (value.length < 4) return [];
-  const forms = new Set([value, encodeURIComponent(value), base64(value)]);
+  const forms = new Set([
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    base64(value),
+    // Inside a longer base64 text (a Basic header is base64(":" + PAT)) the secret's encoding
+    // depends on its offset mod 3: keep the characters that only the secret's bytes determine.
+    ...[0, 1, 2].map((shift) => base64Core(value, shift)).filter((form) => form.length >= 4),
+  ]);
   return [...forms];
 }
 
 /** Replaces every known secret (and its encoded forms) in `text` with a redaction. */
 export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {
-  let out = text;
+  const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret === undefined) continue;
-    const value = typeof secret === 'string' ? secret : secret.reveal();
-    for (const form of secretForms(value)) out = out.split(form).join(REDACTED);
+    for (const form of secretForms(typeof secret === 'string' ? secret : secret.reveal())) forms.add(form);
   }
+  // Longest first: a secret that contains a shorter one must not be left half-redacted.
+  let out = text;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(REDACTED);
   return out;
 }
 
 function base64(value: string): string {
+  return bytesToBase64(new TextEncoder().encode(value));
+}
+
+/** base64 of the secret preceded by `shift` bytes, without the characters mixed with its neighbours. */
+function base64Core(value: string, shift: number): string {
+  const bytes = new TextEncoder().encode(value);
+  const padded = new Uint8Array(shift + bytes.length);
+  padded.set(bytes, shift);
+  const encoded = bytesToBase64(padded).replace(/=+$/, '');
+  const head = Math.ceil((shift * 8) / 6);
+  const tail = padded.length % 3 === 0 ? 0 : 1;
+  return encoded.slice(head, encoded.length - tail);
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
   let binary = '';
-  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
+  for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
 }

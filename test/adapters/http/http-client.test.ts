@@ -10,11 +10,9 @@ const token = new Secret('s3cr3t-token-value');
 
 describe('shared HTTP client', () => {
   const sim = new SimServer('echo');
-  let hits = 0;
   before(async () => {
     sim
       .route('GET', '/items/{id}', 'getItem', (request) => {
-        hits++;
         return { status: 200, body: { id: request.params.id, auth: request.headers.authorization === `Bearer ${token.reveal()}` } };
       })
       .route('POST', '/items', 'createItem', () => ({ status: 201, body: { created: true } }))
@@ -27,7 +25,6 @@ describe('shared HTTP client', () => {
   after(() => sim.stop());
   beforeEach(() => {
     sim.clearFaults();
-    hits = 0;
   });
 
   const client = (overrides: Partial<Parameters<typeof createHttpClient>[0]> = {}) =>
@@ -160,7 +157,9 @@ describe('retry policy', () => {
   it('stops when the total time budget would be exceeded', async () => {
     let now = 0;
     let calls = 0;
-    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms), random: () => 1 };
+    const clock = { now: () => now, sleep: async (ms: number) => {
+        now += ms;
+      }, random: () => 1 };
     await assert.rejects(
       withRetries(
         async () => {

@@ -1,0 +1,177 @@
+// The shared runtime of every task: reads inputs with clear errors naming the input, registers every
+// secret it derives with the agent, writes the Markdown run summary, and guarantees that every path
+// ends in exactly one setResult with a redacted message.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task.js';
+import { ReleaseAgentError, errorMessage, isReleaseAgentError } from '../../core/errors.ts';
+import { redact, Secret } from '../../core/secret.ts';
+
+export type TaskResultKind = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Skipped';
+
+export interface TaskOutcome {
+  result: TaskResultKind;
+  message: string;
+}
+
+export class TaskInputs {
+  readonly #secrets: Secret[];
+
+  constructor(secrets: Secret[]) {
+    this.#secrets = secrets;
+  }
+
+  /** A required string input: missing or blank fails the task naming the input. */
+  required(name: string): string {
+    const value = tl.getInput(name, false)?.trim();
+    if (!value) throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" is required`, { input: name });
+    return value;
+  }
+
+  optional(name: string, fallback = ''): string {
+    return tl.getInput(name, false)?.trim() || fallback;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = tl.getInput(name, false)?.trim().toLowerCase();
+    if (!value) return fallback;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be true or false, got "${value}"`, { input: name });
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = tl.getInput(name, false)?.trim();
+    if (!value) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be a whole number from ${min} to ${max}, got "${value}"`, {
+        input: name,
+      });
+    }
+    return parsed;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const value = tl.getInput(name, false)?.trim();
+    if (!value) return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be a number from ${min} to ${max}, got "${value}"`, {
+        input: name,
+      });
+    }
+    return parsed;
+  }
+
+  /** One of a fixed set of values. */
+  choice<T extends string>(name: string, allowed: readonly T[], fallback?: T): T {
+    const value = tl.getInput(name, false)?.trim();
+    if (!value && fallback !== undefined) return fallback;
+    if (!value) throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" is required (one of ${allowed.join(', ')})`, { input: name });
+    const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+    if (!match) {
+      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be one of ${allowed.join(', ')}, got "${value}"`, { input: name });
+    }
+    return match;
+  }
+
+  /** A comma- or newline-separated list. */
+  list(name: string): string[] {
+    return (tl.getInput(name, false) ?? '')
+      .split(/[,\n]/)
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  }
+
+  /** A secret: registered with the agent so it is masked in every log line. */
+  secret(value: string | undefined): Secret {
+    const secret = new Secret(value ?? '');
+    if (!secret.isEmpty) {
+      tl.setSecret(secret.reveal());
+      this.#secrets.push(secret);
+    }
+    return secret;
+  }
+}
+
+/** A service connection of the extension's types, read through task-lib. */
+export interface ServiceConnection {
+  id: string;
+  url: string;
+  scheme: string;
+  parameter(key: string): string | undefined;
+  data(key: string): string | undefined;
+}
+
+export function serviceConnection(inputs: TaskInputs, inputName: string, required: boolean): ServiceConnection | undefined {
+  const id = required ? inputs.required(inputName) : inputs.optional(inputName);
+  if (!id) return undefined;
+  const url = tl.getEndpointUrl(id, true);
+  const scheme = tl.getEndpointAuthorizationScheme(id, true);
+  if (!url || !scheme) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `service connection "${id}" of input "${inputName}" is not available to this job (check the connection name and its pipeline permissions)`,
+      { input: inputName },
+    );
+  }
+  return {
+    id,
+    url,
+    scheme,
+    parameter: (key) => tl.getEndpointAuthorizationParameter(id, key, true),
+    data: (key) => tl.getEndpointDataParameter(id, key, true),
+  };
+}
+
+export interface TaskContext {
+  inputs: TaskInputs;
+  /** A pipeline variable (System.*, Build.*). */
+  variable(name: string): string | undefined;
+  /** A progress line in the log. */
+  log(line: string): void;
+  warn(line: string): void;
+  setOutput(name: string, value: string): void;
+  /** The Markdown run summary shown on the run's Extensions tab. */
+  summary(title: string, markdown: string): void;
+  updateBuildNumber(value: string): void;
+  /** Every secret registered so far (for redaction). */
+  secrets: Secret[];
+}
+
+/**
+ * Runs a task body and maps its outcome to exactly one setResult. An error fails the task with its
+ * message, redacted; a ReleaseAgentError keeps its code so the log says what kind of failure it was.
+ */
+export async function runTask(taskName: string, body: (context: TaskContext) => Promise<TaskOutcome>): Promise<void> {
+  const secrets: Secret[] = [];
+  const inputs = new TaskInputs(secrets);
+  const context: TaskContext = {
+    inputs,
+    secrets,
+    variable: (name) => tl.getVariable(name),
+    log: (line) => console.log(redact(line, secrets)),
+    warn: (line) => tl.warning(redact(line, secrets)),
+    setOutput: (name, value) => tl.setVariable(name, value, false, true),
+    summary: (title, markdown) => {
+      const dir = tl.getVariable('Agent.TempDirectory') || mkdtempSync(join(tmpdir(), 'release-agent-'));
+      const file = join(dir, `${taskName}-${Date.now()}.md`);
+      writeFileSync(file, `# ${title}\n\n${redact(markdown, secrets)}\n`);
+      tl.uploadSummary(file);
+    },
+    updateBuildNumber: (value) => tl.updateBuildNumber(value),
+  };
+  try {
+    const outcome = await body(context);
+    const message = redact(outcome.message, secrets);
+    if (outcome.result === 'Failed') tl.setResult(tl.TaskResult.Failed, message);
+    else tl.setResult(tl.TaskResult[outcome.result], message);
+  } catch (error) {
+    const code = isReleaseAgentError(error) ? `[${error.code}] ` : '';
+    const message = redact(`${code}${errorMessage(error)}`, secrets);
+    if (!isReleaseAgentError(error)) tl.debug(redact(String((error as Error)?.stack ?? error), secrets));
+    tl.setResult(tl.TaskResult.Failed, message);
+  }
+}

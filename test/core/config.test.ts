@@ -1,0 +1,376 @@
+import assert from 'node:assert/strict';
+import util from 'node:util';
+import {
+  azdoOrganizationUrl,
+  type Config,
+  configProblems,
+  configSchema,
+  configSecrets,
+  type Env,
+  loadConfig,
+} from '../../core/config.ts';
+import { isReleaseAgentError, type ReleaseAgentError } from '../../core/errors.ts';
+import { Secret } from '../../core/secret.ts';
+
+const SECRET_VARIABLES = [
+  'AZDO_PAT',
+  'JIRA_API_TOKEN',
+  'SLACK_WEBHOOK_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'WEBHOOK_SECRET',
+  'WEBHOOK_SECRET_PREVIOUS',
+  'OPERATOR_TOKEN',
+  'STORAGE_CONNECTION_STRING',
+  'EXTENSION_CERTIFICATE',
+] as const;
+
+/** Defaults: DESIGN §6 (the Python agent's names and values) plus our additions. */
+const DEFAULTS: Record<string, unknown> = {
+  AZDO_ORGANIZATION: '',
+  AZDO_PROJECT: '',
+  AZDO_BASE_URL: '',
+  JIRA_EMAIL: '',
+  JIRA_BASE_URL: 'https://billolife.atlassian.net',
+  DEFAULT_JIRA_PROJECT: 'ALLPOST',
+  AUTO_CREATE_TICKET_ENABLED: true,
+  TICKET_KEY_PATTERN: '[A-Z][A-Z0-9]+-\\d+',
+  SLACK_CHANNEL_ID: '',
+  SLACK_API_URL: 'https://slack.com/api/',
+  WATCHED_REPOS: [],
+  PR_POLL_ENABLED: false,
+  PR_POLL_INTERVAL_SECONDS: 300,
+  PR_POLL_TARGET_BRANCH: 'refs/heads/develop',
+  CI_POLL_INTERVAL_SECONDS: 30,
+  CI_POLL_MAX_WAIT_SECONDS: 1800,
+  REPOS_BASE_DIR: '',
+  FIRST_RELEASE_VERSION: '1.0.0',
+  CONVENTIONAL_BUMP_ENABLED: false,
+  CLAUDE_COMMAND: 'claude',
+  REVIEW_MAX_BUDGET_USD: '2',
+  REVIEW_TIMEOUT_SECONDS: 600,
+  EXTENSION_PUBLISHER: 'release-agent',
+  GATE_ALLOWED_USERS: '',
+  PORT: 8000,
+};
+
+const configError = (env: Env): ReleaseAgentError => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(isReleaseAgentError(error, 'CONFIG_INVALID'), `expected CONFIG_INVALID, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`loadConfig accepted ${JSON.stringify(env)}`);
+};
+
+const READY: Env = {
+  AZDO_ORGANIZATION: 'billo',
+  AZDO_PROJECT: 'Platform',
+  AZDO_PAT: 'pat-value-0001',
+  JIRA_EMAIL: 'bot@billo.example',
+  JIRA_API_TOKEN: 'jira-token-0002',
+  SLACK_BOT_TOKEN: 'xoxb-slack-0003',
+  SLACK_SIGNING_SECRET: 'signing-0004',
+  SLACK_CHANNEL_ID: 'C0123',
+  WEBHOOK_SECRET: 'hook-secret-0005',
+  STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+};
+
+describe('core/config', () => {
+  describe('defaults', () => {
+    const config = loadConfig({});
+
+    it('every setting of the schema has a default under test', () => {
+      const tested = [...Object.keys(DEFAULTS), ...SECRET_VARIABLES].sort();
+      assert.deepEqual(Object.keys(configSchema.shape).sort(), tested);
+    });
+
+    for (const [name, expected] of Object.entries(DEFAULTS)) {
+      it(`${name} defaults to ${JSON.stringify(expected)}`, () => {
+        assert.deepEqual(config[name as keyof Config], expected);
+      });
+    }
+
+    for (const name of SECRET_VARIABLES) {
+      it(`${name} defaults to an empty Secret`, () => {
+        const value = config[name];
+        assert.ok(value instanceof Secret);
+        assert.equal(value.isEmpty, true);
+      });
+    }
+
+    it('blank values count as unset', () => {
+      const blank = Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, '  ']));
+      const loaded = loadConfig(blank);
+      for (const [name, expected] of Object.entries(DEFAULTS))
+        assert.deepEqual(loaded[name as keyof Config], expected, name);
+    });
+  });
+
+  describe('valid values', () => {
+    const cases: Array<[string, string, unknown]> = [
+      ['AUTO_CREATE_TICKET_ENABLED', 'false', false],
+      ['AUTO_CREATE_TICKET_ENABLED', 'False', false],
+      ['AUTO_CREATE_TICKET_ENABLED', '0', false],
+      ['AUTO_CREATE_TICKET_ENABLED', 'off', false],
+      ['PR_POLL_ENABLED', 'True', true],
+      ['PR_POLL_ENABLED', ' yes ', true],
+      ['PR_POLL_ENABLED', '1', true],
+      ['PR_POLL_INTERVAL_SECONDS', '60', 60],
+      ['PR_POLL_INTERVAL_SECONDS', ' 600 ', 600],
+      ['CI_POLL_INTERVAL_SECONDS', '1', 1],
+      ['CI_POLL_MAX_WAIT_SECONDS', '86400', 86_400],
+      ['PORT', '7071', 7071],
+      ['PR_POLL_TARGET_BRANCH', 'refs/heads/main', 'refs/heads/main'],
+      ['JIRA_BASE_URL', 'https://example.atlassian.net', 'https://example.atlassian.net'],
+      ['AZDO_BASE_URL', 'http://localhost:8081/org', 'http://localhost:8081/org'],
+      ['DEFAULT_JIRA_PROJECT', 'PAY2', 'PAY2'],
+      ['FIRST_RELEASE_VERSION', '0.1.0', '0.1.0'],
+      ['REVIEW_MAX_BUDGET_USD', '0.5', '0.5'],
+      ['TICKET_KEY_PATTERN', '(?:ALLPOST|PAY)-\\d+', '(?:ALLPOST|PAY)-\\d+'],
+      ['AZDO_PROJECT', '  Platform  ', 'Platform'],
+    ];
+    for (const [name, value, expected] of cases) {
+      it(`${name}=${JSON.stringify(value)} → ${JSON.stringify(expected)}`, () => {
+        assert.deepEqual(loadConfig({ [name]: value })[name as keyof Config], expected);
+      });
+    }
+  });
+
+  describe('WATCHED_REPOS', () => {
+    const cases: Array<[string, string[]]> = [
+      ['Billo.Platform.Payment', ['Billo.Platform.Payment']],
+      [
+        'Billo.Platform.Payment,Billo.Platform.Document.DocumentAnalyser',
+        ['Billo.Platform.Payment', 'Billo.Platform.Document.DocumentAnalyser'],
+      ],
+      [' A , B ,, C ,', ['A', 'B', 'C']],
+      ['repo with spaces', ['repo with spaces']],
+      [' , ', []],
+    ];
+    for (const [value, expected] of cases) {
+      it(`${JSON.stringify(value)} → ${JSON.stringify(expected)}`, () => {
+        assert.deepEqual(loadConfig({ WATCHED_REPOS: value }).WATCHED_REPOS, expected);
+      });
+    }
+  });
+
+  describe('bad values: CONFIG_INVALID naming the variable', () => {
+    const cases: Array<[string, string]> = [
+      ['AUTO_CREATE_TICKET_ENABLED', 'maybe'],
+      ['PR_POLL_ENABLED', 'enabled'],
+      ['PR_POLL_INTERVAL_SECONDS', 'five'],
+      ['PR_POLL_INTERVAL_SECONDS', '9'],
+      ['PR_POLL_INTERVAL_SECONDS', '30.5'],
+      ['CI_POLL_INTERVAL_SECONDS', '0'],
+      ['CI_POLL_INTERVAL_SECONDS', '3601'],
+      ['CI_POLL_MAX_WAIT_SECONDS', '-1'],
+      ['CI_POLL_MAX_WAIT_SECONDS', '1e3'],
+      ['PORT', '0x1f'],
+      ['PORT', '65536'],
+      ['REVIEW_TIMEOUT_SECONDS', '1_000'],
+      ['PR_POLL_TARGET_BRANCH', 'develop'],
+      ['JIRA_BASE_URL', 'billolife.atlassian.net'],
+      ['JIRA_BASE_URL', 'ftp://billolife.atlassian.net'],
+      ['JIRA_BASE_URL', 'https://billo life.atlassian.net'],
+      ['SLACK_API_URL', 'javascript:alert(1)'],
+      ['DEFAULT_JIRA_PROJECT', 'allpost'],
+      ['DEFAULT_JIRA_PROJECT', 'ALL-POST'],
+      ['TICKET_KEY_PATTERN', '[A-Z'],
+      ['FIRST_RELEASE_VERSION', '1.0'],
+      ['FIRST_RELEASE_VERSION', 'v1.0.0'],
+      ['REVIEW_MAX_BUDGET_USD', '0'],
+      ['REVIEW_MAX_BUDGET_USD', 'lots'],
+      ['WATCHED_REPOS', 'good,org/bad'],
+      ['WATCHED_REPOS', 'a#b'],
+      ['WATCHED_REPOS', 'what?'],
+    ];
+    for (const [name, value] of cases) {
+      it(`${name}=${JSON.stringify(value)}`, () => {
+        const error = configError({ [name]: value });
+        assert.match(error.message, new RegExp(`\\b${name}\\b`));
+        assert.deepEqual(error.fields.variables, [name]);
+      });
+    }
+
+    it('names every bad variable at once', () => {
+      const bad = {
+        PR_POLL_ENABLED: 'maybe',
+        PORT: 'x',
+        DEFAULT_JIRA_PROJECT: 'lower',
+        WATCHED_REPOS: 'a/b',
+      };
+      const error = configError({ ...bad, AZDO_PROJECT: 'fine' });
+      assert.deepEqual([...(error.fields.variables as string[])].sort(), Object.keys(bad).sort());
+      for (const name of Object.keys(bad)) assert.match(error.message, new RegExp(`\\b${name}\\b`));
+      assert.doesNotMatch(error.message, /AZDO_PROJECT/);
+    });
+
+    it('is thrown with assert.throws on its code', () => {
+      assert.throws(() => loadConfig({ PORT: 'eighty' }), {
+        code: 'CONFIG_INVALID',
+        name: 'ReleaseAgentError',
+      });
+    });
+  });
+
+  describe('storage connection', () => {
+    const cases: Array<[string, Env, string]> = [
+      [
+        'STORAGE_CONNECTION_STRING wins',
+        { STORAGE_CONNECTION_STRING: 'ours', AzureWebJobsStorage: 'functions' },
+        'ours',
+      ],
+      ['falls back to AzureWebJobsStorage', { AzureWebJobsStorage: 'functions' }, 'functions'],
+      [
+        'an empty setting falls back too',
+        { STORAGE_CONNECTION_STRING: '', AzureWebJobsStorage: 'functions' },
+        'functions',
+      ],
+      [
+        'a blank setting falls back too',
+        { STORAGE_CONNECTION_STRING: '  ', AzureWebJobsStorage: 'functions' },
+        'functions',
+      ],
+      ['neither set', {}, ''],
+    ];
+    for (const [label, env, expected] of cases) {
+      it(label, () => assert.equal(loadConfig(env).STORAGE_CONNECTION_STRING.reveal(), expected));
+    }
+  });
+
+  describe('configProblems', () => {
+    it('a complete configuration has none', () => {
+      assert.deepEqual(configProblems(loadConfig(READY)), []);
+    });
+
+    const cases: Array<[string, Env, string[]]> = [
+      ['organisation missing', { AZDO_ORGANIZATION: undefined }, ['AZDO_ORGANIZATION is not set']],
+      [
+        'AZDO_BASE_URL replaces the organisation',
+        { AZDO_ORGANIZATION: undefined, AZDO_BASE_URL: 'http://localhost:8081/org' },
+        [],
+      ],
+      ['project missing', { AZDO_PROJECT: '' }, ['AZDO_PROJECT is not set']],
+      ['PAT missing', { AZDO_PAT: '' }, ['AZDO_PAT is not set']],
+      [
+        'Jira credentials missing',
+        { JIRA_EMAIL: '', JIRA_API_TOKEN: '' },
+        ['JIRA_EMAIL is not set', 'JIRA_API_TOKEN is not set'],
+      ],
+      [
+        'no Slack at all',
+        { SLACK_BOT_TOKEN: '', SLACK_CHANNEL_ID: '' },
+        ['neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set'],
+      ],
+      [
+        'a webhook replaces the bot token',
+        { SLACK_BOT_TOKEN: '', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' },
+        [],
+      ],
+      ['a bot token needs a channel', { SLACK_CHANNEL_ID: '' }, ['SLACK_CHANNEL_ID is not set']],
+      [
+        'no signing secret',
+        { SLACK_SIGNING_SECRET: '' },
+        ['SLACK_SIGNING_SECRET is not set: Slack buttons are refused'],
+      ],
+      ['no webhook secret', { WEBHOOK_SECRET: '' }, ['WEBHOOK_SECRET is not set: service hooks are refused']],
+      ['no storage', { STORAGE_CONNECTION_STRING: '' }, ['STORAGE_CONNECTION_STRING is not set']],
+      [
+        'storage from the Functions setting',
+        { STORAGE_CONNECTION_STRING: '', AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
+        [],
+      ],
+      [
+        'polling without repos',
+        { PR_POLL_ENABLED: 'true' },
+        ['PR_POLL_ENABLED is true but WATCHED_REPOS is empty'],
+      ],
+      ['polling with repos', { PR_POLL_ENABLED: 'true', WATCHED_REPOS: 'Billo.Platform.Payment' }, []],
+    ];
+    for (const [label, change, expected] of cases) {
+      it(`${label}: ${JSON.stringify(expected)}`, () => {
+        assert.deepEqual(configProblems(loadConfig({ ...READY, ...change })), expected);
+      });
+    }
+  });
+
+  describe('azdoOrganizationUrl', () => {
+    const cases: Array<[Env, string]> = [
+      [{ AZDO_ORGANIZATION: 'billo' }, 'https://dev.azure.com/billo'],
+      [{ AZDO_ORGANIZATION: 'my org' }, 'https://dev.azure.com/my%20org'],
+      [
+        { AZDO_ORGANIZATION: 'billo', AZDO_BASE_URL: 'http://localhost:8081/billo//' },
+        'http://localhost:8081/billo',
+      ],
+    ];
+    for (const [env, expected] of cases) {
+      it(`${JSON.stringify(env)} → ${expected}`, () =>
+        assert.equal(azdoOrganizationUrl(loadConfig(env)), expected));
+    }
+  });
+
+  describe('secrets never leak', () => {
+    const SECRET_ENV: Env = Object.fromEntries(
+      SECRET_VARIABLES.map((name) => [name, `s3cr3t-${name.toLowerCase()}-Zq9`]),
+    );
+    const values = Object.values(SECRET_ENV) as string[];
+    const config = loadConfig({ ...READY, ...SECRET_ENV });
+
+    const renderings: Array<[string, () => string]> = [
+      ['JSON.stringify', () => JSON.stringify(config)],
+      ['String()', () => String(config)],
+      ['template literals of each secret', () => SECRET_VARIABLES.map((name) => `${config[name]}`).join(' ')],
+      ['util.inspect', () => util.inspect(config, { depth: null })],
+      ['util.inspect showHidden', () => util.inspect(config, { depth: null, showHidden: true })],
+      [
+        'util.inspect without custom inspect',
+        () => util.inspect(config, { depth: null, customInspect: false }),
+      ],
+      ['util.format %o', () => util.format('%o %s %j', config, config.AZDO_PAT, config)],
+    ];
+    for (const [label, render] of renderings) {
+      it(`${label} shows no secret`, () => {
+        const text = render();
+        for (const value of values) assert.ok(!text.includes(value), `${label} leaked ${value}`);
+      });
+    }
+
+    it('every secret is still there for reveal() and configSecrets', () => {
+      for (const name of SECRET_VARIABLES) assert.equal(config[name].reveal(), SECRET_ENV[name]);
+      assert.deepEqual(
+        configSecrets(config)
+          .map((secret) => secret.reveal())
+          .sort(),
+        [...values].sort(),
+      );
+    });
+
+    it('a failed load names the bad variable but no secret, in any rendering of the error', () => {
+      const error = configError({ ...SECRET_ENV, PORT: 'nope' });
+      const renderings = [
+        error.message,
+        error.stack ?? '',
+        JSON.stringify(error),
+        util.inspect(error, { depth: null }),
+      ];
+      for (const text of renderings)
+        for (const value of values) assert.ok(!text.includes(value), `leaked ${value}`);
+      assert.deepEqual(error.fields.variables, ['PORT']);
+    });
+
+    it('a secret pasted into the wrong variable is not quoted back', () => {
+      const token = 'xoxb-pasted-in-the-wrong-place';
+      const error = configError({ SLACK_BOT_TOKEN: token, PR_POLL_ENABLED: token });
+      assert.ok(!error.message.includes(token), error.message);
+      assert.match(error.message, /PR_POLL_ENABLED/);
+    });
+
+    it('so is an AzureWebJobsStorage connection string', () => {
+      const storage = 'DefaultEndpointsProtocol=https;AccountKey=abc123==';
+      const error = configError({ AzureWebJobsStorage: storage, REPOS_BASE_DIR: 'x', PORT: storage });
+      assert.ok(!error.message.includes(storage), error.message);
+    });
+  });
+});
