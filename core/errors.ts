@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'PIPELINE_FAILED',
   'PIPELINE_TIMEOUT',
   'IMPORT_ROW_INVALID',
+  'SLACK_API_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,434 @@
+// The Store over any EntityTable: row layout per collection, the shared concurrency rules (records.ts),
+// and the release archive's atomic hand-over from staging.
+//
+// Layout (user-controlled parts encoded by encodeKeyPart, `|` separates parts):
+//   Threads    PK id                      RK 'thread'
+//   Decisions  PK id                      RK 'decision'
+//   Releases   PK repo                    RK 'staging' (or a tombstone once archived)
+//                                         RK 'v|<version>' archived release, unique per version
+//                                         RK 't|<reverse releasedAt>|<version>' same record, newest first
+//   Reviews    PK 'reviews'               RK 'k|<repo>|<prId>|<commit>' and 't|<reverse createdAt>|…' (one
+//                                         partition so one transaction writes both and lists span repos)
+//   Inbox      PK key                     RK 'claim'
+//   Audit      PK 'audit'                 RK '<reverse at>|<uuid>'
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
+import type {
+  ArchivedRelease,
+  AuditEntry,
+  Decision,
+  ReviewRecord,
+  StagingRelease,
+  Thread,
+} from '../../core/model.ts';
+import { changesProps } from './codec.ts';
+import type { EntityProps, EntityTable } from './entity-table.ts';
+import { decodeKeyPart, encodeKeyPart, joinKey, KEY_SEPARATOR, reverseTime } from './keys.ts';
+import { DEFAULT_RETRY, RecordTable, type RetryPolicy, type RowAddress } from './records.ts';
+import type {
+  AuditLog,
+  CreateResult,
+  DecisionStore,
+  DeliveryInbox,
+  ReleaseArchive,
+  ReviewStore,
+  StagingStore,
+  Store,
+  ThreadStore,
+  Transition,
+} from './store.ts';
+
+/** The tables of a store; the real table name is `<prefix><collection>`. */
+export const COLLECTIONS = ['Threads', 'Decisions', 'Releases', 'Reviews', 'Inbox', 'Audit'] as const;
+export type Collection = (typeof COLLECTIONS)[number];
+
+export interface EntityStoreOptions {
+  retry?: Partial<RetryPolicy>;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+export function createEntityStore(
+  open: (collection: Collection) => EntityTable,
+  options: EntityStoreOptions = {},
+): Store {
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const records = (collection: Collection) => new RecordTable(open(collection), retry);
+  const releases = records('Releases');
+  return {
+    threads: threadStore(records('Threads')),
+    decisions: decisionStore(records('Decisions')),
+    staging: stagingStore(releases),
+    releases: releaseArchive(releases),
+    reviews: reviewStore(records('Reviews')),
+    inbox: deliveryInbox(records('Inbox')),
+    audit: auditLog(records('Audit')),
+  };
+}
+
+/** Records addressed by their own `id`, one row each, listed by equality on index properties. */
+function idRecords<T extends { id: string; createdAt: string }>(
+  records: RecordTable,
+  rowKey: string,
+  index: (value: T) => EntityProps,
+) {
+  const at = (id: string): RowAddress => ({ partitionKey: encodeKeyPart(id), rowKey, key: id });
+  return {
+    async get(id: string): Promise<T | undefined> {
+      return (await records.read<T>(at(id)))?.value;
+    },
+    async createIfAbsent(value: T): Promise<CreateResult<T>> {
+      return records.createOnce(at(value.id), value, index(value));
+    },
+    async update(id: string, transition: Transition<T>): Promise<T> {
+      const updated = await records.mutate<T>(
+        at(id),
+        (current) => {
+          if (current === undefined) {
+            throw new ReleaseAgentError('STORE_NOT_FOUND', `${records.table.name} ${id} does not exist`, {
+              table: records.table.name,
+              key: id,
+            });
+          }
+          const next = transition(current);
+          if (next !== undefined) assertSameKey('id', next.id, id);
+          return next;
+        },
+        index,
+      );
+      return updated as T;
+    },
+    async list(where: EntityProps): Promise<T[]> {
+      const found = await records.list<T>({ where });
+      return found.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
+    },
+  };
+}
+
+function threadStore(records: RecordTable): ThreadStore {
+  const threads = idRecords<Thread>(records, 'thread', (thread) =>
+    definedProps({
+      repo: thread.repo,
+      status: thread.status,
+      graph: thread.graph,
+      prId: thread.prId === undefined ? undefined : String(thread.prId),
+    }),
+  );
+  return {
+    get: threads.get,
+    createIfAbsent: threads.createIfAbsent,
+    update: threads.update,
+    listByStatus: (status) => threads.list({ status }),
+    listByPullRequest: (repo, prId) => threads.list({ repo, prId: String(prId) }),
+  };
+}
+
+function decisionStore(records: RecordTable): DecisionStore {
+  const decisions = idRecords<Decision>(records, 'decision', (decision) => ({
+    status: decision.status,
+    repo: decision.target.repo,
+    gate: decision.gate,
+    threadId: decision.threadId,
+  }));
+  return {
+    get: decisions.get,
+    createIfAbsent: decisions.createIfAbsent,
+    update: decisions.update,
+    listPending: (filter = {}) =>
+      decisions.list(definedProps({ status: 'pending', repo: filter.repo, gate: filter.gate })),
+    findByThread: (threadId) => decisions.list({ threadId }),
+  };
+}
+
+const STAGING_ROW = 'staging';
+/** First key parts of row kinds sharing a partition: a record by its key, and its newest-first copy. */
+const BY_KEY = 'k';
+const BY_VERSION = 'v';
+const NEWEST_FIRST = 't';
+const NEWEST_PREFIX = NEWEST_FIRST + KEY_SEPARATOR;
+
+function stagingAddress(repo: string): RowAddress {
+  return { partitionKey: encodeKeyPart(repo), rowKey: STAGING_ROW, key: repo };
+}
+
+function stagingStore(records: RecordTable): StagingStore {
+  return {
+    async get(repo) {
+      return (await records.read<StagingRelease>(stagingAddress(repo)))?.value;
+    },
+    async update(repo, transition) {
+      return records.mutate<StagingRelease>(
+        stagingAddress(repo),
+        (current) => {
+          const next = transition(current);
+          if (next !== undefined) assertSameKey('repo', next.repo, repo);
+          return next;
+        },
+        () => ({}),
+      );
+    },
+    async delete(repo, onlyIf) {
+      const at = stagingAddress(repo);
+      let lastError: unknown;
+      let mayHaveLanded = false;
+      for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
+        const stored = await records.read<StagingRelease>(at);
+        // Gone right after a delete of ours whose answer was lost: ours removed it.
+        if (stored?.value === undefined) return mayHaveLanded && stored === undefined;
+        if (onlyIf && !onlyIf(stored.value)) return false;
+        try {
+          await records.table.delete(at.partitionKey, at.rowKey, stored.etag);
+          return true;
+        } catch (error) {
+          mayHaveLanded = records.recoverable(error, at) === 'uncertain';
+          lastError = error;
+          await records.pause(attempt);
+        }
+      }
+      throw records.exhausted(at, lastError);
+    },
+  };
+}
+
+function archiveAddress(repo: string, version: string): RowAddress {
+  return {
+    partitionKey: encodeKeyPart(repo),
+    rowKey: joinKey(BY_VERSION, encodeKeyPart(version)),
+    key: `${repo}@${version}`,
+  };
+}
+
+function newestFirstKey(release: ArchivedRelease): string {
+  return joinKey(NEWEST_FIRST, reverseTime(release.releasedAt, 'releasedAt'), encodeKeyPart(release.version));
+}
+
+function releaseArchive(records: RecordTable): ReleaseArchive {
+  const get = async (repo: string, version: string) =>
+    (await records.read<ArchivedRelease>(archiveAddress(repo, version)))?.value;
+  const list = async (repo: string, limit?: number) =>
+    records.list<ArchivedRelease>({ partitionKey: encodeKeyPart(repo), rowKeyPrefix: NEWEST_PREFIX, limit });
+
+  return {
+    get,
+    list,
+    async latest(repo) {
+      return (await list(repo, 1))[0];
+    },
+    async archive(release) {
+      const result = await records.createIndexedOnce(
+        archiveAddress(release.repo, release.version),
+        newestFirstKey(release),
+        release,
+        {},
+      );
+      if (!result.created && !isDeepStrictEqual(result.stored, jsonCopy(release)))
+        throw alreadyArchived(release);
+      return result;
+    },
+    async archiveFromStaging(repo, build) {
+      const stagingAt = stagingAddress(repo);
+      const changeId = randomUUID();
+      // Our own transaction may have landed with its answer lost: the tombstone carries our change id.
+      const landed = async (staging: { changes: string[]; props: EntityProps } | undefined) => {
+        const version = staging?.changes.includes(changeId) ? staging.props.archivedVersion : undefined;
+        return version === undefined ? undefined : get(repo, decodeKeyPart(version));
+      };
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
+        const staging = await records.read<StagingRelease>(stagingAt);
+        const done = await landed(staging);
+        if (done) return done;
+        if (staging?.value === undefined) {
+          throw new ReleaseAgentError('RELEASE_NOT_FOUND', `${repo} has no staging release to archive`, {
+            repo,
+          });
+        }
+        const release = build(staging.value);
+        assertSameKey('repo', release.repo, repo);
+        const versionAt = archiveAddress(repo, release.version);
+        // Staging is retired by replacing it with a tombstone: a batch can make a replace conditional on
+        // the ETag but not a delete, and the next update simply overwrites the tombstone.
+        const tombstone = {
+          archivedVersion: encodeKeyPart(release.version),
+          ...changesProps(changeId, staging.changes),
+        };
+        try {
+          const existing = (await records.read<ArchivedRelease>(versionAt))?.value;
+          if (existing) {
+            // An earlier run archived this version and stopped before retiring staging: finish it,
+            // unless staging has gained tickets the archive lacks (retiring it would lose them).
+            if (!archiveCovers(existing, staging.value)) throw alreadyArchived(release);
+            await records.table.replace(stagingAt.partitionKey, STAGING_ROW, tombstone, staging.etag);
+            return existing;
+          }
+          const props = records.rowProps(versionAt, release, {}, changeId);
+          await records.table.transact(stagingAt.partitionKey, [
+            { action: 'create', rowKey: versionAt.rowKey, props },
+            { action: 'create', rowKey: newestFirstKey(release), props },
+            { action: 'replace', rowKey: STAGING_ROW, props: tombstone, etag: staging.etag },
+          ]);
+          return release;
+        } catch (error) {
+          if (isReleaseAgentError(error)) throw error;
+          records.recoverable(error, stagingAt);
+          lastError = error;
+          await records.pause(attempt);
+        }
+      }
+      const done = await landed(await records.read(stagingAt));
+      if (done) return done;
+      throw records.exhausted(stagingAt, lastError);
+    },
+  };
+}
+
+/** Every (ticket, PR) on staging is in the archive. */
+function archiveCovers(archived: ArchivedRelease, staging: StagingRelease): boolean {
+  const archivedPrs = new Map(archived.tickets.map((ticket) => [ticket.key, new Set(ticket.prIds)]));
+  return staging.tickets.every((ticket) => {
+    const prs = archivedPrs.get(ticket.key);
+    return prs !== undefined && ticket.prIds.every((prId) => prs.has(prId));
+  });
+}
+
+function alreadyArchived(release: ArchivedRelease): ReleaseAgentError {
+  return new ReleaseAgentError(
+    'RELEASE_ARCHIVED',
+    `${release.repo} ${release.version} is already archived with different content`,
+    { repo: release.repo, version: release.version },
+  );
+}
+
+const REVIEWS_PARTITION = 'reviews';
+
+function reviewStore(records: RecordTable): ReviewStore {
+  const parts = (repo: string, prId: number, sourceCommit: string) =>
+    [encodeKeyPart(repo), String(prId), encodeKeyPart(sourceCommit)] as const;
+  const at = (repo: string, prId: number, sourceCommit: string): RowAddress => ({
+    partitionKey: REVIEWS_PARTITION,
+    rowKey: joinKey(BY_KEY, ...parts(repo, prId, sourceCommit)),
+    key: `${repo}#${prId}@${sourceCommit}`,
+  });
+  return {
+    async put(review) {
+      const created = reverseTime(review.createdAt, 'createdAt');
+      const newestFirst = joinKey(
+        NEWEST_FIRST,
+        created,
+        ...parts(review.repo, review.prId, review.sourceCommit),
+      );
+      return records.createIndexedOnce(
+        at(review.repo, review.prId, review.sourceCommit),
+        newestFirst,
+        review,
+        {
+          repo: review.repo,
+        },
+      );
+    },
+    async get(repo, prId, sourceCommit) {
+      return (await records.read<ReviewRecord>(at(repo, prId, sourceCommit)))?.value;
+    },
+    async list(filter = {}) {
+      return records.list<ReviewRecord>({
+        partitionKey: REVIEWS_PARTITION,
+        rowKeyPrefix: NEWEST_PREFIX,
+        where: definedProps({ repo: filter.repo }),
+        limit: filter.limit ?? DEFAULT_LIST_LIMIT,
+      });
+    },
+  };
+}
+
+function deliveryInbox(records: RecordTable): DeliveryInbox {
+  return {
+    async claim(key, ttlSeconds, now) {
+      if (!(ttlSeconds > 0) || Number.isNaN(now.getTime())) {
+        throw new ReleaseAgentError(
+          'INPUT_INVALID',
+          `claim of ${key} needs a positive ttl and a valid time`,
+          { key },
+        );
+      }
+      const at: RowAddress = { partitionKey: encodeKeyPart(key), rowKey: 'claim', key };
+      const changeId = randomUUID();
+      const claim = {
+        claimedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+      };
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
+        const stored = await records.read(at);
+        if (stored) {
+          if (stored.changes.includes(changeId)) return true;
+          // A live claim (or one we cannot read the expiry of, read as expired) decides it.
+          if (Date.parse(stored.props.expiresAt ?? '') > now.getTime()) return false;
+        }
+        try {
+          const props = { ...claim, ...changesProps(changeId, stored?.changes ?? []) };
+          if (stored) await records.table.replace(at.partitionKey, at.rowKey, props, stored.etag);
+          else await records.table.create(at.partitionKey, at.rowKey, props);
+          return true;
+        } catch (error) {
+          // Another claimant moved first (or the answer was lost): the re-read decides, no pause needed.
+          records.recoverable(error, at);
+          lastError = error;
+        }
+      }
+      const stored = await records.read(at);
+      if (stored?.changes.includes(changeId)) return true;
+      throw records.exhausted(at, lastError);
+    },
+  };
+}
+
+const AUDIT_PARTITION = 'audit';
+
+function auditLog(records: RecordTable): AuditLog {
+  return {
+    async append(entry) {
+      const rowKey = joinKey(reverseTime(entry.at, 'audit entry time'), randomUUID());
+      await records.createOnce<AuditEntry>({ partitionKey: AUDIT_PARTITION, rowKey, key: rowKey }, entry, {
+        actor: entry.actor,
+        action: entry.action,
+        subject: entry.subject,
+      });
+    },
+    async list(filter = {}) {
+      return records.list<AuditEntry>({
+        partitionKey: AUDIT_PARTITION,
+        where: definedProps({ actor: filter.actor, action: filter.action, subject: filter.subject }),
+        limit: filter.limit ?? DEFAULT_LIST_LIMIT,
+      });
+    },
+  };
+}
+
+function assertSameKey(field: string, actual: string, expected: string): void {
+  if (actual !== expected) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `a store update cannot change the ${field} (${expected} → ${actual})`,
+      {
+        field,
+        expected,
+        actual,
+      },
+    );
+  }
+}
+
+function definedProps(props: Record<string, string | undefined>): EntityProps {
+  return Object.fromEntries(
+    Object.entries(props).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
