@@ -1,5 +1,6 @@
 // The domain's records. Pure data (JSON-serialisable), shared by core logic, the store, the tasks,
 // the function app and the hub. Timestamps are ISO-8601 strings in UTC.
+import type { GateDetails } from './slack-cards.ts';
 
 /** Semantic-version bump a change asks for. */
 export type Bump = 'major' | 'minor' | 'patch';
@@ -84,6 +85,8 @@ export interface Decision {
   decidedVia?: DecisionSource;
   /** Why it ended this way (e.g. "superseded by a push of abc123"). */
   reason?: string;
+  /** What the card shows (PR title, version, tickets…), kept to re-render it in place when decided. */
+  details?: GateDetails;
   /** The Slack card that asks for it, updated in place. */
   slack?: { channel: string; ts: string };
   /** The side effect after a decision, performed by the worker. */

@@ -4,7 +4,7 @@
 // secrets redacted.
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
-import { type Clock, type RetryPolicy, rateLimitWaitMs, systemClock, withRetries } from './retry.ts';
+import { type Clock, DEFAULT_RETRY_POLICY, type RetryPolicy, rateLimitWaitMs, systemClock, withRetries } from './retry.ts';
 
 export const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
@@ -93,6 +93,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
     const attempt = async (): Promise<HttpResponse<T>> => {
       const wait = notBefore - clock.now();
+      // A wait no retry budget covers (a long Retry-After seen by an earlier call) fails fast as the
+      // 429 it stands for, instead of sleeping past every bound.
+      if (wait > (options.retry?.maxTotalMs ?? DEFAULT_RETRY_POLICY.maxTotalMs)) {
+        throw new ReleaseAgentError('SERVICE_HTTP', `${options.service} ${operation} is rate limited for another ${wait} ms`, {
+          ...fields,
+          status: 429,
+          retryAfterMs: wait,
+        });
+      }
       if (wait > 0) await clock.sleep(wait);
       let response: Response;
       try {

@@ -66,6 +66,9 @@ export interface RequestLogEntry {
   fault?: FaultKind;
 }
 
+/** A control route under `/_sim/` (scenario controls of one simulator): not logged, never faulted. */
+export type SimAdminHandler = (request: { method: string; url: URL; rawBody: Buffer }) => SimResponse | Promise<SimResponse>;
+
 export class SimHttpError extends Error {
   constructor(
     readonly status: number,
@@ -88,6 +91,7 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export class SimServer {
   readonly requestLog: RequestLogEntry[] = [];
   readonly #routes: CompiledRoute[] = [];
+  readonly #adminRoutes = new Map<string, SimAdminHandler>();
   #faults: ActiveFault[] = [];
   #server: Server | undefined;
   #url = '';
@@ -120,6 +124,12 @@ export class SimServer {
       )
       .join('/');
     this.#routes.push({ method: method.toUpperCase(), template, operation, handler, names, pattern: new RegExp(`^${source}/?$`, 'i') });
+    return this;
+  }
+
+  /** Adds a control route at an exact `/_sim/...` path. */
+  adminRoute(method: string, path: string, handler: SimAdminHandler): this {
+    this.#adminRoutes.set(`${method.toUpperCase()} ${path}`, handler);
     return this;
   }
 
@@ -177,14 +187,14 @@ export class SimServer {
     if (rawBody === undefined) {
       return this.#send(res, { method, url, route: undefined }, { status: 413, body: this.errorBody(413, 'request body too large') });
     }
-    if (url.pathname.startsWith('/_sim/')) return this.#admin(res, url, method, rawBody);
+    if (url.pathname.startsWith('/_sim/')) return await this.#admin(res, url, method, rawBody);
 
     let params: Record<string, string> = {};
     const route = this.#routes.find((candidate) => {
       if (candidate.method !== method) return false;
       const match = candidate.pattern.exec(url.pathname);
       if (!match) return false;
-      params = Object.fromEntries(candidate.names.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
+      params = Object.fromEntries(candidate.names.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
       return true;
     });
     const context = { method, url, route };
@@ -239,8 +249,19 @@ export class SimServer {
     return this.#send(res, context, response, fault?.kind);
   }
 
-  #admin(res: ServerResponse, url: URL, method: string, rawBody: Buffer): void {
-    this.#send(res, { method, url, route: undefined }, this.#adminResponse(url, method, rawBody), undefined, false);
+  async #admin(res: ServerResponse, url: URL, method: string, rawBody: Buffer): Promise<void> {
+    const custom = this.#adminRoutes.get(`${method} ${url.pathname}`);
+    let response: SimResponse;
+    if (!custom) response = this.#adminResponse(url, method, rawBody);
+    else {
+      try {
+        response = await custom({ method, url, rawBody });
+      } catch (error) {
+        if (!(error instanceof SimHttpError)) throw error;
+        response = { status: error.status, body: error.body ?? this.errorBody(error.status, error.message) };
+      }
+    }
+    this.#send(res, { method, url, route: undefined }, response, undefined, false);
   }
 
   #adminResponse(url: URL, method: string, rawBody: Buffer): SimResponse {
@@ -324,4 +345,13 @@ export function basicCredentials(headers: IncomingMessage['headers']): { user: s
 export function bearerToken(headers: IncomingMessage['headers']): string | undefined {
   const header = headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/** A path segment decoded; a malformed escape stays as sent (the route then answers 404, not 500). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
