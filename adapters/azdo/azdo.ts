@@ -1,0 +1,319 @@
+// The Azure DevOps port: the few operations the agent needs, with plain result types that carry only
+// the fields we use. Repositories are named by name or id (Azure DevOps accepts both in a URL).
+// Failures are ReleaseAgentErrors: AUTH_INVALID, FORBIDDEN, NOT_FOUND, CONFLICT, PR_STALE_COMMIT, and
+// the SERVICE_* codes of the shared HTTP client.
+import type { Secret } from '../../core/secret.ts';
+
+/** The pipeline check type id of "Approval" (fixed by Azure DevOps). */
+export const APPROVAL_CHECK_TYPE_ID = '8c6f20a7-a545-4486-9777-f762fafe0d4d';
+
+/** The PR status context the agent posts its review verdict under. */
+export const REVIEW_STATUS_CONTEXT = { genre: 'release-agent', name: 'ai-review' } as const;
+
+export interface Identity {
+  id: string;
+  displayName: string;
+  uniqueName?: string;
+}
+
+export type PullRequestState = 'active' | 'abandoned' | 'completed';
+
+export interface PullRequest {
+  id: number;
+  repository: { id: string; name: string };
+  title: string;
+  /** Whole in getPullRequest; the list operations get it cut to 400 characters by Azure DevOps. */
+  description: string;
+  status: PullRequestState;
+  sourceRefName: string;
+  targetRefName: string;
+  /** The source commit of the PR's latest merge computation: what a review and a merge are bound to. */
+  sourceCommitId: string | undefined;
+  /** The merge commit: a test merge while active, the commit that landed once completed. */
+  mergeCommitId: string | undefined;
+  /** Of the latest merge attempt: queued, conflicts, succeeded, rejectedByPolicy, failure… */
+  mergeStatus: string | undefined;
+  createdBy: Identity;
+  creationDate: string;
+  closedDate: string | undefined;
+  isDraft: boolean;
+  /** Set while auto-complete is on. */
+  autoCompleteSetById: string | undefined;
+  /** The PR page in the Azure DevOps web UI. */
+  webUrl: string;
+}
+
+export interface PullRequestIteration {
+  id: number;
+  sourceCommitId: string | undefined;
+  targetCommitId: string | undefined;
+  createdDate: string;
+}
+
+export type FileChangeType = 'add' | 'edit' | 'delete' | 'rename' | 'other';
+
+export interface IterationChange {
+  /** Always starting with `/`. */
+  path: string;
+  changeType: FileChangeType;
+  /** Anchors a thread to the file across iterations. */
+  changeTrackingId: number | undefined;
+  originalPath?: string;
+}
+
+export type ThreadStatus = 'active' | 'fixed' | 'wontFix' | 'closed' | 'byDesign' | 'pending';
+
+export interface InlineComment {
+  /** Repository-relative path; a leading `/` is added when missing. */
+  path: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, inclusive; defaults to `line`. */
+  endLine?: number;
+  body: string;
+}
+
+export interface PostReviewInput {
+  /** The iteration that was reviewed: anchors are checked against its changed files. */
+  iterationId: number;
+  summary: string;
+  comments: readonly InlineComment[];
+  /**
+   * Line counts of files at the reviewed commit, when the caller has the checkout: an anchor past the
+   * end of its file is folded into the summary too. Keys are paths as in `comments`.
+   */
+  lineCounts?: Readonly<Record<string, number>>;
+  /** Default `closed`: an informational summary must not block a comment-resolution policy. */
+  summaryStatus?: ThreadStatus;
+  /** Default `active`: findings are for the author to resolve. */
+  inlineStatus?: ThreadStatus;
+}
+
+export type FoldReason = 'file-not-in-iteration' | 'file-deleted' | 'line-out-of-range';
+
+export interface PostedReview {
+  summaryThreadId: number;
+  inlineThreadIds: number[];
+  /** Comments whose anchor was not valid: they are in the summary thread instead. */
+  folded: (InlineComment & { reason: FoldReason })[];
+}
+
+export type StatusState = 'pending' | 'succeeded' | 'failed' | 'error' | 'notApplicable';
+
+export interface PullRequestStatusInput {
+  /** Ties the status to the reviewed push: a newer iteration shows it as outdated. */
+  iterationId: number;
+  state: StatusState;
+  description: string;
+  targetUrl?: string;
+  /** Defaults to REVIEW_STATUS_CONTEXT. */
+  context?: { genre: string; name: string };
+}
+
+export type MergeStrategy = 'noFastForward' | 'squash' | 'rebase' | 'rebaseMerge';
+
+export interface CompletePullRequestInput {
+  /** The commit that was reviewed and approved: Azure DevOps refuses to merge any other. */
+  sourceCommitId: string;
+  mergeStrategy?: MergeStrategy;
+  deleteSourceBranch?: boolean;
+  mergeCommitMessage?: string;
+  transitionWorkItems?: boolean;
+  /** Shown on the PR in the note posted when auto-complete is set (who approved, where). */
+  approvedBy?: string;
+}
+
+export type CompletionOutcome =
+  | { kind: 'completed'; pullRequest: PullRequest }
+  /** Required policies are not met yet: Azure DevOps completes the PR once they are. */
+  | { kind: 'auto-complete-set'; pullRequest: PullRequest; reason: string }
+  /** Someone (or an earlier attempt of ours) completed it already. */
+  | { kind: 'already-completed'; pullRequest: PullRequest }
+  /**
+   * Accepted but not merged (yet): completion is asynchronous in Azure DevOps, and a PR with conflicts
+   * stays active. Confirm later (git.pullrequest.updated with status completed, or a read).
+   */
+  | { kind: 'completion-pending'; pullRequest: PullRequest };
+
+export interface CreatePullRequestInput {
+  sourceRefName: string;
+  targetRefName: string;
+  title: string;
+  /** Cut to Azure DevOps' 4000-character limit. */
+  description: string;
+  isDraft?: boolean;
+}
+
+export interface AnnotatedTag {
+  name: string;
+  /** The tag object. */
+  objectId: string;
+  /** The tagged commit. */
+  commitId: string;
+  /** False when a tag of that name already pointed at the same commit. */
+  created: boolean;
+}
+
+export type RunState = 'inProgress' | 'canceling' | 'completed' | 'unknown';
+export type RunResult = 'succeeded' | 'failed' | 'canceled' | 'unknown';
+
+export interface PipelineRun {
+  id: number;
+  name: string;
+  pipelineId: number;
+  state: RunState;
+  result: RunResult | undefined;
+  createdDate: string;
+  finishedDate: string | undefined;
+  webUrl: string | undefined;
+}
+
+export interface RunPipelineInput {
+  /** e.g. `refs/heads/main`: the branch of the pipeline's own repository (`resources.repositories.self`). */
+  refName?: string;
+  /** A commit id to run exactly. */
+  version?: string;
+  templateParameters?: Record<string, string | number | boolean>;
+}
+
+export type ApprovalStatus =
+  | 'undefined'
+  | 'uninitiated'
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'skipped'
+  | 'canceled'
+  | 'timedOut'
+  | 'failed'
+  | 'completed';
+
+export interface ApprovalStep {
+  approver: Identity | undefined;
+  status: ApprovalStatus;
+  comment: string | undefined;
+}
+
+export interface Approval {
+  id: string;
+  status: ApprovalStatus;
+  createdOn: string;
+  instructions: string | undefined;
+  minRequiredApprovers: number | undefined;
+  steps: ApprovalStep[];
+  /** What the service adds beyond the spec: the run waiting on this approval, when it says. */
+  pipeline:
+    | {
+        id: string | undefined;
+        name: string | undefined;
+        runId: number | undefined;
+        runName: string | undefined;
+      }
+    | undefined;
+}
+
+export interface ApprovalDecision {
+  status: 'approved' | 'rejected';
+  comment: string;
+}
+
+export interface Environment {
+  id: number;
+  name: string;
+  /** False when one of that name already existed. */
+  created: boolean;
+}
+
+export interface ApprovalCheckInput {
+  /** Identity ids (users or groups) who may approve. */
+  approverIds: readonly string[];
+  instructions?: string;
+  minRequiredApprovers?: number;
+  /** How long a stage waits for the approval (Azure DevOps default: 30 days). */
+  timeoutMinutes?: number;
+}
+
+export type ServiceHookEvent =
+  | 'git.pullrequest.created'
+  | 'git.pullrequest.updated'
+  | 'ms.vss-pipelinechecks-events.approval-pending'
+  | 'ms.vss-pipelinechecks-events.approval-completed';
+
+export interface ServiceHookInput {
+  eventType: ServiceHookEvent;
+  url: string;
+  /** Sent with every event (e.g. `X-Webhook-Secret`); values are secrets. */
+  headers?: Readonly<Record<string, Secret>>;
+  basicAuth?: { username: string; password: Secret };
+  /** Only events of this repository (git events). */
+  repositoryId?: string;
+}
+
+export interface ServiceHookSubscription {
+  id: string;
+  /** False when a subscription for the same event, project and URL was found and updated in place. */
+  created: boolean;
+}
+
+export interface AzureDevOps {
+  /** Active PRs, project-wide in one call per page, or of one repository; descriptions cut to 400 chars. */
+  listActivePullRequests(filter?: { repository?: string; targetRefName?: string }): Promise<PullRequest[]>;
+  /** One PR with its whole description. */
+  getPullRequest(repository: string, pullRequestId: number): Promise<PullRequest>;
+  listIterations(repository: string, pullRequestId: number): Promise<PullRequestIteration[]>;
+  /** Files changed from the merge base to the iteration's source commit. */
+  getIterationChanges(
+    repository: string,
+    pullRequestId: number,
+    iterationId: number,
+  ): Promise<IterationChange[]>;
+  /** Posts the summary thread and one thread per valid inline anchor; invalid anchors go into the summary. */
+  postReview(repository: string, pullRequestId: number, review: PostReviewInput): Promise<PostedReview>;
+  setThreadStatus(
+    repository: string,
+    pullRequestId: number,
+    threadId: number,
+    status: ThreadStatus,
+  ): Promise<void>;
+  /** Returns the status id. */
+  setPullRequestStatus(
+    repository: string,
+    pullRequestId: number,
+    status: PullRequestStatusInput,
+  ): Promise<number>;
+  /** Completes the PR at exactly `sourceCommitId`, or sets auto-complete when required policies are pending. */
+  completePullRequest(
+    repository: string,
+    pullRequestId: number,
+    input: CompletePullRequestInput,
+  ): Promise<CompletionOutcome>;
+  /** Turns auto-complete off (e.g. after a push voided the approval it was set for). */
+  cancelAutoComplete(repository: string, pullRequestId: number): Promise<void>;
+  /** Creates the PR, or returns the active one for the same branches (`created: false`). */
+  createPullRequest(
+    repository: string,
+    input: CreatePullRequestInput,
+  ): Promise<{ pullRequest: PullRequest; created: boolean }>;
+  /** The PR whose completion produced this merge commit, if any. */
+  findPullRequestByMergeCommit(repository: string, commitId: string): Promise<PullRequest | undefined>;
+  /** Idempotent for the same name and commit; CONFLICT when the name points elsewhere. */
+  createAnnotatedTag(
+    repository: string,
+    tag: { name: string; commitId: string; message: string },
+  ): Promise<AnnotatedTag>;
+  runPipeline(pipelineId: number, input?: RunPipelineInput): Promise<PipelineRun>;
+  getPipelineRun(pipelineId: number, runId: number): Promise<PipelineRun>;
+  listPendingApprovals(): Promise<Approval[]>;
+  getApproval(approvalId: string): Promise<Approval>;
+  /** Single-shot: CONFLICT (with `currentStatus`) when the approval is no longer pending. */
+  decideApproval(approvalId: string, decision: ApprovalDecision): Promise<Approval>;
+  /** Setup: finds the environment by name or creates it. */
+  ensureEnvironment(name: string, description?: string): Promise<Environment>;
+  /** Setup: adds an Approval check to the environment unless it has one; returns the check id. */
+  ensureApprovalCheck(
+    environment: { id: number; name: string },
+    check: ApprovalCheckInput,
+  ): Promise<{ id: number; created: boolean }>;
+  /** Setup: a web-hook subscription for one event type of this project, created or updated in place. */
+  ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription>;
+}

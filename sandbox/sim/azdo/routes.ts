@@ -1,0 +1,936 @@
+// The simulator's REST surface: every route is an operation of the Azure DevOps 7.1 specs (template,
+// operationId and api-version as the spec has them; test/contract/azdo-spec.test.ts checks this table).
+// Each route authenticates the caller, checks organisation, project and api-version, then answers with
+// the service's shapes: collections as `{ count, value }`, errors as its error envelope.
+import { basicCredentials, bearerToken, type SimRequest, type SimResponse } from '../server.ts';
+import { azdoError, refusals } from './errors.ts';
+import { objectId, type RepositoryState, validRefName } from './git.ts';
+import { HOOK_EVENT_TYPES, type HookEventType } from './hooks.ts';
+import type { AzureDevOpsSimulator, PullRequestState, SimIdentity } from './simulator.ts';
+
+export interface AzureDevOpsRoute {
+  method: string;
+  template: string;
+  /** The spec's operationId. */
+  operation: string;
+  /** The api-version the spec demands for this operation. */
+  apiVersion: string;
+}
+
+type Handler = (sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity) => SimResponse;
+
+const EMPTY_IDENTITY = '00000000-0000-0000-0000-000000000000';
+const DESCRIPTION_LIMIT = 4000;
+const THREAD_STATUSES = new Set(['active', 'fixed', 'wontFix', 'closed', 'byDesign', 'pending', 'unknown']);
+const STATUS_STATES = new Set(['notSet', 'pending', 'succeeded', 'failed', 'error', 'notApplicable']);
+
+const ok = (body: unknown): SimResponse => ({ status: 200, body });
+const list = (items: unknown[]): SimResponse => ok({ count: items.length, value: items });
+
+const P = '/{organization}/{project}/_apis';
+const REPO = `${P}/git/repositories/{repositoryId}`;
+const PR = `${REPO}/pullRequests/{pullRequestId}`;
+
+const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
+  {
+    method: 'GET',
+    template: '/{organization}/_apis/projects/{projectId}',
+    operation: 'Projects_Get',
+    apiVersion: '7.1',
+    handle: getProject,
+  },
+  {
+    method: 'GET',
+    template: `${P}/git/repositories`,
+    operation: 'Repositories_List',
+    apiVersion: '7.1',
+    handle: listRepositories,
+  },
+  {
+    method: 'GET',
+    template: REPO,
+    operation: 'Repositories_Get Repository',
+    apiVersion: '7.1',
+    handle: getRepository,
+  },
+  {
+    method: 'GET',
+    template: `${P}/git/pullrequests`,
+    operation: 'Pull Requests_Get Pull Requests By Project',
+    apiVersion: '7.1',
+    handle: listPullRequests,
+  },
+  {
+    method: 'GET',
+    template: `${REPO}/pullrequests`,
+    operation: 'Pull Requests_Get Pull Requests',
+    apiVersion: '7.1',
+    handle: listPullRequests,
+  },
+  {
+    method: 'POST',
+    template: `${REPO}/pullrequests`,
+    operation: 'Pull Requests_Create',
+    apiVersion: '7.1',
+    handle: createPullRequest,
+  },
+  {
+    method: 'GET',
+    template: `${REPO}/pullrequests/{pullRequestId}`,
+    operation: 'Pull Requests_Get Pull Request',
+    apiVersion: '7.1',
+    handle: getPullRequest,
+  },
+  {
+    method: 'PATCH',
+    template: `${REPO}/pullrequests/{pullRequestId}`,
+    operation: 'Pull Requests_Update',
+    apiVersion: '7.1',
+    handle: updatePullRequest,
+  },
+  {
+    method: 'GET',
+    template: `${PR}/iterations`,
+    operation: 'Pull Request Iterations_List',
+    apiVersion: '7.1',
+    handle: listIterations,
+  },
+  {
+    method: 'GET',
+    template: `${PR}/iterations/{iterationId}/changes`,
+    operation: 'Pull Request Iteration Changes_Get',
+    apiVersion: '7.1',
+    handle: getIterationChanges,
+  },
+  {
+    method: 'POST',
+    template: `${PR}/threads`,
+    operation: 'Pull Request Threads_Create',
+    apiVersion: '7.1',
+    handle: createThread,
+  },
+  {
+    method: 'GET',
+    template: `${PR}/threads`,
+    operation: 'Pull Request Threads_List',
+    apiVersion: '7.1',
+    handle: listThreads,
+  },
+  {
+    method: 'PATCH',
+    template: `${PR}/threads/{threadId}`,
+    operation: 'Pull Request Threads_Update',
+    apiVersion: '7.1',
+    handle: updateThread,
+  },
+  {
+    method: 'POST',
+    template: `${PR}/statuses`,
+    operation: 'Pull Request Statuses_Create',
+    apiVersion: '7.1',
+    handle: createStatus,
+  },
+  {
+    method: 'GET',
+    template: `${PR}/statuses`,
+    operation: 'Pull Request Statuses_List',
+    apiVersion: '7.1',
+    handle: listStatuses,
+  },
+  {
+    method: 'POST',
+    template: `${REPO}/pullrequestquery`,
+    operation: 'Pull Request Query_Get',
+    apiVersion: '7.1',
+    handle: queryPullRequests,
+  },
+  {
+    method: 'POST',
+    template: `${REPO}/annotatedtags`,
+    operation: 'Annotated Tags_Create',
+    apiVersion: '7.1',
+    handle: createAnnotatedTag,
+  },
+  { method: 'GET', template: `${REPO}/refs`, operation: 'Refs_List', apiVersion: '7.1', handle: listRefs },
+  {
+    method: 'POST',
+    template: `${P}/pipelines/{pipelineId}/runs`,
+    operation: 'Runs_Run Pipeline',
+    apiVersion: '7.1',
+    handle: runPipeline,
+  },
+  {
+    method: 'GET',
+    template: `${P}/pipelines/{pipelineId}/runs/{runId}`,
+    operation: 'Runs_Get',
+    apiVersion: '7.1',
+    handle: getRun,
+  },
+  {
+    method: 'GET',
+    template: `${P}/pipelines/approvals`,
+    operation: 'Approvals_Query',
+    apiVersion: '7.1',
+    handle: queryApprovals,
+  },
+  {
+    method: 'PATCH',
+    template: `${P}/pipelines/approvals`,
+    operation: 'Approvals_Update',
+    apiVersion: '7.1',
+    handle: updateApprovals,
+  },
+  {
+    method: 'GET',
+    template: `${P}/pipelines/approvals/{approvalId}`,
+    operation: 'Approvals_Get',
+    apiVersion: '7.1',
+    handle: getApproval,
+  },
+  {
+    method: 'POST',
+    template: `${P}/distributedtask/environments`,
+    operation: 'Environments_Add',
+    apiVersion: '7.1',
+    handle: addEnvironment,
+  },
+  {
+    method: 'GET',
+    template: `${P}/distributedtask/environments`,
+    operation: 'Environments_List',
+    apiVersion: '7.1',
+    handle: listEnvironments,
+  },
+  {
+    method: 'POST',
+    template: `${P}/pipelines/checks/configurations`,
+    operation: 'Check Configurations_Add',
+    apiVersion: '7.1-preview.1',
+    handle: addCheckConfiguration,
+  },
+  {
+    method: 'GET',
+    template: `${P}/pipelines/checks/configurations`,
+    operation: 'Check Configurations_List',
+    apiVersion: '7.1-preview.1',
+    handle: listCheckConfigurations,
+  },
+  {
+    method: 'POST',
+    template: '/{organization}/_apis/hooks/subscriptions',
+    operation: 'Subscriptions_Create',
+    apiVersion: '7.1',
+    handle: createSubscription,
+  },
+  {
+    method: 'GET',
+    template: '/{organization}/_apis/hooks/subscriptions',
+    operation: 'Subscriptions_List',
+    apiVersion: '7.1',
+    handle: listSubscriptions,
+  },
+  {
+    method: 'PUT',
+    template: '/{organization}/_apis/hooks/subscriptions/{subscriptionId}',
+    operation: 'Subscriptions_Replace Subscription',
+    apiVersion: '7.1',
+    handle: replaceSubscription,
+  },
+];
+
+/** The routes the simulator serves, for the spec contract test. */
+export const AZDO_ROUTES: readonly AzureDevOpsRoute[] = ROUTES.map(
+  ({ method, template, operation, apiVersion }) => ({
+    method,
+    template,
+    operation,
+    apiVersion,
+  }),
+);
+
+export function registerAzureDevOpsRoutes(sim: AzureDevOpsSimulator): void {
+  for (const route of ROUTES)
+    sim.server.route(route.method, route.template, route.operation, (request) => guard(sim, route, request));
+}
+
+/** What every route checks first, in the service's order: caller, organisation, project, api-version. */
+function guard(
+  sim: AzureDevOpsSimulator,
+  route: AzureDevOpsRoute & { handle: Handler },
+  request: SimRequest,
+): SimResponse {
+  const caller = authenticate(sim, request);
+  if (!caller) {
+    // The service answers 401 with a challenge for API clients (and, for some routes, a 203 sign-in
+    // page for a bad PAT: a browser redirect the adapter treats as AUTH_INVALID; we answer 401 always).
+    return {
+      status: 401,
+      headers: {
+        'www-authenticate':
+          'Bearer authorization_uri=https://login.microsoftonline.com/common, Basic realm="https://dev.azure.com/", TFS-Federated',
+        'x-tfs-fedauthrealm': 'https://dev.azure.com/',
+      },
+      body: refusals.unauthorized(),
+    };
+  }
+  if ((request.params.organization ?? '').toLowerCase() !== sim.organization.toLowerCase()) {
+    throw azdoError(
+      404,
+      `The organization ${request.params.organization} does not exist.`,
+      'HostNotFoundException',
+      'framework',
+    );
+  }
+  const project = request.params.project;
+  if (project !== undefined && !sameProject(sim, project)) throw refusals.projectNotFound(project);
+  checkApiVersion(route, request);
+  return route.handle(sim, request, caller);
+}
+
+function authenticate(sim: AzureDevOpsSimulator, request: SimRequest): SimIdentity | undefined {
+  const basic = basicCredentials(request.headers);
+  if (basic)
+    return sim.credentials.find((cred) => cred.kind === 'pat' && cred.token === basic.password)?.identity;
+  const bearer = bearerToken(request.headers);
+  if (bearer)
+    return sim.credentials.find((cred) => cred.kind === 'bearer' && cred.token === bearer)?.identity;
+  return undefined;
+}
+
+function sameProject(sim: AzureDevOpsSimulator, value: string): boolean {
+  const key = value.toLowerCase();
+  return key === sim.project.id.toLowerCase() || key === sim.project.name.toLowerCase();
+}
+
+/** Stricter than the service on one point: a GET without api-version is refused too (the service serves its latest). */
+function checkApiVersion(route: AzureDevOpsRoute, request: SimRequest): void {
+  const asked = request.query.get('api-version');
+  if (!asked) throw refusals.apiVersionMissing(request.method);
+  if (asked.toLowerCase() === route.apiVersion.toLowerCase()) return;
+  const released = route.apiVersion.replace(/-preview.*$/, '');
+  if (route.apiVersion.includes('preview') && asked === released) throw refusals.previewFlagMissing(released);
+  throw refusals.versionOutOfRange(asked);
+}
+
+// ---- helpers ----
+
+function repoOf(sim: AzureDevOpsSimulator, request: SimRequest): RepositoryState {
+  return sim.repository(request.params.repositoryId ?? '');
+}
+
+function intParam(value: string | undefined, name: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw refusals.badRequest(`The value of ${name} is not a valid integer: ${value}`);
+  return parsed;
+}
+
+function prOf(sim: AzureDevOpsSimulator, request: SimRequest): PullRequestState {
+  return sim.pullRequest(repoOf(sim, request), intParam(request.params.pullRequestId, 'pullRequestId'));
+}
+
+function jsonBody<T>(request: SimRequest): T {
+  const body = request.json<T>();
+  if (body === null || typeof body !== 'object') throw refusals.badRequest('The request body is required.');
+  return body;
+}
+
+function optionalInt(request: SimRequest, name: string): number | undefined {
+  const value = request.query.get(name);
+  return value === null || value === '' ? undefined : intParam(value, name);
+}
+
+// ---- projects and repositories ----
+
+function getProject(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const id = request.params.projectId ?? '';
+  if (!sameProject(sim, id)) throw refusals.projectNotFound(id);
+  return ok(sim.projectJson());
+}
+
+function listRepositories(sim: AzureDevOpsSimulator): SimResponse {
+  return list([...sim.repositories.values()].map((repo) => sim.repositoryJson(repo)));
+}
+
+function getRepository(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  return ok(sim.repositoryJson(repoOf(sim, request)));
+}
+
+// ---- pull requests ----
+
+function listPullRequests(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const query = request.query;
+  const repo = request.params.repositoryId !== undefined ? repoOf(sim, request) : undefined;
+  const criteriaRepo = query.get('searchCriteria.repositoryId');
+  const status = query.get('searchCriteria.status') ?? 'active';
+  const target = query.get('searchCriteria.targetRefName');
+  const source = query.get('searchCriteria.sourceRefName');
+  const creator = query.get('searchCriteria.creatorId');
+  const skip = optionalInt(request, '$skip') ?? 0;
+  const top = optionalInt(request, '$top') ?? 101;
+  const found = [...sim.pullRequests.values()]
+    .filter((pr) => !repo || pr.repositoryId === repo.id)
+    .filter((pr) => !criteriaRepo || pr.repositoryId === sim.repository(criteriaRepo).id)
+    .filter((pr) => status === 'all' || pr.status === status)
+    .filter((pr) => !target || pr.targetRefName === target)
+    .filter((pr) => !source || pr.sourceRefName === source)
+    .filter((pr) => !creator || pr.createdBy.id === creator)
+    .sort((a, b) => b.id - a.id)
+    .slice(skip, skip + top);
+  // Lists cut descriptions to 400 characters, as the service does; GET one PR for the whole text.
+  return list(found.map((pr) => sim.pullRequestJson(pr, { cutDescription: true })));
+}
+
+function createPullRequest(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const body = jsonBody<{
+    sourceRefName?: string;
+    targetRefName?: string;
+    title?: string;
+    description?: string;
+    isDraft?: boolean;
+  }>(request);
+  if (!body.sourceRefName || !body.targetRefName)
+    throw refusals.badRequest('sourceRefName and targetRefName are required.', 'git');
+  if (!body.title) throw refusals.invalidArgument('The title of a pull request is required.');
+  const description = body.description ?? '';
+  if (description.length > DESCRIPTION_LIMIT) {
+    throw refusals.invalidArgument(
+      `The description of a pull request cannot be longer than ${DESCRIPTION_LIMIT} characters.`,
+    );
+  }
+  const pr = sim.createPullRequest(
+    repoOf(sim, request),
+    {
+      sourceRefName: body.sourceRefName,
+      targetRefName: body.targetRefName,
+      title: body.title,
+      description,
+      isDraft: body.isDraft ?? false,
+    },
+    caller,
+  );
+  return ok(sim.pullRequestJson(pr));
+}
+
+function getPullRequest(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  return ok(sim.pullRequestJson(prOf(sim, request)));
+}
+
+interface PullRequestPatch {
+  status?: string;
+  title?: string;
+  description?: string;
+  lastMergeSourceCommit?: { commitId?: string };
+  completionOptions?: Record<string, unknown>;
+  autoCompleteSetBy?: { id?: string };
+}
+
+function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const pr = prOf(sim, request);
+  const body = jsonBody<PullRequestPatch>(request);
+  if (pr.status !== 'active') throw refusals.notEditable();
+  if (body.description !== undefined && body.description.length > DESCRIPTION_LIMIT) {
+    throw refusals.invalidArgument(
+      `The description of a pull request cannot be longer than ${DESCRIPTION_LIMIT} characters.`,
+    );
+  }
+  if (body.status === 'completed') {
+    if (body.lastMergeSourceCommit?.commitId && body.lastMergeSourceCommit.commitId !== pr.sourceCommit)
+      throw refusals.stale();
+    // Simulated identities hold no "bypass policies" permission.
+    if (body.completionOptions?.bypassPolicy === true) throw refusals.bypassDenied();
+    if (!sim.policyAllowsCompletion(pr)) throw refusals.policyRejected();
+    // The service accepts the completion and merges in the background; with conflicts it stays active.
+    if (!pr.mergeConflict) sim.completePullRequest(pr, caller, body.completionOptions ?? {});
+    return ok(sim.pullRequestJson(pr));
+  }
+  if (body.title !== undefined) pr.title = body.title;
+  if (body.description !== undefined) pr.description = body.description;
+  if (body.status === 'abandoned') {
+    pr.status = 'abandoned';
+    pr.closedDate = sim.isoNow();
+    pr.closedBy = caller;
+  }
+  if (body.autoCompleteSetBy) {
+    const id = (body.autoCompleteSetBy.id ?? '').toLowerCase();
+    if (id === EMPTY_IDENTITY) {
+      pr.autoCompleteSetBy = undefined;
+    } else if (id !== caller.id.toLowerCase()) {
+      // The service accepts only the caller's own id here (another id is answered 400).
+      throw refusals.invalidArgument(
+        'The identity that sets auto-complete must be the authenticated identity.',
+      );
+    } else {
+      pr.autoCompleteSetBy = caller;
+      if (body.completionOptions) pr.completionOptions = body.completionOptions;
+    }
+  } else if (body.completionOptions) {
+    pr.completionOptions = body.completionOptions;
+  }
+  const answer = sim.pullRequestJson(pr);
+  // The service completes an auto-complete PR in the background once its policies pass.
+  sim.autoCompleteIfReady(pr);
+  return ok(answer);
+}
+
+function listIterations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const pr = prOf(sim, request);
+  return list(pr.iterations.map((iteration) => sim.iterationJson(pr, iteration)));
+}
+
+function getIterationChanges(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const pr = prOf(sim, request);
+  const iterationId = intParam(request.params.iterationId, 'iterationId');
+  const iteration = pr.iterations.find((candidate) => candidate.id === iterationId);
+  if (!iteration) throw refusals.iterationNotFound(iterationId);
+  const top = Math.min(optionalInt(request, '$top') ?? 100, 2000);
+  const skip = optionalInt(request, '$skip') ?? 0;
+  const all = sim.iterationChanges(pr, iteration);
+  const page = all.slice(skip, skip + top);
+  const more = skip + top < all.length;
+  return ok({
+    changeEntries: page.map((change, index) => ({
+      changeTrackingId: change.changeTrackingId,
+      changeId: skip + index + 1,
+      item: {
+        objectId:
+          change.changeType === 'delete' ? undefined : objectId('blob', change.path, iteration.sourceCommit),
+        path: change.path,
+        gitObjectType: 'blob',
+        commitId: iteration.sourceCommit,
+      },
+      changeType: change.changeType,
+      ...(change.originalPath ? { originalPath: change.originalPath } : {}),
+    })),
+    nextSkip: more ? skip + top : 0,
+    nextTop: more ? top : 0,
+  });
+}
+
+interface ThreadBody {
+  comments?: { content?: unknown; parentCommentId?: number; commentType?: unknown }[];
+  status?: string;
+  threadContext?: {
+    filePath?: unknown;
+    rightFileStart?: { line?: number; offset?: number };
+    rightFileEnd?: { line?: number; offset?: number };
+  };
+  pullRequestThreadContext?: unknown;
+}
+
+function createThread(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const pr = prOf(sim, request);
+  const body = jsonBody<ThreadBody>(request);
+  const comments = body.comments;
+  if (
+    !Array.isArray(comments) ||
+    comments.length === 0 ||
+    !comments.every((c) => typeof c.content === 'string' && c.content.length > 0)
+  ) {
+    throw refusals.invalidArgument('A thread needs at least one comment with content.');
+  }
+  const status = body.status ?? 'active';
+  if (!THREAD_STATUSES.has(status))
+    throw refusals.invalidArgument(`The thread status ${status} is not valid.`);
+  let threadContext: ThreadStateContext | undefined;
+  if (body.threadContext) threadContext = checkedThreadContext(sim, pr, body.threadContext);
+  const thread = sim.addThread(pr, {
+    status,
+    comments: comments.map((comment, index) => ({
+      id: index + 1,
+      parentCommentId: comment.parentCommentId ?? 0,
+      author: caller,
+      content: comment.content as string,
+      publishedDate: sim.isoNow(),
+      commentType: 'text',
+    })),
+    ...(threadContext ? { threadContext } : {}),
+    ...(body.pullRequestThreadContext ? { pullRequestThreadContext: body.pullRequestThreadContext } : {}),
+  });
+  return ok(sim.threadJson(thread));
+}
+
+type ThreadStateContext = NonNullable<PullRequestState['threads'][number]['threadContext']>;
+
+/**
+ * Stricter than the service, to catch what it accepts but shows broken ("file no longer exists"): a
+ * path without its leading `/`, a line below 1, a file the PR does not change.
+ */
+function checkedThreadContext(
+  sim: AzureDevOpsSimulator,
+  pr: PullRequestState,
+  context: NonNullable<ThreadBody['threadContext']>,
+): ThreadStateContext {
+  const path = context.filePath;
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw refusals.invalidArgument(`The file path of a thread must start with '/': ${String(path)}`);
+  }
+  const start = context.rightFileStart?.line;
+  const end = context.rightFileEnd?.line ?? start;
+  if (
+    start !== undefined &&
+    (!Number.isInteger(start) || start < 1 || !Number.isInteger(end) || (end as number) < start)
+  ) {
+    throw refusals.invalidArgument(`The thread position ${start}-${end} is not valid: lines start at 1.`);
+  }
+  const changed = pr.iterations.some((iteration) =>
+    sim
+      .iterationChanges(pr, iteration)
+      .some((change) => change.path === path && change.changeType !== 'delete'),
+  );
+  if (!changed) throw refusals.invalidArgument(`The file ${path} is not changed by this pull request.`);
+  return {
+    filePath: path,
+    ...(context.rightFileStart
+      ? { rightFileStart: { line: start ?? 1, offset: context.rightFileStart.offset ?? 1 } }
+      : {}),
+    ...(context.rightFileEnd
+      ? { rightFileEnd: { line: end ?? 1, offset: context.rightFileEnd.offset ?? 1 } }
+      : {}),
+  };
+}
+
+function listThreads(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  return list(prOf(sim, request).threads.map((thread) => sim.threadJson(thread)));
+}
+
+function updateThread(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const pr = prOf(sim, request);
+  const threadId = intParam(request.params.threadId, 'threadId');
+  const thread = pr.threads.find((candidate) => candidate.id === threadId);
+  if (!thread) throw refusals.threadNotFound(threadId);
+  const body = jsonBody<{ status?: string }>(request);
+  if (body.status !== undefined) {
+    if (!THREAD_STATUSES.has(body.status))
+      throw refusals.invalidArgument(`The thread status ${body.status} is not valid.`);
+    thread.status = body.status;
+    thread.lastUpdatedDate = sim.isoNow();
+  }
+  return ok(sim.threadJson(thread));
+}
+
+function createStatus(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const pr = prOf(sim, request);
+  const body = jsonBody<{
+    state?: string;
+    description?: string;
+    context?: { genre?: string; name?: string };
+    targetUrl?: string;
+    iterationId?: number;
+  }>(request);
+  if (!body.context?.name) throw refusals.invalidArgument('The status context name is required.');
+  const state = body.state ?? 'notSet';
+  if (!STATUS_STATES.has(state)) throw refusals.invalidArgument(`The status state ${state} is not valid.`);
+  if (
+    body.iterationId !== undefined &&
+    !pr.iterations.some((iteration) => iteration.id === body.iterationId)
+  ) {
+    throw refusals.iterationNotFound(body.iterationId);
+  }
+  const status = sim.addStatus(pr, {
+    state,
+    description: body.description ?? '',
+    context: { name: body.context.name, ...(body.context.genre ? { genre: body.context.genre } : {}) },
+    ...(body.targetUrl ? { targetUrl: body.targetUrl } : {}),
+    ...(body.iterationId !== undefined ? { iterationId: body.iterationId } : {}),
+    createdBy: caller,
+  });
+  return ok(sim.statusJson(status));
+}
+
+function listStatuses(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  return list(prOf(sim, request).statuses.map((status) => sim.statusJson(status)));
+}
+
+function queryPullRequests(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const repo = repoOf(sim, request);
+  const body = jsonBody<{ queries?: { type?: string; items?: string[] }[] }>(request);
+  if (!Array.isArray(body.queries)) throw refusals.invalidArgument('queries is required.');
+  const prs = [...sim.pullRequests.values()].filter((pr) => pr.repositoryId === repo.id);
+  const results = body.queries.map((query) => {
+    if (query.type !== 'lastMergeCommit' && query.type !== 'commit')
+      throw refusals.invalidArgument(`The query type ${query.type} is not supported.`);
+    return Object.fromEntries(
+      (query.items ?? []).map((commit) => [
+        commit,
+        prs
+          .filter((pr) =>
+            query.type === 'lastMergeCommit'
+              ? pr.mergeCommit === commit
+              : sim.pullRequestCommits(pr).includes(commit),
+          )
+          .map((pr) => sim.pullRequestJson(pr)),
+      ]),
+    );
+  });
+  return ok({ queries: body.queries, results });
+}
+
+function createAnnotatedTag(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const repo = repoOf(sim, request);
+  const body = jsonBody<{ name?: string; taggedObject?: { objectId?: string }; message?: string }>(request);
+  const name = body.name ?? '';
+  if (!name || !validRefName(name)) throw refusals.invalidRefName(name);
+  const commitId = body.taggedObject?.objectId ?? '';
+  if (!repo.commits.has(commitId)) throw refusals.commitNotFound(commitId);
+  if (repo.refs.has(`refs/tags/${name}`)) throw refusals.tagExists(name);
+  const taggedBy = { name: caller.displayName, email: caller.uniqueName, date: sim.isoNow() };
+  const tagObject = objectId('tag', name, commitId);
+  repo.tags.set(name, { name, objectId: tagObject, commitId, message: body.message ?? '', taggedBy });
+  repo.refs.set(`refs/tags/${name}`, tagObject);
+  return ok({
+    name,
+    objectId: tagObject,
+    taggedObject: { objectId: commitId, objectType: 'commit' },
+    taggedBy,
+    message: body.message ?? '',
+    url: `${sim.organizationUrl}/${sim.project.id}/_apis/git/repositories/${repo.id}/annotatedTags/${tagObject}`,
+  });
+}
+
+function listRefs(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const repo = repoOf(sim, request);
+  const prefix = `refs/${request.query.get('filter') ?? ''}`;
+  const peel = request.query.get('peelTags') === 'true';
+  const refs = [...repo.refs.entries()]
+    .filter(([name]) => name.startsWith(prefix))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, target]) => {
+      const tag = name.startsWith('refs/tags/') ? repo.tags.get(name.slice('refs/tags/'.length)) : undefined;
+      return {
+        name,
+        objectId: target,
+        ...(peel && tag ? { peeledObjectId: tag.commitId } : {}),
+        url: `${sim.organizationUrl}/${sim.project.id}/_apis/git/repositories/${repo.id}/refs?filter=${encodeURIComponent(name.slice(5))}`,
+      };
+    });
+  return list(refs);
+}
+
+// ---- pipelines ----
+
+function runPipeline(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const id = request.params.pipelineId ?? '';
+  const pipeline = sim.pipelines.get(Number(id));
+  if (!pipeline) throw refusals.pipelineNotFound(id);
+  const body = jsonBody<{
+    templateParameters?: Record<string, unknown>;
+    resources?: { repositories?: { self?: { refName?: string; version?: string } } };
+  }>(request);
+  const parameters = body.templateParameters ?? {};
+  if (pipeline.parameters) {
+    for (const name of Object.keys(parameters))
+      if (!pipeline.parameters.includes(name)) throw refusals.unexpectedParameter(name);
+  }
+  const self = body.resources?.repositories?.self;
+  const run = sim.startRun(pipeline, {
+    templateParameters: parameters,
+    ...(self?.refName ? { refName: self.refName } : {}),
+    ...(self?.version ? { version: self.version } : {}),
+  });
+  return ok(sim.runJson(run));
+}
+
+function getRun(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const run = sim.runs.get(Number(request.params.runId));
+  if (!run || String(run.pipelineId) !== request.params.pipelineId)
+    throw refusals.runNotFound(request.params.runId ?? '');
+  return ok(sim.runJson(run));
+}
+
+// ---- approvals ----
+
+function queryApprovals(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const state = request.query.get('state');
+  const ids = request.query.get('approvalIds')?.toLowerCase().split(',').filter(Boolean);
+  const steps = (request.query.get('$expand') ?? '').split(',').includes('steps');
+  const top = optionalInt(request, 'top');
+  const found = [...sim.approvals.values()]
+    .filter((approval) => !ids || ids.includes(approval.id.toLowerCase()))
+    .filter(
+      (approval) =>
+        !state ||
+        state === 'all' ||
+        (state === 'completed' ? approval.status !== 'pending' : approval.status === state),
+    )
+    .slice(0, top ?? Number.MAX_SAFE_INTEGER);
+  return list(found.map((approval) => sim.approvalJson(approval, { steps })));
+}
+
+function updateApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const body = request.json<{ approvalId?: string; status?: string; comment?: string }[]>();
+  if (!Array.isArray(body) || body.length === 0)
+    throw refusals.badRequest('A list of approval updates is required.', 'pipelines');
+  // All or nothing: every update is checked before any is applied.
+  const updates = body.map((update) => {
+    const status = update.status;
+    if (status !== 'approved' && status !== 'rejected') {
+      throw refusals.badRequest(`The approval status ${String(status)} cannot be set.`, 'pipelines');
+    }
+    const approval = sim.approval(update.approvalId ?? '');
+    if (approval.status !== 'pending') throw refusals.approvalNotPending(approval.id, approval.status);
+    return { approval, status: status as 'approved' | 'rejected', comment: update.comment ?? '' };
+  });
+  const decided = updates.map(({ approval, status, comment }) =>
+    sim.decideApproval(approval.id, status, caller, comment),
+  );
+  return list(decided.map((approval) => sim.approvalJson(approval, { steps: true })));
+}
+
+function getApproval(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const steps = (request.query.get('$expand') ?? '').split(',').includes('steps');
+  return ok(sim.approvalJson(sim.approval(request.params.approvalId ?? ''), { steps }));
+}
+
+// ---- environments and checks ----
+
+function addEnvironment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const body = jsonBody<{ name?: string; description?: string }>(request);
+  if (!body.name) throw refusals.badRequest('The environment name is required.', 'distributedtask');
+  return ok(sim.environmentJson(sim.addEnvironment(body.name, body.description ?? '', caller)));
+}
+
+function listEnvironments(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const name = request.query.get('name')?.toLowerCase();
+  const top = optionalInt(request, '$top');
+  const found = [...sim.environments.values()]
+    .filter((env) => !name || env.name.toLowerCase() === name)
+    .slice(0, top ?? Number.MAX_SAFE_INTEGER);
+  return list(found.map((env) => sim.environmentJson(env)));
+}
+
+function addCheckConfiguration(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const body = jsonBody<{
+    type?: { id?: string; name?: string };
+    settings?: unknown;
+    resource?: { type?: string; id?: string; name?: string };
+    timeout?: number;
+  }>(request);
+  if (!body.type?.id) throw refusals.badRequest('The check type id is required.', 'pipelines');
+  if (!body.resource?.type || !body.resource.id)
+    throw refusals.badRequest('The check resource is required.', 'pipelines');
+  if (body.resource.type === 'environment' && !sim.environments.has(Number(body.resource.id))) {
+    throw refusals.environmentNotFound(body.resource.id);
+  }
+  const check = sim.addCheck({
+    type: { id: body.type.id, ...(body.type.name ? { name: body.type.name } : {}) },
+    settings: body.settings ?? {},
+    resource: {
+      type: body.resource.type,
+      id: body.resource.id,
+      ...(body.resource.name ? { name: body.resource.name } : {}),
+    },
+    timeout: body.timeout ?? 43_200,
+    createdBy: caller,
+  });
+  return ok(sim.checkJson(check));
+}
+
+function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const type = request.query.get('resourceType');
+  const id = request.query.get('resourceId');
+  const settings = (request.query.get('$expand') ?? '').includes('settings');
+  const found = [...sim.checks.values()].filter(
+    (check) => (!type || check.resource.type === type) && (!id || check.resource.id === id),
+  );
+  return list(
+    found.map((check) => {
+      const json = sim.checkJson(check);
+      if (!settings) delete json.settings;
+      return json;
+    }),
+  );
+}
+
+// ---- service hooks ----
+
+interface SubscriptionBody {
+  publisherId?: string;
+  eventType?: string;
+  resourceVersion?: string;
+  consumerId?: string;
+  consumerActionId?: string;
+  publisherInputs?: Record<string, string>;
+  consumerInputs?: Record<string, string>;
+}
+
+function checkedSubscription(
+  body: SubscriptionBody,
+): Required<SubscriptionBody> & { eventType: HookEventType; publisherId: 'tfs' | 'pipelines' } {
+  const eventType = body.eventType as HookEventType;
+  if (!HOOK_EVENT_TYPES.includes(eventType))
+    throw refusals.badRequest(`The event type ${String(body.eventType)} is not supported.`, 'hooks');
+  const publisherId = eventType.startsWith('git.') ? 'tfs' : 'pipelines';
+  if (body.publisherId !== publisherId)
+    throw refusals.badRequest(`The event ${eventType} is published by ${publisherId}.`, 'hooks');
+  if (body.consumerId !== 'webHooks' || body.consumerActionId !== 'httpRequest') {
+    throw refusals.badRequest('Only the webHooks consumer (httpRequest) is simulated.', 'hooks');
+  }
+  const url = body.consumerInputs?.url ?? '';
+  if (!/^https?:\/\/[^\s]+$/.test(url))
+    throw refusals.badRequest('The consumer input url must be an http(s) URL.', 'hooks');
+  return {
+    publisherId,
+    eventType,
+    resourceVersion: body.resourceVersion ?? (publisherId === 'tfs' ? '1.0' : '5.1-preview.1'),
+    consumerId: body.consumerId,
+    consumerActionId: body.consumerActionId,
+    publisherInputs: body.publisherInputs ?? {},
+    consumerInputs: body.consumerInputs ?? {},
+  };
+}
+
+function createSubscription(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const checked = checkedSubscription(jsonBody<SubscriptionBody>(request));
+  const subscription = sim.hooks.add({
+    ...checked,
+    createdBy: { id: caller.id, displayName: caller.displayName },
+  });
+  return ok(sim.subscriptionJson(subscription));
+}
+
+function listSubscriptions(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const filters = ['publisherId', 'eventType', 'consumerId', 'consumerActionId'] as const;
+  const found = [...sim.hooks.subscriptions.values()].filter((subscription) =>
+    filters.every((name) => {
+      const wanted = request.query.get(name);
+      return !wanted || subscription[name] === wanted;
+    }),
+  );
+  return list(found.map((subscription) => sim.subscriptionJson(subscription)));
+}
+
+function replaceSubscription(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const id = request.params.subscriptionId ?? '';
+  const subscription = sim.hooks.subscriptions.get(id.toLowerCase()) ?? sim.hooks.subscriptions.get(id);
+  if (!subscription) throw refusals.subscriptionNotFound(id);
+  const checked = checkedSubscription(jsonBody<SubscriptionBody>(request));
+  // A masked secret sent back unchanged keeps the stored one.
+  const consumerInputs = { ...checked.consumerInputs };
+  if (
+    consumerInputs.basicAuthPassword === '********' &&
+    subscription.consumerInputs.basicAuthPassword !== undefined
+  ) {
+    consumerInputs.basicAuthPassword = subscription.consumerInputs.basicAuthPassword;
+  }
+  Object.assign(subscription, {
+    ...checked,
+    consumerInputs,
+    status: 'enabled',
+    probationUntil: 0,
+    modifiedDate: sim.isoNow(),
+  });
+  return ok(sim.subscriptionJson(subscription));
+}

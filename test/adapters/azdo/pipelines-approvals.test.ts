@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { APPROVAL_CHECK_TYPE_ID } from '../../../adapters/azdo/azdo.ts';
+import { Secret } from '../../../core/secret.ts';
+import type { AzureDevOpsSimulator } from '../../../sandbox/sim/azdo/simulator.ts';
+import { coded } from '../../core/expect-error.ts';
+import { adapterFor, startReceiver, startSim } from './support.ts';
+
+describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
+  let sim: AzureDevOpsSimulator;
+  let now = Date.UTC(2026, 4, 1, 9);
+  before(async () => {
+    sim = await startSim({
+      now: () => now,
+      pipelineRunDurationMs: 60_000,
+      pipelines: [
+        { id: 7, name: 'payments-api-ci', parameters: ['version', 'deploy'] },
+        { id: 8, name: 'payments-api-cd' },
+      ],
+    });
+  });
+  after(() => sim.stop());
+
+  describe('runs', () => {
+    it('runs a pipeline with parameters on a branch, and reads it until it completes', async () => {
+      const adapter = adapterFor(sim);
+      const run = await adapter.runPipeline(7, {
+        refName: 'refs/heads/main',
+        version: 'abc123',
+        templateParameters: { version: '1.4.0', deploy: true },
+      });
+      assert.equal(run.pipelineId, 7);
+      assert.equal(run.state, 'inProgress');
+      assert.equal(run.result, undefined);
+      assert.ok(run.webUrl?.includes(`buildId=${run.id}`));
+      const stored = sim.runs.get(run.id)!;
+      assert.deepEqual(stored.templateParameters, { version: '1.4.0', deploy: true });
+      assert.deepEqual([stored.refName, stored.version], ['refs/heads/main', 'abc123']);
+
+      now += 30_000;
+      assert.equal((await adapter.getPipelineRun(7, run.id)).state, 'inProgress');
+      now += 30_000;
+      const done = await adapter.getPipelineRun(7, run.id);
+      assert.deepEqual([done.state, done.result], ['completed', 'succeeded']);
+      assert.ok(done.finishedDate);
+    });
+
+    it('reports the scripted result of a run', async () => {
+      sim.scriptNextRun(8, { result: 'failed', durationMs: 5_000 });
+      const adapter = adapterFor(sim);
+      const run = await adapter.runPipeline(8);
+      now += 5_000;
+      const done = await adapter.getPipelineRun(8, run.id);
+      assert.deepEqual([done.state, done.result], ['completed', 'failed']);
+      assert.equal(sim.runs.get(run.id)!.refName, undefined, 'no resources sent when no branch was asked');
+    });
+
+    it('answers NOT_FOUND for an unknown pipeline or run, and refuses an undeclared parameter', async () => {
+      const adapter = adapterFor(sim);
+      await assert.rejects(adapter.runPipeline(404), coded('NOT_FOUND', { pipelineId: 404 }));
+      await assert.rejects(adapter.getPipelineRun(7, 99_999), coded('NOT_FOUND', { runId: 99_999 }));
+      await assert.rejects(
+        adapter.runPipeline(7, { templateParameters: { colour: 'blue' } }),
+        coded('SERVICE_HTTP', { status: 400 }),
+      );
+    });
+  });
+
+  describe('approvals', () => {
+    it('lists the pending approvals with their steps and run', async () => {
+      const run = sim.startRun(sim.pipelines.get(8)!, { templateParameters: {} });
+      const sandbox = sim.createPendingApproval({
+        environment: 'sandbox',
+        stageName: 'Deploy_sandbox',
+        pipelineId: 8,
+        runId: run.id,
+        instructions: 'Deploy 1.4.0',
+      });
+      const production = sim.createPendingApproval({
+        environment: 'production',
+        stageName: 'Deploy_production',
+      });
+      const decided = sim.createPendingApproval({ environment: 'sandbox' });
+      sim.decideApprovalAsUser(decided.id, 'approved');
+
+      const pending = await adapterFor(sim).listPendingApprovals();
+      const ids = pending.map((approval) => approval.id);
+      assert.ok(ids.includes(sandbox.id) && ids.includes(production.id));
+      assert.ok(!ids.includes(decided.id));
+      const listed = pending.find((approval) => approval.id === sandbox.id)!;
+      assert.equal(listed.status, 'pending');
+      assert.equal(listed.instructions, 'Deploy 1.4.0');
+      assert.deepEqual(
+        listed.steps.map((step) => [step.approver?.id, step.status]),
+        [[sim.users.approver.id, 'pending']],
+      );
+      assert.deepEqual(listed.pipeline, {
+        id: '8',
+        name: 'payments-api-cd',
+        runId: run.id,
+        runName: run.name,
+      });
+    });
+
+    it('approves once; a second decision is a CONFLICT carrying the current status', async () => {
+      const approval = sim.createPendingApproval({ environment: 'production' });
+      const adapter = adapterFor(sim);
+      const approved = await adapter.decideApproval(approval.id, {
+        status: 'approved',
+        comment: 'Approved in Slack by Norma',
+      });
+      assert.equal(approved.status, 'approved');
+      assert.equal(approval.status, 'approved');
+      assert.equal(approval.actualApprover?.id, sim.users.agent.id);
+      assert.equal(approval.comment, 'Approved in Slack by Norma');
+      assert.equal((await adapter.getApproval(approval.id)).steps[0]?.comment, 'Approved in Slack by Norma');
+
+      await assert.rejects(
+        adapter.decideApproval(approval.id, { status: 'approved', comment: 'again' }),
+        coded('CONFLICT', { approvalId: approval.id, currentStatus: 'approved' }),
+      );
+      await assert.rejects(
+        adapter.decideApproval(approval.id, { status: 'rejected', comment: 'too late' }),
+        coded('CONFLICT', { currentStatus: 'approved' }),
+      );
+      assert.equal(approval.comment, 'Approved in Slack by Norma', 'the first decision stands');
+    });
+
+    it('rejects, and sees a decision made in the UI as a CONFLICT', async () => {
+      const adapter = adapterFor(sim);
+      const mine = sim.createPendingApproval({ environment: 'sandbox' });
+      assert.equal(
+        (await adapter.decideApproval(mine.id, { status: 'rejected', comment: 'Skip' })).status,
+        'rejected',
+      );
+      const theirs = sim.createPendingApproval({ environment: 'sandbox' });
+      sim.decideApprovalAsUser(theirs.id, 'rejected');
+      await assert.rejects(
+        adapter.decideApproval(theirs.id, { status: 'approved', comment: 'x' }),
+        coded('CONFLICT', { currentStatus: 'rejected' }),
+      );
+      await assert.rejects(adapter.getApproval('7d1e2b0c-0000-4000-8000-000000000000'), coded('NOT_FOUND'));
+    });
+  });
+
+  describe('setup', () => {
+    it('finds or creates an environment', async () => {
+      const adapter = adapterFor(sim);
+      const created = await adapter.ensureEnvironment('staging-eu', 'EU staging');
+      assert.equal(created.created, true);
+      assert.equal(sim.environments.get(created.id)?.description, 'EU staging');
+      const found = await adapter.ensureEnvironment('Staging-EU');
+      assert.deepEqual([found.created, found.id], [false, created.id]);
+      assert.equal([...sim.environments.values()].filter((env) => env.name === 'staging-eu').length, 1);
+    });
+
+    it('adds an Approval check to an environment once (7.1-preview.1)', async () => {
+      const adapter = adapterFor(sim);
+      const env = await adapter.ensureEnvironment('checked-env');
+      const check = await adapter.ensureApprovalCheck(env, {
+        approverIds: [sim.users.approver.id],
+        instructions: 'Approve the deploy',
+      });
+      assert.equal(check.created, true);
+      const stored = sim.checks.get(check.id)!;
+      assert.equal(stored.type.id, APPROVAL_CHECK_TYPE_ID);
+      assert.deepEqual(stored.resource, { type: 'environment', id: String(env.id), name: 'checked-env' });
+      assert.deepEqual((stored.settings as { approvers: { id: string }[] }).approvers, [
+        { id: sim.users.approver.id },
+      ]);
+      const again = await adapter.ensureApprovalCheck(env, { approverIds: [sim.users.approver.id] });
+      assert.deepEqual([again.created, again.id], [false, check.id]);
+      const versions = sim.requestLog
+        .filter((entry) => entry.template?.endsWith('/checks/configurations'))
+        .map((entry) => new URLSearchParams(entry.query).get('api-version'));
+      assert.ok(versions.length >= 3 && versions.every((version) => version === '7.1-preview.1'));
+      await assert.rejects(
+        adapter.ensureApprovalCheck({ id: 9_999, name: 'ghost' }, { approverIds: [] }),
+        coded('NOT_FOUND'),
+      );
+    });
+
+    it('subscribes a web hook to an event of the project, and updates it in place to rotate the secret', async () => {
+      const receiver = await startReceiver();
+      try {
+        const adapter = adapterFor(sim);
+        const first = await adapter.ensureServiceHook({
+          eventType: 'git.pullrequest.created',
+          url: receiver.url,
+          headers: { 'X-Webhook-Secret': new Secret('first-secret') },
+        });
+        assert.equal(first.created, true);
+        const stored = sim.hooks.subscriptions.get(first.id)!;
+        assert.equal(stored.publisherId, 'tfs');
+        assert.equal(stored.publisherInputs.projectId, sim.project.id);
+        assert.equal(stored.consumerInputs.httpHeaders, 'X-Webhook-Secret:first-secret');
+
+        const rotated = await adapter.ensureServiceHook({
+          eventType: 'git.pullrequest.created',
+          url: receiver.url,
+          headers: { 'X-Webhook-Secret': new Secret('second-secret') },
+        });
+        assert.deepEqual([rotated.created, rotated.id], [false, first.id]);
+        assert.equal(
+          sim.hooks.subscriptions.get(first.id)!.consumerInputs.httpHeaders,
+          'X-Webhook-Secret:second-secret',
+        );
+
+        sim.seedRepository({ name: 'hooked', branches: ['develop'] });
+        sim.pushCommit('hooked', 'feature/h', { changes: ['a.ts'] });
+        sim.createPullRequestAsUser({
+          repository: 'hooked',
+          sourceRefName: 'refs/heads/feature/h',
+          targetRefName: 'refs/heads/develop',
+          title: 'h',
+        });
+        await sim.flushDeliveries();
+        const mine = receiver.events.filter((event) => event.body.eventType === 'git.pullrequest.created');
+        assert.equal(mine.length, 1, 'one subscription, one delivery');
+        assert.equal(mine[0]!.headers['x-webhook-secret'], 'second-secret');
+      } finally {
+        await receiver.stop();
+      }
+    });
+
+    it('subscribes approval events under the pipelines publisher, with basic auth', async () => {
+      const subscription = await adapterFor(sim).ensureServiceHook({
+        eventType: 'ms.vss-pipelinechecks-events.approval-pending',
+        url: 'http://127.0.0.1:9/hooks',
+        basicAuth: { username: 'azdo', password: new Secret('hook-password') },
+      });
+      const stored = sim.hooks.subscriptions.get(subscription.id)!;
+      assert.deepEqual([stored.publisherId, stored.resourceVersion], ['pipelines', '5.1-preview.1']);
+      assert.deepEqual(
+        [stored.consumerInputs.basicAuthUsername, stored.consumerInputs.basicAuthPassword],
+        ['azdo', 'hook-password'],
+      );
+      stored.status = 'disabledByUser';
+    });
+  });
+});

@@ -1,0 +1,188 @@
+// Microsoft's Azure DevOps 7.1 OpenAPI specs as a list of (method, path template) operations, and the
+// checks the contract test runs: a simulator route or a recorded request must map to one of them, with
+// the api-version that operation demands and only query parameters it declares.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestLogEntry } from '../../sandbox/sim/server.ts';
+
+export const SPECS_DIR =
+  process.env.AZDO_SPECS_DIR ??
+  join(import.meta.dirname, '..', 'fixtures', 'azure-devops-rest-7.1');
+
+export interface SpecOperation {
+  file: string;
+  method: string;
+  template: string;
+  operationId: string;
+  /** What `api-version` must be, e.g. 7.1 or 7.1-preview.1. */
+  apiVersion: string | undefined;
+  queryParameters: ReadonlySet<string>;
+  /** Matches a concrete path, case-insensitively. */
+  pattern: RegExp;
+  /** Literal segments: the more, the more specific. */
+  literalSegments: number;
+}
+
+interface SwaggerParameter {
+  $ref?: string;
+  in?: string;
+  name?: string;
+  description?: string;
+}
+
+interface Swagger {
+  paths: Record<string, Record<string, { operationId?: string; parameters?: SwaggerParameter[] }>>;
+  parameters?: Record<string, SwaggerParameter>;
+}
+
+const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete', 'head', 'options']);
+
+export function loadSpecOperations(dir = SPECS_DIR): SpecOperation[] {
+  const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
+  if (files.length === 0) throw new Error(`no spec files in ${dir}`);
+  const operations: SpecOperation[] = [];
+  for (const file of files) {
+    // The files start with a UTF-8 byte order mark, which JSON.parse refuses.
+    const spec = JSON.parse(readFileSync(join(dir, file), 'utf8').replace(/^\uFEFF/, '')) as Swagger;
+    for (const [template, item] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!METHODS.has(method)) continue;
+        const parameters = (operation.parameters ?? []).map((parameter) => resolve(spec, parameter));
+        const apiVersion = parameters.find((parameter) => parameter.name === 'api-version');
+        operations.push({
+          file,
+          method: method.toUpperCase(),
+          template,
+          operationId: operation.operationId ?? '',
+          apiVersion: apiVersion ? versionOf(apiVersion) : undefined,
+          queryParameters: new Set(
+            parameters
+              .filter((parameter) => parameter.in === 'query' && parameter.name)
+              .map((parameter) => parameter.name!),
+          ),
+          pattern: templatePattern(template),
+          literalSegments: template.split('/').filter((segment) => segment && !segment.includes('{')).length,
+        });
+      }
+    }
+  }
+  return operations;
+}
+
+function resolve(spec: Swagger, parameter: SwaggerParameter): SwaggerParameter {
+  if (!parameter.$ref) return parameter;
+  const name = parameter.$ref.replace('#/parameters/', '');
+  const found = spec.parameters?.[name];
+  if (!found) throw new Error(`unresolved parameter ${parameter.$ref}`);
+  return { ...found, $ref: parameter.$ref };
+}
+
+/** The spec says it in words: "This should be set to '7.1-preview.1' to use this version of the api." */
+function versionOf(parameter: SwaggerParameter): string | undefined {
+  const said = /set to '([^']+)'/.exec(parameter.description ?? '')?.[1];
+  if (said) return said;
+  const preview = /api-Version-(preview\.\d+)$/.exec(parameter.$ref ?? '')?.[1];
+  return preview ? `7.1-${preview}` : parameter.$ref ? '7.1' : undefined;
+}
+
+function templatePattern(template: string): RegExp {
+  const source = template
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((segment) => (segment.includes('{') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`, 'i');
+}
+
+/** A template with parameter names erased and case folded: `/{a}/_apis/x/{b}` → `/{}/_apis/x/{}`. */
+export function templateKey(template: string): string {
+  return template
+    .replace(/\/+$/, '')
+    .replace(/\{[^}]+\}/g, '{}')
+    .toLowerCase();
+}
+
+export function operationForTemplate(
+  operations: readonly SpecOperation[],
+  method: string,
+  template: string,
+): SpecOperation | undefined {
+  const key = templateKey(template);
+  return operations.find(
+    (operation) => operation.method === method.toUpperCase() && templateKey(operation.template) === key,
+  );
+}
+
+/** The most specific operation whose template matches a concrete path. */
+export function operationForPath(
+  operations: readonly SpecOperation[],
+  method: string,
+  path: string,
+): SpecOperation | undefined {
+  return operations
+    .filter((operation) => operation.method === method.toUpperCase() && operation.pattern.test(path))
+    .sort((a, b) => b.literalSegments - a.literalSegments)[0];
+}
+
+export interface ServedRoute {
+  method: string;
+  template: string;
+  operation: string;
+  apiVersion?: string;
+}
+
+/** Why each route is not an operation of the specs (empty: all are). */
+export function routeProblems(
+  operations: readonly SpecOperation[],
+  routes: readonly ServedRoute[],
+): string[] {
+  const problems: string[] = [];
+  for (const route of routes) {
+    const operation = operationForTemplate(operations, route.method, route.template);
+    const name = `${route.method} ${route.template}`;
+    if (!operation) {
+      problems.push(`${name}: no operation in the specs`);
+      continue;
+    }
+    if (operation.operationId !== route.operation)
+      problems.push(`${name}: named ${route.operation}, the spec says ${operation.operationId}`);
+    if (route.apiVersion !== undefined && operation.apiVersion !== route.apiVersion) {
+      problems.push(`${name}: serves api-version ${route.apiVersion}, the spec says ${operation.apiVersion}`);
+    }
+  }
+  return problems;
+}
+
+/** Why each recorded request is not a call of a spec operation (empty: all are). */
+export function requestProblems(
+  operations: readonly SpecOperation[],
+  entries: readonly RequestLogEntry[],
+): string[] {
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const name = `${entry.method} ${entry.path}${entry.query}`;
+    const byTemplate = entry.template
+      ? operationForTemplate(operations, entry.method, entry.template)
+      : undefined;
+    const operation = byTemplate?.pattern.test(entry.path)
+      ? byTemplate
+      : operationForPath(operations, entry.method, entry.path);
+    if (!operation) {
+      problems.push(`${name}: no operation in the specs`);
+      continue;
+    }
+    const query = new URLSearchParams(entry.query);
+    const version = query.get('api-version');
+    if (version !== operation.apiVersion) {
+      problems.push(
+        `${name}: api-version ${version ?? '(none)'}, ${operation.operationId} needs ${operation.apiVersion}`,
+      );
+    }
+    for (const key of new Set(query.keys())) {
+      if (key !== 'api-version' && !operation.queryParameters.has(key)) {
+        problems.push(`${name}: ${operation.operationId} declares no query parameter ${key}`);
+      }
+    }
+  }
+  return problems;
+}
