@@ -1,0 +1,69 @@
+// Threads are the Python agent's agent_threads: one per PR flow and one per release flow. Their ids
+// are derived from what they track, so every part (tasks, webhooks, poller, API) finds the same one.
+import type { GateKind, GateRecord } from '../core/model.ts';
+
+/** `pr.<repo>.<id>`; the repo is percent-encoded so the id is safe in a URL path segment. */
+export function prThreadId(repo: string, prId: number): string {
+  return `pr.${encodeURIComponent(repo)}.${prId}`;
+}
+
+/** `release.<repo>.<version>` */
+export function releaseThreadId(repo: string, version: string): string {
+  return `release.${encodeURIComponent(repo)}.${version}`;
+}
+
+/** State of a PR thread (graph 'pr'). */
+export interface PrThreadState {
+  title?: string;
+  sourceRefName?: string;
+  targetRefName?: string;
+  ticketKey?: string;
+  ticketCreated?: boolean;
+  /** The source commit the last review looked at. */
+  reviewedCommit?: string;
+  verdict?: string;
+  /** Set once the merge commit is known (StageRelease, the completed event). */
+  mergeCommit?: string;
+  /** The PR-validation run queued for a source commit by the webhook or the poller. */
+  queuedRuns?: { sourceCommit: string; runId: number }[];
+}
+
+/** State of a release thread (graph 'release'), written by the release pipeline's tasks. */
+export interface ReleaseThreadState {
+  version: string;
+  /** The release pipeline run that carries this release: approvals of that run belong to it. */
+  runId?: number;
+  pipelineId?: number;
+  runUrl?: string;
+  /** Pipelines gate 4 triggers. */
+  pipelines?: { id: number; name: string }[];
+  releasePrId?: number;
+  releasePrUrl?: string;
+  mergeCommit?: string;
+  tag?: string;
+  notes?: string;
+  /** Who answered each gate, for the archived release. */
+  gates?: GateRecord[];
+}
+
+/**
+ * Which gate an environment's approval is. The release template puts gates 2–5 on these
+ * environments; teams that use other names set RELEASE_ENVIRONMENTS (`gate=name,…`).
+ */
+export const DEFAULT_GATE_ENVIRONMENTS: Readonly<Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>> = {
+  create_release_pr: ['release-create-pr'],
+  merge_release_pr: ['release-merge-pr'],
+  run_pipelines: ['release-run-pipelines'],
+  approve_stage: ['sandbox', 'production'],
+};
+
+export function gateForEnvironment(
+  environment: string,
+  environments: Readonly<Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>> = DEFAULT_GATE_ENVIRONMENTS,
+): Exclude<GateKind, 'merge_pr'> | undefined {
+  const name = environment.trim().toLowerCase();
+  for (const [gate, names] of Object.entries(environments) as [Exclude<GateKind, 'merge_pr'>, readonly string[]][]) {
+    if (names.some((candidate) => candidate.toLowerCase() === name)) return gate;
+  }
+  return undefined;
+}
