@@ -121,6 +121,10 @@ export const configSchema = z.object({
   REPOS_BASE_DIR: text(),
   /** Replaces the Python agent's POSTGRES_DSN: the Table Storage (and queue) account. */
   STORAGE_CONNECTION_STRING: secret(),
+  /** Letters and digits before every table name, so several installations can share one account. */
+  STORAGE_TABLE_PREFIX: text('ReleaseAgent').refine((value) => /^[A-Za-z][A-Za-z0-9]{0,30}$/.test(value), {
+    message: 'expected letters and digits, starting with a letter (at most 31)',
+  }),
   /** First version of a repo that was never released. */
   FIRST_RELEASE_VERSION: versionText(),
   /** feat → minor, `!`/BREAKING CHANGE → major; off = patch always (the Python agent's behaviour). */

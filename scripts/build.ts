@@ -36,10 +36,10 @@ export function taskNames(): string[] {
     .sort();
 }
 
-export async function buildTasks(): Promise<BuiltBundle[]> {
+export async function buildTasks(outRoot = join(dist, 'tasks')): Promise<BuiltBundle[]> {
   const built: BuiltBundle[] = [];
   for (const name of taskNames()) {
-    const out = join(dist, 'tasks', name);
+    const out = join(outRoot, name);
     mkdirSync(out, { recursive: true });
     const file = join(out, 'index.cjs');
     await build({ ...commonJsShim, entryPoints: [join(root, 'tasks', name, 'index.ts')], outfile: file, target: 'node24' });

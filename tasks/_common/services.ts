@@ -100,7 +100,11 @@ export function storeFromConnection(context: TaskContext): { store: Store; funct
   // The account key inside the connection string is what must never print.
   const accountKey = /AccountKey=([^;]+)/i.exec(connectionString.reveal())?.[1];
   if (accountKey) context.inputs.secret(accountKey);
-  return { store: createTableStore({ connectionString: connectionString.reveal() }), functionAppUrl: connection.url };
+  const tablePrefix = connection.data('tablePrefix')?.trim();
+  return {
+    store: createTableStore({ connectionString: connectionString.reveal(), ...(tablePrefix ? { tablePrefix } : {}) }),
+    functionAppUrl: connection.url,
+  };
 }
 
 /** The Claude Code CLI: its own credentials come from the `claudeCredential` input (a secret variable). */

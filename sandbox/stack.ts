@@ -1,0 +1,162 @@
+// The sandbox stack: Azurite and the simulators of Azure DevOps, Jira and Slack on free loopback
+// ports, with fresh random credentials, plus the environment the function app reads and the service
+// connections the tasks read. Tests, `npm start` and the benchmarks all start it the same way.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Store } from '../adapters/store/store.ts';
+import { createTableStore } from '../adapters/store/table-store.ts';
+import type { EndpointSpec } from './agent/task-runner.ts';
+import { type RunningAzurite, startAzurite } from './azurite.ts';
+import { CLAUDE_STAND_IN_PATH } from './claude/index.ts';
+import { type AzureDevOpsSimulator, startAzureDevOpsSimulator } from './sim/azdo/simulator.ts';
+import { type JiraSimulator, startJiraSimulator } from './sim/jira/jira-simulator.ts';
+import { type RunningSlackSimulator, startSlackSimulator } from './sim/slack/slack-simulator.ts';
+
+export interface StackSecrets {
+  azdoPat: string;
+  accessToken: string;
+  jiraApiToken: string;
+  slackBotToken: string;
+  slackSigningSecret: string;
+  webhookSecret: string;
+  operatorToken: string;
+  extensionCertificate: string;
+}
+
+export interface StackOptions {
+  /** Reuse a running Azurite (tests share the global fixture's); otherwise one is started. */
+  storageConnectionString?: string;
+  /** Table name prefix, so several stacks can share one account. */
+  tablePrefix?: string;
+  organization?: string;
+  project?: string;
+  jiraProject?: string;
+  slackChannel?: string;
+  /** Where the Slack simulator sends button presses (the function app's route); can be set later. */
+  interactionsUrl?: string;
+  /** How long a simulated pipeline run takes unless scripted. */
+  pipelineRunDurationMs?: number;
+  /** Pipelines that exist in the Azure DevOps simulator. */
+  pipelines?: { id: number; name: string }[];
+}
+
+export interface Stack {
+  secrets: StackSecrets;
+  storageConnectionString: string;
+  tablePrefix: string;
+  store: Store;
+  azdo: AzureDevOpsSimulator;
+  jira: JiraSimulator;
+  slack: RunningSlackSimulator;
+  slackChannel: string;
+  /** The `claude` stand-in executable. */
+  claudePath: string;
+  /** Environment of the function app (the settings in core/config.ts). */
+  functionEnv(extra?: Record<string, string>): Record<string, string>;
+  /** Service connections of the tasks, by the ids the task inputs name. */
+  endpoints: Record<'jira' | 'slack' | 'state', EndpointSpec>;
+  /** Pipeline variables the agent sets for a run in this project. */
+  agentVariables(extra?: Record<string, string>): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const token = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const secrets: StackSecrets = {
+    azdoPat: token('pat-'),
+    accessToken: token('oauth-'),
+    jiraApiToken: token('jira-'),
+    slackBotToken: token('xoxb-'),
+    slackSigningSecret: token('sign-'),
+    webhookSecret: token('hook-'),
+    operatorToken: token('op-'),
+    extensionCertificate: token('cert-'),
+  };
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+  };
+  try {
+    let azurite: RunningAzurite | undefined;
+    let storageConnectionString = options.storageConnectionString;
+    if (!storageConnectionString) {
+      azurite = await startAzurite();
+      started.push(azurite);
+      storageConnectionString = azurite.connectionString;
+    }
+    const tablePrefix = options.tablePrefix ?? `Sbx${randomBytes(4).toString('hex')}`;
+    const slackChannel = options.slackChannel ?? 'C0SANDBOX';
+    const azdo = await startAzureDevOpsSimulator({
+      organization: options.organization ?? 'acme',
+      project: options.project ?? 'Payments',
+      pats: [{ token: secrets.azdoPat }],
+      bearerTokens: [{ token: secrets.accessToken }],
+      pipelineRunDurationMs: options.pipelineRunDurationMs ?? 300,
+      pipelines: options.pipelines ?? [],
+    });
+    started.push(azdo);
+    const jira = await startJiraSimulator({ apiToken: secrets.jiraApiToken, projects: [options.jiraProject ?? 'ALLPOST'] });
+    started.push(jira);
+    const slack = await startSlackSimulator({
+      botToken: secrets.slackBotToken,
+      signingSecret: secrets.slackSigningSecret,
+      channels: [{ id: slackChannel, name: 'releases' }],
+      ...(options.interactionsUrl ? { interactionsUrl: options.interactionsUrl } : {}),
+    });
+    started.push(slack);
+    const store = createTableStore({ connectionString: storageConnectionString, tablePrefix });
+    const connectionString = storageConnectionString;
+
+    return {
+      secrets,
+      storageConnectionString: connectionString,
+      tablePrefix,
+      store,
+      azdo,
+      jira,
+      slack,
+      slackChannel,
+      claudePath: CLAUDE_STAND_IN_PATH,
+      functionEnv: (extra = {}) => ({
+        AZDO_ORGANIZATION: azdo.organization,
+        AZDO_PROJECT: azdo.project.name,
+        AZDO_BASE_URL: azdo.organizationUrl,
+        AZDO_PAT: secrets.azdoPat,
+        JIRA_BASE_URL: jira.url,
+        JIRA_EMAIL: jira.email,
+        JIRA_API_TOKEN: secrets.jiraApiToken,
+        SLACK_API_URL: slack.apiUrl,
+        SLACK_BOT_TOKEN: secrets.slackBotToken,
+        SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+        SLACK_CHANNEL_ID: slackChannel,
+        WEBHOOK_SECRET: secrets.webhookSecret,
+        OPERATOR_TOKEN: secrets.operatorToken,
+        EXTENSION_CERTIFICATE: secrets.extensionCertificate,
+        STORAGE_CONNECTION_STRING: connectionString,
+        STORAGE_TABLE_PREFIX: tablePrefix,
+        CLAUDE_COMMAND: CLAUDE_STAND_IN_PATH,
+        ...extra,
+      }),
+      endpoints: {
+        jira: { url: jira.url, scheme: 'UsernamePassword', parameters: { username: jira.email, password: secrets.jiraApiToken } },
+        slack: { url: slack.apiUrl, scheme: 'Token', parameters: { apitoken: secrets.slackBotToken }, data: { channel: slackChannel } },
+        state: { url: 'http://127.0.0.1/function-app', scheme: 'Token', parameters: { apitoken: connectionString }, data: { tablePrefix } },
+      },
+      agentVariables: (extra = {}) => ({
+        'System.TeamFoundationCollectionUri': `${azdo.organizationUrl}/`,
+        'System.TeamProject': azdo.project.name,
+        'System.TeamProjectId': azdo.project.id,
+        'Build.BuildId': '1',
+        ...extra,
+      }),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Folder of the task bundles built by `npm run build`. */
+export const DIST_TASKS = join(import.meta.dirname, '..', 'dist', 'tasks');
