@@ -60,7 +60,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const token = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
+// Kept on globalThis: a test run may load this module twice (CommonJS and ESM instances).
+const issued: string[] = ((globalThis as Record<symbol, string[]>)[Symbol.for('release-agent.issued-secrets')] ??= []);
+
+/** Every secret any stack of this process issued: the test run scans all its output for them. */
+export function issuedSecrets(): readonly string[] {
+  return issued;
+}
+
+const token = (prefix: string) => {
+  const value = `${prefix}${randomBytes(18).toString('base64url')}`;
+  issued.push(value);
+  return value;
+};
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const secrets: StackSecrets = {

@@ -53,6 +53,14 @@ export interface TaskRunResult {
   durationMs: number;
 }
 
+// Kept on globalThis: a test run may load this module twice (CommonJS and ESM instances).
+const capturedOutputs: string[] = ((globalThis as Record<symbol, string[]>)[Symbol.for('release-agent.task-outputs')] ??= []);
+
+/** Everything every task bundle printed in this process (stdout and stderr), for log scans. */
+export function taskRunOutputs(): readonly string[] {
+  return capturedOutputs;
+}
+
 const variableKey = (name: string) => name.replace(/[. ]/g, '_').toUpperCase();
 
 export function agentEnvironment(request: TaskRunRequest, tempDir: string): Record<string, string> {
@@ -132,6 +140,7 @@ export async function runTaskBundle(request: TaskRunRequest): Promise<TaskRunRes
     const timeout = setTimeout(() => child.kill('SIGKILL'), request.timeoutMs ?? 60_000);
     const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     clearTimeout(timeout);
+    capturedOutputs.push(stdout, stderr);
     const commands = parseVsoCommands(stdout);
     const complete = commands.filter((c) => c.command === 'task.complete').at(-1);
     const outputs: Record<string, string> = {};
