@@ -11,6 +11,7 @@ import { CLAUDE_STAND_IN_PATH } from './claude/index.ts';
 import { type AzureDevOpsSimulator, startAzureDevOpsSimulator } from './sim/azdo/simulator.ts';
 import { type JiraSimulator, startJiraSimulator } from './sim/jira/jira-simulator.ts';
 import { type RunningSlackSimulator, startSlackSimulator } from './sim/slack/slack-simulator.ts';
+import { processWideList } from './process-registry.ts';
 
 export interface StackSecrets {
   azdoPat: string;
@@ -60,8 +61,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-// Kept on globalThis: a test run may load this module twice (CommonJS and ESM instances).
-const issued: string[] = ((globalThis as Record<symbol, string[]>)[Symbol.for('release-agent.issued-secrets')] ??= []);
+const issued = processWideList<string>('issued-secrets');
 
 /** Every secret any stack of this process issued: the test run scans all its output for them. */
 export function issuedSecrets(): readonly string[] {

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processWideList } from '../process-registry.ts';
 
 export interface EndpointSpec {
   url: string;
@@ -53,8 +54,7 @@ export interface TaskRunResult {
   durationMs: number;
 }
 
-// Kept on globalThis: a test run may load this module twice (CommonJS and ESM instances).
-const capturedOutputs: string[] = ((globalThis as Record<symbol, string[]>)[Symbol.for('release-agent.task-outputs')] ??= []);
+const capturedOutputs = processWideList<string>('task-outputs');
 
 /** Everything every task bundle printed in this process (stdout and stderr), for log scans. */
 export function taskRunOutputs(): readonly string[] {
