@@ -592,7 +592,6 @@ function repeatedClickLine(resolution: GateResolution): string {
 export function decidedGateCard(input: DecidedGateCardInput): SlackCard {
   requireText(input.decisionId, 'decisionId', MAX_DECISION_ID);
   const { gate } = input.details;
-  const spec = GATE_WORDING[gate];
   const body = gateBody(input.details);
   const lines = [resolutionLine(gate, input.resolution, input.now)];
   if (input.effect) lines.push(effectLine(gate, input.effect));
