@@ -157,6 +157,11 @@ function stagingStore(records: RecordTable): StagingStore {
     async get(repo) {
       return (await records.read<StagingRelease>(stagingAddress(repo)))?.value;
     },
+    async list() {
+      // One row per repo partition; archived ones are tombstones, which decode to nothing.
+      const all = await records.list<StagingRelease>({ rowKeyPrefix: STAGING_ROW });
+      return all.filter((release) => release.repo !== undefined).sort((a, b) => a.repo.localeCompare(b.repo));
+    },
     async update(repo, transition) {
       return records.mutate<StagingRelease>(
         stagingAddress(repo),

@@ -54,6 +54,8 @@ export interface DecisionStore {
 /** The one open release per repo. */
 export interface StagingStore {
   get(repo: string): Promise<StagingRelease | undefined>;
+  /** Every repo's open staging release, by repo name. */
+  list(): Promise<StagingRelease[]>;
   /** Creates, changes or leaves (`undefined`) the repo's staging release; resolves to what is stored after. */
   update(
     repo: string,

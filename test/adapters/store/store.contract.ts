@@ -272,6 +272,26 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     });
 
     describe('staging releases', () => {
+      it('lists every repo with an open staging release, and not the archived ones', async () => {
+        const store = makeStore();
+        await store.staging.update('web', addTicket('web', ticket('ALLPOST-7', 7)));
+        await store.staging.update('api/v2#x', addTicket('api/v2#x', ticket('ALLPOST-8', 8)));
+        await store.staging.update(REPO, addTicket(REPO, ticket('ALLPOST-9', 9)));
+        await store.releases.archiveFromStaging(REPO, (staging) => ({
+          repo: staging.repo,
+          version: staging.version,
+          startedAt: staging.startedAt,
+          releasedAt: staging.updatedAt,
+          tickets: staging.tickets,
+          notes: '',
+          gates: [],
+        }));
+        assert.deepEqual(
+          (await store.staging.list()).map((release) => release.repo),
+          ['api/v2#x', 'web'],
+        );
+      });
+
       it('keeps all of 50 concurrent ticket additions to one repo', async function () {
         this.timeout(60_000);
         const store = makeStore();
