@@ -12,7 +12,17 @@
 // nor setpriv is needed. The temp folder is chowned to that user, and it is made under a folder that
 // user can reach (os.tmpdir(), else /tmp): a TMPDIR under /root would be unreachable.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -37,13 +47,16 @@ const LIB_DIR = '/usr/lib/postgresql';
 const READY_TIMEOUT_MS = 20_000;
 
 /** initdb and postgres from one folder: PATH first, then the newest /usr/lib/postgresql/<major>/bin. */
-export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): PostgresBinaries {
+export function findPostgresBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+  libDir = LIB_DIR,
+): PostgresBinaries {
   const candidates = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (existsSync(LIB_DIR)) {
-    const majors = readdirSync(LIB_DIR)
+  if (existsSync(libDir)) {
+    const majors = readdirSync(libDir)
       .filter((name) => /^\d+(\.\d+)?$/.test(name))
       .sort((a, b) => Number(b) - Number(a));
-    candidates.push(...majors.map((major) => join(LIB_DIR, major, 'bin')));
+    candidates.push(...majors.map((major) => join(libDir, major, 'bin')));
   }
   for (const dir of candidates) {
     const initdb = join(dir, 'initdb');
@@ -52,7 +65,7 @@ export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): Post
   }
   throw new Error(
     'PostgreSQL server binaries (initdb and postgres) were found neither on PATH nor in ' +
-      `${LIB_DIR}/<major>/bin. Install them (Debian: apt-get install postgresql; .ci/run does this).`,
+      `${libDir}/<major>/bin. Install them (Debian: apt-get install postgresql; .ci/run does this).`,
   );
 }
 
@@ -78,7 +91,8 @@ function runAs(): RunAs | undefined {
   for (const name of ['postgres', 'nobody']) {
     const line = passwd.split('\n').find((entry) => entry.startsWith(`${name}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
-    if (uid !== undefined && gid !== undefined && Number(uid) !== 0) return { name, uid: Number(uid), gid: Number(gid) };
+    if (uid !== undefined && gid !== undefined && Number(uid) !== 0)
+      return { name, uid: Number(uid), gid: Number(gid) };
   }
   throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as');
 }
@@ -140,7 +154,11 @@ export async function startPostgres(): Promise<RunningPostgres> {
 
   try {
     if (user) chownSync(root, user.uid, user.gid);
-    await runToEnd(binaries.initdb, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], spawnOptions);
+    await runToEnd(
+      binaries.initdb,
+      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'],
+      spawnOptions,
+    );
     // A port picked free can be taken before postgres binds it: try a few.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -148,15 +166,24 @@ export async function startPostgres(): Promise<RunningPostgres> {
       const child = spawn(
         binaries.postgres,
         [
-          '-D', dataDir,
-          '-p', String(port),
-          '-k', root,
-          '-c', 'listen_addresses=127.0.0.1',
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=40',
-          '-c', 'shared_buffers=16MB',
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-k',
+          root,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=40',
+          '-c',
+          'shared_buffers=16MB',
         ],
         spawnOptions,
       );
@@ -167,7 +194,9 @@ export async function startPostgres(): Promise<RunningPostgres> {
       };
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
-      const exited = new Promise<string>((done) => child.once('exit', (code, signal) => done(`exited with ${code ?? signal}`)));
+      const exited = new Promise<string>((done) =>
+        child.once('exit', (code, signal) => done(`exited with ${code ?? signal}`)),
+      );
       const alive = () => child.exitCode === null && child.signalCode === null;
       const outcome = await Promise.race([waitUntilReady(port, alive).then(() => 'ready'), exited]);
       if (outcome === 'ready') return running(port, stop);
@@ -203,7 +232,13 @@ function running(port: number, stop: () => Promise<void>): RunningPostgres {
 async function waitUntilReady(port: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (alive()) {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'postgres',
+      connectionTimeoutMillis: 1000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -211,7 +246,8 @@ async function waitUntilReady(port: number, alive: () => boolean): Promise<void>
       return;
     } catch (error) {
       // Refused until it listens, then "the database system is starting up" until it is ready.
-      if (Date.now() > deadline) throw new Error(`postgres on port ${port} not ready after ${READY_TIMEOUT_MS} ms: ${String(error)}`);
+      if (Date.now() > deadline)
+        throw new Error(`postgres on port ${port} not ready after ${READY_TIMEOUT_MS} ms: ${String(error)}`);
       await new Promise((done) => setTimeout(done, 50));
     } finally {
       await client.end().catch(() => undefined);
@@ -220,11 +256,7 @@ async function waitUntilReady(port: number, alive: () => boolean): Promise<void>
   throw new Error(`postgres on port ${port} exited while starting`);
 }
 
-function runToEnd(
-  command: string,
-  args: string[],
-  options: Parameters<typeof spawn>[2],
-): Promise<void> {
+function runToEnd(command: string, args: string[], options: Parameters<typeof spawn>[2]): Promise<void> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, options);
     let output = '';
