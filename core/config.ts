@@ -2,6 +2,7 @@
 // start-up with a message naming each bad variable. Secrets are wrapped in `Secret`.
 import { z } from 'zod';
 import { ReleaseAgentError } from './errors.ts';
+import { parseGateAllowList } from './gate-access.ts';
 import { redact, Secret } from './secret.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -86,6 +87,34 @@ const patternText = () =>
     { message: 'expected a regular expression' },
   );
 
+const optionalId = () =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      if (!/^\d{1,9}$/.test(value.trim()) || Number(value) === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a pipeline id (a positive whole number), got "${value}"` });
+        return z.NEVER;
+      }
+      return Number(value.trim());
+    });
+
+/** `name=id;name=id` → { name: id }; names compared case-insensitively by the callers. */
+const pipelineMap = () =>
+  text('').transform((value, ctx) => {
+    const map: Record<string, number> = {};
+    for (const entry of value.split(';').map((part) => part.trim()).filter(Boolean)) {
+      const match = /^([^=/\\#?]+)=(\d{1,9})$/.exec(entry);
+      if (!match || Number(match[2]) === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected repo=pipelineId;…, got "${entry}"` });
+        return z.NEVER;
+      }
+      map[(match[1] as string).trim()] = Number(match[2]);
+    }
+    return map;
+  });
+
 export const configSchema = z.object({
   AZDO_ORGANIZATION: text(),
   AZDO_PROJECT: text(),
@@ -137,9 +166,27 @@ export const configSchema = z.object({
   /** The extension's Marketplace certificate string: verifies the hub's app token (HS256). */
   EXTENSION_CERTIFICATE: secret(),
   EXTENSION_PUBLISHER: text('release-agent'),
-  /** Slack user ids allowed to decide each gate: `merge=U1|U2;release=U3`; empty = anyone in the channel. */
-  GATE_ALLOWED_USERS: text(),
+  /** User ids allowed to decide each gate: `merge_pr=U1|U2;approve_stage=U3;*=U4` (core/gate-access.ts); empty = anyone. */
+  GATE_ALLOWED_USERS: text().superRefine((value, ctx) => {
+    try {
+      parseGateAllowList(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  }),
   PORT: int(8000, 1, 65_535),
+  /** The PR pipeline the function app queues for a discovered PR (repos without a Build Validation policy). */
+  PR_PIPELINE_ID: optionalId(),
+  /** Per-repo PR pipelines, `repoA=12;repoB=13`; wins over PR_PIPELINE_ID. */
+  PR_PIPELINE_BY_REPO: pipelineMap(),
+  /** Each repo's release pipeline, `repoA=21;repoB=22`, for POST /api/manual/release. */
+  RELEASE_PIPELINE_BY_REPO: pipelineMap(),
+  /** The Storage queue of the function app's worker (its poison queue is `<name>-poison`). */
+  WORK_QUEUE_NAME: text('release-agent-work').refine((value) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(value), {
+    message: 'expected 3-57 lowercase letters, digits and single hyphens',
+  }),
+  /** The Jira status a ticket moves to once its PR is merged at gate 1 (a no-op when already there). */
+  JIRA_STAGING_STATUS: text('Staging'),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -19,6 +19,9 @@ export interface PrThreadState {
   targetRefName?: string;
   ticketKey?: string;
   ticketCreated?: boolean;
+  /** The ticket whose link was posted on the PR as a comment thread (posted once per ticket). */
+  ticketLinkedKey?: string;
+  ticketLinkThreadId?: number;
   /** The source commit the last review looked at. */
   reviewedCommit?: string;
   verdict?: string;
@@ -26,6 +29,8 @@ export interface PrThreadState {
   mergeCommit?: string;
   /** The PR-validation run queued for a source commit by the webhook or the poller. */
   queuedRuns?: { sourceCommit: string; runId: number }[];
+  /** The latest source commit the function app has handled (discovery), so the poller skips it. */
+  discoveredCommit?: string;
 }
 
 /** State of a release thread (graph 'release'), written by the release pipeline's tasks. */
@@ -44,6 +49,10 @@ export interface ReleaseThreadState {
   notes?: string;
   /** Who answered each gate, for the archived release. */
   gates?: GateRecord[];
+  /** Runs RunPipelines queued for this release: a retried task awaits them instead of queueing again. */
+  pipelineRuns?: { pipelineId: number; runId: number; commit: string; webUrl?: string; queuedAt: string }[];
+  /** When CompleteRelease posted the release notification (posted once). */
+  notifiedAt?: string;
 }
 
 /**

@@ -53,6 +53,11 @@ const DEFAULTS: Record<string, unknown> = {
   EXTENSION_PUBLISHER: 'release-agent',
   GATE_ALLOWED_USERS: '',
   PORT: 8000,
+  PR_PIPELINE_ID: undefined,
+  PR_PIPELINE_BY_REPO: {},
+  RELEASE_PIPELINE_BY_REPO: {},
+  WORK_QUEUE_NAME: 'release-agent-work',
+  JIRA_STAGING_STATUS: 'Staging',
 };
 
 const configError = (env: Env): ReleaseAgentError => {

@@ -1,0 +1,105 @@
+// The hub's app token (`SDK.getAppToken()`): a JWT signed HS256 with the extension's Marketplace
+// certificate string. Verification is a pure function of its inputs, the clock included. Only HS256
+// is accepted: `none`, RS256 and the rest are refused before any key is used, so a token cannot
+// choose how it is checked. node:crypto is computation, not I/O.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Secret } from './secret.ts';
+
+/** Seconds of clock difference tolerated on `exp` and `nbf`. */
+export const APP_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
+
+export type AppTokenFailure =
+  | 'missing_key'
+  | 'malformed'
+  | 'unsupported_algorithm'
+  | 'bad_signature'
+  | 'missing_exp'
+  | 'expired'
+  | 'not_yet_valid';
+
+export interface AppTokenClaims {
+  /** The Azure DevOps user id (`nameid`). */
+  userId: string | undefined;
+  /** Every claim, as sent. */
+  raw: Readonly<Record<string, unknown>>;
+  expiresAt: number;
+}
+
+export type AppTokenResult = { ok: true; claims: AppTokenClaims } | { ok: false; reason: AppTokenFailure };
+
+export interface AppTokenInput {
+  token: string;
+  /** The extension's certificate string (EXTENSION_CERTIFICATE), used as the HMAC key as UTF-8 bytes. */
+  key: Secret | string;
+  /** The current time in whole seconds since the epoch. */
+  nowSeconds: number;
+  toleranceSeconds?: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+const MAX_TOKEN_LENGTH = 8192;
+
+export function verifyAppToken(input: AppTokenInput): AppTokenResult {
+  const key = typeof input.key === 'string' ? input.key : input.key.reveal();
+  // An empty key would make every signature computable by anyone.
+  if (key.length === 0) return fail('missing_key');
+  if (typeof input.token !== 'string' || input.token.length > MAX_TOKEN_LENGTH) return fail('malformed');
+  const parts = input.token.split('.');
+  if (parts.length !== 3) return fail('malformed');
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  if (
+    ![headerPart, payloadPart, signaturePart].every((part) => SEGMENT.test(part)) ||
+    !headerPart ||
+    !payloadPart
+  )
+    return fail('malformed');
+
+  const header = decodeJson(headerPart);
+  if (!header) return fail('malformed');
+  if (header.alg !== 'HS256') return fail('unsupported_algorithm');
+  if (header.crit !== undefined) return fail('malformed');
+
+  const expected = createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest();
+  const received = Buffer.from(signaturePart, 'base64url');
+  // The length is not secret; timingSafeEqual needs equal lengths.
+  if (received.length !== expected.length || !timingSafeEqual(received, expected))
+    return fail('bad_signature');
+
+  const payload = decodeJson(payloadPart);
+  if (!payload) return fail('malformed');
+  const tolerance = input.toleranceSeconds ?? APP_TOKEN_CLOCK_TOLERANCE_SECONDS;
+  const exp = payload.exp;
+  if (exp === undefined) return fail('missing_exp');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('malformed');
+  if (input.nowSeconds > exp + tolerance) return fail('expired');
+  const nbf = payload.nbf;
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) return fail('malformed');
+    if (input.nowSeconds + tolerance < nbf) return fail('not_yet_valid');
+  }
+  const userId = typeof payload.nameid === 'string' && payload.nameid ? payload.nameid : undefined;
+  return { ok: true, claims: { userId, raw: payload, expiresAt: exp } };
+}
+
+/** Makes a token as Azure DevOps does (tests, the sandbox's hub). */
+export function signAppToken(claims: Record<string, unknown>, key: Secret | string, alg = 'HS256'): string {
+  const secret = typeof key === 'string' ? key : key.reveal();
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const head = `${encode({ typ: 'JWT', alg })}.${encode(claims)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+function decodeJson(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fail(reason: AppTokenFailure): AppTokenResult {
+  return { ok: false, reason };
+}

@@ -1,0 +1,238 @@
+// Gates 2–5 are Azure DevOps environment approvals: the release pipeline's stage waits on its
+// environment's Approval check. When one is pending the gate's card is posted (once); when it is
+// answered anywhere (our buttons, the Azure DevOps UI, a timeout) the card is brought up to date.
+// Events may lack the run and stage (see the recorded sample): the approval is read back through REST,
+// and a release that cannot be identified still gets an answerable card with what is known.
+import type { Approval } from '../adapters/azdo/azdo.ts';
+import { isReleaseAgentError } from '../core/errors.ts';
+import { decide, expire } from '../core/gates.ts';
+import type { Decision, DecisionTarget, GateKind, Thread } from '../core/model.ts';
+import type { GateDetails } from '../core/slack-cards.ts';
+import { environmentFromText } from '../core/service-hook-events.ts';
+import { type AgentDeps, runUrl } from './agent-deps.ts';
+import { refreshCard, requestDecision } from './gate-requests.ts';
+import { gateForEnvironment, type ReleaseThreadState } from './threads.ts';
+
+export interface ApprovalHints {
+  environment?: string;
+  stage?: string;
+  runId?: number;
+  pipelineId?: number;
+  pipelineName?: string;
+}
+
+export type ApprovalOutcome =
+  | 'card-posted'
+  | 'already-asked'
+  | 'not-a-gate'
+  | 'settled'
+  | 'unchanged'
+  | 'not-found';
+
+type Deps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings'>;
+type ReleaseGate = Exclude<GateKind, 'merge_pr'>;
+
+/** The marker our setup writes into an Approval check's instructions, so the poller can tell its gate. */
+export function approvalInstructions(
+  environment: string,
+  text = 'Answer in Slack, the Release Agent hub or here.',
+): string {
+  return `${text} (release-agent environment: ${environment})`;
+}
+
+export function environmentFromInstructions(instructions: string | undefined): string | undefined {
+  const marker = instructions ? /\(release-agent environment:\s*([^)\s]+)\s*\)/i.exec(instructions) : null;
+  return marker?.[1] ?? environmentFromText(instructions);
+}
+
+/** An approval changed (event or poller): read it back and post or update its card. */
+export async function observeApproval(
+  deps: Deps,
+  approvalId: string,
+  hints: ApprovalHints = {},
+): Promise<ApprovalOutcome> {
+  if (!deps.azdo) return 'not-a-gate';
+  let approval: Approval;
+  try {
+    approval = await deps.azdo.getApproval(approvalId);
+  } catch (error) {
+    if (!isReleaseAgentError(error, 'NOT_FOUND')) throw error;
+    await settleDecisions(deps, approvalId, undefined);
+    return 'not-found';
+  }
+  if (approval.status === 'pending') return await askForApproval(deps, approval, hints);
+  return (await settleDecisions(deps, approval.id, approval)) > 0 ? 'settled' : 'unchanged';
+}
+
+/** Posts the gate card of a pending approval (once: the decision id derives from what it decides). */
+export async function askForApproval(
+  deps: Deps,
+  approval: Approval,
+  hints: ApprovalHints = {},
+): Promise<ApprovalOutcome> {
+  const environment = hints.environment ?? environmentFromInstructions(approval.instructions);
+  const gate = environment ? gateForEnvironment(environment) : undefined;
+  if (!environment || !gate) {
+    deps.log.info('approval is not for a Release Agent gate environment', {
+      approvalId: approval.id,
+      environment: environment ?? null,
+    });
+    return 'not-a-gate';
+  }
+  const existing = (await pendingFor(deps, approval.id))[0];
+  if (existing) {
+    // Asked before (by the other of webhook and poller): make sure its card exists.
+    return 'already-asked';
+  }
+  const runId = hints.runId ?? approval.pipeline?.runId;
+  const thread = runId === undefined ? undefined : await releaseThreadOfRun(deps, runId);
+  const state = thread?.state as ReleaseThreadState | undefined;
+  if (!thread || !state) {
+    deps.log.warn('approval pending for a release that cannot be identified: its card shows what is known', {
+      approvalId: approval.id,
+      environment,
+      runId: runId ?? null,
+    });
+  }
+  const repo = thread?.repo ?? hints.pipelineName ?? approval.pipeline?.name ?? 'unknown release';
+  const version = state?.version ?? 'unknown';
+  const { target, details } = await gateQuestion(deps, gate, {
+    repo,
+    version,
+    approvalId: approval.id,
+    environment,
+    state,
+    runId,
+  });
+  const threadId = thread?.id ?? `approval.${approval.id}`;
+  const asked = await requestDecision(
+    { store: deps.store, slack: deps.slack, channel: deps.channel, now: deps.now },
+    { threadId, target, details },
+  );
+  deps.log.info('approval gate asked', {
+    approvalId: approval.id,
+    gate,
+    decisionId: asked.decision.id,
+    posted: asked.posted,
+  });
+  return asked.created ? 'card-posted' : 'already-asked';
+}
+
+/** An approval that is no longer pending: its pending decisions take its outcome; returns how many changed. */
+export async function settleDecisions(
+  deps: Deps,
+  approvalId: string,
+  approval: Approval | undefined,
+): Promise<number> {
+  let changed = 0;
+  for (const decision of await pendingFor(deps, approvalId)) {
+    const updated = await deps.store.decisions.update(decision.id, (current) => {
+      if (current.status !== 'pending') return undefined;
+      const now = deps.now();
+      if (approval && (approval.status === 'approved' || approval.status === 'rejected')) {
+        const step =
+          approval.steps.find((candidate) => candidate.status === approval.status) ?? approval.steps[0];
+        const by = step?.approver?.displayName ?? 'someone in Azure DevOps';
+        const result = decide(current, {
+          outcome: approval.status,
+          by,
+          via: 'azdo',
+          nonce: current.nonce,
+          now,
+        });
+        return result.kind === 'decided'
+          ? {
+              ...result.decision,
+              effect: { status: 'done', detail: `answered in Azure DevOps by ${by}`, at: now.toISOString() },
+            }
+          : result.decision;
+      }
+      return expire(current, now, `the approval was ${approval?.status ?? 'removed'} in Azure DevOps`);
+    });
+    if (updated.status !== 'pending') {
+      changed++;
+      await refreshCard(deps, updated);
+      deps.log.info('approval answered outside the agent', {
+        decisionId: updated.id,
+        status: updated.status,
+      });
+    }
+  }
+  return changed;
+}
+
+/** Pending decisions that ask about this approval. */
+export async function pendingFor(deps: Pick<Deps, 'store'>, approvalId: string): Promise<Decision[]> {
+  const id = approvalId.toLowerCase();
+  return (await deps.store.decisions.listPending()).filter(
+    (decision) => 'approvalId' in decision.target && decision.target.approvalId.toLowerCase() === id,
+  );
+}
+
+/** The release thread whose pipeline run is waiting on the approval. */
+async function releaseThreadOfRun(deps: Deps, runId: number): Promise<Thread | undefined> {
+  for (const status of ['running', 'waiting'] as const) {
+    const found = (await deps.store.threads.listByStatus(status)).find(
+      (thread) => thread.graph === 'release' && (thread.state as Partial<ReleaseThreadState>).runId === runId,
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
+interface Known {
+  repo: string;
+  version: string;
+  approvalId: string;
+  environment: string;
+  state: ReleaseThreadState | undefined;
+  runId: number | undefined;
+}
+
+async function gateQuestion(
+  deps: Deps,
+  gate: ReleaseGate,
+  known: Known,
+): Promise<{ target: DecisionTarget; details: GateDetails }> {
+  const { repo, version, approvalId, state } = known;
+  switch (gate) {
+    case 'create_release_pr': {
+      const staging = repo === 'unknown release' ? undefined : await deps.store.staging.get(repo);
+      const tickets = (staging?.tickets ?? []).map((ticket) => ({
+        key: ticket.key,
+        summary: ticket.summary,
+      }));
+      return {
+        target: { gate, repo, version, approvalId },
+        details: { gate, repo, version, tickets, jiraBaseUrl: deps.settings.jiraBaseUrl },
+      };
+    }
+    case 'merge_release_pr': {
+      const prId = state?.releasePrId;
+      return {
+        target: { gate, repo, version, approvalId, ...(prId === undefined ? {} : { prId }) },
+        details: {
+          gate,
+          repo,
+          version,
+          releasePr: { id: prId ?? 0, ...(state?.releasePrUrl ? { url: state.releasePrUrl } : {}) },
+        },
+      };
+    }
+    case 'run_pipelines': {
+      const pipelines = state?.pipelines ?? [];
+      return {
+        target: { gate, repo, version, approvalId, pipelines: pipelines.map((pipeline) => pipeline.name) },
+        details: { gate, repo, version, pipelines: pipelines.map((pipeline) => ({ name: pipeline.name })) },
+      };
+    }
+    case 'approve_stage': {
+      const url =
+        state?.runUrl ?? (known.runId === undefined ? undefined : runUrl(deps.settings, known.runId));
+      return {
+        target: { gate, repo, version, approvalId, stage: known.environment },
+        details: { gate, repo, version, stage: known.environment, ...(url ? { runUrl: url } : {}) },
+      };
+    }
+  }
+}

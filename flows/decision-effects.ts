@@ -1,0 +1,296 @@
+// The slow half of a decision, run by the queue worker: complete the PR at the reviewed commit (or set
+// auto-complete), answer the environment approval (the release pipeline's stage then does the work),
+// move the Jira ticket, record the result on the decision and redraw its Slack card.
+//
+// Idempotent by checking before acting: a recorded result ends it; a PR already completed or an
+// approval already answered the same way counts as done. An outside call that fails transiently is
+// thrown so the queue redelivers; on the last attempt the failure is recorded and shown instead.
+import type { CompletionOutcome } from '../adapters/azdo/azdo.ts';
+import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
+import type { Decision, GateRecord } from '../core/model.ts';
+import { findTicketKey } from '../core/tickets.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { refreshCard } from './gate-requests.ts';
+import { moveTicketTo } from './jira-workflow.ts';
+import { type PrThreadState, prThreadId, type ReleaseThreadState } from './threads.ts';
+import type { EffectKind } from './work-messages.ts';
+
+export interface EffectAttempt {
+  /** 1 for the first delivery. */
+  dequeueCount: number;
+  maxAttempts: number;
+}
+
+type EffectResult = { status: 'done' | 'failed'; detail: string };
+
+type EffectDeps = Pick<AgentDeps, 'store' | 'azdo' | 'jira' | 'slack' | 'now' | 'log' | 'settings' | 'hooks'>;
+
+const TRANSIENT_CODES = new Set([
+  'SERVICE_TIMEOUT',
+  'SERVICE_NETWORK',
+  'SERVICE_MALFORMED',
+  'SERVICE_RETRIES_EXHAUSTED',
+  'STORE_CONFLICT',
+]);
+
+/** Worth another delivery: an outside service down, throttled or timed out, or an unexpected error. */
+export function isTransient(error: unknown): boolean {
+  if (!isReleaseAgentError(error)) return true;
+  if (TRANSIENT_CODES.has(error.code)) return true;
+  if (error.code === 'SERVICE_HTTP' || error.code === 'SLACK_API_ERROR') {
+    const status = error.fields.status;
+    return typeof status !== 'number' || status >= 500 || status === 408 || status === 429;
+  }
+  return false;
+}
+
+export async function performEffect(
+  deps: EffectDeps,
+  message: { decisionId: string; effect: EffectKind },
+  attempt: EffectAttempt,
+): Promise<Decision | undefined> {
+  const decision = await deps.store.decisions.get(message.decisionId);
+  if (!decision) {
+    deps.log.warn('effect for an unknown decision: nothing to do', { decisionId: message.decisionId });
+    return undefined;
+  }
+  if (decision.effect?.status === 'done' || decision.effect?.status === 'failed') {
+    // Redelivered after the result was recorded: only make sure the card shows it.
+    await refreshCard(deps, decision);
+    return decision;
+  }
+  if (decision.status !== 'approved' && decision.status !== 'rejected') {
+    deps.log.warn('effect for a decision that is not decided: nothing to do', {
+      decisionId: decision.id,
+      status: decision.status,
+    });
+    return decision;
+  }
+
+  let result: EffectResult;
+  try {
+    result = await run(deps, decision, message.effect);
+    await deps.hooks.afterExternalEffect?.(decision);
+  } catch (error) {
+    const last = attempt.dequeueCount >= attempt.maxAttempts;
+    if (isTransient(error) && !last) throw error;
+    deps.log.error('effect failed', {
+      decisionId: decision.id,
+      effect: message.effect,
+      attempt: attempt.dequeueCount,
+      code: isReleaseAgentError(error) ? error.code : 'unknown',
+    });
+    result = {
+      status: 'failed',
+      detail:
+        last && isTransient(error)
+          ? `gave up after ${attempt.dequeueCount} attempts: ${errorMessage(error)}`
+          : errorMessage(error),
+    };
+  }
+
+  const at = deps.now().toISOString();
+  const stored = await deps.store.decisions.update(decision.id, (current) =>
+    current.effect?.status === 'done' || current.effect?.status === 'failed'
+      ? undefined
+      : { ...current, effect: { status: result.status, detail: result.detail.slice(0, 1000), at } },
+  );
+  // Recorded by this delivery (not by a concurrent one that got there first): audit it once.
+  if (stored.effect?.at === at && stored.effect.status === result.status) {
+    await deps.store.audit.append({
+      at,
+      actor: 'release-agent',
+      action: `effect.${result.status}`,
+      subject: decision.id,
+      detail: { effect: message.effect, detail: result.detail.slice(0, 500) },
+    });
+  }
+  deps.log.info('effect recorded', {
+    decisionId: decision.id,
+    effect: message.effect,
+    status: result.status,
+  });
+  await refreshCard(deps, stored);
+  return stored;
+}
+
+async function run(deps: EffectDeps, decision: Decision, effect: EffectKind): Promise<EffectResult> {
+  switch (effect) {
+    case 'complete_pr':
+      return await completePr(deps, decision);
+    case 'decline_pr':
+      return await declinePr(deps, decision);
+    case 'decide_approval':
+      return await answerApproval(deps, decision);
+  }
+}
+
+async function completePr(deps: EffectDeps, decision: Decision): Promise<EffectResult> {
+  const target = decision.target;
+  if (target.gate !== 'merge_pr' || decision.status !== 'approved') return mismatch(decision, 'complete_pr');
+  if (!deps.azdo) return { status: 'failed', detail: 'Azure DevOps is not configured' };
+  let outcome: CompletionOutcome;
+  try {
+    outcome = await deps.azdo.completePullRequest(target.repo, target.prId, {
+      sourceCommitId: target.sourceCommit,
+      approvedBy: `${decision.decidedBy ?? 'someone'} (${decision.decidedVia ?? 'api'})`,
+    });
+  } catch (error) {
+    if (isReleaseAgentError(error, 'PR_STALE_COMMIT')) {
+      const current =
+        typeof error.fields.actualCommit === 'string' ? ` ${error.fields.actualCommit.slice(0, 7)}` : '';
+      return {
+        status: 'failed',
+        detail: `a new commit${current} was pushed after the review: the approval is void`,
+      };
+    }
+    if (isReleaseAgentError(error, 'CONFLICT') || isReleaseAgentError(error, 'NOT_FOUND'))
+      return { status: 'failed', detail: error.message };
+    throw error;
+  }
+  const pr = outcome.pullRequest;
+  const threadId = prThreadId(target.repo, target.prId);
+  if (outcome.kind === 'auto-complete-set') {
+    return {
+      status: 'done',
+      detail: 'auto-complete set: Azure DevOps completes the PR when its required policies pass',
+    };
+  }
+  if (outcome.kind === 'completion-pending') {
+    return { status: 'done', detail: 'completion accepted: Azure DevOps is merging the PR' };
+  }
+  const merge = pr.mergeCommitId ? ` (merge ${pr.mergeCommitId.slice(0, 7)})` : '';
+  const details = [`PR completed${merge}`];
+  const thread = await updateThread<PrThreadState>(
+    deps,
+    threadId,
+    (state) => ({
+      ...state,
+      ...(pr.mergeCommitId ? { mergeCommit: pr.mergeCommitId } : {}),
+    }),
+    'done',
+  );
+  const ticket =
+    (thread?.state as PrThreadState | undefined)?.ticketKey ??
+    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.settings.ticketKeyPattern })
+      ?.key;
+  if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus));
+  return { status: 'done', detail: details.join('; ') };
+}
+
+async function declinePr(deps: EffectDeps, decision: Decision): Promise<EffectResult> {
+  const target = decision.target;
+  if (target.gate !== 'merge_pr' || decision.status !== 'rejected') return mismatch(decision, 'decline_pr');
+  const thread = await deps.store.threads.get(prThreadId(target.repo, target.prId));
+  const ticket = (thread?.state as PrThreadState | undefined)?.ticketKey;
+  const details = ['PR left open, not merged'];
+  if (ticket && deps.jira) {
+    try {
+      await deps.jira.comment(
+        ticket,
+        `Release Agent: the merge of PR #${target.prId} (${target.repo}) was cancelled by ${decision.decidedBy ?? 'someone'}.`,
+      );
+      details.push(`comment on ${ticket}`);
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      details.push(`no comment on ${ticket}: ${errorMessage(error)}`);
+    }
+  }
+  return { status: 'done', detail: details.join('; ') };
+}
+
+async function answerApproval(deps: EffectDeps, decision: Decision): Promise<EffectResult> {
+  const target = decision.target;
+  if (target.gate === 'merge_pr') return mismatch(decision, 'decide_approval');
+  if (decision.status !== 'approved' && decision.status !== 'rejected')
+    return mismatch(decision, 'decide_approval');
+  if (!deps.azdo) return { status: 'failed', detail: 'Azure DevOps is not configured' };
+  const wanted = decision.status;
+  const comment = `Release Agent: ${wanted} by ${decision.decidedBy ?? 'someone'} via ${decision.decidedVia ?? 'api'}`;
+  try {
+    await deps.azdo.decideApproval(target.approvalId, { status: wanted, comment });
+  } catch (error) {
+    // Answered already: by our earlier attempt (same answer, done) or by someone in Azure DevOps.
+    if (isReleaseAgentError(error, 'CONFLICT')) {
+      const current = String(error.fields.currentStatus ?? 'decided');
+      if (current !== wanted)
+        return { status: 'failed', detail: `the approval was already ${current} in Azure DevOps` };
+    } else if (isReleaseAgentError(error, 'NOT_FOUND')) {
+      return { status: 'failed', detail: 'the approval no longer exists in Azure DevOps' };
+    } else {
+      throw error;
+    }
+  }
+  await recordGate(deps, decision);
+  return {
+    status: 'done',
+    detail:
+      wanted === 'approved'
+        ? 'approval given in Azure DevOps: the stage runs'
+        : 'approval rejected in Azure DevOps: the stage does not run',
+  };
+}
+
+/** Who answered, on the release thread (kept for the archived release); once per gate answer. */
+async function recordGate(deps: EffectDeps, decision: Decision): Promise<void> {
+  if (decision.status !== 'approved' && decision.status !== 'rejected') return;
+  const record: GateRecord = {
+    gate: decision.gate,
+    outcome: decision.status,
+    by: decision.decidedBy ?? 'someone',
+    via: decision.decidedVia ?? 'api',
+    at: decision.decidedAt ?? deps.now().toISOString(),
+  };
+  await updateThread<ReleaseThreadState>(deps, decision.threadId, (state) => {
+    const gates = state.gates ?? [];
+    if (gates.some((gate) => gate.gate === record.gate && gate.at === record.at && gate.by === record.by))
+      return undefined;
+    return { ...state, gates: [...gates, record] };
+  });
+}
+
+async function transitionTicket(deps: EffectDeps, key: string, status: string): Promise<string> {
+  if (!deps.jira || !status) return `${key} not moved (Jira is not configured)`;
+  try {
+    // Walks the workflow when there is no direct transition (In Progress → Code Review → Staging).
+    const moved = await moveTicketTo(deps.jira, key, status);
+    return moved.changed ? `${key} → ${moved.to}` : `${key} already ${moved.to}`;
+  } catch (error) {
+    // A Jira outage is worth a redelivery (completing the PR again is a no-op); a workflow without
+    // that status is not.
+    if (isTransient(error)) throw error;
+    return `${key} not moved: ${errorMessage(error)}`;
+  }
+}
+
+/** Changes a thread's state (and status) if the thread exists; returns the stored thread. */
+async function updateThread<S>(
+  deps: EffectDeps,
+  threadId: string,
+  change: (state: S) => S | undefined,
+  status?: 'done' | 'cancelled',
+): Promise<{ state: Record<string, unknown> } | undefined> {
+  if (!(await deps.store.threads.get(threadId))) return undefined;
+  try {
+    return await deps.store.threads.update(threadId, (thread) => {
+      const state = change(thread.state as S);
+      if (state === undefined && (status === undefined || thread.status === status)) return undefined;
+      return {
+        ...thread,
+        ...(status ? { status } : {}),
+        state: (state ?? thread.state) as Record<string, unknown>,
+        updatedAt: deps.now().toISOString(),
+      };
+    });
+  } catch (error) {
+    if (isReleaseAgentError(error, 'STORE_NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+function mismatch(decision: Decision, effect: EffectKind): EffectResult {
+  return {
+    status: 'failed',
+    detail: `effect ${effect} does not fit decision ${decision.id} (${decision.gate}, ${decision.status})`,
+  };
+}

@@ -1,0 +1,99 @@
+// The queue worker's dispatch: one handler per message kind, each idempotent (see work-messages.ts).
+import { isReleaseAgentError } from '../core/errors.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { observeApproval } from './approval-gates.ts';
+import { type EffectAttempt, isTransient, performEffect } from './decision-effects.ts';
+import { refreshCard } from './gate-requests.ts';
+import { observePullRequest } from './pr-discovery.ts';
+import type { WorkMessage, WorkMessageOf } from './work-messages.ts';
+
+/** How many deliveries the host makes before a message goes to the poison queue (host.json maxDequeueCount). */
+export const MAX_DEQUEUE_COUNT = 5;
+
+/** Runs one message; throws to have it redelivered (the host counts attempts and poisons after the last). */
+export async function handleWorkMessage(
+  deps: AgentDeps,
+  message: WorkMessage,
+  attempt: EffectAttempt,
+): Promise<void> {
+  switch (message.kind) {
+    case 'effect':
+      await performEffect(deps, message, attempt);
+      return;
+    case 'card': {
+      const decision = await deps.store.decisions.get(message.decisionId);
+      if (decision)
+        await refreshCard(deps, decision, message.notice === 'repeated' ? { repeatedClick: true } : {});
+      return;
+    }
+    case 'reply':
+      await reply(deps, message);
+      return;
+    case 'pr': {
+      const result = await observePullRequest(deps, {
+        repo: message.repo,
+        prId: message.prId,
+        source: message.source,
+        requestId: message.id,
+        ...(message.force ? { force: true } : {}),
+      });
+      deps.log.info('PR observed', {
+        repo: message.repo,
+        prId: message.prId,
+        outcome: result.outcome,
+        reason: result.reason ?? null,
+      });
+      return;
+    }
+    case 'approval': {
+      const outcome = await observeApproval(deps, message.approvalId, {
+        ...(message.environment ? { environment: message.environment } : {}),
+        ...(message.stage ? { stage: message.stage } : {}),
+        ...(message.runId ? { runId: message.runId } : {}),
+        ...(message.pipelineId ? { pipelineId: message.pipelineId } : {}),
+        ...(message.pipelineName ? { pipelineName: message.pipelineName } : {}),
+      });
+      deps.log.info('approval observed', { approvalId: message.approvalId, outcome });
+      return;
+    }
+    case 'release':
+      await queueRelease(deps, message);
+      return;
+  }
+}
+
+async function reply(deps: AgentDeps, message: WorkMessageOf<'reply'>): Promise<void> {
+  if (!deps.slack) return;
+  try {
+    await deps.slack.respond(message.responseUrl, {
+      text: message.text,
+      replaceOriginal: false,
+      responseType: 'ephemeral',
+    });
+  } catch (error) {
+    // An expired or used-up response_url will not get better.
+    if (isTransient(error)) throw error;
+    deps.log.warn('could not reply to the clicker', {
+      code: isReleaseAgentError(error) ? error.code : 'unknown',
+    });
+  }
+}
+
+/** Queues a repo's release pipeline once per request (the claim survives a redelivery). */
+async function queueRelease(deps: AgentDeps, message: WorkMessageOf<'release'>): Promise<void> {
+  if (!deps.azdo) return;
+  if (!(await deps.store.inbox.claim(`release-run|${message.id}`, 7 * 86_400, deps.now()))) return;
+  const run = await deps.azdo.runPipeline(message.pipelineId);
+  await deps.store.audit.append({
+    at: deps.now().toISOString(),
+    actor: message.requestedBy,
+    action: 'release.run-queued',
+    subject: message.repo,
+    detail: { pipelineId: message.pipelineId, runId: run.id },
+  });
+  deps.log.info('release pipeline queued', {
+    repo: message.repo,
+    pipelineId: message.pipelineId,
+    runId: run.id,
+  });
+}

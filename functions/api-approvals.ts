@@ -1,0 +1,81 @@
+// GET /api/approvals/pending and POST /api/approvals/{threadId} (merge | cancel | approve | skip, or the
+// gate's own button verb): the Python agent's approval endpoints, for operators and the hub. A hub user
+// is checked against GATE_ALLOWED_USERS like a Slack clicker; an operator token is trusted.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ReleaseAgentError } from '../core/errors.ts';
+import { GATE_ACTIONS } from '../core/gates.ts';
+import type { Decision } from '../core/model.ts';
+import type { Logger } from '../flows/agent-deps.ts';
+import { decideGate } from '../flows/decide.ts';
+import { authenticate, enqueue, errorBody, jsonResponse, readJsonObject, statusOf } from './http.ts';
+import { services } from './services.ts';
+
+/** A decision as the API shows it: never its nonce. */
+export function decisionView(decision: Decision): Record<string, unknown> {
+  const spec = GATE_ACTIONS[decision.gate];
+  const { nonce: _nonce, ...rest } = decision;
+  return {
+    ...rest,
+    gateNumber: spec.number,
+    title: spec.title,
+    repo: decision.target.repo,
+    actions: { approve: spec.approve.label.toLowerCase(), reject: spec.reject.label.toLowerCase() },
+  };
+}
+
+export async function pendingApprovalsHandler(request: HttpRequest): Promise<HttpResponseInit> {
+  const { config, deps } = services();
+  authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const repo = request.query.get('repo') ?? undefined;
+  const pending = await deps.store.decisions.listPending(repo ? { repo } : {});
+  return jsonResponse(200, { pending: pending.map(decisionView) });
+}
+
+export async function decideApprovalHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+  log: Logger,
+): Promise<HttpResponseInit> {
+  const { config, deps } = services();
+  const caller = authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const threadId = request.params.threadId?.trim();
+  if (!threadId || threadId.length > 400)
+    throw new ReleaseAgentError('INPUT_INVALID', 'threadId is required', { field: 'threadId' });
+  const body = await readJsonObject(request);
+  const action = body.action ?? body.decision;
+  if (typeof action !== 'string' || !action.trim()) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'action is required (merge, cancel, approve, skip, …)', {
+      field: 'action',
+    });
+  }
+  const decisionId = body.decisionId;
+  if (decisionId !== undefined && (typeof decisionId !== 'string' || decisionId.length > 200)) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'decisionId must be a decision id', { field: 'decisionId' });
+  }
+  const by =
+    caller.kind === 'hub'
+      ? caller.userId
+      : typeof body.by === 'string' && body.by.trim()
+        ? body.by.trim().slice(0, 100)
+        : caller.name;
+  const result = await decideGate(
+    { ...deps, log },
+    {
+      threadId,
+      ...(decisionId ? { decisionId } : {}),
+      action,
+      by,
+      via: caller.kind === 'hub' ? 'hub' : 'api',
+      checkAllowList: caller.kind === 'hub',
+    },
+  );
+  // Refusals still redraw the card (superseded, expired, "changed nothing").
+  enqueue(context, result.messages);
+  if (result.kind === 'refused') {
+    return jsonResponse(statusOf(result.error), {
+      ...errorBody(result.error.code, result.error.message),
+      ...(result.decision ? { decision: decisionView(result.decision) } : {}),
+    });
+  }
+  return jsonResponse(200, { decision: decisionView(result.decision), effect: 'queued' });
+}

@@ -1,0 +1,87 @@
+// POST /api/manual/pr/{prId} and POST /api/manual/release: an operator's nudge (the Python agent's
+// manual triggers). Both only queue work: the worker re-reads the PR, or queues the release pipeline.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ReleaseAgentError } from '../core/errors.ts';
+import { pipelineFor } from '../flows/agent-deps.ts';
+import { releaseThreadId } from '../flows/threads.ts';
+import { workMessage } from '../flows/work-messages.ts';
+import { repoParam } from './api-read.ts';
+import { authenticate, enqueue, jsonResponse, readJsonObject } from './http.ts';
+import { services } from './services.ts';
+
+export async function manualPrHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const { config, deps } = services();
+  authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const prText = request.params.prId ?? '';
+  if (!/^\d{1,9}$/.test(prText) || Number(prText) === 0)
+    throw new ReleaseAgentError('INPUT_INVALID', 'prId must be a PR number', { field: 'prId' });
+  const prId = Number(prText);
+  const body = await readJsonObject(request);
+  let repo =
+    typeof body.repo === 'string' || request.query.get('repo')
+      ? repoParam((body.repo as string | undefined) ?? request.query.get('repo'))
+      : undefined;
+  if (!repo) {
+    // The Python agent took only the id: find the PR among the project's active ones.
+    if (!deps.azdo)
+      throw new ReleaseAgentError('NOT_CONFIGURED', 'Azure DevOps is not configured', {
+        variables: ['AZDO_PAT'],
+      });
+    repo = (await deps.azdo.listActivePullRequests()).find((pr) => pr.id === prId)?.repository.name;
+    if (!repo)
+      throw new ReleaseAgentError(
+        'NOT_FOUND',
+        `no active PR ${prId} in the project (give "repo" for a closed one)`,
+        { prId },
+      );
+  }
+  const message = workMessage('pr', { source: 'manual', repo, prId, force: true });
+  enqueue(context, [message]);
+  return jsonResponse(202, { status: 'queued', repo, prId, requestId: message.id });
+}
+
+export async function manualReleaseHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const { config, deps } = services();
+  const caller = authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const body = await readJsonObject(request);
+  const repo = repoParam(typeof body.repo === 'string' ? body.repo : undefined);
+  const given = body.pipelineId;
+  if (given !== undefined && (typeof given !== 'number' || !Number.isSafeInteger(given) || given <= 0)) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'pipelineId must be a pipeline id', { field: 'pipelineId' });
+  }
+  const pipelineId = (given as number | undefined) ?? pipelineFor(deps.settings.releasePipelineByRepo, repo);
+  if (pipelineId === undefined) {
+    throw new ReleaseAgentError(
+      'NOT_FOUND',
+      `no release pipeline for ${repo}: set RELEASE_PIPELINE_BY_REPO or pass pipelineId`,
+      { repo },
+    );
+  }
+  const staging = await deps.store.staging.get(repo);
+  if (!staging || staging.tickets.length === 0) {
+    throw new ReleaseAgentError('RELEASE_NOT_FOUND', `${repo} has nothing on staging to release`, { repo });
+  }
+  const thread = await deps.store.threads.get(releaseThreadId(repo, staging.version));
+  if (thread && (thread.status === 'running' || thread.status === 'waiting')) {
+    throw new ReleaseAgentError(
+      'CONFLICT',
+      `the release of ${repo} ${staging.version} is already ${thread.status}`,
+      { repo, version: staging.version },
+    );
+  }
+  const message = workMessage('release', { repo, pipelineId, requestedBy: `${caller.kind}:${caller.name}` });
+  enqueue(context, [message]);
+  return jsonResponse(202, {
+    status: 'queued',
+    repo,
+    version: staging.version,
+    pipelineId,
+    requestId: message.id,
+  });
+}

@@ -1,0 +1,16 @@
+// GET /api/staging?repo=: the repo's current staging release, 404 when it has none (open, as before).
+// Without `repo`: every repo's open staging release (the hub's overview).
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { ReleaseAgentError } from '../core/errors.ts';
+import { repoParam } from './api-read.ts';
+import { jsonResponse } from './http.ts';
+import { services } from './services.ts';
+
+export async function stagingHandler(request: HttpRequest): Promise<HttpResponseInit> {
+  const { store } = services().deps;
+  if (!request.query.get('repo')?.trim()) return jsonResponse(200, { staging: await store.staging.list() });
+  const repo = repoParam(request.query.get('repo'));
+  const staging = await store.staging.get(repo);
+  if (!staging) throw new ReleaseAgentError('RELEASE_NOT_FOUND', `${repo} has no staging release`, { repo });
+  return jsonResponse(200, { repo, staging });
+}

@@ -1,0 +1,255 @@
+// What every HTTP trigger shares: coded errors → statuses (never a 5xx for a client's mistake, never
+// 410), JSON error bodies without stacks or secrets, body size and content-type limits, the callers'
+// authentication (operator token or the hub's app token), CORS for the hub, and the work queue output.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { verifyAppToken } from '../core/app-token.ts';
+import type { Config } from '../core/config.ts';
+import { type ErrorCode, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { matchesSecret } from '../core/shared-secret.ts';
+import type { Logger, LogFields } from '../flows/agent-deps.ts';
+import type { WorkMessage } from '../flows/work-messages.ts';
+
+/** Larger bodies are refused with 413 (Slack payloads and service-hook events are a few KiB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  INPUT_INVALID: 400,
+  TICKET_KEY_INVALID: 400,
+  VERSION_INVALID: 400,
+  SIGNATURE_INVALID: 401,
+  AUTH_INVALID: 401,
+  FORBIDDEN: 403,
+  DECISION_NONCE_MISMATCH: 403,
+  NOT_FOUND: 404,
+  DECISION_NOT_FOUND: 404,
+  STORE_NOT_FOUND: 404,
+  RELEASE_NOT_FOUND: 404,
+  CONFLICT: 409,
+  DECISION_NOT_PENDING: 409,
+  DECISION_EXPIRED: 409,
+  DECISION_TARGET_MISMATCH: 409,
+  PR_STALE_COMMIT: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_CONFIGURED: 503,
+  CONFIG_INVALID: 503,
+};
+
+export function statusOf(error: unknown): number {
+  if (!isReleaseAgentError(error)) return 500;
+  return (
+    STATUS_OF[error.code] ??
+    (error.code.startsWith('SERVICE_') || error.code === 'SLACK_API_ERROR' ? 502 : 500)
+  );
+}
+
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return { status, jsonBody: body, headers: { 'cache-control': 'no-store', ...headers } };
+}
+
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+/**
+ * The answer to a failure. Client errors say what was wrong (coded messages carry no secrets); server
+ * errors say only that something failed, and are logged. `serverStatus` replaces 5xx (503 for Azure
+ * DevOps, which retries 503 but puts a subscription on probation after a 500).
+ */
+export function errorResponse(
+  error: unknown,
+  log: Logger,
+  options: { serverStatus?: number } = {},
+): HttpResponseInit {
+  const status = statusOf(error);
+  if (status < 500) {
+    const coded = error as ReleaseAgentError;
+    return jsonResponse(status, errorBody(coded.code, coded.message));
+  }
+  const code = isReleaseAgentError(error) ? error.code : 'INTERNAL';
+  log.error('request failed', { code, status });
+  const configProblem = code === 'CONFIG_INVALID' || code === 'NOT_CONFIGURED';
+  const message = configProblem
+    ? (error as ReleaseAgentError).message
+    : status === 502
+      ? 'an outside service failed; try again'
+      : 'internal error';
+  return jsonResponse(options.serverStatus ?? status, errorBody(code, message));
+}
+
+/** The media type of the request, lower case, without parameters. */
+export function mediaType(request: HttpRequest): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function requireMediaType(request: HttpRequest, expected: string): void {
+  const actual = mediaType(request);
+  if (actual !== expected) {
+    throw new ReleaseAgentError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `expected ${expected}, got ${actual || 'no content type'}`,
+      {
+        contentType: actual,
+      },
+    );
+  }
+}
+
+/** The body's raw bytes, refused above `maxBytes` (by its declared length first, then by what arrived). */
+export async function readBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const body = Buffer.from(await request.arrayBuffer());
+  if (body.length > maxBytes) throw tooLarge(maxBytes);
+  return body;
+}
+
+/** A JSON object body (an empty body reads as {}). */
+export async function readJsonObject(request: HttpRequest): Promise<Record<string, unknown>> {
+  const body = await readBody(request);
+  if (body.length === 0) return {};
+  requireMediaType(request, 'application/json');
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ReleaseAgentError('INPUT_INVALID', 'the body is not valid JSON', { field: 'body' });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'the body must be a JSON object', { field: 'body' });
+  }
+  return value as Record<string, unknown>;
+}
+
+function tooLarge(maxBytes: number): ReleaseAgentError {
+  return new ReleaseAgentError('BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, { maxBytes });
+}
+
+export type Caller =
+  | { kind: 'operator'; name: string }
+  | { kind: 'hub'; userId: string; name: string }
+  /** OPERATOR_TOKEN is empty: no auth, as in the Python agent. */
+  | { kind: 'open'; name: string };
+
+/**
+ * Operator endpoints: the hub's app token (`Authorization: Bearer`, HS256 with the extension's
+ * certificate), or X-Operator-Token when OPERATOR_TOKEN is set; open when it is not.
+ */
+export function authenticate(request: HttpRequest, config: Config, nowSeconds: number): Caller {
+  const authorization = request.headers.get('authorization');
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+  if (authorization && !bearer)
+    throw new ReleaseAgentError('AUTH_INVALID', 'Authorization must be a Bearer app token', {});
+  if (bearer) {
+    if (config.EXTENSION_CERTIFICATE.isEmpty) {
+      throw new ReleaseAgentError(
+        'NOT_CONFIGURED',
+        'EXTENSION_CERTIFICATE is not set: the hub cannot sign in',
+        {
+          variables: ['EXTENSION_CERTIFICATE'],
+        },
+      );
+    }
+    const verified = verifyAppToken({ token: bearer, key: config.EXTENSION_CERTIFICATE, nowSeconds });
+    if (!verified.ok)
+      throw new ReleaseAgentError('AUTH_INVALID', `the app token was refused (${verified.reason})`, {
+        reason: verified.reason,
+      });
+    const userId = verified.claims.userId ?? 'hub-user';
+    return { kind: 'hub', userId, name: userId };
+  }
+  const token = request.headers.get('x-operator-token') ?? undefined;
+  if (config.OPERATOR_TOKEN.isEmpty) return { kind: 'open', name: 'operator' };
+  if (!token)
+    throw new ReleaseAgentError('AUTH_INVALID', 'X-Operator-Token (or the hub app token) is required', {});
+  if (!matchesSecret(token, [config.OPERATOR_TOKEN]))
+    throw new ReleaseAgentError('AUTH_INVALID', 'the operator token was refused', {});
+  return { kind: 'operator', name: 'operator' };
+}
+
+/** The hub's origin: https://<publisher>.gallerycdn.vsassets.io. */
+export function hubOrigin(config: Pick<Config, 'EXTENSION_PUBLISHER'>): string {
+  return `https://${config.EXTENSION_PUBLISHER.toLowerCase()}.gallerycdn.vsassets.io`;
+}
+
+/** CORS headers for the hub's origin (none for any other origin: the browser then refuses). */
+export function corsHeaders(
+  request: HttpRequest,
+  config: Pick<Config, 'EXTENSION_PUBLISHER'> | undefined,
+): Record<string, string> {
+  const origin = request.headers.get('origin');
+  if (!origin || !config || origin !== hubOrigin(config)) return {};
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-allow-headers': 'authorization, content-type, x-operator-token',
+    'access-control-max-age': '600',
+    vary: 'Origin',
+  };
+}
+
+/** A logger writing to the invocation's log: `message {json fields}`. */
+export function invocationLogger(context: InvocationContext): Logger {
+  const line = (message: string, fields?: LogFields) =>
+    fields && Object.keys(fields).length > 0 ? `${message} ${JSON.stringify(fields)}` : message;
+  return {
+    info: (message, fields) => context.log(line(message, fields)),
+    warn: (message, fields) => context.warn(line(message, fields)),
+    error: (message, fields) => context.error(line(message, fields)),
+  };
+}
+
+/** Adds messages to the function's Storage queue output binding (written by the host after it returns). */
+export function enqueue(context: InvocationContext, messages: readonly WorkMessage[]): void {
+  if (messages.length === 0) return;
+  const binding = context.options.extraOutputs.find((candidate) => candidate.type === 'queue');
+  if (!binding) throw new Error(`function ${context.functionName} has no queue output binding`);
+  const current = context.extraOutputs.get(binding);
+  const list = Array.isArray(current) ? current : current === undefined ? [] : [current];
+  context.extraOutputs.set(binding, [...list, ...messages]);
+}
+
+export interface RouteOptions {
+  /** Answer CORS (and preflight) for the hub's origin. */
+  cors?: boolean;
+  /** Replaces any 5xx (see errorResponse). */
+  serverStatus?: number;
+  /** Reads the configuration for CORS; injected so this module needs no services. */
+  config?: () => Pick<Config, 'EXTENSION_PUBLISHER'> | undefined;
+}
+
+export type RouteHandler = (
+  request: HttpRequest,
+  context: InvocationContext,
+  log: Logger,
+) => Promise<HttpResponseInit>;
+
+/** Wraps a route: every failure becomes a coded JSON answer, CORS headers are added for the hub. */
+export function httpRoute(handler: RouteHandler, options: RouteOptions = {}) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const log = invocationLogger(context);
+    let config: Pick<Config, 'EXTENSION_PUBLISHER'> | undefined;
+    try {
+      config = options.config?.();
+    } catch {
+      config = undefined;
+    }
+    const cors = options.cors ? corsHeaders(request, config) : {};
+    if (options.cors && request.method === 'OPTIONS') return { status: 204, headers: cors };
+    let response: HttpResponseInit;
+    try {
+      response = await handler(request, context, log);
+    } catch (error) {
+      response = errorResponse(
+        error,
+        log,
+        options.serverStatus === undefined ? {} : { serverStatus: options.serverStatus },
+      );
+    }
+    return { ...response, headers: { ...(response.headers as Record<string, string> | undefined), ...cors } };
+  };
+}

@@ -1,0 +1,115 @@
+// Every trigger of the function app as plain data: index.ts hands each to the Azure Functions runtime
+// (app.http / app.timer / app.storageQueue), and the local host (sandbox/functions-host.ts) serves the
+// very same list without the runtime. Names that depend on settings are read from the environment
+// when the list is built (at start-up, where app settings are environment variables).
+import type { HttpHandler, HttpMethod, StorageQueueHandler, TimerHandler } from '@azure/functions';
+import type { Env } from '../core/config.ts';
+import { MAX_DEQUEUE_COUNT } from '../flows/work.ts';
+import { decideApprovalHandler, pendingApprovalsHandler } from './api-approvals.ts';
+import { manualPrHandler, manualReleaseHandler } from './api-manual.ts';
+import { releasesHandler } from './api-releases.ts';
+import { reviewsHandler } from './api-reviews.ts';
+import { stagingHandler } from './api-staging.ts';
+import { azdoEvents } from './azdo-events.ts';
+import { workQueueHandler } from './decision-worker.ts';
+import { httpRoute, type RouteHandler } from './http.ts';
+import { pollSchedule, prPollerHandler } from './pr-poller.ts';
+import { currentConfig } from './services.ts';
+import { slackInteractions } from './slack-interactions.ts';
+import { statusHandler } from './status.ts';
+
+/** The app setting holding the queue's storage connection (the Functions host's own account). */
+export const QUEUE_CONNECTION = 'AzureWebJobsStorage';
+export const DEFAULT_WORK_QUEUE = 'release-agent-work';
+export { MAX_DEQUEUE_COUNT };
+
+/** A Storage queue output binding (the shape of output.storageQueue()). */
+export type QueueOutput = {
+  type: 'queue';
+  name: string;
+  queueName: string;
+  connection: string;
+};
+
+export type Registration =
+  | {
+      kind: 'http';
+      name: string;
+      route: string;
+      methods: HttpMethod[];
+      handler: HttpHandler;
+      extraOutputs: QueueOutput[];
+    }
+  | { kind: 'timer'; name: string; schedule: string; intervalSeconds: number; handler: TimerHandler }
+  | { kind: 'queue'; name: string; queueName: string; connection: string; handler: StorageQueueHandler };
+
+export function workQueueName(env: Env): string {
+  const name = env.WORK_QUEUE_NAME?.trim();
+  return name && /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(name) ? name : DEFAULT_WORK_QUEUE;
+}
+
+export function pollIntervalSeconds(env: Env): number {
+  const text = env.PR_POLL_INTERVAL_SECONDS?.trim() ?? '';
+  const value = /^\d{1,6}$/.test(text) ? Number(text) : 300;
+  return Math.min(86_400, Math.max(10, value));
+}
+
+export function buildRegistrations(env: Env = process.env): Registration[] {
+  const queueName = workQueueName(env);
+  const workQueue: QueueOutput = {
+    type: 'queue',
+    name: 'workQueue',
+    queueName,
+    connection: QUEUE_CONNECTION,
+  };
+  const config = () => {
+    try {
+      return currentConfig();
+    } catch {
+      return undefined;
+    }
+  };
+  const http = (
+    name: string,
+    route: string,
+    methods: HttpMethod[],
+    handler: RouteHandler,
+    options: { cors?: boolean; queue?: boolean; serverStatus?: number } = {},
+  ): Registration => ({
+    kind: 'http',
+    name,
+    route,
+    methods: options.cors ? [...methods, 'OPTIONS'] : methods,
+    handler: httpRoute(handler, {
+      config,
+      ...(options.cors ? { cors: true } : {}),
+      ...(options.serverStatus ? { serverStatus: options.serverStatus } : {}),
+    }),
+    extraOutputs: options.queue ? [workQueue] : [],
+  });
+  const interval = pollIntervalSeconds(env);
+  return [
+    http('status', 'status', ['GET'], statusHandler, { cors: true }),
+    http('slack-interactions', 'slack/interactions', ['POST'], slackInteractions, { queue: true }),
+    // Azure DevOps retries a 503 and gives up on a subscription after a 500: never answer a 500.
+    http('azdo-events', 'azdo/events', ['POST'], azdoEvents, { queue: true, serverStatus: 503 }),
+    http('releases', 'releases/{repo}', ['GET'], releasesHandler, { cors: true }),
+    http('staging', 'staging', ['GET'], stagingHandler, { cors: true }),
+    http('approvals-pending', 'approvals/pending', ['GET'], pendingApprovalsHandler, { cors: true }),
+    http('approvals-decide', 'approvals/{threadId}', ['POST'], decideApprovalHandler, {
+      cors: true,
+      queue: true,
+    }),
+    http('manual-pr', 'manual/pr/{prId}', ['POST'], manualPrHandler, { cors: true, queue: true }),
+    http('manual-release', 'manual/release', ['POST'], manualReleaseHandler, { cors: true, queue: true }),
+    http('reviews', 'reviews', ['GET'], reviewsHandler, { cors: true }),
+    {
+      kind: 'timer',
+      name: 'pr-poller',
+      schedule: pollSchedule(interval),
+      intervalSeconds: interval,
+      handler: prPollerHandler,
+    },
+    { kind: 'queue', name: 'work-queue', queueName, connection: QUEUE_CONNECTION, handler: workQueueHandler },
+  ];
+}

@@ -1,0 +1,512 @@
+// A small local host for the function app (the Core Tools host cannot be installed here). It serves the
+// registrations of functions/registrations.ts the way the Functions host does: HTTP routes under /api
+// on a loopback port with the real HttpRequest/HttpResponse classes of @azure/functions and the body
+// passed through untouched; timers on an interval (or on demand); the Storage queue trigger over
+// Azurite's Queue service with a visibility timeout, dequeueCount and the `<queue>-poison` queue after
+// maxDequeueCount attempts; and the queue output binding written once a function returned.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
+import azureFunctions, {
+  type FunctionOutput,
+  type HttpResponseInit,
+  type InvocationContext as InvocationContextType,
+} from '@azure/functions';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { buildRegistrations, type QueueOutput, type Registration } from '../functions/registrations.ts';
+import {
+  configureServices,
+  decodeQueueText,
+  resetServices,
+  type ServiceOverrides,
+} from '../functions/services.ts';
+
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+export type HostLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
+
+export interface HostLogEntry {
+  level: HostLogLevel;
+  functionName: string;
+  invocationId: string;
+  message: string;
+}
+
+export interface FunctionsHostOptions {
+  registrations: readonly Registration[];
+  /** App settings: connection settings named by the bindings are read here. */
+  env: Record<string, string | undefined>;
+  port?: number;
+  host?: string;
+  queue?: {
+    pollIntervalMs?: number;
+    /** Seconds a failed message stays invisible before it is retried (host.json visibilityTimeout). */
+    retryDelaySeconds?: number;
+    /** How long a received message is held while its function runs. */
+    leaseSeconds?: number;
+    maxDequeueCount?: number;
+    batchSize?: number;
+  };
+  /** 'interval' runs each timer every intervalSeconds (or `timerIntervalMs`); 'manual' only on runTimer(). */
+  timers?: 'interval' | 'manual';
+  timerIntervalMs?: number;
+  /** Refused with 413 above this many bytes before any function sees them (the real host allows 100 MB). */
+  maxRequestBytes?: number;
+  log?: (entry: HostLogEntry) => void;
+}
+
+export interface FunctionsHost {
+  /** e.g. http://127.0.0.1:7071 */
+  url: string;
+  /** `${url}/api` */
+  apiUrl: string;
+  runTimer(name: string): Promise<void>;
+  /** Resolves when the work queues are empty and nothing is running. */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Messages moved to poison queues by this host. */
+  readonly poisoned: number;
+  stop(): Promise<void>;
+}
+
+interface HttpRoute {
+  registration: Extract<Registration, { kind: 'http' }>;
+  pattern: RegExp;
+  params: string[];
+  literal: number;
+}
+
+export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
+  const log = options.log ?? defaultLog;
+  const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+  const queueOptions = {
+    pollIntervalMs: options.queue?.pollIntervalMs ?? 500,
+    retryDelaySeconds: options.queue?.retryDelaySeconds ?? 10,
+    leaseSeconds: options.queue?.leaseSeconds ?? 60,
+    maxDequeueCount: options.queue?.maxDequeueCount ?? 5,
+    batchSize: options.queue?.batchSize ?? 8,
+  };
+  const queueClients = new Map<string, QueueClient>();
+  const queueClient = async (connection: string, queueName: string): Promise<QueueClient> => {
+    const key = `${connection}|${queueName}`;
+    let client = queueClients.get(key);
+    if (!client) {
+      const connectionString = options.env[connection] ?? options.env.STORAGE_CONNECTION_STRING;
+      if (!connectionString) throw new Error(`app setting ${connection} (the queue connection) is not set`);
+      client = QueueServiceClient.fromConnectionString(connectionString).getQueueClient(queueName);
+      await client.createIfNotExists();
+      queueClients.set(key, client);
+    }
+    return client;
+  };
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+    return work;
+  };
+  let poisoned = 0;
+
+  const newContext = (
+    functionName: string,
+    trigger: { type: string; name: string },
+    extraOutputs: FunctionOutput[],
+    triggerMetadata?: Record<string, unknown>,
+  ) => {
+    const invocationId = randomUUID();
+    return new InvocationContext({
+      invocationId,
+      functionName,
+      options: { trigger, extraOutputs },
+      ...(triggerMetadata ? { triggerMetadata } : {}),
+      logHandler: (level, ...args) =>
+        log({ level: level as HostLogLevel, functionName, invocationId, message: format(...args) }),
+    });
+  };
+
+  /** The output bindings' values, written after the function returned (as the Functions host does). */
+  const writeOutputs = async (context: InvocationContextType, outputs: readonly QueueOutput[]) => {
+    for (const binding of outputs) {
+      const value = context.extraOutputs.get(binding);
+      if (value === undefined || value === null) continue;
+      const client = await queueClient(binding.connection, binding.queueName);
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const text = typeof item === 'string' ? item : JSON.stringify(item);
+        await client.sendMessage(Buffer.from(text, 'utf8').toString('base64'));
+      }
+    }
+  };
+
+  // ---- HTTP ----
+  const routes: HttpRoute[] = options.registrations
+    .filter(
+      (registration): registration is Extract<Registration, { kind: 'http' }> => registration.kind === 'http',
+    )
+    .map((registration) => compileRoute(registration))
+    .sort((a, b) => b.literal - a.literal);
+
+  const server: Server = createServer((req, res) => {
+    void track(serve(req, res)).catch((error: unknown) => {
+      log({
+        level: 'error',
+        functionName: 'host',
+        invocationId: '',
+        message: `request failed: ${String(error)}`,
+      });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    });
+  });
+
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readRequest(req, maxRequestBytes);
+    if (body === 'too-large') res.setHeader('connection', 'close');
+    if (body === 'too-large')
+      return sendJson(res, 413, { error: { code: 'BODY_TOO_LARGE', message: 'the body is too large' } });
+    const path = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
+    const matches =
+      path === undefined
+        ? []
+        : routes.map((route) => ({ route, match: route.pattern.exec(path) })).filter((found) => found.match);
+    if (matches.length === 0)
+      return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    const found = matches.find(({ route }) => route.registration.methods.includes(method as never));
+    if (!found?.match) {
+      res.setHeader(
+        'allow',
+        [...new Set(matches.flatMap(({ route }) => route.registration.methods))].join(', '),
+      );
+      return sendJson(res, 405, {
+        error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed here` },
+      });
+    }
+    const { registration, params: names } = found.route;
+    const params: Record<string, string> = {};
+    names.forEach((name, index) => {
+      const value = found.match?.[index + 1];
+      if (value !== undefined) params[name] = safeDecode(value);
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const request = new HttpRequest({
+      method,
+      url: url.toString(),
+      headers,
+      params,
+      // The raw bytes, untouched: the Slack route verifies its signature over them.
+      ...(method !== 'GET' && method !== 'HEAD' && body.length > 0 ? { body: { bytes: body } } : {}),
+    });
+    const context = newContext(
+      registration.name,
+      { type: 'httpTrigger', name: 'request' },
+      registration.extraOutputs,
+    );
+    let response: InstanceType<typeof HttpResponse>;
+    try {
+      const result = (await registration.handler(request, context)) as
+        | HttpResponseInit
+        | InstanceType<typeof HttpResponse>
+        | undefined;
+      response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+      await writeOutputs(context, registration.extraOutputs);
+    } catch (error) {
+      context.error(`function failed: ${error instanceof Error ? error.message : String(error)}`);
+      return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    }
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const outgoing: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      outgoing[name] = value;
+    });
+    res.writeHead(response.status, outgoing);
+    res.end(method === 'HEAD' ? undefined : bytes);
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+
+  // ---- queue triggers ----
+  let running = true;
+  const queueRegistrations = options.registrations.filter(
+    (registration): registration is Extract<Registration, { kind: 'queue' }> => registration.kind === 'queue',
+  );
+  const pollers: Promise<void>[] = [];
+  const pollWake = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        pollWake.delete(done);
+        resolve();
+      }
+      pollWake.add(done);
+    });
+
+  const runQueueMessage = async (
+    registration: Extract<Registration, { kind: 'queue' }>,
+    client: QueueClient,
+    poison: QueueClient,
+    item: {
+      messageId: string;
+      popReceipt: string;
+      messageText: string;
+      dequeueCount: number;
+      insertedOn: Date;
+      expiresOn: Date;
+      nextVisibleOn: Date;
+    },
+  ) => {
+    const toPoison = async () => {
+      await poison.sendMessage(item.messageText);
+      await client.deleteMessage(item.messageId, item.popReceipt);
+      poisoned++;
+      log({
+        level: 'error',
+        functionName: registration.name,
+        invocationId: '',
+        message: `message ${item.messageId} moved to ${poison.name} after ${item.dequeueCount} attempts`,
+      });
+    };
+    // Delivered more often than allowed (a worker died holding it): poison without running it again.
+    if (item.dequeueCount > queueOptions.maxDequeueCount) return await toPoison();
+    const context = newContext(registration.name, { type: 'queueTrigger', name: 'queueItem' }, [], {
+      id: item.messageId,
+      dequeueCount: item.dequeueCount,
+      insertionTime: item.insertedOn.toISOString(),
+      expirationTime: item.expiresOn.toISOString(),
+      nextVisibleTime: item.nextVisibleOn.toISOString(),
+      popReceipt: item.popReceipt,
+    });
+    try {
+      await registration.handler(decodeQueueText(item.messageText), context);
+      await client.deleteMessage(item.messageId, item.popReceipt);
+    } catch (error) {
+      context.warn(
+        `function failed (attempt ${item.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`,
+      );
+      if (item.dequeueCount >= queueOptions.maxDequeueCount) return await toPoison();
+      await client.updateMessage(item.messageId, item.popReceipt, undefined, queueOptions.retryDelaySeconds);
+    }
+  };
+
+  for (const registration of queueRegistrations) {
+    const client = await queueClient(registration.connection, registration.queueName);
+    const poison = await queueClient(registration.connection, `${registration.queueName}-poison`);
+    pollers.push(
+      (async () => {
+        while (running) {
+          let received: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
+          try {
+            received = (
+              await client.receiveMessages({
+                numberOfMessages: queueOptions.batchSize,
+                visibilityTimeout: queueOptions.leaseSeconds,
+              })
+            ).receivedMessageItems;
+          } catch (error) {
+            if (running)
+              log({
+                level: 'warning',
+                functionName: registration.name,
+                invocationId: '',
+                message: `queue poll failed: ${String(error)}`,
+              });
+          }
+          if (received.length === 0) {
+            if (running) await sleep(queueOptions.pollIntervalMs);
+            continue;
+          }
+          await Promise.all(
+            received.map((item) =>
+              track(runQueueMessage(registration, client, poison, item)).catch((error: unknown) =>
+                log({
+                  level: 'error',
+                  functionName: registration.name,
+                  invocationId: '',
+                  message: `queue handling failed: ${String(error)}`,
+                }),
+              ),
+            ),
+          );
+        }
+      })(),
+    );
+  }
+
+  // ---- timers ----
+  const timerRegistrations = new Map(
+    options.registrations
+      .filter(
+        (registration): registration is Extract<Registration, { kind: 'timer' }> =>
+          registration.kind === 'timer',
+      )
+      .map((registration) => [registration.name, registration]),
+  );
+  const timerRuns = new Map<string, Promise<void>>();
+  const runTimer = async (name: string): Promise<void> => {
+    const registration = timerRegistrations.get(name);
+    if (!registration) throw new Error(`no timer function ${name}`);
+    // One run at a time per timer, like the Functions host's singleton lock.
+    const previous = timerRuns.get(name) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const context = newContext(name, { type: 'timerTrigger', name: 'timer' }, []);
+      const now = new Date().toISOString();
+      try {
+        await registration.handler(
+          {
+            isPastDue: false,
+            schedule: { adjustForDST: false },
+            scheduleStatus: { last: now, next: now, lastUpdated: now },
+          },
+          context,
+        );
+      } catch (error) {
+        context.error(`timer failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+    timerRuns.set(name, next);
+    await track(next);
+  };
+  const intervals: ReturnType<typeof setInterval>[] = [];
+  if ((options.timers ?? 'interval') === 'interval') {
+    for (const registration of timerRegistrations.values()) {
+      intervals.push(
+        setInterval(
+          () => void runTimer(registration.name),
+          options.timerIntervalMs ?? registration.intervalSeconds * 1000,
+        ),
+      );
+    }
+  }
+
+  const idle = async (timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let quiet = 0;
+    while (quiet < 2) {
+      if (Date.now() > deadline) throw new Error(`the host did not become idle within ${timeoutMs} ms`);
+      let depth = 0;
+      for (const registration of queueRegistrations) {
+        const client = await queueClient(registration.connection, registration.queueName);
+        depth += (await client.getProperties()).approximateMessagesCount ?? 0;
+      }
+      quiet = depth === 0 && inFlight.size === 0 ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  return {
+    url,
+    apiUrl: `${url}/api`,
+    runTimer,
+    idle,
+    get poisoned() {
+      return poisoned;
+    },
+    async stop() {
+      running = false;
+      for (const interval of intervals) clearInterval(interval);
+      for (const wake of [...pollWake]) wake();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled(pollers);
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** `releases/{repo}`, `approvals/{threadId}`, `{name?}`, `{id:int}` → a regular expression. */
+function compileRoute(registration: Extract<Registration, { kind: 'http' }>): HttpRoute {
+  const params: string[] = [];
+  let literal = 0;
+  const source = registration.route
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?(\?)?\}$/.exec(segment);
+      if (!param) {
+        literal++;
+        return escapeRegExp(segment);
+      }
+      params.push(param[1] as string);
+      return param[2] ? '([^/]*)' : '([^/]+)';
+    })
+    .join('/');
+  return { registration, pattern: new RegExp(`^${source}/?$`, 'i'), params, literal };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+async function readRequest(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function defaultLog(entry: HostLogEntry): void {
+  const line = `[${entry.functionName}] ${entry.message}`;
+  if (entry.level === 'error' || entry.level === 'critical' || entry.level === 'warning') console.error(line);
+  else console.log(line);
+}
+
+export interface AgentHostOptions
+  extends Omit<FunctionsHostOptions, 'registrations'>,
+    Omit<ServiceOverrides, 'env' | 'log'> {
+  env: Record<string, string | undefined>;
+}
+
+/** The function app itself on the local host: its services configured from `env`, reset on stop. */
+export async function startAgentHost(options: AgentHostOptions): Promise<FunctionsHost> {
+  configureServices({
+    env: options.env,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
+  try {
+    const host = await startFunctionsHost({ ...options, registrations: buildRegistrations(options.env) });
+    return {
+      ...host,
+      get poisoned() {
+        return host.poisoned;
+      },
+      async stop() {
+        await host.stop();
+        resetServices();
+      },
+    };
+  } catch (error) {
+    resetServices();
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { signAppToken, verifyAppToken } from '../../core/app-token.ts';
+import { Secret } from '../../core/secret.ts';
+
+const KEY = 'cert-marketplace-certificate-string';
+const NOW = 1_800_000_000;
+const token = (claims: Record<string, unknown>, key = KEY, alg = 'HS256') => signAppToken(claims, key, alg);
+const verify = (text: string, nowSeconds = NOW) =>
+  verifyAppToken({ token: text, key: new Secret(KEY), nowSeconds });
+const reason = (text: string, nowSeconds = NOW) => {
+  const result = verify(text, nowSeconds);
+  return result.ok ? 'ok' : result.reason;
+};
+
+describe('hub app token (HS256 JWT)', () => {
+  it('accepts a token signed with the certificate and gives its user id', () => {
+    const result = verify(token({ nameid: 'user-1', exp: NOW + 60 }));
+    assert.ok(result.ok);
+    assert.equal(result.claims.userId, 'user-1');
+  });
+
+  it('refuses every algorithm but HS256, before looking at the signature', () => {
+    for (const alg of ['none', 'RS256', 'HS512', 'hs256', 'ES256'])
+      assert.equal(reason(token({ exp: NOW + 60 }, KEY, alg)), 'unsupported_algorithm', alg);
+    const payload = Buffer.from(JSON.stringify({ exp: NOW + 60 })).toString('base64url');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${payload}.`;
+    assert.equal(reason(none), 'unsupported_algorithm');
+  });
+
+  it('refuses a token signed with another key, or altered after signing', () => {
+    assert.equal(reason(token({ exp: NOW + 60 }, 'another-key')), 'bad_signature');
+    const [head, , signature] = token({ nameid: 'user-1', exp: NOW + 60 }).split('.');
+    const altered = Buffer.from(JSON.stringify({ nameid: 'admin', exp: NOW + 60 })).toString('base64url');
+    assert.equal(reason(`${head}.${altered}.${signature}`), 'bad_signature');
+    assert.equal(reason(`${head}.${altered}.`), 'bad_signature');
+  });
+
+  it('requires exp, honours it and nbf with a small tolerance', () => {
+    assert.equal(reason(token({ nameid: 'u' })), 'missing_exp');
+    assert.equal(reason(token({ exp: 'tomorrow' })), 'malformed');
+    assert.equal(reason(token({ exp: NOW - 10 })), 'ok', 'within the 30 s tolerance');
+    assert.equal(reason(token({ exp: NOW - 31 })), 'expired');
+    assert.equal(reason(token({ exp: NOW + 600, nbf: NOW + 10 })), 'ok');
+    assert.equal(reason(token({ exp: NOW + 600, nbf: NOW + 120 })), 'not_yet_valid');
+  });
+
+  it('refuses malformed tokens and an empty key', () => {
+    for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', '!!.??.**', `${'a'.repeat(9000)}.b.c`])
+      assert.equal(reason(bad), 'malformed', bad.slice(0, 20));
+    assert.equal(verifyAppToken({ token: token({ exp: NOW + 60 }), key: '', nowSeconds: NOW }).ok, false);
+  });
+
+  it('uses the certificate string itself as the HMAC key (as Azure DevOps signs)', () => {
+    const head = `${Buffer.from('{"typ":"JWT","alg":"HS256"}').toString('base64url')}.${Buffer.from(`{"exp":${NOW + 5}}`).toString('base64url')}`;
+    const signed = `${head}.${createHmac('sha256', Buffer.from(KEY, 'utf8')).update(head).digest('base64url')}`;
+    assert.equal(reason(signed), 'ok');
+  });
+});

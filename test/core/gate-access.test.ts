@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../core/config.ts';
+import { mayDecide, parseGateAllowList } from '../../core/gate-access.ts';
+import { coded } from './expect-error.ts';
+
+describe('GATE_ALLOWED_USERS', () => {
+  it('allows everyone everywhere when empty', () => {
+    assert.equal(mayDecide(parseGateAllowList(''), 'merge_pr', 'U1'), true);
+  });
+
+  it('restricts the listed gates only; * covers the unlisted ones; numbers name gates', () => {
+    const list = parseGateAllowList('merge_pr=U1|U2; 5=U3 , U4;');
+    assert.equal(mayDecide(list, 'merge_pr', 'U1'), true);
+    assert.equal(mayDecide(list, 'merge_pr', 'U3'), false);
+    assert.equal(mayDecide(list, 'approve_stage', 'U4'), true);
+    assert.equal(mayDecide(list, 'approve_stage', 'U1'), false);
+    assert.equal(mayDecide(list, 'run_pipelines', 'anyone'), true);
+    const withDefault = parseGateAllowList('*=U9;merge_pr=U1');
+    assert.equal(mayDecide(withDefault, 'run_pipelines', 'U9'), true);
+    assert.equal(mayDecide(withDefault, 'run_pipelines', 'U1'), false);
+    assert.equal(mayDecide(withDefault, 'merge_pr', 'U9'), false);
+  });
+
+  it('refuses unknown gates and empty lists, and config names the variable', () => {
+    assert.throws(() => parseGateAllowList('merge=U1'), coded('INPUT_INVALID'));
+    assert.throws(() => parseGateAllowList('merge_pr='), coded('INPUT_INVALID'));
+    assert.throws(() => parseGateAllowList('merge_pr=U 1'), coded('INPUT_INVALID'));
+    assert.throws(
+      () => loadConfig({ GATE_ALLOWED_USERS: 'deploy=U1' }),
+      coded('CONFIG_INVALID', { variables: ['GATE_ALLOWED_USERS'] }),
+    );
+  });
+
+  it('reads the pipeline maps and the PR pipeline id', () => {
+    const config = loadConfig({
+      PR_PIPELINE_ID: '12',
+      PR_PIPELINE_BY_REPO: 'a=3; b.c=4',
+      RELEASE_PIPELINE_BY_REPO: '',
+    });
+    assert.equal(config.PR_PIPELINE_ID, 12);
+    assert.deepEqual(config.PR_PIPELINE_BY_REPO, { a: 3, 'b.c': 4 });
+    assert.deepEqual(config.RELEASE_PIPELINE_BY_REPO, {});
+    assert.equal(loadConfig({}).PR_PIPELINE_ID, undefined);
+    assert.throws(
+      () => loadConfig({ PR_PIPELINE_BY_REPO: 'a=x' }),
+      coded('CONFIG_INVALID', { variables: ['PR_PIPELINE_BY_REPO'] }),
+    );
+    assert.throws(
+      () => loadConfig({ PR_PIPELINE_ID: '0' }),
+      coded('CONFIG_INVALID', { variables: ['PR_PIPELINE_ID'] }),
+    );
+    assert.throws(
+      () => loadConfig({ WORK_QUEUE_NAME: 'Bad_Name' }),
+      coded('CONFIG_INVALID', { variables: ['WORK_QUEUE_NAME'] }),
+    );
+  });
+});

@@ -1,0 +1,455 @@
+// The HTTP API over real HTTP on the local host: the Python agent's endpoints, operator-token and
+// hub app-token auth, CORS for the hub, and every error status a client can cause (never a 5xx).
+import assert from 'node:assert/strict';
+import { signAppToken } from '../../core/app-token.ts';
+import { GATE_ACTIONS } from '../../core/gates.ts';
+import { releaseThreadId } from '../../flows/threads.ts';
+import {
+  askMerge,
+  openPullRequest,
+  PR_PIPELINE,
+  REPO,
+  RELEASE_PIPELINE,
+  startTestbed,
+  type Testbed,
+  waitFor,
+} from './testbed.ts';
+
+const HUB_USER = 'a1b2c3d4-0000-4000-8000-00000000hub1';
+const OTHER_HUB_USER = 'a1b2c3d4-0000-4000-8000-00000000hub2';
+
+describe('functions: HTTP API', () => {
+  let bed: Testbed;
+  before(async () => {
+    bed = await startTestbed({
+      env: { GATE_ALLOWED_USERS: `merge_pr=U0RELMGR|${HUB_USER}` },
+      webhookEvents: [],
+    });
+  });
+  after(() => bed?.stop());
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const hubToken = (
+    claims: Record<string, unknown> = {},
+    key = bed.stack.secrets.extensionCertificate,
+    alg = 'HS256',
+  ) =>
+    signAppToken(
+      { nameid: HUB_USER, tid: 'tenant', aud: 'release-agent', nbf: now() - 5, exp: now() + 300, ...claims },
+      key,
+      alg,
+    );
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field
+  const json = async (response: Response) => (await response.json()) as Record<string, any>;
+  const expectError = async (response: Response, status: number, code: string) => {
+    const body = await json(response);
+    assert.equal(response.status, status, JSON.stringify(body));
+    assert.equal(body.error?.code, code);
+    assert.doesNotMatch(JSON.stringify(body), /\.ts:\d+|node_modules|at async/, 'no stack in an error');
+    return body;
+  };
+  const postJson = (path: string, body: unknown, headers: Record<string, string> = bed.operator) =>
+    bed.api(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  describe('GET /api/status', () => {
+    it('is open and reports health, configuration problems and the queue', async () => {
+      const response = await bed.api('/status');
+      assert.equal(response.status, 200);
+      const body = await json(response);
+      assert.equal(body.status, 'ok');
+      assert.deepEqual(body.problems, []);
+      assert.deepEqual(body.repos, [REPO]);
+      assert.equal(body.jiraBaseUrl, bed.stack.jira.url);
+      assert.equal(body.queue.name, bed.env.WORK_QUEUE_NAME);
+      assert.equal(typeof body.queue.depth, 'number');
+      assert.equal(body.queue.poisonDepth, 0);
+      const text = JSON.stringify(body);
+      for (const secret of Object.values(bed.stack.secrets)) assert.ok(!text.includes(secret));
+    });
+  });
+
+  describe('operator endpoints: auth', () => {
+    it('no token → 401', async () => expectError(await bed.api('/approvals/pending'), 401, 'AUTH_INVALID'));
+    it('a wrong operator token → 401', async () =>
+      expectError(
+        await bed.api('/approvals/pending', { headers: { 'x-operator-token': 'op-wrong' } }),
+        401,
+        'AUTH_INVALID',
+      ));
+    it('the operator token → 200', async () =>
+      assert.equal((await bed.api('/approvals/pending', { headers: bed.operator })).status, 200));
+    it('a valid hub app token → 200', async () =>
+      assert.equal((await bed.api('/approvals/pending', { headers: bearer(hubToken()) })).status, 200));
+    it('an expired app token → 401', async () => {
+      const body = await expectError(
+        await bed.api('/approvals/pending', { headers: bearer(hubToken({ exp: now() - 120 })) }),
+        401,
+        'AUTH_INVALID',
+      );
+      assert.match(body.error.message, /expired/);
+    });
+    it('an app token without exp → 401', async () =>
+      expectError(
+        await bed.api('/approvals/pending', { headers: bearer(hubToken({ exp: undefined })) }),
+        401,
+        'AUTH_INVALID',
+      ));
+    it('a forged app token (another key) → 401', async () =>
+      expectError(
+        await bed.api('/approvals/pending', { headers: bearer(hubToken({}, 'cert-forged')) }),
+        401,
+        'AUTH_INVALID',
+      ));
+    it('alg none and RS256 app tokens → 401', async () => {
+      const payload = hubToken().split('.')[1];
+      const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+      await expectError(await bed.api('/approvals/pending', { headers: bearer(none) }), 401, 'AUTH_INVALID');
+      await expectError(
+        await bed.api('/approvals/pending', {
+          headers: bearer(hubToken({}, bed.stack.secrets.extensionCertificate, 'RS256')),
+        }),
+        401,
+        'AUTH_INVALID',
+      );
+    });
+    it('a token that is not a JWT → 401', async () =>
+      expectError(
+        await bed.api('/approvals/pending', { headers: { authorization: 'Basic abc' } }),
+        401,
+        'AUTH_INVALID',
+      ));
+  });
+
+  describe('CORS for the hub', () => {
+    const hubOrigin = 'https://release-agent.gallerycdn.vsassets.io';
+    it('answers the preflight from the hub origin', async () => {
+      const response = await bed.api('/approvals/pending', {
+        method: 'OPTIONS',
+        headers: {
+          origin: hubOrigin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      assert.equal(response.status, 204);
+      assert.equal(response.headers.get('access-control-allow-origin'), hubOrigin);
+      assert.match(response.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    });
+    it('adds the header to answers for the hub, errors included', async () => {
+      const response = await bed.api('/approvals/pending', { headers: { origin: hubOrigin } });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get('access-control-allow-origin'), hubOrigin);
+    });
+    it('says nothing to another origin', async () => {
+      const response = await bed.api('/approvals/pending', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example' },
+      });
+      assert.equal(response.headers.get('access-control-allow-origin'), null);
+    });
+  });
+
+  describe('read endpoints', () => {
+    before(async () => {
+      const at = new Date().toISOString();
+      await bed.stack.store.releases.archive({
+        repo: REPO,
+        version: '1.0.0',
+        startedAt: at,
+        releasedAt: at,
+        tickets: [],
+        notes: 'first',
+        gates: [],
+      });
+      await bed.stack.store.staging.update(REPO, () => ({
+        repo: REPO,
+        version: '1.0.1',
+        startedAt: at,
+        updatedAt: at,
+        tickets: [{ key: 'ALLPOST-1', summary: 'Login', prIds: [1], bump: 'patch', addedAt: at }],
+      }));
+      await bed.stack.store.reviews.put({
+        repo: REPO,
+        prId: 1,
+        sourceCommit: 'a'.repeat(40),
+        verdict: 'approve',
+        summary: 'fine',
+        findingsCount: 0,
+        injectionSuspected: false,
+        costUsd: 0.1,
+        createdAt: at,
+      });
+    });
+    it('GET /api/releases/{repo} → the archived releases', async () => {
+      const body = await json(await bed.api(`/releases/${encodeURIComponent(REPO)}`));
+      assert.deepEqual(
+        body.releases.map((release: { version: string }) => release.version),
+        ['1.0.0'],
+      );
+    });
+    it('GET /api/releases/{repo}?limit=0 → 400', async () =>
+      expectError(await bed.api(`/releases/${REPO}?limit=0`), 400, 'INPUT_INVALID'));
+    it('GET /api/staging?repo= → the staging release; unknown repo → 404; a bad name → 400; no repo → all', async () => {
+      const body = await json(await bed.api(`/staging?repo=${encodeURIComponent(REPO)}`));
+      assert.equal(body.staging.version, '1.0.1');
+      await expectError(await bed.api('/staging?repo=Nope'), 404, 'RELEASE_NOT_FOUND');
+      await expectError(await bed.api('/staging?repo=a%2Fb'), 400, 'INPUT_INVALID');
+      const all = await json(await bed.api('/staging'));
+      assert.deepEqual(
+        all.staging.map((release: { repo: string }) => release.repo),
+        [REPO],
+      );
+    });
+    it('GET /api/reviews?repo= → the review log for the hub (auth required)', async () => {
+      await expectError(await bed.api(`/reviews?repo=${REPO}`), 401, 'AUTH_INVALID');
+      const body = await json(
+        await bed.api(`/reviews?repo=${encodeURIComponent(REPO)}`, { headers: bearer(hubToken()) }),
+      );
+      assert.equal(body.reviews.length, 1);
+      assert.equal(body.reviews[0].verdict, 'approve');
+    });
+    it('an unknown route → 404, a wrong method → 405', async () => {
+      await expectError(await bed.api('/nothing/here'), 404, 'NOT_FOUND');
+      assert.equal((await bed.api('/status', { method: 'DELETE' })).status, 405);
+    });
+  });
+
+  describe('approvals', () => {
+    it('GET /api/approvals/pending lists pending decisions without their nonces', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-500_list');
+      const decision = await askMerge(bed, pr);
+      const body = await json(await bed.api('/approvals/pending', { headers: bed.operator }));
+      const listed = body.pending.find((item: { id: string }) => item.id === decision.id);
+      assert.equal(listed.gateNumber, 1);
+      assert.equal(listed.threadId, decision.threadId);
+      assert.deepEqual(listed.actions, { approve: 'merge', reject: 'cancel' });
+      assert.ok(!JSON.stringify(body).includes(decision.nonce), 'no nonce');
+    });
+
+    it('POST /api/approvals/{threadId} merge → 200 and the PR completes; again → 409; unknown thread → 404', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-501_api');
+      const decision = await askMerge(bed, pr);
+      const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
+      const answer = await postJson(path, { action: 'merge', by: 'alice' });
+      assert.equal(answer.status, 200);
+      const body = await json(answer);
+      assert.equal(body.decision.status, 'approved');
+      assert.equal(body.decision.decidedVia, 'api');
+      assert.equal(body.decision.nonce, undefined);
+      await waitFor(() => pr.status === 'completed', 'the PR to complete');
+      const again = await expectError(await postJson(path, { action: 'merge' }), 409, 'DECISION_NOT_PENDING');
+      assert.match(again.error.message, /already approved by alice/);
+      await expectError(await postJson('/approvals/pr.Nope.999', { action: 'merge' }), 404, 'NOT_FOUND');
+    });
+
+    it('a hub user in GATE_ALLOWED_USERS decides; another → 403', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-502_hub');
+      const decision = await askMerge(bed, pr);
+      const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
+      const refused = await expectError(
+        await postJson(path, { action: 'merge' }, bearer(hubToken({ nameid: OTHER_HUB_USER }))),
+        403,
+        'FORBIDDEN',
+      );
+      assert.match(refused.error.message, /may not answer gate 1/);
+      assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
+      const answer = await postJson(path, { action: 'cancel' }, bearer(hubToken()));
+      assert.equal(answer.status, 200);
+      const body = await json(answer);
+      assert.equal(body.decision.status, 'rejected');
+      assert.equal(body.decision.decidedVia, 'hub');
+      assert.equal(body.decision.decidedBy, HUB_USER);
+    });
+
+    it('a merge after a new push → 409 saying a new commit was pushed', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-503_stale');
+      const decision = await askMerge(bed, pr);
+      const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-503_stale');
+      const body = await expectError(
+        await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'merge' }),
+        409,
+        'PR_STALE_COMMIT',
+      );
+      assert.match(body.error.message, new RegExp(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`));
+      assert.equal(body.decision.status, 'superseded');
+    });
+
+    it('an expired decision → 409 DECISION_EXPIRED (never 410)', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-504_expired');
+      const decision = await askMerge(bed, pr, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await expectError(
+        await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'merge' }),
+        409,
+        'DECISION_EXPIRED',
+      );
+    });
+
+    it('client mistakes: 400 bad action, 400 malformed JSON, 415 wrong content type, 413 too large', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-505_bad');
+      const decision = await askMerge(bed, pr);
+      const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
+      const bad = await expectError(await postJson(path, { action: 'trigger' }), 400, 'INPUT_INVALID');
+      assert.match(bad.error.message, /not valid at gate merge_pr/);
+      await expectError(await postJson(path, {}), 400, 'INPUT_INVALID');
+      await expectError(
+        await bed.api(path, {
+          method: 'POST',
+          headers: { ...bed.operator, 'content-type': 'application/json' },
+          body: '{"action":',
+        }),
+        400,
+        'INPUT_INVALID',
+      );
+      await expectError(
+        await bed.api(path, {
+          method: 'POST',
+          headers: { ...bed.operator, 'content-type': 'text/plain' },
+          body: 'merge',
+        }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+      await expectError(
+        await postJson(path, { action: 'merge', pad: 'x'.repeat(300 * 1024) }),
+        413,
+        'BODY_TOO_LARGE',
+      );
+      assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
+    });
+
+    it('no client input makes a 5xx', async () => {
+      const inputs: [string, RequestInit][] = [
+        [
+          '/approvals/%E0%A4%A',
+          {
+            method: 'POST',
+            headers: { ...bed.operator, 'content-type': 'application/json' },
+            body: '{"action":"merge"}',
+          },
+        ],
+        [
+          '/approvals/x',
+          { method: 'POST', headers: { ...bed.operator, 'content-type': 'application/json' }, body: '[1,2]' },
+        ],
+        ['/manual/pr/abc', { method: 'POST', headers: bed.operator }],
+        [
+          '/manual/release',
+          {
+            method: 'POST',
+            headers: { ...bed.operator, 'content-type': 'application/json' },
+            body: '{"repo":"a/b"}',
+          },
+        ],
+        ['/releases/%00', {}],
+        ['/reviews?limit=99999', { headers: bed.operator }],
+        [
+          '/slack/interactions',
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'payload=%ZZ',
+          },
+        ],
+        [
+          '/azdo/events',
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'x-webhook-secret': bed.stack.secrets.webhookSecret,
+            },
+            body: '{"id":"x","eventType":"git.pullrequest.updated","resource":{"repository":{}}}',
+          },
+        ],
+      ];
+      for (const [path, init] of inputs) {
+        const response = await bed.api(path, init);
+        assert.ok(response.status >= 400 && response.status < 500, `${path} answered ${response.status}`);
+      }
+    });
+  });
+
+  describe('manual triggers', () => {
+    it('POST /api/manual/pr/{prId} → 202 and the PR pipeline is queued (again, on request)', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-506_manual');
+      const runs = () =>
+        [...bed.stack.azdo.runs.values()].filter(
+          (run) => run.refName === `refs/pull/${pr.id}/merge` && run.pipelineId === PR_PIPELINE.id,
+        );
+      const answer = await bed.api(`/manual/pr/${pr.id}`, { method: 'POST', headers: bed.operator });
+      assert.equal(answer.status, 202);
+      assert.equal((await json(answer)).repo, REPO);
+      await waitFor(() => runs().length === 1, 'the run');
+      assert.equal(
+        (await bed.api(`/manual/pr/${pr.id}`, { method: 'POST', headers: bed.operator })).status,
+        202,
+      );
+      await waitFor(() => runs().length === 2, 'the second, requested run');
+      await expectError(
+        await bed.api('/manual/pr/99999', { method: 'POST', headers: bed.operator }),
+        404,
+        'NOT_FOUND',
+      );
+      await expectError(await bed.api(`/manual/pr/${pr.id}`, { method: 'POST' }), 401, 'AUTH_INVALID');
+    });
+
+    it('POST /api/manual/release → 202 and the release pipeline is queued; nothing staged → 404; running → 409', async () => {
+      const before = [...bed.stack.azdo.runs.values()].filter(
+        (run) => run.pipelineId === RELEASE_PIPELINE.id,
+      ).length;
+      const answer = await postJson('/manual/release', { repo: REPO });
+      assert.equal(answer.status, 202);
+      assert.equal((await json(answer)).version, '1.0.1');
+      await waitFor(
+        () =>
+          [...bed.stack.azdo.runs.values()].filter((run) => run.pipelineId === RELEASE_PIPELINE.id).length ===
+          before + 1,
+        'the release run',
+      );
+      await expectError(
+        await postJson('/manual/release', { repo: 'Other.Repo', pipelineId: 21 }),
+        404,
+        'RELEASE_NOT_FOUND',
+      );
+      const at = new Date().toISOString();
+      await bed.stack.store.threads.createIfAbsent({
+        id: releaseThreadId(REPO, '1.0.1'),
+        graph: 'release',
+        repo: REPO,
+        status: 'running',
+        state: { version: '1.0.1' },
+        createdAt: at,
+        updatedAt: at,
+      });
+      await expectError(await postJson('/manual/release', { repo: REPO }), 409, 'CONFLICT');
+    });
+  });
+
+  it('a Slack click and an API answer are the same flow: the API answer shows on the Slack card', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-507_card');
+    const decision = await askMerge(bed, pr);
+    assert.equal(
+      (await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'cancel', by: 'ops' }))
+        .status,
+      200,
+    );
+    await waitFor(
+      () =>
+        JSON.stringify(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)?.blocks).includes(
+          'Cancelled by ops',
+        ),
+      'the card',
+    );
+    const delivery = await bed.stack.slack
+      .click({ ...decision.slack, actionId: GATE_ACTIONS.merge_pr.approve.actionId, userId: 'U0RELMGR' })
+      .catch((error: Error) => error);
+    // The decided card has no buttons left to press.
+    assert.ok(delivery instanceof Error && /no button/.test(delivery.message));
+  });
+});

@@ -1,0 +1,173 @@
+// The timer (run on demand on the local host): PR discovery through one project-wide call, the same
+// path as the webhook (so the two dedupe each other), and the approvals reconcile.
+import assert from 'node:assert/strict';
+import { GATE_ACTIONS } from '../../core/gates.ts';
+import { approvalInstructions } from '../../flows/approval-gates.ts';
+import { decisionIdFor } from '../../flows/gate-requests.ts';
+import type { PrThreadState } from '../../flows/threads.ts';
+import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
+import {
+  cardText,
+  openPullRequest,
+  PR_PIPELINE,
+  REPO,
+  RELEASE_PIPELINE,
+  startRelease,
+  startTestbed,
+  type Testbed,
+} from './testbed.ts';
+
+describe('functions: poller', () => {
+  let bed: Testbed;
+  before(async () => {
+    bed = await startTestbed({ env: { PR_POLL_ENABLED: 'true' }, webhookEvents: [] });
+  });
+  after(() => bed?.stop());
+
+  const runsFor = (prId: number) =>
+    [...bed.stack.azdo.runs.values()].filter((run) => run.refName === `refs/pull/${prId}/merge`);
+  const poll = async () => {
+    await bed.host.runTimer('pr-poller');
+    await bed.host.idle();
+  };
+  const listCalls = () =>
+    bed.stack.azdo.requestLog.filter(
+      (entry) => entry.operation === 'Pull Requests_Get Pull Requests By Project',
+    );
+
+  it('discovers a new PR with one project-wide call, queues its run once, and again for a new commit', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-400_poll');
+    const calls = listCalls().length;
+    await poll();
+    assert.equal(listCalls().length - calls, 1, 'one list call per cycle');
+    assert.equal(runsFor(pr.id).length, 1);
+    assert.equal(runsFor(pr.id)[0]?.pipelineId, PR_PIPELINE.id);
+    await poll();
+    assert.equal(runsFor(pr.id).length, 1, 'nothing new, nothing queued');
+    bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-400_poll');
+    await poll();
+    assert.equal(runsFor(pr.id).length, 2);
+  });
+
+  it('webhook and poller for one PR queue one run', async () => {
+    const subscriptions = bed.stack.azdo.addWebhook({
+      url: `${bed.host.apiUrl}/azdo/events`,
+      headers: { 'X-Webhook-Secret': bed.stack.secrets.webhookSecret },
+      eventTypes: [...GIT_EVENTS],
+    });
+    try {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-401_both');
+      // Both at once: the hook's delivery and a poll cycle race for the same commit.
+      await Promise.all([bed.stack.azdo.flushDeliveries(), bed.host.runTimer('pr-poller')]);
+      await bed.host.idle();
+      await bed.host.runTimer('pr-poller');
+      await bed.host.idle();
+      assert.equal(runsFor(pr.id).length, 1);
+      const state = (await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`))
+        ?.state as PrThreadState;
+      assert.equal(state.queuedRuns?.length, 1);
+    } finally {
+      for (const subscription of subscriptions) bed.stack.azdo.hooks.subscriptions.delete(subscription.id);
+    }
+  });
+
+  it('records a tracked PR completed while no hook told us', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-402_merged');
+    await poll();
+    bed.stack.azdo.completePullRequest(pr, bed.stack.azdo.users.approver);
+    await poll();
+    const thread = await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`);
+    assert.equal(thread?.status, 'done');
+    assert.equal((thread?.state as PrThreadState | undefined)?.mergeCommit, pr.mergeCommit);
+  });
+
+  it('reconciles approvals: a card for one the webhook missed, the card updated for one answered in the UI', async () => {
+    const { run, threadId } = await startRelease(bed, '6.0.0');
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'release-merge-pr',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: approvalInstructions('release-merge-pr'),
+    });
+    await poll();
+    const [decision] = await bed.stack.store.decisions.findByThread(threadId);
+    assert.equal(decision?.gate, 'merge_release_pr');
+    assert.ok(decision?.slack, 'the card was posted');
+    assert.match(
+      cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)),
+      /Release PR #42/,
+    );
+    await poll();
+    assert.equal((await bed.stack.store.decisions.findByThread(threadId)).length, 1, 'asked once');
+
+    bed.stack.azdo.decideApprovalAsUser(approval.id, 'rejected');
+    await poll();
+    const settled = await bed.stack.store.decisions.get(decision.id);
+    assert.equal(settled?.status, 'rejected');
+    assert.equal(settled?.decidedVia, 'azdo');
+    assert.match(
+      cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)),
+      /in Azure DevOps/,
+    );
+  });
+
+  it('posts the card of a pending decision whose creator died before posting it', async () => {
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'production',
+      instructions: approvalInstructions('production'),
+    });
+    const target = {
+      gate: 'approve_stage' as const,
+      repo: REPO,
+      version: '6.1.0',
+      approvalId: approval.id,
+      stage: 'production',
+    };
+    await bed.stack.store.decisions.createIfAbsent({
+      id: decisionIdFor(target),
+      threadId: 'release.x.6.1.0',
+      gate: 'approve_stage',
+      target,
+      nonce: 'n'.repeat(24),
+      status: 'pending',
+      createdAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+      details: { gate: 'approve_stage', repo: REPO, version: '6.1.0', stage: 'production' },
+    });
+    await poll();
+    const posted = await bed.stack.store.decisions.get(decisionIdFor(target));
+    assert.ok(posted?.slack, 'the card was posted');
+    const blocks = JSON.stringify(bed.stack.slack.message(posted.slack.channel, posted.slack.ts)?.blocks);
+    assert.match(blocks, new RegExp(GATE_ACTIONS.approve_stage.approve.actionId));
+    assert.equal(
+      (await bed.stack.store.decisions.listPending({ gate: 'approve_stage' })).filter(
+        (d) => 'approvalId' in d.target && d.target.approvalId === approval.id,
+      ).length,
+      1,
+      'not asked twice',
+    );
+  });
+
+  it('ends a pending decision whose approval is gone from Azure DevOps', async () => {
+    const target = {
+      gate: 'approve_stage' as const,
+      repo: REPO,
+      version: '6.2.0',
+      approvalId: 'f0000000-0000-4000-8000-000000000001',
+      stage: 'production',
+    };
+    await bed.stack.store.decisions.createIfAbsent({
+      id: decisionIdFor(target),
+      threadId: 'release.x.6.2.0',
+      gate: 'approve_stage',
+      target,
+      nonce: 'n'.repeat(24),
+      status: 'pending',
+      createdAt: new Date().toISOString(),
+      details: { gate: 'approve_stage', repo: REPO, version: '6.2.0', stage: 'production' },
+    });
+    await poll();
+    const ended = await bed.stack.store.decisions.get(decisionIdFor(target));
+    assert.equal(ended?.status, 'expired');
+    assert.match(ended?.reason ?? '', /removed in Azure DevOps/);
+  });
+});

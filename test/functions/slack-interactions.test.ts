@@ -1,0 +1,417 @@
+// POST /api/slack/interactions over real HTTP on the local host: signed clicks sent by the Slack
+// simulator exactly as Slack sends them end in the right effect in the Azure DevOps, Jira and Slack
+// simulators; forged, stale and duplicate deliveries change nothing.
+import assert from 'node:assert/strict';
+import { GATE_ACTIONS } from '../../core/gates.ts';
+import type { Decision, GateKind } from '../../core/model.ts';
+import { APPROVAL_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
+import {
+  askMerge,
+  cardText,
+  openPullRequest,
+  REPO,
+  RELEASE_PIPELINE,
+  signedSlackRequest,
+  startRelease,
+  startTestbed,
+  type Testbed,
+  waitFor,
+} from './testbed.ts';
+
+const MERGER = 'U0RELMGR';
+
+describe('functions: Slack interactions', () => {
+  let bed: Testbed;
+  before(async () => {
+    bed = await startTestbed({
+      env: { GATE_ALLOWED_USERS: `merge_pr=${MERGER}|U0QA` },
+      webhookEvents: [...APPROVAL_EVENTS],
+    });
+  });
+  after(() => bed?.stop());
+
+  const decisionOf = (id: string) => bed.stack.store.decisions.get(id) as Promise<Decision>;
+  const effectDone = (id: string) =>
+    waitFor(async () => {
+      const decision = await decisionOf(id);
+      return decision.effect && decision.effect.status !== 'queued' ? decision : undefined;
+    }, `the effect of ${id}`);
+  const card = (decision: { slack?: { channel: string; ts: string } }) =>
+    cardText(bed.stack.slack.message(decision.slack!.channel, decision.slack!.ts));
+  const ticketFor = (summary: string, status = 'Code Review') =>
+    bed.stack.jira.state.createIssue({ project: 'ALLPOST', summary, status });
+  const prUpdates = () =>
+    bed.stack.azdo.requestLog.filter((entry) => entry.operation === 'Pull Requests_Update').length;
+
+  it('gate 1 [Merge]: answers 200 well inside 3 s, completes the PR at the reviewed commit, moves the ticket and updates the card', async () => {
+    // In Progress: no direct transition to Staging, the workflow is walked (via Code Review).
+    const ticket = ticketFor('Login page', 'In Progress');
+    const pr = openPullRequest(bed, `feature/${ticket.key}_login`);
+    const decision = await askMerge(bed, pr);
+    const delivery = await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+      userId: MERGER,
+    });
+    assert.equal(delivery.status, 200, delivery.error);
+    assert.ok(delivery.durationMs < 3000, `answered in ${delivery.durationMs} ms`);
+    const done = await effectDone(decision.id);
+    assert.equal(done.status, 'approved');
+    assert.equal(done.decidedBy, MERGER);
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    assert.equal(pr.status, 'completed');
+    assert.equal(
+      pr.iterations.at(-1)?.sourceCommit,
+      decision.target.gate === 'merge_pr' ? decision.target.sourceCommit : '',
+    );
+    assert.equal(bed.stack.jira.state.issue(ticket.key)?.status, 'Staging');
+    await waitFor(() => card(decision).includes('Merged by'), 'the card to show the merge');
+    const text = card(decision);
+    assert.match(text, new RegExp(`${ticket.key} → Staging`));
+    assert.doesNotMatch(text, /"type":"actions"/, 'the buttons are gone');
+    assert.equal((await bed.stack.store.threads.get(done.threadId))?.status, 'done');
+  });
+
+  it('gate 1 [Cancel]: leaves the PR open, comments on the ticket and says so on the card', async () => {
+    const ticket = ticketFor('Search');
+    const pr = openPullRequest(bed, `feature/${ticket.key}_search`);
+    const decision = await askMerge(bed, pr, undefined, ticket.key);
+    const delivery = await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.reject.actionId,
+      userId: 'U0QA',
+    });
+    assert.equal(delivery.status, 200);
+    const done = await effectDone(decision.id);
+    assert.equal(done.status, 'rejected');
+    assert.equal(done.effect?.status, 'done');
+    assert.equal(pr.status, 'active');
+    assert.equal(bed.stack.jira.state.issue(ticket.key)?.comments.length, 1);
+    await waitFor(() => card(decision).includes('Cancelled by'), 'the card to show the cancel');
+  });
+
+  const approvalGates: [GateKind, string, 'approve' | 'reject', 'approved' | 'rejected'][] = [
+    ['create_release_pr', 'release-create-pr', 'approve', 'approved'],
+    ['merge_release_pr', 'release-merge-pr', 'approve', 'approved'],
+    ['run_pipelines', 'release-run-pipelines', 'approve', 'approved'],
+    ['approve_stage', 'sandbox', 'approve', 'approved'],
+    ['approve_stage', 'production', 'reject', 'rejected'],
+  ];
+  approvalGates.forEach(([gate, environment, button, expected], index) => {
+    it(`gate ${GATE_ACTIONS[gate].number} (${environment}) [${GATE_ACTIONS[gate][button].label}]: the approval-pending hook posts the card, the click answers the approval`, async () => {
+      const version = `2.${index}.0`;
+      const { run, threadId } = await startRelease(bed, version, [
+        { key: 'ALLPOST-900', summary: 'Payments export' },
+      ]);
+      const approval = bed.stack.azdo.createPendingApproval({
+        environment,
+        runId: run.id,
+        pipelineId: RELEASE_PIPELINE.id,
+      });
+      const decision = await waitFor(async () => {
+        const found = (await bed.stack.store.decisions.findByThread(threadId)).find(
+          (candidate) => candidate.gate === gate && candidate.slack,
+        );
+        return found;
+      }, `the ${gate} card`);
+      assert.equal('approvalId' in decision.target && decision.target.approvalId, approval.id);
+      assert.match(card(decision), new RegExp(version.replace(/\./g, '\\.')));
+      if (gate === 'create_release_pr') assert.match(card(decision), /ALLPOST-900/);
+      const delivery = await bed.stack.slack.click({
+        ...decision.slack!,
+        actionId: GATE_ACTIONS[gate][button].actionId,
+        userId: 'U0SANDBOX',
+      });
+      assert.equal(delivery.status, 200, delivery.error);
+      const done = await effectDone(decision.id);
+      assert.equal(done.effect?.status, 'done', done.effect?.detail);
+      assert.equal(bed.stack.azdo.approval(approval.id).status, expected);
+      assert.match(bed.stack.azdo.approval(approval.id).comment ?? '', /Release Agent/);
+      await waitFor(() => card(decision).includes('Result:'), 'the card to show the result');
+      const thread = await bed.stack.store.threads.get(threadId);
+      assert.deepEqual(
+        ((thread?.state.gates ?? []) as { gate: string; outcome: string }[]).map((record) => [
+          record.gate,
+          record.outcome,
+        ]),
+        [[gate, expected]],
+      );
+    });
+  });
+
+  it('20 duplicate deliveries of one click complete the PR once', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-77_dupes');
+    const decision = await askMerge(bed, pr);
+    const button = (bed.stack.slack.message(decision.slack.channel, decision.slack.ts)?.blocks ?? [])
+      .flatMap((block) => (block as { elements?: { action_id?: string; value?: string }[] }).elements ?? [])
+      .find((element) => element.action_id === GATE_ACTIONS.merge_pr.approve.actionId)!;
+    const before = prUpdates();
+    const request = signedSlackRequest(
+      bed.stack.secrets.slackSigningSecret,
+      payload(decision.slack, button.action_id!, button.value!, MERGER, bed.stack.slack.url),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        bed.api('/slack/interactions', { method: 'POST', headers: request.headers, body: request.body }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      Array(20).fill(200),
+    );
+    const done = await effectDone(decision.id);
+    assert.equal(done.effect?.status, 'done');
+    await bed.host.idle();
+    assert.equal(prUpdates() - before, 1, 'one completion request');
+    const audit = await bed.stack.store.audit.list({ subject: decision.id });
+    assert.equal(audit.filter((entry) => entry.action === 'decision.approved').length, 1);
+    assert.equal(audit.filter((entry) => entry.action === 'effect.done').length, 1);
+  });
+
+  it('a second click on a decided card changes nothing and the card says so', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-78_twice');
+    const decision = await askMerge(bed, pr);
+    await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+      userId: MERGER,
+    });
+    await effectDone(decision.id);
+    await waitFor(() => card(decision).includes('Result:'), 'the result on the card');
+    // The buttons are gone from the card; the old message (as another client still shows it) is clicked.
+    const stale = signedSlackRequest(
+      bed.stack.secrets.slackSigningSecret,
+      payload(
+        decision.slack,
+        GATE_ACTIONS.merge_pr.reject.actionId,
+        `ra1|r|${decision.id}|${decision.nonce}`,
+        'U0QA',
+        bed.stack.slack.url,
+      ),
+    );
+    const answer = await bed.api('/slack/interactions', {
+      method: 'POST',
+      headers: stale.headers,
+      body: stale.body,
+    });
+    assert.equal(answer.status, 200);
+    assert.equal((await answer.json()).refused, 'DECISION_NOT_PENDING');
+    await waitFor(() => card(decision).includes('your click changed nothing'), 'the repeated-click notice');
+    assert.equal((await decisionOf(decision.id)).status, 'approved');
+  });
+
+  it('a click after a new push is refused, and the card says a new commit was pushed', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-79_push');
+    const decision = await askMerge(bed, pr);
+    const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-79_push', { message: 'one more thing' });
+    const before = prUpdates();
+    const delivery = await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+      userId: MERGER,
+    });
+    assert.equal(delivery.status, 200);
+    assert.match(delivery.responseBody, /PR_STALE_COMMIT/);
+    const superseded = await decisionOf(decision.id);
+    assert.equal(superseded.status, 'superseded');
+    assert.match(
+      superseded.reason ?? '',
+      new RegExp(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`),
+    );
+    await waitFor(
+      () => card(decision).includes(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`),
+      'the card to say why',
+    );
+    await bed.host.idle();
+    assert.equal(prUpdates(), before, 'no completion was attempted');
+    assert.equal(pr.status, 'active');
+  });
+
+  it('a user outside GATE_ALLOWED_USERS changes nothing and is told so', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-80_allowed');
+    const decision = await askMerge(bed, pr);
+    const delivery = await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+      userId: 'U0SANDBOX',
+    });
+    assert.equal(delivery.status, 200);
+    assert.match(delivery.responseBody, /FORBIDDEN/);
+    await waitFor(
+      () =>
+        bed.stack.slack
+          .messages(decision.slack.channel)
+          .find((message) => message.ephemeral && message.text.includes('may not answer gate 1')),
+      'an ephemeral reply to the clicker',
+    );
+    assert.equal((await decisionOf(decision.id)).status, 'pending');
+    assert.equal(pr.status, 'active');
+  });
+
+  it('an expired decision is not approved and its card says expired', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-81_late');
+    const decision = await askMerge(bed, pr, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const delivery = await bed.stack.slack.click({
+      ...decision.slack,
+      actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+      userId: MERGER,
+    });
+    assert.equal(delivery.status, 200);
+    assert.equal((await decisionOf(decision.id)).status, 'expired');
+    await waitFor(() => card(decision).includes('Expired'), 'the card to say expired');
+    assert.equal(pr.status, 'active');
+  });
+
+  describe('refused requests', () => {
+    let decision: Awaited<ReturnType<typeof askMerge>>;
+    let body: ReturnType<typeof signedSlackRequest>;
+    before(async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-82_forged');
+      decision = await askMerge(bed, pr);
+      body = signedSlackRequest(
+        bed.stack.secrets.slackSigningSecret,
+        payload(
+          decision.slack,
+          GATE_ACTIONS.merge_pr.approve.actionId,
+          `ra1|a|${decision.id}|${decision.nonce}`,
+          MERGER,
+          bed.stack.slack.url,
+        ),
+      );
+    });
+    afterEach(async () => {
+      assert.equal((await decisionOf(decision.id)).status, 'pending', 'a refused request changed nothing');
+    });
+    const post = (headers: Record<string, string>, text: string) =>
+      bed.api('/slack/interactions', { method: 'POST', headers, body: text });
+    const expectError = async (response: Response, status: number, code: string) => {
+      assert.equal(response.status, status);
+      const json = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(json.error.code, code);
+      assert.doesNotMatch(JSON.stringify(json), /stack|at .*\.ts:/);
+    };
+
+    it('unsigned → 401', async () => {
+      await expectError(
+        await post({ 'content-type': body.headers['content-type'] }, body.body),
+        401,
+        'SIGNATURE_INVALID',
+      );
+    });
+    it('tampered body (another user) → 401', async () => {
+      await expectError(
+        await post(body.headers, body.body.replace(MERGER, 'U0QA')),
+        401,
+        'SIGNATURE_INVALID',
+      );
+    });
+    it('signed with another secret → 401', async () => {
+      const forged = signedSlackRequest(
+        'not-the-secret',
+        JSON.parse(decodeURIComponent(body.body.slice('payload='.length))),
+      );
+      await expectError(await post(forged.headers, forged.body), 401, 'SIGNATURE_INVALID');
+    });
+    it('stale (6 minutes old) → 401', async () => {
+      const old = signedSlackRequest(
+        bed.stack.secrets.slackSigningSecret,
+        payloadOf(body),
+        Math.floor(Date.now() / 1000) - 360,
+      );
+      const response = await post(old.headers, old.body);
+      assert.equal(response.status, 401);
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /stale/);
+    });
+    it('future-dated (6 minutes ahead) → 401', async () => {
+      const ahead = signedSlackRequest(
+        bed.stack.secrets.slackSigningSecret,
+        payloadOf(body),
+        Math.floor(Date.now() / 1000) + 360,
+      );
+      const response = await post(ahead.headers, ahead.body);
+      assert.equal(response.status, 401);
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /future/);
+    });
+    it('JSON instead of a form → 415', async () => {
+      await expectError(
+        await post({ ...body.headers, 'content-type': 'application/json' }, body.body),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    });
+    it('a body over 256 KiB → 413', async () => {
+      const big = `${body.body}&pad=${'x'.repeat(300 * 1024)}`;
+      const signed = {
+        ...body.headers,
+        'x-slack-signature': signedSlackRequest(bed.stack.secrets.slackSigningSecret, {}).headers[
+          'x-slack-signature'
+        ],
+      };
+      await expectError(await post(signed, big), 413, 'BODY_TOO_LARGE');
+    });
+    it('a signed but malformed payload → 400', async () => {
+      const bad = signedSlackRequest(bed.stack.secrets.slackSigningSecret, {
+        type: 'block_actions',
+        user: {},
+      });
+      await expectError(await post(bad.headers, bad.body), 400, 'INPUT_INVALID');
+    });
+    it('a signed payload whose button value was not made by us → 400', async () => {
+      const bad = signedSlackRequest(
+        bed.stack.secrets.slackSigningSecret,
+        payload(
+          decision.slack,
+          GATE_ACTIONS.merge_pr.approve.actionId,
+          `ra1|r|${decision.id}|${decision.nonce}`,
+          MERGER,
+          bed.stack.slack.url,
+        ),
+      );
+      await expectError(await post(bad.headers, bad.body), 400, 'INPUT_INVALID');
+    });
+    it('a wrong nonce is refused and the clicker is told', async () => {
+      const bad = signedSlackRequest(
+        bed.stack.secrets.slackSigningSecret,
+        payload(
+          decision.slack,
+          GATE_ACTIONS.merge_pr.approve.actionId,
+          `ra1|a|${decision.id}|${'x'.repeat(24)}`,
+          MERGER,
+          bed.stack.slack.url,
+        ),
+      );
+      const response = await post(bad.headers, bad.body);
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { refused: string }).refused, 'DECISION_NONCE_MISMATCH');
+    });
+  });
+});
+
+/** A block_actions payload as Slack sends it for a press on a card's button. */
+function payload(
+  at: { channel: string; ts: string },
+  actionId: string,
+  value: string,
+  userId: string,
+  slackUrl: string,
+) {
+  return {
+    type: 'block_actions',
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T0SANDBOX' },
+    api_app_id: 'A0RELEASEAGENT',
+    container: { type: 'message', message_ts: at.ts, channel_id: at.channel, is_ephemeral: false },
+    trigger_id: `trigger-${Math.random()}`,
+    team: { id: 'T0SANDBOX', domain: 'sandbox' },
+    channel: { id: at.channel, name: 'releases' },
+    message: { type: 'message', ts: at.ts, text: 'card', blocks: [] },
+    response_url: `${slackUrl}/actions/T0SANDBOX/1/abc`,
+    actions: [
+      { action_id: actionId, block_id: 'b', value, type: 'button', action_ts: `${Date.now() / 1000}` },
+    ],
+  };
+}
+
+function payloadOf(request: { body: string }): unknown {
+  return JSON.parse(decodeURIComponent(request.body.slice('payload='.length)));
+}

@@ -1,0 +1,186 @@
+// The queue worker over Azurite's Queue service: side effects happen once whatever the deliveries
+// (a crash mid-effect, redelivery), a push racing a completion voids it, and messages that keep
+// failing end in the poison queue, visible in GET /api/status.
+import assert from 'node:assert/strict';
+import { QueueServiceClient } from '@azure/storage-queue';
+import type { Decision } from '../../core/model.ts';
+import { approvalInstructions } from '../../flows/approval-gates.ts';
+import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
+import {
+  askMerge,
+  cardText,
+  openPullRequest,
+  REPO,
+  RELEASE_PIPELINE,
+  startRelease,
+  startTestbed,
+  type Testbed,
+  waitFor,
+} from './testbed.ts';
+
+describe('functions: queue worker', () => {
+  let bed: Testbed;
+  before(async () => {
+    bed = await startTestbed({ webhookEvents: [...GIT_EVENTS] });
+  });
+  after(() => bed?.stop());
+
+  const decide = (threadId: string, action: string) =>
+    bed.api(`/approvals/${encodeURIComponent(threadId)}`, {
+      method: 'POST',
+      headers: { ...bed.operator, 'content-type': 'application/json' },
+      body: JSON.stringify({ action }),
+    });
+  const settled = (id: string) =>
+    waitFor(
+      async () => {
+        const decision = (await bed.stack.store.decisions.get(id)) as Decision;
+        return decision.effect && decision.effect.status !== 'queued' ? decision : undefined;
+      },
+      `the effect of ${id}`,
+      10_000,
+    );
+  const completions = () =>
+    bed.stack.azdo.requestLog.filter(
+      (entry) => entry.operation === 'Pull Requests_Update' && entry.method === 'PATCH',
+    );
+  const audit = async (subject: string, action: string) =>
+    (await bed.stack.store.audit.list({ subject })).filter((entry) => entry.action === action).length;
+
+  it('a Jira outage after the PR was completed: redelivered until the ticket moves, the PR completed once', async () => {
+    const ticket = bed.stack.jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: 'Export',
+      status: 'Code Review',
+    });
+    const pr = openPullRequest(bed, `feature/${ticket.key}_export`);
+    const decision = await askMerge(bed, pr);
+    bed.stack.jira.addFault({ route: 'doTransition', kind: 'status', status: 500, times: 2 });
+    const before = completions().length;
+    assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+    const done = await settled(decision.id);
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    assert.match(done.effect?.detail ?? '', new RegExp(`${ticket.key} → Staging`));
+    assert.equal(bed.stack.jira.state.issue(ticket.key)?.status, 'Staging');
+    assert.equal(pr.status, 'completed');
+    const attempts = completions().slice(before);
+    assert.equal(attempts.length, 3, 'one completion per delivery');
+    assert.deepEqual(
+      attempts.map((entry) => entry.status < 300),
+      [true, false, false],
+      'only the first one merged',
+    );
+    assert.equal(await audit(decision.id, 'effect.done'), 1);
+  });
+
+  it('a worker crash after the approval was answered: the redelivery finds it answered and records it once', async () => {
+    const { run, threadId } = await startRelease(bed, '5.0.0');
+    // No approval hooks in this bed: the poller's reconcile asks (the gate from the instructions marker).
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'sandbox',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: approvalInstructions('sandbox'),
+    });
+    await bed.host.runTimer('pr-poller');
+    const decision = await waitFor(
+      async () => (await bed.stack.store.decisions.findByThread(threadId))[0],
+      'the decision',
+    );
+    let crashes = 0;
+    bed.hooks.afterExternalEffect = () => {
+      bed.hooks.afterExternalEffect = undefined;
+      crashes++;
+      throw new Error('worker crashed');
+    };
+    assert.equal((await decide(threadId, 'approve')).status, 200);
+    const done = await settled(decision.id);
+    assert.equal(crashes, 1);
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    assert.equal(bed.stack.azdo.approval(approval.id).status, 'approved');
+    const updates = bed.stack.azdo.requestLog.filter((entry) => entry.operation === 'Approvals_Update');
+    assert.equal(updates.filter((entry) => entry.status < 300).length, 1, 'answered once');
+    assert.equal(await audit(decision.id, 'effect.done'), 1);
+    const thread = await bed.stack.store.threads.get(threadId);
+    assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
+  });
+
+  it('a push that lands while the completion is in flight voids it: the effect fails and the card says why', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-300_race');
+    const decision = await askMerge(bed, pr);
+    bed.stack.azdo.addFault({ route: 'Pull Requests_Update', kind: 'delay', delayMs: 1200 });
+    assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-300_race', { message: 'late fix' });
+    const failed = await settled(decision.id);
+    assert.equal(failed.effect?.status, 'failed');
+    assert.match(
+      failed.effect?.detail ?? '',
+      new RegExp(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`),
+    );
+    assert.equal(pr.status, 'active');
+    await waitFor(
+      () =>
+        cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes('was pushed'),
+      'the card to say why',
+    );
+  });
+
+  it('auto-complete set for an approved commit is taken back when a newer commit is pushed', async () => {
+    bed.stack.azdo.setBlockingPolicy(REPO, true);
+    try {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-301_policy');
+      const decision = await askMerge(bed, pr);
+      assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+      const done = await settled(decision.id);
+      assert.match(done.effect?.detail ?? '', /auto-complete set/);
+      assert.ok(pr.autoCompleteSetBy);
+      bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-301_policy', { message: 'unreviewed' });
+      await waitFor(() => pr.autoCompleteSetBy === undefined, 'auto-complete to be cancelled');
+      bed.stack.azdo.setPolicyStatus(REPO, pr.id, 'approved');
+      assert.equal(pr.status, 'active', 'the unreviewed commit was not merged');
+    } finally {
+      bed.stack.azdo.setBlockingPolicy(REPO, false);
+    }
+  });
+
+  it('an effect that keeps failing is recorded as failed on its last attempt and shown on the card', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-302_down');
+    const decision = await askMerge(bed, pr);
+    bed.stack.azdo.addFault({ route: 'Pull Requests_Update', kind: 'status', status: 500, times: 5 });
+    assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+    const failed = await settled(decision.id);
+    assert.equal(failed.effect?.status, 'failed');
+    assert.match(failed.effect?.detail ?? '', /gave up after 5 attempts/);
+    await waitFor(
+      () => cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes('failed'),
+      'the card to show the failure',
+    );
+    assert.equal(pr.status, 'active');
+  });
+
+  it('a message that cannot be handled goes to the poison queue after 5 attempts and shows in /api/status', async () => {
+    const queue = QueueServiceClient.fromConnectionString(bed.env.STORAGE_CONNECTION_STRING!).getQueueClient(
+      bed.env.WORK_QUEUE_NAME!,
+    );
+    const poisonedBefore = bed.host.poisoned;
+    await queue.sendMessage(
+      Buffer.from(JSON.stringify({ v: 1, kind: 'mystery', id: 'poison-1' })).toString('base64'),
+    );
+    await waitFor(() => bed.host.poisoned > poisonedBefore, 'the message to be poisoned');
+    const failures = bed.logs.filter(
+      (entry) => entry.functionName === 'work-queue' && entry.message.includes('poison-1'),
+    );
+    assert.equal(failures.length, 5, 'five attempts were logged');
+    assert.ok(failures.some((entry) => entry.level === 'error' && entry.message.includes('poison queue')));
+    const status = (await (await bed.api('/status')).json()) as {
+      status: string;
+      problems: string[];
+      queue: { poisonDepth: number; poison: { kind?: string; id?: string }[] };
+    };
+    assert.equal(status.status, 'degraded');
+    assert.equal(status.queue.poisonDepth, 1);
+    assert.deepEqual(status.queue.poison, [{ kind: 'mystery', id: 'poison-1' }]);
+    assert.ok(status.problems.some((problem) => problem.includes('poison')));
+  });
+});
