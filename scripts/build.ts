@@ -1,6 +1,7 @@
 // Bundles every deployable into one CommonJS file with esbuild:
 //   tasks/<Name>/index.ts  → dist/tasks/<Name>/index.cjs (+ task.json, icon.png)
 //   functions/index.ts     → dist/functions/index.cjs    (+ host.json, package.json)
+//   hub/src/index.tsx      → dist/hub/hub.js + hub.css   (+ index.html, fonts, manifest.hub.json)
 // and prints each bundle's size. Fails on any esbuild error.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -36,9 +37,10 @@ export function taskNames(): string[] {
     .sort();
 }
 
-export async function buildTasks(outRoot = join(dist, 'tasks')): Promise<BuiltBundle[]> {
+/** Bundles every task, or only `only` (tests build just the tasks they run). */
+export async function buildTasks(outRoot = join(dist, 'tasks'), only?: readonly string[]): Promise<BuiltBundle[]> {
   const built: BuiltBundle[] = [];
-  for (const name of taskNames()) {
+  for (const name of taskNames().filter((task) => !only || only.includes(task))) {
     const out = join(outRoot, name);
     mkdirSync(out, { recursive: true });
     const file = join(out, 'index.cjs');
@@ -67,11 +69,26 @@ export async function buildFunctions(): Promise<BuiltBundle[]> {
   return [{ name: 'function app', file, bytes: statSync(file).size }];
 }
 
-/** The hub page for the browser: hub/src/index.tsx → dist/hub/hub.js, with its page and manifest fragment. */
-export async function buildHub(options: { sdk?: 'azure-devops' | 'standalone' } = {}): Promise<BuiltBundle[]> {
+export type HubSdkKind = 'azure-devops' | 'standalone';
+
+export interface HubBuildOptions {
+  /** Which SDK the page talks to (the HUB_SDK define): Azure DevOps (default) or the standalone stand-in. */
+  sdk?: HubSdkKind;
+  /** Where to write the page; default dist/hub (the vsix's). The standalone page goes elsewhere, e.g. dist/hub-standalone. */
+  outDir?: string;
+}
+
+/**
+ * The hub page for the browser: hub/src/index.tsx → <outDir>/hub.js (an IIFE) and hub.css (every
+ * style sheet the components import, azure-devops-ui's included), the fonts those reference under
+ * assets/, index.html, and for the Azure DevOps build the manifest fragment manifest.hub.json.
+ */
+export async function buildHub(options: HubBuildOptions = {}): Promise<BuiltBundle[]> {
   const entry = join(root, 'hub', 'src', 'index.tsx');
   if (!existsSync(entry)) return [];
-  const out = join(dist, 'hub');
+  const sdk = options.sdk ?? 'azure-devops';
+  const out = options.outDir ?? join(dist, 'hub');
+  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const file = join(out, 'hub.js');
   await build({
@@ -84,12 +101,24 @@ export async function buildHub(options: { sdk?: 'azure-devops' | 'standalone' } 
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
-    loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.png': 'file', '.svg': 'file' },
-    define: { 'process.env.NODE_ENV': '"production"', HUB_SDK: JSON.stringify(options.sdk ?? 'azure-devops') },
+    jsx: 'transform',
+    assetNames: 'assets/[name]-[hash]',
+    loader: { '.css': 'css', '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.png': 'file', '.svg': 'file' },
+    define: { 'process.env.NODE_ENV': '"production"', HUB_SDK: JSON.stringify(sdk) },
   });
-  for (const name of ['index.html']) copyFileSync(join(root, 'hub', name), join(out, name));
-  if (existsSync(join(root, 'hub', 'manifest.json'))) copyFileSync(join(root, 'hub', 'manifest.json'), join(out, 'manifest.hub.json'));
-  return [{ name: 'hub', file, bytes: statSync(file).size }];
+  copyFileSync(join(root, 'hub', 'index.html'), join(out, 'index.html'));
+  if (sdk === 'azure-devops' && existsSync(join(root, 'hub', 'manifest.json'))) {
+    copyFileSync(join(root, 'hub', 'manifest.json'), join(out, 'manifest.hub.json'));
+  }
+  const built: BuiltBundle[] = [{ name: `hub (${sdk})`, file, bytes: statSync(file).size }];
+  const css = join(out, 'hub.css');
+  if (existsSync(css)) built.push({ name: `hub styles (${sdk})`, file: css, bytes: statSync(css).size });
+  const assets = join(out, 'assets');
+  if (existsSync(assets)) {
+    const bytes = readdirSync(assets).reduce((sum, name) => sum + statSync(join(assets, name)).size, 0);
+    built.push({ name: `hub fonts (${sdk})`, file: assets, bytes });
+  }
+  return built;
 }
 
 export function formatBytes(bytes: number): string {
@@ -98,7 +127,13 @@ export function formatBytes(bytes: number): string {
 
 async function main(): Promise<void> {
   rmSync(dist, { recursive: true, force: true });
-  const bundles = [...(await buildTasks()), ...(await buildFunctions()), ...(await buildHub())];
+  const bundles = [
+    ...(await buildTasks()),
+    ...(await buildFunctions()),
+    ...(await buildHub()),
+    // The same page with the SDK stand-in, for the sandbox and development (sandbox/hub-server.ts).
+    ...(await buildHub({ sdk: 'standalone', outDir: join(dist, 'hub-standalone') })),
+  ];
   for (const bundle of bundles) {
     console.log(`${bundle.name.padEnd(32)} ${formatBytes(bundle.bytes).padStart(10)}  ${relative(root, bundle.file)}`);
   }

@@ -94,6 +94,23 @@ export function agentEnvironment(request: TaskRunRequest, tempDir: string): Reco
   return env;
 }
 
+/**
+ * What the agent's log would show: the agent masks every secret it knows (the job token, the service
+ * connections' auth parameters, values registered with task.setsecret) before a line is written, so
+ * task-lib's own debug lines of endpoint parameters never reach the log. Anything else, an encoded
+ * form of a secret included, stays visible to the run-wide secret scan.
+ */
+function agentLogView(text: string, request: TaskRunRequest, commands: VsoCommand[]): string {
+  const known = [
+    request.accessToken,
+    ...Object.values(request.endpoints ?? {}).flatMap((endpoint) => Object.values(endpoint.parameters)),
+    ...commands.filter((command) => command.command === 'task.setsecret').map((command) => command.message),
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
+  let masked = text;
+  for (const value of known.sort((a, b) => b.length - a.length)) masked = masked.split(value).join('***');
+  return masked;
+}
+
 /** Parses `##vso[area.action key=value;key=value]message` lines. */
 export function parseVsoCommands(stdout: string): VsoCommand[] {
   const commands: VsoCommand[] = [];
@@ -140,8 +157,13 @@ export async function runTaskBundle(request: TaskRunRequest): Promise<TaskRunRes
     const timeout = setTimeout(() => child.kill('SIGKILL'), request.timeoutMs ?? 60_000);
     const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     clearTimeout(timeout);
-    capturedOutputs.push(stdout, stderr);
     const commands = parseVsoCommands(stdout);
+    // The agent consumes setsecret commands (they never reach the log) and masks what it knows: scan the rest.
+    capturedOutputs.push(
+      ...[stdout.replace(/^##vso\[task\.setsecret\].*$/gm, '##vso[task.setsecret]***'), stderr].map((text) =>
+        agentLogView(text, request, commands),
+      ),
+    );
     const complete = commands.filter((c) => c.command === 'task.complete').at(-1);
     const outputs: Record<string, string> = {};
     for (const c of commands.filter((c) => c.command === 'task.setvariable')) {

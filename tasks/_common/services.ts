@@ -63,12 +63,17 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
 
 /** Jira from a `releaseagent-jira` connection (site URL, email, API token). */
 export function jiraFromConnection(context: TaskContext, required: boolean): Jira | undefined {
+  return jiraContextFromConnection(context, required)?.jira;
+}
+
+/** Jira plus its site URL (for ticket links in cards and summaries). */
+export function jiraContextFromConnection(context: TaskContext, required: boolean): { jira: Jira; baseUrl: string } | undefined {
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.jira, required);
   if (!connection) return undefined;
   const email = connection.parameter('username')?.trim() ?? '';
   const apiToken = context.inputs.secret(connection.parameter('password'));
   if (!email || apiToken.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
-  return createJiraClient({ baseUrl: connection.url, email, apiToken });
+  return { jira: createJiraClient({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
 }
 
 export interface SlackContext {
@@ -110,14 +115,17 @@ export function storeFromConnection(context: TaskContext): { store: Store; funct
 /** The Claude Code CLI: its own credentials come from the `claudeCredential` input (a secret variable). */
 export function claudeFromInputs(context: TaskContext): ClaudeRunner {
   const credential = context.inputs.secret(context.inputs.optional('claudeCredential'));
+  const passEnv = context.inputs.list('claudePassEnv');
   const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, TMPDIR: process.env.TMPDIR };
+  // The runner reads passEnv values from this env, so the names asked for must be copied into it.
+  for (const name of passEnv) env[name] = process.env[name];
   if (!credential.isEmpty) {
     // A subscription token from `claude setup-token` starts with sk-ant-oat; anything else is an API key.
     if (credential.reveal().startsWith('sk-ant-oat')) env.CLAUDE_CODE_OAUTH_TOKEN = credential.reveal();
     else env.ANTHROPIC_API_KEY = credential.reveal();
   }
   return claudeRunnerFromEnv({ CLAUDE_COMMAND: context.inputs.optional('claudeCommand', 'claude') }, env, {
-    passEnv: context.inputs.list('claudePassEnv'),
+    passEnv,
   });
 }
 

@@ -134,6 +134,8 @@ export interface TaskContext {
   log(line: string): void;
   warn(line: string): void;
   setOutput(name: string, value: string): void;
+  /** A plain job variable (not an output): later steps of the same job read it as $(name). */
+  setVariable(name: string, value: string): void;
   /** The Markdown run summary shown on the run's Extensions tab. */
   summary(title: string, markdown: string): void;
   updateBuildNumber(value: string): void;
@@ -155,6 +157,7 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
     log: (line) => console.log(redact(line, secrets)),
     warn: (line) => tl.warning(redact(line, secrets)),
     setOutput: (name, value) => tl.setVariable(name, value, false, true),
+    setVariable: (name, value) => tl.setVariable(name, value, false, false),
     summary: (title, markdown) => {
       const dir = tl.getVariable('Agent.TempDirectory') || mkdtempSync(join(tmpdir(), 'release-agent-'));
       const file = join(dir, `${taskName}-${Date.now()}.md`);

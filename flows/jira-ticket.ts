@@ -1,0 +1,408 @@
+// The PR's Jira ticket: find it (branch, then title, then the one this agent created earlier), or have
+// Claude write one and create a Story; link it to the PR once; move it through the workflow. Also the
+// plain `transition` and `comment` actions, and `moveTicket`, which StageRelease uses too.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
+import { type ClaudeRunner, writeTicket } from '../adapters/claude/claude.ts';
+import type { Jira } from '../adapters/jira/jira.ts';
+import type { Store } from '../adapters/store/store.ts';
+import { errorMessage, ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
+import { findTicketKey } from '../core/tickets.ts';
+import { buildPullRequestDiff, type GitRunner } from './pr-diff.ts';
+import { DEFAULT_WORKFLOW_ORDER, moveTicketTo } from './jira-workflow.ts';
+import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
+
+/** The Python agent's ticket path, in order; a move that Jira cannot make directly walks it forward. */
+export const DEFAULT_WORKFLOW: readonly string[] = DEFAULT_WORKFLOW_ORDER;
+
+const TICKET_KEY = /^[A-Z][A-Z0-9_]+-\d+$/;
+
+const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+export interface MoveResult {
+  key: string;
+  from: string;
+  to: string;
+  changed: boolean;
+  /** Every status the ticket passed through, the target last. */
+  path: string[];
+  /** Why nothing was done although the ticket is not in the asked status. */
+  skipped?: string;
+}
+
+export interface MoveOptions {
+  workflow: readonly string[];
+  /** Leave a ticket that is already further along the workflow where it is (no moving backwards). */
+  keepIfPast: boolean;
+}
+
+/**
+ * Moves a ticket to `status`, walking the workflow forward when Jira offers no direct transition
+ * (flows/jira-workflow.ts). JIRA_TRANSITION_UNAVAILABLE names the transitions Jira offered where it
+ * got stuck, and says when the workflow order cannot help.
+ */
+export async function moveTicket(
+  jira: Jira,
+  key: string,
+  status: string,
+  options: MoveOptions,
+): Promise<MoveResult> {
+  try {
+    const moved = await moveTicketTo(jira, key, status, options.workflow);
+    return { key, from: moved.from, to: moved.to, changed: moved.changed, path: moved.path };
+  } catch (error) {
+    if (!isReleaseAgentError(error, 'JIRA_TRANSITION_UNAVAILABLE')) throw error;
+    const from = typeof error.fields.from === 'string' ? error.fields.from : undefined;
+    const order = options.workflow;
+    const at = from === undefined ? -1 : order.findIndex((name) => same(name, from));
+    const target = order.findIndex((name) => same(name, status));
+    const path = order.join(' → ');
+    if (at >= 0 && target >= 0 && at > target && options.keepIfPast && from !== undefined) {
+      return {
+        key,
+        from,
+        to: from,
+        changed: false,
+        path: [],
+        skipped: `"${from}" is past "${status}" in the workflow (${path})`,
+      };
+    }
+    const hint =
+      at < 0 || target < 0
+        ? `the workflow (${path}) does not hold both "${from ?? '?'}" and "${status}", so it cannot help`
+        : at > target
+          ? `"${status}" comes before "${from}" in the workflow (${path}) and moves only walk forward`
+          : `no step of the workflow (${path}) leads on from "${from}"`;
+    throw new ReleaseAgentError(
+      'JIRA_TRANSITION_UNAVAILABLE',
+      `${error.message}; ${hint}`,
+      { ...error.fields, workflow: [...order] },
+      { cause: error },
+    );
+  }
+}
+
+/** Jira answers 404 for an issue that does not exist (or that the account cannot see). */
+export function isMissingIssue(error: unknown): boolean {
+  return (
+    isReleaseAgentError(error, 'NOT_FOUND') ||
+    (isReleaseAgentError(error, 'SERVICE_HTTP') && error.fields.status === 404)
+  );
+}
+
+export function checkTicketKey(key: string, input = 'ticketKey'): string {
+  const trimmed = key.trim().toUpperCase();
+  if (!TICKET_KEY.test(trimmed)) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "${input}" is not a Jira issue key (PROJECT-123): "${key}"`,
+      { input },
+    );
+  }
+  return trimmed;
+}
+
+export interface TicketDeps {
+  azdo: AzureDevOps;
+  jira: Jira;
+  store: Pick<Store, 'threads'> | undefined;
+  claude?: ClaudeRunner;
+  now: () => Date;
+  git?: GitRunner;
+}
+
+export interface PullRequestRefInput {
+  repo: string;
+  prId: number;
+}
+
+export type TicketSource = 'branch' | 'title' | 'thread' | 'created';
+
+export interface EnsureTicketInput extends PullRequestRefInput {
+  ticketPattern?: string;
+  autoCreate: boolean;
+  /** With no ticket and auto-create off: fail (true) or succeed with issues (false). */
+  requireTicket: boolean;
+  defaultProject: string;
+  /** Where the ticket goes; empty leaves it where it is. */
+  status: string;
+  workflow: readonly string[];
+  /** For Claude writing a ticket. */
+  cwd: string | undefined;
+  maxBudgetUsd: number;
+  timeoutMs: number;
+}
+
+export type EnsureTicketResult =
+  | {
+      kind: 'linked';
+      ticketKey: string;
+      ticketUrl: string;
+      summary: string;
+      source: TicketSource;
+      /** The agent created this ticket for this PR (in this run or an earlier attempt). */
+      created: boolean;
+      createdNow: boolean;
+      linkThreadId: number | undefined;
+      move: MoveResult | undefined;
+      warnings: string[];
+      pr: PullRequest;
+    }
+  | { kind: 'none'; reason: string; pr: PullRequest; warnings: string[] };
+
+function latestIteration<T extends { id: number }>(iterations: readonly T[]): T | undefined {
+  return iterations.reduce<T | undefined>(
+    (latest, iteration) => (!latest || iteration.id > latest.id ? iteration : latest),
+    undefined,
+  );
+}
+
+async function writeStory(
+  deps: TicketDeps,
+  input: EnsureTicketInput,
+  pr: PullRequest,
+  warnings: string[],
+): Promise<{ summary: string; description: string }> {
+  const footer = `Created by the Release Agent for pull request !${pr.id} in ${input.repo}: ${pr.webUrl}`;
+  const fallback = () => ({
+    summary: pr.title.trim() || `Pull request !${pr.id} in ${input.repo}`,
+    description: `${pr.description.trim() || pr.title}\n\n${footer}`,
+  });
+  if (!deps.claude) {
+    warnings.push('no Claude runner: the ticket was written from the PR title and description');
+    return fallback();
+  }
+  const iteration = latestIteration(await deps.azdo.listIterations(input.repo, pr.id));
+  const changes = iteration ? await deps.azdo.getIterationChanges(input.repo, pr.id, iteration.id) : [];
+  const diff = await buildPullRequestDiff({
+    cwd: input.cwd,
+    changes,
+    targetCommit: iteration?.targetCommitId,
+    sourceCommit: iteration?.sourceCommitId ?? pr.sourceCommitId,
+    ...(deps.git ? { git: deps.git } : {}),
+  });
+  try {
+    const written = await writeTicket(deps.claude, {
+      repo: input.repo,
+      title: pr.title,
+      description: pr.description,
+      branch: pr.sourceRefName,
+      commits: diff.commits,
+      diff: diff.diff,
+      // Without a checkout Claude gets an empty place to look: never the agent's own folders.
+      cwd:
+        input.cwd && diff.method !== 'list' ? input.cwd : mkdtempSync(join(tmpdir(), 'release-agent-empty-')),
+      maxBudgetUsd: input.maxBudgetUsd,
+      timeoutMs: input.timeoutMs,
+      projectKey: input.defaultProject,
+    });
+    return { summary: written.summary, description: `${written.description}\n\n${footer}` };
+  } catch (error) {
+    // A ticket is still better than none: the PR's own words, and the reason in the run's warnings.
+    warnings.push(
+      `Claude could not write the ticket (${errorMessage(error)}); it was written from the PR title and description`,
+    );
+    return fallback();
+  }
+}
+
+/** Finds or creates the PR's ticket, links it on the PR once, and moves it to `status`. */
+export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): Promise<EnsureTicketResult> {
+  if (!deps.store)
+    throw new ReleaseAgentError('INPUT_INVALID', 'input "stateConnection" is required for action ensure', {
+      input: 'stateConnection',
+    });
+  const store = deps.store;
+  const warnings: string[] = [];
+  const pr = await deps.azdo.getPullRequest(input.repo, input.prId);
+  const state = await readPrThreadState(store, input.repo, input.prId);
+  const found = findTicketKey(
+    { branch: pr.sourceRefName, title: pr.title },
+    { pattern: input.ticketPattern },
+  );
+
+  let key: string;
+  let source: TicketSource;
+  let createdNow = false;
+  if (found) {
+    key = found.key;
+    source = found.source;
+  } else if (state.ticketKey) {
+    // Created (or found) by an earlier attempt: never a second Story for the same PR.
+    key = state.ticketKey;
+    source = state.ticketCreated ? 'created' : 'thread';
+  } else if (input.autoCreate) {
+    const story = await writeStory(deps, input, pr, warnings);
+    const created = await deps.jira.createStory({ project: input.defaultProject, ...story });
+    key = created.key;
+    source = 'created';
+    createdNow = true;
+    // Recorded at once, so a retry after any later failure reuses this Story.
+    await upsertPrThread(store, {
+      repo: input.repo,
+      prId: pr.id,
+      now: deps.now(),
+      state: { ticketKey: key, ticketCreated: true },
+    });
+  } else {
+    const reason = `no ticket key in the branch "${pr.sourceRefName}" or the title of PR !${pr.id}, and auto-create is off`;
+    if (input.requireTicket)
+      throw new ReleaseAgentError('TICKET_MISSING', reason, { repo: input.repo, prId: pr.id });
+    return { kind: 'none', reason, pr, warnings };
+  }
+
+  const issue = await deps.jira.getIssue(key).catch((error: unknown) => {
+    if (!isMissingIssue(error)) throw error;
+    throw new ReleaseAgentError(
+      'TICKET_MISSING',
+      `${key} (from the ${source === 'created' ? 'PR thread' : source}) is not a Jira issue the connection's account can see`,
+      { repo: input.repo, prId: pr.id, key },
+      { cause: error },
+    );
+  });
+  const created = createdNow || (state.ticketCreated === true && state.ticketKey === key);
+  await upsertPrThread(store, {
+    repo: input.repo,
+    prId: pr.id,
+    now: deps.now(),
+    state: {
+      title: pr.title,
+      sourceRefName: pr.sourceRefName,
+      targetRefName: pr.targetRefName,
+      ticketKey: key,
+      ...(created ? { ticketCreated: true } : {}),
+    },
+  });
+
+  let linkThreadId = state.ticketLinkedKey === key ? state.ticketLinkThreadId : undefined;
+  if (state.ticketLinkedKey !== key) {
+    const iteration = latestIteration(await deps.azdo.listIterations(input.repo, pr.id));
+    if (iteration) {
+      const how = created
+        ? 'created by the Release Agent for this pull request'
+        : `found in the ${source === 'title' ? 'title' : 'branch'}`;
+      const posted = await deps.azdo.postReview(input.repo, pr.id, {
+        iterationId: iteration.id,
+        summary: `**Jira ticket:** [${key}](${issue.url}) ${issue.summary ? `— ${issue.summary}` : ''}\n\n_${how}._`,
+        comments: [],
+      });
+      linkThreadId = posted.summaryThreadId;
+      await upsertPrThread(store, {
+        repo: input.repo,
+        prId: pr.id,
+        now: deps.now(),
+        state: { ticketLinkedKey: key, ticketLinkThreadId: linkThreadId },
+      });
+    }
+  }
+
+  const move = input.status.trim()
+    ? await moveTicket(deps.jira, key, input.status, { workflow: input.workflow, keepIfPast: true })
+    : undefined;
+  if (move?.skipped) warnings.push(`${key} was left in "${move.from}": ${move.skipped}`);
+  return {
+    kind: 'linked',
+    ticketKey: key,
+    ticketUrl: issue.url,
+    summary: issue.summary,
+    source,
+    created,
+    createdNow,
+    linkThreadId,
+    move,
+    warnings,
+    pr,
+  };
+}
+
+export interface ResolveTicketInput {
+  /** An explicit key (the `ticketKey` input) wins. */
+  ticketKey?: string;
+  pullRequest?: PullRequestRefInput;
+  ticketPattern?: string;
+}
+
+/** The ticket of an explicit key, or of the PR (branch, title, then the PR thread). */
+/** What the transition and comment actions need: Azure DevOps and the store only to find a PR's ticket. */
+export interface TicketActionDeps {
+  jira: Jira;
+  azdo?: AzureDevOps;
+  store?: Pick<Store, 'threads'>;
+}
+
+export async function resolveTicketKey(
+  deps: Omit<TicketActionDeps, 'jira'>,
+  input: ResolveTicketInput,
+): Promise<{ key: string; source: TicketSource | 'input' }> {
+  if (input.ticketKey?.trim()) return { key: checkTicketKey(input.ticketKey), source: 'input' };
+  if (!input.pullRequest) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'input "ticketKey" is required when the run is not for a pull request (no pullRequestId input or System.PullRequest.PullRequestId)',
+      { input: 'ticketKey' },
+    );
+  }
+  const { repo, prId } = input.pullRequest;
+  if (!deps.azdo)
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'Azure DevOps is needed to find the ticket of a pull request',
+      { input: 'ticketKey' },
+    );
+  const pr = await deps.azdo.getPullRequest(repo, prId);
+  const found = findTicketKey(
+    { branch: pr.sourceRefName, title: pr.title },
+    { pattern: input.ticketPattern },
+  );
+  if (found) return { key: found.key, source: found.source };
+  const state = deps.store ? await readPrThreadState(deps.store, repo, prId) : {};
+  if (state.ticketKey) return { key: state.ticketKey, source: 'thread' };
+  throw new ReleaseAgentError(
+    'TICKET_MISSING',
+    `PR !${prId} in ${repo} has no ticket (branch, title or a linked ticket); set input "ticketKey"`,
+    {
+      repo,
+      prId,
+      input: 'ticketKey',
+    },
+  );
+}
+
+export interface TransitionTicketInput extends ResolveTicketInput {
+  status: string;
+  workflow: readonly string[];
+}
+
+export async function transitionTicket(
+  deps: TicketActionDeps,
+  input: TransitionTicketInput,
+): Promise<MoveResult & { source: TicketSource | 'input' }> {
+  if (!input.status.trim())
+    throw new ReleaseAgentError('INPUT_INVALID', 'input "status" is required for action transition', {
+      input: 'status',
+    });
+  const { key, source } = await resolveTicketKey(deps, input);
+  return {
+    ...(await moveTicket(deps.jira, key, input.status, { workflow: input.workflow, keepIfPast: false })),
+    source,
+  };
+}
+
+export interface CommentTicketInput extends ResolveTicketInput {
+  comment: string;
+}
+
+export async function commentTicket(
+  deps: TicketActionDeps,
+  input: CommentTicketInput,
+): Promise<{ key: string; commentId: string; source: TicketSource | 'input' }> {
+  if (!input.comment.trim())
+    throw new ReleaseAgentError('INPUT_INVALID', 'input "comment" is required for action comment', {
+      input: 'comment',
+    });
+  const { key, source } = await resolveTicketKey(deps, input);
+  const { id } = await deps.jira.comment(key, input.comment);
+  return { key, commentId: id, source };
+}

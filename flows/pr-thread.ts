@@ -1,0 +1,59 @@
+// The PR thread (agent_threads row of a PR flow) as the pipeline tasks use it: read its state, and
+// create-or-merge a patch into it with the store's conditional writes (the transition is pure).
+import type { Thread } from '../core/model.ts';
+import { canonicalJson } from '../core/values.ts';
+import type { Store } from '../adapters/store/store.ts';
+import { type PrThreadState, prThreadId } from './threads.ts';
+
+export async function readPrThreadState(
+  store: Pick<Store, 'threads'>,
+  repo: string,
+  prId: number,
+): Promise<PrThreadState> {
+  const thread = await store.threads.get(prThreadId(repo, prId));
+  return (thread?.state ?? {}) as PrThreadState;
+}
+
+export interface PrThreadPatch {
+  repo: string;
+  prId: number;
+  now: Date;
+  /** Undefined keeps the thread's status (or `running` for a new thread). */
+  status?: Thread['status'];
+  /** Merged into the state; undefined values are left out. */
+  state: PrThreadState;
+}
+
+function defined(state: PrThreadState): PrThreadState {
+  return Object.fromEntries(
+    Object.entries(state).filter(([, value]) => value !== undefined),
+  ) as PrThreadState;
+}
+
+/** Creates the PR thread or merges the patch into it; returns the stored thread. */
+export async function upsertPrThread(store: Pick<Store, 'threads'>, patch: PrThreadPatch): Promise<Thread> {
+  const id = prThreadId(patch.repo, patch.prId);
+  const at = patch.now.toISOString();
+  const state = defined(patch.state);
+  const { created, stored } = await store.threads.createIfAbsent({
+    id,
+    graph: 'pr',
+    repo: patch.repo,
+    prId: patch.prId,
+    status: patch.status ?? 'running',
+    state: { ...state },
+    createdAt: at,
+    updatedAt: at,
+  });
+  if (created) return stored;
+  return await store.threads.update(id, (current) => {
+    const next: Thread = {
+      ...current,
+      status: patch.status ?? current.status,
+      state: { ...current.state, ...state },
+    };
+    // Nothing new: leave the row (and its updatedAt) alone.
+    if (canonicalJson(next) === canonicalJson(current)) return undefined;
+    return { ...next, updatedAt: at };
+  });
+}

@@ -1,0 +1,296 @@
+// After a merge to develop: the PR this commit completed, its tickets, the repo's next version, the
+// staging release (one per repo; optimistic concurrency inside the store, the transition here is pure),
+// tickets → the staging status, an optional Jira fix version, and a Slack note.
+import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
+import type { Jira } from '../adapters/jira/jira.ts';
+import type { Slack } from '../adapters/slack/slack.ts';
+import type { Store } from '../adapters/store/store.ts';
+import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import type { Bump, StagingRelease } from '../core/model.ts';
+import { addTicketToStaging } from '../core/releases.ts';
+import { stagedCard } from '../core/slack-cards.ts';
+import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
+import {
+  bumpFromCommitMessage,
+  highestBump,
+  nextVersion,
+  releaseAsFromDescription,
+} from '../core/versions.ts';
+import { isMissingIssue, type MoveResult, moveTicket } from './jira-ticket.ts';
+import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
+
+export interface StageReleaseDeps {
+  azdo: AzureDevOps;
+  store: Pick<Store, 'staging' | 'releases' | 'threads'>;
+  jira?: Jira;
+  slack?: Slack;
+  channel?: string;
+  now: () => Date;
+}
+
+export interface StageReleaseInput {
+  repo: string;
+  /** The commit this CI run built (Build.SourceVersion): the merge commit of the PR. */
+  commit: string;
+  /** Build.SourceVersionMessage, when the agent gives it. */
+  commitMessage?: string;
+  firstRelease: string;
+  conventionalBumps: boolean;
+  ticketPattern?: string;
+  /** Empty: tickets stay where they are. */
+  stagingStatus: string;
+  workflow: readonly string[];
+  fixVersion: boolean;
+  jiraBaseUrl: string;
+}
+
+export interface StagedTicketInfo {
+  key: string;
+  summary: string;
+  move?: MoveResult;
+}
+
+export type StageReleaseOutcome =
+  | { kind: 'no-pr'; commit: string }
+  | { kind: 'no-ticket'; pr: PullRequest; warnings: string[] }
+  | {
+      kind: 'staged';
+      pr: PullRequest;
+      staging: StagingRelease;
+      /** False when this PR's tickets were already on staging (a re-run): nothing changed, no notification. */
+      changed: boolean;
+      previousVersion: string | undefined;
+      tickets: StagedTicketInfo[];
+      bump: Bump;
+      releaseAs: string | undefined;
+      fixVersionName: string | undefined;
+      warnings: string[];
+      notified: boolean;
+    };
+
+/** The Jira fix version of a repo's release: `<repo>-<version>` (one Jira project serves many repos). */
+export function fixVersionName(repo: string, version: string): string {
+  return `${repo}-${version}`;
+}
+
+/** Tickets of a PR: the branch's first, then the PR thread's (e.g. one the agent created), then title and description. */
+function ticketKeysOf(
+  pr: PullRequest,
+  threadTicket: string | undefined,
+  pattern: string | undefined,
+): string[] {
+  const options = { pattern };
+  const primary = findTicketKey({ branch: pr.sourceRefName, title: pr.title }, options)?.key;
+  const text = [pr.title, pr.sourceRefName.replace(/^refs\/heads\//, ''), pr.description].join('\n');
+  return [
+    ...new Set(
+      [primary, threadTicket, ...allTicketKeys(text, options)].filter((key): key is string => Boolean(key)),
+    ),
+  ];
+}
+
+export async function stageRelease(
+  deps: StageReleaseDeps,
+  input: StageReleaseInput,
+): Promise<StageReleaseOutcome> {
+  const { repo } = input;
+  const merged = await deps.azdo.findPullRequestByMergeCommit(repo, input.commit);
+  if (!merged) return { kind: 'no-pr', commit: input.commit };
+  // The query's copy may carry a cut description: Release-As and ticket keys need the whole text.
+  const pr = await deps.azdo.getPullRequest(repo, merged.id);
+  const state = await readPrThreadState(deps.store, repo, pr.id);
+  const warnings: string[] = [];
+  const keys = ticketKeysOf(pr, state.ticketKey, input.ticketPattern);
+
+  // With Jira, a key that names no issue (a lookalike in prose) is not a ticket; summaries come from Jira.
+  const tickets: StagedTicketInfo[] = [];
+  for (const key of keys) {
+    if (!deps.jira) {
+      tickets.push({ key, summary: '' });
+      continue;
+    }
+    try {
+      tickets.push({ key, summary: (await deps.jira.getIssue(key)).summary });
+    } catch (error) {
+      if (!isMissingIssue(error)) throw error;
+      warnings.push(`${key} is not a Jira issue: left off the release`);
+    }
+  }
+  await upsertPrThread(deps.store, {
+    repo,
+    prId: pr.id,
+    now: deps.now(),
+    status: 'done',
+    state: {
+      mergeCommit: input.commit,
+      title: pr.title,
+      sourceRefName: pr.sourceRefName,
+      targetRefName: pr.targetRefName,
+    },
+  });
+  if (tickets.length === 0) return { kind: 'no-ticket', pr, warnings };
+
+  const conventional = { conventional: input.conventionalBumps };
+  const bump =
+    highestBump([
+      bumpFromCommitMessage(input.commitMessage ?? '', conventional),
+      bumpFromCommitMessage(`${pr.title}\n\n${pr.description}`, conventional),
+    ]) ?? 'patch';
+  const releaseAs = releaseAsFromDescription(pr.description);
+  const lastReleased = (await deps.store.releases.latest(repo))?.version;
+  // A Release-As at or below the last release is refused even when staging already holds a higher one.
+  if (releaseAs)
+    nextVersion({
+      ...(lastReleased ? { lastReleased } : {}),
+      firstRelease: input.firstRelease,
+      bumps: [],
+      releaseAs,
+    });
+  const before = await deps.store.staging.get(repo);
+  const now = deps.now();
+  let changed = false;
+  const staging = await deps.store.staging.update(repo, (current) => {
+    let next = current;
+    for (const ticket of tickets) {
+      next = addTicketToStaging(next, {
+        repo,
+        ticket: { key: ticket.key, summary: ticket.summary },
+        prId: pr.id,
+        bump,
+        ...(releaseAs ? { releaseAs } : {}),
+        ...(lastReleased ? { lastReleased } : {}),
+        firstRelease: input.firstRelease,
+        now,
+      }).staging;
+    }
+    changed = next !== current;
+    return changed ? next : undefined;
+  });
+  if (!staging)
+    throw new ReleaseAgentError(
+      'STORE_NOT_FOUND',
+      `the staging release of ${repo} vanished while it was written`,
+      { repo },
+    );
+
+  if (deps.jira && input.stagingStatus.trim()) {
+    for (const ticket of tickets) {
+      try {
+        ticket.move = await moveTicket(deps.jira, ticket.key, input.stagingStatus, {
+          workflow: input.workflow,
+          keepIfPast: true,
+        });
+        if (ticket.move.skipped)
+          warnings.push(`${ticket.key} was left in "${ticket.move.from}": ${ticket.move.skipped}`);
+      } catch (error) {
+        // Staging is right already; a ticket that cannot move is fixed by hand (or by a re-run).
+        warnings.push(`${ticket.key} was not moved to "${input.stagingStatus}": ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  let fixVersion: string | undefined;
+  if (deps.jira && input.fixVersion) {
+    fixVersion = fixVersionName(repo, staging.version);
+    // Every ticket on staging carries the current version; an older one stays until the release is done.
+    for (const ticket of staging.tickets) {
+      try {
+        await deps.jira.ensureVersion(ticket.key.slice(0, ticket.key.lastIndexOf('-')), fixVersion);
+        await deps.jira.addFixVersion(ticket.key, fixVersion);
+      } catch (error) {
+        warnings.push(`fix version ${fixVersion} was not set on ${ticket.key}: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  let notified = false;
+  if (deps.slack && changed) {
+    try {
+      for (const ticket of tickets) {
+        const card = stagedCard({
+          repo,
+          version: staging.version,
+          ticket: { key: ticket.key, ...(ticket.summary ? { summary: ticket.summary } : {}) },
+          jiraBaseUrl: input.jiraBaseUrl,
+          pr: { id: pr.id, url: pr.webUrl, title: pr.title },
+          ticketsOnStaging: staging.tickets.length,
+        });
+        await deps.slack.postMessage({
+          ...(deps.channel ? { channel: deps.channel } : {}),
+          text: card.text,
+          blocks: card.blocks,
+        });
+      }
+      notified = true;
+    } catch (error) {
+      warnings.push(`the Slack notification failed: ${errorMessage(error)}`);
+    }
+  }
+  return {
+    kind: 'staged',
+    pr,
+    staging,
+    changed,
+    previousVersion: before?.version,
+    tickets,
+    bump,
+    releaseAs,
+    fixVersionName: fixVersion,
+    warnings,
+    notified,
+  };
+}
+
+/**
+ * A build number from `<repo> <version>+<buildId>` within Azure DevOps' rules: none of `"/:<>\|?@*`,
+ * no trailing dot, at most 255 characters.
+ */
+export function buildNumberFor(repo: string, version: string, buildId?: string): string {
+  const raw = `${repo} ${version}${buildId ? `+${buildId}` : ''}`;
+  const clean = raw
+    .replace(/["/:<>\\|?@*]/g, '_')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 255)
+    .replace(/[.\s]+$/, '');
+  return clean || version;
+}
+
+function cell(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
+}
+
+export function stageRunSummary(outcome: StageReleaseOutcome, repo: string): string {
+  if (outcome.kind === 'no-pr') {
+    return `Commit ${outcome.commit.slice(0, 7)} of ${repo} completed no pull request (a direct push?): nothing was staged.`;
+  }
+  const head = `**Pull request:** [!${outcome.pr.id} ${cell(outcome.pr.title)}](${outcome.pr.webUrl})`;
+  if (outcome.kind === 'no-ticket') {
+    return [
+      head,
+      '',
+      'The pull request carries no Jira ticket: nothing was staged.',
+      ...outcome.warnings.map((w) => `\n⚠ ${w}`),
+    ].join('\n');
+  }
+  const { staging } = outcome;
+  const lines = [
+    head,
+    '',
+    `**${repo}** staging version **${staging.version}**${outcome.previousVersion && outcome.previousVersion !== staging.version ? ` (was ${outcome.previousVersion})` : ''}${outcome.releaseAs ? ` · Release-As ${outcome.releaseAs}` : ` · bump ${outcome.bump}`}`,
+    outcome.changed ? '' : '\nThis PR was already on staging: nothing changed.',
+    '',
+    '| Ticket | Summary | PRs | Status |',
+    '|---|---|---|---|',
+  ];
+  for (const ticket of staging.tickets) {
+    const moved = outcome.tickets.find((candidate) => candidate.key === ticket.key)?.move;
+    lines.push(
+      `| ${ticket.key} | ${cell(ticket.summary)} | ${ticket.prIds.map((id) => `!${id}`).join(', ')} | ${moved ? cell(moved.to) : ''} |`,
+    );
+  }
+  if (outcome.fixVersionName) lines.push('', `Jira fix version: ${outcome.fixVersionName}.`);
+  for (const warning of outcome.warnings) lines.push('', `⚠ ${warning}`);
+  return lines.join('\n');
+}
