@@ -1,0 +1,219 @@
+// The last step of a release (the Python agent's release graph after production): tickets → Done, the
+// Jira version released, the Slack release notification, staging → archived (immutable, with who
+// answered each gate), the release thread done. A re-run after the archive changes nothing.
+import type { Jira } from '../adapters/jira/jira.ts';
+import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import type { ArchivedRelease, StagingRelease } from '../core/model.ts';
+import { archiveRelease, renderReleaseNotes } from '../core/releases.ts';
+import { releaseCompletedCard } from '../core/slack-cards.ts';
+import { moveTicketTo } from './jira-workflow.ts';
+import {
+  type FlowReport,
+  gateRecords,
+  postCard,
+  type ReleaseFlowDeps,
+  releaseState,
+  resolveRelease,
+  upsertReleaseThread,
+} from './release-common.ts';
+import { releaseThreadId } from './threads.ts';
+
+export interface CompleteReleaseInput {
+  repo: string;
+  /** The planned version; default the staging release's. */
+  version: string | undefined;
+  doneStatus: string;
+  /** Status names in workflow order, for walking forward when Done is not directly reachable. */
+  workflow: readonly string[];
+  /** Release the Jira version `<repo>-<version>` (created when missing) in each ticket's project. */
+  jiraVersion: boolean;
+}
+
+export type CompleteReleaseDeps = ReleaseFlowDeps & { jira: Jira };
+
+function summaryOf(archived: ArchivedRelease, extra = ''): { title: string; markdown: string } {
+  return { title: `Released ${archived.repo} ${archived.version}`, markdown: `${archived.notes}${extra}` };
+}
+
+export async function completeRelease(
+  deps: CompleteReleaseDeps,
+  input: CompleteReleaseInput,
+): Promise<FlowReport> {
+  const release = await resolveRelease(deps.store, input.repo, input.version);
+  const version = release.version;
+  if (!version) {
+    throw new ReleaseAgentError(
+      'RELEASE_NOT_FOUND',
+      `${input.repo} has no staging release and no version was given: nothing to complete`,
+      { repo: input.repo },
+    );
+  }
+  const existing = await deps.store.releases.get(input.repo, version);
+  if (existing) {
+    deps.log(`${input.repo} ${version} was archived at ${existing.releasedAt}: nothing to do.`);
+    // An earlier run that stopped right after archiving left its thread open: finish that, nothing else.
+    if (release.thread && release.thread.status !== 'done') {
+      await upsertReleaseThread(deps.store, {
+        repo: input.repo,
+        version,
+        status: 'done',
+        patch: {},
+        now: new Date(deps.waiter.now()),
+      });
+    }
+    return {
+      result: 'Succeeded',
+      message: `already completed: ${input.repo} ${version} was released at ${existing.releasedAt}`,
+      outputs: { version },
+      summary: summaryOf(existing),
+    };
+  }
+  const staging = release.staging;
+  if (!staging) {
+    throw new ReleaseAgentError(
+      'RELEASE_NOT_FOUND',
+      `${input.repo} has no staging release to complete as ${version}`,
+      {
+        repo: input.repo,
+        version,
+      },
+    );
+  }
+  const issues: string[] = [];
+  if (staging.version !== version) {
+    issues.push(
+      `staging of ${input.repo} had moved to ${staging.version}; it is archived as the released ${version}`,
+    );
+  }
+
+  for (const ticket of staging.tickets) {
+    try {
+      const move = await moveTicketTo(deps.jira, ticket.key, input.doneStatus, input.workflow);
+      deps.log(
+        move.changed
+          ? `${ticket.key}: ${move.from} → ${move.path.join(' → ')}`
+          : `${ticket.key}: already ${move.to}`,
+      );
+    } catch (error) {
+      issues.push(`${ticket.key} not moved to ${input.doneStatus}: ${errorMessage(error)}`);
+    }
+  }
+  if (input.jiraVersion) issues.push(...(await releaseJiraVersions(deps, staging, version)));
+
+  const thread = release.thread;
+  const state = releaseState(thread);
+  const threadId = releaseThreadId(input.repo, version);
+  const decisions = await deps.store.decisions.findByThread(threadId);
+  const gates = gateRecords(thread, decisions);
+  const releasedAt = new Date(deps.waiter.now());
+  // Pure: the store may call it again on a concurrent change, with the staging release it re-read.
+  const build = (current: StagingRelease): ArchivedRelease => {
+    const fields = {
+      releasedAt,
+      gates,
+      ...(state.releasePrId !== undefined ? { releasePrId: state.releasePrId } : {}),
+      ...(state.tag !== undefined ? { tag: state.tag } : {}),
+    };
+    const draft = archiveRelease({ ...current, version }, { ...fields, notes: '' });
+    return archiveRelease(
+      { ...current, version },
+      { ...fields, notes: renderReleaseNotes(draft, { jiraBaseUrl: deps.jiraBaseUrl }) },
+    );
+  };
+  const preview = build(staging);
+
+  // Announced once: a re-run after a later failure finds it recorded.
+  if (!state.notifiedAt && deps.slack) {
+    const card = releaseCompletedCard({
+      repo: input.repo,
+      version,
+      notes: preview.notes,
+      tickets: staging.tickets.map((ticket) => ({ key: ticket.key, summary: ticket.summary })),
+      jiraBaseUrl: deps.jiraBaseUrl,
+      ...(state.releasePrId !== undefined
+        ? { releasePr: { id: state.releasePrId, ...(state.releasePrUrl ? { url: state.releasePrUrl } : {}) } }
+        : {}),
+      ...(state.tag ? { tag: state.tag } : {}),
+    });
+    if (await postCard(deps, card)) {
+      await upsertReleaseThread(deps.store, {
+        repo: input.repo,
+        version,
+        patch: { notifiedAt: releasedAt.toISOString() },
+        now: releasedAt,
+      });
+    } else {
+      issues.push('the Slack release notification could not be posted');
+    }
+  }
+
+  const archived = await deps.store.releases.archiveFromStaging(input.repo, build);
+  await upsertReleaseThread(deps.store, {
+    repo: input.repo,
+    version,
+    status: 'done',
+    patch: { notes: archived.notes },
+    now: releasedAt,
+  });
+  await deps.store.audit.append({
+    at: releasedAt.toISOString(),
+    actor: 'release-agent',
+    action: 'release.completed',
+    subject: threadId,
+    detail: {
+      version,
+      tickets: archived.tickets.length,
+      gates: archived.gates.length,
+      issues: issues.length,
+    },
+  });
+  deps.log(
+    `Archived ${input.repo} ${version} with ${archived.tickets.length} ticket(s) and ${archived.gates.length} gate record(s).`,
+  );
+  for (const issue of issues) deps.warn(issue);
+  if (issues.length > 0) {
+    return {
+      result: 'SucceededWithIssues',
+      message: `released ${input.repo} ${version} with ${issues.length} issue(s): ${issues.join('; ')}`,
+      outputs: { version },
+      summary: summaryOf(
+        archived,
+        `\n**Needs a look:**\n\n${issues.map((issue) => `- ${issue}`).join('\n')}\n`,
+      ),
+    };
+  }
+  return {
+    result: 'Succeeded',
+    message: `released ${input.repo} ${version}: ${archived.tickets.length} ticket(s) ${input.doneStatus}`,
+    outputs: { version },
+    summary: summaryOf(archived),
+  };
+}
+
+/** Ensures `<repo>-<version>` in each ticket's project, puts the tickets on it and marks it released. */
+async function releaseJiraVersions(
+  deps: CompleteReleaseDeps,
+  staging: StagingRelease,
+  version: string,
+): Promise<string[]> {
+  const issues: string[] = [];
+  const name = `${staging.repo}-${version}`;
+  const projects = [...new Set(staging.tickets.map((ticket) => ticket.key.replace(/-\d+$/, '')))];
+  for (const project of projects) {
+    try {
+      const jiraVersion = await deps.jira.ensureVersion(project, name);
+      for (const ticket of staging.tickets.filter((item) => item.key.startsWith(`${project}-`))) {
+        try {
+          await deps.jira.addFixVersion(ticket.key, name);
+        } catch (error) {
+          issues.push(`${ticket.key} not given fix version ${name}: ${errorMessage(error)}`);
+        }
+      }
+      if (!jiraVersion.released) await deps.jira.releaseVersion(jiraVersion.id);
+      deps.log(`Jira version ${name} of ${project} is released.`);
+    } catch (error) {
+      issues.push(`Jira version ${name} of ${project} not released: ${errorMessage(error)}`);
+    }
+  }
+  return issues;
+}

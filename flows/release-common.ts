@@ -1,0 +1,271 @@
+// What the release pipeline's flows share: the report a flow hands back to its task entry, the
+// release thread (found by repo + version), bounded polling, pipeline lists and small text rules.
+import type { Slack } from '../adapters/slack/slack.ts';
+import type { Store } from '../adapters/store/store.ts';
+import { type ErrorCode, errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import type { Decision, GateRecord, StagingRelease, Thread } from '../core/model.ts';
+import type { SlackCard } from '../core/slack-cards.ts';
+import { normalizeVersion } from '../core/versions.ts';
+import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
+
+export type ReportResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
+
+/** What a flow did, for the task entry to map onto the agent (outputs, summary, build number, result). */
+export interface FlowReport {
+  result: ReportResult;
+  message: string;
+  outputs: Record<string, string>;
+  summary?: { title: string; markdown: string };
+  buildNumber?: string;
+}
+
+/** A failed report whose message starts with the error code, like a thrown ReleaseAgentError's. */
+export function failedReport(
+  code: ErrorCode,
+  message: string,
+  outputs: Record<string, string> = {},
+): FlowReport {
+  return { result: 'Failed', message: `[${code}] ${message}`, outputs };
+}
+
+/** Time as the flows see it: injected so tests and the agent differ only here. */
+export interface Waiter {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realWaiter: Waiter = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface SlackTarget {
+  slack: Slack;
+  channel: string | undefined;
+}
+
+/** The ports and settings every release flow gets. */
+export interface ReleaseFlowDeps {
+  store: Store;
+  /** Absent when the task has no Slack connection: nothing is posted. */
+  slack?: SlackTarget;
+  /** For ticket links in notes and cards. */
+  jiraBaseUrl: string;
+  log(line: string): void;
+  warn(line: string): void;
+  waiter: Waiter;
+}
+
+/**
+ * Posts a notification card. A Slack outage must not undo a release step that already happened, so a
+ * failure is a warning and the caller reports SucceededWithIssues.
+ */
+export async function postCard(
+  deps: Pick<ReleaseFlowDeps, 'slack' | 'warn'>,
+  card: SlackCard,
+): Promise<boolean> {
+  if (!deps.slack) return false;
+  try {
+    await deps.slack.slack.postMessage({
+      ...(deps.slack.channel ? { channel: deps.slack.channel } : {}),
+      text: card.text,
+      blocks: card.blocks,
+    });
+    return true;
+  } catch (error) {
+    deps.warn(`the Slack notification could not be posted: ${errorMessage(error)}`);
+    return false;
+  }
+}
+
+export interface PipelineRef {
+  id: number;
+  name: string;
+}
+
+/** `12`, `12:Payments CI` items (already split on commas and new lines); INPUT_INVALID naming the input. */
+export function parsePipelineList(items: readonly string[], input: string): PipelineRef[] {
+  const pipelines: PipelineRef[] = [];
+  for (const item of items) {
+    const match = /^(\d{1,9})(?:\s*:\s*(.*))?$/.exec(item.trim());
+    const id = match ? Number(match[1]) : 0;
+    if (!match || id < 1) {
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${input}" must list pipeline ids or id:name pairs, got "${item.slice(0, 80)}"`,
+        { input },
+      );
+    }
+    if (pipelines.some((pipeline) => pipeline.id === id)) continue;
+    pipelines.push({ id, name: match[2]?.trim() || `pipeline ${id}` });
+  }
+  return pipelines;
+}
+
+/** `develop` → `refs/heads/develop`; a full ref is kept. */
+export function branchRef(value: string, input: string): string {
+  const ref = value.startsWith('refs/') ? value : `refs/heads/${value}`;
+  if (!/^refs\/[^\s\\~^:?*[]+$/.test(ref) || ref.endsWith('/') || ref.includes('..')) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "${input}" is not a branch name: "${value.slice(0, 80)}"`,
+      { input },
+    );
+  }
+  return ref;
+}
+
+/** `x.y.z` from an input, INPUT_INVALID naming it otherwise. */
+export function versionInput(value: string, input = 'version'): string {
+  try {
+    return normalizeVersion(value);
+  } catch {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "${input}" must be a version x.y.z, got "${value.slice(0, 80)}"`,
+      {
+        input,
+      },
+    );
+  }
+}
+
+// Azure DevOps refuses these in a build number; it also may not end with a dot or exceed 255 characters.
+const BUILD_NUMBER_FORBIDDEN = /["/:<>'\\|?@*\u0000-\u001f\u007f]/g;
+
+/** `<repo> <version>` with only the characters a build number may hold. */
+export function buildNumberFor(repo: string, version: string): string {
+  const text = `${repo} ${version}`.replace(BUILD_NUMBER_FORBIDDEN, '-').replace(/\s+/g, ' ').trim();
+  return text.slice(0, 255).replace(/\.+$/, '');
+}
+
+/**
+ * Text for a field with a character limit (a PR description: 4,000): whole lines are kept and the
+ * rest is replaced by a note saying how many ticket lines were left out and where the full list is.
+ */
+export function fitDescription(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const lines = text.split('\n');
+  const note = (dropped: number) =>
+    `\n_…and ${dropped} more ${dropped === 1 ? 'ticket' : 'tickets'}: the description is cut to Azure DevOps' ${limit}-character limit; the full release notes are in the release run's summary._\n`;
+  const ticketLines = (from: number) => lines.slice(from).filter((line) => line.startsWith('- ')).length;
+  let kept = lines.length;
+  while (kept > 0 && lines.slice(0, kept).join('\n').length + note(ticketLines(kept)).length > limit) kept--;
+  return `${lines.slice(0, kept).join('\n')}${note(ticketLines(kept))}`.slice(0, limit);
+}
+
+export function releaseState(thread: Thread | undefined): Partial<ReleaseThreadState> {
+  return (thread?.state ?? {}) as Partial<ReleaseThreadState>;
+}
+
+function defined<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * The release thread of repo + version, created when absent, with `patch` merged into its state
+ * (undefined fields leave the stored ones as they are).
+ */
+export async function upsertReleaseThread(
+  store: Store,
+  input: {
+    repo: string;
+    version: string;
+    patch: Partial<ReleaseThreadState>;
+    status?: Thread['status'];
+    now: Date;
+  },
+): Promise<Thread> {
+  const id = releaseThreadId(input.repo, input.version);
+  const at = input.now.toISOString();
+  const patch = defined(input.patch);
+  const { created, stored } = await store.threads.createIfAbsent({
+    id,
+    graph: 'release',
+    repo: input.repo,
+    status: input.status ?? 'running',
+    state: { ...patch, version: input.version },
+    createdAt: at,
+    updatedAt: at,
+  });
+  if (created) return stored;
+  return await store.threads.update(id, (current) => ({
+    ...current,
+    ...(input.status ? { status: input.status } : {}),
+    state: { ...current.state, ...patch, version: input.version },
+    updatedAt: at,
+  }));
+}
+
+export interface ResolvedRelease {
+  repo: string;
+  /** From the `version` input, else the staging release's; undefined when neither exists. */
+  version: string | undefined;
+  staging: StagingRelease | undefined;
+  thread: Thread | undefined;
+}
+
+/** The release a task acts on: the version the pipeline planned (or staging's), its staging release and thread. */
+export async function resolveRelease(
+  store: Store,
+  repo: string,
+  version: string | undefined,
+): Promise<ResolvedRelease> {
+  const staging = await store.staging.get(repo);
+  const chosen = version ?? staging?.version;
+  const thread = chosen ? await store.threads.get(releaseThreadId(repo, chosen)) : undefined;
+  return { repo, version: chosen, staging, thread };
+}
+
+/**
+ * Who answered each gate of a release: the thread's recorded gates plus the thread's decided
+ * decisions, without repeats, oldest first.
+ */
+export function gateRecords(thread: Thread | undefined, decisions: readonly Decision[]): GateRecord[] {
+  const records: GateRecord[] = [...(releaseState(thread).gates ?? [])];
+  for (const decision of decisions) {
+    if (decision.status !== 'approved' && decision.status !== 'rejected') continue;
+    records.push({
+      gate: decision.gate,
+      outcome: decision.status,
+      by: decision.decidedBy ?? 'unknown',
+      via: decision.decidedVia ?? 'api',
+      at: decision.decidedAt ?? decision.createdAt,
+    });
+  }
+  const seen = new Set<string>();
+  return records
+    .filter((record) => {
+      const key = `${record.gate}|${record.outcome}|${record.by}|${record.at}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+export type PollOutcome<T> = { done: true; value: T; elapsedMs: number } | { done: false; elapsedMs: number };
+
+/**
+ * Calls `check` now and then every `intervalMs` until it gives a value or `maxWaitMs` has passed
+ * (the last wait is shortened to end on the deadline, and one last check runs there).
+ */
+export async function pollUntil<T>(options: {
+  waiter: Waiter;
+  intervalMs: number;
+  maxWaitMs: number;
+  check(round: number, elapsedMs: number): Promise<T | undefined>;
+}): Promise<PollOutcome<T>> {
+  const started = options.waiter.now();
+  for (let round = 1; ; round++) {
+    const elapsedMs = options.waiter.now() - started;
+    const value = await options.check(round, elapsedMs);
+    if (value !== undefined) return { done: true, value, elapsedMs };
+    if (elapsedMs >= options.maxWaitMs) return { done: false, elapsedMs };
+    await options.waiter.sleep(Math.max(0, Math.min(options.intervalMs, options.maxWaitMs - elapsedMs)));
+  }
+}
+
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}

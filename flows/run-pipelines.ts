@@ -1,0 +1,254 @@
+// Gate 4's effect: queue the release's CI/CD pipelines for the merge commit and wait for all of them
+// (the Python agent's ci_nodes: trigger, poll until complete, notify). Runs are recorded in the release
+// thread as soon as they are queued, so a retried task awaits them instead of queueing them again.
+import type { AzureDevOps, PipelineRun } from '../adapters/azdo/azdo.ts';
+import { errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { type PipelineResult, pipelinesFinishedCard } from '../core/slack-cards.ts';
+import {
+  type FlowReport,
+  failedReport,
+  type PipelineRef,
+  pollUntil,
+  postCard,
+  type ReleaseFlowDeps,
+  releaseState,
+  resolveRelease,
+  seconds,
+  upsertReleaseThread,
+} from './release-common.ts';
+import type { ReleaseThreadState } from './threads.ts';
+
+export interface RunPipelinesInput {
+  repo: string;
+  version: string | undefined;
+  /** Empty: the pipelines the release thread holds (from the plan). */
+  pipelines: readonly PipelineRef[];
+  /** Empty: the release thread's merge commit. */
+  commit: string | undefined;
+  branch: string;
+  templateParameters: Record<string, string>;
+  pollIntervalMs: number;
+  maxWaitMs: number;
+}
+
+export type RunPipelinesDeps = ReleaseFlowDeps & {
+  azdo: Pick<AzureDevOps, 'runPipeline' | 'getPipelineRun'>;
+};
+
+interface Tracked {
+  pipeline: PipelineRef;
+  run: PipelineRun;
+}
+
+type RecordedRun = NonNullable<ReleaseThreadState['pipelineRuns']>[number];
+
+const describe = (tracked: Tracked) => `${tracked.pipeline.name} #${tracked.run.id}`;
+const finished = (run: PipelineRun) => run.state === 'completed';
+
+function stateText(run: PipelineRun): string {
+  return finished(run) ? `completed/${run.result ?? 'unknown'}` : run.state;
+}
+
+function cardResult(run: PipelineRun, timedOut: boolean): PipelineResult {
+  if (!finished(run)) return timedOut ? 'timedOut' : 'none';
+  if (run.result === 'succeeded' || run.result === 'failed' || run.result === 'canceled') return run.result;
+  return 'none';
+}
+
+/** Parses `templateParameters`: a JSON object of plain values, or key=value lines. */
+export function parseTemplateParameters(text: string, input = 'templateParameters'): Record<string, string> {
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  const invalid = (why: string) =>
+    new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "${input}" must be a JSON object or key=value lines: ${why}`,
+      { input },
+    );
+  if (trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (error) {
+      throw invalid(errorMessage(error));
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('not an object');
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        throw invalid(`the value of "${key}" is not a string, number or boolean`);
+      }
+      // Azure DevOps takes template parameters as strings and converts them by the parameter's type.
+      values[key] = String(value);
+    }
+    return values;
+  }
+  const values: Record<string, string> = {};
+  for (const line of trimmed.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const at = line.indexOf('=');
+    const key = at > 0 ? line.slice(0, at).trim() : '';
+    if (!key) throw invalid(`"${line.trim().slice(0, 80)}" has no key=`);
+    values[key] = line.slice(at + 1).trim();
+  }
+  return values;
+}
+
+export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesInput): Promise<FlowReport> {
+  const release = await resolveRelease(deps.store, input.repo, input.version);
+  const state = releaseState(release.thread);
+  const version = release.version;
+  const pipelines = input.pipelines.length > 0 ? input.pipelines : (state.pipelines ?? []);
+  if (pipelines.length === 0) {
+    deps.warn(
+      "no pipelines to run: set the pipelines input or the release pipeline template's pipelines parameter",
+    );
+    return {
+      result: 'Succeeded',
+      message: 'no pipelines configured: nothing to run',
+      outputs: { runIds: '', result: 'skipped' },
+    };
+  }
+  const commit = input.commit ?? state.mergeCommit;
+  if (!commit) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "commit" is required: the release thread of ${input.repo} ${version ?? '(no version)'} has no merge commit (run ReleasePullRequest complete first)`,
+      { input: 'commit' },
+    );
+  }
+
+  // The thread records the runs; a release planned elsewhere (no thread yet) gets one here.
+  const threadId = version
+    ? (
+        release.thread ??
+        (await upsertReleaseThread(deps.store, {
+          repo: input.repo,
+          version,
+          patch: {},
+          now: new Date(deps.waiter.now()),
+        }))
+      ).id
+    : undefined;
+  const tracked: Tracked[] = [];
+  const outputs = () => ({ runIds: tracked.map((item) => String(item.run.id)).join(',') });
+  for (const pipeline of pipelines) {
+    const recorded = (state.pipelineRuns ?? [])
+      .filter((run) => run.pipelineId === pipeline.id && run.commit === commit)
+      .at(-1);
+    if (recorded) {
+      const run = await deps.azdo.getPipelineRun(pipeline.id, recorded.runId);
+      // A failed or canceled run is what a retry wants to replace; anything else is awaited.
+      if (!finished(run) || run.result === 'succeeded') {
+        deps.log(
+          `${pipeline.name}: run #${run.id} was already queued for ${commit.slice(0, 8)} by this release: awaiting it.`,
+        );
+        tracked.push({ pipeline, run });
+        continue;
+      }
+      deps.log(
+        `${pipeline.name}: run #${run.id} for ${commit.slice(0, 8)} ended ${run.result ?? 'without a result'}: queueing a new run.`,
+      );
+    }
+    let run: PipelineRun;
+    try {
+      run = await deps.azdo.runPipeline(pipeline.id, {
+        refName: input.branch,
+        version: commit,
+        ...(Object.keys(input.templateParameters).length > 0
+          ? { templateParameters: input.templateParameters }
+          : {}),
+      });
+    } catch (error) {
+      const code = isReleaseAgentError(error) ? error.code : 'PIPELINE_FAILED';
+      return failedReport(code, `could not queue ${pipeline.name} (${pipeline.id}): ${errorMessage(error)}`, {
+        ...outputs(),
+        result: 'failed',
+      });
+    }
+    tracked.push({ pipeline, run });
+    deps.log(
+      `${pipeline.name}: queued run #${run.id} on ${input.branch} at ${commit.slice(0, 8)}${run.webUrl ? `: ${run.webUrl}` : ''}`,
+    );
+    if (threadId)
+      await recordRun(deps, threadId, {
+        pipelineId: pipeline.id,
+        runId: run.id,
+        commit,
+        ...(run.webUrl ? { webUrl: run.webUrl } : {}),
+      });
+  }
+  if (!threadId)
+    deps.warn(`${input.repo} has no release thread to record the runs in: a retry would queue them again`);
+
+  const outcome = await pollUntil<true>({
+    waiter: deps.waiter,
+    intervalMs: input.pollIntervalMs,
+    maxWaitMs: input.maxWaitMs,
+    check: async (round, elapsedMs) => {
+      for (const item of tracked) {
+        if (round > 1 && !finished(item.run))
+          item.run = await deps.azdo.getPipelineRun(item.pipeline.id, item.run.id);
+      }
+      deps.log(
+        `[${seconds(elapsedMs)}] ${tracked.map((item) => `${describe(item)} ${stateText(item.run)}`).join('; ')}`,
+      );
+      return tracked.every((item) => finished(item.run)) ? true : undefined;
+    },
+  });
+
+  const timedOut = !outcome.done;
+  const card = pipelinesFinishedCard({
+    repo: input.repo,
+    ...(version ? { version } : {}),
+    pipelines: tracked.map((item) => ({
+      name: item.pipeline.name,
+      result: cardResult(item.run, timedOut),
+      ...(item.run.webUrl ? { url: item.run.webUrl } : {}),
+    })),
+  });
+  const posted = await postCard(deps, card);
+  const link = (item: Tracked) => `${describe(item)}${item.run.webUrl ? ` (${item.run.webUrl})` : ''}`;
+
+  if (timedOut) {
+    const running = tracked.filter((item) => !finished(item.run));
+    return failedReport(
+      'PIPELINE_TIMEOUT',
+      `still running after ${seconds(input.maxWaitMs)}: ${running.map(link).join(', ')}`,
+      { ...outputs(), result: 'timedOut' },
+    );
+  }
+  const failed = tracked.filter((item) => item.run.result !== 'succeeded');
+  if (failed.length > 0) {
+    return failedReport(
+      'PIPELINE_FAILED',
+      failed
+        .map((item) => `${link(item)} ${item.run.result === 'canceled' ? 'was canceled' : 'failed'}`)
+        .join(', '),
+      { ...outputs(), result: 'failed' },
+    );
+  }
+  const what = `${tracked.length} pipeline run(s) succeeded for ${commit.slice(0, 8)}: ${tracked.map(describe).join(', ')}`;
+  const slackFailed = Boolean(deps.slack) && !posted;
+  return {
+    result: slackFailed ? 'SucceededWithIssues' : 'Succeeded',
+    message: slackFailed ? `${what}; the Slack notification failed` : what,
+    outputs: { ...outputs(), result: 'succeeded' },
+  };
+}
+
+async function recordRun(
+  deps: RunPipelinesDeps,
+  threadId: string,
+  run: Omit<RecordedRun, 'queuedAt'>,
+): Promise<void> {
+  const at = new Date(deps.waiter.now()).toISOString();
+  // The transition replaces this pipeline's record for the commit, keeping every other one.
+  await deps.store.threads.update(threadId, (current) => {
+    const others = (releaseState(current).pipelineRuns ?? []).filter(
+      (recorded) => !(recorded.pipelineId === run.pipelineId && recorded.commit === run.commit),
+    );
+    const pipelineRuns = [...others, { ...run, queuedAt: at }];
+    return { ...current, state: { ...current.state, pipelineRuns }, updatedAt: at };
+  });
+}

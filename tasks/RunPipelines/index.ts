@@ -1,0 +1,44 @@
+// RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait (flows/run-pipelines.ts).
+import { branchRef } from '../../flows/release-common.ts';
+import { parseTemplateParameters, runPipelines } from '../../flows/run-pipelines.ts';
+import {
+  applyReport,
+  DEFAULT_JIRA_BASE_URL,
+  optionalVersionInput,
+  pipelinesInput,
+  releaseFlowDeps,
+  repositoryInput,
+} from '../_common/release-task.ts';
+import { azureDevOpsFromAgent } from '../_common/services.ts';
+import { ReleaseAgentError } from '../../core/errors.ts';
+import { runTask } from '../_common/task-runtime.ts';
+
+void runTask('RunPipelines', async (context) => {
+  const { inputs } = context;
+  const commit = inputs.optional('commit') || undefined;
+  if (commit !== undefined && !/^[0-9a-f]{40}$/i.test(commit)) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "commit" must be a full 40-character commit id, got "${commit.slice(0, 80)}"`,
+      {
+        input: 'commit',
+      },
+    );
+  }
+  const input = {
+    repo: repositoryInput(context),
+    version: optionalVersionInput(context),
+    pipelines: pipelinesInput(context),
+    commit: commit?.toLowerCase(),
+    branch: branchRef(inputs.optional('branch', 'refs/heads/main'), 'branch'),
+    templateParameters: parseTemplateParameters(inputs.optional('templateParameters')),
+    pollIntervalMs: inputs.number('pollIntervalSeconds', 30, 0.1, 3_600) * 1000,
+    maxWaitMs: inputs.number('maxWaitSeconds', 1_800, 0.1, 86_400) * 1000,
+  };
+  // Its cards link runs, not tickets: no Jira connection needed.
+  const deps = {
+    ...releaseFlowDeps(context, { jiraBaseUrl: DEFAULT_JIRA_BASE_URL }),
+    azdo: azureDevOpsFromAgent(context).azdo,
+  };
+  return applyReport(context, await runPipelines(deps, input));
+});
