@@ -1,5 +1,6 @@
 // The pull request and checkout a task works on: explicit inputs win, else the run's own variables
-// (a PR-validation run sets System.PullRequest.PullRequestId; every run sets Build.Repository.Name and
+// (a PR-validation run sets System.PullRequest.PullRequestId, a run queued for refs/pull/<id>/merge names it
+// in Build.SourceBranch; every run sets Build.Repository.Name and
 // Build.SourcesDirectory).
 import { existsSync, statSync } from 'node:fs';
 import { ReleaseAgentError } from '../../core/errors.ts';
@@ -16,7 +17,10 @@ const MAX_ID = 2_147_483_647;
 /** The PR of this run; undefined when there is none and `required` is false. */
 export function pullRequestOfRun(context: TaskContext, required: boolean): RunPullRequest | undefined {
   const fromInput = context.inputs.optional('pullRequestId');
-  const fromRun = context.variable('System.PullRequest.PullRequestId')?.trim();
+  // A run queued for `refs/pull/<id>/merge` (by the function app) has no System.PullRequest.* variables.
+  const fromRun =
+    context.variable('System.PullRequest.PullRequestId')?.trim() ||
+    /^refs\/pull\/(\d+)\/merge$/.exec(context.variable('Build.SourceBranch')?.trim() ?? '')?.[1];
   if (!fromInput && !fromRun) {
     if (!required) return undefined;
     throw new ReleaseAgentError(
