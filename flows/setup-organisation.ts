@@ -1,0 +1,59 @@
+// Wires a real Azure DevOps project to the Release Agent: the environments of gates 2–5 with an
+// Approval check each (its instructions carry the marker the poller reads), and the service-hook
+// subscriptions that feed the function app. Every step finds before it creates, so re-running is safe
+// and a rotated webhook secret reaches the existing subscriptions.
+import type { AzureDevOps, ServiceHookEvent } from '../adapters/azdo/azdo.ts';
+import type { Secret } from '../core/secret.ts';
+import { approvalInstructions } from './approval-gates.ts';
+import { DEFAULT_GATE_ENVIRONMENTS } from './threads.ts';
+
+export const SERVICE_HOOK_EVENTS: readonly ServiceHookEvent[] = [
+  'git.pullrequest.created',
+  'git.pullrequest.updated',
+  'ms.vss-pipelinechecks-events.approval-pending',
+  'ms.vss-pipelinechecks-events.approval-completed',
+];
+
+export interface SetupInput {
+  /** The function app's base URL, e.g. https://release-agent-fn.azurewebsites.net */
+  functionAppUrl: string;
+  webhookSecret: Secret;
+  /** Identity ids (users or groups) allowed to approve in Azure DevOps itself. */
+  approverIds: readonly string[];
+  /** Days a stage waits for its approval (Azure DevOps' own default is 30). */
+  timeoutDays?: number;
+}
+
+export interface SetupStep {
+  kind: 'environment' | 'approval-check' | 'service-hook';
+  name: string;
+  created: boolean;
+}
+
+export async function setupOrganisation(azdo: AzureDevOps, input: SetupInput, log: (line: string) => void = () => {}): Promise<SetupStep[]> {
+  const steps: SetupStep[] = [];
+  const environments = [...new Set(Object.values(DEFAULT_GATE_ENVIRONMENTS).flat())];
+  for (const name of environments) {
+    const environment = await azdo.ensureEnvironment(name, 'Release Agent gate (created by npm run setup)');
+    steps.push({ kind: 'environment', name, created: environment.created });
+    log(`environment ${name}: ${environment.created ? 'created' : 'exists'}`);
+    const check = await azdo.ensureApprovalCheck(
+      { id: environment.id, name: environment.name },
+      {
+        approverIds: input.approverIds,
+        instructions: approvalInstructions(name),
+        minRequiredApprovers: 1,
+        timeoutMinutes: (input.timeoutDays ?? 30) * 24 * 60,
+      },
+    );
+    steps.push({ kind: 'approval-check', name, created: check.created });
+    log(`approval check on ${name}: ${check.created ? 'created' : 'exists'}`);
+  }
+  const url = `${input.functionAppUrl.replace(/\/+$/, '')}/api/azdo/events`;
+  for (const eventType of SERVICE_HOOK_EVENTS) {
+    const hook = await azdo.ensureServiceHook({ eventType, url, headers: { 'X-Webhook-Secret': input.webhookSecret } });
+    steps.push({ kind: 'service-hook', name: eventType, created: hook.created });
+    log(`service hook ${eventType} → ${url}: ${hook.created ? 'created' : 'updated'}`);
+  }
+  return steps;
+}

@@ -1,0 +1,78 @@
+// npm run setup -- --function-app <url> --approver <identity id> [--approver …]
+// Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions
+// in the project named by AZDO_ORGANIZATION / AZDO_PROJECT, authenticated with AZDO_PAT (scopes:
+// Environment manage, Service hooks, Build read & execute). The webhook secret is WEBHOOK_SECRET.
+// Secrets come from the environment only, never from the command line.
+import { parseArgs } from 'node:util';
+import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { azdoOrganizationUrl, loadConfig } from '../core/config.ts';
+import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
+import { redact } from '../core/secret.ts';
+import { setupOrganisation } from '../flows/setup-organisation.ts';
+
+const usage = 'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--timeout-days N]';
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  let values: { 'function-app'?: string; approver?: string[]; 'timeout-days'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'function-app': { type: 'string' }, approver: { type: 'string', multiple: true }, 'timeout-days': { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${errorMessage(error)}\n${usage}`);
+    return 2;
+  }
+  const functionAppUrl = values['function-app'];
+  if (!functionAppUrl || !/^https?:\/\/\S+$/.test(functionAppUrl)) {
+    console.error(`--function-app must be the function app's URL\n${usage}`);
+    return 2;
+  }
+  if (!values.approver?.length) {
+    console.error(`at least one --approver (an Azure DevOps identity id) is needed\n${usage}`);
+    return 2;
+  }
+  const timeoutDays = values['timeout-days'] === undefined ? 30 : Number(values['timeout-days']);
+  if (!Number.isInteger(timeoutDays) || timeoutDays < 1 || timeoutDays > 30) {
+    console.error(`--timeout-days must be a whole number from 1 to 30\n${usage}`);
+    return 2;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    console.error(errorMessage(error));
+    return 2;
+  }
+  const missing = [
+    !config.AZDO_ORGANIZATION && !config.AZDO_BASE_URL ? 'AZDO_ORGANIZATION' : '',
+    !config.AZDO_PROJECT ? 'AZDO_PROJECT' : '',
+    config.AZDO_PAT.isEmpty ? 'AZDO_PAT' : '',
+    config.WEBHOOK_SECRET.isEmpty ? 'WEBHOOK_SECRET' : '',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    console.error(`set ${missing.join(', ')} in the environment`);
+    return 2;
+  }
+  const azdo = new RestAzureDevOps({
+    organizationUrl: azdoOrganizationUrl(config),
+    project: config.AZDO_PROJECT,
+    auth: { kind: 'pat', token: config.AZDO_PAT },
+  });
+  try {
+    await setupOrganisation(
+      azdo,
+      { functionAppUrl, webhookSecret: config.WEBHOOK_SECRET, approverIds: values.approver, timeoutDays },
+      (line) => console.log(line),
+    );
+    console.log('done: include pipelines/*.yml in your pipelines (see README)');
+    return 0;
+  } catch (error) {
+    const code = isReleaseAgentError(error) ? `[${error.code}] ` : '';
+    console.error(redact(`${code}${errorMessage(error)}`, [config.AZDO_PAT, config.WEBHOOK_SECRET]));
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) process.exitCode = await main(process.argv.slice(2), process.env);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { environmentFromInstructions } from '../../flows/approval-gates.ts';
+import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
+import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { main } from '../../scripts/setup.ts';
+
+describe('npm run setup (wiring a project to the agent)', () => {
+  let stack: Stack;
+  let lines: string[];
+  let errors: string[];
+  const originalLog = console.log;
+  const originalError = console.error;
+  before(async () => {
+    stack = await startStack({ storageConnectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST! });
+  });
+  after(() => stack?.stop());
+  beforeEach(() => {
+    lines = [];
+    errors = [];
+    console.log = (line: string) => lines.push(line);
+    console.error = (line: string) => errors.push(line);
+  });
+  afterEach(() => {
+    console.log = originalLog;
+    console.error = originalError;
+  });
+
+  const run = (args: string[], env = stack.functionEnv()) => main(args, env);
+  const approver = () => stack.azdo.users.approver.id;
+
+  it('creates every gate environment with an Approval check carrying the marker, and the four service hooks', async () => {
+    const code = await run(['--function-app', 'https://agent.example.net/', '--approver', approver()]);
+    assert.equal(code, 0, errors.join('\n'));
+    const names = [...new Set(Object.values(DEFAULT_GATE_ENVIRONMENTS).flat())];
+    const environments = [...stack.azdo.environments.values()].map((env) => env.name);
+    assert.deepEqual([...environments].sort(), [...names].sort());
+    const checks = [...stack.azdo.checks.values()];
+    assert.equal(checks.length, names.length);
+    for (const check of checks) {
+      const environment = [...stack.azdo.environments.values()].find((env) => String(env.id) === check.resource.id);
+      assert.ok(environment, 'each check is on one of our environments');
+      assert.equal(check.type.id, '8c6f20a7-a545-4486-9777-f762fafe0d4d');
+      const settings = check.settings as { instructions?: string; approvers?: { id: string }[] };
+      assert.equal(environmentFromInstructions(settings.instructions), environment.name);
+      assert.deepEqual(settings.approvers?.map((a) => a.id), [approver()]);
+    }
+    const hooks = [...stack.azdo.hooks.subscriptions.values()];
+    assert.deepEqual(hooks.map((hook) => hook.eventType).sort(), [
+      'git.pullrequest.created',
+      'git.pullrequest.updated',
+      'ms.vss-pipelinechecks-events.approval-completed',
+      'ms.vss-pipelinechecks-events.approval-pending',
+    ]);
+    assert.ok(hooks.every((hook) => hook.consumerInputs.url === 'https://agent.example.net/api/azdo/events'));
+  });
+
+  it('is safe to run again: nothing is created twice', async () => {
+    const counts = () => [stack.azdo.environments.size, stack.azdo.checks.size, stack.azdo.hooks.subscriptions.size];
+    const before = counts();
+    assert.equal(await run(['--function-app', 'https://agent.example.net', '--approver', approver()]), 0);
+    assert.deepEqual(counts(), before);
+    assert.ok(lines.some((line) => / exists$/.test(line)));
+  });
+
+  it('refuses bad arguments and missing settings with a message naming them, and prints no secret', async () => {
+    assert.equal(await run(['--approver', approver()]), 2);
+    assert.match(errors.join('\n'), /--function-app/);
+    assert.equal(await run(['--function-app', 'https://x.example', '--approver', 'a', '--timeout-days', '90']), 2);
+    assert.match(errors.join('\n'), /--timeout-days/);
+    assert.equal(await run(['--function-app', 'https://x.example', '--approver', 'a'], { ...stack.functionEnv(), WEBHOOK_SECRET: '' }), 2);
+    assert.match(errors.join('\n'), /WEBHOOK_SECRET/);
+    assert.equal(await run(['--function-app', 'https://x.example', '--bogus']), 2);
+    const printed = [...lines, ...errors].join('\n');
+    assert.ok(!printed.includes(stack.secrets.webhookSecret) && !printed.includes(stack.secrets.azdoPat));
+  });
+});
