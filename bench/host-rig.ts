@@ -1,0 +1,111 @@
+// Starts bench/host-child.ts, bundled with esbuild like the function app, in a child process on a
+// stack's environment, and talks to it over IPC (ready, memory, idle, stop).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { ChildMessage, ParentMessage } from './host-child.ts';
+
+export interface HostMemory {
+  /** Resident set size now. */
+  rssMB: number;
+  /** Highest sampled RSS since the last reset. */
+  peakMB: number;
+  /** The kernel's high-water mark over the child's whole life. */
+  maxRssMB: number;
+  warnings: number;
+  errors: number;
+}
+
+export interface HostRig {
+  apiUrl: string;
+  memory(reset?: boolean): Promise<HostMemory>;
+  /** Waits until the work queue is empty and nothing runs; false on timeout. */
+  idle(timeoutMs?: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+let bundled: Promise<string> | undefined;
+
+function bundleChild(): Promise<string> {
+  bundled ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-host-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'host-child.cjs');
+    await build({
+      entryPoints: [join(import.meta.dirname, 'host-child.ts')],
+      outfile: file,
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node22',
+      minify: true,
+      keepNames: true,
+      logLevel: 'warning',
+      external: ['@azure/functions-core'],
+      define: { 'import.meta.url': '__bundleImportMetaUrl', 'import.meta.dirname': '__dirname' },
+      banner: { js: 'const __bundleImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    });
+    return file;
+  })();
+  return bundled;
+}
+
+export async function startHostRig(
+  env: Record<string, string>,
+  options: { queuePollMs?: number } = {},
+): Promise<HostRig> {
+  const file = await bundleChild();
+  const child: ChildProcess = spawn(process.execPath, [file], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting: { type: ChildMessage['type']; resolve: (message: ChildMessage) => void }[] = [];
+  let failure: string | undefined;
+  child.on('message', (message: ChildMessage) => {
+    if (message.type === 'failed') failure = message.message;
+    const index = waiting.findIndex((entry) => entry.type === message.type || message.type === 'failed');
+    if (index >= 0) waiting.splice(index, 1)[0]?.resolve(message);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ask = async <T extends ChildMessage['type']>(
+    message: ParentMessage,
+    answer: T,
+  ): Promise<Extract<ChildMessage, { type: T }>> => {
+    const reply = new Promise<ChildMessage>((resolve) => waiting.push({ type: answer, resolve }));
+    child.send(message);
+    const got = await Promise.race([
+      reply,
+      exited.then(
+        (): ChildMessage => ({ type: 'failed', message: `the host child exited (${child.exitCode})` }),
+      ),
+    ]);
+    if (got.type === 'failed') throw new Error(`host child: ${got.message}`);
+    return got as Extract<ChildMessage, { type: T }>;
+  };
+  try {
+    const ready = await ask({ type: 'start', env, queuePollMs: options.queuePollMs ?? 250 }, 'ready');
+    return {
+      apiUrl: ready.apiUrl,
+      async memory(reset = false) {
+        const { type: _type, ...memory } = await ask({ type: 'memory', reset }, 'memory');
+        return memory;
+      },
+      async idle(timeoutMs = 60_000) {
+        return (await ask({ type: 'idle', timeoutMs }, 'idle')).ok;
+      },
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.send({ type: 'stop' } satisfies ParentMessage);
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        if (failure) throw new Error(`host child: ${failure}`);
+      },
+    };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}

@@ -1,0 +1,352 @@
+// Slack click acknowledgement through the local function host (its own process) on Azurite: signature
+// check, dedupe claim, the PR re-read, the single-shot decision write, audit, enqueue, 200. One click at
+// a time and bursts of 50. The reference is the same click handled inline, as the Python agent does:
+// verify, then complete the PR in Azure DevOps (a simulator call made to take 200 ms), then answer.
+// The host's RSS is sampled every 20 ms during the bursts.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { decodeActionValue, encodeActionValue, GATE_ACTIONS } from '../core/gates.ts';
+import type { Decision } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import type { MergePrDetails } from '../core/slack-cards.ts';
+import { parseBlockActions } from '../core/slack-interaction.ts';
+import { signSlackRequest, verifySlackSignature } from '../core/slack-signature.ts';
+import { pendingCard, requestDecision } from '../flows/gate-requests.ts';
+import { prThreadId } from '../flows/threads.ts';
+import type { SimButton } from '../sandbox/sim/slack/blocks.ts';
+import { blockActionsPayload } from '../sandbox/sim/slack/interactions.ts';
+import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
+import { type Stack, startStack } from '../sandbox/stack.ts';
+import type { BenchContext } from './context.ts';
+import { CpuMeter } from './cpu.ts';
+import { startHostRig } from './host-rig.ts';
+import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
+import { inBatches, seedPullRequests } from './seed.ts';
+import { round, summarize } from './stats.ts';
+import type { Figure } from './types.ts';
+
+const REPO = 'Billo.Platform.Payment';
+const SLACK_LIMIT_MS = 3000;
+const INLINE_AZDO_DELAY_MS = 200;
+const WARMUP = 5;
+const SINGLE = 30;
+const BURST = 50;
+const ROUNDS = 5;
+const INLINE_SINGLE = 15;
+const INLINE_ROUNDS = 3;
+
+interface Clickable {
+  /** The message the button sits on, as Slack includes it in the payload. */
+  message: Record<string, unknown>;
+  messageTs: string;
+  button: SimButton;
+}
+
+/** A block_actions delivery of `clickable`'s button, signed as Slack signs it. */
+function signedClick(stack: Stack, url: string, clickable: Clickable, user: number): PreparedRequest {
+  const now = Date.now();
+  const payload = blockActionsPayload(
+    {
+      id: user,
+      interactionsUrl: url,
+      signingSecret: stack.secrets.slackSigningSecret,
+      timeoutMs: SLACK_LIMIT_MS,
+      team: { id: 'T0SANDBOX', domain: 'sandbox' },
+      appId: 'A0RELEASE',
+      user: { id: `U0BENCH${user}`, username: `bench${user}`, name: `bench${user}` },
+      channel: { id: stack.slackChannel, name: 'releases' },
+      message: clickable.message,
+      messageTs: clickable.messageTs,
+      isEphemeral: false,
+      button: clickable.button,
+      responseUrl: `${stack.slack.url}/actions/T0SANDBOX/bench/none`,
+    },
+    now,
+  );
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const timestamp = Math.floor(now / 1000);
+  return {
+    url,
+    init: {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signSlackRequest(stack.secrets.slackSigningSecret, timestamp, body),
+        'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      },
+      body,
+    },
+  };
+}
+
+function detailsOf(stack: Stack, pr: PullRequestState): MergePrDetails {
+  return {
+    gate: 'merge_pr',
+    repo: REPO,
+    prId: pr.id,
+    prTitle: pr.title,
+    author: pr.createdBy.displayName,
+    sourceCommit: pr.sourceCommit,
+    jiraBaseUrl: stack.jira.url,
+    review: { summary: 'Looks good', findingsCount: 0, costUsd: 0.1 },
+  };
+}
+
+/** The card of a pending decision as a Slack message, and its [Merge] button. */
+function clickableOf(decision: Decision, details: MergePrDetails, index: number): Clickable {
+  const card = pendingCard(decision, details);
+  // Slack reports the button with the id of the block it sits in.
+  const button = card.blocks
+    .flatMap((block) => {
+      const { block_id, elements } = block as { block_id?: string; elements?: SimButton[] };
+      return (elements ?? []).map((element) => ({ ...element, block_id: block_id ?? '' }));
+    })
+    .find((element) => element.action_id === GATE_ACTIONS.merge_pr.approve.actionId);
+  if (!button) throw new Error('the merge card has no [Merge] button');
+  const messageTs = `${1_760_000_000 + index}.000100`;
+  return {
+    message: { type: 'message', ts: messageTs, text: card.text, blocks: card.blocks },
+    messageTs,
+    button,
+  };
+}
+
+/** Gate 1 asked for each PR as the ReviewPullRequest task asks it: its thread, then the decision. */
+async function askMerges(stack: Stack, prs: PullRequestState[], offset: number): Promise<Clickable[]> {
+  const clickables: Clickable[] = new Array(prs.length);
+  await inBatches(
+    prs.map((pr, index) => ({ pr, index })),
+    20,
+    async ({ pr, index }) => {
+      const at = new Date().toISOString();
+      await stack.store.threads.createIfAbsent({
+        id: prThreadId(REPO, pr.id),
+        graph: 'pr',
+        repo: REPO,
+        prId: pr.id,
+        status: 'running',
+        state: {
+          title: pr.title,
+          sourceRefName: pr.sourceRefName,
+          targetRefName: pr.targetRefName,
+          reviewedCommit: pr.sourceCommit,
+        },
+        createdAt: at,
+        updatedAt: at,
+      });
+      const details = detailsOf(stack, pr);
+      const { decision } = await requestDecision(
+        { store: stack.store, now: () => new Date() },
+        {
+          threadId: prThreadId(REPO, pr.id),
+          target: { gate: 'merge_pr', repo: REPO, prId: pr.id, sourceCommit: pr.sourceCommit },
+          details,
+        },
+      );
+      clickables[index] = clickableOf(decision, details, offset + index);
+    },
+  );
+  return clickables;
+}
+
+/** The same click handled inside the request: verify, complete the PR, answer. */
+async function startInlineHandler(stack: Stack, prs: Map<string, PullRequestState>) {
+  const azdo = new RestAzureDevOps({
+    organizationUrl: stack.azdo.organizationUrl,
+    project: stack.azdo.project.name,
+    auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
+    retry: { maxAttempts: 1 },
+    timeoutMs: 10_000,
+  });
+  const readAll = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const server = createServer((req, res) => {
+    void (async () => {
+      const raw = await readAll(req);
+      const verified = verifySlackSignature({
+        signingSecret: stack.secrets.slackSigningSecret,
+        timestamp: req.headers['x-slack-request-timestamp'],
+        signature: req.headers['x-slack-signature'],
+        rawBody: raw,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+      if (!verified.ok) return res.writeHead(401).end();
+      const value = decodeActionValue(parseBlockActions(raw).action.value);
+      const pr = value && prs.get(value.decisionId);
+      if (!pr) return res.writeHead(400).end();
+      await azdo.completePullRequest(REPO, pr.id, { sourceCommitId: pr.sourceCommit });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/interactions`;
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Buttons for the inline handler: the value names the PR it completes. */
+function inlineClickables(
+  prs: PullRequestState[],
+  offset: number,
+): { clickables: Clickable[]; byId: Map<string, PullRequestState> } {
+  const byId = new Map<string, PullRequestState>();
+  const clickables = prs.map((pr, index) => {
+    const decisionId = `merge_pr.pr${pr.id}.inline`;
+    byId.set(decisionId, pr);
+    const button: SimButton = {
+      type: 'button',
+      action_id: GATE_ACTIONS.merge_pr.approve.actionId,
+      block_id: `decision:${decisionId}:actions`,
+      text: { type: 'plain_text', text: 'Merge' },
+      value: encodeActionValue({
+        decisionId,
+        nonce: randomBytes(18).toString('base64url'),
+        outcome: 'approved',
+      }),
+      style: 'primary',
+    };
+    const messageTs = `${1_770_000_000 + offset + index}.000100`;
+    return { message: { type: 'message', ts: messageTs, text: pr.title, blocks: [] }, messageTs, button };
+  });
+  return { clickables, byId };
+}
+
+export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
+  const azurite = await context.azurite();
+  const stack = await startStack({ storageConnectionString: azurite.connectionString });
+  try {
+    const productCount = WARMUP + SINGLE + BURST * ROUNDS;
+    const inlineCount = INLINE_SINGLE + BURST * INLINE_ROUNDS;
+    const prs = seedPullRequests(stack.azdo, REPO, productCount + inlineCount);
+    context.progress(`slack-ack: ${productCount} merge decisions pending, ${prs.length} PRs open`);
+    const product = await askMerges(stack, prs.slice(0, productCount), 0);
+
+    const rig = await startHostRig(
+      stack.functionEnv({ WORK_QUEUE_NAME: `bench-${randomBytes(3).toString('hex')}`, WATCHED_REPOS: REPO }),
+      { queuePollMs: 100 },
+    );
+    const url = `${rig.apiUrl}/slack/interactions`;
+    let single: LoadResult;
+    let burst: LoadResult;
+    const peaks: number[] = [];
+    const cpu = new CpuMeter();
+    let memoryAfter: Awaited<ReturnType<typeof rig.memory>>;
+    try {
+      await oneAtATime(WARMUP, (index) => signedClick(stack, url, product[index]!, index));
+      await rig.idle();
+      context.progress('slack-ack: one click at a time');
+      // Each on a quiet host: the queue worker has finished the previous one's work.
+      single = await oneAtATime(
+        SINGLE,
+        (index) => signedClick(stack, url, product[WARMUP + index]!, index),
+        () => rig.idle(),
+      );
+      await rig.idle();
+      await rig.memory(true);
+      context.progress(`slack-ack: ${ROUNDS} bursts of ${BURST} clicks`);
+      burst = await bursts(
+        ROUNDS,
+        BURST,
+        (index) => signedClick(stack, url, product[WARMUP + SINGLE + index]!, index),
+        {
+          before: () => cpu.start(),
+          // The queue worker drains each burst's work before the next burst starts on a quiet host.
+          after: async () => {
+            cpu.stop();
+            peaks.push((await rig.memory(true)).peakMB);
+            await rig.idle();
+          },
+        },
+      );
+      memoryAfter = await rig.memory();
+    } finally {
+      await rig.stop();
+    }
+
+    context.progress(
+      `slack-ack: reference, the click handled inline with a ${INLINE_AZDO_DELAY_MS} ms Azure DevOps call`,
+    );
+    stack.azdo.addFault({
+      route: 'Pull Requests_Update',
+      kind: 'delay',
+      delayMs: INLINE_AZDO_DELAY_MS,
+      times: 1_000_000,
+    });
+    const inline = inlineClickables(prs.slice(productCount), productCount);
+    const handler = await startInlineHandler(stack, inline.byId);
+    let inlineSingle: LoadResult;
+    let inlineBurst: LoadResult;
+    try {
+      inlineSingle = await oneAtATime(INLINE_SINGLE, (index) =>
+        signedClick(stack, handler.url, inline.clickables[index]!, index),
+      );
+      inlineBurst = await bursts(INLINE_ROUNDS, BURST, (index) =>
+        signedClick(stack, handler.url, inline.clickables[INLINE_SINGLE + index]!, index),
+      );
+    } finally {
+      stack.azdo.clearFaults();
+      await handler.stop();
+    }
+
+    const singleSummary = summarize(single.samples);
+    const burstSummary = summarize(burst.samples);
+    const notes = (result: LoadResult, extra: string) =>
+      [extra, failureNote(result)].filter(Boolean).join('; ');
+    return [
+      {
+        group: 'slack-ack',
+        name: 'click ack, 1 at a time',
+        unit: 'ms',
+        summary: singleSummary,
+        reference: {
+          name: `inline (Azure DevOps call ${INLINE_AZDO_DELAY_MS} ms)`,
+          summary: summarize(inlineSingle.samples),
+        },
+        target: `p99 < ${SLACK_LIMIT_MS} ms (Slack's limit)`,
+        met: singleSummary.p99 < SLACK_LIMIT_MS && failureNote(single) === undefined,
+        note: notes(single, 'each click on a quiet host'),
+      },
+      {
+        group: 'slack-ack',
+        name: `click ack, ${BURST} concurrent`,
+        unit: 'ms',
+        summary: burstSummary,
+        reference: {
+          name: `inline (Azure DevOps call ${INLINE_AZDO_DELAY_MS} ms)`,
+          summary: summarize(inlineBurst.samples),
+        },
+        target: 'p99 ≤ 50 ms',
+        met: burstSummary.p99 <= 50 && failureNote(burst) === undefined,
+        note: notes(
+          burst,
+          `${ROUNDS} bursts, wall per burst median ${round(summarize(burst.wallMs).median)} ms; ${cpu.per(burst.samples.length, 'click')}`,
+        ),
+      },
+      {
+        group: 'slack-ack',
+        name: `function host peak RSS, ${BURST} concurrent clicks`,
+        unit: 'MB',
+        summary: summarize(peaks.map((peak) => round(peak, 1))),
+        target: 'peak RSS ≤ 256 MB',
+        met: memoryAfter.maxRssMB <= 256,
+        note: `per-burst peaks (20 ms samples); whole-life maxRSS ${round(memoryAfter.maxRssMB)} MB; host warnings ${memoryAfter.warnings}, errors ${memoryAfter.errors}`,
+      },
+    ];
+  } finally {
+    await stack.stop();
+  }
+}
