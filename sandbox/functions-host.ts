@@ -21,6 +21,7 @@ import {
   resetServices,
   type ServiceOverrides,
 } from '../functions/services.ts';
+import { capturingLogs, registerLogSource } from './captured-logs.ts';
 
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
@@ -77,7 +78,14 @@ interface HttpRoute {
 }
 
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
-  const log = options.log ?? defaultLog;
+  const sink = options.log ?? defaultLog;
+  // Every line the functions wrote, also when the caller keeps them to itself: the test run scans them.
+  const lines: string[] = [];
+  registerLogSource('function host log', () => lines);
+  const log = (entry: HostLogEntry) => {
+    if (capturingLogs()) lines.push(`[${entry.level}] [${entry.functionName}] ${entry.message}`);
+    sink(entry);
+  };
   const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
   const queueOptions = {
     pollIntervalMs: options.queue?.pollIntervalMs ?? 500,

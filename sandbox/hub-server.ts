@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { buildHub } from '../scripts/build.ts';
+import { buildHub, stopBuildService } from '../scripts/build.ts';
 
 export const DIST_HUB_STANDALONE = join(import.meta.dirname, '..', 'dist', 'hub-standalone');
 
@@ -69,6 +69,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const root = options.root ?? DIST_HUB_STANDALONE;
   if (options.build || !existsSync(join(root, 'index.html')))
     await buildHub({ sdk: 'standalone', outDir: root });
+    await stopBuildService();
   const upstream = functionAppBase(options.apiUrl);
   const proxy = options.proxy ?? true;
   const template = readFileSync(join(root, 'index.html'), 'utf8');

@@ -37,8 +37,10 @@ export interface StackOptions {
   interactionsUrl?: string;
   /** How long a simulated pipeline run takes unless scripted. */
   pipelineRunDurationMs?: number;
-  /** Pipelines that exist in the Azure DevOps simulator. */
-  pipelines?: { id: number; name: string }[];
+  /** Pipelines that exist in the Azure DevOps simulator (`agent`: runs executed by the sandbox's agent). */
+  pipelines?: { id: number; name: string; agent?: boolean }[];
+  /** Use these credentials instead of fresh ones (outside tools that already hold them). */
+  secrets?: Partial<StackSecrets>;
 }
 
 export interface Stack {
@@ -68,22 +70,23 @@ export function issuedSecrets(): readonly string[] {
   return issued;
 }
 
-const token = (prefix: string) => {
-  const value = `${prefix}${randomBytes(18).toString('base64url')}`;
+const token = (prefix: string, given?: string) => {
+  const value = given || `${prefix}${randomBytes(18).toString('base64url')}`;
   issued.push(value);
   return value;
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const given = options.secrets ?? {};
   const secrets: StackSecrets = {
-    azdoPat: token('pat-'),
-    accessToken: token('oauth-'),
-    jiraApiToken: token('jira-'),
-    slackBotToken: token('xoxb-'),
-    slackSigningSecret: token('sign-'),
-    webhookSecret: token('hook-'),
-    operatorToken: token('op-'),
-    extensionCertificate: token('cert-'),
+    azdoPat: token('pat-', given.azdoPat),
+    accessToken: token('oauth-', given.accessToken),
+    jiraApiToken: token('jira-', given.jiraApiToken),
+    slackBotToken: token('xoxb-', given.slackBotToken),
+    slackSigningSecret: token('sign-', given.slackSigningSecret),
+    webhookSecret: token('hook-', given.webhookSecret),
+    operatorToken: token('op-', given.operatorToken),
+    extensionCertificate: token('cert-', given.extensionCertificate),
   };
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {

@@ -5,7 +5,7 @@
 // and prints each bundle's size. Fails on any esbuild error.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, stop } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -54,10 +54,10 @@ export async function buildTasks(outRoot = join(dist, 'tasks'), only?: readonly 
   return built;
 }
 
-export async function buildFunctions(): Promise<BuiltBundle[]> {
+/** Bundles the function app into `out` (default dist/functions; the benchmarks build elsewhere). */
+export async function buildFunctions(out = join(dist, 'functions')): Promise<BuiltBundle[]> {
   const entry = join(root, 'functions', 'index.ts');
   if (!existsSync(entry)) return [];
-  const out = join(dist, 'functions');
   mkdirSync(out, { recursive: true });
   const file = join(out, 'index.cjs');
   await build({ ...commonJsShim, entryPoints: [entry], outfile: file, target: 'node22', external: ['@azure/functions-core'] });
@@ -119,6 +119,11 @@ export async function buildHub(options: HubBuildOptions = {}): Promise<BuiltBund
     built.push({ name: `hub fonts (${sdk})`, file: assets, bytes });
   }
   return built;
+}
+
+/** Ends esbuild's background service, so a long-running caller (the sandbox) leaves no child behind. */
+export async function stopBuildService(): Promise<void> {
+  await stop();
 }
 
 export function formatBytes(bytes: number): string {

@@ -29,6 +29,8 @@ export interface TaskRunRequest {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** Aborting kills the task (the agent cancelling a job); the result then has exitCode null. */
+  signal?: AbortSignal;
 }
 
 export interface VsoCommand {
@@ -154,9 +156,13 @@ export async function runTaskBundle(request: TaskRunRequest): Promise<TaskRunRes
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const timeout = setTimeout(() => child.kill('SIGKILL'), request.timeoutMs ?? 60_000);
+    const kill = () => child.kill('SIGKILL');
+    const timeout = setTimeout(kill, request.timeoutMs ?? 60_000);
+    request.signal?.addEventListener('abort', kill, { once: true });
+    if (request.signal?.aborted) kill();
     const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     clearTimeout(timeout);
+    request.signal?.removeEventListener('abort', kill);
     const commands = parseVsoCommands(stdout);
     // The agent consumes setsecret commands (they never reach the log) and masks what it knows: scan the rest.
     capturedOutputs.push(

@@ -4,6 +4,7 @@
 // or over HTTP at `/_sim/faults`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { registerLogSource } from '../captured-logs.ts';
 
 export interface SimRequest {
   method: string;
@@ -98,7 +99,12 @@ export class SimServer {
   /** Shapes an error body the way the simulated service does. */
   errorBody: (status: number, message: string) => unknown = (_status, message) => ({ message });
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    // Query strings end up in real services' access logs: the test run scans them for secrets.
+    registerLogSource(`${name} simulator requests`, () =>
+      this.requestLog.map((entry) => `${entry.method} ${entry.path}${entry.query} ${entry.status}`),
+    );
+  }
 
   get url(): string {
     if (!this.#url) throw new Error(`${this.name} simulator is not started`);

@@ -37,4 +37,20 @@ describe('sandbox stack', () => {
     const jira = createJiraClient({ baseUrl: stack.jira.url, email: stack.jira.email, apiToken: new Secret('wrong'), retry: { maxAttempts: 1 } });
     await assert.rejects(jira.getIssue('ALLPOST-1'), (error: { fields?: { status?: number } }) => error.fields?.status === 401);
   });
+
+  it('uses credentials it is given instead of fresh ones, and counts them as issued', async () => {
+    const { issuedSecrets } = await import('../../sandbox/stack.ts');
+    const given = await startStack({
+      storageConnectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
+      secrets: { slackSigningSecret: 'sign-given-by-an-outside-tool', operatorToken: 'op-given' },
+    });
+    try {
+      assert.equal(given.secrets.slackSigningSecret, 'sign-given-by-an-outside-tool');
+      assert.equal(given.functionEnv().OPERATOR_TOKEN, 'op-given');
+      assert.notEqual(given.secrets.webhookSecret, stack.secrets.webhookSecret);
+      assert.ok(issuedSecrets().includes('sign-given-by-an-outside-tool'));
+    } finally {
+      await given.stop();
+    }
+  });
 });

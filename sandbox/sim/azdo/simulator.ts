@@ -54,7 +54,7 @@ export interface AzureDevOpsSimulatorOptions {
   /** Tokens accepted as Bearer (System.AccessToken). */
   bearerTokens?: SimCredential[];
   webhooks?: StartupWebhook[];
-  pipelines?: { id: number; name: string; parameters?: string[] }[];
+  pipelines?: { id: number; name: string; parameters?: string[]; agent?: boolean }[];
   /** How long a run stays inProgress unless scripted otherwise. */
   pipelineRunDurationMs?: number;
   delivery?: { retryDelaysMs?: number[]; timeoutMs?: number; probationMs?: number };
@@ -141,6 +141,8 @@ export interface PipelineState {
   name: string;
   /** Declared template parameters; others are refused. Undefined accepts any. */
   parameters?: string[];
+  /** Its runs are executed by an agent outside the simulator: inProgress until finishRun(). */
+  agent?: boolean;
 }
 
 export type RunResult = 'succeeded' | 'failed' | 'canceled';
@@ -427,6 +429,20 @@ export class AzureDevOpsSimulator {
     );
   }
 
+  /** As the author editing the PR's title or description in the UI: fires git.pullrequest.updated. */
+  updatePullRequestAsUser(
+    repository: string,
+    pullRequestId: number,
+    input: { title?: string; description?: string; by?: SimIdentity },
+  ): PullRequestState {
+    const pr = this.pullRequest(this.repository(repository), pullRequestId);
+    if (input.title !== undefined) pr.title = input.title;
+    if (input.description !== undefined) pr.description = input.description;
+    const by = input.by ?? pr.createdBy;
+    this.#publishPullRequest('git.pullrequest.updated', pr, `${by.displayName} updated pull request ${pr.id}`);
+    return pr;
+  }
+
   createPullRequest(
     repo: RepositoryState,
     input: {
@@ -586,12 +602,13 @@ export class AzureDevOpsSimulator {
 
   // ---- control: pipelines ----
 
-  addPipeline(input: { id?: number; name: string; parameters?: string[] }): PipelineState {
+  addPipeline(input: { id?: number; name: string; parameters?: string[]; agent?: boolean }): PipelineState {
     const id = input.id ?? Math.max(0, ...this.pipelines.keys()) + 1;
     const pipeline: PipelineState = {
       id,
       name: input.name,
       ...(input.parameters ? { parameters: input.parameters } : {}),
+      ...(input.agent ? { agent: true } : {}),
     };
     this.pipelines.set(id, pipeline);
     return pipeline;
@@ -616,13 +633,25 @@ export class AzureDevOpsSimulator {
       pipelineId: pipeline.id,
       name: `${date.toISOString().slice(0, 10).replace(/-/g, '')}.${id}`,
       createdAt: this.now(),
-      durationMs: script?.durationMs ?? this.#runDurationMs,
+      // An agent-run pipeline's run lasts until the agent reports its result.
+      durationMs: pipeline.agent ? Number.POSITIVE_INFINITY : (script?.durationMs ?? this.#runDurationMs),
       result: script?.result ?? 'succeeded',
       templateParameters: input.templateParameters,
       ...(input.refName ? { refName: input.refName } : {}),
       ...(input.version ? { version: input.version } : {}),
     };
     this.runs.set(id, run);
+    return run;
+  }
+
+  /** The agent finished a run of an agent-run pipeline: it completes now with `result`. */
+  finishRun(runId: number, result: RunResult, buildNumber?: string): RunState {
+    const run = this.runs.get(runId);
+    if (!run) throw refusals.runNotFound(String(runId));
+    if (Number.isFinite(run.durationMs)) throw new Error(`run ${runId} has already completed`);
+    run.durationMs = Math.max(0, this.now() - run.createdAt);
+    run.result = result;
+    if (buildNumber) run.name = buildNumber;
     return run;
   }
 

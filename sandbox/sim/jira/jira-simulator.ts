@@ -152,11 +152,18 @@ export class JiraSimState {
     status?: string;
     description?: unknown;
     fixVersions?: string[];
+    /** Seeds a given key number (e.g. 4028 for ALLPOST-4028); later issues are numbered after the highest. */
+    number?: number;
   }): SimIssue {
     const project = this.project(input.project);
     if (!project) throw new Error(`no project ${input.project}`);
-    const number = (this.#counters.get(project.key) ?? 0) + 1;
-    this.#counters.set(project.key, number);
+    const next = (this.#counters.get(project.key) ?? 0) + 1;
+    if (input.number !== undefined && (!Number.isSafeInteger(input.number) || input.number < 1))
+      throw new Error(`issue number ${input.number} is not a positive integer`);
+    if (input.number !== undefined && this.issue(`${project.key}-${input.number}`))
+      throw new Error(`${project.key}-${input.number} exists`);
+    const number = input.number ?? next;
+    this.#counters.set(project.key, Math.max(number, next - 1));
     const now = new Date().toISOString();
     const issue: SimIssue = {
       id: String(this.#nextId++),
