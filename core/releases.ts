@@ -164,6 +164,27 @@ export function removeTicketFromStaging(current: StagingRelease, input: RemoveTi
   return settle(current, next);
 }
 
+/**
+ * The version of a staging release computed again over `lastReleased` (a release archived meanwhile):
+ * a staging release started from an older base would otherwise repeat the version just released.
+ */
+export function rebaseStaging(
+  current: StagingRelease,
+  input: { lastReleased?: string; firstRelease: string; now: Date },
+): StagingChange {
+  const next = withVersion(
+    {
+      repo: current.repo,
+      startedAt: current.startedAt,
+      updatedAt: isoTime(input.now),
+      tickets: current.tickets.map((ticket) => ({ ...ticket, prIds: [...ticket.prIds] })),
+      releaseAs: current.releaseAs,
+    },
+    input,
+  );
+  return settle(current, next);
+}
+
 export interface ArchiveInput {
   releasedAt: Date;
   notes: string;

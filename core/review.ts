@@ -256,6 +256,9 @@ export function injectionSignals(text: string): string[] {
     .normalize('NFKC')
     .replace(INVISIBLE, '')
     .toLowerCase()
+    // Branch names and identifiers join words with underscores (`ALLPOST-1_ignore-previous-…`),
+    // which would hide them from the word boundaries below.
+    .replace(/_+/g, ' ')
     .replace(/[ \t]+/g, ' ');
   return INJECTION_SIGNALS.filter((signal) => signal.pattern.test(normal)).map((signal) => signal.name);
 }

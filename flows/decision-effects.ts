@@ -69,7 +69,7 @@ export async function performEffect(
 
   let result: EffectResult;
   try {
-    result = await run(deps, decision, message.effect);
+    result = await run(deps, decision, message.effect, attempt.dequeueCount >= attempt.maxAttempts);
     await deps.hooks.afterExternalEffect?.(decision);
   } catch (error) {
     const last = attempt.dequeueCount >= attempt.maxAttempts;
@@ -114,18 +114,24 @@ export async function performEffect(
   return stored;
 }
 
-async function run(deps: EffectDeps, decision: Decision, effect: EffectKind): Promise<EffectResult> {
+/** `last`: no redelivery follows, so a follow-up that fails (the ticket) is reported, not retried. */
+async function run(
+  deps: EffectDeps,
+  decision: Decision,
+  effect: EffectKind,
+  last: boolean,
+): Promise<EffectResult> {
   switch (effect) {
     case 'complete_pr':
-      return await completePr(deps, decision);
+      return await completePr(deps, decision, last);
     case 'decline_pr':
-      return await declinePr(deps, decision);
+      return await declinePr(deps, decision, last);
     case 'decide_approval':
       return await answerApproval(deps, decision);
   }
 }
 
-async function completePr(deps: EffectDeps, decision: Decision): Promise<EffectResult> {
+async function completePr(deps: EffectDeps, decision: Decision, last: boolean): Promise<EffectResult> {
   const target = decision.target;
   if (target.gate !== 'merge_pr' || decision.status !== 'approved') return mismatch(decision, 'complete_pr');
   if (!deps.azdo) return { status: 'failed', detail: 'Azure DevOps is not configured' };
@@ -174,11 +180,11 @@ async function completePr(deps: EffectDeps, decision: Decision): Promise<EffectR
     (thread?.state as PrThreadState | undefined)?.ticketKey ??
     findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.settings.ticketKeyPattern })
       ?.key;
-  if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus));
+  if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus, last));
   return { status: 'done', detail: details.join('; ') };
 }
 
-async function declinePr(deps: EffectDeps, decision: Decision): Promise<EffectResult> {
+async function declinePr(deps: EffectDeps, decision: Decision, last: boolean): Promise<EffectResult> {
   const target = decision.target;
   if (target.gate !== 'merge_pr' || decision.status !== 'rejected') return mismatch(decision, 'decline_pr');
   const thread = await deps.store.threads.get(prThreadId(target.repo, target.prId));
@@ -192,7 +198,7 @@ async function declinePr(deps: EffectDeps, decision: Decision): Promise<EffectRe
       );
       details.push(`comment on ${ticket}`);
     } catch (error) {
-      if (isTransient(error)) throw error;
+      if (isTransient(error) && !last) throw error;
       details.push(`no comment on ${ticket}: ${errorMessage(error)}`);
     }
   }
@@ -249,7 +255,12 @@ async function recordGate(deps: EffectDeps, decision: Decision): Promise<void> {
   });
 }
 
-async function transitionTicket(deps: EffectDeps, key: string, status: string): Promise<string> {
+async function transitionTicket(
+  deps: EffectDeps,
+  key: string,
+  status: string,
+  last: boolean,
+): Promise<string> {
   if (!deps.jira || !status) return `${key} not moved (Jira is not configured)`;
   try {
     // Walks the workflow when there is no direct transition (In Progress → Code Review → Staging).
@@ -257,8 +268,9 @@ async function transitionTicket(deps: EffectDeps, key: string, status: string): 
     return moved.changed ? `${key} → ${moved.to}` : `${key} already ${moved.to}`;
   } catch (error) {
     // A Jira outage is worth a redelivery (completing the PR again is a no-op); a workflow without
-    // that status is not.
-    if (isTransient(error)) throw error;
+    // that status is not. On the last delivery the merge stands and is recorded as done, with the
+    // ticket reported as not moved (StageRelease moves it after the merge too).
+    if (isTransient(error) && !last) throw error;
     return `${key} not moved: ${errorMessage(error)}`;
   }
 }

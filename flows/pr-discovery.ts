@@ -5,7 +5,7 @@
 //
 // Webhook and poller both land here, so they dedupe each other: the thread's state says which commit
 // was handled, and a short inbox claim keeps two concurrent callers from queueing the same run.
-import type { PullRequest } from '../adapters/azdo/azdo.ts';
+import type { PipelineRun, PullRequest } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import { supersede } from '../core/gates.ts';
 import type { Decision, Thread } from '../core/model.ts';
@@ -107,7 +107,16 @@ export async function observePullRequest(deps: Deps, input: ObservePullRequestIn
     return { outcome: 'already-handled', threadId, reason: 'another delivery is queueing this run' };
   }
   // Queued on the PR's merge ref: the run's Build.SourceBranch is refs/pull/<id>/merge.
-  const run = await deps.azdo.runPipeline(pipelineId, { refName: `refs/pull/${pr.id}/merge` });
+  let run: PipelineRun;
+  try {
+    run = await deps.azdo.runPipeline(pipelineId, { refName: `refs/pull/${pr.id}/merge` });
+  } catch (error) {
+    // Not queued (or not known to be): give the claim up so the redelivery or the poller queues it
+    // now, not after the claim's 15 minutes (with only service hooks, never). A run that did land
+    // unseen is reviewed once anyway: reviews are kept per source commit.
+    await deps.store.inbox.release(claimKey);
+    throw error;
+  }
   await setState(deps, threadId, (current) => ({
     ...current,
     discoveredCommit: commit,

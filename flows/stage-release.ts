@@ -7,11 +7,12 @@ import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Bump, StagingRelease } from '../core/model.ts';
-import { addTicketToStaging } from '../core/releases.ts';
+import { addTicketToStaging, rebaseStaging } from '../core/releases.ts';
 import { stagedCard } from '../core/slack-cards.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import {
   bumpFromCommitMessage,
+  compareVersions,
   highestBump,
   nextVersion,
   releaseAsFromDescription,
@@ -149,7 +150,7 @@ export async function stageRelease(
   const before = await deps.store.staging.get(repo);
   const now = deps.now();
   let changed = false;
-  const staging = await deps.store.staging.update(repo, (current) => {
+  let staging = await deps.store.staging.update(repo, (current) => {
     let next = current;
     for (const ticket of tickets) {
       next = addTicketToStaging(next, {
@@ -172,6 +173,17 @@ export async function stageRelease(
       `the staging release of ${repo} vanished while it was written`,
       { repo },
     );
+  // A release archived between reading the last release and this write left staging started over
+  // from the older base, i.e. at the version just released: version it again over the new one.
+  const released = (await deps.store.releases.latest(repo))?.version;
+  if (released && released !== lastReleased && compareVersions(staging.version, released) <= 0) {
+    staging =
+      (await deps.store.staging.update(repo, (current) =>
+        current && compareVersions(current.version, released) <= 0
+          ? rebaseStaging(current, { lastReleased: released, firstRelease: input.firstRelease, now }).staging
+          : undefined,
+      )) ?? staging;
+  }
 
   if (deps.jira && input.stagingStatus.trim()) {
     for (const ticket of tickets) {

@@ -1,4 +1,5 @@
 // The queue worker's dispatch: one handler per message kind, each idempotent (see work-messages.ts).
+import type { PipelineRun } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { observeApproval } from './approval-gates.ts';
@@ -82,8 +83,16 @@ async function reply(deps: AgentDeps, message: WorkMessageOf<'reply'>): Promise<
 /** Queues a repo's release pipeline once per request (the claim survives a redelivery). */
 async function queueRelease(deps: AgentDeps, message: WorkMessageOf<'release'>): Promise<void> {
   if (!deps.azdo) return;
-  if (!(await deps.store.inbox.claim(`release-run|${message.id}`, 7 * 86_400, deps.now()))) return;
-  const run = await deps.azdo.runPipeline(message.pipelineId);
+  const claim = `release-run|${message.id}`;
+  if (!(await deps.store.inbox.claim(claim, 7 * 86_400, deps.now()))) return;
+  let run: PipelineRun;
+  try {
+    run = await deps.azdo.runPipeline(message.pipelineId);
+  } catch (error) {
+    // The redelivery must try again, not find the claim and drop the operator's request.
+    await deps.store.inbox.release(claim);
+    throw error;
+  }
   await deps.store.audit.append({
     at: deps.now().toISOString(),
     actor: message.requestedBy,

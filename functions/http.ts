@@ -16,6 +16,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   INPUT_INVALID: 400,
   TICKET_KEY_INVALID: 400,
   VERSION_INVALID: 400,
+  // A name the store cannot key (e.g. a repo of 200 emoji: short, but long once encoded).
+  STORE_KEY_INVALID: 400,
   SIGNATURE_INVALID: 401,
   AUTH_INVALID: 401,
   FORBIDDEN: 403,

@@ -128,7 +128,13 @@ export function createJiraClient(options: JiraClientOptions): Jira {
         const wait = notBefore - clock.now();
         if (wait > 0) await clock.sleep(wait);
         try {
-          return read(await withTimeout(run(client), timeoutMs, operation));
+          const answer = await withTimeout(run(client), timeoutMs, operation);
+          // jira.js hands back the raw text of a body it could not parse. Every endpoint used here
+          // answers JSON or nothing: text is a malformed answer (a read is retried), never an empty
+          // list of transitions or a transition that was made.
+          if (typeof answer === 'string' && answer.trim() !== '')
+            throw malformed(operation, 'a body that is not JSON');
+          return read(answer);
         } catch (error) {
           const coded = toServiceError(error, operation, clean);
           const retryAfterMs = coded.fields.retryAfterMs;

@@ -385,6 +385,17 @@ function deliveryInbox(records: RecordTable): DeliveryInbox {
       if (stored?.changes.includes(changeId)) return true;
       throw records.exhausted(at, lastError);
     },
+    async release(key) {
+      const at: RowAddress = { partitionKey: encodeKeyPart(key), rowKey: 'claim', key };
+      const stored = await records.read(at);
+      if (!stored) return;
+      try {
+        await records.table.delete(at.partitionKey, at.rowKey, stored.etag);
+      } catch (error) {
+        // Gone already, or claimed anew meanwhile: either way it no longer holds anyone off.
+        if (!['missing', 'changed'].includes(records.recoverable(error, at))) throw error;
+      }
+    },
   };
 }
 

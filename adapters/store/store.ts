@@ -104,6 +104,8 @@ export interface ReviewStore {
 export interface DeliveryInbox {
   /** True for the first claim of `key` within `ttlSeconds`; false for duplicates; an expired claim can be taken again. */
   claim(key: string, ttlSeconds: number, now: Date): Promise<boolean>;
+  /** Gives a claim up (the work it guarded failed): the next claim of `key` wins at once. */
+  release(key: string): Promise<void>;
 }
 
 export interface AuditFilter {

@@ -6,6 +6,7 @@ import {
   archiveRelease,
   assertArchivedUnchanged,
   escapeMarkdownInline,
+  rebaseStaging,
   releaseTag,
   removeTicketFromStaging,
   renderReleaseNotes,
@@ -270,6 +271,20 @@ describe('core/releases', () => {
         else assert.equal(result.staging.updatedAt, T2.toISOString());
       });
     }
+  });
+
+  describe('rebaseStaging', () => {
+    it('versions the same tickets again over a release archived meanwhile', () => {
+      // 1.5.0 was computed over 1.4.2; 1.5.0 itself has been released since.
+      const result = rebaseStaging(staged, { lastReleased: '1.5.0', firstRelease: '1.0.0', now: T2 });
+      assert.equal(result.changed, true);
+      assert.equal(result.staging.version, '1.6.0');
+      assert.deepEqual(result.staging.tickets, staged.tickets);
+      assert.equal(result.staging.updatedAt, T2.toISOString());
+      const same = rebaseStaging(staged, { lastReleased: '1.4.2', firstRelease: '1.0.0', now: T2 });
+      assert.equal(same.changed, false);
+      assert.equal(same.staging, staged);
+    });
   });
 
   describe('archiveRelease and assertArchivedUnchanged', () => {

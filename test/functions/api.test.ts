@@ -347,6 +347,9 @@ describe('functions: HTTP API', () => {
           },
         ],
         ['/releases/%00', {}],
+        // Short enough for a repo name, too long for a table key once encoded.
+        [`/releases/${encodeURIComponent('\u{1F600}'.repeat(120))}`, {}],
+        [`/staging?repo=${encodeURIComponent('\u20ac'.repeat(200))}`, {}],
         ['/reviews?limit=99999', { headers: bed.operator }],
         [
           '/slack/interactions',

@@ -176,6 +176,25 @@ describe('Jira adapter under faults', function () {
     );
   });
 
+  it('a body jira.js cannot parse is malformed: never "no transitions", never a transition made', async () => {
+    const { sim } = context;
+    // The product's setting: jira.js stays silent about schemas and hands back the text it got.
+    const jira = jiraOn(sim, { onSchemaMismatch: 'silent' });
+    const issue = sim.state.createIssue({ project: 'ALLPOST', summary: 'A', status: 'In Progress' });
+    sim.addFault({ route: 'getTransitions', kind: 'malformed' });
+    assert.equal((await jira.transition(issue.key, 'Code Review')).to, 'Code Review', 'the read is retried');
+    assert.equal(issue.status, 'Code Review');
+    sim.addFault({ route: 'getTransitions', kind: 'malformed', times: 10 });
+    await assert.rejects(
+      jira.transition(issue.key, 'Staging'),
+      coded('SERVICE_RETRIES_EXHAUSTED', (error) => assert.equal(error.fields.lastCode, 'SERVICE_MALFORMED')),
+    );
+    sim.clearFaults();
+    sim.addFault({ route: 'doTransition', kind: 'malformed' });
+    await assert.rejects(jira.transition(issue.key, 'Staging'), coded('SERVICE_MALFORMED'));
+    assert.equal(issue.status, 'Code Review', 'the garbled answer did not move it: nobody is told it moved');
+  });
+
   it('resumes a search on the page that failed', async () => {
     const { sim } = context;
     for (let n = 1; n <= 5; n++) seed();

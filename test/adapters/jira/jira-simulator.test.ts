@@ -35,6 +35,15 @@ describe('Jira simulator', () => {
     }
   });
 
+  it('seeds an issue with a given number; later issues are numbered after the highest', () => {
+    const { state } = context.sim;
+    const seeded = state.createIssue({ project: 'ALLPOST', summary: 'Login page', number: 9028 });
+    const next = state.createIssue({ project: 'ALLPOST', summary: 'next' });
+    assert.deepEqual([seeded.key, next.key], ['ALLPOST-9028', 'ALLPOST-9029']);
+    assert.throws(() => state.createIssue({ project: 'ALLPOST', summary: 'again', number: 9028 }), /exists/);
+    assert.throws(() => state.createIssue({ project: 'ALLPOST', summary: 'bad', number: 0 }), /positive/);
+  });
+
   it("answers 404 for an unknown issue with Jira's message", async () => {
     const answer = await call('GET', '/rest/api/3/issue/ALLPOST-99');
     assert.equal(answer.status, 404);

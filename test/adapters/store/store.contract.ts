@@ -758,6 +758,17 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         await assert.rejects(store.inbox.claim('k', 0, now), hasCode('INPUT_INVALID'));
       });
 
+      it('a released claim can be claimed again at once; releasing nothing is a no-op', async () => {
+        const store = makeStore();
+        const now = new Date(T0);
+        assert.equal(await store.inbox.claim('pr-run|repo|7|abc', 900, now), true);
+        assert.equal(await store.inbox.claim('pr-run|repo|7|abc', 900, now), false);
+        await store.inbox.release('pr-run|repo|7|abc');
+        assert.equal(await store.inbox.claim('pr-run|repo|7|abc', 900, now), true);
+        await store.inbox.release('never-claimed');
+        assert.equal(await store.inbox.claim('never-claimed', 60, now), true);
+      });
+
       it('of 20 concurrent claims of one key exactly one wins, fresh or expired', async () => {
         const store = makeStore();
         const claims = async (now: Date) =>
