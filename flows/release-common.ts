@@ -130,15 +130,6 @@ export function versionInput(value: string, input = 'version'): string {
   }
 }
 
-// Azure DevOps refuses these in a build number; it also may not end with a dot or exceed 255 characters.
-const BUILD_NUMBER_FORBIDDEN = /["/:<>'\\|?@*\u0000-\u001f\u007f]/g;
-
-/** `<repo> <version>` with only the characters a build number may hold. */
-export function buildNumberFor(repo: string, version: string): string {
-  const text = `${repo} ${version}`.replace(BUILD_NUMBER_FORBIDDEN, '-').replace(/\s+/g, ' ').trim();
-  return text.slice(0, 255).replace(/\.+$/, '');
-}
-
 /**
  * Text for a field with a character limit (a PR description: 4,000): whole lines are kept and the
  * rest is replaced by a note saying how many ticket lines were left out and where the full list is.

@@ -7,9 +7,9 @@
 import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import { releaseTag, renderReleaseNotes } from '../core/releases.ts';
+import { buildNumberFor } from '../core/build-number.ts';
 import { releasePrCreatedCard } from '../core/slack-cards.ts';
 import {
-  buildNumberFor,
   type FlowReport,
   fitDescription,
   type PipelineRef,

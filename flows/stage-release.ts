@@ -253,22 +253,6 @@ export async function stageRelease(
   };
 }
 
-/**
- * A build number from `<repo> <version>+<buildId>` within Azure DevOps' rules: none of `"/:<>\|?@*`,
- * no trailing dot, at most 255 characters.
- */
-export function buildNumberFor(repo: string, version: string, buildId?: string): string {
-  const raw = `${repo} ${version}${buildId ? `+${buildId}` : ''}`;
-  const clean = raw
-    .replace(/["/:<>\\|?@*]/g, '_')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 255)
-    .replace(/[.\s]+$/, '');
-  return clean || version;
-}
-
 function cell(text: string): string {
   return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
 }
@@ -306,3 +290,4 @@ export function stageRunSummary(outcome: StageReleaseOutcome, repo: string): str
   for (const warning of outcome.warnings) lines.push('', `⚠ ${warning}`);
   return lines.join('\n');
 }
+

@@ -3,7 +3,8 @@
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { normalizeVersion } from '../../core/versions.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
-import { buildNumberFor, stageRelease, stageRunSummary } from '../../flows/stage-release.ts';
+import { buildNumberFor } from '../../core/build-number.ts';
+import { stageRelease, stageRunSummary } from '../../flows/stage-release.ts';
 import { repositoryOfRun, ticketPatternInput, workflowInput } from '../_common/pull-request.ts';
 import {
   azureDevOpsFromAgent,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import { buildNumberFor } from '../../core/build-number.ts';
 import type { Decision, Thread } from '../../core/model.ts';
 import {
   branchRef,
-  buildNumberFor,
   fitDescription,
   gateRecords,
   parsePipelineList,

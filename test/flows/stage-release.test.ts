@@ -3,7 +3,8 @@ import type { AzureDevOps, PullRequest } from '../../adapters/azdo/azdo.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
 import type { Slack } from '../../adapters/slack/slack.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
-import { buildNumberFor, stageRelease, type StageReleaseInput } from '../../flows/stage-release.ts';
+import { buildNumberFor } from '../../core/build-number.ts';
+import { stageRelease, type StageReleaseInput } from '../../flows/stage-release.ts';
 
 function pullRequest(id: number, branch: string, extra: Partial<PullRequest> = {}): PullRequest {
   return {
@@ -145,7 +146,7 @@ describe('staging a merged PR (flow, in-memory store)', () => {
 
   it('names builds within Azure DevOps rules', () => {
     assert.equal(buildNumberFor('Billo.Platform.Payment', '1.2.3', '42'), 'Billo.Platform.Payment 1.2.3+42');
-    assert.equal(buildNumberFor('team/repo:"x"', '1.0.0'), 'team_repo__x_ 1.0.0');
+    assert.equal(buildNumberFor('team/repo:"x"', '1.0.0'), 'team-repo--x- 1.0.0');
     assert.equal(buildNumberFor('r'.repeat(300), '1.0.0').length, 255);
     assert.equal(buildNumberFor('repo.', '', undefined), 'repo');
   });
