@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { buildHub } from '../../scripts/build.ts';
+import { readZip } from '../support/zip.ts';
 
 interface HubContribution {
   id: string;
@@ -20,31 +20,9 @@ interface Fragment {
   files: { path: string; addressable?: boolean }[];
 }
 
-/** The entries of a zip file (a vsix), read from its central directory. */
-function readZip(file: string): Map<string, () => Buffer> {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(end >= 0, 'a zip file');
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const entries = new Map<string, () => Buffer>();
-  for (let index = 0; index < count; index += 1) {
-    assert.equal(zip.readUInt32LE(offset), 0x02014b50, 'a central directory entry');
-    const method = zip.readUInt16LE(offset + 10);
-    const compressedSize = zip.readUInt32LE(offset + 20);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const local = zip.readUInt32LE(offset + 42);
-    const name = zip.subarray(offset + 46, offset + 46 + nameLength).toString('utf8');
-    entries.set(name, () => {
-      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const data = zip.subarray(start, start + compressedSize);
-      return method === 8 ? inflateRawSync(data) : Buffer.from(data);
-    });
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return entries;
+/** The entries of a vsix (a zip), by name. */
+function vsixEntries(file: string): Map<string, () => Buffer> {
+  return new Map(readZip(readFileSync(file)).map((entry) => [entry.name, () => entry.read()]));
 }
 
 const projectRoot = resolve(import.meta.dirname, '..', '..');
@@ -175,7 +153,7 @@ describe('hub build and packaging', function () {
   });
 
   it('packs the hub into a vsix with its contribution (tfx extension create)', async () => {
-    const entries = readZip(await packHub(tempDir('hub-vsix-')));
+    const entries = vsixEntries(await packHub(tempDir('hub-vsix-')));
     for (const name of ['dist/hub/hub.js', 'dist/hub/hub.css', 'dist/hub/index.html'])
       assert.ok(entries.has(name), `${name} is in the vsix`);
     const fonts = [...entries.keys()].filter((name) => name.startsWith('dist/hub/assets/'));

@@ -297,6 +297,20 @@ const branches = (cell: Cell, version: string) => ({
   targetRef: 'refs/heads/main',
 });
 
+/** The release pipeline's ports with Azure DevOps. */
+const releaseDeps = (cell: Cell) => ({ ...cell.ports.release, azdo: cell.ports.azdo });
+
+/** A planned release whose release PR is open (gate 2 passed): where the merge and tag steps start. */
+async function releasePrOpen(cell: Cell) {
+  const planned = await plannedRelease(cell);
+  const created = await createReleasePullRequest(releaseDeps(cell), branches(cell, planned.version));
+  assert.equal(created.result, 'Succeeded', created.message);
+  return planned;
+}
+
+/** ReleasePullRequest complete for a version, as the task runs it. */
+const mergeReleasePr = (cell: Cell, version: string) => completeReleasePullRequest(releaseDeps(cell), completeInput(cell, version));
+
 const completeInput = (cell: Cell, version: string) => ({
   ...branches(cell, version),
   mergeStrategy: 'noFastForward' as const,
@@ -636,7 +650,7 @@ const STEPS: Step<unknown>[] = [
       attempt(async () =>
         fromReport(
           await createReleasePullRequest(
-            { ...cell.ports.release, azdo: cell.ports.azdo },
+            releaseDeps(cell),
             branches(cell, version),
           ),
         ),
@@ -646,7 +660,7 @@ const STEPS: Step<unknown>[] = [
       if (outcome.result === 'failed') assert.equal(before.releasePrId, undefined, 'the thread names no PR');
       // A re-run of the stage: one release PR, whatever the first attempt left behind.
       const rerun = await createReleasePullRequest(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
+        releaseDeps(cell),
         branches(cell, version),
       );
       assert.notEqual(rerun.result, 'Failed', rerun.message);
@@ -665,34 +679,15 @@ const STEPS: Step<unknown>[] = [
     name: 'ReleasePullRequest complete: merge the release PR',
     routes: ['Pull Requests_Update', 'Pull Requests_Get Pull Request'],
     notice: 'notify',
-    arrange: async (cell) => {
-      const planned = await plannedRelease(cell);
-      const created = await createReleasePullRequest(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
-        branches(cell, planned.version),
-      );
-      assert.equal(created.result, 'Succeeded', created.message);
-      return planned;
-    },
-    act: (cell, { version }) =>
-      attempt(async () =>
-        fromReport(
-          await completeReleasePullRequest(
-            { ...cell.ports.release, azdo: cell.ports.azdo },
-            completeInput(cell, version),
-          ),
-        ),
-      ),
+    arrange: releasePrOpen,
+    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
     verify: async (cell, { version }, outcome) => {
       const state = await releaseThread(cell, version);
       if (outcome.result === 'failed') {
         assert.equal(state.mergeCommit, undefined, 'no merge recorded');
         assert.equal(state.tag, undefined, 'no tag recorded');
       }
-      const rerun = await completeReleasePullRequest(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
-        completeInput(cell, version),
-      );
+      const rerun = await mergeReleasePr(cell, version);
       assert.equal(rerun.result, 'Succeeded', rerun.message);
       const after = await releaseThread(cell, version);
       assert.equal(after.tag, 'v1.0.0');
@@ -704,30 +699,11 @@ const STEPS: Step<unknown>[] = [
     name: 'ReleasePullRequest complete: tag the merge commit',
     routes: ['Annotated Tags_Create', 'Refs_List'],
     notice: 'notify',
-    arrange: async (cell) => {
-      const planned = await plannedRelease(cell);
-      const created = await createReleasePullRequest(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
-        branches(cell, planned.version),
-      );
-      assert.equal(created.result, 'Succeeded', created.message);
-      return planned;
-    },
-    act: (cell, { version }) =>
-      attempt(async () =>
-        fromReport(
-          await completeReleasePullRequest(
-            { ...cell.ports.release, azdo: cell.ports.azdo },
-            completeInput(cell, version),
-          ),
-        ),
-      ),
+    arrange: releasePrOpen,
+    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
     verify: async (cell, { version }, outcome) => {
       if (outcome.result === 'failed') assert.equal((await releaseThread(cell, version)).tag, undefined);
-      const rerun = await completeReleasePullRequest(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
-        completeInput(cell, version),
-      );
+      const rerun = await mergeReleasePr(cell, version);
       assert.equal(rerun.result, 'Succeeded', rerun.message);
       assert.equal((await releaseThread(cell, version)).tag, 'v1.0.0');
     },
@@ -739,7 +715,7 @@ const STEPS: Step<unknown>[] = [
     notice: 'notify',
     arrange: async (cell) => {
       const planned = await plannedRelease(cell);
-      const deps = { ...cell.ports.release, azdo: cell.ports.azdo };
+      const deps = releaseDeps(cell);
       await createReleasePullRequest(deps, branches(cell, planned.version));
       const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
       assert.equal(merged.result, 'Succeeded', merged.message);
@@ -748,14 +724,14 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await runPipelines({ ...cell.ports.release, azdo: cell.ports.azdo }, pipelinesInput(cell, version)),
+          await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)),
         ),
       ),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       for (const run of recorded) assert.ok(cell.stack.azdo.runs.has(run.runId), 'a recorded run exists');
       const rerun = await runPipelines(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
+        releaseDeps(cell),
         pipelinesInput(cell, version),
       );
       assert.equal(rerun.result, 'Succeeded', rerun.message);
@@ -768,7 +744,7 @@ const STEPS: Step<unknown>[] = [
     notice: 'notify',
     arrange: async (cell) => {
       const planned = await plannedRelease(cell);
-      const deps = { ...cell.ports.release, azdo: cell.ports.azdo };
+      const deps = releaseDeps(cell);
       await createReleasePullRequest(deps, branches(cell, planned.version));
       const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
       assert.equal(merged.result, 'Succeeded', merged.message);
@@ -777,7 +753,7 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await runPipelines({ ...cell.ports.release, azdo: cell.ports.azdo }, pipelinesInput(cell, version)),
+          await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)),
         ),
       ),
     verify: async (cell, { version }) => {
@@ -788,7 +764,7 @@ const STEPS: Step<unknown>[] = [
         [...cell.stack.azdo.runs.values()].filter((run) => run.version === commit).length;
       const runsBefore = runsOfRelease();
       const rerun = await runPipelines(
-        { ...cell.ports.release, azdo: cell.ports.azdo },
+        releaseDeps(cell),
         pipelinesInput(cell, version),
       );
       assert.equal(rerun.result, 'Succeeded', rerun.message);
@@ -1102,7 +1078,7 @@ const STEPS: Step<unknown>[] = [
       attempt(async () =>
         fromReport(
           await createReleasePullRequest(
-            { ...cell.ports.release, azdo: cell.ports.azdo },
+            releaseDeps(cell),
             branches(cell, version),
           ),
         ),
@@ -1119,7 +1095,7 @@ const STEPS: Step<unknown>[] = [
     notice: 'notify',
     arrange: async (cell) => {
       const planned = await plannedRelease(cell);
-      const deps = { ...cell.ports.release, azdo: cell.ports.azdo };
+      const deps = releaseDeps(cell);
       await createReleasePullRequest(deps, branches(cell, planned.version));
       const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
       assert.equal(merged.result, 'Succeeded', merged.message);
@@ -1128,7 +1104,7 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await runPipelines({ ...cell.ports.release, azdo: cell.ports.azdo }, pipelinesInput(cell, version)),
+          await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)),
         ),
       ),
     verify: async (cell, { version }) => {
