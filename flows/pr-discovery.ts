@@ -177,6 +177,17 @@ async function recordClosed(
   if (!existing && pr.targetRefName !== deps.settings.targetBranch)
     return { outcome: 'ignored', threadId, reason: 'not a tracked PR' };
   if (!existing) await ensureThread(deps, pr, repo, threadId);
+  // A merge question about a PR that is closed has no answer any more. Ended before the thread is,
+  // so whoever sees the thread closed sees no open question on it.
+  const pending = await deps.store.decisions.listPending({ repo, gate: 'merge_pr' });
+  const reason = outcome === 'completed' ? 'the PR was completed in Azure DevOps' : 'the PR was abandoned';
+  for (const decision of pending) {
+    if (decision.target.gate !== 'merge_pr' || decision.target.prId !== pr.id) continue;
+    const updated = await deps.store.decisions.update(decision.id, (current) =>
+      current.status === 'pending' ? supersede(current, reason, deps.now()) : undefined,
+    );
+    await refreshCard(deps, updated);
+  }
   const status = outcome === 'completed' ? 'done' : 'cancelled';
   await deps.store.threads.update(threadId, (thread) => {
     const state = thread.state as PrThreadState;
@@ -189,16 +200,6 @@ async function recordClosed(
       updatedAt: deps.now().toISOString(),
     };
   });
-  // A merge question about a PR that is closed has no answer any more.
-  const pending = await deps.store.decisions.listPending({ repo, gate: 'merge_pr' });
-  const reason = outcome === 'completed' ? 'the PR was completed in Azure DevOps' : 'the PR was abandoned';
-  for (const decision of pending) {
-    if (decision.target.gate !== 'merge_pr' || decision.target.prId !== pr.id) continue;
-    const updated = await deps.store.decisions.update(decision.id, (current) =>
-      current.status === 'pending' ? supersede(current, reason, deps.now()) : undefined,
-    );
-    await refreshCard(deps, updated);
-  }
   deps.log.info(`PR ${outcome}`, { repo, prId: pr.id });
   return { outcome, threadId };
 }
