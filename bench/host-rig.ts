@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { commonJsShim } from '../scripts/build.ts';
 import type { ChildMessage, ParentMessage } from './host-child.ts';
 
 export interface HostMemory {
@@ -33,19 +34,14 @@ function bundleChild(): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'bench-host-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'host-child.cjs');
+    // The function app's own bundling options (scripts/build.ts), so the host measured is the one shipped.
     await build({
+      ...commonJsShim,
       entryPoints: [join(import.meta.dirname, 'host-child.ts')],
       outfile: file,
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
       target: 'node22',
-      minify: true,
-      keepNames: true,
       logLevel: 'warning',
       external: ['@azure/functions-core'],
-      define: { 'import.meta.url': '__bundleImportMetaUrl', 'import.meta.dirname': '__dirname' },
-      banner: { js: 'const __bundleImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     });
     return file;
   })();

@@ -1,6 +1,6 @@
 // Configuration: every setting of the Python agent keeps its name and default; validated once at
 // start-up with a message naming each bad variable. Secrets are wrapped in `Secret`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
 import { redact, Secret } from './secret.ts';

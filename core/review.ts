@@ -2,7 +2,7 @@
 // rule, and the prompts. Everything a PR author controls (title, description, branch, commit
 // messages, diff) is untrusted: it is sanitized, fenced so it cannot close its own fence, and
 // declared to be data. An invalid answer never approves; the AI never merges by itself either way.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import type { FindingSeverity, ReviewFinding, ReviewVerdict } from './model.ts';
 

@@ -3,7 +3,7 @@
 // event) never does anything twice. Every message has `v`, `kind` and a unique `id` (the attempt id:
 // a redelivery keeps it, a new request gets a new one).
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseAgentError } from '../core/errors.ts';
 
 export const WORK_MESSAGE_VERSION = 1;

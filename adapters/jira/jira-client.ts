@@ -27,7 +27,7 @@ import {
   isSchemaMismatchError,
   type SchemaMismatchBehavior,
 } from 'jira.js/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { textToAdf } from '../../core/adf.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
