@@ -1,8 +1,9 @@
 // One way to answer a gate, whoever clicks: a Slack button, the hub, or POST /api/approvals/{threadId}.
-// Load the decision, check who may answer, re-check a merge against the PR's current commit, record the
-// answer single-shot (an ETag-guarded write in the store), and hand back the queue messages that do the
-// slow part. Refusals are results, not exceptions: each carries its coded error (the HTTP status) and
-// the card refresh that tells the clicker why.
+// Load the decision, check who may answer, re-check a merge against the PR's current commit (unless the
+// caller is the Slack ack), record the answer single-shot (an ETag-guarded write in the store), and hand
+// back the queue messages that do the slow part (the worker also writes the audit line). Refusals are
+// results, not exceptions: each carries its coded error (the HTTP status) and the card refresh that
+// tells the clicker why.
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { mayDecide } from '../core/gate-access.ts';
 import { decide, GATE_ACTIONS, outcomeFromAction, supersede } from '../core/gates.ts';
@@ -25,6 +26,12 @@ export interface DecideRequest {
   via: DecisionSource;
   /** Operators (X-Operator-Token) are trusted; clickers are checked against GATE_ALLOWED_USERS. */
   checkAllowList: boolean;
+  /**
+   * Re-read the PR before recording a merge approval, so a stale one is refused at once (default). The
+   * Slack ack skips it: Slack wants its answer fast and shows the outcome on the card anyway, and the
+   * worker's completion is pinned to the reviewed commit, so Azure DevOps refuses a stale merge itself.
+   */
+  recheckPullRequest?: boolean;
 }
 
 export type DecideResult =
@@ -50,7 +57,11 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
       );
     }
     if (decision.status !== 'pending') throw notPending(decision);
-    if (decision.target.gate === 'merge_pr' && outcome === 'approved') {
+    if (
+      decision.target.gate === 'merge_pr' &&
+      outcome === 'approved' &&
+      request.recheckPullRequest !== false
+    ) {
       const stale = await staleMergeReason(deps, decision);
       if (stale) {
         const superseded = await deps.store.decisions.update(decision.id, (current) =>
@@ -102,27 +113,32 @@ async function record(
   const seen: { kind: 'decided' | 'expired' } = { kind: 'decided' };
   // The transition may run again after a concurrent write (412): it is pure, and a second click that
   // lost the race finds the decision no longer pending and throws DECISION_NOT_PENDING.
-  const stored = await deps.store.decisions.update(decision.id, (current) => {
-    const result = decide(current, {
-      outcome,
-      by: request.by,
-      via: request.via,
-      nonce: request.nonce ?? current.nonce,
-      now: deps.now(),
-    });
-    seen.kind = result.kind;
-    if (result.kind === 'expired') return result.decision;
-    return { ...result.decision, effect: { status: 'queued', at: deps.now().toISOString() } };
-  });
+  const stored = await deps.store.decisions.update(
+    decision.id,
+    (current) => {
+      const result = decide(current, {
+        outcome,
+        by: request.by,
+        via: request.via,
+        nonce: request.nonce ?? current.nonce,
+        now: deps.now(),
+      });
+      seen.kind = result.kind;
+      if (result.kind === 'expired') return result.decision;
+      return { ...result.decision, effect: { status: 'queued', at: deps.now().toISOString() } };
+    },
+    // Written against the version just read and checked (no second read); a 412 re-reads and re-decides.
+    { from: decision },
+  );
   const kind = seen.kind;
-  await deps.store.audit.append({
-    at: deps.now().toISOString(),
-    actor: `${request.via}:${request.by}`,
-    action: kind === 'decided' ? `decision.${stored.status}` : 'decision.expired',
-    subject: stored.id,
-    detail: { gate: stored.gate, threadId: stored.threadId },
-  });
   if (kind === 'expired') {
+    await deps.store.audit.append({
+      at: deps.now().toISOString(),
+      actor: `${request.via}:${request.by}`,
+      action: 'decision.expired',
+      subject: stored.id,
+      detail: { gate: stored.gate, threadId: stored.threadId },
+    });
     return refused(
       new ReleaseAgentError('DECISION_EXPIRED', `decision ${stored.id} expired before it was answered`, {
         decisionId: stored.id,

@@ -95,8 +95,16 @@ export async function performEffect(
       ? undefined
       : { ...current, effect: { status: result.status, detail: result.detail.slice(0, 1000), at } },
   );
-  // Recorded by this delivery (not by a concurrent one that got there first): audit it once.
+  // Recorded by this delivery (not by a concurrent one that got there first): audit it once, with the
+  // decision itself (audited here rather than in the click's answer, which stays short).
   if (stored.effect?.at === at && stored.effect.status === result.status) {
+    await deps.store.audit.append({
+      at: stored.decidedAt ?? at,
+      actor: `${stored.decidedVia ?? 'api'}:${stored.decidedBy ?? 'unknown'}`,
+      action: `decision.${stored.status}`,
+      subject: stored.id,
+      detail: { gate: stored.gate, threadId: stored.threadId },
+    });
     await deps.store.audit.append({
       at,
       actor: 'release-agent',

@@ -37,6 +37,7 @@ import type {
   Store,
   ThreadStore,
   Transition,
+  UpdateOptions,
 } from './store.ts';
 
 /** The tables of a store; the real table name is `<prefix><collection>`. */
@@ -81,7 +82,8 @@ function idRecords<T extends { id: string; createdAt: string }>(
     async createIfAbsent(value: T): Promise<CreateResult<T>> {
       return records.createOnce(at(value.id), value, index(value));
     },
-    async update(id: string, transition: Transition<T>): Promise<T> {
+    async update(id: string, transition: Transition<T>, options: UpdateOptions<T> = {}): Promise<T> {
+      const known = records.recordOf(options.from);
       const updated = await records.mutate<T>(
         at(id),
         (current) => {
@@ -96,6 +98,8 @@ function idRecords<T extends { id: string; createdAt: string }>(
           return next;
         },
         index,
+        // Only a read of this very row stands in for the first read.
+        known && options.from?.id === id ? known : undefined,
       );
       return updated as T;
     },

@@ -44,6 +44,9 @@ export interface StoredRecord<T> {
 }
 
 export class RecordTable {
+  /** The row each value read was decoded from, so a write based on that read can skip reading again. */
+  private readonly readFrom = new WeakMap<object, StoredRecord<unknown>>();
+
   constructor(
     readonly table: EntityTable,
     readonly retry: RetryPolicy,
@@ -51,7 +54,17 @@ export class RecordTable {
 
   async read<T>(at: RowAddress): Promise<StoredRecord<T> | undefined> {
     const entity = await this.table.get(at.partitionKey, at.rowKey);
-    return entity && toRecord<T>(entity);
+    const record = entity && toRecord<T>(entity);
+    if (record?.value !== undefined && typeof record.value === 'object' && record.value !== null)
+      this.readFrom.set(record.value, record);
+    return record;
+  }
+
+  /** The stored record `value` was read from (by `read` on this table), if it still is known. */
+  recordOf<T>(value: T | undefined): StoredRecord<T> | undefined {
+    return typeof value === 'object' && value !== null
+      ? (this.readFrom.get(value) as StoredRecord<T> | undefined)
+      : undefined;
   }
 
   async list<T>(query: EntityQuery): Promise<T[]> {
@@ -80,16 +93,19 @@ export class RecordTable {
   /**
    * Optimistic read-modify-write: read with its ETag, apply the pure transition, write conditionally;
    * on 409/412/404 or an uncertain outcome re-read (recognising our own landed write) and re-apply.
+   * `known` (a record the caller just read) stands in for the first read: if it is out of date, the
+   * conditional write fails with 412 and the loop reads afresh.
    */
   async mutate<T>(
     at: RowAddress,
     transition: (current: T | undefined) => T | undefined,
     index: (value: T) => EntityProps,
+    known?: StoredRecord<T>,
   ): Promise<T | undefined> {
     const changeId = randomUUID();
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
-      const stored = await this.read<T>(at);
+      const stored = attempt === 1 && known ? known : await this.read<T>(at);
       if (stored?.changes.includes(changeId)) return stored.value;
       const next = transition(stored?.value);
       if (next === undefined) return stored?.value;

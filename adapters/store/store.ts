@@ -22,12 +22,21 @@ export interface CreateResult<T> {
 /** A pure step from the stored record to the next one; `undefined` = leave it as it is. */
 export type Transition<T> = (current: T) => T | undefined;
 
+export interface UpdateOptions<T> {
+  /**
+   * A value this store just returned for the same id: the first conditional write is based on the
+   * version it was read at, which saves a read. Out of date, the write fails (412) and is retried on a
+   * fresh read as usual.
+   */
+  from?: T;
+}
+
 /** The Python agent's agent_threads: one PR flow or one release flow. */
 export interface ThreadStore {
   get(id: string): Promise<Thread | undefined>;
   createIfAbsent(thread: Thread): Promise<CreateResult<Thread>>;
   /** The stored thread after the transition; STORE_NOT_FOUND when there is none. */
-  update(id: string, transition: Transition<Thread>): Promise<Thread>;
+  update(id: string, transition: Transition<Thread>, options?: UpdateOptions<Thread>): Promise<Thread>;
   /** Oldest first (by createdAt). */
   listByStatus(status: Thread['status']): Promise<Thread[]>;
   /** Oldest first (by createdAt). */
@@ -44,7 +53,7 @@ export interface DecisionStore {
   get(id: string): Promise<Decision | undefined>;
   createIfAbsent(decision: Decision): Promise<CreateResult<Decision>>;
   /** The stored decision after the transition; STORE_NOT_FOUND when there is none. */
-  update(id: string, transition: Transition<Decision>): Promise<Decision>;
+  update(id: string, transition: Transition<Decision>, options?: UpdateOptions<Decision>): Promise<Decision>;
   /** Oldest first (the order they were asked). */
   listPending(filter?: PendingDecisionFilter): Promise<Decision[]>;
   /** Oldest first. */

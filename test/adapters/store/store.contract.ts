@@ -243,6 +243,52 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(stored?.decidedBy, won[0]!.value.decidedBy);
       });
 
+      it('an update from a value just read writes without reading again; from an outdated one it re-reads and loses nothing', async () => {
+        let reads = 0;
+        const store = makeStore({
+          wrapTable: onTable('Decisions', (inner) => ({
+            get: (pk, rk) => {
+              reads++;
+              return inner.get(pk, rk);
+            },
+          })),
+        });
+        await store.decisions.createIfAbsent(decision('d-1'));
+        const read = (await store.decisions.get('d-1'))!;
+        reads = 0;
+        const decided = await store.decisions.update(
+          'd-1',
+          (current) => ({ ...current, status: 'approved', decidedBy: 'ana' }),
+          { from: read },
+        );
+        assert.equal(reads, 0, 'the write was based on the value passed in');
+        assert.equal(decided.status, 'approved');
+        assert.equal((await store.decisions.get('d-1'))?.decidedBy, 'ana');
+
+        // Someone else wrote after `stale` was read: the first write fails on its ETag, the transition
+        // runs again on the newest version, and both changes are kept.
+        const stale = (await store.decisions.get('d-1'))!;
+        await store.decisions.update('d-1', (current) => ({ ...current, reason: 'noted by bob' }));
+        reads = 0;
+        const seen: (string | undefined)[] = [];
+        const updated = await store.decisions.update(
+          'd-1',
+          (current) => {
+            seen.push(current.reason);
+            return { ...current, effect: { status: 'queued', at: at(6) } };
+          },
+          { from: stale },
+        );
+        assert.deepEqual(
+          seen,
+          [undefined, 'noted by bob'],
+          'applied to the stale value, then to the fresh one',
+        );
+        assert.ok(reads >= 1, 'the rejected write was followed by a fresh read');
+        assert.equal(updated.reason, 'noted by bob');
+        assert.equal((await store.decisions.get('d-1'))?.effect?.status, 'queued');
+      });
+
       it('lists pending decisions oldest first, by repo and gate, and finds them by thread', async () => {
         const store = makeStore();
         const release = { repo: 'web', version: '2.0.0', approvalId: 'ap-1' };
