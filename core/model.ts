@@ -14,6 +14,8 @@ export interface StagedTicket {
   /** The bump this ticket's change asked for (patch unless conventional bumps are enabled). */
   bump: Bump;
   addedAt: string;
+  /** Its Jira status as the agent last read or set it (absent without Jira). */
+  status?: string;
 }
 
 /** The one open release of a repo: what is on develop/staging and not yet on main. */

@@ -13,7 +13,7 @@ export interface StagingChange {
 
 export interface AddTicketInput {
   repo: string;
-  ticket: { key: string; summary: string };
+  ticket: { key: string; summary: string; status?: string };
   prId: number;
   bump: Bump;
   /** `Release-As` from this PR's description. */
@@ -120,6 +120,7 @@ export function addTicketToStaging(
     existing.prIds = [...new Set([...existing.prIds, input.prId])].sort((a, b) => a - b);
     existing.bump = higherBump(existing.bump, input.bump);
     if (input.ticket.summary.trim()) existing.summary = input.ticket.summary;
+    if (input.ticket.status?.trim()) existing.status = input.ticket.status;
   } else {
     tickets.push({
       key: input.ticket.key,
@@ -127,6 +128,7 @@ export function addTicketToStaging(
       prIds: [input.prId],
       bump: input.bump,
       addedAt: at,
+      ...(input.ticket.status?.trim() ? { status: input.ticket.status } : {}),
     });
   }
 
@@ -141,6 +143,29 @@ export function addTicketToStaging(
     input,
   );
   return settle(current, next);
+}
+
+/**
+ * The release with its tickets' Jira statuses as given (by key; other tickets unchanged). The same
+ * object when nothing changes, so a caller can skip the write.
+ */
+export function withTicketStatuses<T extends { tickets: readonly StagedTicket[] }>(
+  release: T,
+  statuses: ReadonlyMap<string, string>,
+): T {
+  const changes = (ticket: StagedTicket) => {
+    const status = statuses.get(ticket.key)?.trim();
+    return status !== undefined && status !== '' && status !== ticket.status;
+  };
+  if (!release.tickets.some(changes)) return release;
+  return {
+    ...release,
+    tickets: release.tickets.map((ticket) =>
+      changes(ticket)
+        ? { ...ticket, prIds: [...ticket.prIds], status: statuses.get(ticket.key)!.trim() }
+        : ticket,
+    ),
+  };
 }
 
 /** Takes a ticket off the staging release (e.g. its PR was reverted) and recomputes the version. */

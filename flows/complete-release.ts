@@ -4,7 +4,7 @@
 import type { Jira } from '../adapters/jira/jira.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { ArchivedRelease, StagingRelease } from '../core/model.ts';
-import { archiveRelease, renderReleaseNotes } from '../core/releases.ts';
+import { archiveRelease, renderReleaseNotes, withTicketStatuses } from '../core/releases.ts';
 import { releaseCompletedCard } from '../core/slack-cards.ts';
 import { moveTicketTo } from './jira-workflow.ts';
 import {
@@ -86,9 +86,12 @@ export async function completeRelease(
     );
   }
 
+  // Where each ticket ended up, for the archive (the History tab shows it).
+  const statuses = new Map<string, string>();
   for (const ticket of staging.tickets) {
     try {
       const move = await moveTicketTo(deps.jira, ticket.key, input.doneStatus, input.workflow);
+      statuses.set(ticket.key, move.to);
       deps.log(
         move.changed
           ? `${ticket.key}: ${move.from} → ${move.path.join(' → ')}`
@@ -114,11 +117,12 @@ export async function completeRelease(
       ...(state.releasePrId !== undefined ? { releasePrId: state.releasePrId } : {}),
       ...(state.tag !== undefined ? { tag: state.tag } : {}),
     };
-    const draft = archiveRelease({ ...current, version }, { ...fields, notes: '' });
-    return archiveRelease(
-      { ...current, version },
-      { ...fields, notes: renderReleaseNotes(draft, { jiraBaseUrl: deps.jiraBaseUrl }) },
-    );
+    const released = withTicketStatuses({ ...current, version }, statuses);
+    const draft = archiveRelease(released, { ...fields, notes: '' });
+    return archiveRelease(released, {
+      ...fields,
+      notes: renderReleaseNotes(draft, { jiraBaseUrl: deps.jiraBaseUrl }),
+    });
   };
   const preview = build(staging);
 

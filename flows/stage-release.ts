@@ -7,7 +7,7 @@ import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Bump, StagingRelease } from '../core/model.ts';
-import { addTicketToStaging, rebaseStaging } from '../core/releases.ts';
+import { addTicketToStaging, rebaseStaging, withTicketStatuses } from '../core/releases.ts';
 import { stagedCard } from '../core/slack-cards.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import {
@@ -48,6 +48,8 @@ export interface StageReleaseInput {
 export interface StagedTicketInfo {
   key: string;
   summary: string;
+  /** The Jira status read before staging. */
+  status?: string;
   move?: MoveResult;
 }
 
@@ -111,7 +113,8 @@ export async function stageRelease(
       continue;
     }
     try {
-      tickets.push({ key, summary: (await deps.jira.getIssue(key)).summary });
+      const issue = await deps.jira.getIssue(key);
+      tickets.push({ key, summary: issue.summary, status: issue.status });
     } catch (error) {
       if (!isMissingIssue(error)) throw error;
       warnings.push(`${key} is not a Jira issue: left off the release`);
@@ -155,7 +158,11 @@ export async function stageRelease(
     for (const ticket of tickets) {
       next = addTicketToStaging(next, {
         repo,
-        ticket: { key: ticket.key, summary: ticket.summary },
+        ticket: {
+          key: ticket.key,
+          summary: ticket.summary,
+          ...(ticket.status ? { status: ticket.status } : {}),
+        },
         prId: pr.id,
         bump,
         ...(releaseAs ? { releaseAs } : {}),
@@ -199,6 +206,18 @@ export async function stageRelease(
         warnings.push(`${ticket.key} was not moved to "${input.stagingStatus}": ${errorMessage(error)}`);
       }
     }
+    // The staging release shows each ticket's status (the hub reads it): record where the moves left them.
+    const moved = new Map(
+      tickets.flatMap((ticket) =>
+        ticket.move ? [[ticket.key, ticket.move.skipped ? ticket.move.from : ticket.move.to] as const] : [],
+      ),
+    );
+    staging =
+      (await deps.store.staging.update(repo, (current) => {
+        if (!current) return undefined;
+        const next = withTicketStatuses(current, moved);
+        return next === current ? undefined : { ...next, updatedAt: deps.now().toISOString() };
+      })) ?? staging;
   }
 
   let fixVersion: string | undefined;
@@ -290,4 +309,3 @@ export function stageRunSummary(outcome: StageReleaseOutcome, repo: string): str
   for (const warning of outcome.warnings) lines.push('', `⚠ ${warning}`);
   return lines.join('\n');
 }
-

@@ -10,6 +10,7 @@ import {
   releaseTag,
   removeTicketFromStaging,
   renderReleaseNotes,
+  withTicketStatuses,
 } from '../../core/releases.ts';
 import { coded } from './expect-error.ts';
 
@@ -227,6 +228,59 @@ describe('core/releases', () => {
         assert.throws(() => addTicketToStaging(current, add(input)), coded(code as 'INPUT_INVALID'));
       });
     }
+  });
+
+  describe('ticket statuses', () => {
+    it('records the Jira status a ticket is staged with, and a later one when it is staged again', () => {
+      const first = addTicketToStaging(
+        undefined,
+        add({ ticket: { key: 'ALLPOST-1', summary: 'Login page', status: 'Code Review' } }),
+      );
+      assert.equal(first.staging.tickets[0]?.status, 'Code Review');
+      const again = addTicketToStaging(
+        first.staging,
+        add({ prId: 11, ticket: { key: 'ALLPOST-1', summary: '', status: 'Staging' } }),
+      );
+      assert.equal(again.staging.tickets[0]?.status, 'Staging');
+      const without = addTicketToStaging(
+        again.staging,
+        add({ prId: 12, ticket: { key: 'ALLPOST-1', summary: '' } }),
+      );
+      assert.equal(without.staging.tickets[0]?.status, 'Staging', 'no status given keeps the one recorded');
+      const none = addTicketToStaging(undefined, add());
+      assert.ok(!('status' in (none.staging.tickets[0] ?? {})), 'no status without Jira');
+    });
+
+    it('sets the statuses given by key, leaves the others and the input alone', () => {
+      const next = withTicketStatuses(
+        staged,
+        new Map([
+          ['ALLPOST-2', 'Staging'],
+          ['ALLPOST-9', 'Done'],
+        ]),
+      );
+      assert.notEqual(next, staged);
+      assert.deepEqual(
+        next.tickets.map((ticket) => [ticket.key, ticket.status]),
+        [
+          ['ALLPOST-1', undefined],
+          ['ALLPOST-2', 'Staging'],
+        ],
+      );
+      assert.equal(staged.tickets[1]?.status, undefined, 'the input is not changed');
+      assert.equal(next.tickets[0], staged.tickets[0], 'an untouched ticket is shared');
+    });
+
+    it('returns the same release when nothing changes (so the write can be skipped)', () => {
+      const withStatus = withTicketStatuses(staged, new Map([['ALLPOST-1', 'Staging']]));
+      assert.equal(withTicketStatuses(withStatus, new Map([['ALLPOST-1', 'Staging']])), withStatus);
+      assert.equal(
+        withTicketStatuses(staged, new Map([['ALLPOST-1', '  ']])),
+        staged,
+        'a blank status is no status',
+      );
+      assert.equal(withTicketStatuses(staged, new Map()), staged);
+    });
   });
 
   describe('removeTicketFromStaging', () => {

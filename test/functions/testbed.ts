@@ -200,7 +200,7 @@ export function cardText(message: { text: string; blocks: unknown[] } | undefine
 export async function startRelease(
   bed: Testbed,
   version: string,
-  tickets: { key: string; summary: string }[] = [],
+  tickets: { key: string; summary: string; status?: string }[] = [],
 ) {
   const { azdo, store } = bed.stack;
   const pipeline = azdo.pipelines.get(RELEASE_PIPELINE.id)!;

@@ -73,12 +73,17 @@ describe('hub page on the sandbox function app', function () {
   it('shows the staging release and decides gate 1 from the hub; the Slack card says so', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-900_hub', 'Statement export from the hub');
     const decision = await askMerge(bed, pr, undefined, 'ALLPOST-900');
-    await startRelease(bed, '2.3.0', [{ key: 'ALLPOST-880', summary: 'Faster statement export' }]);
+    await startRelease(bed, '2.3.0', [
+      { key: 'ALLPOST-880', summary: 'Faster statement export', status: 'Ready for Release' },
+    ]);
 
     await page.goto(`${hub.url}#releases`);
     const repoCard = page.locator('.ra-repo-card', { hasText: REPO });
     await repoCard.getByText('ALLPOST-880').waitFor();
     assert.ok(await repoCard.getByText('2.3.0', { exact: true }).isVisible());
+    // The ticket's Jira status, as the agent recorded it, comes through the API to the page.
+    const ticket = repoCard.locator('.ra-ticket', { hasText: 'ALLPOST-880' });
+    assert.ok(await ticket.getByText('Ready for Release', { exact: true }).isVisible());
 
     await page.getByRole('tab', { name: 'Decisions' }).click();
     const gate1 = page.locator('.ra-decision-card', { hasText: 'Statement export from the hub' });

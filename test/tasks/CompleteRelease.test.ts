@@ -113,6 +113,11 @@ describe('task CompleteRelease (run as the agent runs it)', function () {
       archived.tickets.map((item) => item.key),
       [staged, behind, done],
     );
+    assert.deepEqual(
+      archived.tickets.map((item) => item.status),
+      ['Done', 'Done', 'Done'],
+      'the archive keeps where the tickets ended up',
+    );
     assert.equal(archived.releasePrId, 42);
     assert.equal(archived.tag, 'v1.4.0');
     assert.deepEqual(archived.gates, [

@@ -70,8 +70,9 @@ describe('StageRelease task (run as the agent runs it)', () => {
         summary: ticket.summary,
         prIds: ticket.prIds,
         bump: ticket.bump,
+        status: ticket.status,
       })),
-      [{ key: issue.key, summary: 'Card payments', prIds: [pr.id], bump: 'patch' }],
+      [{ key: issue.key, summary: 'Card payments', prIds: [pr.id], bump: 'patch', status: 'Staging' }],
     );
     assert.equal(issue.status, 'Staging', 'walked To Do → In Progress → Code Review → Staging');
     const thread = await stack.store.threads.get(prThreadId(repo, pr.id));
