@@ -5,7 +5,7 @@
 // Idempotent by checking before acting: a recorded result ends it; a PR already completed or an
 // approval already answered the same way counts as done. An outside call that fails transiently is
 // thrown so the queue redelivers; on the last attempt the failure is recorded and shown instead.
-import type { CompletionOutcome } from '../adapters/azdo/azdo.ts';
+import type { CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord } from '../core/model.ts';
 import { findTicketKey } from '../core/tickets.ts';
@@ -160,7 +160,12 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
     }
     if (isReleaseAgentError(error, 'CONFLICT') || isReleaseAgentError(error, 'NOT_FOUND'))
       return { status: 'failed', detail: error.message };
-    throw error;
+    // No redelivery follows an uncertain failure on the last attempt: the completion may have landed
+    // with its answer lost. Ask Azure DevOps before calling it failed.
+    const landed =
+      last && isTransient(error) ? await completedMeanwhile(deps, target.repo, target.prId) : undefined;
+    if (!landed) throw error;
+    outcome = { kind: 'already-completed', pullRequest: landed };
   }
   const pr = outcome.pullRequest;
   const threadId = prThreadId(target.repo, target.prId);
@@ -190,6 +195,20 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
       ?.key;
   if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus, last));
   return { status: 'done', detail: details.join('; ') };
+}
+
+/** The PR when it is completed after all, else undefined (also when it cannot be read). */
+async function completedMeanwhile(
+  deps: EffectDeps,
+  repo: string,
+  prId: number,
+): Promise<PullRequest | undefined> {
+  try {
+    const pr = await deps.azdo!.getPullRequest(repo, prId);
+    return pr.status === 'completed' ? pr : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function declinePr(deps: EffectDeps, decision: Decision, last: boolean): Promise<EffectResult> {
