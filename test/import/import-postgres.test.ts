@@ -1,6 +1,7 @@
 // The import against a real PostgreSQL server holding the Python agent's schema and data
 // (test/fixtures/python-agent/*.sql) and the real Table Storage adapter on Azurite.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPostgresSource } from '../../adapters/import/postgres-source.ts';
@@ -588,6 +589,22 @@ describe('import CLI usage errors', () => {
     const io = capturingIo({});
     assert.equal(await main(['--help'], io), 0);
     assert.match(io.out, /--from postgres\|json/);
+  });
+
+  it('runs as the package bin (npx release-agent-import): usage, and a usage error exits 2', () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'release-agent-import.mjs');
+    const manifest = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as {
+      bin: Record<string, string>;
+    };
+    assert.equal(manifest.bin['release-agent-import'], 'bin/release-agent-import.mjs');
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--from postgres\|json/);
+    const wrong = spawnSync(process.execPath, [bin, '--from', 'mysql'], { encoding: 'utf8' });
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--from must be postgres or json/);
   });
 });
 
