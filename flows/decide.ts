@@ -1,9 +1,8 @@
 // One way to answer a gate, whoever clicks: a Slack button, the hub, or POST /api/approvals/{threadId}.
-// Load the decision, check who may answer, re-check a merge against the PR's current commit (unless the
-// caller is the Slack ack), record the answer single-shot (an ETag-guarded write in the store), and hand
-// back the queue messages that do the slow part (the worker also writes the audit line). Refusals are
-// results, not exceptions: each carries its coded error (the HTTP status) and the card refresh that
-// tells the clicker why.
+// Load the decision, check who may answer, re-check a merge against the PR's current commit, record the
+// answer single-shot (an ETag-guarded write in the store), and hand back the queue messages that do the
+// slow part (the worker also writes the audit line). Refusals are results, not exceptions: each carries
+// its coded error (the HTTP status) and the card refresh that tells the clicker why.
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { mayDecide } from '../core/gate-access.ts';
 import { decide, GATE_ACTIONS, outcomeFromAction, supersede } from '../core/gates.ts';
@@ -26,12 +25,6 @@ export interface DecideRequest {
   via: DecisionSource;
   /** Operators (X-Operator-Token) are trusted; clickers are checked against GATE_ALLOWED_USERS. */
   checkAllowList: boolean;
-  /**
-   * Re-read the PR before recording a merge approval, so a stale one is refused at once (default). The
-   * Slack ack skips it: Slack wants its answer fast and shows the outcome on the card anyway, and the
-   * worker's completion is pinned to the reviewed commit, so Azure DevOps refuses a stale merge itself.
-   */
-  recheckPullRequest?: boolean;
 }
 
 export type DecideResult =
@@ -57,11 +50,7 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
       );
     }
     if (decision.status !== 'pending') throw notPending(decision);
-    if (
-      decision.target.gate === 'merge_pr' &&
-      outcome === 'approved' &&
-      request.recheckPullRequest !== false
-    ) {
+    if (decision.target.gate === 'merge_pr' && outcome === 'approved') {
       const stale = await staleMergeReason(deps, decision);
       if (stale) {
         const superseded = await deps.store.decisions.update(decision.id, (current) =>

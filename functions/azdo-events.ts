@@ -1,6 +1,6 @@
 // POST /api/azdo/events: Azure DevOps service hooks. Authenticate the subscription's shared secret
-// (X-Webhook-Secret or basic auth, two secrets during a rotation), validate, dedupe (by what the event
-// means, or by its id for a completion), queue the work and answer 2xx. Azure DevOps retries 408/502/503/504 but puts
+// (X-Webhook-Secret or basic auth, two secrets during a rotation), validate, dedupe (event id, then
+// what the event means), queue the work and answer 2xx. Azure DevOps retries 408/502/503/504 but puts
 // a subscription on probation after any other failure and disables it on 410: bad input gets a 4xx,
 // our own trouble a 503, never a 500 or a 410.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -14,10 +14,7 @@ import { services } from './services.ts';
 
 /** Azure DevOps redelivers for minutes; an event id is remembered for a week. */
 const EVENT_DEDUPE_SECONDS = 7 * 86_400;
-/**
- * Distinct events that mean the same thing (created + updated for one push, say), and redeliveries of
- * one, within this window. A later one only queues a pointer the worker finds already handled.
- */
+/** Distinct events that mean the same thing (created + updated for one push, say) within this window. */
 const MEANING_DEDUPE_SECONDS = 600;
 
 export async function azdoEvents(
@@ -52,20 +49,19 @@ export async function azdoEvents(
   }
   const event = parseServiceHookEvent(body);
   const now = deps.now();
-  // One claim per event, the narrowest that dedupes it: what it means (which also covers a redelivery
-  // of the same event) for a push or an approval, its id for a completion. An ignored event needs none.
-  const duplicate = async (key: string, seconds: number) =>
-    !(await deps.store.inbox.claim(key, seconds, now))
-      ? jsonResponse(200, { status: 'duplicate', eventId: event.id })
-      : undefined;
+  // An event type we do not handle changes nothing: no claim to write.
+  if (event.kind === 'other') {
+    log.info('service-hook event type not handled: ignored', {
+      eventType: event.eventType,
+      eventId: event.id,
+    });
+    return jsonResponse(200, { status: 'ignored', eventId: event.id });
+  }
+  if (!(await deps.store.inbox.claim(`azdo-event|${event.id}`, EVENT_DEDUPE_SECONDS, now))) {
+    return jsonResponse(200, { status: 'duplicate', eventId: event.id });
+  }
 
   switch (event.kind) {
-    case 'other':
-      log.info('service-hook event type not handled: ignored', {
-        eventType: event.eventType,
-        eventId: event.id,
-      });
-      return jsonResponse(200, { status: 'ignored', eventId: event.id });
     case 'pull-request': {
       if (!isWatched(deps.settings, event.repo))
         return jsonResponse(200, { status: 'ignored', reason: 'repository not watched' });
@@ -77,24 +73,22 @@ export async function azdoEvents(
         return jsonResponse(200, { status: 'ignored', reason: `targets ${event.targetRefName}` });
       }
       // A completion is rare and confirmed through REST: never let an earlier event's claim hide it.
-      const refused =
-        event.status === 'active'
-          ? await duplicate(
-              `azdo-pr|${event.repo.toLowerCase()}|${event.prId}|${event.status}|${event.sourceCommit ?? ''}`,
-              MEANING_DEDUPE_SECONDS,
-            )
-          : await duplicate(`azdo-event|${event.id}`, EVENT_DEDUPE_SECONDS);
-      if (refused) return refused;
+      const meaning = `azdo-pr|${event.repo.toLowerCase()}|${event.prId}|${event.status}|${event.sourceCommit ?? ''}`;
+      if (
+        event.status === 'active' &&
+        !(await deps.store.inbox.claim(meaning, MEANING_DEDUPE_SECONDS, now))
+      ) {
+        return jsonResponse(200, { status: 'duplicate', eventId: event.id });
+      }
       // Only a pointer is queued: the worker re-reads the PR through REST before acting on it.
       enqueue(context, [workMessage('pr', { source: 'webhook', repo: event.repo, prId: event.prId })]);
       return jsonResponse(200, { status: 'queued', eventId: event.id });
     }
     case 'approval': {
-      const refused = await duplicate(
-        `azdo-approval|${event.approvalId}|${event.status}`,
-        MEANING_DEDUPE_SECONDS,
-      );
-      if (refused) return refused;
+      const meaning = `azdo-approval|${event.approvalId}|${event.status}`;
+      if (!(await deps.store.inbox.claim(meaning, MEANING_DEDUPE_SECONDS, now))) {
+        return jsonResponse(200, { status: 'duplicate', eventId: event.id });
+      }
       enqueue(context, [
         workMessage('approval', {
           source: 'webhook',

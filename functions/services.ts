@@ -94,8 +94,7 @@ export function services(): Services {
     deps: {
       store: createTableStore({ connectionString, tablePrefix: config.STORAGE_TABLE_PREFIX }),
       azdo: azdoReady ? azdo(10_000, 3) : undefined,
-      // For answers given while the caller waits (the API and the hub re-read a PR before a merge): one
-      // short attempt; the commit-pinned completion is the real guard.
+      // While Slack waits (3 s): one short attempt; the commit-pinned completion is the real guard.
       azdoQuick: azdoReady ? azdo(1_500, 1) : undefined,
       slack: slackReady
         ? createSlack(config, { timeoutMs: 5_000, retry: { maxAttempts: 3, maxTotalMs: 10_000 } })

@@ -1,8 +1,7 @@
 // POST /api/slack/interactions: a button press. Verify the signature over the raw body, parse, dedupe
 // the delivery, record the decision (single-shot), queue the side effect, answer 200, all well inside
-// Slack's 3 s: only Table Storage and the queue are touched (a merge after a newer push is refused by
-// the worker's commit-pinned completion). Refused clicks (not allowed, already decided, expired) still
-// answer 200: Slack shows any other status as an error; the card or an ephemeral reply says why.
+// Slack's 3 s. Refused clicks (not allowed, already decided, a newer push, expired) still answer 200:
+// Slack shows any other status as an error; the card or an ephemeral reply says why instead.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { gateActionFromActionId, decodeActionValue } from '../core/gates.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
@@ -72,7 +71,6 @@ export async function slackInteractions(
       by: user.id,
       via: 'slack',
       checkAllowList: true,
-      recheckPullRequest: false,
     },
   );
   const messages = [...result.messages];
