@@ -73,6 +73,8 @@ export function jiraContextFromConnection(context: TaskContext, required: boolea
   const email = connection.parameter('username')?.trim() ?? '';
   const apiToken = context.inputs.secret(connection.parameter('password'));
   if (!email || apiToken.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
+  // The Basic header jira.js sends is derived from both: masked too, should anything print it.
+  context.inputs.secret(Buffer.from(`${email}:${apiToken.reveal()}`).toString('base64'));
   return { jira: createJiraClient({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
 }
 

@@ -169,7 +169,11 @@ export function assertCredentialsRegistered(
 ): void {
   const expected: Record<string, string[]> = {
     token: [stack.secrets.accessToken],
-    jira: [stack.secrets.jiraApiToken],
+    // The token, and the Basic header value jira.js derives from it.
+    jira: [
+      stack.secrets.jiraApiToken,
+      Buffer.from(`${stack.jira.email}:${stack.secrets.jiraApiToken}`).toString('base64'),
+    ],
     slack: [stack.secrets.slackBotToken],
     state: [
       stack.storageConnectionString,

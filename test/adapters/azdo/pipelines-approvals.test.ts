@@ -4,6 +4,7 @@ import { Secret } from '../../../core/secret.ts';
 import type { AzureDevOpsSimulator } from '../../../sandbox/sim/azdo/simulator.ts';
 import { coded } from '../../core/expect-error.ts';
 import { adapterFor, startReceiver, startSim } from './support.ts';
+import { testSecret } from '../../support/test-secrets.ts';
 
 describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
   let sim: AzureDevOpsSimulator;
@@ -186,7 +187,7 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
         const first = await adapter.ensureServiceHook({
           eventType: 'git.pullrequest.created',
           url: receiver.url,
-          headers: { 'X-Webhook-Secret': new Secret('first-secret') },
+          headers: { 'X-Webhook-Secret': new Secret(testSecret('first-secret')) },
         });
         assert.equal(first.created, true);
         const stored = sim.hooks.subscriptions.get(first.id)!;
@@ -226,7 +227,7 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       const subscription = await adapterFor(sim).ensureServiceHook({
         eventType: 'ms.vss-pipelinechecks-events.approval-pending',
         url: 'http://127.0.0.1:9/hooks',
-        basicAuth: { username: 'azdo', password: new Secret('hook-password') },
+        basicAuth: { username: 'azdo', password: new Secret(testSecret('hook-password')) },
       });
       const stored = sim.hooks.subscriptions.get(subscription.id)!;
       assert.deepEqual([stored.publisherId, stored.resourceVersion], ['pipelines', '5.1-preview.1']);

@@ -11,6 +11,7 @@ import {
   type PullRequestState,
   startAzureDevOpsSimulator,
 } from '../../../sandbox/sim/azdo/simulator.ts';
+import { testSecret } from '../../support/test-secrets.ts';
 
 export const fastRetry = { maxAttempts: 3, maxTotalMs: 3_000, baseDelayMs: 2, maxDelayMs: 10 };
 
@@ -28,7 +29,7 @@ export function adapterFor(
   return new RestAzureDevOps({
     organizationUrl: sim.organizationUrl,
     project: sim.project.name,
-    auth: { kind: 'pat', token: new Secret('sim-pat') },
+    auth: { kind: 'pat', token: new Secret(testSecret('sim-pat')) },
     retry: fastRetry,
     timeoutMs: 1_000,
     ...overrides,

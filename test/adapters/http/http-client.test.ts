@@ -2,18 +2,28 @@ import assert from 'node:assert/strict';
 import { ReleaseAgentError } from '../../../core/errors.ts';
 import { Secret } from '../../../core/secret.ts';
 import { classifyHttpError, createHttpClient } from '../../../adapters/http/http-client.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, rateLimitWaitMs, withRetries } from '../../../adapters/http/retry.ts';
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  rateLimitWaitMs,
+  withRetries,
+} from '../../../adapters/http/retry.ts';
 import { SimServer } from '../../../sandbox/sim/server.ts';
+import { testSecret } from '../../support/test-secrets.ts';
 
 const fastRetry = { maxAttempts: 4, maxTotalMs: 5_000, baseDelayMs: 5, maxDelayMs: 20 };
-const token = new Secret('s3cr3t-token-value');
+const token = new Secret(testSecret('s3cr3t-token-value'));
 
 describe('shared HTTP client', () => {
   const sim = new SimServer('echo');
   before(async () => {
     sim
       .route('GET', '/items/{id}', 'getItem', (request) => {
-        return { status: 200, body: { id: request.params.id, auth: request.headers.authorization === `Bearer ${token.reveal()}` } };
+        return {
+          status: 200,
+          body: { id: request.params.id, auth: request.headers.authorization === `Bearer ${token.reveal()}` },
+        };
       })
       .route('POST', '/items', 'createItem', () => ({ status: 201, body: { created: true } }))
       .route('GET', '/fail/{status}', 'fail', (request) => ({
@@ -91,7 +101,9 @@ describe('shared HTTP client', () => {
 
   it('does not resend a POST after a reset (it may have been processed), but does after a 429', async () => {
     sim.addFault({ route: 'createItem', kind: 'reset' });
-    await assert.rejects(client().request('createItem', 'POST', '/items', { body: {} }), { code: 'SERVICE_NETWORK' });
+    await assert.rejects(client().request('createItem', 'POST', '/items', { body: {} }), {
+      code: 'SERVICE_NETWORK',
+    });
     sim.addFault({ route: 'createItem', kind: 'status', status: 429, retryAfterSeconds: 0 });
     const response = await client().request('createItem', 'POST', '/items', { body: {} });
     assert.equal(response.status, 201);
@@ -100,9 +112,12 @@ describe('shared HTTP client', () => {
   it('times out a hanging call when retries are off, without hanging', async () => {
     sim.addFault({ route: 'getItem', kind: 'delay', delayMs: 2_000 });
     const started = Date.now();
-    await assert.rejects(client({ retry: { maxAttempts: 1 }, timeoutMs: 200 }).request('getItem', 'GET', '/items/2'), {
-      code: 'SERVICE_RETRIES_EXHAUSTED',
-    });
+    await assert.rejects(
+      client({ retry: { maxAttempts: 1 }, timeoutMs: 200 }).request('getItem', 'GET', '/items/2'),
+      {
+        code: 'SERVICE_RETRIES_EXHAUSTED',
+      },
+    );
     assert.ok(Date.now() - started < 1_500);
   });
 
@@ -118,7 +133,11 @@ describe('shared HTTP client', () => {
       random: () => 0,
     };
     const throttled = new SimServer('throttled');
-    throttled.route('GET', '/x', 'x', () => ({ status: 200, headers: { 'retry-after': '3' }, body: { ok: true } }));
+    throttled.route('GET', '/x', 'x', () => ({
+      status: 200,
+      headers: { 'retry-after': '3' },
+      body: { ok: true },
+    }));
     await throttled.start();
     try {
       const c = createHttpClient({ service: 'throttled', baseUrl: throttled.url, clock });
@@ -141,7 +160,8 @@ describe('retry policy', () => {
       { attempt: 10, random: 1, retryAfter: undefined, expected: 1_000 },
       { attempt: 1, random: 0, retryAfter: 2_500, expected: 2_500 },
     ];
-    for (const c of cases) assert.equal(backoffDelay(c.attempt, policy, c.random, c.retryAfter), c.expected, JSON.stringify(c));
+    for (const c of cases)
+      assert.equal(backoffDelay(c.attempt, policy, c.random, c.retryAfter), c.expected, JSON.stringify(c));
   });
 
   it('parses Retry-After as seconds or an HTTP date, and X-RateLimit-Reset', () => {
@@ -149,7 +169,10 @@ describe('retry policy', () => {
     assert.equal(parseRetryAfter('5', now), 5_000);
     assert.equal(parseRetryAfter('Mon, 23 Nov 2026 12:00:10 GMT', now), 10_000);
     assert.equal(parseRetryAfter('soon', now), undefined);
-    const headers = new Headers({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 7) });
+    const headers = new Headers({
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(now / 1000 + 7),
+    });
     assert.equal(rateLimitWaitMs(headers, now), 7_000);
     assert.equal(rateLimitWaitMs(new Headers({ 'x-ratelimit-remaining': '10' }), now), undefined);
   });
@@ -157,9 +180,13 @@ describe('retry policy', () => {
   it('stops when the total time budget would be exceeded', async () => {
     let now = 0;
     let calls = 0;
-    const clock = { now: () => now, sleep: async (ms: number) => {
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
         now += ms;
-      }, random: () => 1 };
+      },
+      random: () => 1,
+    };
     await assert.rejects(
       withRetries(
         async () => {
@@ -195,7 +222,11 @@ describe('retry policy', () => {
       [new Error('plain'), true, false],
     ];
     for (const [error, idempotent, expected] of cases) {
-      assert.equal(classifyHttpError(error, idempotent).retry, expected, `${error.message} ${JSON.stringify((error as ReleaseAgentError).fields)} idempotent=${idempotent}`);
+      assert.equal(
+        classifyHttpError(error, idempotent).retry,
+        expected,
+        `${error.message} ${JSON.stringify((error as ReleaseAgentError).fields)} idempotent=${idempotent}`,
+      );
     }
   });
 });

@@ -6,6 +6,7 @@ import { textToAdf } from '../../../core/adf.ts';
 import { isReleaseAgentError, type ReleaseAgentError } from '../../../core/errors.ts';
 import { Secret } from '../../../core/secret.ts';
 import { basicAuth, callsTo, FAST_RETRY, jiraOn, useJiraSimulator } from './jira-test-kit.ts';
+import { testSecret } from '../../support/test-secrets.ts';
 
 const coded = (code: string, check?: (error: ReleaseAgentError) => void) => (error: unknown) => {
   assert.ok(isReleaseAgentError(error), `expected a ReleaseAgentError, got ${String(error)}`);
@@ -365,7 +366,7 @@ describe('Jira adapter on jira.js against the simulator', () => {
           createJiraClient({
             baseUrl: 'https://x.atlassian.net',
             email: 'not-an-email',
-            apiToken: new Secret('t0ken-value'),
+            apiToken: new Secret(testSecret('t0ken-value')),
           }),
         coded('CONFIG_INVALID', (error) => assert.ok(!error.message.includes('t0ken-value'))),
       );

@@ -11,9 +11,10 @@ import {
   type SlackSimulatorOptions,
   startSlackSimulator,
 } from '../../../sandbox/sim/slack/slack-simulator.ts';
+import { testSecret } from '../../support/test-secrets.ts';
 
-export const BOT_TOKEN = 'xoxb-test-0123456789-abcdefSECRET';
-export const SIGNING_SECRET = 'test-signing-secret-4f1c2b';
+export const BOT_TOKEN = testSecret('xoxb-test-0123456789-abcdefSECRET');
+export const SIGNING_SECRET = testSecret('test-signing-secret-4f1c2b');
 export const CHANNEL = 'C0SANDBOX';
 
 /**
