@@ -28,7 +28,9 @@ function survivors(pgid: number, folder: string | undefined): string[] {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       if (Number(fields[2]) === pgid || (folder && cwd.startsWith(folder))) {
-        found.push(`${entry}: ${readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160)}`);
+        found.push(
+          `${entry}: ${readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160)}`,
+        );
       }
     } catch {
       // Gone while we looked: not a survivor.
@@ -37,7 +39,11 @@ function survivors(pgid: number, folder: string | undefined): string[] {
   return found;
 }
 
-function startMain(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startMain(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   // Its own process group, so the test can see (and, on a failure, stop) everything it started.
   const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/main.ts', ...args], {
     cwd: ROOT,
@@ -52,7 +58,9 @@ function startMain(args: string[]): { child: ChildProcess; output: () => string;
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -92,10 +100,15 @@ describe('npm start: one release cycle end to end', function () {
     });
     after(() => sandbox?.stop());
 
-    const decisionsOf = async (threadId: string): Promise<Decision[]> => await sandbox.stack.store.decisions.findByThread(threadId);
+    const decisionsOf = async (threadId: string): Promise<Decision[]> =>
+      await sandbox.stack.store.decisions.findByThread(threadId);
 
     it('completes every step of the script', () => {
-      assert.equal(result.ok, true, `failed at "${result.failedStep}": ${result.error?.message}\n${lines.join('\n')}`);
+      assert.equal(
+        result.ok,
+        true,
+        `failed at "${result.failedStep}": ${result.error?.message}\n${lines.join('\n')}`,
+      );
       assert.deepEqual(result.facts.prs, { chore: 1, login: 2, pdf: 3, release: 4 });
       assert.equal(result.facts.releaseVersion, '1.0.0');
     });
@@ -109,7 +122,9 @@ describe('npm start: one release cycle end to end', function () {
         [DOCUMENT, 3],
       ] as const) {
         const pr = azdo.pullRequests.get(prId)!;
-        const approved = (await decisionsOf(prThreadId(repo, prId))).filter((decision) => decision.status === 'approved');
+        const approved = (await decisionsOf(prThreadId(repo, prId))).filter(
+          (decision) => decision.status === 'approved',
+        );
         assert.equal(approved.length, 1, `one approved merge of PR #${prId}`);
         const target = approved[0]!.target as { gate: string; sourceCommit: string };
         assert.equal(pr.status, 'completed');
@@ -118,15 +133,23 @@ describe('npm start: one release cycle end to end', function () {
       }
       const login = azdo.pullRequests.get(2)!;
       assert.equal(login.iterations.length, 2, 'the fix was a second iteration');
-      const reviewStatuses = login.statuses.filter((status) => status.context.name === 'ai-review').map((status) => [status.iterationId, status.state]);
+      const reviewStatuses = login.statuses
+        .filter((status) => status.context.name === 'ai-review')
+        .map((status) => [status.iterationId, status.state]);
       assert.deepEqual(reviewStatuses, [
         [1, 'failed'],
         [2, 'succeeded'],
       ]);
-      assert.ok(login.threads.some((thread) => thread.threadContext?.filePath.startsWith('/src/login/')), 'findings anchored in the changed files');
+      assert.ok(
+        login.threads.some((thread) => thread.threadContext?.filePath.startsWith('/src/login/')),
+        'findings anchored in the changed files',
+      );
 
       const release = azdo.pullRequests.get(4)!;
-      assert.deepEqual([release.sourceRefName, release.targetRefName, release.status], ['refs/heads/develop', 'refs/heads/main', 'completed']);
+      assert.deepEqual(
+        [release.sourceRefName, release.targetRefName, release.status],
+        ['refs/heads/develop', 'refs/heads/main', 'completed'],
+      );
       assert.equal(payment.refs.get('refs/heads/main'), release.mergeCommit);
       assert.equal(payment.tags.get('v1.0.0')?.commitId, release.mergeCommit);
       assert.equal(azdo.repository(DOCUMENT).tags.size, 0);
@@ -145,11 +168,22 @@ describe('npm start: one release cycle end to end', function () {
         [ids.build, 'succeeded', 'refs/heads/main'],
         [ids.deploy, 'succeeded', 'refs/heads/main'],
       ]);
-      for (const run of azdo.runs.values()) assert.ok(Number.isFinite(run.durationMs), `run ${run.id} completed`);
-      const gate4 = [...azdo.runs.values()].filter((run) => run.pipelineId === ids.build || run.pipelineId === ids.deploy);
-      assert.ok(gate4.every((run) => run.version === release.mergeCommit), 'gate 4 ran the pipelines for the release merge commit');
+      for (const run of azdo.runs.values())
+        assert.ok(Number.isFinite(run.durationMs), `run ${run.id} completed`);
+      const gate4 = [...azdo.runs.values()].filter(
+        (run) => run.pipelineId === ids.build || run.pipelineId === ids.deploy,
+      );
+      assert.ok(
+        gate4.every((run) => run.version === release.mergeCommit),
+        'gate 4 ran the pipelines for the release merge commit',
+      );
 
-      const approvals = [...azdo.approvals.values()].map((approval) => [approval.environment?.name, approval.status, approval.actualApprover?.displayName, approval.run?.id]);
+      const approvals = [...azdo.approvals.values()].map((approval) => [
+        approval.environment?.name,
+        approval.status,
+        approval.actualApprover?.displayName,
+        approval.run?.id,
+      ]);
       const releaseRun = result.facts.releaseRunId;
       assert.deepEqual(approvals, [
         ['release-create-pr', 'approved', 'Release Agent', releaseRun],
@@ -220,26 +254,37 @@ describe('npm start: one release cycle end to end', function () {
       );
       assert.equal(await store.staging.get(PAYMENT), undefined);
       const document = (await store.staging.get(DOCUMENT))!;
-      assert.deepEqual([document.version, document.tickets.map((ticket) => ticket.key)], ['1.0.0', ['ALLPOST-4030']]);
+      assert.deepEqual(
+        [document.version, document.tickets.map((ticket) => ticket.key)],
+        ['1.0.0', ['ALLPOST-4030']],
+      );
 
       const reviews = await store.reviews.list({ repo: PAYMENT });
-      const verdicts = reviews.map((review) => [review.prId, review.verdict]).sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1])));
+      const verdicts = reviews
+        .map((review) => [review.prId, review.verdict])
+        .sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1])));
       assert.deepEqual(verdicts, [
         [1, 'approve'],
         [2, 'approve'],
         [2, 'request_changes'],
       ]);
       const login = sandbox.stack.azdo.pullRequests.get(2)!;
-      assert.equal(reviews.find((review) => review.verdict === 'request_changes')?.sourceCommit, login.iterations[0]!.sourceCommit);
+      assert.equal(
+        reviews.find((review) => review.verdict === 'request_changes')?.sourceCommit,
+        login.iterations[0]!.sourceCommit,
+      );
     });
 
     it('decisions are single-shot: each was decided once, its effect done, and answering it again is refused', async () => {
       const threadId = result.facts.releaseThreadId!;
       const decisions = await decisionsOf(threadId);
-      assert.deepEqual(
-        decisions.map((decision) => decision.gate).sort(),
-        ['approve_stage', 'approve_stage', 'create_release_pr', 'merge_release_pr', 'run_pipelines'],
-      );
+      assert.deepEqual(decisions.map((decision) => decision.gate).sort(), [
+        'approve_stage',
+        'approve_stage',
+        'create_release_pr',
+        'merge_release_pr',
+        'run_pipelines',
+      ]);
       for (const decision of decisions) {
         assert.equal(decision.status, 'approved');
         assert.equal(decision.effect?.status, 'done', decision.id);
@@ -247,8 +292,14 @@ describe('npm start: one release cycle end to end', function () {
       const gate2 = decisions.find((decision) => decision.gate === 'create_release_pr')!;
       const again = await fetch(`${sandbox.host.apiUrl}/approvals/${encodeURIComponent(threadId)}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-operator-token': sandbox.stack.secrets.operatorToken },
-        body: JSON.stringify({ action: GATE_ACTIONS.create_release_pr.approve.label.toLowerCase(), decisionId: gate2.id }),
+        headers: {
+          'content-type': 'application/json',
+          'x-operator-token': sandbox.stack.secrets.operatorToken,
+        },
+        body: JSON.stringify({
+          action: GATE_ACTIONS.create_release_pr.approve.label.toLowerCase(),
+          decisionId: gate2.id,
+        }),
       });
       assert.equal(again.status, 409);
       assert.equal((await sandbox.stack.store.decisions.get(gate2.id))?.decidedBy, 'U0RELMGR');
@@ -292,11 +343,51 @@ describe('npm start: one release cycle end to end', function () {
       assert.deepEqual(survivors(main.child.pid!, result.workRoot), []);
     });
 
+    it('--interactive prints the URLs of the stack, every one answers, and Ctrl-C stops it all', async () => {
+      const main = startMain(['--interactive']);
+      await within(
+        (async () => {
+          while (!/Ctrl-C stops everything/.test(main.output()))
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        })(),
+        90_000,
+        'the interactive banner',
+        main.child,
+      );
+      const printed = (label: string) => {
+        const url = new RegExp(`^\\s+${label}\\s+(http\\S+)`, 'm').exec(main.output())?.[1];
+        assert.ok(url, `the banner names the ${label} URL:\n${main.output()}`);
+        return url;
+      };
+      for (const label of ['Slack channel', 'Hub page', 'Function API', 'Azure DevOps', 'Jira']) {
+        const url = printed(label);
+        const response = await fetch(
+          url,
+          label === 'Azure DevOps' ? { headers: { authorization: 'Basic Og==' } } : {},
+        );
+        // Azure DevOps without a valid PAT answers 401 (as the service does); nothing answers 5xx.
+        assert.ok(response.status < 500, `${label} ${url} answered ${response.status}`);
+        await response.arrayBuffer();
+      }
+      const status = (await (await fetch(printed('Function API'))).json()) as { status: string };
+      assert.equal(status.status, 'ok');
+      main.child.kill('SIGINT');
+      const code = await within(
+        main.exited,
+        20_000,
+        'the interactive sandbox to stop after SIGINT',
+        main.child,
+      );
+      assert.ok(code === 0 || code === 130, `exit ${code}\n${main.output()}`);
+      assert.deepEqual(survivors(main.child.pid!, undefined), []);
+    });
+
     it('Ctrl-C half-way through stops the running pipeline and everything else, and exits', async () => {
       const main = startMain([]);
       await within(
         (async () => {
-          while (!/\[function-app\] PR #1 discovered/.test(main.output())) await new Promise((resolve) => setTimeout(resolve, 50));
+          while (!/\[function-app\] PR #1 discovered/.test(main.output()))
+            await new Promise((resolve) => setTimeout(resolve, 50));
         })(),
         90_000,
         'the first PR pipeline to be queued',
