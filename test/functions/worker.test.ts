@@ -70,6 +70,8 @@ describe('functions: queue worker', () => {
       [true, false, false],
       'only the first one merged',
     );
+    // The audit lines are written after the effect is recorded: wait for the delivery to finish.
+    await bed.host.idle();
     assert.equal(await audit(decision.id, 'effect.done'), 1);
   });
 
@@ -100,6 +102,7 @@ describe('functions: queue worker', () => {
     assert.equal(bed.stack.azdo.approval(approval.id).status, 'approved');
     const updates = bed.stack.azdo.requestLog.filter((entry) => entry.operation === 'Approvals_Update');
     assert.equal(updates.filter((entry) => entry.status < 300).length, 1, 'answered once');
+    await bed.host.idle();
     assert.equal(await audit(decision.id, 'effect.done'), 1);
     const thread = await bed.stack.store.threads.get(threadId);
     assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
