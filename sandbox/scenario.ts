@@ -14,6 +14,12 @@ import { SandboxError, waitUntil } from './errors.ts';
 import type { PipelineRunOutcome, StepRecord } from './pipeline-runner.ts';
 import { DOCUMENT, type DemoRepo, PAYMENT, PIPELINE_IDS, type Sandbox } from './sandbox.ts';
 
+/**
+ * How long one step may wait (a run to finish, a card to appear) before the cycle fails. Steps take a
+ * few seconds; the margin is for a loaded machine (a CI host running other suites), not for speed.
+ */
+const STEP_TIMEOUT_MS = 60_000;
+
 export type Actor = 'sandbox' | 'person' | 'azure-devops' | 'function-app' | 'agent' | 'slack' | 'jira' | 'operator';
 
 export interface CycleLine {
@@ -125,7 +131,7 @@ class Cycle {
 
   wait<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T> {
     return waitUntil(check, what, {
-      timeoutMs: timeoutMs ?? this.options.stepTimeoutMs ?? 20_000,
+      timeoutMs: timeoutMs ?? this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS,
       intervalMs: 25,
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
@@ -164,11 +170,11 @@ class Cycle {
     if (audit?.actor !== `release-agent:${via}`)
       this.fail(`PR #${prId} was expected to be discovered by the ${via}, the audit says ${audit?.actor ?? 'nothing'}`, { prId });
     this.say('function-app', `PR #${prId} discovered by the ${via}, PR pipeline queued (run ${queued.runId})`);
-    return await this.sandbox.pool.waitForRun((record) => record.runId === queued.runId, `the agent to pick up run ${queued.runId}`, this.options.stepTimeoutMs ?? 20_000);
+    return await this.sandbox.pool.waitForRun((record) => record.runId === queued.runId, `the agent to pick up run ${queued.runId}`, this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS);
   }
 
   async finished(record: AgentRunRecord, expected: 'succeeded' | 'failed'): Promise<PipelineRunOutcome> {
-    const outcome = await this.sandbox.pool.finished(record, this.options.stepTimeoutMs ?? 20_000);
+    const outcome = await this.sandbox.pool.finished(record, this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS);
     if (outcome.result !== expected) {
       const failed = outcome.steps.find((step) => step.result === 'Failed');
       this.fail(`run ${record.runId} (${record.definition.name}) ended ${outcome.result}, expected ${expected}${failed ? `: ${failed.displayName}: ${failed.message}` : ''}`, { runId: record.runId });
@@ -226,7 +232,7 @@ class Cycle {
     const record = await this.sandbox.pool.waitForRun(
       (candidate) => candidate.definition.id === PIPELINE_IDS[repo].ci && candidate.version === mergeCommit,
       `the develop CI run of ${repo} for ${short(mergeCommit)}`,
-      this.options.stepTimeoutMs ?? 20_000,
+      this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS,
     );
     return await this.finished(record, 'succeeded');
   }
@@ -421,7 +427,7 @@ async function playCycle(cycle: Cycle): Promise<void> {
     const record = await sandbox.pool.waitForRun(
       (candidate) => candidate.definition.id === PIPELINE_IDS[PAYMENT].release,
       'the release pipeline run the function app queues',
-      cycle.options.stepTimeoutMs ?? 20_000,
+      cycle.options.stepTimeoutMs ?? STEP_TIMEOUT_MS,
     );
     cycle.say('function-app', `worker queued the release pipeline (run ${record.runId})`);
     cycle.facts.releaseRunId = record.runId;

@@ -71,8 +71,10 @@ async function within<T>(promise: Promise<T>, ms: number, what: string, child: C
       promise,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          // Our own child's group only.
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          // Our own child's group only (gone already when the child exited).
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {}
           reject(new Error(`${what} did not happen within ${ms} ms`));
         }, ms);
       }),
@@ -80,6 +82,33 @@ async function within<T>(promise: Promise<T>, ms: number, what: string, child: C
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits for `pattern` in the child's output; fails with the output when the child exits first. */
+async function untilPrinted(
+  main: ReturnType<typeof startMain>,
+  pattern: RegExp,
+  ms: number,
+  what: string,
+): Promise<void> {
+  let exitedWith: number | null | undefined;
+  void main.exited.then((code) => {
+    exitedWith = code;
+  });
+  await within(
+    (async () => {
+      while (!pattern.test(main.output())) {
+        if (exitedWith !== undefined)
+          throw new Error(`npm start exited (${exitedWith}) before ${what}:\n${main.output().slice(-3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })(),
+    ms,
+    what,
+    main.child,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${main.output().slice(-3000)}`);
+  });
 }
 
 describe('npm start: one release cycle end to end', function () {
@@ -345,15 +374,7 @@ describe('npm start: one release cycle end to end', function () {
 
     it('--interactive prints the URLs of the stack, every one answers, and Ctrl-C stops it all', async () => {
       const main = startMain(['--interactive']);
-      await within(
-        (async () => {
-          while (!/Ctrl-C stops everything/.test(main.output()))
-            await new Promise((resolve) => setTimeout(resolve, 50));
-        })(),
-        90_000,
-        'the interactive banner',
-        main.child,
-      );
+      await untilPrinted(main, /Ctrl-C stops everything/, 90_000, 'the interactive banner');
       const printed = (label: string) => {
         const url = new RegExp(`^\\s+${label}\\s+(http\\S+)`, 'm').exec(main.output())?.[1];
         assert.ok(url, `the banner names the ${label} URL:\n${main.output()}`);
@@ -384,14 +405,11 @@ describe('npm start: one release cycle end to end', function () {
 
     it('Ctrl-C half-way through stops the running pipeline and everything else, and exits', async () => {
       const main = startMain([]);
-      await within(
-        (async () => {
-          while (!/\[function-app\] PR #1 discovered/.test(main.output()))
-            await new Promise((resolve) => setTimeout(resolve, 50));
-        })(),
+      await untilPrinted(
+        main,
+        /\[function-app\] PR #1 discovered/,
         90_000,
         'the first PR pipeline to be queued',
-        main.child,
       );
       main.child.kill('SIGINT');
       const code = await within(main.exited, 20_000, 'npm start to stop after SIGINT', main.child);
