@@ -5,7 +5,6 @@
 // active-PR list per repository, then one read per PR (its fetch_pr_details). Run at 5 repos × 20 PRs,
 // 50 × 20 and 50 × 2: the same 100 PRs over 5 or 50 repos show whether the cost follows the repos.
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
-import type { EntityTable } from '../adapters/store/entity-table.ts';
 import { createTableStore } from '../adapters/store/table-store.ts';
 import { loadConfig } from '../core/config.ts';
 import { Secret } from '../core/secret.ts';
@@ -13,6 +12,7 @@ import { settingsFromConfig, silentLogger } from '../flows/agent-deps.ts';
 import { pollOnce } from '../flows/poller.ts';
 import type { RunningAzurite } from '../sandbox/azurite.ts';
 import { startStack } from '../sandbox/stack.ts';
+import { TableCounter } from '../sandbox/table-counter.ts';
 import type { BenchContext } from './context.ts';
 import { seedPullRequests } from './seed.ts';
 import { elapsedMs, summarize } from './stats.ts';
@@ -27,41 +27,6 @@ const SERVICE_LATENCY_MS = 100;
 /** Seconds a cycle would take if each of its `requests` sequential calls took SERVICE_LATENCY_MS. */
 const atServiceLatency = (wallMs: number, requests: number) =>
   Math.round((wallMs + requests * SERVICE_LATENCY_MS) / 100) / 10;
-
-type TableCall = Exclude<keyof EntityTable, 'name'>;
-
-/** Counts every call the store makes on its tables. */
-class TableCounter {
-  readonly calls = new Map<TableCall, number>();
-
-  get total(): number {
-    return [...this.calls.values()].reduce((sum, n) => sum + n, 0);
-  }
-
-  reset(): void {
-    this.calls.clear();
-  }
-
-  describe(): string {
-    return [...this.calls].map(([call, n]) => `${n} ${call}`).join(', ');
-  }
-
-  wrap = (table: EntityTable): EntityTable => {
-    const count = <T>(call: TableCall, work: () => Promise<T>) => {
-      this.calls.set(call, (this.calls.get(call) ?? 0) + 1);
-      return work();
-    };
-    return {
-      name: table.name,
-      get: (pk, rk) => count('get', () => table.get(pk, rk)),
-      create: (pk, rk, props) => count('create', () => table.create(pk, rk, props)),
-      replace: (pk, rk, props, etag) => count('replace', () => table.replace(pk, rk, props, etag)),
-      delete: (pk, rk, etag) => count('delete', () => table.delete(pk, rk, etag)),
-      transact: (pk, steps) => count('transact', () => table.transact(pk, steps)),
-      query: (query) => count('query', () => table.query(query)),
-    };
-  };
-}
 
 interface Cycle {
   requests: number;

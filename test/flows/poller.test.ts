@@ -2,13 +2,13 @@
 // cycle reads must not grow with the number of active PRs.
 import assert from 'node:assert/strict';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
-import type { EntityTable } from '../../adapters/store/entity-table.ts';
 import { createTableStore } from '../../adapters/store/table-store.ts';
 import { loadConfig } from '../../core/config.ts';
 import { Secret } from '../../core/secret.ts';
 import { settingsFromConfig, silentLogger } from '../../flows/agent-deps.ts';
 import { pollOnce } from '../../flows/poller.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { TableCounter } from '../../sandbox/table-counter.ts';
 
 describe('poll cycle cost', function () {
   this.timeout(60_000);
@@ -20,23 +20,11 @@ describe('poll cycle cost', function () {
 
   /** A store counting its Table calls by kind, and deps as the function app builds them. */
   function pollerOver(repos: string[]) {
-    const calls = new Map<string, number>();
-    const count = <T>(call: string, work: () => Promise<T>) => {
-      calls.set(call, (calls.get(call) ?? 0) + 1);
-      return work();
-    };
+    const counter = new TableCounter();
     const store = createTableStore({
       connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
       tablePrefix: `poll${repos.length}${stack.tablePrefix}`.slice(0, 40),
-      wrapTable: (table: EntityTable): EntityTable => ({
-        name: table.name,
-        get: (pk, rk) => count('get', () => table.get(pk, rk)),
-        create: (pk, rk, props) => count('create', () => table.create(pk, rk, props)),
-        replace: (pk, rk, props, etag) => count('replace', () => table.replace(pk, rk, props, etag)),
-        delete: (pk, rk, etag) => count('delete', () => table.delete(pk, rk, etag)),
-        transact: (pk, steps) => count('transact', () => table.transact(pk, steps)),
-        query: (query) => count('query', () => table.query(query)),
-      }),
+      wrapTable: counter.wrap,
     });
     const azdo = new RestAzureDevOps({
       organizationUrl: stack.azdo.organizationUrl,
@@ -62,9 +50,9 @@ describe('poll cycle cost', function () {
       settings,
     };
     return {
-      calls,
+      calls: counter.calls,
       cycle: async (id: string) => {
-        calls.clear();
+        counter.reset();
         return await pollOnce(deps, id);
       },
     };
