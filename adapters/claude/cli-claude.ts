@@ -2,7 +2,6 @@
 // environment built from scratch, a wall-clock limit that kills the whole process group, and the
 // CLI's JSON result read whatever the exit code.
 import { tmpdir } from 'node:os';
-import { execa } from 'execa';
 import type { Env } from '../../core/config.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, Secret, secretForms } from '../../core/secret.ts';
@@ -146,6 +145,8 @@ export function createCliClaudeRunner(options: CliClaudeRunnerOptions = {}): Cla
   return {
     async run(request) {
       validateRequest(request);
+      // Loaded on the first run: a task that never reviews or writes a ticket does not compile execa.
+      const { execa } = await import('execa');
       const started = Date.now();
       const subprocess = execa(command, buildClaudeArgs(request, options), {
         input: request.prompt,

@@ -1,23 +1,10 @@
-// The Store on Azure Table Storage (@azure/data-tables 13); Azurite in development and tests.
-import {
-  TableClient,
-  type TableEntityResult,
-  type TableServiceClientOptions,
-  type TransactionAction,
-} from '@azure/data-tables';
+// The Store on Azure Table Storage (@azure/data-tables 13); Azurite in development and tests. Each
+// table's client (azure-entity-table.ts, with the Azure SDK) is loaded on its first call: the tasks'
+// bundles are split (scripts/build.ts), so a task run compiles the SDK only once it reads its state.
+import type { TableServiceClientOptions } from '@azure/data-tables';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { COLLECTIONS, createEntityStore } from './entity-store.ts';
-import {
-  classifyTableError,
-  type EntityProps,
-  type EntityQuery,
-  type EntityTable,
-  type StoredEntity,
-  type TableWrapper,
-  type TransactionStep,
-  tableErrorCode,
-} from './entity-table.ts';
-import { prefixUpperBound } from './keys.ts';
+import type { EntityTable, TableWrapper } from './entity-table.ts';
 import type { RetryPolicy } from './records.ts';
 import type { Store } from './store.ts';
 
@@ -36,18 +23,18 @@ export const DEFAULT_TABLE_PREFIX = 'ReleaseAgent';
 
 export function createTableStore(options: TableStoreOptions): Store {
   const prefix = validTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+  checkConnectionString(options.connectionString);
   const clientOptions: TableServiceClientOptions = {
     ...(usesHttp(options.connectionString) ? { allowInsecureConnection: true } : {}),
     ...options.clientOptions,
   };
   return createEntityStore(
     (collection) => {
-      const client = TableClient.fromConnectionString(
-        options.connectionString,
-        prefix + collection,
-        clientOptions,
+      const table = tableOnFirstCall(prefix + collection, () =>
+        import('./azure-entity-table.ts').then(({ openAzureEntityTable }) =>
+          openAzureEntityTable(options.connectionString, prefix + collection, clientOptions),
+        ),
       );
-      const table = new AzureEntityTable(client);
       return options.wrapTable ? options.wrapTable(table) : table;
     },
     { retry: options.retry },
@@ -76,113 +63,72 @@ function usesHttp(connectionString: string): boolean {
   );
 }
 
-/** Create-table calls by table URL: once per process per table (a failed one is tried again). */
-const ensuredTables = new Map<string, Promise<void>>();
+/** A table whose client is opened on its first call (and once). */
+function tableOnFirstCall(name: string, open: () => Promise<EntityTable>): EntityTable {
+  let opened: Promise<EntityTable> | undefined;
+  const table = () => (opened ??= open());
+  return {
+    name,
+    get: async (partitionKey, rowKey) => (await table()).get(partitionKey, rowKey),
+    create: async (partitionKey, rowKey, props) => (await table()).create(partitionKey, rowKey, props),
+    replace: async (partitionKey, rowKey, props, etag) =>
+      (await table()).replace(partitionKey, rowKey, props, etag),
+    delete: async (partitionKey, rowKey, etag) => (await table()).delete(partitionKey, rowKey, etag),
+    transact: async (partitionKey, steps) => (await table()).transact(partitionKey, steps),
+    query: async (query) => (await table()).query(query),
+  };
+}
 
-const SYSTEM_PROPERTIES = new Set(['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.metadata']);
-
-export class AzureEntityTable implements EntityTable {
-  constructor(private readonly client: TableClient) {}
-
-  get name(): string {
-    return this.client.tableName;
+/**
+ * The Azure SDK's rules for a connection string (TableClient.fromConnectionString), checked at once
+ * because the SDK itself loads later: the development shortcut; an account key form (it names
+ * DefaultEndpointsProtocol and AccountKey) with AccountName, AccountKey and either TableEndpoint or an
+ * http(s) protocol plus EndpointSuffix; otherwise a shared access signature with a TableEndpoint that
+ * names the account. The message names the part that is wrong, never a value: it holds the key.
+ */
+export function connectionStringProblem(connectionString: string): string | undefined {
+  const lower = connectionString.toLowerCase();
+  if (lower.includes('usedevelopmentstorage=true')) return undefined;
+  const parts = new Map<string, string>();
+  for (const element of connectionString.split(';')) {
+    const trimmed = element.trim();
+    if (!trimmed) continue;
+    const at = trimmed.indexOf('=');
+    // The SDK fails on such a part with a TypeError; refuse it by name instead.
+    if (at < 0) return 'every part must be Name=value';
+    // The first occurrence of a name counts, as in the SDK.
+    const name = trimmed.slice(0, at).toLowerCase();
+    if (!parts.has(name)) parts.set(name, trimmed.slice(at + 1));
   }
-
-  async get(partitionKey: string, rowKey: string): Promise<StoredEntity | undefined> {
-    await this.ready();
-    try {
-      return toStoredEntity(await this.client.getEntity<EntityProps>(partitionKey, rowKey));
-    } catch (error) {
-      if (classifyTableError(error) === 'missing') return undefined;
-      throw error;
+  const part = (name: string) => parts.get(name.toLowerCase()) ?? '';
+  const tableEndpoint = part('TableEndpoint');
+  if (lower.includes('defaultendpointsprotocol=') && lower.includes('accountkey=')) {
+    const protocol = part('DefaultEndpointsProtocol');
+    if (!tableEndpoint) {
+      if (!['http', 'https'].includes(protocol.toLowerCase()))
+        return 'DefaultEndpointsProtocol must be https or http';
+      if (!part('EndpointSuffix')) return 'it needs a TableEndpoint or an EndpointSuffix';
     }
+    if (!part('AccountName')) return 'AccountName is missing';
+    if (!part('AccountKey')) return 'AccountKey is empty';
+    const url = tableEndpoint || `${protocol}://${part('AccountName')}.table.${part('EndpointSuffix')}`;
+    return URL.canParse(url) ? undefined : 'the table endpoint it gives is not a URL';
   }
+  if (!tableEndpoint)
+    return 'it needs DefaultEndpointsProtocol, AccountName and AccountKey, or TableEndpoint and SharedAccessSignature';
+  if (!part('SharedAccessSignature')) return 'SharedAccessSignature is missing';
+  if (!URL.canParse(tableEndpoint)) return 'TableEndpoint is not a URL';
+  const endpoint = new URL(tableEndpoint);
+  const account =
+    endpoint.host.split('.')[1] === 'table' ? endpoint.host.split('.')[0] : endpoint.pathname.split('/')[1];
+  return account ? undefined : 'TableEndpoint names no account';
+}
 
-  async create(partitionKey: string, rowKey: string, props: EntityProps): Promise<string> {
-    await this.ready();
-    const response = await this.client.createEntity({ ...props, partitionKey, rowKey });
-    return response.etag ?? '';
-  }
-
-  async replace(partitionKey: string, rowKey: string, props: EntityProps, etag: string): Promise<string> {
-    await this.ready();
-    const response = await this.client.updateEntity({ ...props, partitionKey, rowKey }, 'Replace', { etag });
-    return response.etag ?? '';
-  }
-
-  async delete(partitionKey: string, rowKey: string, etag: string): Promise<void> {
-    await this.ready();
-    await this.client.deleteEntity(partitionKey, rowKey, { etag });
-  }
-
-  async transact(partitionKey: string, steps: TransactionStep[]): Promise<void> {
-    await this.ready();
-    const actions = steps.map((step): TransactionAction => {
-      const entity = { ...step.props, partitionKey, rowKey: step.rowKey };
-      return step.action === 'create'
-        ? ['create', entity]
-        : ['update', entity, 'Replace', { etag: step.etag }];
+function checkConnectionString(connectionString: string): void {
+  const problem = connectionStringProblem(connectionString);
+  if (problem) {
+    throw new ReleaseAgentError('CONFIG_INVALID', `the storage connection string is not usable: ${problem}`, {
+      setting: 'STORAGE_CONNECTION_STRING',
     });
-    await this.client.submitTransaction(actions);
   }
-
-  async query(query: EntityQuery): Promise<StoredEntity[]> {
-    await this.ready();
-    const filter = toFilter(query);
-    const entities = this.client.listEntities<EntityProps>(filter ? { queryOptions: { filter } } : {});
-    const found: StoredEntity[] = [];
-    const limit = query.limit ?? Number.POSITIVE_INFINITY;
-    if (limit <= 0) return found;
-    for await (const page of entities.byPage({ maxPageSize: Math.min(limit, 1000) })) {
-      for (const entity of page) {
-        if (found.length >= limit) return found;
-        found.push(toStoredEntity(entity));
-      }
-      if (found.length >= limit) return found;
-    }
-    return found;
-  }
-
-  private ready(): Promise<void> {
-    const url = `${this.client.url}/${this.client.tableName}`;
-    let ready = ensuredTables.get(url);
-    if (!ready) {
-      ready = this.client.createTable().catch((error: unknown) => {
-        if (tableErrorCode(error) === 'TableAlreadyExists') return;
-        ensuredTables.delete(url);
-        throw error;
-      });
-      ensuredTables.set(url, ready);
-    }
-    return ready;
-  }
-}
-
-function toStoredEntity(entity: TableEntityResult<EntityProps>): StoredEntity {
-  const props: EntityProps = {};
-  for (const [name, value] of Object.entries(entity)) {
-    if (!SYSTEM_PROPERTIES.has(name) && typeof value === 'string') props[name] = value;
-  }
-  return { partitionKey: entity.partitionKey ?? '', rowKey: entity.rowKey ?? '', etag: entity.etag, props };
-}
-
-/** An OData filter from the structured query; every comparison is on strings. */
-function toFilter(query: EntityQuery): string | undefined {
-  const clauses: string[] = [];
-  if (query.partitionKey !== undefined) clauses.push(`PartitionKey eq ${quote(query.partitionKey)}`);
-  if (query.rowKeyPrefix) {
-    clauses.push(
-      `RowKey ge ${quote(query.rowKeyPrefix)}`,
-      `RowKey lt ${quote(prefixUpperBound(query.rowKeyPrefix))}`,
-    );
-  }
-  for (const [name, value] of Object.entries(query.where ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a property name: ${name}`);
-    clauses.push(`${name} eq ${quote(value)}`);
-  }
-  return clauses.length > 0 ? clauses.join(' and ') : undefined;
-}
-
-function quote(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }

@@ -1,6 +1,8 @@
 // Builds the adapters a task needs from the agent's contract: Azure DevOps through the job's own
 // OAuth token (SystemVssConnection, i.e. System.AccessToken), the rest from the extension's service
-// connections. Every credential read is registered as a secret before anything can print it.
+// connections. Every credential read is registered as a secret before anything can print it. The
+// Jira, Slack Web API, Table Storage and Claude CLI clients load on their first call (the bundles are
+// split), so a task starts without compiling the libraries it may never use.
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import type { AzureDevOps } from '../../adapters/azdo/azdo.ts';
@@ -8,9 +10,9 @@ import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
 import { claudeRunnerFromEnv } from '../../adapters/claude/cli-claude.ts';
 import type { ClaudeRunner } from '../../adapters/claude/claude.ts';
 import type { Jira } from '../../adapters/jira/jira.ts';
-import { createJiraClient } from '../../adapters/jira/jira-client.ts';
+import { createJiraClientOnFirstCall } from '../../adapters/jira/jira-on-first-call.ts';
 import type { Slack } from '../../adapters/slack/slack.ts';
-import { createWebApiSlack } from '../../adapters/slack/web-api-slack.ts';
+import { createWebApiSlackOnFirstCall } from '../../adapters/slack/web-api-slack-on-first-call.ts';
 import { createWebhookSlack } from '../../adapters/slack/webhook-slack.ts';
 import type { Store } from '../../adapters/store/store.ts';
 import { createTableStore } from '../../adapters/store/table-store.ts';
@@ -75,7 +77,7 @@ export function jiraContextFromConnection(context: TaskContext, required: boolea
   if (!email || apiToken.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
   // The Basic header jira.js sends is derived from both: masked too, should anything print it.
   context.inputs.secret(Buffer.from(`${email}:${apiToken.reveal()}`).toString('base64'));
-  return { jira: createJiraClient({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
+  return { jira: createJiraClientOnFirstCall({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
 }
 
 export interface SlackContext {
@@ -94,7 +96,7 @@ export function slackFromConnection(context: TaskContext, required: boolean): Sl
     return { slack: createWebhookSlack({ webhookUrl: credential }), channel };
   }
   return {
-    slack: createWebApiSlack({ token: credential, apiUrl: connection.url, ...(channel ? { defaultChannel: channel } : {}) }),
+    slack: createWebApiSlackOnFirstCall({ token: credential, apiUrl: connection.url, ...(channel ? { defaultChannel: channel } : {}) }),
     channel,
   };
 }

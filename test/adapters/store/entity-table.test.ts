@@ -8,7 +8,7 @@ import {
   type TableErrorKind,
 } from '../../../adapters/store/entity-table.ts';
 import { MemoryTables } from '../../../adapters/store/memory-store.ts';
-import { AzureEntityTable } from '../../../adapters/store/table-store.ts';
+import { AzureEntityTable } from '../../../adapters/store/azure-entity-table.ts';
 
 const runId = randomBytes(4).toString('hex');
 let tables = 0;
