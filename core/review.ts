@@ -2,7 +2,6 @@
 // rule, and the prompts. Everything a PR author controls (title, description, branch, commit
 // messages, diff) is untrusted: it is sanitized, fenced so it cannot close its own fence, and
 // declared to be data. An invalid answer never approves; the AI never merges by itself either way.
-import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import type { FindingSeverity, ReviewFinding, ReviewVerdict } from './model.ts';
 
@@ -90,34 +89,95 @@ export interface TicketOutput {
 export type ReviewParseResult = { ok: true; review: ReviewOutput } | { ok: false; problems: string[] };
 export type TicketParseResult = { ok: true; ticket: TicketOutput } | { ok: false; problems: string[] };
 
-const nonBlank = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => value.trim().length > 0, { message: 'must not be blank' });
+// The answers are checked by hand against the shapes above (the tests hold both to the same cases):
+// three small objects do not need a schema library, and leaving one out keeps it out of the task
+// bundles' start (tasks/*: zod alone was 200 KiB compiled before the first line).
+type Path = readonly (string | number)[];
 
-const reviewOutputParser = z.strictObject({
-  verdict: z.enum(['approve', 'request_changes']),
-  summary: nonBlank(LIMITS.summary),
-  findings: z
-    .array(
-      z.strictObject({
-        file: nonBlank(LIMITS.file),
-        line: z.int().min(1),
-        severity: z.enum(['info', 'minor', 'major', 'critical']),
-        message: nonBlank(LIMITS.message),
-      }),
-    )
-    .max(LIMITS.findings),
-  injection_suspected: z.boolean(),
-});
+const at = (path: Path) => (path.length > 0 ? path.join('.') : '(root)');
 
-const ticketOutputParser = z.strictObject({
-  summary: nonBlank(LIMITS.ticketSummary).refine((value) => !/[\r\n]/.test(value), {
-    message: 'must be one line',
-  }),
-  description: nonBlank(LIMITS.ticketDescription),
-});
+class Problems {
+  readonly list: string[] = [];
+  add(path: Path, problem: string): false {
+    this.list.push(`${at(path)}: ${problem}`);
+    return false;
+  }
+}
+
+/** An object with exactly `keys` (each checked by the caller); false after noting why not. */
+function isShape(
+  value: unknown,
+  path: Path,
+  keys: readonly string[],
+  problems: Problems,
+): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return problems.add(path, `expected an object, got ${describe(value)}`);
+  const unknown = Object.keys(value).filter((key) => !keys.includes(key));
+  if (unknown.length > 0)
+    return problems.add(
+      path,
+      `unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((key) => JSON.stringify(key)).join(', ')}`,
+    );
+  return true;
+}
+
+function checkText(value: unknown, path: Path, max: number, problems: Problems, oneLine = false): void {
+  if (typeof value !== 'string') problems.add(path, `expected a string, got ${describe(value)}`);
+  else if (value.length > max) problems.add(path, `longer than ${max} characters`);
+  else if (value.trim().length === 0) problems.add(path, 'must not be blank');
+  else if (oneLine && /[\r\n]/.test(value)) problems.add(path, 'must be one line');
+}
+
+function checkOneOf(value: unknown, path: Path, allowed: readonly string[], problems: Problems): void {
+  if (typeof value !== 'string' || !allowed.includes(value))
+    problems.add(path, `expected one of ${allowed.join(', ')}, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function reviewProblems(value: unknown): string[] {
+  const problems = new Problems();
+  if (!isShape(value, [], ['verdict', 'summary', 'findings', 'injection_suspected'], problems))
+    return problems.list;
+  checkOneOf(value.verdict, ['verdict'], ['approve', 'request_changes'], problems);
+  checkText(value.summary, ['summary'], LIMITS.summary, problems);
+  if (typeof value.injection_suspected !== 'boolean')
+    problems.add(
+      ['injection_suspected'],
+      `expected true or false, got ${describe(value.injection_suspected)}`,
+    );
+  const findings = value.findings;
+  if (!Array.isArray(findings)) problems.add(['findings'], `expected an array, got ${describe(findings)}`);
+  else if (findings.length > LIMITS.findings)
+    problems.add(['findings'], `more than ${LIMITS.findings} findings`);
+  else {
+    findings.forEach((finding: unknown, index) => {
+      const path = ['findings', index];
+      if (!isShape(finding, path, ['file', 'line', 'severity', 'message'], problems)) return;
+      checkText(finding.file, [...path, 'file'], LIMITS.file, problems);
+      if (!Number.isSafeInteger(finding.line) || (finding.line as number) < 1)
+        problems.add([...path, 'line'], `expected a line number from 1, got ${describe(finding.line)}`);
+      checkOneOf(finding.severity, [...path, 'severity'], FINDING_SEVERITIES, problems);
+      checkText(finding.message, [...path, 'message'], LIMITS.message, problems);
+    });
+  }
+  return problems.list;
+}
+
+function ticketProblems(value: unknown): string[] {
+  const problems = new Problems();
+  if (!isShape(value, [], ['summary', 'description'], problems)) return problems.list;
+  checkText(value.summary, ['summary'], LIMITS.ticketSummary, problems, true);
+  checkText(value.description, ['description'], LIMITS.ticketDescription, problems);
+  return problems.list;
+}
 
 /** The CLI's `structured_output` is an object; a `result` text may carry the same JSON. */
 function fromJsonText(value: unknown): { value: unknown } | { problem: string } {
@@ -129,30 +189,20 @@ function fromJsonText(value: unknown): { value: unknown } | { problem: string } 
   }
 }
 
-function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map(
-    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-  );
-}
-
 export function parseReviewOutput(raw: unknown): ReviewParseResult {
   const json = fromJsonText(raw);
   if ('problem' in json) return { ok: false, problems: [json.problem] };
-  const result = reviewOutputParser.safeParse(json.value);
-  return result.success
-    ? { ok: true, review: result.data }
-    : { ok: false, problems: problemsOf(result.error) };
+  const problems = reviewProblems(json.value);
+  return problems.length === 0 ? { ok: true, review: json.value as ReviewOutput } : { ok: false, problems };
 }
 
 export function parseTicketOutput(raw: unknown): TicketParseResult {
   const json = fromJsonText(raw);
   if ('problem' in json) return { ok: false, problems: [json.problem] };
-  const result = ticketOutputParser.safeParse(json.value);
-  if (!result.success) return { ok: false, problems: problemsOf(result.error) };
-  return {
-    ok: true,
-    ticket: { summary: result.data.summary.trim(), description: result.data.description.trim() },
-  };
+  const problems = ticketProblems(json.value);
+  if (problems.length > 0) return { ok: false, problems };
+  const ticket = json.value as TicketOutput;
+  return { ok: true, ticket: { summary: ticket.summary.trim(), description: ticket.description.trim() } };
 }
 
 /**
