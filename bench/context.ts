@@ -11,7 +11,7 @@ import type { Figure } from './types.ts';
 export interface Artifacts {
   /** The packing root (a temporary folder, never the project's dist/). */
   root: string;
-  /** Folder holding <Task>/index.cjs for every task. */
+  /** Folder holding <Task>/index.mjs for every task. */
   tasksDir: string;
   tasks: BuiltBundle[];
   hub: BuiltBundle[];

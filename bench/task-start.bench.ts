@@ -1,10 +1,10 @@
 // Task start and memory. Start: time from spawning `node <bundle>` (the agent's way) to the task's first
-// log line (its banner, printed once the bundle is loaded), with a bare agent environment (no inputs: it
-// then fails fast), against bare Node on the same machine: `node -e 0` to its exit and
-// `node -e "console.log(1)"` to its line, interleaved run by run. Memory: each task's peak RSS (the
-// kernel's maxRSS, read by an --require preload on exit) over full happy-path runs: a PR reviewed,
-// ticketed, merged and staged, then released (plan, create, complete, pipelines, complete release),
-// against a sandbox stack, as the agent runs them.
+// log line (its banner, printed once the entry and its static chunks are loaded; the clients load on
+// first use), with a bare agent environment (no inputs: it then fails fast), against bare Node on the
+// same machine: `node -e 0` to its exit and `node -e "console.log(1)"` to its line, interleaved run by
+// run. Memory: each task's peak RSS (the kernel's maxRSS, read by an --require preload on exit) over
+// full happy-path runs: a PR reviewed, ticketed, merged and staged, then released (plan, create,
+// complete, pipelines, complete release), against a sandbox stack, as the agent runs them.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +73,7 @@ async function fullRuns(
     preload,
     `const file = process.env.BENCH_RSS_FILE;
 process.on('exit', () => {
-  if (file && /index\\.cjs$/.test(process.argv[1] || '')) require('node:fs').appendFileSync(file, process.resourceUsage().maxRSS + '\\n');
+  if (file && /index\\.mjs$/.test(process.argv[1] || '')) require('node:fs').appendFileSync(file, process.resourceUsage().maxRSS + '\\n');
 });
 `,
   );
@@ -216,7 +216,7 @@ export async function taskStartBench(context: BenchContext): Promise<Figure[]> {
         if (one.firstLineMs !== undefined) bareLine.push(one.firstLineMs);
       }
       for (const task of tasks) {
-        const bundle = join(artifacts.tasksDir, task, 'index.cjs');
+        const bundle = join(artifacts.tasksDir, task, 'index.mjs');
         const started = await timeStart([bundle], env, cwd);
         // The same start with Node's on-disk compile cache (filled by the first round), as a
         // long-lived agent could have it: how much of the start is compiling the bundle.

@@ -1,7 +1,7 @@
 // Plays one run of a pipeline the way an Azure Pipelines agent would, against the Azure DevOps
 // simulator: the pipeline's template (pipelines/*.yml) is compiled with its parameters
 // (pipeline/template.ts), then its stages run in order. Each `task:` step is the real bundle
-// (runTaskBundle: `node index.cjs` with the agent's environment), with its inputs' `$(macros)` expanded
+// (runTaskBundle: `node index.mjs` with the agent's environment), with its inputs' `$(macros)` expanded
 // from the run's variables, job variables the tasks set and outputs of earlier steps and stages; a
 // `deployment` job first waits for its environment's Approval check (a pending approval on the
 // simulator, fired as approval-pending) and stops the pipeline when it is rejected. Team steps that
@@ -38,7 +38,7 @@ export interface PipelineDefinition {
 
 export interface AgentServices {
   azdo: AzureDevOpsSimulator;
-  /** Folder of the built task bundles (<Name>/index.cjs and task.json). */
+  /** Folder of the built task bundles (<Name>/index.mjs and task.json). */
   tasksDir: string;
   /** Service connections by the name the pipelines use. */
   serviceConnections: Record<string, EndpointSpec>;

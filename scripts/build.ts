@@ -1,11 +1,11 @@
-// Bundles every deployable into one CommonJS file with esbuild:
-//   tasks/<Name>/index.ts  → dist/tasks/<Name>/index.cjs (+ task.json, icon.png)
+// Bundles every deployable with esbuild:
+//   tasks/<Name>/index.ts  → dist/tasks/<Name>/index.mjs and its chunk-*.mjs (+ task.json, icon.png)
 //   functions/index.ts     → dist/functions/index.cjs    (+ host.json, package.json)
 //   hub/src/index.tsx      → dist/hub/hub.js + hub.css   (+ index.html, fonts, manifest.hub.json)
 // and prints each bundle's size. Fails on any esbuild error.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { type BuildOptions, build, type Plugin, stop } from 'esbuild';
+import { dirname, join, relative, resolve } from 'node:path';
+import { type BuildOptions, build, type Metafile, type Plugin, stop } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -31,15 +31,20 @@ export const zodEnglishOnly: Plugin = {
   },
 };
 
-// ESM-only dependencies read import.meta.url; in a CommonJS bundle it must come from __filename.
-export const commonJsShim: BuildOptions = {
-  format: 'cjs',
+/** What every Node bundle shares: one minified file set with every dependency inside. */
+const nodeBundle: BuildOptions = {
   platform: 'node',
   bundle: true,
   minify: true,
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
+};
+
+// ESM-only dependencies read import.meta.url; in a CommonJS bundle it must come from __filename.
+export const commonJsShim: BuildOptions = {
+  ...nodeBundle,
+  format: 'cjs',
   define: { 'import.meta.url': '__bundleImportMetaUrl', 'import.meta.dirname': '__dirname' },
   banner: { js: 'const __bundleImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [zodEnglishOnly],
@@ -48,7 +53,10 @@ export const commonJsShim: BuildOptions = {
 export interface BuiltBundle {
   name: string;
   file: string;
+  /** Every file of the bundle (a task's chunks included). */
   bytes: number;
+  /** A task's entry alone: what it compiles before its first line. */
+  entryBytes?: number;
 }
 
 export function taskNames(): string[] {
@@ -61,6 +69,35 @@ export function taskNames(): string[] {
     .sort();
 }
 
+/**
+ * Tasks are ES modules split at their dynamic imports: the Jira, Slack Web API, Table Storage and
+ * Claude CLI clients are chunk files beside index.mjs that a run compiles only when it first calls
+ * them (V8 compiles a bundle's top level eagerly: one 1 MB file cost a task ~55 ms before its first
+ * line). Modules written as CommonJS (azure-pipelines-task-lib among them) still call require and read
+ * __dirname, which every file gets from its banner.
+ */
+export const taskModuleOptions: BuildOptions = {
+  ...nodeBundle,
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunk-[hash]',
+  banner: {
+    js: [
+      'import{createRequire as __bundleCreateRequire}from"node:module";',
+      'import{fileURLToPath as __bundleFileURLToPath}from"node:url";',
+      'import{dirname as __bundleDirname}from"node:path";',
+      'const require=__bundleCreateRequire(import.meta.url);',
+      'const __filename=__bundleFileURLToPath(import.meta.url);',
+      'const __dirname=__bundleDirname(__filename);',
+    ].join(''),
+  },
+  plugins: [zodEnglishOnly],
+};
+
+/** The file the agent runs (task.json's execution target); its chunks sit beside it. */
+export const TASK_ENTRY = 'index.mjs';
+
 /** Bundles every task, or only `only` (tests build just the tasks they run). */
 export async function buildTasks(
   outRoot = join(dist, 'tasks'),
@@ -69,22 +106,52 @@ export async function buildTasks(
   const built: BuiltBundle[] = [];
   for (const name of taskNames().filter((task) => !only || only.includes(task))) {
     const out = join(outRoot, name);
+    // Chunk names are content hashes: a rebuild must not leave the previous build's beside them.
+    rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
-    const file = join(out, 'index.cjs');
-    await build({
-      ...commonJsShim,
-      entryPoints: [join(root, 'tasks', name, 'index.ts')],
-      outfile: file,
-      target: 'node24',
+    const file = join(out, TASK_ENTRY);
+    const { metafile } = await build({
+      ...taskModuleOptions,
+      entryPoints: { index: join(root, 'tasks', name, 'index.ts') },
+      outdir: out,
+      // The Node20_1 handler runs the same files.
+      target: 'node20',
+      metafile: true,
     });
+    removeUnreachableChunks(metafile, file);
     copyFileSync(join(root, 'tasks', name, 'task.json'), join(out, 'task.json'));
     for (const extra of ['icon.png']) {
       if (existsSync(join(root, 'tasks', name, extra)))
         copyFileSync(join(root, 'tasks', name, extra), join(out, extra));
     }
-    built.push({ name: `task ${name}`, file, bytes: statSync(file).size });
+    const modules = readdirSync(out).filter((entry) => entry.endsWith('.mjs'));
+    built.push({
+      name: `task ${name}`,
+      file,
+      bytes: modules.reduce((sum, entry) => sum + statSync(join(out, entry)).size, 0),
+      entryBytes: statSync(file).size,
+    });
   }
   return built;
+}
+
+/**
+ * esbuild writes a chunk for every import() it sees, including those in functions tree-shaking dropped
+ * (Notify never calls Jira, yet the shared services module names it): keep only the files the entry
+ * can reach through its static and dynamic imports.
+ */
+function removeUnreachableChunks(metafile: Metafile, entry: string): void {
+  const outputs = new Map(Object.entries(metafile.outputs).map(([path, output]) => [resolve(path), output]));
+  const reachable = new Set<string>();
+  const visit = (path: string) => {
+    if (reachable.has(path)) return;
+    reachable.add(path);
+    for (const imported of outputs.get(path)?.imports ?? []) {
+      if (!imported.external) visit(resolve(imported.path));
+    }
+  };
+  visit(resolve(entry));
+  for (const path of outputs.keys()) if (!reachable.has(path)) rmSync(path);
 }
 
 /** Bundles the function app into `out` (default dist/functions; the benchmarks build elsewhere). */

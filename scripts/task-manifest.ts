@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv-draft-04';
+import { TASK_ENTRY } from './build.ts';
 
 // ajv-draft-04 is CommonJS with a `default` export: take the class from require.
 const Ajv = (
@@ -101,8 +102,8 @@ export function taskJsonProblems(
   for (const [handler, value] of Object.entries(t.execution ?? {})) {
     if (!/^Node(10|16|20_1|24)$/.test(handler))
       problems.push(`execution handler "${handler}" is not one the agent knows`);
-    if (value.target !== 'index.cjs')
-      problems.push(`execution.${handler}.target must be index.cjs (the bundle)`);
+    if (value.target !== TASK_ENTRY)
+      problems.push(`execution.${handler}.target must be ${TASK_ENTRY} (the bundle's entry)`);
   }
   if (!t.minimumAgentVersion || compareAgentVersions(t.minimumAgentVersion, '4.265.1') < 0)
     problems.push('minimumAgentVersion must be at least 4.265.1 (the first agent with Node24)');

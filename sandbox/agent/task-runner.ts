@@ -1,4 +1,4 @@
-// Runs a task bundle the way the Azure Pipelines agent does: `node index.cjs` with the agent's
+// Runs a task bundle the way the Azure Pipelines agent does: `node index.mjs` with the agent's
 // environment contract (INPUT_*, SYSTEM_*, BUILD_*, ENDPOINT_* for service connections and
 // SystemVssConnection), and reads back the `##vso[...]` logging commands it printed.
 import { spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ export interface EndpointSpec {
 }
 
 export interface TaskRunRequest {
-  /** Folder holding index.cjs and task.json (dist/tasks/<Name>). */
+  /** Folder holding the bundle (index.mjs and its chunks) and task.json (dist/tasks/<Name>). */
   taskDir: string;
   inputs: Record<string, string | number | boolean | undefined>;
   /** Pipeline variables: System.*, Build.*, … (dots or underscores). */
@@ -138,7 +138,7 @@ function unescapeProperty(text: string): string {
 }
 
 export async function runTaskBundle(request: TaskRunRequest): Promise<TaskRunResult> {
-  const bundle = join(request.taskDir, 'index.cjs');
+  const bundle = join(request.taskDir, 'index.mjs');
   if (!existsSync(bundle)) throw new Error(`no task bundle at ${bundle}: run npm run build first`);
   const tempDir = mkdtempSync(join(tmpdir(), 'agent-temp-'));
   const started = Date.now();

@@ -148,7 +148,7 @@ export interface TaskContext {
  * message, redacted; a ReleaseAgentError keeps its code so the log says what kind of failure it was.
  */
 export async function runTask(taskName: string, body: (context: TaskContext) => Promise<TaskOutcome>): Promise<void> {
-  // The first line of the step's log, printed once the bundle is loaded (npm run bench times it).
+  // The first line of the step's log, printed once the entry is loaded (npm run bench times it).
   console.log(`${taskName} (Release Agent) on Node ${process.version}`);
   const secrets: Secret[] = [];
   const inputs = new TaskInputs(secrets);

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import { runTaskBundle } from '../../sandbox/agent/task-runner.ts';
 import { taskNames } from '../../scripts/build.ts';
 import { type PackageResult, packageExtension } from '../../scripts/package.ts';
 import { endpointTypes, type TaskJson, taskJsonProblems } from '../../scripts/task-manifest.ts';
 import { readZip, type ZipEntry } from '../support/zip.ts';
 
+const execFileAsync = promisify(execFile);
 const projectRoot = join(import.meta.dirname, '..', '..');
 const sourceTask = (name: string) =>
   JSON.parse(readFileSync(join(projectRoot, 'tasks', name, 'task.json'), 'utf8')) as TaskJson;
@@ -38,6 +41,12 @@ describe('the extension package (real tfx, one run)', function () {
     entries = new Map(readZip(readFileSync(result.vsix)).map((entry) => [entry.name, entry]));
   });
   after(() => rmSync(root, { recursive: true, force: true }));
+
+  /** The files of a task folder in the vsix (its entry, chunks and task.json, icon aside). */
+  const taskFiles = (task: string) =>
+    [...entries.keys()]
+      .filter((name) => name.startsWith(`dist/tasks/${task}/`) && !/(\/|\.png)$/.test(name))
+      .map((name) => name.slice(`dist/tasks/${task}/`.length));
 
   const file = (name: string) => {
     const entry = entries.get(name);
@@ -73,20 +82,24 @@ describe('the extension package (real tfx, one run)', function () {
         sourceTask(name),
         `${name}/task.json`,
       );
-      const bundle = file(`${folder}/index.cjs`).toString('utf8');
-      assert.ok(bundle.length > 10_000, `${name}/index.cjs is a whole bundle`);
+      const bundle = file(`${folder}/index.mjs`).toString('utf8');
+      assert.ok(bundle.length > 10_000, `${name}/index.mjs is a whole bundle`);
       assert.match(
         bundle,
-        /require\("node:url"\)\.pathToFileURL\(__filename\)/,
-        `${name}/index.cjs is CommonJS`,
+        /^import\{createRequire as __bundleCreateRequire\}from"node:module";/,
+        `${name}/index.mjs is an ES module that gives CommonJS code its require`,
       );
+      // Every chunk it names (loaded at start or on first use) is packed beside it.
+      const chunks = [...bundle.matchAll(/"\.\/(chunk-[A-Z0-9]+\.mjs)"/g)].map(([, chunk]) => chunk);
+      assert.ok(chunks.length > 0, `${name} loads chunks`);
+      for (const chunk of chunks) assert.ok(entries.has(`${folder}/${chunk}`), `${name}'s ${chunk} is packed`);
       assert.deepEqual(
         [...file(`${folder}/icon.png`).subarray(0, 4)],
         [0x89, 0x50, 0x4e, 0x47],
         `${name}/icon.png`,
       );
     }
-    const packedTasks = [...entries.keys()].filter((name) => /^dist\/tasks\/[^/]+\/index\.cjs$/.test(name));
+    const packedTasks = [...entries.keys()].filter((name) => /^dist\/tasks\/[^/]+\/index\.mjs$/.test(name));
     assert.equal(packedTasks.length, tasks.length, 'nothing else is packed as a task');
   });
 
@@ -143,7 +156,7 @@ describe('the extension package (real tfx, one run)', function () {
   it('runs a task straight from the vsix, without node_modules, as the agent would', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'vsix-task-'));
     try {
-      for (const name of ['index.cjs', 'task.json'])
+      for (const name of taskFiles('CompleteRelease'))
         writeFileSync(join(folder, name), file(`dist/tasks/CompleteRelease/${name}`));
       const run = await runTaskBundle({
         taskDir: folder,
@@ -154,6 +167,26 @@ describe('the extension package (real tfx, one run)', function () {
       assert.match(run.resultMessage ?? '', /^\[INPUT_INVALID\] input "version" must be a version x\.y\.z/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('loads every chunk a task may load later (Jira, Slack, Table Storage, execa) without node_modules', async () => {
+    for (const name of tasks) {
+      const folder = mkdtempSync(join(tmpdir(), 'vsix-chunks-'));
+      try {
+        const modules = taskFiles(name).filter((entry) => entry.startsWith('chunk-'));
+        assert.ok(modules.length > 0, `${name} has chunks`);
+        for (const entry of [...modules, 'task.json'])
+          writeFileSync(join(folder, entry), file(`dist/tasks/${name}/${entry}`));
+        // Each chunk evaluated on its own, in a process that has nothing else to resolve from.
+        const script = `for (const m of ${JSON.stringify(modules)}) await import('./' + m); console.log('loaded ' + ${modules.length});`;
+        const loaded = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: folder,
+        });
+        assert.equal(loaded.stdout.trim(), `loaded ${modules.length}`, name);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     }
   });
 });
@@ -179,11 +212,11 @@ describe('task.json rules (what fails the package)', () => {
       ['schema', (task) => (task.id = 'not-a-guid'), /^schema: \/id /],
       ['folder', (task) => (task.name = 'RunPipeline'), /differs from its folder/],
       ['friendlyName', (task) => (task.friendlyName = 'x'.repeat(41)), /friendlyName must be 1 to 40/],
-      ['Node24', (task) => (task.execution = { Node20_1: { target: 'index.cjs' } }), /no Node24 handler/],
+      ['Node24', (task) => (task.execution = { Node20_1: { target: 'index.mjs' } }), /no Node24 handler/],
       [
         'target',
         (task) => (task.execution = { Node24: { target: 'index.js' } }),
-        /target must be index\.cjs/,
+        /target must be index\.mjs/,
       ],
       [
         'agent',

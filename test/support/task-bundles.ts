@@ -14,7 +14,7 @@ function bundlesRoot(): string {
   return root;
 }
 
-/** The folder holding <TaskName>/index.cjs and task.json for every task. */
+/** The folder holding <TaskName>/index.mjs (and its chunks) and task.json for every task. */
 export function taskBundlesDir(): Promise<string> {
   built ??= (async () => {
     await buildTasks(bundlesRoot());
