@@ -22,6 +22,7 @@ function label(pid: number): string {
     if (/azurite.*table/.test(script)) return 'Azurite table';
     if (/azurite.*queue/.test(script)) return 'Azurite queue';
     if (/host-child/.test(script)) return 'function host';
+    if (/ack-floor-child/.test(script)) return 'minimal ack server';
     return script.split('/').at(-1) ?? script;
   } catch {
     return String(pid);

@@ -27,32 +27,37 @@ export interface HostRig {
   stop(): Promise<void>;
 }
 
-let bundled: Promise<string> | undefined;
+const bundled = new Map<string, Promise<string>>();
 
-function bundleChild(): Promise<string> {
-  bundled ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-host-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'host-child.cjs');
-    // The function app's own bundling options (scripts/build.ts), so the host measured is the one shipped.
-    await build({
-      ...commonJsShim,
-      entryPoints: [join(import.meta.dirname, 'host-child.ts')],
-      outfile: file,
-      target: 'node22',
-      logLevel: 'warning',
-      external: ['@azure/functions-core'],
-    });
-    return file;
-  })();
-  return bundled;
+/** bench/<name>.ts bundled once per run, with the function app's own options (scripts/build.ts). */
+export function bundleBenchChild(name: string): Promise<string> {
+  let file = bundled.get(name);
+  if (!file) {
+    file = (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bench-child-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const out = join(dir, `${name}.cjs`);
+      await build({
+        ...commonJsShim,
+        entryPoints: [join(import.meta.dirname, `${name}.ts`)],
+        outfile: out,
+        target: 'node22',
+        logLevel: 'warning',
+        external: ['@azure/functions-core'],
+      });
+      return out;
+    })();
+    bundled.set(name, file);
+  }
+  return file;
 }
 
 export async function startHostRig(
   env: Record<string, string>,
   options: { queuePollMs?: number } = {},
 ): Promise<HostRig> {
-  const file = await bundleChild();
+  // Bundled as the function app is, so the host measured is the one shipped.
+  const file = await bundleBenchChild('host-child');
   const child: ChildProcess = spawn(process.execPath, [file], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

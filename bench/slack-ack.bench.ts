@@ -2,7 +2,8 @@
 // check, dedupe claim, the PR re-read, the single-shot decision write, audit, enqueue, 200. One click at
 // a time and bursts of 50. The reference is the same click handled inline, as the Python agent does:
 // verify, then complete the PR in Azure DevOps (a simulator call made to take 200 ms), then answer.
-// The host's RSS is sampled every 20 ms during the bursts.
+// The host's RSS is sampled every 20 ms during the bursts. A second reference is the least any durable
+// ack can do (bench/ack-floor-child.ts): what this machine allows before any of our code runs.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,7 @@ import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { CpuMeter } from './cpu.ts';
+import { startAckFloor } from './ack-floor.ts';
 import { startHostRig } from './host-rig.ts';
 import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 import { inBatches, seedPullRequests } from './seed.ts';
@@ -278,6 +280,24 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
     }
 
     context.progress(
+      `slack-ack: reference, the least a durable ack can do (signature, 1 Table insert, 1 queue message), ${ROUNDS} bursts of ${BURST}`,
+    );
+    const floor = await startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret);
+    const floorCpu = new CpuMeter();
+    let floorBurst: LoadResult;
+    try {
+      await oneAtATime(WARMUP, (index) => signedClick(stack, floor.url, product[index]!, index));
+      floorBurst = await bursts(
+        ROUNDS,
+        BURST,
+        (index) => signedClick(stack, floor.url, product[WARMUP + SINGLE + index]!, index),
+        { before: () => floorCpu.start(), after: () => floorCpu.stop() },
+      );
+    } finally {
+      await floor.stop();
+    }
+
+    context.progress(
       `slack-ack: reference, the click handled inline with a ${INLINE_AZDO_DELAY_MS} ms Azure DevOps call`,
     );
     stack.azdo.addFault({
@@ -304,6 +324,7 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
 
     const singleSummary = summarize(single.samples);
     const burstSummary = summarize(burst.samples);
+    const floorSummary = summarize(floorBurst.samples);
     const notes = (result: LoadResult, extra: string) =>
       [extra, failureNote(result)].filter(Boolean).join('; ');
     return [
@@ -334,6 +355,18 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
         note: notes(
           burst,
           `${ROUNDS} bursts, wall per burst median ${round(summarize(burst.wallMs).median)} ms; ${cpu.per(burst.samples.length, 'click')}`,
+        ),
+      },
+      {
+        group: 'slack-ack',
+        name: `minimal ack, ${BURST} concurrent (signature, 1 Table insert, 1 queue message; bare Node)`,
+        unit: 'ms',
+        summary: floorSummary,
+        target: 'p99 ≤ 50 ms',
+        met: floorSummary.p99 <= 50 && failureNote(floorBurst) === undefined,
+        note: notes(
+          floorBurst,
+          `the floor under any ack that writes before it answers, on this machine: no function host, no delivery claim, no decision read, no PR re-read, no worker; ${floorCpu.per(floorBurst.samples.length, 'click')}`,
         ),
       },
       {
