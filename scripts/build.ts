@@ -114,8 +114,8 @@ export async function buildTasks(
       ...taskModuleOptions,
       entryPoints: { index: join(root, 'tasks', name, 'index.ts') },
       outdir: out,
-      // The Node20_1 handler runs the same files.
-      target: 'node20',
+      // The Node24 handler (execution in task.json) runs them.
+      target: 'node24',
       metafile: true,
     });
     removeUnreachableChunks(metafile, file);

@@ -102,6 +102,9 @@ export function taskJsonProblems(
   for (const [handler, value] of Object.entries(t.execution ?? {})) {
     if (!/^Node(10|16|20_1|24)$/.test(handler))
       problems.push(`execution handler "${handler}" is not one the agent knows`);
+    // execa 10 and jira.js 6 use APIs Node 20 lacks (Set.prototype.union…): an older handler would
+    // start the task and fail it at its first Claude or Jira call.
+    else if (handler !== 'Node24') problems.push(`execution handler "${handler}" runs a Node older than 22`);
     if (value.target !== TASK_ENTRY)
       problems.push(`execution.${handler}.target must be ${TASK_ENTRY} (the bundle's entry)`);
   }

@@ -92,7 +92,8 @@ describe('the extension package (real tfx, one run)', function () {
       // Every chunk it names (loaded at start or on first use) is packed beside it.
       const chunks = [...bundle.matchAll(/"\.\/(chunk-[A-Z0-9]+\.mjs)"/g)].map(([, chunk]) => chunk);
       assert.ok(chunks.length > 0, `${name} loads chunks`);
-      for (const chunk of chunks) assert.ok(entries.has(`${folder}/${chunk}`), `${name}'s ${chunk} is packed`);
+      for (const chunk of chunks)
+        assert.ok(entries.has(`${folder}/${chunk}`), `${name}'s ${chunk} is packed`);
       assert.deepEqual(
         [...file(`${folder}/icon.png`).subarray(0, 4)],
         [0x89, 0x50, 0x4e, 0x47],
@@ -213,6 +214,11 @@ describe('task.json rules (what fails the package)', () => {
       ['folder', (task) => (task.name = 'RunPipeline'), /differs from its folder/],
       ['friendlyName', (task) => (task.friendlyName = 'x'.repeat(41)), /friendlyName must be 1 to 40/],
       ['Node24', (task) => (task.execution = { Node20_1: { target: 'index.mjs' } }), /no Node24 handler/],
+      [
+        'older Node',
+        (task) => (task.execution = { Node24: { target: 'index.mjs' }, Node20_1: { target: 'index.mjs' } }),
+        /handler "Node20_1" runs a Node older than 22/,
+      ],
       [
         'target',
         (task) => (task.execution = { Node24: { target: 'index.js' } }),

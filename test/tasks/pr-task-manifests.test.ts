@@ -54,8 +54,8 @@ describe('task.json of the PR-side tasks', () => {
         assert.deepEqual(taskJsonProblems(task, name), []);
       });
 
-      it('runs on Node24 and on Node20_1 agents, from the bundle', () => {
-        assert.deepEqual(Object.keys(task.execution ?? {}).sort(), ['Node20_1', 'Node24']);
+      it('runs on the Node24 handler only (its libraries need Node 22 or later), from the bundle', () => {
+        assert.deepEqual(Object.keys(task.execution ?? {}), ['Node24']);
         assert.equal(task.minimumAgentVersion, '4.265.1');
       });
 
