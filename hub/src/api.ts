@@ -144,7 +144,6 @@ export interface HubApiOptions {
   /** The function app's URL (with or without a trailing `/api`); undefined until set in Settings. */
   baseUrl: string | undefined;
   getToken: () => Promise<string>;
-  fetch?: typeof fetch;
   timeoutMs?: number;
 }
 
@@ -165,7 +164,6 @@ export function normalizeBaseUrl(value: string | undefined): string | undefined 
 
 export function createHubApi(options: HubApiOptions): HubApi {
   const baseUrl = normalizeBaseUrl(options.baseUrl);
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 15_000;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
@@ -183,7 +181,7 @@ export function createHubApi(options: HubApiOptions): HubApi {
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     let response: Response;
     try {
-      response = await doFetch(`${baseUrl}/api${path}`, {
+      response = await fetch(`${baseUrl}/api${path}`, {
         method,
         headers,
         signal: controller.signal,

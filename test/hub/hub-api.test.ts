@@ -1,5 +1,7 @@
 // The hub's API client (hub/src/api.ts) in Node: against the test API, and against odd answers.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../../sandbox/ports.ts';
 import {
   ApiError,
@@ -11,18 +13,26 @@ import {
 } from '../../hub/src/api.ts';
 import { type HubTestApi, startHubTestApi } from './hub-test-api.ts';
 
-function stubFetch(routes: Record<string, { status?: number; body: unknown }>): typeof fetch {
-  return (async (input: RequestInfo | URL) => {
-    const url = new URL(String(input));
-    const answer = routes[`${url.pathname}${url.search}`];
-    if (!answer)
-      return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } }), {
-        status: 404,
-      });
-    return new Response(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body), {
-      status: answer.status ?? 200,
-    });
-  }) as typeof fetch;
+/** A function app that answers odd bodies over real HTTP: each `path?query` with its status and body. */
+async function oddFunctionApp(
+  routes: Record<string, { status?: number; body: unknown }>,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const answer = routes[request.url ?? ''];
+    const body = answer
+      ? typeof answer.body === 'string'
+        ? answer.body
+        : JSON.stringify(answer.body)
+      : JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } });
+    response
+      .writeHead(answer ? (answer.status ?? 200) : 404, { 'content-type': 'application/json' })
+      .end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('hub API client', () => {
@@ -133,59 +143,60 @@ describe('hub API client', () => {
   });
 
   it('reads answers defensively: list forms, unknown fields ignored, missing fields left out', async () => {
-    const hub = createHubApi({
-      baseUrl: 'https://fa.example.net',
-      getToken: async () => '',
-      fetch: stubFetch({
-        '/api/staging': {
-          body: [
-            { repo: 'a', tickets: [{ key: 'X-1', extra: true }, 'X-2', { summary: 'no key' }], future: 1 },
-            { version: '1' },
-          ],
-        },
-        '/api/status': {
-          body: {
-            status: 'ok',
-            problems: 'one,two',
-            watchedRepos: 'a, b',
-            jiraBaseUrl: 'https://j.example.net',
-          },
-        },
-        '/api/releases/a': {
-          body: [{ version: '1.0.0' }, { version: '1.1.0', releasedAt: '2026-01-02T00:00:00Z' }],
-        },
-        '/api/approvals/pending': {
-          body: { decisions: [{ id: 'd', threadId: 't', target: { gate: 'nope' } }, { id: 'no-thread' }] },
-        },
-        '/api/reviews': { body: '<html>oops</html>' },
-      }),
-    });
-    assert.deepEqual(await hub.stagingReleases(), [
-      {
-        repo: 'a',
-        tickets: [
-          { key: 'X-1', prIds: [] },
-          { key: 'X-2', prIds: [] },
+    const odd = await oddFunctionApp({
+      '/api/staging': {
+        body: [
+          { repo: 'a', tickets: [{ key: 'X-1', extra: true }, 'X-2', { summary: 'no key' }], future: 1 },
+          { version: '1' },
         ],
       },
-    ]);
-    assert.deepEqual(await hub.status(), {
-      status: 'ok',
-      problems: ['one', 'two'],
-      repos: ['a', 'b'],
-      jiraBaseUrl: 'https://j.example.net',
+      '/api/status': {
+        body: {
+          status: 'ok',
+          problems: 'one,two',
+          watchedRepos: 'a, b',
+          jiraBaseUrl: 'https://j.example.net',
+        },
+      },
+      '/api/releases/a': {
+        body: [{ version: '1.0.0' }, { version: '1.1.0', releasedAt: '2026-01-02T00:00:00Z' }],
+      },
+      '/api/approvals/pending': {
+        body: { decisions: [{ id: 'd', threadId: 't', target: { gate: 'nope' } }, { id: 'no-thread' }] },
+      },
+      '/api/reviews': { body: '<html>oops</html>' },
     });
-    assert.deepEqual(
-      (await hub.releases('a')).map((release) => release.version),
-      ['1.1.0', '1.0.0'],
-    );
-    const pending = await hub.pendingDecisions();
-    assert.equal(pending.length, 1);
-    assert.equal(pending[0]?.gate, undefined, 'an unknown gate is kept without a gate');
-    await assert.rejects(
-      hub.reviews(),
-      (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
-    );
+    try {
+      const hub = createHubApi({ baseUrl: odd.url, getToken: async () => '' });
+      assert.deepEqual(await hub.stagingReleases(), [
+        {
+          repo: 'a',
+          tickets: [
+            { key: 'X-1', prIds: [] },
+            { key: 'X-2', prIds: [] },
+          ],
+        },
+      ]);
+      assert.deepEqual(await hub.status(), {
+        status: 'ok',
+        problems: ['one', 'two'],
+        repos: ['a', 'b'],
+        jiraBaseUrl: 'https://j.example.net',
+      });
+      assert.deepEqual(
+        (await hub.releases('a')).map((release) => release.version),
+        ['1.1.0', '1.0.0'],
+      );
+      const pending = await hub.pendingDecisions();
+      assert.equal(pending.length, 1);
+      assert.equal(pending[0]?.gate, undefined, 'an unknown gate is kept without a gate');
+      await assert.rejects(
+        hub.reviews(),
+        (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
+      );
+    } finally {
+      await odd.stop();
+    }
   });
 
   it('normalises the function app URL', () => {
