@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
-import { CpuMeter } from './cpu.ts';
-import { startHostRig } from './host-rig.ts';
-import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
+import { measureHostAcks, startHostRig } from './host-rig.ts';
+import { failureNote, type PreparedRequest } from './load.ts';
 import { seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
 import type { Figure } from './types.ts';
@@ -75,37 +74,14 @@ export async function hookAckBench(context: BenchContext): Promise<Figure[]> {
       { queuePollMs: 100 },
     );
     const url = `${rig.apiUrl}/azdo/events`;
-    let single: LoadResult;
-    let burst: LoadResult;
-    const peaks: number[] = [];
-    const cpu = new CpuMeter();
-    let memoryAfter: Awaited<ReturnType<typeof rig.memory>>;
-    try {
-      await oneAtATime(WARMUP, (index) => delivery(stack, url, prs[index]!));
-      await rig.idle();
-      context.progress('hook-ack: one event at a time');
-      // Each on a quiet host: the queue worker has finished the previous one's work.
-      single = await oneAtATime(
-        SINGLE,
-        (index) => delivery(stack, url, prs[WARMUP + index]!),
-        () => rig.idle(),
-      );
-      await rig.idle();
-      await rig.memory(true);
-      context.progress(`hook-ack: ${ROUNDS} bursts of ${BURST} events`);
-      burst = await bursts(ROUNDS, BURST, (index) => delivery(stack, url, prs[WARMUP + SINGLE + index]!), {
-        before: () => cpu.start(),
-        // The queue worker drains each burst's work before the next burst starts on a quiet host.
-        after: async () => {
-          cpu.stop();
-          peaks.push((await rig.memory(true)).peakMB);
-          await rig.idle();
-        },
-      });
-      memoryAfter = await rig.memory();
-    } finally {
-      await rig.stop();
-    }
+    const { single, burst, peaksMB, cpu, memoryAfter } = await measureHostAcks(rig, {
+      warmup: WARMUP,
+      single: SINGLE,
+      rounds: ROUNDS,
+      burst: BURST,
+      prepare: (index) => delivery(stack, url, prs[index]!),
+      progress: (message) => context.progress(`hook-ack: ${message}`),
+    });
     const singleSummary = summarize(single.samples);
     const burstSummary = summarize(burst.samples);
     return [
@@ -126,7 +102,7 @@ export async function hookAckBench(context: BenchContext): Promise<Figure[]> {
         target: 'p99 ≤ 50 ms',
         met: burstSummary.p99 <= 50 && failureNote(burst) === undefined,
         note: [
-          `${ROUNDS} bursts, wall per burst median ${round(summarize(burst.wallMs).median)} ms; host peak RSS ${round(Math.max(...peaks))} MB (maxRSS ${round(memoryAfter.maxRssMB)} MB); ${cpu.per(burst.samples.length, 'event')}`,
+          `${ROUNDS} bursts, wall per burst median ${round(summarize(burst.wallMs).median)} ms; host peak RSS ${round(Math.max(...peaksMB))} MB (maxRSS ${round(memoryAfter.maxRssMB)} MB); ${cpu.per(burst.samples.length, 'event')}`,
           failureNote(burst),
         ]
           .filter(Boolean)

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { commonJsShim } from '../scripts/build.ts';
+import { CpuMeter } from './cpu.ts';
 import type { ChildMessage, ParentMessage } from './host-child.ts';
+import { bursts, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 
 export interface HostMemory {
   /** Resident set size now. */
@@ -108,5 +110,60 @@ export async function startHostRig(
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
+  }
+}
+
+export interface HostAcks {
+  single: LoadResult;
+  burst: LoadResult;
+  /** The host's sampled RSS peak during each burst. */
+  peaksMB: number[];
+  cpu: CpuMeter;
+  memoryAfter: HostMemory;
+}
+
+/**
+ * The acknowledgement measure both ack benchmarks take on a started host: `warmup` requests, then
+ * `single` one at a time, each on a quiet host (the queue worker done with the previous one's work),
+ * then `rounds` bursts of `burst`, CPU metered per burst and drained before the next. Request i of the
+ * whole run is `prepare(i)`. Stops the rig.
+ */
+export async function measureHostAcks(
+  rig: HostRig,
+  plan: {
+    warmup: number;
+    single: number;
+    rounds: number;
+    burst: number;
+    prepare: (index: number) => PreparedRequest;
+    progress: (message: string) => void;
+  },
+): Promise<HostAcks> {
+  const { warmup, single, rounds, burst, prepare } = plan;
+  const peaksMB: number[] = [];
+  const cpu = new CpuMeter();
+  try {
+    await oneAtATime(warmup, (index) => prepare(index));
+    await rig.idle();
+    plan.progress('one at a time');
+    const singles = await oneAtATime(
+      single,
+      (index) => prepare(warmup + index),
+      () => rig.idle(),
+    );
+    await rig.idle();
+    await rig.memory(true);
+    plan.progress(`${rounds} bursts of ${burst}`);
+    const burstResult = await bursts(rounds, burst, (index) => prepare(warmup + single + index), {
+      before: () => cpu.start(),
+      after: async () => {
+        cpu.stop();
+        peaksMB.push((await rig.memory(true)).peakMB);
+        await rig.idle();
+      },
+    });
+    return { single: singles, burst: burstResult, peaksMB, cpu, memoryAfter: await rig.memory() };
+  } finally {
+    await rig.stop();
   }
 }

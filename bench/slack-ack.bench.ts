@@ -23,7 +23,7 @@ import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { CpuMeter } from './cpu.ts';
 import { startAckFloor } from './ack-floor.ts';
-import { startHostRig } from './host-rig.ts';
+import { measureHostAcks, startHostRig } from './host-rig.ts';
 import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 import { inBatches, seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
@@ -242,42 +242,14 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
       { queuePollMs: 100 },
     );
     const url = `${rig.apiUrl}/slack/interactions`;
-    let single: LoadResult;
-    let burst: LoadResult;
-    const peaks: number[] = [];
-    const cpu = new CpuMeter();
-    let memoryAfter: Awaited<ReturnType<typeof rig.memory>>;
-    try {
-      await oneAtATime(WARMUP, (index) => signedClick(stack, url, product[index]!, index));
-      await rig.idle();
-      context.progress('slack-ack: one click at a time');
-      // Each on a quiet host: the queue worker has finished the previous one's work.
-      single = await oneAtATime(
-        SINGLE,
-        (index) => signedClick(stack, url, product[WARMUP + index]!, index),
-        () => rig.idle(),
-      );
-      await rig.idle();
-      await rig.memory(true);
-      context.progress(`slack-ack: ${ROUNDS} bursts of ${BURST} clicks`);
-      burst = await bursts(
-        ROUNDS,
-        BURST,
-        (index) => signedClick(stack, url, product[WARMUP + SINGLE + index]!, index),
-        {
-          before: () => cpu.start(),
-          // The queue worker drains each burst's work before the next burst starts on a quiet host.
-          after: async () => {
-            cpu.stop();
-            peaks.push((await rig.memory(true)).peakMB);
-            await rig.idle();
-          },
-        },
-      );
-      memoryAfter = await rig.memory();
-    } finally {
-      await rig.stop();
-    }
+    const { single, burst, peaksMB, cpu, memoryAfter } = await measureHostAcks(rig, {
+      warmup: WARMUP,
+      single: SINGLE,
+      rounds: ROUNDS,
+      burst: BURST,
+      prepare: (index) => signedClick(stack, url, product[index]!, index),
+      progress: (message) => context.progress(`slack-ack: ${message}`),
+    });
 
     context.progress(
       `slack-ack: reference, the least a durable ack can do (signature, 1 Table insert, 1 queue message), ${ROUNDS} bursts of ${BURST}`,
@@ -373,7 +345,7 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
         group: 'slack-ack',
         name: `function host peak RSS, ${BURST} concurrent clicks`,
         unit: 'MB',
-        summary: summarize(peaks.map((peak) => round(peak, 1))),
+        summary: summarize(peaksMB.map((peak) => round(peak, 1))),
         target: 'peak RSS ≤ 256 MB',
         met: memoryAfter.maxRssMB <= 256,
         note: `per-burst peaks (20 ms samples); whole-life maxRSS ${round(memoryAfter.maxRssMB)} MB; host warnings ${memoryAfter.warnings}, errors ${memoryAfter.errors}`,
