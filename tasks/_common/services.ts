@@ -4,7 +4,7 @@
 // Jira, Slack Web API, Table Storage and Claude CLI clients load on their first call (the bundles are
 // split), so a task starts without compiling the libraries it may never use.
 import * as tl from 'azure-pipelines-task-lib/task.js';
-import { ReleaseAgentError } from '../../core/errors.ts';
+import { isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
 import type { AzureDevOps } from '../../adapters/azdo/azdo.ts';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
 import { claudeRunnerFromEnv } from '../../adapters/claude/cli-claude.ts';
@@ -110,10 +110,18 @@ export function storeFromConnection(context: TaskContext): { store: Store; funct
   const accountKey = /AccountKey=([^;]+)/i.exec(connectionString.reveal())?.[1];
   if (accountKey) context.inputs.secret(accountKey);
   const tablePrefix = connection.data('tablePrefix')?.trim();
-  return {
-    store: createTableStore({ connectionString: connectionString.reveal(), ...(tablePrefix ? { tablePrefix } : {}) }),
-    functionAppUrl: connection.url,
-  };
+  try {
+    return {
+      store: createTableStore({ connectionString: connectionString.reveal(), ...(tablePrefix ? { tablePrefix } : {}) }),
+      functionAppUrl: connection.url,
+    };
+  } catch (error) {
+    // A connection string or table prefix the store refuses: say which connection holds it.
+    if (!isReleaseAgentError(error) || error.code !== 'CONFIG_INVALID') throw error;
+    throw new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}": ${error.message}`, {
+      input: CONNECTION_INPUTS.state,
+    });
+  }
 }
 
 /** The Claude Code CLI: its own credentials come from the `claudeCredential` input (a secret variable). */

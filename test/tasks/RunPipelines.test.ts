@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { releaseThreadId, type ReleaseThreadState } from '../../flows/threads.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import {
@@ -10,6 +11,7 @@ import {
   ticket,
   uniqueRepo,
 } from './release-support.ts';
+import { testSecret } from '../support/test-secrets.ts';
 
 describe('task RunPipelines (run as the agent runs it)', function () {
   this.timeout(60_000);
@@ -246,5 +248,28 @@ describe('task RunPipelines (run as the agent runs it)', function () {
       );
     }
     assert.equal(stack.azdo.runs.size, before);
+  });
+
+  it('names the state connection whose connection string the store cannot use, and never prints its key', async () => {
+    const { repo } = await mergedRelease();
+    const key = testSecret(randomBytes(32).toString('base64'));
+    const run = await runReleaseTask(
+      stack,
+      'RunPipelines',
+      repo,
+      { pipelines: '1' },
+      {
+        endpoints: {
+          state: { ...stack.endpoints.state, parameters: { apitoken: `AccountName=acct;AccountKey=${key}` } },
+        },
+      },
+    );
+    assert.match(
+      failure(run),
+      /^\[INPUT_INVALID\] service connection "state" of input "stateConnection": the storage connection string is not usable: it needs DefaultEndpointsProtocol/,
+    );
+    // Registered with the agent to be masked, and in no line the log shows (the run-wide scan looks too).
+    assert.ok(run.secretsRegistered.includes(key), 'the account key is registered as a secret');
+    assert.ok(!run.logLines.some((line) => line.includes(key)) && !failure(run).includes(key));
   });
 });

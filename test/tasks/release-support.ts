@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { StagedTicket, StagingRelease, Thread } from '../../core/model.ts';
 import type { ReleaseThreadState } from '../../flows/threads.ts';
 import { releaseThreadId } from '../../flows/threads.ts';
-import { runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
+import { type EndpointSpec, runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { taskDir } from '../support/task-bundles.ts';
 
@@ -21,6 +21,8 @@ export interface RunOptions {
   variables?: Record<string, string>;
   /** Leave out these connection inputs. */
   without?: ('stateConnection' | 'slackConnection' | 'jiraConnection')[];
+  /** Connections that differ from the stack's. */
+  endpoints?: Partial<Record<'jira' | 'slack' | 'state', EndpointSpec>>;
 }
 
 export async function runReleaseTask(
@@ -45,7 +47,7 @@ export async function runReleaseTask(
       'System.DefinitionId': '5',
       ...options.variables,
     }),
-    endpoints: { jira: stack.endpoints.jira, slack: stack.endpoints.slack, state: stack.endpoints.state },
+    endpoints: { ...stack.endpoints, ...options.endpoints },
     accessToken: stack.secrets.accessToken,
   });
 }
