@@ -15,6 +15,7 @@ import type { MergePrDetails } from '../core/slack-cards.ts';
 import { parseBlockActions } from '../core/slack-interaction.ts';
 import { signSlackRequest, verifySlackSignature } from '../core/slack-signature.ts';
 import { pendingCard, requestDecision } from '../flows/gate-requests.ts';
+import { upsertPrThread } from '../flows/pr-thread.ts';
 import { prThreadId } from '../flows/threads.ts';
 import type { SimButton } from '../sandbox/sim/slack/blocks.ts';
 import { blockActionsPayload } from '../sandbox/sim/slack/interactions.ts';
@@ -123,21 +124,16 @@ async function askMerges(stack: Stack, prs: PullRequestState[], offset: number):
     prs.map((pr, index) => ({ pr, index })),
     20,
     async ({ pr, index }) => {
-      const at = new Date().toISOString();
-      await stack.store.threads.createIfAbsent({
-        id: prThreadId(REPO, pr.id),
-        graph: 'pr',
+      await upsertPrThread(stack.store, {
         repo: REPO,
         prId: pr.id,
-        status: 'running',
+        now: new Date(),
         state: {
           title: pr.title,
           sourceRefName: pr.sourceRefName,
           targetRefName: pr.targetRefName,
           reviewedCommit: pr.sourceCommit,
         },
-        createdAt: at,
-        updatedAt: at,
       });
       const details = detailsOf(stack, pr);
       const { decision } = await requestDecision(

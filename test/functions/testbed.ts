@@ -9,6 +9,7 @@ import type { GateDetails } from '../../core/slack-cards.ts';
 import { signSlackRequest } from '../../core/slack-signature.ts';
 import type { AgentHooks } from '../../flows/agent-deps.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
+import { upsertPrThread } from '../../flows/pr-thread.ts';
 import { prThreadId, type ReleaseThreadState, releaseThreadId } from '../../flows/threads.ts';
 import { type FunctionsHost, type HostLogEntry, startAgentHost } from '../../sandbox/functions-host.ts';
 import type { HookEventType } from '../../sandbox/sim/azdo/hooks.ts';
@@ -133,22 +134,18 @@ export async function askMerge(
   ttlSeconds?: number,
   ticketKey?: string,
 ) {
-  const at = new Date().toISOString();
-  await bed.stack.store.threads.createIfAbsent({
-    id: prThreadId(REPO, pr.id),
-    graph: 'pr',
+  // The thread as ReviewPullRequest records it before asking.
+  await upsertPrThread(bed.stack.store, {
     repo: REPO,
     prId: pr.id,
-    status: 'running',
+    now: new Date(),
     state: {
       title: pr.title,
       sourceRefName: pr.sourceRefName,
       targetRefName: 'refs/heads/develop',
       reviewedCommit: pr.sourceCommit,
-      ...(ticketKey ? { ticketKey } : {}),
+      ticketKey,
     },
-    createdAt: at,
-    updatedAt: at,
   });
   const target: DecisionTarget = { gate: 'merge_pr', repo: REPO, prId: pr.id, sourceCommit: pr.sourceCommit };
   const details: GateDetails = {
