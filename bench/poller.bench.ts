@@ -4,15 +4,9 @@
 // cost of every interval. The reference is the Python agent's way on the same seeded simulator: one
 // active-PR list per repository, then one read per PR (its fetch_pr_details). Run at 5 repos × 20 PRs,
 // 50 × 20 and 50 × 2: the same 100 PRs over 5 or 50 repos show whether the cost follows the repos.
-import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
-import { createTableStore } from '../adapters/store/table-store.ts';
-import { loadConfig } from '../core/config.ts';
-import { Secret } from '../core/secret.ts';
-import { settingsFromConfig, silentLogger } from '../flows/agent-deps.ts';
-import { pollOnce } from '../flows/poller.ts';
 import type { RunningAzurite } from '../sandbox/azurite.ts';
 import { startStack } from '../sandbox/stack.ts';
-import { TableCounter } from '../sandbox/table-counter.ts';
+import { countedPoller } from '../sandbox/counted-poller.ts';
 import type { BenchContext } from './context.ts';
 import { seedPullRequests } from './seed.ts';
 import { elapsedMs, summarize } from './stats.ts';
@@ -53,37 +47,19 @@ async function measureSize(azurite: RunningAzurite, repos: number, prsPerRepo: n
       (_, index) => `Billo.Service${String(index + 1).padStart(2, '0')}`,
     );
     for (const name of names) seedPullRequests(stack.azdo, name, prsPerRepo, 'poll');
-    const counter = new TableCounter();
-    const store = createTableStore({
-      connectionString: azurite.connectionString,
-      tablePrefix: stack.tablePrefix,
-      wrapTable: counter.wrap,
-    });
-    const azdo = new RestAzureDevOps({
-      organizationUrl: stack.azdo.organizationUrl,
-      project: stack.azdo.project.name,
-      auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
-    });
     // As the function app is configured: every repo watched, polling on, no PR pipeline (a Build
     // Validation policy runs it), no Slack (the cycle's card step is skipped).
-    const settings = settingsFromConfig(
-      loadConfig(stack.functionEnv({ PR_POLL_ENABLED: 'true', PR_POLL_TARGET_BRANCH: TARGET_BRANCH })),
-    );
-    const deps = {
-      store,
-      azdo,
-      slack: undefined,
-      channel: undefined,
-      now: () => new Date(),
-      log: silentLogger,
-      settings,
-    };
+    const poller = countedPoller(stack, {
+      connectionString: azurite.connectionString,
+      tablePrefix: stack.tablePrefix,
+      env: { PR_POLL_ENABLED: 'true', PR_POLL_TARGET_BRANCH: TARGET_BRANCH },
+    });
+    const { counter, azdo } = poller;
 
     const cycle = async (id: string): Promise<Cycle> => {
-      counter.reset();
       const before = stack.azdo.requestLog.length;
       const start = performance.now();
-      const report = await pollOnce(deps, id);
+      const report = await poller.cycle(id);
       const ms = elapsedMs(start);
       return {
         requests: stack.azdo.requestLog.length - before,

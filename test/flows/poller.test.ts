@@ -1,14 +1,8 @@
 // The poll cycle's cost on real Table Storage (Azurite) and the Azure DevOps simulator: what a steady
 // cycle reads must not grow with the number of active PRs.
 import assert from 'node:assert/strict';
-import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
-import { createTableStore } from '../../adapters/store/table-store.ts';
-import { loadConfig } from '../../core/config.ts';
-import { Secret } from '../../core/secret.ts';
-import { settingsFromConfig, silentLogger } from '../../flows/agent-deps.ts';
-import { pollOnce } from '../../flows/poller.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
-import { TableCounter } from '../../sandbox/table-counter.ts';
+import { countedPoller } from '../../sandbox/counted-poller.ts';
 
 describe('poll cycle cost', function () {
   this.timeout(60_000);
@@ -20,42 +14,16 @@ describe('poll cycle cost', function () {
 
   /** A store counting its Table calls by kind, and deps as the function app builds them. */
   function pollerOver(repos: string[]) {
-    const counter = new TableCounter();
-    const store = createTableStore({
+    const { counter, cycle } = countedPoller(stack, {
       connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
       tablePrefix: `poll${repos.length}${stack.tablePrefix}`.slice(0, 40),
-      wrapTable: counter.wrap,
-    });
-    const azdo = new RestAzureDevOps({
-      organizationUrl: stack.azdo.organizationUrl,
-      project: stack.azdo.project.name,
-      auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
-    });
-    const settings = settingsFromConfig(
-      loadConfig(
-        stack.functionEnv({
-          PR_POLL_ENABLED: 'true',
-          PR_POLL_TARGET_BRANCH: 'refs/heads/develop',
-          WATCHED_REPOS: repos.join(','),
-        }),
-      ),
-    );
-    const deps = {
-      store,
-      azdo,
-      slack: undefined,
-      channel: undefined,
-      now: () => new Date(),
-      log: silentLogger,
-      settings,
-    };
-    return {
-      calls: counter.calls,
-      cycle: async (id: string) => {
-        counter.reset();
-        return await pollOnce(deps, id);
+      env: {
+        PR_POLL_ENABLED: 'true',
+        PR_POLL_TARGET_BRANCH: 'refs/heads/develop',
+        WATCHED_REPOS: repos.join(','),
       },
-    };
+    });
+    return { calls: counter.calls, cycle };
   }
 
   function openPullRequests(repo: string, count: number): void {
