@@ -6,21 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { GATE_ACTIONS } from '../../core/gates.ts';
 import { secretsFromEnvironment, startInteractive, writeEnvFile } from '../../sandbox/main.ts';
 import { PAYMENT, type Sandbox } from '../../sandbox/sandbox.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium } from '../support/chromium.ts';
 
 describe('npm start -- --interactive, driven through the Slack page (headless Chromium)', function () {
   this.timeout(60_000);
@@ -34,7 +25,7 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
       storageConnectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
       tasksDir: await taskBundlesDir(),
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (error) => assert.fail(`the Slack page threw: ${error.message}`));
@@ -77,7 +68,10 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
 
     // The page polls: the card arrives without a reload.
     const mergeButton = `button[data-action-id="${GATE_ACTIONS.merge_pr.approve.actionId}"]`;
-    const asking = page.locator('article.message', { hasText: `PR #${pr.id}`, has: page.locator(mergeButton) });
+    const asking = page.locator('article.message', {
+      hasText: `PR #${pr.id}`,
+      has: page.locator(mergeButton),
+    });
     await asking.waitFor({ state: 'visible' });
     const ts = await asking.getAttribute('data-ts');
     const confirms = await asking.locator(mergeButton).getAttribute('data-confirm');
@@ -100,7 +94,10 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
   it('--write-env: every URL and the generated secrets in a file only its owner can read; given secrets are left out', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'sandbox-env-')), 'sandbox.env.json');
     writeFileSync(file, '{}', { mode: 0o644 });
-    const given = secretsFromEnvironment({ SANDBOX_OPERATOR_TOKEN: ' op-held-outside ', SANDBOX_SLACK_BOT_TOKEN: '' });
+    const given = secretsFromEnvironment({
+      SANDBOX_OPERATOR_TOKEN: ' op-held-outside ',
+      SANDBOX_SLACK_BOT_TOKEN: '',
+    });
     assert.deepEqual(given, { operatorToken: 'op-held-outside' });
     writeEnvFile(file, sandbox, given);
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -112,7 +109,10 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
     assert.deepEqual(written.urls.functionApi, sandbox.urls.functionApi);
     assert.deepEqual(written.urls.slackChannelPage, sandbox.urls.slackChannelPage);
     assert.ok(written.urls.hub && written.urls.azureDevOpsProject && written.urls.jira);
-    assert.ok(written.secrets.slackSigningSecret === sandbox.stack.secrets.slackSigningSecret, 'the signing secret in use');
+    assert.ok(
+      written.secrets.slackSigningSecret === sandbox.stack.secrets.slackSigningSecret,
+      'the signing secret in use',
+    );
     assert.equal('operatorToken' in written.secrets, false);
     assert.deepEqual(written.secretsFromEnvironment, ['SANDBOX_OPERATOR_TOKEN']);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { signAppToken } from '../../core/app-token.ts';
 import { type HubServer, startHubServer } from '../../sandbox/hub-server.ts';
 import { buildHub } from '../../scripts/build.ts';
@@ -20,17 +20,9 @@ import {
   type Testbed,
   waitFor,
 } from '../functions/testbed.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const HUB_USER = 'a1b2c3d4-0000-4000-8000-00000000hub7';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('hub page on the sandbox function app', function () {
   this.timeout(40_000);
@@ -57,7 +49,7 @@ describe('hub page on the sandbox function app', function () {
       hostName: bed.stack.azdo.organization,
       projectName: bed.stack.azdo.project.name,
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1180, height: 760 } });
     page.setDefaultTimeout(8_000);
     page.on('pageerror', (error) => assert.fail(`the page threw: ${error.message}`));

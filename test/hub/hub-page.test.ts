@@ -8,24 +8,16 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type HubServer, startHubServer } from '../../sandbox/hub-server.ts';
 import { freePort } from '../../sandbox/ports.ts';
 import { buildHub } from '../../scripts/build.ts';
 import { type HubTestApi, startHubTestApi } from './hub-test-api.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const SCREENSHOTS = join(repoRoot, 'test-output', 'hub-screenshots');
 const README_IMAGE = join(repoRoot, 'docs', 'images', 'hub-releases.png');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const VIEWPORT = { width: 1180, height: 760 };
 
 describe('hub page (headless Chromium)', function () {
@@ -49,7 +41,7 @@ describe('hub page (headless Chromium)', function () {
       projectName: 'Payments',
       projectUrl: 'https://dev.azure.com/acme/Payments',
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 

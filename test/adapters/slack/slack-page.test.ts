@@ -1,8 +1,7 @@
 // The simulator's page in headless Chromium (Debian's /usr/bin/chromium; never a downloaded browser):
 // pressing a button makes the simulator send a request that our verifier and parser accept.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createWebApiSlack } from '../../../adapters/slack/web-api-slack.ts';
 import { Secret } from '../../../core/secret.ts';
 import { parseBlockActions } from '../../../core/slack-interaction.ts';
@@ -18,8 +17,7 @@ import {
   startInteractionsReceiver,
   startSim,
 } from './slack-test-kit.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchChromium } from '../../support/chromium.ts';
 
 describe('sandbox/sim/slack page in headless Chromium', function () {
   this.timeout(30_000);
@@ -29,19 +27,7 @@ describe('sandbox/sim/slack page in headless Chromium', function () {
   let receiver: Awaited<ReturnType<typeof startInteractionsReceiver>>;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
