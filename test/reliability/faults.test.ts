@@ -322,6 +322,18 @@ async function releasePrOpen(cell: Cell) {
 const mergeReleasePr = (cell: Cell, version: string) =>
   completeReleasePullRequest(releaseDeps(cell), completeInput(cell, version));
 
+/** A planned release whose PR is created and merged: where RunPipelines starts. */
+async function releasePrMerged(cell: Cell) {
+  const planned = await releasePrOpen(cell);
+  const merged = await mergeReleasePr(cell, planned.version);
+  assert.equal(merged.result, 'Succeeded', merged.message);
+  return planned;
+}
+
+/** RunPipelines for a version, as the task runs it. */
+const runReleasePipelines = (cell: Cell, version: string) =>
+  runPipelines(releaseDeps(cell), pipelinesInput(cell, version));
+
 const completeInput = (cell: Cell, version: string) => ({
   ...branches(cell, version),
   mergeStrategy: 'noFastForward' as const,
@@ -705,20 +717,12 @@ const STEPS: Step<unknown>[] = [
     name: 'RunPipelines: queue the CI/CD runs',
     routes: ['Runs_Run Pipeline'],
     notice: 'notify',
-    arrange: async (cell) => {
-      const planned = await plannedRelease(cell);
-      const deps = releaseDeps(cell);
-      await createReleasePullRequest(deps, branches(cell, planned.version));
-      const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
-      assert.equal(merged.result, 'Succeeded', merged.message);
-      return planned;
-    },
-    act: (cell, { version }) =>
-      attempt(async () => fromReport(await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)))),
+    arrange: releasePrMerged,
+    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       for (const run of recorded) assert.ok(cell.stack.azdo.runs.has(run.runId), 'a recorded run exists');
-      const rerun = await runPipelines(releaseDeps(cell), pipelinesInput(cell, version));
+      const rerun = await runReleasePipelines(cell, version);
       assert.equal(rerun.result, 'Succeeded', rerun.message);
     },
   }),
@@ -727,16 +731,8 @@ const STEPS: Step<unknown>[] = [
     name: 'RunPipelines: poll the runs until they finish',
     routes: ['Runs_Get'],
     notice: 'notify',
-    arrange: async (cell) => {
-      const planned = await plannedRelease(cell);
-      const deps = releaseDeps(cell);
-      await createReleasePullRequest(deps, branches(cell, planned.version));
-      const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
-      assert.equal(merged.result, 'Succeeded', merged.message);
-      return planned;
-    },
-    act: (cell, { version }) =>
-      attempt(async () => fromReport(await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)))),
+    arrange: releasePrMerged,
+    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       assert.equal(recorded.length, 2, 'both queued runs are recorded before the wait');
@@ -744,7 +740,7 @@ const STEPS: Step<unknown>[] = [
       const runsOfRelease = () =>
         [...cell.stack.azdo.runs.values()].filter((run) => run.version === commit).length;
       const runsBefore = runsOfRelease();
-      const rerun = await runPipelines(releaseDeps(cell), pipelinesInput(cell, version));
+      const rerun = await runReleasePipelines(cell, version);
       assert.equal(rerun.result, 'Succeeded', rerun.message);
       assert.equal(runsOfRelease(), runsBefore, 'a re-run awaits the recorded runs: nothing queued twice');
     },
@@ -1066,16 +1062,8 @@ const STEPS: Step<unknown>[] = [
     name: 'RunPipelines: the pipelines finished card',
     routes: ['chat.postMessage'],
     notice: 'notify',
-    arrange: async (cell) => {
-      const planned = await plannedRelease(cell);
-      const deps = releaseDeps(cell);
-      await createReleasePullRequest(deps, branches(cell, planned.version));
-      const merged = await completeReleasePullRequest(deps, completeInput(cell, planned.version));
-      assert.equal(merged.result, 'Succeeded', merged.message);
-      return planned;
-    },
-    act: (cell, { version }) =>
-      attempt(async () => fromReport(await runPipelines(releaseDeps(cell), pipelinesInput(cell, version)))),
+    arrange: releasePrMerged,
+    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
     verify: async (cell, { version }) => {
       assert.equal(((await releaseThread(cell, version)).pipelineRuns ?? []).length, 2);
     },
