@@ -258,6 +258,29 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
   return outcome;
 }
 
+/** JiraTicket ensure for the PR as the task runs it (auto-create on), moving the ticket to `status`. */
+async function ensureOnce(cell: Cell, prId: number, cwd: string, status: string) {
+  const result = await ensureTicket(
+    { ...cell.ports, now: cell.ports.deps.now },
+    {
+      repo: cell.repo,
+      prId,
+      autoCreate: true,
+      requireTicket: false,
+      defaultProject: 'ALLPOST',
+      status,
+      workflow: DEFAULT_WORKFLOW,
+      cwd,
+      maxBudgetUsd: 1,
+      timeoutMs: 30_000,
+    },
+  );
+  return {
+    result: result.warnings.length > 0 ? ('degraded' as const) : ('recovered' as const),
+    message: result.kind,
+  };
+}
+
 const stageInput = (cell: Cell, commit: string) => ({
   repo: cell.repo,
   commit,
@@ -756,25 +779,7 @@ const STEPS: Step<unknown>[] = [
       const ticket = issue(cell, 'In Progress');
       return { ticket, ...openPr(cell, `feature/${ticket.key}_ensure`, 'Ensure') };
     },
-    act: (cell, { pr, cwd }) =>
-      attempt(async () => {
-        const result = await ensureTicket(
-          { ...cell.ports, now: cell.ports.deps.now },
-          {
-            repo: cell.repo,
-            prId: pr.id,
-            autoCreate: true,
-            requireTicket: false,
-            defaultProject: 'ALLPOST',
-            status: 'Code Review',
-            workflow: DEFAULT_WORKFLOW,
-            cwd,
-            maxBudgetUsd: 1,
-            timeoutMs: 30_000,
-          },
-        );
-        return { result: result.warnings.length > 0 ? 'degraded' : 'recovered', message: result.kind };
-      }),
+    act: (cell, { pr, cwd }) => attempt(() => ensureOnce(cell, pr.id, cwd, 'Code Review')),
     verify: async (cell, { pr, ticket }, outcome) => {
       const state = await prThread(cell, pr.id);
       if (outcome.result === 'failed') {
@@ -796,25 +801,7 @@ const STEPS: Step<unknown>[] = [
     routes: ['createIssue'],
     notice: 'notify',
     arrange: async (cell) => openPr(cell, `feature/no-ticket-${cell.repo}`, 'Refund button'),
-    act: (cell, { pr, cwd }) =>
-      attempt(async () => {
-        const result = await ensureTicket(
-          { ...cell.ports, now: cell.ports.deps.now },
-          {
-            repo: cell.repo,
-            prId: pr.id,
-            autoCreate: true,
-            requireTicket: false,
-            defaultProject: 'ALLPOST',
-            status: '',
-            workflow: DEFAULT_WORKFLOW,
-            cwd,
-            maxBudgetUsd: 1,
-            timeoutMs: 30_000,
-          },
-        );
-        return { result: result.warnings.length > 0 ? 'degraded' : 'recovered', message: result.kind };
-      }),
+    act: (cell, { pr, cwd }) => attempt(() => ensureOnce(cell, pr.id, cwd, '')),
     verify: async (cell, { pr }, outcome) => {
       const state = await prThread(cell, pr.id);
       if (outcome.result === 'failed') assert.equal(state?.ticketKey, undefined, 'no ticket recorded');
