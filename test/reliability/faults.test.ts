@@ -26,6 +26,7 @@ import {
   createReleasePullRequest,
   planRelease,
 } from '../../flows/release-pull-request.ts';
+import { upsertPrThread } from '../../flows/pr-thread.ts';
 import { reviewPullRequestFlow } from '../../flows/review-pull-request.ts';
 import { runPipelines } from '../../flows/run-pipelines.ts';
 import { stageRelease } from '../../flows/stage-release.ts';
@@ -177,16 +178,12 @@ async function approvedMerge(cell: Cell) {
   const ticket = issue(cell);
   const { pr } = openPr(cell, `feature/${ticket.key}_merge`, `Merge ${ticket.key}`);
   const threadId = prThreadId(cell.repo, pr.id);
-  const at = new Date().toISOString();
-  await cell.ports.store.threads.createIfAbsent({
-    id: threadId,
-    graph: 'pr',
+  await upsertPrThread(cell.ports.store, {
     repo: cell.repo,
     prId: pr.id,
+    now: new Date(),
     status: 'waiting',
     state: { title: pr.title, sourceRefName: pr.sourceRefName, ticketKey: ticket.key },
-    createdAt: at,
-    updatedAt: at,
   });
   await requestDecision(gateDeps(cell), {
     threadId,
@@ -203,6 +200,12 @@ async function approvedMerge(cell: Cell) {
     },
   });
   return { pr, ticket, threadId };
+}
+
+/** Gate 1 asked and answered (`merge` or `cancel`): the queue message its effect runs from. */
+async function decidedMerge(cell: Cell, action: 'merge' | 'cancel') {
+  const merge = await approvedMerge(cell);
+  return { ...merge, ...(await decided(cell, merge.threadId, action)) };
 }
 
 /** A release in flight whose `environment` stage waits on an approval, asked as a gate card. */
@@ -483,10 +486,7 @@ const STEPS: Step<unknown>[] = [
     name: 'worker: complete the PR (gate 1)',
     routes: ['Pull Requests_Update'],
     notice: 'card',
-    arrange: async (cell) => {
-      const merge = await approvedMerge(cell);
-      return { ...merge, ...(await decided(cell, merge.threadId, 'merge')) };
-    },
+    arrange: (cell) => decidedMerge(cell, 'merge'),
     act: (cell, { message }) => runEffect(cell, message),
     verify: async (cell, { pr }, outcome) => {
       assert.ok(successfulPatches(cell, pr.id) <= 1, 'the PR is merged at most once');
@@ -880,10 +880,7 @@ const STEPS: Step<unknown>[] = [
     name: 'worker: ticket → Staging after the merge',
     routes: ['getIssue', 'getTransitions', 'doTransition'],
     notice: 'card',
-    arrange: async (cell) => {
-      const merge = await approvedMerge(cell);
-      return { ...merge, ...(await decided(cell, merge.threadId, 'merge')) };
-    },
+    arrange: (cell) => decidedMerge(cell, 'merge'),
     act: (cell, { message }) => runEffect(cell, message),
     verify: async (cell, { pr, ticket, decision }, outcome) => {
       assert.equal(successfulPatches(cell, pr.id), 1, 'merged once, whatever Jira did');
@@ -901,10 +898,7 @@ const STEPS: Step<unknown>[] = [
     name: 'worker: comment on the ticket after [Cancel]',
     routes: ['addComment'],
     notice: 'card',
-    arrange: async (cell) => {
-      const merge = await approvedMerge(cell);
-      return { ...merge, ...(await decided(cell, merge.threadId, 'cancel')) };
-    },
+    arrange: (cell) => decidedMerge(cell, 'cancel'),
     act: (cell, { message }) => runEffect(cell, message),
     verify: async (cell, { pr, ticket, decision }) => {
       assert.equal(pr.status, 'active', 'a cancel never merges');
@@ -994,10 +988,7 @@ const STEPS: Step<unknown>[] = [
     name: 'worker: update the card after the merge',
     routes: ['chat.update'],
     notice: 'card',
-    arrange: async (cell) => {
-      const merge = await approvedMerge(cell);
-      return { ...merge, ...(await decided(cell, merge.threadId, 'merge')) };
-    },
+    arrange: (cell) => decidedMerge(cell, 'merge'),
     act: (cell, { message }) => runEffect(cell, message),
     verify: async (cell, { pr, decision }) => {
       const stored = (await cell.ports.store.decisions.get(decision.id)) as Decision;
