@@ -181,12 +181,22 @@ export const configSchema = z.object({
   PR_PIPELINE_BY_REPO: pipelineMap(),
   /** Each repo's release pipeline, `repoA=21;repoB=22`, for POST /api/manual/release. */
   RELEASE_PIPELINE_BY_REPO: pipelineMap(),
+  /** Branches a release pipeline run may act from (its YAML is reviewed there); empty: the target branch and main. */
+  RELEASE_BRANCHES: text().refine(
+    (value) => value.split(',').every((branch) => !branch.trim() || branch.trim().startsWith('refs/heads/')),
+    { message: 'expected full branch refs (refs/heads/…) separated by commas' },
+  ),
   /** The Storage queue of the function app's worker (its poison queue is `<name>-poison`). */
   WORK_QUEUE_NAME: text('release-agent-work').refine((value) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(value), {
     message: 'expected 3-57 lowercase letters, digits and single hyphens',
   }),
   /** The Jira status a ticket moves to once its PR is merged at gate 1 (a no-op when already there). */
   JIRA_STAGING_STATUS: text('Staging'),
+  /** The workflow's statuses in order, for walking a ticket forward one transition at a time. */
+  JIRA_WORKFLOW: text('To Do,In Progress,Code Review,Staging,Done').refine(
+    (value) => value.split(',').filter((status) => status.trim()).length > 0,
+    { message: 'expected status names separated by commas' },
+  ),
 });
 
 export type Config = z.output<typeof configSchema>;

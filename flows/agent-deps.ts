@@ -30,6 +30,15 @@ export interface AgentSettings {
   releasePipelineByRepo: Readonly<Record<string, number>>;
   jiraBaseUrl: string;
   jiraStagingStatus: string;
+  /** JIRA_WORKFLOW: statuses in order. */
+  jiraWorkflow: readonly string[];
+  /** DEFAULT_JIRA_PROJECT: where a PR without a ticket gets its Story. */
+  defaultJiraProject: string;
+  /** AUTO_CREATE_TICKET_ENABLED. */
+  autoCreateTicket: boolean;
+  /** FIRST_RELEASE_VERSION and CONVENTIONAL_BUMP_ENABLED: how a repo's versions start and grow. */
+  firstReleaseVersion: string;
+  conventionalBumps: boolean;
   ticketKeyPattern: string;
   allowList: GateAllowList;
   /** For links to runs: `{organizationUrl}/{project}/_build/results?buildId=N`. */
@@ -66,6 +75,11 @@ export function settingsFromConfig(config: Config): AgentSettings {
     releasePipelineByRepo: config.RELEASE_PIPELINE_BY_REPO,
     jiraBaseUrl: config.JIRA_BASE_URL,
     jiraStagingStatus: config.JIRA_STAGING_STATUS,
+    jiraWorkflow: config.JIRA_WORKFLOW.split(',').map((status) => status.trim()).filter(Boolean),
+    defaultJiraProject: config.DEFAULT_JIRA_PROJECT,
+    autoCreateTicket: config.AUTO_CREATE_TICKET_ENABLED,
+    firstReleaseVersion: config.FIRST_RELEASE_VERSION,
+    conventionalBumps: config.CONVENTIONAL_BUMP_ENABLED,
     ticketKeyPattern: config.TICKET_KEY_PATTERN,
     allowList: parseGateAllowList(config.GATE_ALLOWED_USERS),
     organizationUrl: config.AZDO_ORGANIZATION || config.AZDO_BASE_URL ? azdoOrganizationUrl(config) : '',

@@ -133,6 +133,10 @@ export interface EnsureTicketInput extends PullRequestRefInput {
   cwd: string | undefined;
   maxBudgetUsd: number;
   timeoutMs: number;
+  /** The Story's words when one must be created (written where the checkout is). */
+  draft?: StoryDraft;
+  /** Without a draft, answer `needs-draft` instead of writing one here (the function app has no checkout). */
+  askForDraft?: boolean;
 }
 
 export type EnsureTicketResult =
@@ -150,7 +154,8 @@ export type EnsureTicketResult =
       warnings: string[];
       pr: PullRequest;
     }
-  | { kind: 'none'; reason: string; pr: PullRequest; warnings: string[] };
+  | { kind: 'none'; reason: string; pr: PullRequest; warnings: string[] }
+  | { kind: 'needs-draft'; pr: PullRequest; warnings: string[] };
 
 function latestIteration<T extends { id: number }>(iterations: readonly T[]): T | undefined {
   return iterations.reduce<T | undefined>(
@@ -159,16 +164,22 @@ function latestIteration<T extends { id: number }>(iterations: readonly T[]): T 
   );
 }
 
-async function writeStory(
-  deps: TicketDeps,
-  input: EnsureTicketInput,
+/** A Story's words: from Claude over the PR (or the PR's own words when Claude fails), without our footer. */
+export interface StoryDraft {
+  summary: string;
+  description: string;
+}
+
+/** Claude writes the Story of a PR that has no ticket (run where the checkout is: the PR build). */
+export async function draftStory(
+  deps: Pick<TicketDeps, 'azdo' | 'claude' | 'git'>,
+  input: Pick<EnsureTicketInput, 'repo' | 'cwd' | 'maxBudgetUsd' | 'timeoutMs' | 'defaultProject'>,
   pr: PullRequest,
   warnings: string[],
-): Promise<{ summary: string; description: string }> {
-  const footer = `Created by the Release Agent for pull request !${pr.id} in ${input.repo}: ${pr.webUrl}`;
+): Promise<StoryDraft> {
   const fallback = () => ({
     summary: pr.title.trim() || `Pull request !${pr.id} in ${input.repo}`,
-    description: `${pr.description.trim() || pr.title}\n\n${footer}`,
+    description: pr.description.trim() || pr.title,
   });
   if (!deps.claude) {
     warnings.push('no Claude runner: the ticket was written from the PR title and description');
@@ -198,7 +209,7 @@ async function writeStory(
       timeoutMs: input.timeoutMs,
       projectKey: input.defaultProject,
     });
-    return { summary: written.summary, description: `${written.description}\n\n${footer}` };
+    return { summary: written.summary, description: written.description };
   } catch (error) {
     // A ticket is still better than none: the PR's own words, and the reason in the run's warnings.
     warnings.push(
@@ -234,8 +245,14 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
     key = state.ticketKey;
     source = state.ticketCreated ? 'created' : 'thread';
   } else if (input.autoCreate) {
-    const story = await writeStory(deps, input, pr, warnings);
-    const created = await deps.jira.createStory({ project: input.defaultProject, ...story });
+    if (!input.draft && input.askForDraft) return { kind: 'needs-draft', pr, warnings };
+    const story = input.draft ?? (await draftStory(deps, input, pr, warnings));
+    const footer = `Created by the Release Agent for pull request !${pr.id} in ${input.repo}: ${pr.webUrl}`;
+    const created = await deps.jira.createStory({
+      project: input.defaultProject,
+      summary: story.summary,
+      description: `${story.description}\n\n${footer}`,
+    });
     key = created.key;
     source = 'created';
     createdNow = true;

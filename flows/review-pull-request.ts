@@ -1,7 +1,7 @@
-// The AI review of one PR at one source commit: Claude Code reads the checkout (read-only, with a
-// budget and a timeout), the verdict is posted as a summary thread, inline threads and the PR status
-// `release-agent/ai-review` of the iteration, and stored once per commit. Approve asks gate 1
-// [Merge] [Cancel], bound to the reviewed commit; anything else notifies Slack and the Jira ticket.
+// The AI review of one PR at one source commit, as the PR build runs it: Claude Code reads the checkout
+// (read-only, with a budget and a timeout), the verdict is posted as a summary thread, inline threads and
+// the PR status `release-agent/ai-review` of the iteration with the job's own token, and reported to the
+// function app (flows/review-record.ts), which stores it once per commit and alone asks gate 1.
 import type {
   AzureDevOps,
   PostedReview,
@@ -10,27 +10,18 @@ import type {
   StatusState,
 } from '../adapters/azdo/azdo.ts';
 import { type ClaudeRunner, type PullRequestReview, reviewPullRequest } from '../adapters/claude/claude.ts';
-import type { Jira } from '../adapters/jira/jira.ts';
-import type { Slack } from '../adapters/slack/slack.ts';
-import type { Store } from '../adapters/store/store.ts';
-import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
-import type { Decision, ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
-import { type MergePrDetails, reviewChangesRequestedCard, type TicketRef } from '../core/slack-cards.ts';
-import { findTicketKey } from '../core/tickets.ts';
-import { decisionIdFor, requestDecision, supersedeStaleMergeDecisions } from './gate-requests.ts';
+import { ReleaseAgentError } from '../core/errors.ts';
+import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
-import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
-import { prThreadId } from './threads.ts';
+import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
 
 export interface ReviewDeps {
+  /** The job's own Azure DevOps identity: reads the PR, posts threads and the status. */
   azdo: AzureDevOps;
   claude: ClaudeRunner;
-  store: Store;
-  slack?: Slack;
-  channel?: string;
-  jira?: Jira;
+  /** The function app: which commit to review, and where the verdict goes. */
+  reporting: ReviewReporting;
   now: () => Date;
-  nonce?: () => string;
   git?: GitRunner;
 }
 
@@ -41,8 +32,6 @@ export interface ReviewInput {
   cwd: string;
   maxBudgetUsd: number;
   timeoutMs: number;
-  jiraBaseUrl: string;
-  ticketPattern?: string;
   /** The pipeline run, linked from the PR status. */
   runUrl?: string;
 }
@@ -60,9 +49,9 @@ export type ReviewOutcome =
       status: StatusState;
       diff: { method: DiffMethod; note: string };
       ticketKey: string | undefined;
-      decision: Decision | undefined;
-      superseded: Decision[];
-      notified: { slack: boolean; jira: boolean };
+      decision: ReviewRecorded['decision'];
+      superseded: number;
+      notified: ReviewRecorded['notified'];
       warnings: string[];
     };
 
@@ -147,37 +136,16 @@ function inlineText(finding: ReviewFinding): string {
   return `**${finding.severity}**: ${finding.message}`;
 }
 
-function jiraCommentText(
-  pr: PullRequest,
-  repo: string,
-  review: PullRequestReview,
-  sourceCommit: string,
-): string {
-  const lines = [
-    `AI review of pull request !${pr.id} "${pr.title}" in ${repo} (commit ${shortCommit(sourceCommit)}): ${VERDICT_TEXT[review.verdict]}.`,
-    '',
-    review.summary.trim(),
-  ];
-  if (review.findings.length > 0) {
-    lines.push(
-      '',
-      ...review.findings.map(
-        (finding) => `- ${finding.severity} ${finding.file}:${finding.line}: ${finding.message}`,
-      ),
-    );
-  }
-  lines.push('', `Pull request: ${pr.webUrl}`);
-  return lines.join('\n');
-}
-
-/** Reviews the PR's current source commit once; a commit already reviewed is reported, not reviewed again. */
+/** Reviews the commit the build was queued for, once; a commit already reviewed is reported, not reviewed again. */
 export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput): Promise<ReviewOutcome> {
   const { repo, prId } = input;
   const pr = await deps.azdo.getPullRequest(repo, prId);
   if (pr.status !== 'active') return { kind: 'not-active', pr };
+  const started = await deps.reporting.start();
+  if (started.existing) return { kind: 'already-reviewed', pr, record: started.existing };
   const iterations = await deps.azdo.listIterations(repo, prId);
-  const iteration = reviewedIteration(pr, iterations);
-  const sourceCommit = pr.sourceCommitId ?? iteration?.sourceCommitId;
+  const iteration = reviewedIteration({ ...pr, sourceCommitId: started.sourceCommit || pr.sourceCommitId }, iterations);
+  const sourceCommit = started.sourceCommit || pr.sourceCommitId || iteration?.sourceCommitId;
   if (!iteration || !sourceCommit) {
     throw new ReleaseAgentError(
       'NOT_FOUND',
@@ -188,26 +156,6 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
       },
     );
   }
-  const gateDeps = {
-    store: deps.store,
-    ...(deps.slack ? { slack: deps.slack } : {}),
-    ...(deps.channel ? { channel: deps.channel } : {}),
-    now: deps.now,
-    ...(deps.nonce ? { nonce: deps.nonce } : {}),
-  };
-  // A newer push voids gate-1 questions asked for older commits, whether or not this one was reviewed.
-  const superseded = await supersedeStaleMergeDecisions(gateDeps, {
-    repo,
-    prId,
-    currentCommit: sourceCommit,
-  });
-  const existing = await deps.store.reviews.get(repo, prId, sourceCommit);
-  if (existing) return { kind: 'already-reviewed', pr, record: existing };
-
-  const state = await readPrThreadState(deps.store, repo, prId);
-  const ticketKey =
-    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: input.ticketPattern })?.key ??
-    state.ticketKey;
   const changes = await deps.azdo.getIterationChanges(repo, prId, iteration.id);
   const diff = await buildPullRequestDiff({
     cwd: input.cwd,
@@ -228,7 +176,7 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     timeoutMs: input.timeoutMs,
   });
 
-  // Threads and status first, the record after: a retry after a crash may post twice, never lose a review.
+  // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.
   const posted = await deps.azdo.postReview(repo, prId, {
     iterationId: iteration.id,
     summary: reviewThreadText(review, sourceCommit),
@@ -246,128 +194,29 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     description: status.description,
     ...(input.runUrl ? { targetUrl: input.runUrl } : {}),
   });
-  const now = deps.now();
-  const record: ReviewRecord = {
-    repo,
-    prId,
-    sourceCommit,
+  const recorded = await deps.reporting.report({
     iterationId: iteration.id,
     verdict: review.verdict,
     summary: review.summary,
-    findingsCount: review.findings.length,
+    findings: review.findings,
     injectionSuspected: review.injectionSuspected,
+    ...(review.failure ? { failure: review.failure.reason } : {}),
     costUsd: review.costUsd,
-    prUrl: pr.webUrl,
-    prTitle: pr.title,
-    createdAt: now.toISOString(),
-  };
-  await deps.store.reviews.put(record);
-  await upsertPrThread(deps.store, {
-    repo,
-    prId,
-    now,
-    status: review.verdict === 'approve' ? 'waiting' : 'running',
-    state: {
-      title: pr.title,
-      sourceRefName: pr.sourceRefName,
-      targetRefName: pr.targetRefName,
-      ticketKey,
-      reviewedCommit: sourceCommit,
-      verdict: review.verdict,
-    },
   });
-
-  const warnings: string[] = [];
-  const ticket: TicketRef | undefined = ticketKey ? { key: ticketKey } : undefined;
-  let decision: Decision | undefined;
-  const notified = { slack: false, jira: false };
-  if (review.verdict === 'approve') {
-    const target = { gate: 'merge_pr' as const, repo, prId, sourceCommit };
-    const details: MergePrDetails = {
-      gate: 'merge_pr',
-      repo,
-      prId,
-      prTitle: pr.title,
-      prUrl: pr.webUrl,
-      author: pr.createdBy.displayName,
-      sourceBranch: pr.sourceRefName,
-      targetBranch: pr.targetRefName,
-      sourceCommit,
-      ...(ticket ? { ticket } : {}),
-      jiraBaseUrl: input.jiraBaseUrl,
-      review: {
-        summary: review.summary,
-        findingsCount: review.findings.length,
-        costUsd: review.costUsd,
-        injectionSuspected: review.injectionSuspected,
-      },
-    };
-    try {
-      const requested = await requestDecision(gateDeps, {
-        threadId: prThreadId(repo, prId),
-        target,
-        details,
-      });
-      decision = requested.decision;
-      notified.slack = requested.posted;
-    } catch (error) {
-      // Stored but its card failed: the hub, the API and the poller's reconcile still reach it.
-      decision = await deps.store.decisions.get(decisionIdFor(target));
-      if (!decision) throw error;
-      warnings.push(
-        `the gate-1 card was not posted (${errorMessage(error)}); the decision is answerable in the hub`,
-      );
-    }
-  } else {
-    const verdict = review.verdict;
-    if (deps.slack) {
-      try {
-        const card = reviewChangesRequestedCard({
-          repo,
-          prId,
-          prTitle: pr.title,
-          prUrl: pr.webUrl,
-          author: pr.createdBy.displayName,
-          verdict,
-          summary: review.summary,
-          findings: review.findings,
-          ...(ticket ? { ticket } : {}),
-          jiraBaseUrl: input.jiraBaseUrl,
-          costUsd: review.costUsd,
-        });
-        await deps.slack.postMessage({
-          ...(deps.channel ? { channel: deps.channel } : {}),
-          text: card.text,
-          blocks: card.blocks,
-        });
-        notified.slack = true;
-      } catch (error) {
-        warnings.push(`the Slack notification failed: ${errorMessage(error)}`);
-      }
-    }
-    if (deps.jira && ticketKey) {
-      try {
-        await deps.jira.comment(ticketKey, jiraCommentText(pr, repo, review, sourceCommit));
-        notified.jira = true;
-      } catch (error) {
-        warnings.push(`the Jira comment on ${ticketKey} failed: ${errorMessage(error)}`);
-      }
-    }
-  }
   return {
     kind: 'reviewed',
     pr,
-    record,
+    record: recorded.record,
     review,
     iterationId: iteration.id,
     posted,
     status: status.state,
     diff: { method: diff.method, note: diff.note },
-    ticketKey,
-    decision,
-    superseded,
-    notified,
-    warnings,
+    ticketKey: started.ticketKey,
+    decision: recorded.decision,
+    superseded: started.superseded,
+    notified: recorded.notified,
+    warnings: recorded.warnings,
   };
 }
 
@@ -434,8 +283,8 @@ export function reviewRunSummary(outcome: ReviewOutcome, repo: string): string {
       '',
       `Gate 1 [Merge] [Cancel]: decision \`${outcome.decision.id}\` (${outcome.decision.status}), bound to commit ${shortCommit(record.sourceCommit)}.`,
     );
-  if (outcome.superseded.length > 0)
-    lines.push('', `Superseded ${outcome.superseded.length} merge question(s) for older commits.`);
+  if (outcome.superseded > 0)
+    lines.push('', `Superseded ${outcome.superseded} merge question(s) for older commits.`);
   lines.push('', `Diff: ${outcome.diff.note}.`);
   for (const warning of outcome.warnings) lines.push('', `⚠ ${warning}`);
   return lines.join('\n');

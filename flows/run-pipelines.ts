@@ -2,6 +2,7 @@
 // (the Python agent's ci_nodes: trigger, poll until complete, notify). Runs are recorded in the release
 // thread as soon as they are queued, so a retried task awaits them instead of queueing them again.
 import type { AzureDevOps, PipelineRun } from '../adapters/azdo/azdo.ts';
+import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { type PipelineResult, pipelinesFinishedCard } from '../core/slack-cards.ts';
 import {
@@ -16,7 +17,7 @@ import {
   seconds,
   upsertReleaseThread,
 } from './release-common.ts';
-import type { ReleaseThreadState } from './threads.ts';
+import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
 
 export interface RunPipelinesInput {
   repo: string;
@@ -31,9 +32,50 @@ export interface RunPipelinesInput {
   maxWaitMs: number;
 }
 
-export type RunPipelinesDeps = ReleaseFlowDeps & {
+/** The release's records of its runs: in the app's store, reached by the task through the app. */
+export interface ReleaseRuns {
+  /** The release's version, merge commit, planned pipelines and recorded runs (its thread created if missing). */
+  resolve(
+    repo: string,
+    version: string | undefined,
+  ): Promise<{ version: string | undefined; mergeCommit: string | undefined; pipelines: PipelineRef[]; runs: RecordedRun[] }>;
+  /** Replaces this pipeline's record for the commit, keeping every other one. */
+  record(repo: string, version: string, run: Omit<RecordedRun, 'queuedAt'>): Promise<void>;
+}
+
+export type RunPipelinesDeps = Omit<ReleaseFlowDeps, 'store'> & {
   azdo: Pick<AzureDevOps, 'runPipeline' | 'getPipelineRun'>;
+  runs: ReleaseRuns;
 };
+
+/** ReleaseRuns over the store: the function app's side of the job steps (and in-process tests). */
+export function storeReleaseRuns(store: Store, now: () => Date): ReleaseRuns {
+  return {
+    resolve: async (repo, version) => {
+      const release = await resolveRelease(store, repo, version);
+      const state = releaseState(release.thread);
+      if (release.version && !release.thread) {
+        await upsertReleaseThread(store, { repo, version: release.version, patch: {}, now: now() });
+      }
+      return {
+        version: release.version,
+        mergeCommit: state.mergeCommit,
+        pipelines: state.pipelines ?? [],
+        runs: state.pipelineRuns ?? [],
+      };
+    },
+    record: async (repo, version, run) => {
+      const at = now().toISOString();
+      await store.threads.update(releaseThreadId(repo, version), (current) => {
+        const others = (releaseState(current).pipelineRuns ?? []).filter(
+          (recorded) => !(recorded.pipelineId === run.pipelineId && recorded.commit === run.commit),
+        );
+        const pipelineRuns = [...others, { ...run, queuedAt: at }];
+        return { ...current, state: { ...current.state, pipelineRuns }, updatedAt: at };
+      });
+    },
+  };
+}
 
 interface Tracked {
   pipeline: PipelineRef;
@@ -95,10 +137,9 @@ export function parseTemplateParameters(text: string, input = 'templateParameter
 }
 
 export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesInput): Promise<FlowReport> {
-  const release = await resolveRelease(deps.store, input.repo, input.version);
-  const state = releaseState(release.thread);
+  const release = await deps.runs.resolve(input.repo, input.version);
   const version = release.version;
-  const pipelines = input.pipelines.length > 0 ? input.pipelines : (state.pipelines ?? []);
+  const pipelines = input.pipelines.length > 0 ? input.pipelines : release.pipelines;
   if (pipelines.length === 0) {
     deps.warn(
       "no pipelines to run: set the pipelines input or the release pipeline template's pipelines parameter",
@@ -109,7 +150,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       outputs: { runIds: '', result: 'skipped' },
     };
   }
-  const commit = input.commit ?? state.mergeCommit;
+  const commit = input.commit ?? release.mergeCommit;
   if (!commit) {
     throw new ReleaseAgentError(
       'INPUT_INVALID',
@@ -118,22 +159,10 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     );
   }
 
-  // The thread records the runs; a release planned elsewhere (no thread yet) gets one here.
-  const threadId = version
-    ? (
-        release.thread ??
-        (await upsertReleaseThread(deps.store, {
-          repo: input.repo,
-          version,
-          patch: {},
-          now: new Date(deps.waiter.now()),
-        }))
-      ).id
-    : undefined;
   const tracked: Tracked[] = [];
   const outputs = () => ({ runIds: tracked.map((item) => String(item.run.id)).join(',') });
   for (const pipeline of pipelines) {
-    const recorded = (state.pipelineRuns ?? [])
+    const recorded = release.runs
       .filter((run) => run.pipelineId === pipeline.id && run.commit === commit)
       .at(-1);
     if (recorded) {
@@ -170,16 +199,16 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     deps.log(
       `${pipeline.name}: queued run #${run.id} on ${input.branch} at ${commit.slice(0, 8)}${run.webUrl ? `: ${run.webUrl}` : ''}`,
     );
-    if (threadId)
-      await recordRun(deps, threadId, {
+    if (version)
+      await deps.runs.record(input.repo, version, {
         pipelineId: pipeline.id,
         runId: run.id,
         commit,
         ...(run.webUrl ? { webUrl: run.webUrl } : {}),
       });
   }
-  if (!threadId)
-    deps.warn(`${input.repo} has no release thread to record the runs in: a retry would queue them again`);
+  if (!version)
+    deps.warn(`${input.repo} has no release version to record the runs under: a retry would queue them again`);
 
   const outcome = await pollUntil<true>({
     waiter: deps.waiter,
@@ -235,20 +264,4 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     message: slackFailed ? `${what}; the Slack notification failed` : what,
     outputs: { ...outputs(), result: 'succeeded' },
   };
-}
-
-async function recordRun(
-  deps: RunPipelinesDeps,
-  threadId: string,
-  run: Omit<RecordedRun, 'queuedAt'>,
-): Promise<void> {
-  const at = new Date(deps.waiter.now()).toISOString();
-  // The transition replaces this pipeline's record for the commit, keeping every other one.
-  await deps.store.threads.update(threadId, (current) => {
-    const others = (releaseState(current).pipelineRuns ?? []).filter(
-      (recorded) => !(recorded.pipelineId === run.pipelineId && recorded.commit === run.commit),
-    );
-    const pipelineRuns = [...others, { ...run, queuedAt: at }];
-    return { ...current, state: { ...current.state, pipelineRuns }, updatedAt: at };
-  });
 }

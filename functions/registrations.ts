@@ -8,6 +8,7 @@ import { MAX_DEQUEUE_COUNT } from '../flows/work.ts';
 import { decideApprovalHandler, pendingApprovalsHandler } from './api-approvals.ts';
 import { manualPrHandler, manualReleaseHandler } from './api-manual.ts';
 import { releasesHandler } from './api-releases.ts';
+import { jobStepHandler } from './api-jobs.ts';
 import { reviewsHandler } from './api-reviews.ts';
 import { stagingHandler } from './api-staging.ts';
 import { azdoEvents } from './azdo-events.ts';
@@ -103,6 +104,8 @@ export function buildRegistrations(env: Env = process.env): Registration[] {
     http('manual-pr', 'manual/pr/{prId}', ['POST'], manualPrHandler, { cors: true, queue: true }),
     http('manual-release', 'manual/release', ['POST'], manualReleaseHandler, { cors: true, queue: true }),
     http('reviews', 'reviews', ['GET'], reviewsHandler, { cors: true }),
+    // Pipeline jobs (their own System.AccessToken): never from a browser, so no CORS.
+    http('jobs', 'jobs/{step}', ['POST'], jobStepHandler),
     {
       kind: 'timer',
       name: 'pr-poller',

@@ -16,7 +16,7 @@ import { SandboxError } from './errors.ts';
 import { COMPARISON_FUNCTIONS, type ExpressionContext, evaluate, evaluateCondition, Lookup, parseExpression, statusFunctions, toText } from './pipeline/expressions.ts';
 import { type CompiledPipeline, compileTemplate, type Job, type Stage, type Step, type TaskManifest } from './pipeline/template.ts';
 import { reachable } from './sim/azdo/git.ts';
-import type { AzureDevOpsSimulator, RunResult, RunState, SimIdentity } from './sim/azdo/simulator.ts';
+import type { AzureDevOpsSimulator, BuildReason, RunResult, RunState, SimIdentity } from './sim/azdo/simulator.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..');
 
@@ -42,7 +42,7 @@ export interface AgentServices {
   tasksDir: string;
   /** Service connections by the name the pipelines use. */
   serviceConnections: Record<string, EndpointSpec>;
-  /** System.AccessToken of every job. */
+  /** System.AccessToken of runs the simulator did not start (each run gets its own job token otherwise). */
   accessToken: string;
   /** System.* variables of the project (collection URI, project name and id). */
   baseVariables: Record<string, string>;
@@ -194,6 +194,7 @@ class RunExecution {
   readonly #connectionIds = new Map<string, string>();
   readonly #workDir: string;
   #buildNumber: string;
+  #jobToken: string | undefined;
 
   constructor(
     private readonly services: AgentServices,
@@ -238,6 +239,17 @@ class RunExecution {
       const source = this.source();
       mkdirSync(this.#workDir, { recursive: true });
       this.emit({ type: 'run-started', runId: this.run.id, pipeline: this.definition, reason: this.options.reason, sourceBranch: source.branch });
+      // What Azure DevOps knows of the run (Build_Get), and the token its jobs get, dead when it ends.
+      const pull = /^refs\/pull\/(\d+)\/merge$/.exec(source.branch);
+      const pr = pull ? this.azdo.pullRequest(this.azdo.repository(this.definition.repo), Number(pull[1])) : undefined;
+      this.azdo.describeBuild(this.run.id, {
+        reason: buildReason(this.options.reason),
+        repository: this.definition.repo,
+        sourceBranch: source.branch,
+        sourceVersion: source.version,
+        ...(pr ? { pullRequest: { id: pr.id, sourceCommit: pr.sourceCommit, sourceBranch: pr.sourceRefName } } : {}),
+      });
+      this.#jobToken = this.azdo.issueJobToken(this.run.id);
       const predefined: Record<string, string> = {
         ...this.services.baseVariables,
         'System.DefinitionId': String(this.definition.id),
@@ -455,7 +467,7 @@ class RunExecution {
             inputs,
             variables: taskVariables,
             endpoints,
-            accessToken: this.services.accessToken,
+            accessToken: this.#jobToken ?? this.services.accessToken,
             env: this.services.env,
             cwd: existsSync(variables['Build.SourcesDirectory'] as string) ? (variables['Build.SourcesDirectory'] as string) : this.#workDir,
             timeoutMs,
@@ -577,6 +589,18 @@ class RunExecution {
     }
     return true;
   }
+}
+
+/** Build.Reason (PullRequest, IndividualCI…) as the Build API spells it. */
+function buildReason(reason: string): BuildReason {
+  const known: Record<string, BuildReason> = {
+    pullrequest: 'pullRequest',
+    individualci: 'individualCI',
+    batchedci: 'batchedCI',
+    schedule: 'schedule',
+    resourcetrigger: 'resourceTrigger',
+  };
+  return known[reason.toLowerCase()] ?? 'manual';
 }
 
 /** Runs `definition` for the simulator's `run` to its end and records the result on the run. */

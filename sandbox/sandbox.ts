@@ -183,6 +183,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       log: hostLog,
     });
     cleanup.push(() => host.stop());
+    stack.setFunctionAppUrl(host.url);
     slack.setInteractionsUrl(`${host.apiUrl}/slack/interactions`);
     log(`[function-app] local host on ${host.apiUrl} (timer pr-poller ${options.mode === 'scripted' ? 'fired by the script' : `every ${(options.timerIntervalMs ?? 5_000) / 1000} s`}, queue worker on Azurite)`);
 
@@ -219,7 +220,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const claudeCredential = `sk-ant-sandbox-${randomBytes(12).toString('base64url')}`;
     issuedSecrets.push(claudeCredential);
-    const connections = { stateConnection: CONNECTIONS.state, jiraConnection: CONNECTIONS.jira, slackConnection: CONNECTIONS.slack };
+    // The PR pipeline gets the function app's connection only: it runs the PR author's YAML.
+    const connections = { stateConnection: CONNECTIONS.state, slackConnection: CONNECTIONS.slack };
     const definitions: PipelineDefinition[] = DEMO_REPOS.flatMap((repo) => {
       const ids = PIPELINE_IDS[repo];
       const short = repo.split('.').at(-1) as string;
@@ -230,7 +232,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           repo,
           template: 'pipelines/pr.yml',
           jobName: 'Review',
-          parameters: connections,
+          parameters: { stateConnection: CONNECTIONS.state },
           // The variable group "release-agent" holding the Claude credential as a secret.
           variables: { CLAUDE_CREDENTIAL: { value: claudeCredential, secret: true } },
         },

@@ -56,8 +56,10 @@ export interface Stack {
   claudePath: string;
   /** Environment of the function app (the settings in core/config.ts). */
   functionEnv(extra?: Record<string, string>): Record<string, string>;
-  /** Service connections of the tasks, by the ids the task inputs name. */
+  /** Service connections of the tasks, by the ids the task inputs name (`state`: the function app's URL). */
   endpoints: Record<'jira' | 'slack' | 'state', EndpointSpec>;
+  /** Points the `state` connection at the function app once its host runs. */
+  setFunctionAppUrl(url: string): void;
   /** Pipeline variables the agent sets for a run in this project. */
   agentVariables(extra?: Record<string, string>): Record<string, string>;
   stop(): Promise<void>;
@@ -122,6 +124,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(slack);
     const store = createTableStore({ connectionString: storageConnectionString, tablePrefix });
     const connectionString = storageConnectionString;
+    // The tasks' state connection names the function app only: no storage key leaves the app.
+    const endpoints: Stack['endpoints'] = {
+      jira: { url: jira.url, scheme: 'UsernamePassword', parameters: { username: jira.email, password: secrets.jiraApiToken } },
+      slack: { url: slack.apiUrl, scheme: 'Token', parameters: { apitoken: secrets.slackBotToken }, data: { channel: slackChannel } },
+      state: { url: 'http://127.0.0.1:9/function-app-not-started', scheme: 'None', parameters: {} },
+    };
 
     return {
       secrets,
@@ -153,10 +161,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         CLAUDE_COMMAND: CLAUDE_STAND_IN_PATH,
         ...extra,
       }),
-      endpoints: {
-        jira: { url: jira.url, scheme: 'UsernamePassword', parameters: { username: jira.email, password: secrets.jiraApiToken } },
-        slack: { url: slack.apiUrl, scheme: 'Token', parameters: { apitoken: secrets.slackBotToken }, data: { channel: slackChannel } },
-        state: { url: 'http://127.0.0.1/function-app', scheme: 'Token', parameters: { apitoken: connectionString }, data: { tablePrefix } },
+      endpoints,
+      setFunctionAppUrl: (url) => {
+        endpoints.state = { ...endpoints.state, url };
       },
       agentVariables: (extra = {}) => ({
         'System.TeamFoundationCollectionUri': `${azdo.organizationUrl}/`,

@@ -168,6 +168,22 @@ export interface PipelineRun {
   webUrl: string | undefined;
 }
 
+/** A build (a pipeline run) as the Build API shows it: the facts the app trusts about a job. */
+export interface Build {
+  id: number;
+  status: 'inProgress' | 'completed' | 'cancelling' | 'postponed' | 'notStarted' | 'none';
+  /** manual, individualCI, batchedCI, schedule, pullRequest, resourceTrigger, … */
+  reason: string;
+  definition: { id: number; name: string };
+  repository: { id: string; name: string };
+  sourceBranch: string;
+  sourceVersion: string;
+  /** A PR build's pull request (triggerInfo `pr.number`, `pr.sourceSha`). */
+  pullRequest: { id: number; sourceCommit: string | undefined } | undefined;
+  requestedFor: Identity | undefined;
+  webUrl: string | undefined;
+}
+
 export interface RunPipelineInput {
   /** e.g. `refs/heads/main`: the branch of the pipeline's own repository (`resources.repositories.self`). */
   refName?: string;
@@ -303,6 +319,8 @@ export interface AzureDevOps {
   ): Promise<AnnotatedTag>;
   runPipeline(pipelineId: number, input?: RunPipelineInput): Promise<PipelineRun>;
   getPipelineRun(pipelineId: number, runId: number): Promise<PipelineRun>;
+  /** Build_Get: NOT_FOUND when there is no such build. */
+  getBuild(buildId: number): Promise<Build>;
   listPendingApprovals(): Promise<Approval[]>;
   getApproval(approvalId: string): Promise<Approval>;
   /** Single-shot: CONFLICT (with `currentStatus`) when the approval is no longer pending. */

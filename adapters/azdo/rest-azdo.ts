@@ -16,6 +16,7 @@ import {
   type ApprovalDecision,
   type ApprovalStatus,
   type AzureDevOps,
+  type Build,
   type CompletePullRequestInput,
   type CompletionOutcome,
   type CreatePullRequestInput,
@@ -600,6 +601,16 @@ export class RestAzureDevOps implements AzureDevOps {
     return pipelineRun(expectObject(response.body, 'getPipelineRun'), pipelineId);
   }
 
+  async getBuild(buildId: number): Promise<Build> {
+    const response = await this.#call<WireBuild>(
+      'getBuild',
+      'GET',
+      `${this.#projectPath()}/_apis/build/builds/${buildId}`,
+      { fields: { buildId } },
+    );
+    return build(expectObject(response.body, 'getBuild'));
+  }
+
   // ---- approvals ----
 
   async listPendingApprovals(): Promise<Approval[]> {
@@ -1123,6 +1134,41 @@ function autoCompleteNote(input: CompletePullRequestInput): string {
     'Required policies are still pending, so auto-complete is set: Azure DevOps completes this pull request ' +
     'when they pass. A later push voids this approval.'
   );
+}
+
+interface WireBuild {
+  id: number;
+  status?: string;
+  reason?: string;
+  definition?: { id?: number; name?: string };
+  repository?: { id?: string; name?: string };
+  sourceBranch?: string;
+  sourceVersion?: string;
+  triggerInfo?: Record<string, string>;
+  requestedFor?: WireIdentity;
+  _links?: { web?: { href?: string } };
+}
+
+const BUILD_STATUSES = new Set<Build['status']>(['inProgress', 'completed', 'cancelling', 'postponed', 'notStarted', 'none']);
+
+function build(wire: WireBuild): Build {
+  const prNumber = Number(wire.triggerInfo?.['pr.number']);
+  const status = BUILD_STATUSES.has(wire.status as Build['status']) ? (wire.status as Build['status']) : 'none';
+  return {
+    id: wire.id,
+    status,
+    reason: wire.reason ?? 'none',
+    definition: { id: wire.definition?.id ?? 0, name: wire.definition?.name ?? '' },
+    repository: { id: wire.repository?.id ?? '', name: wire.repository?.name ?? '' },
+    sourceBranch: wire.sourceBranch ?? '',
+    sourceVersion: wire.sourceVersion ?? '',
+    pullRequest:
+      Number.isSafeInteger(prNumber) && prNumber > 0
+        ? { id: prNumber, sourceCommit: wire.triggerInfo?.['pr.sourceSha'] }
+        : undefined,
+    requestedFor: wire.requestedFor ? identity(wire.requestedFor) : undefined,
+    webUrl: wire._links?.web?.href,
+  };
 }
 
 function pipelineRun(wire: WireRun, pipelineId: number): PipelineRun {

@@ -1,28 +1,21 @@
-// CompleteRelease: tickets → Done, Jira version, Slack notification, staging → archive (flows/complete-release.ts).
+// CompleteRelease: tickets → Done, Jira version, Slack notification, staging → archive. The function app
+// performs it (flows/complete-release.ts) for this run of the repo's release pipeline, with its own Jira
+// and Slack: the job holds no credential of them or of the app's state.
 import { DEFAULT_WORKFLOW_ORDER } from '../../flows/jira-workflow.ts';
-import { completeRelease } from '../../flows/complete-release.ts';
-import {
-  applyReport,
-  optionalVersionInput,
-  releaseFlowDeps,
-  repositoryInput,
-} from '../_common/release-task.ts';
-import { CONNECTION_INPUTS, jiraFromConnection } from '../_common/services.ts';
-import { serviceConnection, runTask } from '../_common/task-runtime.ts';
+import { applyReport, optionalVersionInput } from '../_common/release-task.ts';
+import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
+import { runTask } from '../_common/task-runtime.ts';
 
 void runTask('CompleteRelease', async (context) => {
   const { inputs } = context;
-  const doneStatus = inputs.optional('doneStatus', 'Done');
   const workflow = inputs.list('workflow');
-  const input = {
-    repo: repositoryInput(context),
-    version: optionalVersionInput(context),
-    doneStatus,
-    workflow: workflow.length > 0 ? workflow : DEFAULT_WORKFLOW_ORDER,
+  const version = optionalVersionInput(context);
+  const app = functionAppFromConnection(context);
+  const report = await askFunctionApp(context, app, 'release.finish', {
+    ...(version ? { version } : {}),
+    doneStatus: inputs.optional('doneStatus', 'Done'),
+    workflow: workflow.length > 0 ? workflow : [...DEFAULT_WORKFLOW_ORDER],
     jiraVersion: inputs.boolean('jiraVersion', false),
-  };
-  const jira = jiraFromConnection(context, true)!;
-  const jiraBaseUrl = serviceConnection(inputs, CONNECTION_INPUTS.jira, true)!.url;
-  const deps = { ...releaseFlowDeps(context, { jiraBaseUrl }), jira };
-  return applyReport(context, await completeRelease(deps, input));
+  });
+  return applyReport(context, report);
 });

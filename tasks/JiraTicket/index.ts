@@ -1,6 +1,9 @@
-// JiraTicket: `ensure` finds or creates the PR's ticket, links it and moves it (default Code Review);
-// `transition` moves a ticket to a status; `comment` comments on it (flows/jira-ticket.ts).
-import { commentTicket, DEFAULT_WORKFLOW, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
+// JiraTicket: `ensure` finds or creates the PR's ticket, links it and moves it to Code Review: the
+// function app does it with its own Jira account and settings (a PR build runs the PR author's YAML, so
+// it holds no Jira credential and chooses no project or status); this step only writes the Story with
+// Claude when the app asks for one. `transition` and `comment` act with a Jira connection, for pipelines
+// of reviewed branches (flows/jira-ticket.ts).
+import { commentTicket, DEFAULT_WORKFLOW, draftStory, transitionTicket } from '../../flows/jira-ticket.ts';
 import {
   pullRequestOfRun,
   ticketPatternInput,
@@ -8,66 +11,48 @@ import {
   workingDirectoryOfRun,
 } from '../_common/pull-request.ts';
 import {
+  askFunctionApp,
   azureDevOpsFromAgent,
   claudeFromInputs,
+  functionAppFromConnection,
   jiraContextFromConnection,
-  storeFromConnection,
 } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 
 const ACTIONS = ['ensure', 'transition', 'comment'] as const;
-const PROJECT_KEY = /^[A-Z][A-Z0-9]+$/;
 
 void runTask('JiraTicket', async (context) => {
   const { inputs } = context;
   const action = inputs.choice('action', ACTIONS, 'ensure');
   const ticketPattern = ticketPatternInput(context);
   const workflow = workflowInput(context, DEFAULT_WORKFLOW);
-  const jira = jiraContextFromConnection(context, true)!;
 
   if (action === 'ensure') {
     const pr = pullRequestOfRun(context, true)!;
-    const defaultProject = inputs.optional('defaultProject', 'ALLPOST');
-    if (!PROJECT_KEY.test(defaultProject)) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "defaultProject" must be a Jira project key (e.g. ALLPOST), got "${defaultProject}"`,
-        {
-          input: 'defaultProject',
-        },
-      );
-    }
     const autoCreate = inputs.boolean('autoCreate', true);
     const requireTicket = inputs.boolean('requireTicket', false);
-    const status = inputs.optional('status', 'Code Review');
     const maxBudgetUsd = inputs.number('maxBudgetUsd', 0.5, 0.01, 100);
     const timeoutSeconds = inputs.integer('timeoutSeconds', 300, 1, 7_200);
     const cwd = workingDirectoryOfRun(context, false);
-    const { store } = storeFromConnection(context);
-    const azdo = azureDevOpsFromAgent(context);
-    const result = await ensureTicket(
-      {
-        azdo: azdo.azdo,
-        jira: jira.jira,
-        store,
-        ...(autoCreate ? { claude: claudeFromInputs(context) } : {}),
-        now: () => new Date(),
-      },
-      {
-        repo: pr.repo,
-        prId: pr.prId,
-        ...(ticketPattern ? { ticketPattern } : {}),
-        autoCreate,
-        requireTicket,
-        defaultProject,
-        status,
-        workflow,
-        cwd,
-        maxBudgetUsd,
-        timeoutMs: timeoutSeconds * 1000,
-      },
-    );
+    const app = functionAppFromConnection(context);
+    let result = await askFunctionApp(context, app, 'ticket.ensure', { autoCreate, requireTicket });
+    if (result.kind === 'needs-draft') {
+      // No ticket anywhere: Claude writes the Story from the checkout; the app creates it in its project.
+      context.log(`PR !${pr.prId} names no ticket: Claude writes the Story`);
+      const warnings: string[] = [];
+      const draft = await draftStory(
+        { azdo: azureDevOpsFromAgent(context).azdo, claude: claudeFromInputs(context) },
+        { repo: pr.repo, cwd, maxBudgetUsd, timeoutMs: timeoutSeconds * 1000, defaultProject: '' },
+        result.pr,
+        warnings,
+      );
+      for (const warning of warnings) context.warn(warning);
+      result = await askFunctionApp(context, app, 'ticket.ensure', { autoCreate, requireTicket, draft });
+    }
+    if (result.kind === 'needs-draft') {
+      throw new ReleaseAgentError('SERVICE_MALFORMED', 'the function app asked for a Story draft twice', {});
+    }
     for (const warning of result.warnings) context.warn(warning);
     if (result.kind === 'none') {
       context.setOutput('ticketKey', '');
@@ -102,12 +87,12 @@ void runTask('JiraTicket', async (context) => {
     return { result: result.warnings.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message };
   }
 
+  const jira = jiraContextFromConnection(context, true)!;
   const ticketKey = inputs.optional('ticketKey');
   const pr = ticketKey ? undefined : pullRequestOfRun(context, false);
-  // The PR thread knows tickets the agent created; without a state connection only branch and title count.
-  const store = inputs.optional('stateConnection') ? storeFromConnection(context).store : undefined;
+  // Without the app's records only the branch and the title name the PR's ticket.
   const azdo = ticketKey ? undefined : azureDevOpsFromAgent(context);
-  const deps = { jira: jira.jira, ...(azdo ? { azdo: azdo.azdo } : {}), ...(store ? { store } : {}) };
+  const deps = { jira: jira.jira, ...(azdo ? { azdo: azdo.azdo } : {}) };
   const target = {
     ...(ticketKey ? { ticketKey } : {}),
     ...(pr ? { pullRequest: pr } : {}),

@@ -1,18 +1,10 @@
-// ReleasePullRequest: the release pipeline's plan / create / complete steps (flows/release-pull-request.ts).
-import { branchRef } from '../../flows/release-common.ts';
-import {
-  completeReleasePullRequest,
-  createReleasePullRequest,
-  planRelease,
-} from '../../flows/release-pull-request.ts';
-import {
-  applyReport,
-  optionalVersionInput,
-  pipelinesInput,
-  releaseFlowDeps,
-  repositoryInput,
-} from '../_common/release-task.ts';
-import { azureDevOpsFromAgent } from '../_common/services.ts';
+// ReleasePullRequest: the release pipeline's plan / create / complete steps. The function app performs
+// them (flows/release-pull-request.ts) for this run of the repo's release pipeline: the run is verified
+// with Azure DevOps, the job holds no credential of the app's state.
+import { ReleaseAgentError } from '../../core/errors.ts';
+import { branchRef, seconds } from '../../flows/release-common.ts';
+import { applyReport, optionalVersionInput, pipelinesInput } from '../_common/release-task.ts';
+import { askFunctionApp, azureDevOpsFromAgent, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
 const MERGE_STRATEGIES = ['noFastForward', 'squash', 'rebase', 'rebaseMerge'] as const;
@@ -20,42 +12,40 @@ const MERGE_STRATEGIES = ['noFastForward', 'squash', 'rebase', 'rebaseMerge'] as
 void runTask('ReleasePullRequest', async (context) => {
   const { inputs } = context;
   const action = inputs.choice('action', ['plan', 'create', 'complete'] as const, 'plan');
-  const repo = repositoryInput(context);
+  const app = functionAppFromConnection(context);
 
   if (action === 'plan') {
     const pipelines = pipelinesInput(context);
-    const deps = releaseFlowDeps(context);
-    const number = (name: string) => {
-      const value = Number(context.variable(name));
-      return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-    };
     const { runUrl } = azureDevOpsFromAgent(context);
-    const run = {
-      ...(number('Build.BuildId') ? { runId: number('Build.BuildId') } : {}),
-      ...(number('System.DefinitionId') ? { pipelineId: number('System.DefinitionId') } : {}),
-      ...(runUrl ? { runUrl } : {}),
-    };
-    return applyReport(context, await planRelease(deps, { repo, pipelines, run }));
+    return applyReport(context, await askFunctionApp(context, app, 'release.plan', { pipelines, ...(runUrl ? { runUrl } : {}) }));
   }
 
+  const version = optionalVersionInput(context);
   const branches = {
-    repo,
-    version: optionalVersionInput(context),
+    ...(version ? { version } : {}),
     sourceRef: branchRef(inputs.optional('sourceBranch', 'develop'), 'sourceBranch'),
     targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
   };
-  if (action === 'create') {
-    const deps = { ...releaseFlowDeps(context), azdo: azureDevOpsFromAgent(context).azdo };
-    return applyReport(context, await createReleasePullRequest(deps, branches));
-  }
+  if (action === 'create') return applyReport(context, await askFunctionApp(context, app, 'release.create', branches));
+
   const pullRequestId = inputs.integer('pullRequestId', 0, 1, 2_147_483_647);
-  const complete = {
+  const request = {
     ...branches,
     ...(pullRequestId > 0 ? { pullRequestId } : {}),
     mergeStrategy: inputs.choice('mergeStrategy', MERGE_STRATEGIES, 'noFastForward'),
-    pollIntervalMs: inputs.number('pollIntervalSeconds', 30, 0.1, 3_600) * 1000,
-    maxWaitMs: inputs.number('maxWaitSeconds', 1_800, 0.1, 86_400) * 1000,
   };
-  const deps = { ...releaseFlowDeps(context), azdo: azureDevOpsFromAgent(context).azdo };
-  return applyReport(context, await completeReleasePullRequest(deps, complete));
+  const pollIntervalMs = inputs.number('pollIntervalSeconds', 30, 0.1, 3_600) * 1000;
+  const maxWaitMs = inputs.number('maxWaitSeconds', 1_800, 0.1, 86_400) * 1000;
+  const started = Date.now();
+  // The app waits a while for required policies on each call; this step asks again up to its own limit.
+  for (;;) {
+    const answer = await askFunctionApp(context, app, 'release.complete', request);
+    if (!('pending' in answer)) return applyReport(context, answer);
+    const waited = Date.now() - started;
+    if (waited >= maxWaitMs) {
+      throw new ReleaseAgentError('PR_COMPLETION_TIMEOUT', `${answer.message} (waited ${seconds(waited)})`, {});
+    }
+    context.log(`${answer.message}: asking again in ${seconds(pollIntervalMs)}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, maxWaitMs - waited)));
+  }
 });

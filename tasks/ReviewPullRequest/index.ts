@@ -1,19 +1,19 @@
 // ReviewPullRequest: the AI review of this run's PR (flows/review-pull-request.ts), mapped to outputs,
 // a run summary and the task result. A PR-validation build that fails blocks the merge, which is what
-// "request changes" means: Failed unless failOnRequestChanges is false.
+// "request changes" means: Failed unless failOnRequestChanges is false. The verdict goes to the function
+// app, which alone stores it and asks gate 1: this job holds no credential of the app's state, Slack or
+// Jira (it runs the PR author's YAML).
 import type { ReviewVerdict } from '../../core/model.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
-import { pullRequestOfRun, ticketPatternInput, workingDirectoryOfRun } from '../_common/pull-request.ts';
+import { pullRequestOfRun, workingDirectoryOfRun } from '../_common/pull-request.ts';
+import type { ReviewReporting } from '../../flows/review-record.ts';
 import {
+  askFunctionApp,
   azureDevOpsFromAgent,
   claudeFromInputs,
-  jiraContextFromConnection,
-  slackFromConnection,
-  storeFromConnection,
+  functionAppFromConnection,
 } from '../_common/services.ts';
 import { runTask, type TaskOutcome } from '../_common/task-runtime.ts';
-
-const DEFAULT_JIRA_BASE_URL = 'https://billolife.atlassian.net';
 
 function resultFor(verdict: ReviewVerdict, failOnRequestChanges: boolean, message: string): TaskOutcome {
   switch (verdict) {
@@ -33,12 +33,13 @@ void runTask('ReviewPullRequest', async (context) => {
   const maxBudgetUsd = inputs.number('maxBudgetUsd', 2, 0.01, 100);
   const timeoutSeconds = inputs.integer('timeoutSeconds', 600, 1, 7_200);
   const failOnRequestChanges = inputs.boolean('failOnRequestChanges', true);
-  const ticketPattern = ticketPatternInput(context);
-  const { store } = storeFromConnection(context);
-  const slack = slackFromConnection(context, false);
-  const jira = jiraContextFromConnection(context, false);
+  const app = functionAppFromConnection(context);
   const claude = claudeFromInputs(context);
   const azdo = azureDevOpsFromAgent(context);
+  const reporting: ReviewReporting = {
+    start: () => askFunctionApp(context, app, 'review.start', {}),
+    report: (report) => askFunctionApp(context, app, 'review.report', report),
+  };
 
   context.log(
     `Reviewing PR !${pr.prId} in ${pr.repo} over ${cwd} (budget $${maxBudgetUsd}, timeout ${timeoutSeconds} s)`,
@@ -47,9 +48,7 @@ void runTask('ReviewPullRequest', async (context) => {
     {
       azdo: azdo.azdo,
       claude,
-      store,
-      ...(slack ? { slack: slack.slack, ...(slack.channel ? { channel: slack.channel } : {}) } : {}),
-      ...(jira ? { jira: jira.jira } : {}),
+      reporting,
       now: () => new Date(),
     },
     {
@@ -58,8 +57,6 @@ void runTask('ReviewPullRequest', async (context) => {
       cwd,
       maxBudgetUsd,
       timeoutMs: timeoutSeconds * 1000,
-      jiraBaseUrl: jira?.baseUrl ?? DEFAULT_JIRA_BASE_URL,
-      ...(ticketPattern ? { ticketPattern } : {}),
       ...(azdo.runUrl ? { runUrl: azdo.runUrl } : {}),
     },
   );

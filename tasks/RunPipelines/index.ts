@@ -1,15 +1,16 @@
-// RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait (flows/run-pipelines.ts).
-import { branchRef } from '../../flows/release-common.ts';
+// RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait
+// (flows/run-pipelines.ts). The runs are queued and awaited with the job's own token; the release's
+// records of them are kept by the function app, reached with that token too.
+import { branchRef, realWaiter } from '../../flows/release-common.ts';
 import { parseTemplateParameters, runPipelines } from '../../flows/run-pipelines.ts';
 import {
   applyReport,
-  DEFAULT_JIRA_BASE_URL,
   optionalVersionInput,
   pipelinesInput,
-  releaseFlowDeps,
+  releaseRunsThroughApp,
   repositoryInput,
 } from '../_common/release-task.ts';
-import { azureDevOpsFromAgent } from '../_common/services.ts';
+import { azureDevOpsFromAgent, functionAppFromConnection, slackFromConnection } from '../_common/services.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -35,10 +36,16 @@ void runTask('RunPipelines', async (context) => {
     pollIntervalMs: inputs.number('pollIntervalSeconds', 30, 0.1, 3_600) * 1000,
     maxWaitMs: inputs.number('maxWaitSeconds', 1_800, 0.1, 86_400) * 1000,
   };
-  // Its cards link runs, not tickets: no Jira connection needed.
+  const slack = slackFromConnection(context, false);
   const deps = {
-    ...releaseFlowDeps(context, { jiraBaseUrl: DEFAULT_JIRA_BASE_URL }),
+    ...(slack ? { slack } : {}),
+    // Its cards link runs, not tickets.
+    jiraBaseUrl: '',
+    log: context.log,
+    warn: context.warn,
+    waiter: realWaiter,
     azdo: azureDevOpsFromAgent(context).azdo,
+    runs: releaseRunsThroughApp(context, functionAppFromConnection(context)),
   };
   return applyReport(context, await runPipelines(deps, input));
 });

@@ -1,43 +1,22 @@
-// StageRelease (develop CI after a merge): stages the tickets of the PR this commit completed on the
-// repo's staging release (flows/stage-release.ts), and hands the version to later steps.
+// StageRelease (develop CI after a merge): the function app stages the tickets of the PR this build's
+// commit completed on the repo's staging release (flows/stage-release.ts), and this step hands the
+// version to later steps. The app takes the repo and the commit from the build itself (verified with
+// Azure DevOps); the step's inputs only tune how versions grow and where tickets go.
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { normalizeVersion } from '../../core/versions.ts';
-import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
 import { buildNumberFor } from '../../core/build-number.ts';
-import { stageRelease, stageRunSummary } from '../../flows/stage-release.ts';
-import { repositoryOfRun, ticketPatternInput, workflowInput } from '../_common/pull-request.ts';
-import {
-  azureDevOpsFromAgent,
-  jiraContextFromConnection,
-  slackFromConnection,
-  storeFromConnection,
-} from '../_common/services.ts';
+import { stageRunSummary } from '../../flows/stage-release.ts';
+import { repositoryOfRun, ticketPatternInput } from '../_common/pull-request.ts';
+import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
-
-const DEFAULT_JIRA_BASE_URL = 'https://billolife.atlassian.net';
-const COMMIT = /^[0-9a-f]{40}$/i;
 
 void runTask('StageRelease', async (context) => {
   const { inputs } = context;
   const repo = repositoryOfRun(context);
-  const commit = inputs.optional('commit') || context.variable('Build.SourceVersion')?.trim() || '';
-  if (!commit)
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      'input "commit" is required: Build.SourceVersion is not set',
-      { input: 'commit' },
-    );
-  if (!COMMIT.test(commit)) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "commit" must be a 40-character commit id, got "${commit}"`,
-      { input: 'commit' },
-    );
-  }
-  const firstReleaseText = inputs.optional('firstRelease', '1.0.0');
-  let firstRelease: string;
+  const firstReleaseText = inputs.optional('firstRelease');
+  let firstRelease: string | undefined;
   try {
-    firstRelease = normalizeVersion(firstReleaseText);
+    firstRelease = firstReleaseText ? normalizeVersion(firstReleaseText) : undefined;
   } catch {
     throw new ReleaseAgentError(
       'INPUT_INVALID',
@@ -48,44 +27,27 @@ void runTask('StageRelease', async (context) => {
   const conventionalBumps = inputs.boolean('conventionalBumps', false);
   const fixVersion = inputs.boolean('fixVersion', false);
   const updateBuildNumber = inputs.boolean('updateBuildNumber', true);
-  const stagingStatus = inputs.optional('stagingStatus', 'Staging');
-  const workflow = workflowInput(context, DEFAULT_WORKFLOW);
+  const stagingStatus = inputs.optional('stagingStatus');
+  const workflow = inputs.list('workflow');
   const ticketPattern = ticketPatternInput(context);
-  const { store } = storeFromConnection(context);
-  const jira = jiraContextFromConnection(context, false);
-  const slack = slackFromConnection(context, false);
-  const azdo = azureDevOpsFromAgent(context);
-  // Only the merge commit's own message counts, and only when it is the commit this run built.
-  const commitMessage = inputs.optional('commit')
-    ? undefined
-    : context.variable('Build.SourceVersionMessage');
+  const commitMessage = context.variable('Build.SourceVersionMessage');
+  const app = functionAppFromConnection(context);
 
-  const outcome = await stageRelease(
-    {
-      azdo: azdo.azdo,
-      store,
-      ...(jira ? { jira: jira.jira } : {}),
-      ...(slack ? { slack: slack.slack, ...(slack.channel ? { channel: slack.channel } : {}) } : {}),
-      now: () => new Date(),
-    },
-    {
-      repo,
-      commit,
-      ...(commitMessage ? { commitMessage } : {}),
-      firstRelease,
-      conventionalBumps,
-      ...(ticketPattern ? { ticketPattern } : {}),
-      stagingStatus,
-      workflow,
-      fixVersion,
-      jiraBaseUrl: jira?.baseUrl ?? DEFAULT_JIRA_BASE_URL,
-    },
-  );
+  // Unset inputs leave the function app's settings (FIRST_RELEASE_VERSION, CONVENTIONAL_BUMP_ENABLED…).
+  const outcome = await askFunctionApp(context, app, 'stage', {
+    ...(commitMessage ? { commitMessage } : {}),
+    ...(firstRelease ? { firstRelease } : {}),
+    ...(conventionalBumps ? { conventionalBumps } : {}),
+    ...(ticketPattern ? { ticketPattern } : {}),
+    ...(stagingStatus ? { stagingStatus } : {}),
+    ...(workflow.length > 0 ? { workflow } : {}),
+    fixVersion,
+  });
   context.summary(`Staging of ${repo}`, stageRunSummary(outcome, repo));
   if (outcome.kind === 'no-pr') {
     return {
       result: 'SucceededWithIssues',
-      message: `no PR completed by this commit (${commit.slice(0, 7)}): nothing staged`,
+      message: `no PR completed by this commit (${outcome.commit.slice(0, 7)}): nothing staged`,
     };
   }
   context.setOutput('pullRequestId', String(outcome.pr.id));

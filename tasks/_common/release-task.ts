@@ -1,19 +1,16 @@
 // What the release pipeline's task entries share: the inputs every one of them reads, the ports its
 // flow gets, and mapping a flow's report onto the agent (outputs, build number, summary, result).
 import { ReleaseAgentError } from '../../core/errors.ts';
+import type { FunctionApp } from '../../adapters/function-app/function-app.ts';
 import {
   type FlowReport,
   parsePipelineList,
   type PipelineRef,
-  realWaiter,
-  type ReleaseFlowDeps,
   versionInput,
 } from '../../flows/release-common.ts';
-import { CONNECTION_INPUTS, slackFromConnection, storeFromConnection } from './services.ts';
-import { serviceConnection, type TaskContext, type TaskOutcome } from './task-runtime.ts';
-
-/** JIRA_BASE_URL's default, for ticket links when no Jira connection is given. */
-export const DEFAULT_JIRA_BASE_URL = 'https://billolife.atlassian.net';
+import type { ReleaseRuns } from '../../flows/run-pipelines.ts';
+import { askFunctionApp } from './services.ts';
+import type { TaskContext, TaskOutcome } from './task-runtime.ts';
 
 /** The `repository` input, else the pipeline's own repository. */
 export function repositoryInput(context: TaskContext): string {
@@ -49,24 +46,13 @@ export function pipelinesInput(context: TaskContext): PipelineRef[] {
   return parsePipelineList(context.inputs.list('pipelines'), 'pipelines');
 }
 
-/** The ports of a release flow from the task's connections: state (required), Slack and the Jira site URL (optional). */
-export function releaseFlowDeps(
-  context: TaskContext,
-  options: { jiraBaseUrl?: string } = {},
-): ReleaseFlowDeps {
-  const { store } = storeFromConnection(context);
-  const slack = slackFromConnection(context, false);
-  const jiraBaseUrl =
-    options.jiraBaseUrl ??
-    serviceConnection(context.inputs, CONNECTION_INPUTS.jira, false)?.url ??
-    DEFAULT_JIRA_BASE_URL;
+/** The release's run records, kept by the function app (the job reaches them with its own token). */
+export function releaseRunsThroughApp(context: TaskContext, app: FunctionApp): ReleaseRuns {
   return {
-    store,
-    ...(slack ? { slack } : {}),
-    jiraBaseUrl: jiraBaseUrl.replace(/\/+$/, ''),
-    log: context.log,
-    warn: context.warn,
-    waiter: realWaiter,
+    resolve: async (_repo, version) => await askFunctionApp(context, app, 'release.runs', version ? { version } : {}),
+    record: async (_repo, version, run) => {
+      await askFunctionApp(context, app, 'release.record-run', { version, run });
+    },
   };
 }
 

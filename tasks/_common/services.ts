@@ -4,7 +4,7 @@
 // Jira, Slack Web API, Table Storage and Claude CLI clients load on their first call (the bundles are
 // split), so a task starts without compiling the libraries it may never use.
 import * as tl from 'azure-pipelines-task-lib/task.js';
-import { isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
+import { ReleaseAgentError } from '../../core/errors.ts';
 import type { AzureDevOps } from '../../adapters/azdo/azdo.ts';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
 import { claudeRunnerFromEnv } from '../../adapters/claude/cli-claude.ts';
@@ -14,8 +14,8 @@ import { createJiraClientOnFirstCall } from '../../adapters/jira/jira-on-first-c
 import type { Slack } from '../../adapters/slack/slack.ts';
 import { createWebApiSlackOnFirstCall } from '../../adapters/slack/web-api-slack-on-first-call.ts';
 import { createWebhookSlack } from '../../adapters/slack/webhook-slack.ts';
-import type { Store } from '../../adapters/store/store.ts';
-import { createTableStore } from '../../adapters/store/table-store.ts';
+import { type FunctionApp, HttpFunctionApp } from '../../adapters/function-app/function-app.ts';
+import type { JobAnswer, JobStep, JobSteps } from '../../flows/job-api.ts';
 import { type ServiceConnection, serviceConnection, type TaskContext } from './task-runtime.ts';
 
 /** Input names shared by every task that uses a service. */
@@ -35,7 +35,8 @@ export interface AzureDevOpsContext {
 }
 
 /** Azure DevOps as the job's identity (System.AccessToken via SystemVssConnection). */
-export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
+/** The job's own System.AccessToken (SystemVssConnection), registered as a secret. */
+function jobAccessToken(context: TaskContext) {
   const accessToken = context.inputs.secret(
     tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true) ?? context.variable('System.AccessToken'),
   );
@@ -46,6 +47,11 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
       { input: 'System.AccessToken' },
     );
   }
+  return accessToken;
+}
+
+export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
+  const accessToken = jobAccessToken(context);
   const organizationUrl = (context.variable('System.TeamFoundationCollectionUri') ?? '').replace(/\/+$/, '');
   const project = context.variable('System.TeamProject') ?? '';
   if (!organizationUrl || !project) {
@@ -101,27 +107,47 @@ export function slackFromConnection(context: TaskContext, required: boolean): Sl
   };
 }
 
-/** The agent's state (Table Storage) from a `releaseagent-state` connection. */
-export function storeFromConnection(context: TaskContext): { store: Store; functionAppUrl: string } {
+/**
+ * The function app, from a `releaseagent-state` connection (its URL only). The job's own token is the
+ * credential: the app reads this build from Azure DevOps and decides what the job may ask. A connection
+ * that still holds a storage connection string is refused: any job that can use it could write the
+ * app's state, decisions included.
+ */
+export function functionAppFromConnection(context: TaskContext): FunctionApp {
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.state, true) as ServiceConnection;
-  const connectionString = context.inputs.secret(connection.parameter('apitoken'));
-  if (connectionString.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.state, 'a storage connection string');
-  // The account key inside the connection string is what must never print.
-  const accountKey = /AccountKey=([^;]+)/i.exec(connectionString.reveal())?.[1];
-  if (accountKey) context.inputs.secret(accountKey);
-  const tablePrefix = connection.data('tablePrefix')?.trim();
-  try {
-    return {
-      store: createTableStore({ connectionString: connectionString.reveal(), ...(tablePrefix ? { tablePrefix } : {}) }),
-      functionAppUrl: connection.url,
-    };
-  } catch (error) {
-    // A connection string or table prefix the store refuses: say which connection holds it.
-    if (!isReleaseAgentError(error) || error.code !== 'CONFIG_INVALID') throw error;
-    throw new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}": ${error.message}`, {
+  const stored = connection.parameter('apitoken') ?? '';
+  if (/AccountKey=|SharedAccessSignature=|AccountName=/i.test(stored)) {
+    context.inputs.secret(stored);
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}" holds a storage connection string: the tasks reach the state through the function app with the job's own token. Recreate the connection with the function app's URL only, and rotate the storage key`,
+      { input: CONNECTION_INPUTS.state },
+    );
+  }
+  if (!/^https?:\/\/[^\s]+$/i.test(connection.url)) {
+    throw new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}" needs the function app's URL`, {
       input: CONNECTION_INPUTS.state,
     });
   }
+  const buildId = Number(context.variable('Build.BuildId'));
+  if (!Number.isSafeInteger(buildId) || buildId <= 0) {
+    throw new ReleaseAgentError('INPUT_INVALID', 'Build.BuildId must be set by the agent: the function app verifies the job by its build', {
+      input: 'Build.BuildId',
+    });
+  }
+  return new HttpFunctionApp({ url: connection.url, jobToken: jobAccessToken(context), buildId });
+}
+
+/** One job step: the app's answer, its flow's log lines repeated in this step's log. */
+export async function askFunctionApp<S extends JobStep>(
+  context: TaskContext,
+  app: FunctionApp,
+  step: S,
+  body: JobSteps[S]['request'],
+): Promise<JobAnswer<S>['result']> {
+  const answer = await app.step(step, body);
+  for (const line of answer.log) (line.level === 'warning' ? context.warn : context.log)(line.text);
+  return answer.result;
 }
 
 /** The Claude Code CLI: its own credentials come from the `claudeCredential` input (a secret variable). */

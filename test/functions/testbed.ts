@@ -73,6 +73,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     throw error;
   }
   stack.slack.setInteractionsUrl(`${host.apiUrl}/slack/interactions`);
+  stack.setFunctionAppUrl(host.url);
   if (options.webhookEvents?.length !== 0) {
     stack.azdo.addWebhook({
       url: `${host.apiUrl}/azdo/events`,

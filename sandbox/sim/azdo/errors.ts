@@ -16,6 +16,7 @@ export interface AzureDevOpsErrorBody {
 
 const ASSEMBLIES: Record<string, string> = {
   git: 'Microsoft.TeamFoundation.Git.Server',
+  build: 'Microsoft.TeamFoundation.Build2.Server',
   core: 'Microsoft.TeamFoundation.Core.WebApi',
   framework: 'Microsoft.TeamFoundation.Framework.Server',
   webapi: 'Microsoft.VisualStudio.Services.WebApi',
@@ -176,6 +177,8 @@ export const refusals = {
     ),
   pipelineNotFound: (id: string) =>
     azdoError(404, `Pipeline with id ${id} not found.`, 'PipelineNotFoundException', 'pipelines'),
+  buildNotFound: (id: string) =>
+    azdoError(404, `The requested build ${id} could not be found.`, 'BuildNotFoundException', 'build'),
   runNotFound: (id: string) =>
     azdoError(404, `Pipeline run with id ${id} not found.`, 'PipelineRunNotFoundException', 'pipelines'),
   unexpectedParameter: (name: string) =>

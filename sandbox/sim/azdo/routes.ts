@@ -161,6 +161,13 @@ const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
   },
   {
     method: 'GET',
+    template: `${P}/build/builds/{buildId}`,
+    operation: 'Builds_Get',
+    apiVersion: '7.1',
+    handle: getBuild,
+  },
+  {
+    method: 'GET',
     template: `${P}/pipelines/{pipelineId}/runs/{runId}`,
     operation: 'Runs_Get',
     apiVersion: '7.1',
@@ -293,8 +300,17 @@ function authenticate(sim: AzureDevOpsSimulator, request: SimRequest): SimIdenti
     return sim.credentials.find((cred) => cred.kind === 'pat' && cred.token === basic.password)?.identity;
   const bearer = bearerToken(request.headers);
   if (bearer)
-    return sim.credentials.find((cred) => cred.kind === 'bearer' && cred.token === bearer)?.identity;
+    return sim.credentials.find(
+      (cred) => cred.kind === 'bearer' && cred.token === bearer && jobTokenLive(sim, cred.runId),
+    )?.identity;
   return undefined;
+}
+
+/** A job's token dies with its run; other bearer tokens (set up by a test) always live. */
+function jobTokenLive(sim: AzureDevOpsSimulator, runId: number | undefined): boolean {
+  if (runId === undefined) return true;
+  const run = sim.runs.get(runId);
+  return run !== undefined && sim.runInProgress(run);
 }
 
 function sameProject(sim: AzureDevOpsSimulator, value: string): boolean {
@@ -733,6 +749,13 @@ function runPipeline(sim: AzureDevOpsSimulator, request: SimRequest): SimRespons
     ...(self?.version ? { version: self.version } : {}),
   });
   return ok(sim.runJson(run));
+}
+
+function getBuild(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const id = request.params.buildId ?? '';
+  const run = /^\d{1,9}$/.test(id) ? sim.runs.get(Number(id)) : undefined;
+  if (!run) throw refusals.buildNotFound(id);
+  return ok(sim.buildJson(run));
 }
 
 function getRun(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {

@@ -157,6 +157,21 @@ export interface RunState {
   templateParameters: Record<string, unknown>;
   refName?: string;
   version?: string;
+  /** What Build_Get shows of a run an agent executes: why it ran, on what, for whom. */
+  build?: BuildFacts;
+}
+
+/** Build.Reason as the Build API spells it. */
+export type BuildReason = 'manual' | 'individualCI' | 'batchedCI' | 'schedule' | 'pullRequest' | 'resourceTrigger';
+
+export interface BuildFacts {
+  reason: BuildReason;
+  repository: string;
+  sourceBranch: string;
+  sourceVersion: string;
+  /** A PR build's pull request and the source commit it was queued for (triggerInfo pr.*). */
+  pullRequest?: { id: number; sourceCommit: string; sourceBranch: string };
+  requestedFor?: SimIdentity;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
@@ -218,7 +233,8 @@ export class AzureDevOpsSimulator {
     author: SimIdentity;
     approver: SimIdentity;
   };
-  readonly credentials: { kind: 'pat' | 'bearer'; token: string; identity: SimIdentity }[];
+  /** `runId`: a job's System.AccessToken, valid while that run is in progress. */
+  readonly credentials: { kind: 'pat' | 'bearer'; token: string; identity: SimIdentity; runId?: number }[];
   readonly repositories = new Map<string, RepositoryState>();
   readonly pullRequests = new Map<number, PullRequestState>();
   readonly pipelines = new Map<number, PipelineState>();
@@ -644,6 +660,44 @@ export class AzureDevOpsSimulator {
     return run;
   }
 
+  /** What the agent tells the service about a run it executes (Build_Get answers with it). */
+  describeBuild(runId: number, facts: BuildFacts): void {
+    const run = this.runs.get(runId);
+    if (!run) throw refusals.runNotFound(String(runId));
+    run.build = facts;
+  }
+
+  /**
+   * A job's System.AccessToken: the project's build service identity, accepted only while the run is in
+   * progress (the service revokes a job's token when the job ends).
+   */
+  issueJobToken(runId: number): string {
+    if (!this.runs.has(runId)) throw refusals.runNotFound(String(runId));
+    const token = `job-${runId}-${randomUUID()}`;
+    this.credentials.push({ kind: 'bearer', token, identity: this.users.buildService, runId });
+    return token;
+  }
+
+  /** True while the run has not completed. */
+  runInProgress(run: RunState): boolean {
+    return this.now() < run.createdAt + run.durationMs;
+  }
+
+  /**
+   * A run of an agent-run pipeline that an agent is executing now, as a test arranges it: the pipeline
+   * (added when missing), the run with its build facts, and the job's token.
+   */
+  startAgentBuild(input: { pipelineId: number; pipelineName?: string } & BuildFacts): { run: RunState; token: string } {
+    const pipeline =
+      this.pipelines.get(input.pipelineId) ??
+      this.addPipeline({ id: input.pipelineId, name: input.pipelineName ?? `pipeline-${input.pipelineId}`, agent: true });
+    if (!pipeline.agent) throw new Error(`pipeline ${pipeline.id} is not run by an agent`);
+    const { pipelineId: _id, pipelineName: _name, ...facts } = input;
+    const run = this.startRun(pipeline, { templateParameters: {}, refName: facts.sourceBranch, version: facts.sourceVersion });
+    this.describeBuild(run.id, facts);
+    return { run, token: this.issueJobToken(run.id) };
+  }
+
   /** The agent finished a run of an agent-run pipeline: it completes now with `result`. */
   finishRun(runId: number, result: RunResult, buildNumber?: string): RunState {
     const run = this.runs.get(runId);
@@ -933,6 +987,48 @@ export class AzureDevOpsSimulator {
       templateParameters: run.templateParameters,
       id: run.id,
       name: run.name,
+    };
+  }
+
+  /** A run as the Build API shows it (Build_Get): the facts the agent reported, or a manual run's. */
+  buildJson(run: RunState): Record<string, unknown> {
+    const pipeline = this.pipelines.get(run.pipelineId)!;
+    const done = !this.runInProgress(run);
+    const facts = run.build;
+    const repo = facts ? this.repositories.get(facts.repository.toLowerCase()) : undefined;
+    const web = `${this.organizationUrl}/${encodeURIComponent(this.project.name)}/_build/results?buildId=${run.id}`;
+    const requestedFor = this.identityJson(facts?.requestedFor ?? this.users.agent);
+    return {
+      _links: { web: { href: web } },
+      id: run.id,
+      buildNumber: run.name,
+      status: done ? 'completed' : 'inProgress',
+      ...(done ? { result: run.result, finishTime: new Date(run.createdAt + run.durationMs).toISOString() } : {}),
+      queueTime: new Date(run.createdAt).toISOString(),
+      startTime: new Date(run.createdAt).toISOString(),
+      url: `${this.organizationUrl}/${this.project.id}/_apis/build/Builds/${run.id}`,
+      definition: { id: pipeline.id, name: pipeline.name, type: 'build', queueStatus: 'enabled', revision: 1 },
+      project: { id: this.project.id, name: this.project.name, state: 'wellFormed', visibility: 'private' },
+      reason: facts?.reason ?? 'manual',
+      sourceBranch: facts?.sourceBranch ?? run.refName ?? 'refs/heads/main',
+      sourceVersion: facts?.sourceVersion ?? run.version ?? '',
+      repository: facts
+        ? { id: repo?.id ?? facts.repository, name: facts.repository, type: 'TfsGit' }
+        : { type: 'TfsGit' },
+      triggerInfo: facts?.pullRequest
+        ? {
+            'pr.number': String(facts.pullRequest.id),
+            'pr.sourceSha': facts.pullRequest.sourceCommit,
+            'pr.sourceBranch': facts.pullRequest.sourceBranch,
+            'pr.isFork': 'False',
+            'pr.triggerRepository': repo?.id ?? facts.repository,
+            'pr.triggerRepository.Type': 'TfsGit',
+          }
+        : {},
+      requestedFor,
+      requestedBy: requestedFor,
+      priority: 'normal',
+      templateParameters: run.templateParameters,
     };
   }
 

@@ -1,0 +1,77 @@
+// The wire between a pipeline job and the function app (POST /api/jobs/{step}): the steps, what each
+// sends and what it gets back. Types only, so a task bundle carries none of the app's validation code.
+// The job authenticates with its own System.AccessToken and names its build; the app reads the build
+// from Azure DevOps and decides from that alone what the job may ask (core/job-roles.ts).
+import type { ReviewRecorded, ReviewReport, ReviewStart } from './review-record.ts';
+import type { EnsureTicketResult } from './jira-ticket.ts';
+import type { FlowReport, PipelineRef } from './release-common.ts';
+import type { StageReleaseOutcome } from './stage-release.ts';
+import type { ReleaseThreadState } from './threads.ts';
+
+/** The header naming the job's build (Build.BuildId). */
+export const BUILD_HEADER = 'x-release-agent-build';
+
+export type RecordedRun = NonNullable<ReleaseThreadState['pipelineRuns']>[number];
+
+export interface StageOptions {
+  /** Build.SourceVersionMessage: the merge commit's message, for the bump. */
+  commitMessage?: string;
+  firstRelease?: string;
+  conventionalBumps?: boolean;
+  ticketPattern?: string;
+  stagingStatus?: string;
+  workflow?: string[];
+  fixVersion?: boolean;
+}
+
+export interface BranchesOptions {
+  version?: string;
+  sourceRef: string;
+  targetRef: string;
+}
+
+/** Each step: what the job sends, what the app answers. */
+export interface JobSteps {
+  'review.start': { request: Record<string, never>; response: ReviewStart };
+  'review.report': { request: ReviewReport; response: ReviewRecorded };
+  /** `draft`: the Story Claude wrote, sent when the app answered `needs-draft`. */
+  'ticket.ensure': {
+    request: { draft?: { summary: string; description: string }; autoCreate?: boolean; requireTicket?: boolean };
+    response: EnsureTicketResult;
+  };
+  stage: { request: StageOptions; response: StageReleaseOutcome };
+  'release.plan': { request: { pipelines: PipelineRef[]; runUrl?: string }; response: FlowReport };
+  'release.create': { request: BranchesOptions; response: FlowReport };
+  /** `pending`: policies still pending after the app's wait; ask again. */
+  'release.complete': {
+    request: BranchesOptions & { pullRequestId?: number; mergeStrategy: 'noFastForward' | 'squash' | 'rebase' | 'rebaseMerge' };
+    response: FlowReport | { pending: true; message: string };
+  };
+  'release.finish': { request: { version?: string; doneStatus: string; workflow: string[]; jiraVersion: boolean }; response: FlowReport };
+  'release.runs': {
+    request: { version?: string };
+    response: { version: string | undefined; mergeCommit: string | undefined; pipelines: PipelineRef[]; runs: RecordedRun[] };
+  };
+  'release.record-run': { request: { version: string; run: Omit<RecordedRun, 'queuedAt'> }; response: { recorded: true } };
+}
+
+export type JobStep = keyof JobSteps;
+
+export const JOB_STEPS: readonly JobStep[] = [
+  'review.start',
+  'review.report',
+  'ticket.ensure',
+  'stage',
+  'release.plan',
+  'release.create',
+  'release.complete',
+  'release.finish',
+  'release.runs',
+  'release.record-run',
+];
+
+/** Every answer carries the lines the app's flow logged, for the step's own log. */
+export interface JobAnswer<S extends JobStep> {
+  result: JobSteps[S]['response'];
+  log: { level: 'info' | 'warning'; text: string }[];
+}

@@ -1,0 +1,77 @@
+// POST /api/jobs/{step}: what a pipeline job asks of the app. The job sends its own System.AccessToken
+// (Authorization: Bearer) and its build id (X-Release-Agent-Build). The app reads that build from Azure
+// DevOps with the job's token, which proves the token is live in this project, and takes the job's role
+// from the build's facts alone (core/job-roles.ts). No job holds a credential of the app's state.
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { azdoOrganizationUrl, type Config } from '../core/config.ts';
+import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
+import { Secret } from '../core/secret.ts';
+import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
+import { BUILD_HEADER } from '../flows/job-api.ts';
+import { isJobStep, parseStepBody, runJobStep } from '../flows/job-steps.ts';
+import { jsonResponse, readJsonObject } from './http.ts';
+import { services } from './services.ts';
+
+export function jobPolicy(settings: AgentSettings, config: Pick<Config, 'RELEASE_BRANCHES'>): JobPolicy {
+  const releaseBranches = config.RELEASE_BRANCHES.split(',')
+    .map((branch) => branch.trim())
+    .filter(Boolean);
+  return {
+    targetBranch: settings.targetBranch,
+    releaseBranches: releaseBranches.length > 0 ? releaseBranches : [settings.targetBranch, 'refs/heads/main'],
+    prPipelineFor: (repo) => pipelineFor(settings.prPipelineByRepo, repo, settings.prPipelineId),
+    releasePipelines: settings.releasePipelineByRepo,
+  };
+}
+
+/** The caller's job: its token must read its own build in this project; the build's facts give the role. */
+export async function jobOfRequest(request: HttpRequest, config: Config, settings: AgentSettings): Promise<JobRole> {
+  const authorization = request.headers.get('authorization')?.trim() ?? '';
+  const token = /^Bearer\s+(\S{8,4096})$/i.exec(authorization)?.[1];
+  if (!token) {
+    throw new ReleaseAgentError('AUTH_INVALID', "Authorization must be 'Bearer <the job's System.AccessToken>'", {});
+  }
+  const buildText = request.headers.get(BUILD_HEADER)?.trim() ?? '';
+  if (!/^\d{1,10}$/.test(buildText) || Number(buildText) === 0) {
+    throw new ReleaseAgentError('INPUT_INVALID', `${BUILD_HEADER} must be the job's Build.BuildId`, { field: BUILD_HEADER });
+  }
+  if (!(config.AZDO_ORGANIZATION || config.AZDO_BASE_URL) || !config.AZDO_PROJECT) {
+    throw new ReleaseAgentError('NOT_CONFIGURED', 'AZDO_ORGANIZATION and AZDO_PROJECT must be set to verify pipeline jobs', {
+      variables: ['AZDO_ORGANIZATION', 'AZDO_PROJECT'],
+    });
+  }
+  const asJob = new RestAzureDevOps({
+    organizationUrl: azdoOrganizationUrl(config),
+    project: config.AZDO_PROJECT,
+    auth: { kind: 'bearer', token: new Secret(token) },
+    timeoutMs: 10_000,
+    retry: { maxAttempts: 2, maxTotalMs: 8_000 },
+  });
+  const buildId = Number(buildText);
+  let build: Awaited<ReturnType<RestAzureDevOps['getBuild']>>;
+  try {
+    build = await asJob.getBuild(buildId);
+  } catch (error) {
+    if (isReleaseAgentError(error, 'AUTH_INVALID') || isReleaseAgentError(error, 'FORBIDDEN')) {
+      throw new ReleaseAgentError('AUTH_INVALID', 'Azure DevOps refused the job token: it is not a live token of this project', { buildId });
+    }
+    if (isReleaseAgentError(error, 'NOT_FOUND')) {
+      throw new ReleaseAgentError('FORBIDDEN', `build ${buildId} does not exist in ${config.AZDO_PROJECT}`, { buildId });
+    }
+    throw error;
+  }
+  return jobRoleOf(build, jobPolicy(settings, config));
+}
+
+export async function jobStepHandler(request: HttpRequest, _context: unknown, log: Logger): Promise<HttpResponseInit> {
+  const { config, deps } = services();
+  const step = request.params.step ?? '';
+  if (!isJobStep(step)) throw new ReleaseAgentError('NOT_FOUND', `no job step "${step.slice(0, 60)}"`, { step: step.slice(0, 60) });
+  const role = await jobOfRequest(request, config, deps.settings);
+  const body = parseStepBody(step, await readJsonObject(request));
+  const answer = await runJobStep({ ...deps, log }, role, step, body);
+  log.info('job step', { step, buildId: role.buildId, role: role.kind, repo: role.repo });
+  return jsonResponse(200, answer);
+}
