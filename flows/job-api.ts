@@ -24,7 +24,12 @@ export interface StageOptions {
   fixVersion?: boolean;
 }
 
-export interface BranchesOptions {
+/** Every release step names the repository it means: the app refuses one its pipeline does not release. */
+export interface ReleaseRequest {
+  repository: string;
+}
+
+export interface BranchesOptions extends ReleaseRequest {
   version?: string;
   sourceRef: string;
   targetRef: string;
@@ -40,19 +45,31 @@ export interface JobSteps {
     response: EnsureTicketResult;
   };
   stage: { request: StageOptions; response: StageReleaseOutcome };
-  'release.plan': { request: { pipelines: PipelineRef[]; runUrl?: string }; response: FlowReport };
+  'release.plan': { request: ReleaseRequest & { pipelines: PipelineRef[] }; response: FlowReport };
   'release.create': { request: BranchesOptions; response: FlowReport };
   /** `pending`: policies still pending after the app's wait; ask again. */
   'release.complete': {
-    request: BranchesOptions & { pullRequestId?: number; mergeStrategy: 'noFastForward' | 'squash' | 'rebase' | 'rebaseMerge' };
+    request: BranchesOptions & {
+      pullRequestId?: number;
+      mergeStrategy: 'noFastForward' | 'squash' | 'rebase' | 'rebaseMerge';
+      /** How long this call may wait for pending policies (the app caps it), and how often it looks. */
+      waitSeconds: number;
+      pollIntervalSeconds: number;
+    };
     response: FlowReport | { pending: true; message: string };
   };
-  'release.finish': { request: { version?: string; doneStatus: string; workflow: string[]; jiraVersion: boolean }; response: FlowReport };
+  'release.finish': {
+    request: ReleaseRequest & { version?: string; doneStatus: string; workflow: string[]; jiraVersion: boolean };
+    response: FlowReport;
+  };
   'release.runs': {
-    request: { version?: string };
+    request: ReleaseRequest & { version?: string };
     response: { version: string | undefined; mergeCommit: string | undefined; pipelines: PipelineRef[]; runs: RecordedRun[] };
   };
-  'release.record-run': { request: { version: string; run: Omit<RecordedRun, 'queuedAt'> }; response: { recorded: true } };
+  'release.record-run': {
+    request: ReleaseRequest & { version: string; run: Omit<RecordedRun, 'queuedAt'> };
+    response: { recorded: true };
+  };
 }
 
 export type JobStep = keyof JobSteps;

@@ -7,7 +7,7 @@ import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import type { JobRole, JobRoleKind } from '../core/job-roles.ts';
 import { FINDING_SEVERITIES } from '../core/review.ts';
 import { normalizeVersion } from '../core/versions.ts';
-import type { AgentDeps } from './agent-deps.ts';
+import { type AgentDeps, runUrl } from './agent-deps.ts';
 import { ensureTicket } from './jira-ticket.ts';
 import { DEFAULT_WORKFLOW_ORDER } from './jira-workflow.ts';
 import type { JobAnswer, JobStep, JobSteps } from './job-api.ts';
@@ -40,6 +40,7 @@ interface StepDefinition<S extends JobStep, K extends JobRoleKind> {
 const text = (max: number) => z.string().max(max);
 const branch = z.string().regex(/^refs\/heads\/[^\s~^:?*[\\]{1,240}$/);
 const version = z.string().max(64).optional();
+const repository = text(256).min(1);
 const pipelines = z.array(z.object({ id: z.number().int().min(1).max(2_147_483_647), name: text(200) })).max(50);
 
 function requireJira(deps: AgentDeps) {
@@ -191,17 +192,21 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.plan': define<'release.plan', 'release'>({
     roles: ['release'],
-    body: z.object({ pipelines, runUrl: z.url().max(2_000).optional() }),
+    body: z.object({ repository, pipelines }),
     run: async (context, role, body) =>
       await planRelease(releaseDeps(context), {
         repo: role.repo,
         pipelines: body.pipelines,
-        run: { runId: role.buildId, pipelineId: role.pipelineId, ...(body.runUrl ? { runUrl: body.runUrl } : {}) },
+        // The run is the build Azure DevOps vouched for; its link is built here, not taken from the job.
+        run: (() => {
+          const url = runUrl(context.deps.settings, role.buildId);
+          return { runId: role.buildId, pipelineId: role.pipelineId, ...(url ? { runUrl: url } : {}) };
+        })(),
       }),
   }),
   'release.create': define<'release.create', 'release'>({
     roles: ['release'],
-    body: z.object({ version, sourceRef: branch, targetRef: branch }),
+    body: z.object({ repository, version, sourceRef: branch, targetRef: branch }),
     run: async (context, role, body) =>
       await createReleasePullRequest(
         { ...releaseDeps(context), azdo: requireAzdo(context.deps) },
@@ -211,11 +216,14 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'release.complete': define<'release.complete', 'release'>({
     roles: ['release'],
     body: z.object({
+      repository,
       version,
       sourceRef: branch,
       targetRef: branch,
       pullRequestId: z.number().int().min(1).max(2_147_483_647).optional(),
       mergeStrategy: z.enum(['noFastForward', 'squash', 'rebase', 'rebaseMerge']),
+      waitSeconds: z.number().min(0).max(86_400),
+      pollIntervalSeconds: z.number().min(0.1).max(3_600),
     }),
     run: async (context, role, body) => {
       try {
@@ -228,8 +236,8 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
             targetRef: body.targetRef,
             ...(body.pullRequestId ? { pullRequestId: body.pullRequestId } : {}),
             mergeStrategy: body.mergeStrategy,
-            pollIntervalMs: 5_000,
-            maxWaitMs: COMPLETE_WAIT_PER_CALL_MS,
+            pollIntervalMs: body.pollIntervalSeconds * 1000,
+            maxWaitMs: Math.min(body.waitSeconds * 1000, COMPLETE_WAIT_PER_CALL_MS),
           },
         );
       } catch (error) {
@@ -241,7 +249,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.finish': define<'release.finish', 'release'>({
     roles: ['release'],
-    body: z.object({ version, doneStatus: text(100).min(1), workflow: z.array(text(100)).max(30), jiraVersion: z.boolean() }),
+    body: z.object({ repository, version, doneStatus: text(100).min(1), workflow: z.array(text(100)).max(30), jiraVersion: z.boolean() }),
     run: async (context, role, body) =>
       await completeRelease(
         { ...releaseDeps(context), jira: requireJira(context.deps) },
@@ -256,12 +264,13 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.runs': define<'release.runs', 'release'>({
     roles: ['release'],
-    body: z.object({ version }),
+    body: z.object({ repository, version }),
     run: async ({ deps }, role, body) => await storeReleaseRuns(deps.store, deps.now).resolve(role.repo, body.version),
   }),
   'release.record-run': define<'release.record-run', 'release'>({
     roles: ['release'],
     body: z.object({
+      repository,
       version: text(64).min(1),
       run: z.object({
         pipelineId: z.number().int().min(1),
@@ -290,13 +299,8 @@ export function parseStepBody<S extends JobStep>(step: S, body: unknown): JobSte
   throw new ReleaseAgentError('INPUT_INVALID', `step ${step}: ${field}: ${issue?.message ?? 'invalid'}`, { step, field });
 }
 
-/** Runs a step for a job whose role may ask it. The role check comes first: nothing runs for others. */
-export async function runJobStep<S extends JobStep>(
-  deps: AgentDeps,
-  role: JobRole,
-  step: S,
-  body: JobSteps[S]['request'],
-): Promise<JobAnswer<S>> {
+/** FORBIDDEN unless the job's role may ask this step, for the repository it names. */
+export function authorizeJobStep<S extends JobStep>(role: JobRole, step: S, body: JobSteps[S]['request']): void {
   const definition = JOB_STEP_DEFINITIONS[step];
   if (!definition.roles.includes(role.kind)) {
     const names: Record<JobRoleKind, string> = { pr: 'a PR build', ci: 'a target-branch (CI) build', release: 'a release pipeline run' };
@@ -306,8 +310,25 @@ export async function runJobStep<S extends JobStep>(
       { buildId: role.buildId, step },
     );
   }
+  const named = (body as { repository?: unknown }).repository;
+  if (role.kind === 'release' && typeof named === 'string' && named.toLowerCase() !== role.repo.toLowerCase()) {
+    throw new ReleaseAgentError(
+      'FORBIDDEN',
+      `build ${role.buildId} is a run of the release pipeline of ${role.repo} (RELEASE_PIPELINE_BY_REPO), not of ${named}`,
+      { buildId: role.buildId, repo: role.repo },
+    );
+  }
+}
+
+/** Runs a step for a job `authorizeJobStep` let through. */
+export async function runJobStep<S extends JobStep>(
+  deps: AgentDeps,
+  role: JobRole,
+  step: S,
+  body: JobSteps[S]['request'],
+): Promise<JobAnswer<S>> {
   const log: Log = [];
-  const result = (await definition.run({ deps, log }, role, body)) as JobSteps[S]['response'];
+  const result = (await JOB_STEP_DEFINITIONS[step].run({ deps, log }, role, body)) as JobSteps[S]['response'];
   return { result, log };
 }
 

@@ -10,8 +10,8 @@ import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
 import { Secret } from '../core/secret.ts';
 import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
 import { BUILD_HEADER } from '../flows/job-api.ts';
-import { isJobStep, parseStepBody, runJobStep } from '../flows/job-steps.ts';
-import { jsonResponse, readJsonObject } from './http.ts';
+import { authorizeJobStep, isJobStep, parseStepBody, runJobStep } from '../flows/job-steps.ts';
+import { errorBody, jsonResponse, readJsonObject } from './http.ts';
 import { services } from './services.ts';
 
 export function jobPolicy(settings: AgentSettings, config: Pick<Config, 'RELEASE_BRANCHES'>): JobPolicy {
@@ -71,7 +71,18 @@ export async function jobStepHandler(request: HttpRequest, _context: unknown, lo
   if (!isJobStep(step)) throw new ReleaseAgentError('NOT_FOUND', `no job step "${step.slice(0, 60)}"`, { step: step.slice(0, 60) });
   const role = await jobOfRequest(request, config, deps.settings);
   const body = parseStepBody(step, await readJsonObject(request));
-  const answer = await runJobStep({ ...deps, log }, role, step, body);
-  log.info('job step', { step, buildId: role.buildId, role: role.kind, repo: role.repo });
-  return jsonResponse(200, answer);
+  authorizeJobStep(role, step, body);
+  try {
+    const answer = await runJobStep({ ...deps, log }, role, step, body);
+    log.info('job step', { step, buildId: role.buildId, role: role.kind, repo: role.repo });
+    return jsonResponse(200, answer);
+  } catch (error) {
+    // The step's own failure (a version that does not increase, an abandoned release PR, Jira refusing
+    // a transition…) is the job's answer: its code and words fail the task, as they did when it ran
+    // there. Coded messages carry no secrets; anything else stays a logged internal error.
+    if (!isReleaseAgentError(error) || error.code === 'NOT_CONFIGURED' || error.code === 'CONFIG_INVALID') throw error;
+    log.warn('job step failed', { step, buildId: role.buildId, code: error.code });
+    const outside = error.code.startsWith('SERVICE_') || error.code === 'SLACK_API_ERROR';
+    return jsonResponse(outside ? 424 : 422, errorBody(error.code, error.message));
+  }
 }

@@ -48,13 +48,18 @@ export class HttpFunctionApp implements FunctionApp {
         body,
         headers: { authorization: `Bearer ${this.#token.reveal()}`, [BUILD_HEADER]: String(this.#buildId) },
         // The app answers a refusal with a coded JSON error: the task fails with that code and words.
-        acceptStatuses: [400, 401, 403, 404, 409, 413, 415],
+        acceptStatuses: [400, 401, 403, 404, 409, 413, 415, 422, 424],
       },
     );
     if (response.status >= 400) {
       const error = (response.body as { error?: { code?: string; message?: string } }).error;
       const code: ErrorCode = ERROR_CODES.includes(error?.code as ErrorCode) ? (error?.code as ErrorCode) : 'SERVICE_HTTP';
-      throw new ReleaseAgentError(code, `the function app refused ${step}: ${error?.message ?? `status ${response.status}`}`, {
+      // The step's own failure reads as it would have where it ran; a refusal says who refused.
+      const message =
+        response.status >= 422 && error?.message
+          ? error.message
+          : `the function app refused ${step}: ${error?.message ?? `status ${response.status}`}`;
+      throw new ReleaseAgentError(code, message, {
         service: 'function-app',
         operation: step,
         status: response.status,

@@ -2,16 +2,18 @@
 // performs it (flows/complete-release.ts) for this run of the repo's release pipeline, with its own Jira
 // and Slack: the job holds no credential of them or of the app's state.
 import { DEFAULT_WORKFLOW_ORDER } from '../../flows/jira-workflow.ts';
-import { applyReport, optionalVersionInput } from '../_common/release-task.ts';
+import { applyReport, optionalVersionInput, repositoryInput } from '../_common/release-task.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
 void runTask('CompleteRelease', async (context) => {
   const { inputs } = context;
   const workflow = inputs.list('workflow');
+  const repository = repositoryInput(context);
   const version = optionalVersionInput(context);
   const app = functionAppFromConnection(context);
   const report = await askFunctionApp(context, app, 'release.finish', {
+    repository,
     ...(version ? { version } : {}),
     doneStatus: inputs.optional('doneStatus', 'Done'),
     workflow: workflow.length > 0 ? workflow : [...DEFAULT_WORKFLOW_ORDER],

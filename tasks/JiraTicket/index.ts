@@ -37,22 +37,22 @@ void runTask('JiraTicket', async (context) => {
     const cwd = workingDirectoryOfRun(context, false);
     const app = functionAppFromConnection(context);
     let result = await askFunctionApp(context, app, 'ticket.ensure', { autoCreate, requireTicket });
+    const draftWarnings: string[] = [];
     if (result.kind === 'needs-draft') {
       // No ticket anywhere: Claude writes the Story from the checkout; the app creates it in its project.
       context.log(`PR !${pr.prId} names no ticket: Claude writes the Story`);
-      const warnings: string[] = [];
       const draft = await draftStory(
         { azdo: azureDevOpsFromAgent(context).azdo, claude: claudeFromInputs(context) },
         { repo: pr.repo, cwd, maxBudgetUsd, timeoutMs: timeoutSeconds * 1000, defaultProject: '' },
         result.pr,
-        warnings,
+        draftWarnings,
       );
-      for (const warning of warnings) context.warn(warning);
       result = await askFunctionApp(context, app, 'ticket.ensure', { autoCreate, requireTicket, draft });
     }
     if (result.kind === 'needs-draft') {
       throw new ReleaseAgentError('SERVICE_MALFORMED', 'the function app asked for a Story draft twice', {});
     }
+    result = { ...result, warnings: [...draftWarnings, ...result.warnings] };
     for (const warning of result.warnings) context.warn(warning);
     if (result.kind === 'none') {
       context.setOutput('ticketKey', '');

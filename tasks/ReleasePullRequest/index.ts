@@ -3,8 +3,8 @@
 // with Azure DevOps, the job holds no credential of the app's state.
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { branchRef, seconds } from '../../flows/release-common.ts';
-import { applyReport, optionalVersionInput, pipelinesInput } from '../_common/release-task.ts';
-import { askFunctionApp, azureDevOpsFromAgent, functionAppFromConnection } from '../_common/services.ts';
+import { applyReport, optionalVersionInput, pipelinesInput, repositoryInput } from '../_common/release-task.ts';
+import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
 const MERGE_STRATEGIES = ['noFastForward', 'squash', 'rebase', 'rebaseMerge'] as const;
@@ -12,16 +12,17 @@ const MERGE_STRATEGIES = ['noFastForward', 'squash', 'rebase', 'rebaseMerge'] as
 void runTask('ReleasePullRequest', async (context) => {
   const { inputs } = context;
   const action = inputs.choice('action', ['plan', 'create', 'complete'] as const, 'plan');
+  const repository = repositoryInput(context);
   const app = functionAppFromConnection(context);
 
   if (action === 'plan') {
     const pipelines = pipelinesInput(context);
-    const { runUrl } = azureDevOpsFromAgent(context);
-    return applyReport(context, await askFunctionApp(context, app, 'release.plan', { pipelines, ...(runUrl ? { runUrl } : {}) }));
+    return applyReport(context, await askFunctionApp(context, app, 'release.plan', { repository, pipelines }));
   }
 
   const version = optionalVersionInput(context);
   const branches = {
+    repository,
     ...(version ? { version } : {}),
     sourceRef: branchRef(inputs.optional('sourceBranch', 'develop'), 'sourceBranch'),
     targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
@@ -39,7 +40,11 @@ void runTask('ReleasePullRequest', async (context) => {
   const started = Date.now();
   // The app waits a while for required policies on each call; this step asks again up to its own limit.
   for (;;) {
-    const answer = await askFunctionApp(context, app, 'release.complete', request);
+    const answer = await askFunctionApp(context, app, 'release.complete', {
+      ...request,
+      waitSeconds: Math.max(0, (maxWaitMs - (Date.now() - started)) / 1000),
+      pollIntervalSeconds: pollIntervalMs / 1000,
+    });
     if (!('pending' in answer)) return applyReport(context, answer);
     const waited = Date.now() - started;
     if (waited >= maxWaitMs) {

@@ -49,9 +49,10 @@ export function pipelinesInput(context: TaskContext): PipelineRef[] {
 /** The release's run records, kept by the function app (the job reaches them with its own token). */
 export function releaseRunsThroughApp(context: TaskContext, app: FunctionApp): ReleaseRuns {
   return {
-    resolve: async (_repo, version) => await askFunctionApp(context, app, 'release.runs', version ? { version } : {}),
-    record: async (_repo, version, run) => {
-      await askFunctionApp(context, app, 'release.record-run', { version, run });
+    resolve: async (repository, version) =>
+      await askFunctionApp(context, app, 'release.runs', { repository, ...(version ? { version } : {}) }),
+    record: async (repository, version, run) => {
+      await askFunctionApp(context, app, 'release.record-run', { repository, version, run });
     },
   };
 }

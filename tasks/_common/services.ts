@@ -118,6 +118,9 @@ export function functionAppFromConnection(context: TaskContext): FunctionApp {
   const stored = connection.parameter('apitoken') ?? '';
   if (/AccountKey=|SharedAccessSignature=|AccountName=/i.test(stored)) {
     context.inputs.secret(stored);
+    // The key inside is what must never print, should anything quote it alone.
+    const key = /(?:AccountKey|SharedAccessSignature)=([^;]+)/i.exec(stored)?.[1];
+    if (key) context.inputs.secret(key);
     throw new ReleaseAgentError(
       'INPUT_INVALID',
       `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}" holds a storage connection string: the tasks reach the state through the function app with the job's own token. Recreate the connection with the function app's URL only, and rotate the storage key`,

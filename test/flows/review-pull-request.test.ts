@@ -12,6 +12,7 @@ import type { ClaudeRunner, ClaudeRunRequest } from '../../adapters/claude/claud
 import type { Jira } from '../../adapters/jira/jira.ts';
 import type { Slack } from '../../adapters/slack/slack.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
+import { localReviewReporting, type ReviewRecordDeps } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
 
 const pr: PullRequest = {
@@ -88,8 +89,14 @@ const input = () => ({
   cwd: mkdtempSync(join(tmpdir(), 'review-')),
   maxBudgetUsd: 2,
   timeoutMs: 60_000,
-  jiraBaseUrl: 'https://jira.example',
 });
+
+/** The function app's half of the review, run in-process over the in-memory store. */
+const appSide = (azdo: ReviewRecordDeps['azdo'], store: ReviewRecordDeps['store'], extra: Partial<ReviewRecordDeps> = {}) =>
+  localReviewReporting(
+    { azdo, store, now: () => new Date(), jiraBaseUrl: 'https://jira.example', ...extra },
+    { repo: 'Payments', prId: 7, sourceCommit: undefined },
+  );
 
 describe('the review flow (fakes, in-memory store)', () => {
   it('approve with a card that cannot be posted: the gate is stored and the run warns', async () => {
@@ -102,7 +109,7 @@ describe('the review flow (fakes, in-memory store)', () => {
       injection_suspected: false,
     });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, store, slack: failingSlack, channel: 'C1', now: () => new Date() },
+      { azdo, claude, reporting: appSide(azdo, store, { slack: failingSlack, channel: 'C1' }), now: () => new Date() },
       input(),
     );
     assert.equal(outcome.kind, 'reviewed');
@@ -129,7 +136,7 @@ describe('the review flow (fakes, in-memory store)', () => {
       },
     } as unknown as Jira;
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, store, slack: failingSlack, jira, now: () => new Date() },
+      { azdo, claude, reporting: appSide(azdo, store, { slack: failingSlack, jira }), now: () => new Date() },
       input(),
     );
     assert.equal(outcome.kind === 'reviewed' && outcome.record.verdict, 'request_changes');
@@ -150,7 +157,7 @@ describe('the review flow (fakes, in-memory store)', () => {
     const claude = claudeAnswering({});
     azdo.getPullRequest = async () => ({ ...pr, status: 'completed' });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, store: createMemoryStore(), now: () => new Date() },
+      { azdo, claude, reporting: appSide(azdo, createMemoryStore()), now: () => new Date() },
       input(),
     );
     assert.equal(outcome.kind, 'not-active');

@@ -27,8 +27,9 @@ import {
   planRelease,
 } from '../../flows/release-pull-request.ts';
 import { upsertPrThread } from '../../flows/pr-thread.ts';
+import { localReviewReporting } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow } from '../../flows/review-pull-request.ts';
-import { runPipelines } from '../../flows/run-pipelines.ts';
+import { runPipelines, storeReleaseRuns } from '../../flows/run-pipelines.ts';
 import { stageRelease } from '../../flows/stage-release.ts';
 import {
   type PrThreadState,
@@ -253,9 +254,21 @@ function mergedPr(cell: Cell) {
 
 /** The PR reviewed as the ReviewPullRequest task reviews it; a review that was not posted throws. */
 async function reviewOnce(cell: Cell, prId: number, cwd: string) {
+  const reporting = localReviewReporting(
+    {
+      azdo: cell.ports.azdo,
+      store: cell.ports.store,
+      slack: cell.ports.slack,
+      channel: cell.stack.slackChannel,
+      jira: cell.ports.jira,
+      now: cell.ports.deps.now,
+      jiraBaseUrl: cell.stack.jira.url,
+    },
+    { repo: cell.repo, prId, sourceCommit: undefined },
+  );
   const outcome = await reviewPullRequestFlow(
-    { ...cell.ports, channel: cell.stack.slackChannel, now: cell.ports.deps.now },
-    { repo: cell.repo, prId, cwd, maxBudgetUsd: 1, timeoutMs: 30_000, jiraBaseUrl: cell.stack.jira.url },
+    { azdo: cell.ports.azdo, claude: cell.ports.claude, reporting, now: cell.ports.deps.now },
+    { repo: cell.repo, prId, cwd, maxBudgetUsd: 1, timeoutMs: 30_000 },
   );
   assert.ok(outcome.kind === 'reviewed', `reviewed, not ${outcome.kind}`);
   return outcome;
@@ -358,7 +371,10 @@ async function releasePrMerged(cell: Cell) {
 
 /** RunPipelines for a version, as the task runs it. */
 const runReleasePipelines = (cell: Cell, version: string) =>
-  runPipelines(releaseDeps(cell), pipelinesInput(cell, version));
+  runPipelines(
+    { ...releaseDeps(cell), runs: storeReleaseRuns(cell.ports.store, cell.ports.deps.now) },
+    pipelinesInput(cell, version),
+  );
 
 const completeInput = (cell: Cell, version: string) => ({
   ...branches(cell, version),

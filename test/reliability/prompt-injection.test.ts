@@ -12,6 +12,7 @@ import { createCliClaudeRunner, isForbiddenEnvName } from '../../adapters/claude
 import { createWebApiSlack } from '../../adapters/slack/web-api-slack.ts';
 import { Secret } from '../../core/secret.ts';
 import type { GitRunner } from '../../flows/pr-diff.ts';
+import { localReviewReporting } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow } from '../../flows/review-pull-request.ts';
 import { prThreadId } from '../../flows/threads.ts';
 import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
@@ -172,14 +173,14 @@ describe('reliability: prompt injection corpus', () => {
           },
           passEnv: CLAUDE_SIM_ENV_NAMES,
         });
-        const outcome = await reviewPullRequestFlow(
+        const azdo = new RestAzureDevOps({
+          organizationUrl: stack.azdo.organizationUrl,
+          project: stack.azdo.project.name,
+          auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
+        });
+        const reporting = localReviewReporting(
           {
-            azdo: new RestAzureDevOps({
-              organizationUrl: stack.azdo.organizationUrl,
-              project: stack.azdo.project.name,
-              auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
-            }),
-            claude,
+            azdo,
             store: stack.store,
             slack: createWebApiSlack({
               token: new Secret(stack.secrets.slackBotToken),
@@ -187,6 +188,16 @@ describe('reliability: prompt injection corpus', () => {
               defaultChannel: stack.slackChannel,
             }),
             channel: stack.slackChannel,
+            now: () => new Date(),
+            jiraBaseUrl: stack.jira.url,
+          },
+          { repo, prId: pr.id, sourceCommit: undefined },
+        );
+        const outcome = await reviewPullRequestFlow(
+          {
+            azdo,
+            claude,
+            reporting,
             now: () => new Date(),
             git: gitFor(input),
           },
@@ -196,7 +207,6 @@ describe('reliability: prompt injection corpus', () => {
             cwd: checkout,
             maxBudgetUsd: 1,
             timeoutMs: 20_000,
-            jiraBaseUrl: stack.jira.url,
           },
         );
         reviews++;

@@ -231,7 +231,6 @@ describe('task CompleteRelease (run as the agent runs it)', function () {
       [{ jiraVersion: 'maybe' }, 'jiraVersion', repo, []],
       [{ version: 'v1' }, 'version', repo, []],
       [{}, 'repository', undefined, []],
-      [{}, 'jiraConnection', repo, ['jiraConnection']],
       [{}, 'stateConnection', repo, ['stateConnection']],
     ];
     const runs = await Promise.all(

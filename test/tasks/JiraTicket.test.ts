@@ -35,7 +35,7 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     assertResult(run, 'Succeeded', /found in the branch, moved To Do → Code Review \(via In Progress\)/);
     assert.deepEqual(variablesSet(run).ticketKey, { value: issue.key, isOutput: true });
     assert.equal(variablesSet(run).ticketCreated?.value, 'false');
-    assertCredentialsRegistered(run, stack, ['token', 'jira', 'state']);
+    assertCredentialsRegistered(run, stack, ['token']);
     assert.equal(issue.status, 'Code Review');
     assert.equal(linkThreads(seeded).length, 1);
     assert.match(
@@ -94,18 +94,30 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     assert.equal(linkThreads(seeded).length, 1);
   });
 
+  it('ensure: a PR build chooses neither the project, the status nor the workflow (the app settings do)', async () => {
+    // The PR's own YAML sets these: a PR must not move a ticket to Done or file Stories elsewhere.
+    const seeded = seedPullRequest(stack, { branch: 'chore/hostile', title: 'Harmless change' });
+    const before = stories();
+    const run = await ensure(seeded, { status: 'Done', workflow: 'To Do,Done', defaultProject: 'EVIL' });
+    assertResult(run, 'Succeeded', /created, moved To Do → Code Review/);
+    const story = stack.jira.state.issue(variablesSet(run).ticketKey?.value ?? '')!;
+    assert.match(story.key, /^ALLPOST-/);
+    assert.equal(story.status, 'Code Review');
+    assert.equal(stories(), before + 1);
+  });
+
   it('ensure: when Claude fails the Story is written from the PR title, with a warning', async () => {
     const seeded = seedPullRequest(stack, {
       branch: 'chore/bump',
       title: 'Bump the SDK [sim:crash]',
       description: 'Newer SDK.',
     });
-    const run = await ensure(seeded, { status: 'In Progress' });
-    assertResult(run, 'SucceededWithIssues', /created, moved To Do → In Progress/);
+    const run = await ensure(seeded);
+    assertResult(run, 'SucceededWithIssues', /created, moved To Do → Code Review/);
     const story = stack.jira.state.issue(variablesSet(run).ticketKey?.value ?? '')!;
     assert.equal(story.summary, 'Bump the SDK [sim:crash]');
     assert.match(JSON.stringify(story.description), /Newer SDK/);
-    assert.equal(story.status, 'In Progress');
+    assert.equal(story.status, 'Code Review');
     assert.match(run.stdout, /Claude could not write the ticket/);
   });
 
@@ -211,12 +223,6 @@ describe('JiraTicket task (run as the agent runs it)', () => {
         inputs: { action: 'comment', ticketKey: 'ALLPOST-1', comment: 'x', jiraConnection: '' },
         connections: [],
         message: /"jiraConnection" is required/,
-      },
-      {
-        name: 'a project that is not a key',
-        inputs: { action: 'ensure', defaultProject: 'allpost' },
-        pr: true,
-        message: /"defaultProject"/,
       },
       {
         name: 'ensure without a state connection',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { lastJobBuild } from './job-kit.ts';
 import {
   failure,
   releaseThread,
@@ -82,9 +83,12 @@ describe('task ReleasePullRequest (run as the agent runs it)', function () {
       assert.equal(thread.graph, 'release');
       assert.equal(thread.status, 'running');
       assert.equal(state.version, '1.4.0');
-      assert.equal(state.runId, 77);
-      assert.equal(state.pipelineId, 5);
-      assert.match(state.runUrl ?? '', /_build\/results\?buildId=77$/);
+      // The run is the one Azure DevOps says the job belongs to, not what its variables claim (77).
+      const build = lastJobBuild(stack)!;
+      assert.notEqual(build.buildId, 77);
+      assert.equal(state.runId, build.buildId);
+      assert.equal(state.pipelineId, build.pipelineId);
+      assert.match(state.runUrl ?? '', new RegExp(`_build/results\\?buildId=${build.buildId}$`));
       assert.deepEqual(state.pipelines, [
         { id: 12, name: 'Payments CI' },
         { id: 14, name: 'pipeline 14' },
@@ -102,7 +106,8 @@ describe('task ReleasePullRequest (run as the agent runs it)', function () {
         ),
       );
       const again = await releaseThread(stack, repo);
-      assert.equal(again.state.runId, 78);
+      assert.equal(again.state.runId, lastJobBuild(stack)!.buildId);
+      assert.notEqual(again.state.runId, state.runId);
       assert.deepEqual(again.state.pipelines, state.pipelines);
       assert.equal(again.thread.createdAt, thread.createdAt);
     });

@@ -41,7 +41,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.deepEqual(outputs.verdict, { value: 'approve', isOutput: true });
     assert.equal(outputs.findingsCount?.value, '1');
     assert.ok(Number(outputs.costUsd?.value) > 0);
-    assertCredentialsRegistered(run, stack, ['token', 'state', 'slack', 'jira']);
+    assertCredentialsRegistered(run, stack, ['token']);
     assert.ok(run.secretsRegistered.includes(claudeCredential), 'the Claude credential is registered');
     assert.equal(run.summaries.length, 1);
     assert.match(run.summaries[0]!, /approved/);
@@ -231,7 +231,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.match(notice?.text ?? '', /needs a human review/);
   });
 
-  it('runs without Slack and Jira: the gate is still stored (answerable in the hub)', async () => {
+  it('holds no Slack or Jira credential: the function app stores the gate and posts its card', async () => {
     const seeded = seedPullRequest(stack, { branch: 'feature/quiet', title: 'Quiet' });
     const slackBefore = stack.slack.messages(stack.slackChannel).length;
     const run = await runAgentTask(stack, 'ReviewPullRequest', {
@@ -241,8 +241,12 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assertResult(run, 'Succeeded');
     const [decision] = await stack.store.decisions.findByThread(prThreadId(seeded.repo, seeded.pr.id));
     assert.equal(decision?.status, 'pending');
-    assert.equal(decision?.slack, undefined);
-    assert.equal(slackMessagesSince(stack, slackBefore).length, 0);
+    assert.equal(decision?.target.gate === 'merge_pr' && decision.target.sourceCommit, seeded.pr.sourceCommit);
+    // The card came from the app's own Slack token; the job had none to give away.
+    assert.equal(decision?.slack?.channel, stack.slackChannel);
+    assert.equal(slackMessagesSince(stack, slackBefore).length, 1);
+    assert.ok(!run.secretsRegistered.includes(stack.secrets.slackBotToken));
+    assert.ok(!run.secretsRegistered.includes(stack.secrets.jiraApiToken));
   });
 
   describe('bad inputs fail naming the input', () => {
@@ -283,7 +287,6 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
         inputs: { workingDirectory: '/nonexistent/checkout' },
         message: /"workingDirectory"/,
       },
-      { name: 'a bad ticket pattern', inputs: { ticketPattern: '[A-Z' }, message: /"ticketPattern"/ },
       {
         name: 'no state connection',
         connections: ['jira', 'slack'],
@@ -291,9 +294,9 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
         message: /"stateConnection" is required/,
       },
       {
-        name: 'a Slack connection the job cannot use',
-        inputs: { slackConnection: 'nope' },
-        message: /service connection "nope" of input "slackConnection"/,
+        name: 'a state connection the job cannot use',
+        inputs: { stateConnection: 'nope' },
+        message: /service connection "nope" of input "stateConnection"/,
       },
     ];
     for (const testCase of cases) {

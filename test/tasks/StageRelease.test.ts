@@ -53,7 +53,7 @@ describe('StageRelease task (run as the agent runs it)', () => {
       'Succeeded',
       new RegExp(`${issue.key} staged on ${repo.replace(/\./g, '\\.')} 1\\.0\\.0`),
     );
-    assertCredentialsRegistered(run, stack, ['token', 'state', 'jira', 'slack']);
+    assertCredentialsRegistered(run, stack, ['token']);
     const set = variablesSet(run);
     assert.deepEqual(set.version, { value: '1.0.0', isOutput: true });
     assert.deepEqual(set['ReleaseAgent.Version'], { value: '1.0.0', isOutput: false });
@@ -198,18 +198,6 @@ describe('StageRelease task (run as the agent runs it)', () => {
         message: /"repository" is required/,
       },
       {
-        name: 'no commit',
-        inputs: {},
-        variables: { 'Build.Repository.Name': 'r' },
-        message: /"commit" is required/,
-      },
-      {
-        name: 'a commit that is not an id',
-        inputs: { commit: 'HEAD' },
-        variables: { 'Build.Repository.Name': 'r' },
-        message: /"commit" must be a 40-character commit id/,
-      },
-      {
         name: 'a first release that is not a version',
         inputs: { firstRelease: 'one' },
         variables: { 'Build.Repository.Name': 'r', 'Build.SourceVersion': commit },
@@ -229,10 +217,10 @@ describe('StageRelease task (run as the agent runs it)', () => {
         message: /"stateConnection" is required/,
       },
       {
-        name: 'a Jira connection the job cannot use',
-        inputs: { jiraConnection: 'other' },
+        name: 'a state connection that still holds a storage connection string',
+        inputs: { stateConnection: 'legacy' },
         variables: { 'Build.Repository.Name': 'r', 'Build.SourceVersion': commit },
-        message: /"jiraConnection"/,
+        message: /holds a storage connection string/,
       },
     ];
     for (const testCase of cases) {
@@ -241,6 +229,10 @@ describe('StageRelease task (run as the agent runs it)', () => {
           inputs: testCase.inputs,
           variables: testCase.variables,
           connections: testCase.connections ?? ['jira', 'slack', 'state'],
+          extraEndpoints: {
+            // What the connection held before the tasks went through the function app.
+            legacy: { url: 'https://app.example', scheme: 'Token', parameters: { apitoken: stack.storageConnectionString } },
+          },
         });
         assertResult(run, 'Failed', testCase.message);
         assert.equal(variablesSet(run).version, undefined);

@@ -7,10 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
-import { runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
+import { type EndpointSpec, runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { taskDir } from '../support/task-bundles.ts';
+import { jobFor, jobKindOf, lastJobToken } from './job-kit.ts';
 
 export type Connection = 'jira' | 'slack' | 'state';
 
@@ -23,12 +24,16 @@ export interface AgentRun {
   claudeScenario?: string;
   claudeLog?: string;
   timeoutMs?: number;
+  /** More service connections the job may use, by id. */
+  extraEndpoints?: Record<string, EndpointSpec>;
 }
 
 /** Runs a task bundle with the agent's contract: inputs, variables, connections, the job token. */
 export async function runAgentTask(stack: Stack, task: string, run: AgentRun = {}): Promise<TaskRunResult> {
   const connections = run.connections ?? ['jira', 'slack', 'state'];
-  const endpoints = Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]]));
+  const kind = jobKindOf(task);
+  const job = kind ? await jobFor(stack, kind, stack.agentVariables(run.variables)) : undefined;
+  const endpoints = { ...Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])), ...run.extraEndpoints };
   const inputs = {
     ...Object.fromEntries(connections.map((id) => [`${id}Connection`, id])),
     claudeCommand: stack.claudePath,
@@ -41,9 +46,9 @@ export async function runAgentTask(stack: Stack, task: string, run: AgentRun = {
   return await runTaskBundle({
     taskDir: await taskDir(task),
     inputs,
-    variables: stack.agentVariables(run.variables),
+    variables: stack.agentVariables({ ...run.variables, ...job?.variables }),
     endpoints,
-    accessToken: stack.secrets.accessToken,
+    accessToken: job?.token ?? stack.secrets.accessToken,
     env,
     timeoutMs: run.timeoutMs ?? 30_000,
   });
@@ -168,17 +173,15 @@ export function assertCredentialsRegistered(
   which: readonly ('token' | Connection)[],
 ): void {
   const expected: Record<string, string[]> = {
-    token: [stack.secrets.accessToken],
+    token: [lastJobToken(stack) ?? stack.secrets.accessToken],
     // The token, and the Basic header value jira.js derives from it.
     jira: [
       stack.secrets.jiraApiToken,
       Buffer.from(`${stack.jira.email}:${stack.secrets.jiraApiToken}`).toString('base64'),
     ],
     slack: [stack.secrets.slackBotToken],
-    state: [
-      stack.storageConnectionString,
-      /AccountKey=([^;]+)/.exec(stack.storageConnectionString)?.[1] ?? '',
-    ],
+    // The function app's connection holds no secret: the job token is the credential.
+    state: [],
   };
   for (const name of which) {
     for (const secret of expected[name] ?? []) {

@@ -7,6 +7,7 @@ import { releaseThreadId } from '../../flows/threads.ts';
 import { type EndpointSpec, runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { taskDir } from '../support/task-bundles.ts';
+import { jobFor } from './job-kit.ts';
 
 let counter = 0;
 
@@ -39,16 +40,19 @@ export async function runReleaseTask(
   };
   if (task === 'RunPipelines') delete connections.jiraConnection;
   for (const name of options.without ?? []) delete connections[name];
+  const variables = stack.agentVariables({
+    ...(repo ? { 'Build.Repository.Name': repo } : {}),
+    ...options.variables,
+  });
+  // A run of the repo's release pipeline (the `repository` input's, when given), as the app knows it.
+  const released = typeof inputs.repository === 'string' && inputs.repository ? inputs.repository : repo;
+  const job = await jobFor(stack, 'release', { ...variables, 'Build.Repository.Name': released ?? '' });
   return await runTaskBundle({
     taskDir: await taskDir(task),
     inputs: { ...connections, ...inputs },
-    variables: stack.agentVariables({
-      ...(repo ? { 'Build.Repository.Name': repo } : {}),
-      'System.DefinitionId': '5',
-      ...options.variables,
-    }),
+    variables: { ...variables, ...job.variables },
     endpoints: { ...stack.endpoints, ...options.endpoints },
-    accessToken: stack.secrets.accessToken,
+    accessToken: job.token,
   });
 }
 

@@ -26,6 +26,7 @@ import {
 } from './hooks.ts';
 import { registerAzureDevOpsAdminRoutes } from './admin.ts';
 import { registerAzureDevOpsRoutes } from './routes.ts';
+import { processWideList } from '../../process-registry.ts';
 
 export interface SimIdentity {
   id: string;
@@ -674,6 +675,8 @@ export class AzureDevOpsSimulator {
   issueJobToken(runId: number): string {
     if (!this.runs.has(runId)) throw refusals.runNotFound(String(runId));
     const token = `job-${runId}-${randomUUID()}`;
+    // Scanned for in everything a test run prints, like every credential the sandbox issues.
+    processWideList<string>('issued-secrets').push(token);
     this.credentials.push({ kind: 'bearer', token, identity: this.users.buildService, runId });
     return token;
   }
