@@ -157,6 +157,35 @@ describe('functions: Azure DevOps service hooks', () => {
     assert.equal(((await threadState(pr.id)) as PrThreadState).mergeCommit, pr.mergeCommit);
   });
 
+  it('two deliveries (distinct event ids) of one completion act once', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-9_twice');
+    bed.stack.azdo.completePullRequest(pr, bed.stack.azdo.users.approver);
+    const completion = () => {
+      const event = prEvent(pr, 'git.pullrequest.updated', 'completed');
+      event.resource.closedDate = pr.closedDate;
+      event.resource.lastMergeCommit.commitId = pr.mergeCommit;
+      return event;
+    };
+    const first = completion();
+    const second = completion();
+    assert.notEqual(first.id, second.id);
+    const observed = () =>
+      bed.logs.filter(
+        (entry) => entry.message.includes('PR observed') && entry.message.includes(`"prId":${pr.id},`),
+      ).length;
+    const answers = [await post(first), await post(second)];
+    assert.deepEqual(
+      await Promise.all(answers.map(async (answer) => ((await answer.json()) as { status: string }).status)),
+      ['queued', 'duplicate'],
+    );
+    await bed.host.idle();
+    assert.equal(observed(), 1, 'one worker run for the completion');
+    assert.equal(
+      (await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`))?.status,
+      'done',
+    );
+  });
+
   it('the recorded approval-pending event (run and stage null) posts the gate card, falling back to GET approvals and the message text', async () => {
     const { run, threadId } = await startRelease(bed, '3.1.0');
     const approval = bed.stack.azdo.createPendingApproval({ runId: run.id, pipelineId: RELEASE_PIPELINE.id });
