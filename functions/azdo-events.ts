@@ -96,7 +96,6 @@ export async function azdoEvents(
           ...(event.stage ? { stage: event.stage.slice(0, 256) } : {}),
           ...(event.runId ? { runId: event.runId } : {}),
           ...(event.pipelineId ? { pipelineId: event.pipelineId } : {}),
-          ...(event.pipelineName ? { pipelineName: event.pipelineName.slice(0, 256) } : {}),
         }),
       ]);
       return jsonResponse(200, { status: 'queued', eventId: event.id });
