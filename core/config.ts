@@ -147,6 +147,10 @@ export const configSchema = z.object({
   }),
   CI_POLL_INTERVAL_SECONDS: int(30, 1, 3_600),
   CI_POLL_MAX_WAIT_SECONDS: int(1_800, 1, 86_400),
+  /** Gate 1 while required policies are pending: the first re-check (doubling up to 10 min)… */
+  MERGE_POLICY_RECHECK_SECONDS: int(30, 1, 3_600),
+  /** …and how long an approved merge waits for them before it gives up (a queue message lives 7 days). */
+  MERGE_POLICY_MAX_WAIT_SECONDS: int(14_400, 60, 518_400),
   REPOS_BASE_DIR: text(),
   /** Replaces the Python agent's POSTGRES_DSN: the Table Storage (and queue) account. */
   STORAGE_CONNECTION_STRING: secret(),

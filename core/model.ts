@@ -92,7 +92,14 @@ export interface Decision {
   /** The Slack card that asks for it, updated in place. */
   slack?: { channel: string; ts: string };
   /** The side effect after a decision, performed by the worker. */
-  effect?: { status: 'queued' | 'done' | 'failed'; detail?: string; at: string };
+  effect?: {
+    /** `waiting`: a merge waiting for required policies, re-checked until it completes or gives up. */
+    status: 'queued' | 'waiting' | 'done' | 'failed';
+    detail?: string;
+    at: string;
+    /** When the wait started (bounds it). */
+    since?: string;
+  };
 }
 
 /** The Python agent's agent_threads row: one PR flow or one release flow. */

@@ -18,6 +18,10 @@ export interface PullRequestEvent {
   status: string;
   targetRefName: string | undefined;
   sourceCommit: string | undefined;
+  /** `lastMergeCommit`: the test merge while active, the commit that landed once completed. */
+  mergeCommit: string | undefined;
+  /** Set once the PR is completed or abandoned. */
+  closedDate: string | undefined;
 }
 
 export interface ApprovalEvent {
@@ -46,6 +50,8 @@ type Json = Record<string, unknown>;
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const COMMIT = /^[0-9a-f]{40}$/i;
+/** An ISO-8601 date and time as Azure DevOps writes them (e.g. 2026-05-04T12:00:00.123Z). */
+const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Reads a delivery's parsed JSON body. */
 export function parseServiceHookEvent(body: unknown): ServiceHookEvent {
@@ -78,6 +84,8 @@ function pullRequestEvent(
   if (typeof prId !== 'number' || !Number.isSafeInteger(prId) || prId <= 0)
     invalid('resource.pullRequestId', 'expected a positive whole number');
   const commit = optionalObject(resource.lastMergeSourceCommit)?.commitId;
+  const merge = optionalObject(resource.lastMergeCommit)?.commitId;
+  const closed = optionalText(resource.closedDate);
   return {
     kind: 'pull-request',
     id,
@@ -88,7 +96,24 @@ function pullRequestEvent(
     status: text(resource.status, 'resource.status'),
     targetRefName: optionalText(resource.targetRefName),
     sourceCommit: typeof commit === 'string' && COMMIT.test(commit) ? commit.toLowerCase() : undefined,
+    mergeCommit: typeof merge === 'string' && COMMIT.test(merge) ? merge.toLowerCase() : undefined,
+    closedDate: closed && DATE.test(closed) ? closed : undefined,
   };
+}
+
+/**
+ * What a PR event means, for deduping distinct deliveries of the same thing (Azure DevOps sends several
+ * events, with their own ids, for one push or one completion): an active PR by its source commit, a
+ * completed one by its merge commit and closed date. Undefined when the event does not say enough to
+ * know (then only its id dedupes it): an event claiming completion without them must not hide the real
+ * completion that follows.
+ */
+export function pullRequestEventMeaning(event: PullRequestEvent): string | undefined {
+  const pr = `azdo-pr|${event.repo.toLowerCase()}|${event.prId}`;
+  if (event.status === 'active') return `${pr}|active|${event.sourceCommit ?? ''}`;
+  if (event.status === 'completed' && event.closedDate)
+    return `${pr}|completed|${event.mergeCommit ?? ''}|${event.closedDate}`;
+  return undefined;
 }
 
 function approvalEvent(

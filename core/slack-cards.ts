@@ -165,7 +165,7 @@ export type GateResolution =
 
 /** The side effect after a decision, when known. */
 export interface GateEffect {
-  status: 'queued' | 'done' | 'failed';
+  status: 'queued' | 'waiting' | 'done' | 'failed';
   detail?: string;
 }
 
@@ -573,6 +573,8 @@ function effectLine(gate: GateKind, effect: GateEffect): string {
   switch (effect.status) {
     case 'queued':
       return `⏳ In progress: ${spec.effectQueued}…`;
+    case 'waiting':
+      return `⏳ Waiting: ${detail ?? 'for required policies'}`;
     case 'done':
       return `Result: ${detail ?? spec.effectDone}`;
     case 'failed':

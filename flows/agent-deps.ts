@@ -8,6 +8,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
 import { type GateAllowList, parseGateAllowList } from '../core/gate-access.ts';
 import type { Decision } from '../core/model.ts';
+import type { WorkMessage } from './work-messages.ts';
 
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 
@@ -44,6 +45,9 @@ export interface AgentSettings {
   /** For links to runs: `{organizationUrl}/{project}/_build/results?buildId=N`. */
   organizationUrl: string;
   project: string;
+  /** An approved merge whose required policies are pending: first re-check, and the longest wait. */
+  mergePolicyRecheckSeconds: number;
+  mergePolicyMaxWaitSeconds: number;
 }
 
 export interface AgentHooks {
@@ -51,8 +55,15 @@ export interface AgentHooks {
   afterExternalEffect?(decision: Decision): void | Promise<void>;
 }
 
+/** The work queue, for a message that must run again later (a merge waiting for its policies). */
+export interface WorkQueue {
+  send(message: WorkMessage, options: { delaySeconds: number }): Promise<void>;
+}
+
 export interface AgentDeps {
   store: Store;
+  /** Absent where there is no queue (then an effect cannot wait and says so). */
+  workQueue?: WorkQueue;
   azdo: AzureDevOps | undefined;
   /** A client with a short timeout and no retries, for the checks made while Slack waits. */
   azdoQuick: Pick<AzureDevOps, 'getPullRequest'> | undefined;
@@ -84,6 +95,8 @@ export function settingsFromConfig(config: Config): AgentSettings {
     allowList: parseGateAllowList(config.GATE_ALLOWED_USERS),
     organizationUrl: config.AZDO_ORGANIZATION || config.AZDO_BASE_URL ? azdoOrganizationUrl(config) : '',
     project: config.AZDO_PROJECT,
+    mergePolicyRecheckSeconds: config.MERGE_POLICY_RECHECK_SECONDS,
+    mergePolicyMaxWaitSeconds: config.MERGE_POLICY_MAX_WAIT_SECONDS,
   };
 }
 

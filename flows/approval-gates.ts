@@ -3,6 +3,12 @@
 // answered anywhere (our buttons, the Azure DevOps UI, a timeout) the card is brought up to date.
 // Events may lack the run and stage (see the recorded sample): the approval is read back through REST,
 // and a release that cannot be identified still gets an answerable card with what is known.
+//
+// What the card states as fact comes from our own records, never from what a run reports about
+// itself: the gate from the approval's instructions as setup wrote them (read back through REST; an
+// event's environment is only a hint, used when the approval carries no marker), the repo from the
+// release thread of the run or the configured release pipeline. A pipeline's or run's name is not a
+// repo: a PR build runs the YAML of the PR branch, whose author names it.
 import type { Approval } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import { decide, expire } from '../core/gates.ts';
@@ -18,7 +24,6 @@ export interface ApprovalHints {
   stage?: string;
   runId?: number;
   pipelineId?: number;
-  pipelineName?: string;
 }
 
 export type ApprovalOutcome =
@@ -70,7 +75,15 @@ export async function askForApproval(
   approval: Approval,
   hints: ApprovalHints = {},
 ): Promise<ApprovalOutcome> {
-  const environment = hints.environment ?? environmentFromInstructions(approval.instructions);
+  const marked = environmentFromInstructions(approval.instructions);
+  if (marked && hints.environment && marked.toLowerCase() !== hints.environment.toLowerCase()) {
+    deps.log.warn('the event names another environment than the approval: the approval wins', {
+      approvalId: approval.id,
+      environment: marked,
+      eventEnvironment: hints.environment.slice(0, 100),
+    });
+  }
+  const environment = marked ?? hints.environment;
   const gate = environment ? gateForEnvironment(environment) : undefined;
   if (!environment || !gate) {
     deps.log.info('approval is not for a Release Agent gate environment', {
@@ -84,7 +97,7 @@ export async function askForApproval(
     // Asked before (by the other of webhook and poller): make sure its card exists.
     return 'already-asked';
   }
-  const runId = hints.runId ?? approval.pipeline?.runId;
+  const runId = approval.pipeline?.runId ?? hints.runId;
   const thread = runId === undefined ? undefined : await releaseThreadOfRun(deps, runId);
   const state = thread?.state as ReleaseThreadState | undefined;
   if (!thread || !state) {
@@ -94,7 +107,8 @@ export async function askForApproval(
       runId: runId ?? null,
     });
   }
-  const repo = thread?.repo ?? hints.pipelineName ?? approval.pipeline?.name ?? 'unknown release';
+  const pipelineId = approval.pipeline?.id ?? (hints.pipelineId === undefined ? undefined : String(hints.pipelineId));
+  const repo = thread?.repo ?? configuredRepoOfPipeline(deps, pipelineId) ?? UNKNOWN_RELEASE;
   const version = state?.version ?? 'unknown';
   const { target, details } = await gateQuestion(deps, gate, {
     repo,
@@ -161,6 +175,17 @@ export async function settleDecisions(
   return changed;
 }
 
+const UNKNOWN_RELEASE = 'unknown release';
+
+/** The repo whose release pipeline this is, by RELEASE_PIPELINE_BY_REPO (ids only: names are not ours). */
+function configuredRepoOfPipeline(deps: Deps, pipelineId: string | undefined): string | undefined {
+  if (!pipelineId || !/^\d+$/.test(pipelineId)) return undefined;
+  const id = Number(pipelineId);
+  const matches = Object.entries(deps.settings.releasePipelineByRepo).filter(([, value]) => value === id);
+  // One pipeline releasing several repos does not say which one this is.
+  return matches.length === 1 ? matches[0]![0] : undefined;
+}
+
 /** Pending decisions that ask about this approval. */
 export async function pendingFor(deps: Pick<Deps, 'store'>, approvalId: string): Promise<Decision[]> {
   const id = approvalId.toLowerCase();
@@ -197,7 +222,7 @@ async function gateQuestion(
   const { repo, version, approvalId, state } = known;
   switch (gate) {
     case 'create_release_pr': {
-      const staging = repo === 'unknown release' ? undefined : await deps.store.staging.get(repo);
+      const staging = repo === UNKNOWN_RELEASE ? undefined : await deps.store.staging.get(repo);
       const tickets = (staging?.tickets ?? []).map((ticket) => ({
         key: ticket.key,
         summary: ticket.summary,

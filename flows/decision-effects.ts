@@ -1,6 +1,12 @@
-// The slow half of a decision, run by the queue worker: complete the PR at the reviewed commit (or set
-// auto-complete), answer the environment approval (the release pipeline's stage then does the work),
-// move the Jira ticket, record the result on the decision and redraw its Slack card.
+// The slow half of a decision, run by the queue worker: complete the PR at the reviewed commit, answer
+// the environment approval (the release pipeline's stage then does the work), move the Jira ticket,
+// record the result on the decision and redraw its Slack card.
+//
+// Gate 1 never sets auto-complete: Azure DevOps does not pin it to a commit, so a push after the click
+// followed by a policy pass would merge a commit nobody reviewed. While required policies are pending
+// the worker waits instead (the message comes back after a growing delay, bounded by
+// MERGE_POLICY_MAX_WAIT_SECONDS) and completes with a PATCH pinned to the reviewed commit once they
+// pass; a newer commit voids the approval (the decision becomes superseded and its card says why).
 //
 // Idempotent by checking before acting: a recorded result ends it; a PR already completed or an
 // approval already answered the same way counts as done. An outside call that fails transiently is
@@ -13,7 +19,7 @@ import type { AgentDeps } from './agent-deps.ts';
 import { refreshCard } from './gate-requests.ts';
 import { moveTicketTo } from './jira-workflow.ts';
 import { type PrThreadState, prThreadId, type ReleaseThreadState } from './threads.ts';
-import type { EffectKind } from './work-messages.ts';
+import type { EffectKind, WorkMessageOf } from './work-messages.ts';
 
 export interface EffectAttempt {
   /** 1 for the first delivery. */
@@ -21,9 +27,20 @@ export interface EffectAttempt {
   maxAttempts: number;
 }
 
-type EffectResult = { status: 'done' | 'failed'; detail: string };
+type EffectResult =
+  | { status: 'done' | 'failed'; detail: string }
+  /** Required policies are pending: run again after `delaySeconds`. */
+  | { status: 'waiting'; detail: string; since: string; delaySeconds: number }
+  /** A newer commit voids the approval: the decision becomes superseded for `reason`. */
+  | { status: 'voided'; reason: string; detail: string };
 
-type EffectDeps = Pick<AgentDeps, 'store' | 'azdo' | 'jira' | 'slack' | 'now' | 'log' | 'settings' | 'hooks'>;
+/** The longest pause between two checks of a merge waiting for its policies. */
+const MAX_RECHECK_SECONDS = 600;
+
+type EffectDeps = Pick<
+  AgentDeps,
+  'store' | 'azdo' | 'jira' | 'slack' | 'now' | 'log' | 'settings' | 'hooks' | 'workQueue'
+>;
 
 const TRANSIENT_CODES = new Set([
   'SERVICE_TIMEOUT',
@@ -46,7 +63,7 @@ export function isTransient(error: unknown): boolean {
 
 export async function performEffect(
   deps: EffectDeps,
-  message: { decisionId: string; effect: EffectKind },
+  message: WorkMessageOf<'effect'>,
   attempt: EffectAttempt,
 ): Promise<Decision | undefined> {
   const decision = await deps.store.decisions.get(message.decisionId);
@@ -89,6 +106,9 @@ export async function performEffect(
     };
   }
 
+  if (result.status === 'waiting') return await waitForPolicies(deps, decision, message, result);
+  if (result.status === 'voided') return await voidApproval(deps, decision, message.effect, result);
+
   const at = deps.now().toISOString();
   const stored = await deps.store.decisions.update(decision.id, (current) =>
     current.effect?.status === 'done' || current.effect?.status === 'failed'
@@ -122,6 +142,90 @@ export async function performEffect(
   return stored;
 }
 
+/**
+ * Records the wait on the decision (its card shows it once) and sends the message again, visible after
+ * the delay. A failed send is thrown: the redelivery checks again.
+ */
+async function waitForPolicies(
+  deps: EffectDeps,
+  decision: Decision,
+  message: WorkMessageOf<'effect'>,
+  result: Extract<EffectResult, { status: 'waiting' }>,
+): Promise<Decision> {
+  const first = decision.effect?.status !== 'waiting';
+  const stored = await deps.store.decisions.update(decision.id, (current) =>
+    current.status !== 'approved' || current.effect?.status === 'done' || current.effect?.status === 'failed'
+      ? undefined
+      : {
+          ...current,
+          effect: {
+            status: 'waiting',
+            detail: result.detail,
+            at: deps.now().toISOString(),
+            since: result.since,
+          },
+        },
+  );
+  if (stored.effect?.status !== 'waiting') return stored;
+  await deps.workQueue!.send(message, { delaySeconds: result.delaySeconds });
+  deps.log.info('merge waits for required policies', {
+    decisionId: decision.id,
+    since: result.since,
+    nextCheckSeconds: result.delaySeconds,
+  });
+  if (first) await refreshCard(deps, stored);
+  return stored;
+}
+
+/** A newer commit on the PR: the approval is void, the decision superseded, its card says why. */
+async function voidApproval(
+  deps: EffectDeps,
+  decision: Decision,
+  effect: EffectKind,
+  result: Extract<EffectResult, { status: 'voided' }>,
+): Promise<Decision> {
+  const at = deps.now().toISOString();
+  const stored = await deps.store.decisions.update(decision.id, (current) =>
+    current.status !== 'approved' || current.effect?.status === 'done' || current.effect?.status === 'failed'
+      ? undefined
+      : {
+          ...current,
+          status: 'superseded',
+          reason: result.reason,
+          effect: { status: 'failed', detail: result.detail, at },
+        },
+  );
+  if (stored.status === 'superseded' && stored.effect?.at === at) {
+    await deps.store.audit.append({
+      at: stored.decidedAt ?? at,
+      actor: `${stored.decidedVia ?? 'api'}:${stored.decidedBy ?? 'unknown'}`,
+      action: 'decision.approved',
+      subject: stored.id,
+      detail: { gate: stored.gate, threadId: stored.threadId },
+    });
+    await deps.store.audit.append({
+      at,
+      actor: 'release-agent',
+      action: 'decision.voided',
+      subject: stored.id,
+      detail: { effect, reason: result.reason },
+    });
+    deps.log.warn('merge approval voided by a newer commit', { decisionId: decision.id });
+  }
+  await refreshCard(deps, stored);
+  return stored;
+}
+
+/** The next check of a merge waiting for its policies: the time waited so far, between the bounds. */
+function recheckDelaySeconds(deps: EffectDeps, waitedSeconds: number, leftSeconds: number): number {
+  const delay = Math.min(
+    MAX_RECHECK_SECONDS,
+    Math.max(deps.settings.mergePolicyRecheckSeconds, waitedSeconds),
+  );
+  // One last check at the deadline, not long after it.
+  return Math.max(1, Math.min(delay, Math.ceil(leftSeconds)));
+}
+
 /** `last`: no redelivery follows, so a follow-up that fails (the ticket) is reported, not retried. */
 async function run(
   deps: EffectDeps,
@@ -152,10 +256,11 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
   } catch (error) {
     if (isReleaseAgentError(error, 'PR_STALE_COMMIT')) {
       const current =
-        typeof error.fields.actualCommit === 'string' ? ` ${error.fields.actualCommit.slice(0, 7)}` : '';
+        typeof error.fields.actualCommit === 'string' ? ` (${error.fields.actualCommit.slice(0, 7)})` : '';
       return {
-        status: 'failed',
-        detail: `a new commit${current} was pushed after the review: the approval is void`,
+        status: 'voided',
+        reason: `a newer push${current} voided this approval: the new commit needs its own review`,
+        detail: `nothing was merged: the reviewed commit ${target.sourceCommit.slice(0, 7)} is no longer the PR's head`,
       };
     }
     if (isReleaseAgentError(error, 'CONFLICT') || isReleaseAgentError(error, 'NOT_FOUND'))
@@ -169,11 +274,8 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
   }
   const pr = outcome.pullRequest;
   const threadId = prThreadId(target.repo, target.prId);
-  if (outcome.kind === 'auto-complete-set') {
-    return {
-      status: 'done',
-      detail: 'auto-complete set: Azure DevOps completes the PR when its required policies pass',
-    };
+  if (outcome.kind === 'policies-pending' || outcome.kind === 'auto-complete-set') {
+    return policiesPending(deps, decision, target.sourceCommit);
   }
   if (outcome.kind === 'completion-pending') {
     return { status: 'done', detail: 'completion accepted: Azure DevOps is merging the PR' };
@@ -195,6 +297,42 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
       ?.key;
   if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus, last));
   return { status: 'done', detail: details.join('; ') };
+}
+
+/** Wait for the policies (bounded), or give up; nothing is merged either way. */
+function policiesPending(deps: EffectDeps, decision: Decision, sourceCommit: string): EffectResult {
+  const now = deps.now();
+  const since =
+    decision.effect?.status === 'waiting' && decision.effect.since
+      ? decision.effect.since
+      : now.toISOString();
+  const waitedSeconds = Math.max(0, (now.getTime() - Date.parse(since)) / 1000);
+  const leftSeconds = deps.settings.mergePolicyMaxWaitSeconds - waitedSeconds;
+  const commit = sourceCommit.slice(0, 7);
+  if (leftSeconds <= 0) {
+    return {
+      status: 'failed',
+      detail: `the required policies did not pass within ${duration(deps.settings.mergePolicyMaxWaitSeconds)}: nothing was merged; ask again once they pass`,
+    };
+  }
+  if (!deps.workQueue) {
+    return {
+      status: 'failed',
+      detail: 'the required policies are pending and this worker cannot wait for them: nothing was merged',
+    };
+  }
+  return {
+    status: 'waiting',
+    detail: `the required policies are pending: the PR is merged at ${commit} once they pass (a newer push voids this approval)`,
+    since,
+    delaySeconds: recheckDelaySeconds(deps, waitedSeconds, leftSeconds),
+  };
+}
+
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
 }
 
 /** The PR when it is completed after all, else undefined (also when it cannot be read). */

@@ -205,8 +205,9 @@ async function recordClosed(
 }
 
 /**
- * Auto-complete cannot be pinned to a commit: once a push lands after a merge was approved (and
- * auto-complete set for it), Azure DevOps would merge the new, unreviewed commit. Take it back.
+ * Auto-complete cannot be pinned to a commit: once a push lands after a merge was approved, Azure
+ * DevOps would merge the new, unreviewed commit. Gate 1 no longer sets it (the worker waits and
+ * completes with a pinned PATCH), but an earlier version did, and a PR may still carry it: take it back.
  */
 async function withdrawStaleAutoComplete(
   deps: Deps,

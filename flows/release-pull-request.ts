@@ -293,6 +293,8 @@ async function mergePullRequest(
       deleteSourceBranch: false,
       mergeCommitMessage: `Merged PR ${pr.id}: Release ${input.repo} ${version}`,
       ...(approvedBy ? { approvedBy } : {}),
+      // The task waits here and turns auto-complete off on a push or a timeout (see awaitCompletion).
+      whenPoliciesPending: 'auto-complete',
     });
   } catch (error) {
     if (isReleaseAgentError(error, 'PR_STALE_COMMIT')) {
@@ -315,6 +317,7 @@ async function mergePullRequest(
       );
       return await awaitCompletion(deps, input, outcome.pullRequest, sourceCommit, true);
     case 'completion-pending':
+    case 'policies-pending':
       return await awaitCompletion(deps, input, outcome.pullRequest, sourceCommit, false);
   }
 }

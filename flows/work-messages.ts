@@ -42,6 +42,7 @@ export const workMessageSchema = z.discriminatedUnion('kind', [
     stage: z.string().max(256).optional(),
     runId: z.number().int().positive().optional(),
     pipelineId: z.number().int().positive().optional(),
+    /** No longer sent (a run's name is its author's, never shown as a fact); read for queued messages. */
     pipelineName: z.string().max(256).optional(),
   }),
   /** Queue a repo's release pipeline (POST /api/manual/release). */

@@ -52,7 +52,6 @@ export async function handleWorkMessage(
         ...(message.stage ? { stage: message.stage } : {}),
         ...(message.runId ? { runId: message.runId } : {}),
         ...(message.pipelineId ? { pipelineId: message.pipelineId } : {}),
-        ...(message.pipelineName ? { pipelineName: message.pipelineName } : {}),
       });
       deps.log.info('approval observed', { approvalId: message.approvalId, outcome });
       return;

@@ -5,7 +5,7 @@
 // our own trouble a 503, never a 500 or a 410.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
-import { parseServiceHookEvent } from '../core/service-hook-events.ts';
+import { parseServiceHookEvent, pullRequestEventMeaning } from '../core/service-hook-events.ts';
 import { verifyWebhookAuth } from '../core/shared-secret.ts';
 import { isWatched, type Logger } from '../flows/agent-deps.ts';
 import { workMessage } from '../flows/work-messages.ts';
@@ -72,12 +72,11 @@ export async function azdoEvents(
       ) {
         return jsonResponse(200, { status: 'ignored', reason: `targets ${event.targetRefName}` });
       }
-      // A completion is rare and confirmed through REST: never let an earlier event's claim hide it.
-      const meaning = `azdo-pr|${event.repo.toLowerCase()}|${event.prId}|${event.status}|${event.sourceCommit ?? ''}`;
-      if (
-        event.status === 'active' &&
-        !(await deps.store.inbox.claim(meaning, MEANING_DEDUPE_SECONDS, now))
-      ) {
+      // Distinct deliveries of one push or one completion act once. A completion is final: its
+      // meaning is remembered as long as event ids are. Confirmed through REST either way.
+      const meaning = pullRequestEventMeaning(event);
+      const window = event.status === 'completed' ? EVENT_DEDUPE_SECONDS : MEANING_DEDUPE_SECONDS;
+      if (meaning && !(await deps.store.inbox.claim(meaning, window, now))) {
         return jsonResponse(200, { status: 'duplicate', eventId: event.id });
       }
       // Only a pointer is queued: the worker re-reads the PR through REST before acting on it.
@@ -97,7 +96,6 @@ export async function azdoEvents(
           ...(event.stage ? { stage: event.stage.slice(0, 256) } : {}),
           ...(event.runId ? { runId: event.runId } : {}),
           ...(event.pipelineId ? { pipelineId: event.pipelineId } : {}),
-          ...(event.pipelineName ? { pipelineName: event.pipelineName.slice(0, 256) } : {}),
         }),
       ]);
       return jsonResponse(200, { status: 'queued', eventId: event.id });

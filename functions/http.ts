@@ -101,13 +101,35 @@ export function requireMediaType(request: HttpRequest, expected: string): void {
   }
 }
 
-/** The body's raw bytes, refused above `maxBytes` (by its declared length first, then by what arrived). */
+/**
+ * The body's raw bytes, refused above `maxBytes`: by its declared length before reading anything, then
+ * while reading the stream, which is cancelled as soon as more than `maxBytes` arrived (a chunked body
+ * declares no length, and a large one must not be read whole just to be refused).
+ */
 export async function readBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const body = Buffer.from(await request.arrayBuffer());
-  if (body.length > maxBytes) throw tooLarge(maxBytes);
-  return body;
+  const declared = request.headers.get('content-length')?.trim();
+  if (declared && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  const stream = request.body;
+  if (!stream) return Buffer.alloc(0);
+  const reader = stream.getReader();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value as Uint8Array);
+      size += chunk.length;
+      if (size > maxBytes) {
+        await reader.cancel('body too large').catch(() => undefined);
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** A JSON object body (an empty body reads as {}). */

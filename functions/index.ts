@@ -3,6 +3,10 @@
 import { app, output } from '@azure/functions';
 import { buildRegistrations } from './registrations.ts';
 
+// Request bodies arrive as a stream (host 4.28+), so a body over the limit is refused as soon as it
+// passes it (functions/http.ts readBody) instead of after the host buffered all of it.
+app.setup({ enableHttpStream: true });
+
 for (const registration of buildRegistrations(process.env)) {
   switch (registration.kind) {
     case 'http':

@@ -14,6 +14,7 @@ import {
   type AgentHooks,
   type Logger,
   settingsFromConfig,
+  type WorkQueue,
   silentLogger,
 } from '../flows/agent-deps.ts';
 
@@ -89,10 +90,13 @@ export function services(): Services {
     });
   const slackReady = !config.SLACK_BOT_TOKEN.isEmpty || !config.SLACK_WEBHOOK_URL.isEmpty;
   const jiraReady = config.JIRA_EMAIL && !config.JIRA_API_TOKEN.isEmpty;
+  // The queue lives where the Functions host's binding looks: AzureWebJobsStorage when it is set.
+  const queueConnection = serviceEnv().AzureWebJobsStorage?.trim() || connectionString;
   built = {
     config,
     deps: {
       store: createTableStore({ connectionString, tablePrefix: config.STORAGE_TABLE_PREFIX }),
+      workQueue: delayedSender(queueConnection, config.WORK_QUEUE_NAME),
       azdo: azdoReady ? azdo(10_000, 3) : undefined,
       // While Slack waits (3 s): one short attempt; the commit-pinned completion is the real guard.
       azdoQuick: azdoReady ? azdo(1_500, 1) : undefined,
@@ -114,10 +118,23 @@ export function services(): Services {
       settings: settingsFromConfig(config),
       hooks: overrides.hooks ?? {},
     },
-    // The queue lives where the Functions host's binding looks: AzureWebJobsStorage when it is set.
-    queues: workQueues(serviceEnv().AzureWebJobsStorage?.trim() || connectionString, config.WORK_QUEUE_NAME),
+    queues: workQueues(queueConnection, config.WORK_QUEUE_NAME),
   };
   return built;
+}
+
+/**
+ * Sends a work message that becomes visible after a delay (the output binding cannot delay): base64
+ * JSON, as the binding writes it.
+ */
+function delayedSender(connectionString: string, name: string): WorkQueue {
+  const queue = QueueServiceClient.fromConnectionString(connectionString).getQueueClient(name);
+  return {
+    async send(message, { delaySeconds }) {
+      const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+      await queue.sendMessage(text, { visibilityTimeout: Math.max(0, Math.round(delaySeconds)) });
+    },
+  };
 }
 
 function workQueues(connectionString: string, name: string): WorkQueues {

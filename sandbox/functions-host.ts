@@ -169,19 +169,40 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readRequest(req, maxRequestBytes);
-    if (body === 'too-large') res.setHeader('connection', 'close');
-    if (body === 'too-large')
-      return sendJson(res, 413, { error: { code: 'BODY_TOO_LARGE', message: 'the body is too large' } });
+    // Whatever the function leaves unread is not read after its answer: the connection is closed.
+    let closing = false;
+    const closeUnread = () => {
+      if (req.complete || closing) return;
+      closing = true;
+      res.setHeader('connection', 'close');
+      res.once('finish', () => {
+        req.pause();
+        req.socket.end();
+        // A client that goes on sending is cut off shortly after it had time to read the answer.
+        setTimeout(() => req.socket.destroy(), 1000).unref();
+      });
+    };
+    const tooLarge = () => {
+      closeUnread();
+      sendJson(res, 413, { error: { code: 'BODY_TOO_LARGE', message: 'the body is too large' } });
+    };
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (Number.isFinite(declared) && declared > maxRequestBytes) return tooLarge();
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    if (!hasBody) req.resume();
+    const body = hasBody ? requestStream(req, maxRequestBytes) : undefined;
     const path = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
     const matches =
       path === undefined
         ? []
         : routes.map((route) => ({ route, match: route.pattern.exec(path) })).filter((found) => found.match);
-    if (matches.length === 0)
+    if (matches.length === 0) {
+      closeUnread();
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
     const found = matches.find(({ route }) => route.registration.methods.includes(method as never));
     if (!found?.match) {
+      closeUnread();
       res.setHeader(
         'allow',
         [...new Set(matches.flatMap(({ route }) => route.registration.methods))].join(', '),
@@ -200,14 +221,15 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    const request = new HttpRequest({
+    // As the Functions host does with HTTP streams on (createStreamRequest in @azure/functions): a
+    // native Request over the incoming stream, the raw bytes untouched (the Slack route verifies its
+    // signature over them) and read only as far as the function reads them.
+    const nativeRequest = new Request(url.toString(), {
       method,
-      url: url.toString(),
       headers,
-      params,
-      // The raw bytes, untouched: the Slack route verifies its signature over them.
-      ...(method !== 'GET' && method !== 'HEAD' && body.length > 0 ? { body: { bytes: body } } : {}),
-    });
+      ...(body ? { body: body.stream, duplex: 'half' } : {}),
+    } as RequestInit);
+    const request = new HttpRequest({ params, nativeRequest } as ConstructorParameters<typeof HttpRequest>[0]);
     const context = newContext(
       registration.name,
       { type: 'httpTrigger', name: 'request' },
@@ -219,12 +241,17 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         | HttpResponseInit
         | InstanceType<typeof HttpResponse>
         | undefined;
+      // Past the host's own limit: the host answers, whatever the function made of the cut stream.
+      if (body?.tooLarge()) return tooLarge();
       response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
       await writeOutputs(context, registration.extraOutputs);
     } catch (error) {
+      if (body?.tooLarge()) return tooLarge();
       context.error(`function failed: ${error instanceof Error ? error.message : String(error)}`);
+      closeUnread();
       return sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     }
+    closeUnread();
     const bytes = Buffer.from(await response.arrayBuffer());
     const outgoing: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -462,15 +489,45 @@ function safeDecode(value: string): string {
   }
 }
 
-async function readRequest(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
+/**
+ * The request body as a web stream, read from the socket only as the function pulls it (so a function
+ * that stops reading stops the client). Past `max` bytes it errors and `tooLarge()` turns true.
+ */
+function requestStream(
+  req: IncomingMessage,
+  max: number,
+): { stream: ReadableStream<Uint8Array>; tooLarge: () => boolean } {
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  let over = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.pause();
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > max) {
+          over = true;
+          req.pause();
+          controller.error(new Error(`the request body is larger than ${max} bytes`));
+          return;
+        }
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once('end', () => {
+        if (!over) controller.close();
+      });
+      req.once('error', (error) => {
+        if (!over) controller.error(error);
+      });
+    },
+    pull() {
+      if (!over) req.resume();
+    },
+    cancel() {
+      req.pause();
+    },
+  });
+  return { stream, tooLarge: () => over };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -121,11 +121,19 @@ export interface CompletePullRequestInput {
   transitionWorkItems?: boolean;
   /** Shown on the PR in the note posted when auto-complete is set (who approved, where). */
   approvedBy?: string;
+  /**
+   * While required policies are pending: 'report' (the default) answers `policies-pending` and leaves
+   * the PR as it is; the caller completes it later with another pinned PATCH. 'auto-complete' sets
+   * auto-complete, which Azure DevOps does NOT pin to a commit: never for a gate-1 merge.
+   */
+  whenPoliciesPending?: 'report' | 'auto-complete';
 }
 
 export type CompletionOutcome =
   | { kind: 'completed'; pullRequest: PullRequest }
-  /** Required policies are not met yet: Azure DevOps completes the PR once they are. */
+  /** Required policies are not met yet and nothing was changed (still at the asked commit): ask again later. */
+  | { kind: 'policies-pending'; pullRequest: PullRequest; reason: string }
+  /** Required policies are not met yet: Azure DevOps completes the PR once they are (opt-in only). */
   | { kind: 'auto-complete-set'; pullRequest: PullRequest; reason: string }
   /** Someone (or an earlier attempt of ours) completed it already. */
   | { kind: 'already-completed'; pullRequest: PullRequest }
@@ -297,7 +305,10 @@ export interface AzureDevOps {
     pullRequestId: number,
     status: PullRequestStatusInput,
   ): Promise<number>;
-  /** Completes the PR at exactly `sourceCommitId`, or sets auto-complete when required policies are pending. */
+  /**
+   * Completes the PR at exactly `sourceCommitId` (PR_STALE_COMMIT when the source moved). While required
+   * policies are pending: `policies-pending`, or auto-complete when the caller opts in.
+   */
   completePullRequest(
     repository: string,
     pullRequestId: number,

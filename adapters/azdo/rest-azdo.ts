@@ -387,7 +387,8 @@ export class RestAzureDevOps implements AzureDevOps {
    * PATCH status=completed pinned to the reviewed commit. What the service answers (and we do):
    * - 200 → completed, or accepted but still active (the merge is asynchronous; conflicts keep it active);
    * - 409 GitPullRequestStaleException (TF401192, the source moved) → PR_STALE_COMMIT;
-   * - 403 GitPullRequestUpdateRejectedByPolicyException (required policies not met) → auto-complete;
+   * - 403 GitPullRequestUpdateRejectedByPolicyException (required policies not met) → policies-pending
+   *   (re-read: PR_STALE_COMMIT when the source moved meanwhile), or auto-complete when asked for;
    * - 400 GitPullRequestNotEditableException (TF401181, not active any more) → already completed, or
    *   CONFLICT when abandoned.
    * We never ask to bypass policies.
@@ -398,6 +399,15 @@ export class RestAzureDevOps implements AzureDevOps {
     input: CompletePullRequestInput,
   ): Promise<CompletionOutcome> {
     const fields = { repo: repository, prId: pullRequestId, sourceCommit: input.sourceCommitId };
+    // The service treats a missing or all-zero lastMergeSourceCommit as "none" and merges whatever the
+    // branch holds: refuse to send one.
+    if (!/^[0-9a-f]{40}$/i.test(input.sourceCommitId) || /^0+$/.test(input.sourceCommitId)) {
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `cannot complete PR ${pullRequestId} in ${repository}: "${input.sourceCommitId.slice(0, 64)}" is not a commit id`,
+        { ...fields, field: 'sourceCommitId' },
+      );
+    }
     const response = await this.#call<WirePullRequest | WireServiceError>(
       'completePullRequest',
       'PATCH',
@@ -427,7 +437,20 @@ export class RestAzureDevOps implements AzureDevOps {
       throw staleCommit(repository, pullRequestId, input.sourceCommitId, current.sourceCommitId, message);
     }
     if (response.status === 403 && refusal.typeKey === 'GitPullRequestUpdateRejectedByPolicyException') {
-      return await this.#setAutoComplete(repository, pullRequestId, input, message);
+      if (input.whenPoliciesPending === 'auto-complete')
+        return await this.#setAutoComplete(repository, pullRequestId, input, message);
+      const current = await this.getPullRequest(repository, pullRequestId);
+      if (current.status === 'completed') return { kind: 'already-completed', pullRequest: current };
+      if (current.sourceCommitId !== input.sourceCommitId) {
+        throw staleCommit(
+          repository,
+          pullRequestId,
+          input.sourceCommitId,
+          current.sourceCommitId,
+          'the source branch moved',
+        );
+      }
+      return { kind: 'policies-pending', pullRequest: current, reason: message };
     }
     if (
       response.status === 400 &&

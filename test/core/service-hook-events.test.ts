@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { environmentFromText, parseServiceHookEvent } from '../../core/service-hook-events.ts';
+import {
+  environmentFromText,
+  type PullRequestEvent,
+  parseServiceHookEvent,
+  pullRequestEventMeaning,
+} from '../../core/service-hook-events.ts';
 import { coded } from './expect-error.ts';
 
 const fixture = (name: string) =>
@@ -20,7 +25,42 @@ describe('service-hook events', () => {
       status: 'active',
       targetRefName: 'refs/heads/master',
       sourceCommit: '53d54ac915144006c2c9e90d2c7d3880920db49c',
+      mergeCommit: 'eef717f69257a6333f221566c1c987dc94cc0d72',
+      closedDate: undefined,
     });
+  });
+
+  it('gives a PR event its meaning: active by source commit, completed by merge commit and closed date', () => {
+    const completed = fixture('azdo-servicehook-git.pullrequest.created.json');
+    completed.eventType = 'git.pullrequest.updated';
+    completed.resource.status = 'completed';
+    completed.resource.closedDate = '2026-05-04T12:00:00.1234567Z';
+    completed.resource.lastMergeCommit.commitId = 'a'.repeat(40);
+    const event = parseServiceHookEvent(completed) as PullRequestEvent;
+    assert.equal(event.closedDate, '2026-05-04T12:00:00.1234567Z');
+    const meaning = pullRequestEventMeaning(event);
+    assert.equal(meaning, `azdo-pr|fabrikam|1|completed|${'a'.repeat(40)}|2026-05-04T12:00:00.1234567Z`);
+    // Another delivery of the same completion (new id, other event type) means the same.
+    assert.equal(
+      pullRequestEventMeaning({ ...event, id: 'other', eventType: 'git.pullrequest.created' }),
+      meaning,
+    );
+    // Without a closed date it cannot be told from an early claim: no meaning, only the id dedupes.
+    assert.equal(pullRequestEventMeaning({ ...event, closedDate: undefined }), undefined);
+    assert.equal(
+      (
+        parseServiceHookEvent({
+          ...completed,
+          resource: { ...completed.resource, closedDate: 'soon' },
+        }) as PullRequestEvent
+      ).closedDate,
+      undefined,
+    );
+    assert.equal(
+      pullRequestEventMeaning({ ...event, status: 'active' }),
+      'azdo-pr|fabrikam|1|active|53d54ac915144006c2c9e90d2c7d3880920db49c',
+    );
+    assert.equal(pullRequestEventMeaning({ ...event, status: 'abandoned' }), undefined);
   });
 
   it('reads the recorded approval-pending event, whose run, stage and environment are null', () => {

@@ -488,7 +488,7 @@ describe('core/slack-cards', () => {
         '✅ Merged by Bob in Azure DevOps at 12:00 UTC\n⚠ Result: failed: TF401181: &lt;policy&gt; not met',
       ],
       [
-        'approved via REST, auto-complete set',
+        'approved via REST, waiting for the required policies',
         {
           resolution: {
             status: 'approved',
@@ -496,9 +496,20 @@ describe('core/slack-cards', () => {
             via: 'api',
             at: '2026-05-04T12:00:00Z',
           },
-          effect: { status: 'done', detail: 'auto-complete set: policies pending' },
+          effect: { status: 'waiting', detail: 'the required policies are pending' },
         },
-        '✅ Merged by operator via the REST API at 12:00 UTC\nResult: auto-complete set: policies pending',
+        '✅ Merged by operator via the REST API at 12:00 UTC\n⏳ Waiting: the required policies are pending',
+      ],
+      [
+        'approval voided by a newer push',
+        {
+          resolution: {
+            status: 'superseded',
+            reason: 'a newer push (abc1234) voided this approval: the new commit needs its own review',
+          },
+          effect: { status: 'failed', detail: 'nothing was merged' },
+        },
+        '↪ Superseded: a newer push (abc1234) voided this approval: the new commit needs its own review\n⚠ Result: failed: nothing was merged',
       ],
       ['expired', { resolution: { status: 'expired' } }, '⏱ Expired'],
       [

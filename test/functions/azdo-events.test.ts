@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATE_ACTIONS } from '../../core/gates.ts';
+import { approvalInstructions } from '../../flows/approval-gates.ts';
 import type { PrThreadState } from '../../flows/threads.ts';
 import { APPROVAL_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
@@ -157,6 +158,35 @@ describe('functions: Azure DevOps service hooks', () => {
     assert.equal(((await threadState(pr.id)) as PrThreadState).mergeCommit, pr.mergeCommit);
   });
 
+  it('two deliveries (distinct event ids) of one completion act once', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-9_twice');
+    bed.stack.azdo.completePullRequest(pr, bed.stack.azdo.users.approver);
+    const completion = () => {
+      const event = prEvent(pr, 'git.pullrequest.updated', 'completed');
+      event.resource.closedDate = pr.closedDate;
+      event.resource.lastMergeCommit.commitId = pr.mergeCommit;
+      return event;
+    };
+    const first = completion();
+    const second = completion();
+    assert.notEqual(first.id, second.id);
+    const observed = () =>
+      bed.logs.filter(
+        (entry) => entry.message.includes('PR observed') && entry.message.includes(`"prId":${pr.id},`),
+      ).length;
+    const answers = [await post(first), await post(second)];
+    assert.deepEqual(
+      await Promise.all(answers.map(async (answer) => ((await answer.json()) as { status: string }).status)),
+      ['queued', 'duplicate'],
+    );
+    await bed.host.idle();
+    assert.equal(observed(), 1, 'one worker run for the completion');
+    assert.equal(
+      (await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`))?.status,
+      'done',
+    );
+  });
+
   it('the recorded approval-pending event (run and stage null) posts the gate card, falling back to GET approvals and the message text', async () => {
     const { run, threadId } = await startRelease(bed, '3.1.0');
     const approval = bed.stack.azdo.createPendingApproval({ runId: run.id, pipelineId: RELEASE_PIPELINE.id });
@@ -209,6 +239,82 @@ describe('functions: Azure DevOps service hooks', () => {
       () => bed.stack.azdo.approval(approval.id).status === 'approved',
       'the approval to be given',
     );
+  });
+
+  /** The recorded approval-pending event pointed at `approvalId`, naming `environment` and a pipeline. */
+  const approvalEvent = (
+    approvalId: string,
+    environment: string,
+    pipeline?: { id: number; name: string },
+  ) => {
+    const event = recorded('azdo-servicehook-approval-pending.json');
+    event.id = randomUUID();
+    event.resource.approval.id = approvalId;
+    event.resource.resource = { type: 'environment', id: '1', name: environment };
+    event.resource.pipeline = pipeline ?? null;
+    event.message.text = `Approval pending for deployment of pipeline run9 to environment ${environment}.`;
+    return event;
+  };
+  const cardOf = (approvalId: string, threadId = `approval.${approvalId}`) =>
+    waitFor(
+      async () =>
+        (await bed.stack.store.decisions.findByThread(threadId)).find(
+          (candidate) =>
+            'approvalId' in candidate.target && candidate.target.approvalId === approvalId && candidate.slack,
+        ),
+      'the card',
+    );
+
+  it('a pipeline or run name is never shown as the repo: only the release thread or the configured release pipeline names it', async () => {
+    // A pipeline whose name (its author's choice) looks like a watched repo, waiting on production.
+    const named = bed.stack.azdo.addPipeline({ name: REPO });
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'production',
+      pipelineId: named.id,
+    });
+    assert.equal(
+      (await post(approvalEvent(approval.id, 'production', { id: named.id, name: REPO }))).status,
+      200,
+    );
+    const decision = await cardOf(approval.id);
+    assert.equal(decision.target.repo, 'unknown release');
+    assert.equal(decision.details?.repo, 'unknown release');
+    const text = cardText(bed.stack.slack.message(decision.slack!.channel, decision.slack!.ts));
+    assert.ok(!text.includes(REPO), 'the pipeline name is not on the card');
+
+    // The configured release pipeline (RELEASE_PIPELINE_BY_REPO) names its repo, whatever it is called.
+    const ours = bed.stack.azdo.createPendingApproval({
+      environment: 'production',
+      pipelineId: RELEASE_PIPELINE.id,
+    });
+    assert.equal(
+      (await post(approvalEvent(ours.id, 'production', { id: RELEASE_PIPELINE.id, name: 'anything' })))
+        .status,
+      200,
+    );
+    const known = await cardOf(ours.id);
+    assert.equal(known.target.repo, REPO);
+  });
+
+  it("the approval's own instructions name its gate: an event naming another environment does not change it", async () => {
+    const { run, threadId } = await startRelease(bed, '3.3.0');
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'sandbox',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: approvalInstructions('sandbox'),
+    });
+    // The event says production: the approval read back through REST says sandbox, and wins.
+    assert.equal((await post(approvalEvent(approval.id, 'production'))).status, 200);
+    const decision = await cardOf(approval.id, threadId);
+    assert.deepEqual(decision.target, {
+      gate: 'approve_stage',
+      repo: REPO,
+      version: '3.3.0',
+      approvalId: approval.id,
+      stage: 'sandbox',
+    });
+    assert.ok(bed.logs.some((entry) => entry.message.includes('the approval wins')));
   });
 
   it('an approval answered in the Azure DevOps UI updates the card (approval-completed, delivered by the simulator)', async () => {

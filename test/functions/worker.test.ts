@@ -20,8 +20,14 @@ import {
 
 describe('functions: queue worker', () => {
   let bed: Testbed;
+  // Moves the app's clock (not the simulators'): a merge waiting for policies runs out of time.
+  let clockOffsetMs = 0;
   before(async () => {
-    bed = await startTestbed({ webhookEvents: [...GIT_EVENTS] });
+    bed = await startTestbed({
+      webhookEvents: [...GIT_EVENTS],
+      env: { MERGE_POLICY_RECHECK_SECONDS: '1' },
+      now: () => new Date(Date.now() + clockOffsetMs),
+    });
   });
   after(() => bed?.stop());
 
@@ -35,7 +41,9 @@ describe('functions: queue worker', () => {
     waitFor(
       async () => {
         const decision = (await bed.stack.store.decisions.get(id)) as Decision;
-        return decision.effect && decision.effect.status !== 'queued' ? decision : undefined;
+        return decision.effect?.status === 'done' || decision.effect?.status === 'failed'
+          ? decision
+          : undefined;
       },
       `the effect of ${id}`,
       10_000,
@@ -108,7 +116,16 @@ describe('functions: queue worker', () => {
     assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
   });
 
-  it('a push that lands while the completion is in flight voids it: the effect fails and the card says why', async () => {
+  const voidedBy = (commit: string) =>
+    `a newer push (${commit.slice(0, 7)}) voided this approval: the new commit needs its own review`;
+  const waiting = (id: string) =>
+    waitFor(async () => {
+      const decision = (await bed.stack.store.decisions.get(id)) as Decision;
+      return decision.effect?.status === 'waiting' ? decision : undefined;
+    }, `${id} to wait for its policies`);
+  const rejectedByPolicy = () => completions().filter((entry) => entry.status === 403).length;
+
+  it('a push that lands while the completion is in flight voids it: superseded, nothing merged, the card says why', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-300_race');
     const decision = await askMerge(bed, pr);
     bed.stack.azdo.addFault({ route: 'Pull Requests_Update', kind: 'delay', delayMs: 1200 });
@@ -116,33 +133,107 @@ describe('functions: queue worker', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-300_race', { message: 'late fix' });
     const failed = await settled(decision.id);
+    assert.equal(failed.status, 'superseded');
+    assert.equal(failed.reason, voidedBy(pushed.commitId));
     assert.equal(failed.effect?.status, 'failed');
-    assert.match(
-      failed.effect?.detail ?? '',
-      new RegExp(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`),
-    );
+    assert.match(failed.effect?.detail ?? '', /nothing was merged/);
     assert.equal(pr.status, 'active');
     await waitFor(
       () =>
-        cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes('was pushed'),
+        cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes(
+          voidedBy(pushed.commitId),
+        ),
       'the card to say why',
     );
+    await bed.host.idle();
+    assert.equal(await audit(decision.id, 'decision.voided'), 1);
   });
 
-  it('auto-complete set for an approved commit is taken back when a newer commit is pushed', async () => {
+  it('Merge while required policies are pending: no auto-complete; the worker waits and completes at the reviewed commit once they pass', async () => {
     bed.stack.azdo.setBlockingPolicy(REPO, true);
     try {
       const pr = openPullRequest(bed, 'feature/ALLPOST-301_policy');
+      const reviewed = pr.sourceCommit;
+      const decision = await askMerge(bed, pr);
+      const refusedBefore = rejectedByPolicy();
+      assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+      const held = await waiting(decision.id);
+      assert.equal(held.status, 'approved');
+      assert.match(held.effect?.detail ?? '', new RegExp(`merged at ${reviewed.slice(0, 7)} once they pass`));
+      await waitFor(
+        () =>
+          cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes('Waiting'),
+        'the card to say it waits',
+      );
+      // Checked again (a pinned PATCH, refused while the policy is pending), never auto-complete.
+      await waitFor(() => rejectedByPolicy() >= refusedBefore + 2, 'a second check');
+      assert.equal(pr.status, 'active', 'no completion while the policy is pending');
+      assert.equal(pr.autoCompleteSetBy, undefined, 'auto-complete is never set');
+
+      bed.stack.azdo.setPolicyStatus(REPO, pr.id, 'approved');
+      const done = await settled(decision.id);
+      assert.equal(done.effect?.status, 'done', done.effect?.detail);
+      assert.match(done.effect?.detail ?? '', /PR completed/);
+      assert.equal(pr.status, 'completed');
+      assert.equal(pr.sourceCommit, reviewed, 'merged at the reviewed commit');
+      assert.equal(pr.completionOptions?.triggeredByAutoComplete, undefined, 'completed by our PATCH');
+      assert.equal(pr.autoCompleteSetBy, undefined);
+    } finally {
+      bed.stack.azdo.setBlockingPolicy(REPO, false);
+    }
+  });
+
+  it('a push while the merge waits for policies voids it: the policy passing later merges nothing, the card says why', async () => {
+    bed.stack.azdo.setBlockingPolicy(REPO, true);
+    try {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-303_sneaky');
       const decision = await askMerge(bed, pr);
       assert.equal((await decide(decision.threadId, 'merge')).status, 200);
-      const done = await settled(decision.id);
-      assert.match(done.effect?.detail ?? '', /auto-complete set/);
-      assert.ok(pr.autoCompleteSetBy);
-      bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-301_policy', { message: 'unreviewed' });
-      await waitFor(() => pr.autoCompleteSetBy === undefined, 'auto-complete to be cancelled');
+      await waiting(decision.id);
+      const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-303_sneaky', { message: 'unreviewed' });
+      // The policy passes for the new commit: exactly what auto-complete would have merged.
       bed.stack.azdo.setPolicyStatus(REPO, pr.id, 'approved');
+      const voided = await settled(decision.id);
+      assert.equal(voided.status, 'superseded');
+      assert.equal(voided.reason, voidedBy(pushed.commitId));
+      await waitFor(
+        () =>
+          cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes(
+            voidedBy(pushed.commitId),
+          ),
+        'the card to say why',
+      );
+      await bed.host.idle();
       assert.equal(pr.status, 'active', 'the unreviewed commit was not merged');
+      assert.equal(pr.autoCompleteSetBy, undefined);
     } finally {
+      bed.stack.azdo.setBlockingPolicy(REPO, false);
+    }
+  });
+
+  it('a merge that waits longer than MERGE_POLICY_MAX_WAIT_SECONDS gives up: nothing merged, the card says so', async () => {
+    bed.stack.azdo.setBlockingPolicy(REPO, true);
+    try {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-304_slow');
+      const decision = await askMerge(bed, pr);
+      assert.equal((await decide(decision.threadId, 'merge')).status, 200);
+      await waiting(decision.id);
+      clockOffsetMs = (bed.config.MERGE_POLICY_MAX_WAIT_SECONDS + 1) * 1000;
+      const failed = await settled(decision.id);
+      assert.equal(failed.effect?.status, 'failed');
+      assert.match(failed.effect?.detail ?? '', /did not pass within 4 h: nothing was merged/);
+      await waitFor(
+        () =>
+          cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)).includes(
+            'did not pass within 4 h',
+          ),
+        'the card to say so',
+      );
+      await bed.host.idle();
+      assert.equal(pr.status, 'active');
+      assert.equal(pr.autoCompleteSetBy, undefined);
+    } finally {
+      clockOffsetMs = 0;
       bed.stack.azdo.setBlockingPolicy(REPO, false);
     }
   });

@@ -116,11 +116,12 @@ export const refusals = {
       'GitPullRequestStaleException',
       'git',
     ),
-  // Status and typeKey are the service's; the sentence is ours.
+  // Status and typeKey are the service's; the sentence is what the service answered `az repos pr
+  // complete` on a PR whose required policies were not passing (Azure/azure-devops-cli-extension#548).
   policyRejected: () =>
     azdoError(
       403,
-      'The pull request cannot be completed because required policies are not satisfied.',
+      "This pull request requires an explicit override to bypass policies that aren't currently passing.",
       'GitPullRequestUpdateRejectedByPolicyException',
       'git',
     ),

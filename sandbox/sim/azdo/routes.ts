@@ -451,8 +451,10 @@ function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
     );
   }
   if (body.status === 'completed') {
-    if (body.lastMergeSourceCommit?.commitId && body.lastMergeSourceCommit.commitId !== pr.sourceCommit)
-      throw refusals.stale();
+    // The service refuses a completion pinned to another commit than the source's head (409 TF401192);
+    // a missing or all-zero commit counts as "none" and merges whatever the branch holds.
+    const pinned = body.lastMergeSourceCommit?.commitId;
+    if (pinned && !/^0+$/.test(pinned) && pinned !== pr.sourceCommit) throw refusals.stale();
     // Simulated identities hold no "bypass policies" permission.
     if (body.completionOptions?.bypassPolicy === true) throw refusals.bypassDenied();
     if (!sim.policyAllowsCompletion(pr)) throw refusals.policyRejected();

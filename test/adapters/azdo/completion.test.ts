@@ -61,12 +61,44 @@ describe('Azure DevOps adapter: completing a PR', () => {
     assert.equal(pr.status, 'active');
   });
 
-  it('sets auto-complete when a blocking policy is pending, and the PR completes once it passes', async () => {
+  it('answers policies-pending while a blocking policy is pending, and changes nothing on the PR', async () => {
+    const { repo, pr, sourceCommit } = seedFeaturePullRequest(sim);
+    sim.setBlockingPolicy(repo, true);
+    const threadsBefore = pr.threads.length;
+    const outcome = await adapterFor(sim).completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit });
+    assert.equal(outcome.kind, 'policies-pending');
+    assert.equal(outcome.pullRequest.sourceCommitId, sourceCommit);
+    assert.equal(pr.status, 'active');
+    assert.equal(pr.autoCompleteSetBy, undefined, 'auto-complete is not set unless asked for');
+    assert.equal(pr.threads.length, threadsBefore, 'no note posted');
+    // Passing later completes nothing by itself: only another pinned PATCH does.
+    sim.setPolicyStatus(repo, pr.id, 'approved');
+    assert.equal(pr.status, 'active');
+    const again = await adapterFor(sim).completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit });
+    assert.equal(again.kind, 'completed');
+    assert.equal(pr.completionOptions?.triggeredByAutoComplete, undefined);
+  });
+
+  it('refuses to send a completion that is not pinned to a commit (the service would merge any head)', async () => {
+    const { repo, pr } = seedFeaturePullRequest(sim);
+    const before = sim.requestLog.length;
+    for (const commit of ['0'.repeat(40), '', 'main']) {
+      await assert.rejects(
+        adapterFor(sim).completePullRequest(repo, pr.id, { sourceCommitId: commit }),
+        coded('INPUT_INVALID', { field: 'sourceCommitId' }),
+      );
+    }
+    assert.equal(sim.requestLog.length, before, 'nothing sent');
+    assert.equal(pr.status, 'active');
+  });
+
+  it('sets auto-complete when asked to while a blocking policy is pending, and the PR completes once it passes', async () => {
     const { repo, pr, sourceCommit } = seedFeaturePullRequest(sim);
     sim.setBlockingPolicy(repo, true);
     const outcome = await adapterFor(sim).completePullRequest(repo, pr.id, {
       sourceCommitId: sourceCommit,
       approvedBy: 'Norma',
+      whenPoliciesPending: 'auto-complete',
     });
     assert.equal(outcome.kind, 'auto-complete-set');
     assert.equal(pr.status, 'active');
@@ -91,7 +123,10 @@ describe('Azure DevOps adapter: completing a PR', () => {
     const { repo, pr, sourceCommit } = seedFeaturePullRequest(sim);
     sim.setBlockingPolicy(repo, true);
     const adapter = adapterFor(sim, { auth: { kind: 'bearer', token: new Secret('sim-access-token') } });
-    const outcome = await adapter.completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit });
+    const outcome = await adapter.completePullRequest(repo, pr.id, {
+      sourceCommitId: sourceCommit,
+      whenPoliciesPending: 'auto-complete',
+    });
     assert.equal(outcome.kind, 'auto-complete-set');
     assert.equal(pr.autoCompleteSetBy?.id, sim.users.buildService.id);
   });
@@ -101,7 +136,10 @@ describe('Azure DevOps adapter: completing a PR', () => {
     sim.setBlockingPolicy(repo, true);
     const adapter = adapterFor(sim, { identityId: sim.users.author.id });
     await assert.rejects(
-      adapter.completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit }),
+      adapter.completePullRequest(repo, pr.id, {
+        sourceCommitId: sourceCommit,
+        whenPoliciesPending: 'auto-complete',
+      }),
       coded('SERVICE_HTTP', { status: 400 }),
     );
     assert.equal(pr.autoCompleteSetBy, undefined);
@@ -119,6 +157,7 @@ describe('Azure DevOps adapter: completing a PR', () => {
     try {
       const outcome = await adapterFor(sim).completePullRequest(repo, pr.id, {
         sourceCommitId: sourceCommit,
+        whenPoliciesPending: 'auto-complete',
       });
       assert.equal(outcome.kind, 'completed');
       assert.equal(pr.status, 'completed');
@@ -137,7 +176,10 @@ describe('Azure DevOps adapter: completing a PR', () => {
     };
     try {
       await assert.rejects(
-        adapterFor(sim).completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit }),
+        adapterFor(sim).completePullRequest(repo, pr.id, {
+          sourceCommitId: sourceCommit,
+          whenPoliciesPending: 'auto-complete',
+        }),
         coded('PR_STALE_COMMIT', { expectedCommit: sourceCommit }),
       );
     } finally {
@@ -167,7 +209,10 @@ describe('Azure DevOps adapter: completing a PR', () => {
     const { repo, pr, sourceCommit } = seedFeaturePullRequest(sim);
     sim.setBlockingPolicy(repo, true);
     const adapter = adapterFor(sim);
-    await adapter.completePullRequest(repo, pr.id, { sourceCommitId: sourceCommit });
+    await adapter.completePullRequest(repo, pr.id, {
+      sourceCommitId: sourceCommit,
+      whenPoliciesPending: 'auto-complete',
+    });
     assert.ok(pr.autoCompleteSetBy);
     await adapter.cancelAutoComplete(repo, pr.id);
     assert.equal(pr.autoCompleteSetBy, undefined);
