@@ -86,8 +86,8 @@ export function issuedSecrets(): readonly string[] {
   return issued;
 }
 
-const token = (prefix: string, given?: string) => {
-  const value = given || `${prefix}${randomBytes(18).toString('base64url')}`;
+const token = (prefix: string, given?: string, bytes = 18) => {
+  const value = given || `${prefix}${randomBytes(bytes).toString('base64url')}`;
   issued.push(value);
   return value;
 };
@@ -103,7 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhookSecret: token('hook-', given.webhookSecret),
     operatorToken: token('op-', given.operatorToken),
     extensionCertificate: token('cert-', given.extensionCertificate),
-    decisionSigningKey: token('dsk-', given.decisionSigningKey),
+    decisionSigningKey: token('dsk-', given.decisionSigningKey, 36),
   };
   const organizationId = randomUUID();
   const started: { stop(): Promise<void> }[] = [];
