@@ -8,6 +8,15 @@ import type { Secret } from './secret.ts';
 /** Seconds of clock difference tolerated on `exp` and `nbf`. */
 export const APP_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
+/** The issuer Azure DevOps puts in every app token. */
+export const APP_TOKEN_ISSUER = 'app.vstoken.visualstudio.com';
+
+/**
+ * The longest lifetime (exp − nbf, or exp − iat) a token may claim. Azure DevOps issues app tokens
+ * valid about 70 minutes; a token claiming more was not made by it, or is being replayed for too long.
+ */
+export const APP_TOKEN_MAX_LIFETIME_SECONDS = 90 * 60;
+
 export type AppTokenFailure =
   | 'missing_key'
   | 'malformed'
@@ -15,11 +24,16 @@ export type AppTokenFailure =
   | 'bad_signature'
   | 'missing_exp'
   | 'expired'
-  | 'not_yet_valid';
+  | 'not_yet_valid'
+  | 'lifetime_too_long'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'wrong_organization'
+  | 'no_user';
 
 export interface AppTokenClaims {
   /** The Azure DevOps user id (`nameid`). */
-  userId: string | undefined;
+  userId: string;
   /** Every claim, as sent. */
   raw: Readonly<Record<string, unknown>>;
   expiresAt: number;
@@ -34,6 +48,20 @@ export interface AppTokenInput {
   /** The current time in whole seconds since the epoch. */
   nowSeconds: number;
   toleranceSeconds?: number;
+  /**
+   * What the token must be for. Every check is made only when the expectation is given, so the pure
+   * signature checks stay testable on their own; the function app always passes all three.
+   */
+  expect?: {
+    /** Accepted `aud` values (the extension); any one matches. */
+    audiences: readonly string[];
+    /** The `tid` claim: the organisation's tenant (host) id, compared case-insensitively. */
+    organizationId: string;
+    /** Default APP_TOKEN_ISSUER. */
+    issuer?: string;
+    /** Default APP_TOKEN_MAX_LIFETIME_SECONDS. */
+    maxLifetimeSeconds?: number;
+  };
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
@@ -77,8 +105,47 @@ export function verifyAppToken(input: AppTokenInput): AppTokenResult {
     if (typeof nbf !== 'number' || !Number.isFinite(nbf)) return fail('malformed');
     if (input.nowSeconds + tolerance < nbf) return fail('not_yet_valid');
   }
-  const userId = typeof payload.nameid === 'string' && payload.nameid ? payload.nameid : undefined;
+  const iat = payload.iat;
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return fail('malformed');
+  const expect = input.expect;
+  if (expect) {
+    // A token must say when it starts, so its lifetime can be bounded.
+    const start = typeof nbf === 'number' ? nbf : typeof iat === 'number' ? iat : undefined;
+    if (start === undefined || exp - start > (expect.maxLifetimeSeconds ?? APP_TOKEN_MAX_LIFETIME_SECONDS))
+      return fail('lifetime_too_long');
+    if (payload.iss !== (expect.issuer ?? APP_TOKEN_ISSUER)) return fail('wrong_issuer');
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.some((aud) => typeof aud === 'string' && expect.audiences.includes(aud)))
+      return fail('wrong_audience');
+    if (
+      typeof payload.tid !== 'string' ||
+      !expect.organizationId ||
+      payload.tid.toLowerCase() !== expect.organizationId.toLowerCase()
+    )
+      return fail('wrong_organization');
+  }
+  // Every answer is attributed to a person: a token without a user decides nothing.
+  const userId = typeof payload.nameid === 'string' ? payload.nameid.trim() : '';
+  if (!userId) return fail('no_user');
   return { ok: true, claims: { userId, raw: payload, expiresAt: exp } };
+}
+
+/** The claims Azure DevOps puts in an app token (the sandbox's hub and tests sign these). */
+export function appTokenClaims(input: {
+  userId: string;
+  audience: string;
+  organizationId: string;
+  nowSeconds: number;
+  lifetimeSeconds?: number;
+}): Record<string, unknown> {
+  return {
+    nameid: input.userId,
+    tid: input.organizationId,
+    iss: APP_TOKEN_ISSUER,
+    aud: input.audience,
+    nbf: input.nowSeconds - 5,
+    exp: input.nowSeconds + (input.lifetimeSeconds ?? 3600),
+  };
 }
 
 /** Makes a token as Azure DevOps does (tests, the sandbox's hub). */

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
+import { GATE_KINDS } from './gates.ts';
 import { redact, Secret } from './secret.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -133,12 +134,26 @@ export const configSchema = z.object({
   SLACK_BOT_TOKEN: secret(),
   SLACK_SIGNING_SECRET: secret(),
   SLACK_CHANNEL_ID: text(),
+  /** The Slack workspace (team id, T…) whose clicks count; empty = Slack clicks refused. */
+  SLACK_TEAM_ID: text().refine((value) => value === '' || /^[TE][A-Z0-9]{2,30}$/.test(value), {
+    message: 'expected a Slack team id such as T0123ABCD',
+  }),
+  /** The Slack app (api_app_id, A…) whose buttons count; empty = Slack clicks refused. */
+  SLACK_APP_ID: text().refine((value) => value === '' || /^A[A-Z0-9]{2,30}$/.test(value), {
+    message: 'expected a Slack app id such as A0123ABCD',
+  }),
   /** Slack Web API base URL (the sandbox points it at its simulator). */
   SLACK_API_URL: url('https://slack.com/api/'),
   WEBHOOK_SECRET: secret(),
   /** A second accepted service-hook secret, for rotation. */
   WEBHOOK_SECRET_PREVIOUS: secret(),
   OPERATOR_TOKEN: secret(),
+  /** Signs every recorded answer (core/decision-proof.ts); the worker acts only on a valid proof. */
+  DECISION_SIGNING_KEY: secret().refine((value) => value.isEmpty || value.reveal().length >= 32, {
+    message: 'expected at least 32 characters (e.g. openssl rand -base64 48)',
+  }),
+  /** The author of a PR cannot answer its gate 1; whoever created a release cannot approve its production stage. */
+  SEPARATION_OF_DUTIES: bool(true),
   WATCHED_REPOS: repoList(),
   PR_POLL_ENABLED: bool(false),
   PR_POLL_INTERVAL_SECONDS: int(300, 10, 86_400),
@@ -170,7 +185,16 @@ export const configSchema = z.object({
   /** The extension's Marketplace certificate string: verifies the hub's app token (HS256). */
   EXTENSION_CERTIFICATE: secret(),
   EXTENSION_PUBLISHER: text('release-agent'),
-  /** User ids allowed to decide each gate: `merge_pr=U1|U2;approve_stage=U3;*=U4` (core/gate-access.ts); empty = anyone. */
+  /**
+   * Accepted `aud` of the hub's app token, comma-separated; empty = `<EXTENSION_PUBLISHER>.<extension id>`
+   * (appTokenAudiences). Azure DevOps may put the extension's registration GUID there: set it then.
+   */
+  EXTENSION_AUDIENCE: list(),
+  /** The organisation's id as the hub's app token carries it (`tid`); empty = the hub cannot sign in. */
+  AZDO_ORGANIZATION_ID: text().refine((value) => value === '' || /^[0-9a-fA-F-]{36}$/.test(value), {
+    message: 'expected a GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301',
+  }),
+  /** User ids allowed to decide each gate: `merge_pr=U1|U2;approve_stage=U3;*=U4` (core/gate-access.ts); empty = nobody. */
   GATE_ALLOWED_USERS: text().superRefine((value, ctx) => {
     try {
       parseGateAllowList(value);
@@ -228,6 +252,16 @@ export function loadConfig(env: Env): Config {
   return result.data;
 }
 
+/** The extension's id in vss-extension.json (a test keeps them equal). */
+export const EXTENSION_ID = 'release-agent';
+
+/** The `aud` values a hub app token may carry. */
+export function appTokenAudiences(config: Pick<Config, 'EXTENSION_AUDIENCE' | 'EXTENSION_PUBLISHER'>): string[] {
+  return config.EXTENSION_AUDIENCE.length > 0
+    ? config.EXTENSION_AUDIENCE
+    : [`${config.EXTENSION_PUBLISHER}.${EXTENSION_ID}`];
+}
+
 /** The base URL of the Azure DevOps organisation. */
 export function azdoOrganizationUrl(config: Pick<Config, 'AZDO_BASE_URL' | 'AZDO_ORGANIZATION'>): string {
   if (config.AZDO_BASE_URL) return config.AZDO_BASE_URL.replace(/\/+$/, '');
@@ -249,7 +283,21 @@ export function configProblems(config: Config): string[] {
     problems.push('neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set');
   if (!config.SLACK_BOT_TOKEN.isEmpty && !config.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID is not set');
   if (config.SLACK_SIGNING_SECRET.isEmpty) problems.push('SLACK_SIGNING_SECRET is not set: Slack buttons are refused');
+  if (!config.SLACK_SIGNING_SECRET.isEmpty && (!config.SLACK_TEAM_ID || !config.SLACK_APP_ID || !config.SLACK_CHANNEL_ID))
+    problems.push('SLACK_TEAM_ID, SLACK_APP_ID and SLACK_CHANNEL_ID must all be set: Slack buttons are refused');
   if (config.WEBHOOK_SECRET.isEmpty) problems.push('WEBHOOK_SECRET is not set: service hooks are refused');
+  if (config.OPERATOR_TOKEN.isEmpty)
+    problems.push('OPERATOR_TOKEN is not set: the operator API (decide, manual, reads) is refused');
+  if (config.DECISION_SIGNING_KEY.isEmpty)
+    problems.push('DECISION_SIGNING_KEY is not set: no gate can be decided and no decision is performed');
+  if (!config.GATE_ALLOWED_USERS.trim()) problems.push('GATE_ALLOWED_USERS is empty: no one may decide any gate');
+  else {
+    const list = parseGateAllowList(config.GATE_ALLOWED_USERS);
+    const closed = GATE_KINDS.filter((gate) => (list[gate] ?? list['*']) === undefined);
+    if (closed.length > 0) problems.push(`GATE_ALLOWED_USERS names no one for ${closed.join(', ')}: no one may decide it`);
+  }
+  if (!config.EXTENSION_CERTIFICATE.isEmpty && !config.AZDO_ORGANIZATION_ID)
+    problems.push('AZDO_ORGANIZATION_ID is not set: the hub cannot sign in');
   if (config.STORAGE_CONNECTION_STRING.isEmpty) problems.push('STORAGE_CONNECTION_STRING is not set');
   if (config.PR_POLL_ENABLED && config.WATCHED_REPOS.length === 0)
     problems.push('PR_POLL_ENABLED is true but WATCHED_REPOS is empty');

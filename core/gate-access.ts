@@ -1,7 +1,7 @@
 // Who may answer a gate (GATE_ALLOWED_USERS): `merge_pr=U1|U2;approve_stage=U3;*=U4`. Keys are gate
 // kinds, gate numbers (1–5) or `*` (every gate without its own entry); values are user ids (Slack user
-// ids, or Azure DevOps user ids for the hub) separated by `|` or `,`. A gate with no entry and no `*`
-// is open to anyone who can click it (the Python agent's behaviour).
+// ids, Azure DevOps user ids for the hub, `operator` for the X-Operator-Token) separated by `|` or `,`.
+// Closed by default: a gate with no entry and no `*` is decided by no one.
 import { ReleaseAgentError } from './errors.ts';
 import { GATE_ACTIONS, GATE_KINDS, isGateKind } from './gates.ts';
 import type { GateKind } from './model.ts';
@@ -10,7 +10,7 @@ export type GateAllowList = Readonly<Partial<Record<GateKind | '*', readonly str
 
 const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
 
-/** Parses the setting; INPUT_INVALID naming the bad entry. Empty text allows everyone everywhere. */
+/** Parses the setting; INPUT_INVALID naming the bad entry. Empty text allows no one anywhere. */
 export function parseGateAllowList(text: string): GateAllowList {
   const list: Partial<Record<GateKind | '*', string[]>> = {};
   for (const entry of text.split(';').map((part) => part.trim())) {
@@ -33,10 +33,10 @@ export function parseGateAllowList(text: string): GateAllowList {
   return list;
 }
 
-/** True when `userId` may decide `gate`. */
+/** True only when an entry for `gate` (or `*`) names `userId`. */
 export function mayDecide(list: GateAllowList, gate: GateKind, userId: string): boolean {
   const allowed = list[gate] ?? list['*'];
-  return allowed === undefined || allowed.includes(userId);
+  return allowed?.includes(userId) === true;
 }
 
 function gateKey(key: string): GateKind | '*' | undefined {

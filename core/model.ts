@@ -91,6 +91,13 @@ export interface Decision {
   details?: GateDetails;
   /** The Slack card that asks for it, updated in place. */
   slack?: { channel: string; ts: string };
+  /**
+   * The function app's HMAC over the answer (core/decision-proof.ts): the worker performs an effect
+   * only for a decision whose proof it can recompute.
+   */
+  proof?: string;
+  /** The decider's e-mail when a mapping gave one (Slack users.info), for separation of duties. */
+  decidedByEmail?: string;
   /** The side effect after a decision, performed by the worker. */
   effect?: {
     /** `waiting`: a merge waiting for required policies, re-checked until it completes or gives up. */

@@ -8,6 +8,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
 import { type GateAllowList, parseGateAllowList } from '../core/gate-access.ts';
 import type { Decision } from '../core/model.ts';
+import type { Secret } from '../core/secret.ts';
 import type { WorkMessage } from './work-messages.ts';
 
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
@@ -42,6 +43,10 @@ export interface AgentSettings {
   conventionalBumps: boolean;
   ticketKeyPattern: string;
   allowList: GateAllowList;
+  /** DECISION_SIGNING_KEY: signs recorded answers; the worker performs only proven decisions. */
+  decisionSigningKey: Secret;
+  /** SEPARATION_OF_DUTIES: a PR's author cannot answer its gate 1, a release's creator its production stage. */
+  separationOfDuties: boolean;
   /** For links to runs: `{organizationUrl}/{project}/_build/results?buildId=N`. */
   organizationUrl: string;
   project: string;
@@ -93,6 +98,8 @@ export function settingsFromConfig(config: Config): AgentSettings {
     conventionalBumps: config.CONVENTIONAL_BUMP_ENABLED,
     ticketKeyPattern: config.TICKET_KEY_PATTERN,
     allowList: parseGateAllowList(config.GATE_ALLOWED_USERS),
+    decisionSigningKey: config.DECISION_SIGNING_KEY,
+    separationOfDuties: config.SEPARATION_OF_DUTIES,
     organizationUrl: config.AZDO_ORGANIZATION || config.AZDO_BASE_URL ? azdoOrganizationUrl(config) : '',
     project: config.AZDO_PROJECT,
     mergePolicyRecheckSeconds: config.MERGE_POLICY_RECHECK_SECONDS,

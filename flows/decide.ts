@@ -1,13 +1,18 @@
 // One way to answer a gate, whoever clicks: a Slack button, the hub, or POST /api/approvals/{threadId}.
-// Load the decision, check who may answer, re-check a merge against the PR's current commit, record the
-// answer single-shot (an ETag-guarded write in the store), and hand back the queue messages that do the
-// slow part (the worker also writes the audit line). Refusals are results, not exceptions: each carries
+// Load the decision, check the click is for this decision's own card and gate, check who may answer
+// (GATE_ALLOWED_USERS: no entry, no one) and separation of duties, re-check a merge against the PR's
+// current commit, record the answer single-shot (an ETag-guarded write in the store) with its proof
+// (HMAC with DECISION_SIGNING_KEY, core/decision-proof.ts), and hand back the queue messages that do
+// the slow part (the worker checks the proof and writes the audit line). Refusals are results, not exceptions: each carries
 // its coded error (the HTTP status) and the card refresh that tells the clicker why.
+import type { PullRequest } from '../adapters/azdo/azdo.ts';
+import { signDecision } from '../core/decision-proof.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { mayDecide } from '../core/gate-access.ts';
 import { decide, GATE_ACTIONS, outcomeFromAction, supersede } from '../core/gates.ts';
-import type { Decision, DecisionOutcome, DecisionSource } from '../core/model.ts';
+import type { Decision, DecisionOutcome, DecisionSource, GateKind } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
+import { checkDuties } from './duties.ts';
 import { type EffectKind, type WorkMessage, workMessage } from './work-messages.ts';
 
 export interface DecideRequest {
@@ -21,24 +26,32 @@ export interface DecideRequest {
   action?: string;
   /** From a button: it must match the decision's. The API and the hub authenticate by token instead. */
   nonce?: string;
+  /** The authenticated identity (Slack user id, hub user id, `operator`): never taken from a body. */
   by: string;
   via: DecisionSource;
-  /** Operators (X-Operator-Token) are trusted; clickers are checked against GATE_ALLOWED_USERS. */
-  checkAllowList: boolean;
+  /** From a button: the message it sits on and the gate its action_id belongs to. */
+  card?: { channel: string; ts: string; gate: GateKind };
 }
 
 export type DecideResult =
   | { kind: 'decided'; decision: Decision; messages: WorkMessage[] }
   | { kind: 'refused'; error: ReleaseAgentError; decision: Decision | undefined; messages: WorkMessage[] };
 
-type DecideDeps = Pick<AgentDeps, 'store' | 'azdoQuick' | 'now' | 'log' | 'settings'>;
+type DecideDeps = Pick<AgentDeps, 'store' | 'azdoQuick' | 'slack' | 'now' | 'log' | 'settings'>;
 
 export async function decideGate(deps: DecideDeps, request: DecideRequest): Promise<DecideResult> {
+  // Closed by default: an answer that cannot be proven to the worker is not taken at all.
+  if (deps.settings.decisionSigningKey.isEmpty) {
+    throw new ReleaseAgentError('NOT_CONFIGURED', 'DECISION_SIGNING_KEY is not set: no gate can be decided', {
+      variables: ['DECISION_SIGNING_KEY'],
+    });
+  }
   let decision: Decision | undefined;
   try {
     decision = await findDecision(deps, request);
+    if (request.card) checkCard(decision, request.card);
     const outcome = request.outcome ?? outcomeFromAction(decision.gate, request.action ?? '');
-    if (request.checkAllowList && !mayDecide(deps.settings.allowList, decision.gate, request.by)) {
+    if (!mayDecide(deps.settings.allowList, decision.gate, request.by)) {
       throw new ReleaseAgentError(
         'FORBIDDEN',
         `you may not answer gate ${GATE_ACTIONS[decision.gate].number} (${decision.gate})`,
@@ -50,8 +63,10 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
       );
     }
     if (decision.status !== 'pending') throw notPending(decision);
+    const pr = decision.target.gate === 'merge_pr' ? await readPullRequest(deps, decision) : undefined;
+    const email = await checkDuties(deps, decision, request, pr);
     if (decision.target.gate === 'merge_pr' && outcome === 'approved') {
-      const stale = await staleMergeReason(deps, decision);
+      const stale = staleMergeReason(decision, pr);
       if (stale) {
         const superseded = await deps.store.decisions.update(decision.id, (current) =>
           current.status === 'pending' ? supersede(current, stale, deps.now()) : undefined,
@@ -70,7 +85,7 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
         );
       }
     }
-    return await record(deps, decision, outcome, request);
+    return await record(deps, decision, outcome, request, email);
   } catch (error) {
     if (!isReleaseAgentError(error)) throw error;
     // A decided card that was clicked again: redraw it saying the click changed nothing.
@@ -98,6 +113,7 @@ async function record(
   decision: Decision,
   outcome: DecisionOutcome,
   request: DecideRequest,
+  email: string | undefined,
 ): Promise<DecideResult> {
   const seen: { kind: 'decided' | 'expired' } = { kind: 'decided' };
   // The transition may run again after a concurrent write (412): it is pure, and a second click that
@@ -114,7 +130,13 @@ async function record(
       });
       seen.kind = result.kind;
       if (result.kind === 'expired') return result.decision;
-      return { ...result.decision, effect: { status: 'queued', at: deps.now().toISOString() } };
+      const decided: Decision = { ...result.decision, ...(email ? { decidedByEmail: email } : {}) };
+      const proof = signDecision(decided, deps.settings.decisionSigningKey);
+      return {
+        ...decided,
+        ...(proof ? { proof } : {}),
+        effect: { status: 'queued', at: deps.now().toISOString() },
+      };
     },
     // Written against the version just read and checked (no second read); a 412 re-reads and re-decides.
     { from: decision },
@@ -193,22 +215,47 @@ async function findDecision(deps: DecideDeps, request: DecideRequest): Promise<D
   throw new ReleaseAgentError('NOT_FOUND', `no thread ${request.threadId}`, { threadId: request.threadId });
 }
 
-/** Why a merge can no longer be approved (a newer push, a closed PR), or undefined when it still can. */
-async function staleMergeReason(deps: DecideDeps, decision: Decision): Promise<string | undefined> {
+/** The PR of a gate-1 decision, read now (one short attempt); undefined when it could not be read. */
+async function readPullRequest(deps: DecideDeps, decision: Decision): Promise<PullRequest | undefined> {
   if (decision.target.gate !== 'merge_pr' || !deps.azdoQuick) return undefined;
   try {
-    const pr = await deps.azdoQuick.getPullRequest(decision.target.repo, decision.target.prId);
-    if (pr.status !== 'active') return `the pull request is ${pr.status}`;
-    if (pr.sourceCommitId && pr.sourceCommitId !== decision.target.sourceCommit)
-      return `a new commit ${pr.sourceCommitId.slice(0, 7)} was pushed`;
-    return undefined;
+    return await deps.azdoQuick.getPullRequest(decision.target.repo, decision.target.prId);
   } catch (error) {
-    // The worker completes at exactly the reviewed commit, so a failed early check is safe to skip.
-    deps.log.warn('could not re-read the PR before deciding; the commit-pinned completion still guards it', {
+    // The worker completes at exactly the reviewed commit, so a failed early check only costs the
+    // author check (which then refuses: closed).
+    deps.log.warn('could not re-read the PR before deciding', {
       decisionId: decision.id,
       code: isReleaseAgentError(error) ? error.code : 'unknown',
     });
     return undefined;
+  }
+}
+
+/** Why a merge can no longer be approved (a newer push, a closed PR), or undefined when it still can. */
+function staleMergeReason(decision: Decision, pr: PullRequest | undefined): string | undefined {
+  if (decision.target.gate !== 'merge_pr' || !pr) return undefined;
+  if (pr.status !== 'active') return `the pull request is ${pr.status}`;
+  if (pr.sourceCommitId && pr.sourceCommitId !== decision.target.sourceCommit)
+    return `a new commit ${pr.sourceCommitId.slice(0, 7)} was pushed`;
+  return undefined;
+}
+
+/** A button counts only on the card posted for its decision, and only with an action of that gate. */
+function checkCard(decision: Decision, card: NonNullable<DecideRequest['card']>): void {
+  const where = decision.slack;
+  if (!where || where.channel !== card.channel || where.ts !== card.ts) {
+    throw new ReleaseAgentError(
+      'DECISION_TARGET_MISMATCH',
+      `this button is not on the card of decision ${decision.id}`,
+      { decisionId: decision.id, channel: card.channel, ts: card.ts },
+    );
+  }
+  if (card.gate !== decision.gate) {
+    throw new ReleaseAgentError(
+      'DECISION_TARGET_MISMATCH',
+      `a gate ${GATE_ACTIONS[card.gate].number} button cannot answer gate ${GATE_ACTIONS[decision.gate].number} (${decision.gate})`,
+      { decisionId: decision.id, gate: decision.gate, buttonGate: card.gate },
+    );
   }
 }
 

@@ -12,6 +12,7 @@
 // approval already answered the same way counts as done. An outside call that fails transiently is
 // thrown so the queue redelivers; on the last attempt the failure is recorded and shown instead.
 import type { CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
+import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord } from '../core/model.ts';
 import { findTicketKey } from '../core/tickets.ts';
@@ -80,6 +81,23 @@ export async function performEffect(
     deps.log.warn('effect for a decision that is not decided: nothing to do', {
       decisionId: decision.id,
       status: decision.status,
+    });
+    return decision;
+  }
+  // Only a decision the function app recorded from a verified answer carries a valid proof; anything
+  // else in the store (forged, imported, edited) is left as it is and never performed.
+  const proof = verifyDecisionProof(decision, deps.settings.decisionSigningKey);
+  if (!proof.ok) {
+    deps.log.error('effect refused: the decision has no valid proof', {
+      decisionId: decision.id,
+      reason: proof.reason,
+    });
+    await deps.store.audit.append({
+      at: deps.now().toISOString(),
+      actor: 'release-agent',
+      action: 'effect-refused',
+      subject: decision.id,
+      detail: { effect: message.effect, reason: `proof ${proof.reason}`, gate: decision.gate },
     });
     return decision;
   }

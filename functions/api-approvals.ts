@@ -1,6 +1,7 @@
 // GET /api/approvals/pending and POST /api/approvals/{threadId} (merge | cancel | approve | skip, or the
-// gate's own button verb): the Python agent's approval endpoints, for operators and the hub. A hub user
-// is checked against GATE_ALLOWED_USERS like a Slack clicker; an operator token is trusted.
+// gate's own button verb): the Python agent's approval endpoints, for operators and the hub. The decider
+// is always the authenticated identity (the hub user's id, or `operator` for X-Operator-Token), checked
+// against GATE_ALLOWED_USERS like a Slack clicker; a `by` in the body is refused.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { GATE_ACTIONS } from '../core/gates.ts';
@@ -52,21 +53,22 @@ export async function decideApprovalHandler(
   if (decisionId !== undefined && (typeof decisionId !== 'string' || decisionId.length > 200)) {
     throw new ReleaseAgentError('INPUT_INVALID', 'decisionId must be a decision id', { field: 'decisionId' });
   }
-  const by =
-    caller.kind === 'hub'
-      ? caller.userId
-      : typeof body.by === 'string' && body.by.trim()
-        ? body.by.trim().slice(0, 100)
-        : caller.name;
+  // Who decides is who authenticated: a name in the body would let a caller speak for someone else.
+  if (body.by !== undefined) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'by is not accepted: the decider is the authenticated caller (hub user or operator)',
+      { field: 'by' },
+    );
+  }
   const result = await decideGate(
     { ...deps, log },
     {
       threadId,
       ...(decisionId ? { decisionId } : {}),
       action,
-      by,
+      by: caller.kind === 'hub' ? caller.userId : caller.name,
       via: caller.kind === 'hub' ? 'hub' : 'api',
-      checkAllowList: caller.kind === 'hub',
     },
   );
   // Refusals still redraw the card (superseded, expired, "changed nothing").

@@ -1,5 +1,6 @@
 // POST /api/manual/pr/{prId} and POST /api/manual/release: an operator's nudge (the Python agent's
-// manual triggers). Both only queue work: the worker re-reads the PR, or queues the release pipeline.
+// manual triggers), for X-Operator-Token only (never the hub). Both only queue work: the worker
+// re-reads the PR, or queues the release pipeline configured for the repo (RELEASE_PIPELINE_BY_REPO).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { pipelineFor } from '../flows/agent-deps.ts';
@@ -14,7 +15,7 @@ export async function manualPrHandler(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const { config, deps } = services();
-  authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  authenticate(request, config, Math.floor(deps.now().getTime() / 1000), ['operator']);
   const prText = request.params.prId ?? '';
   if (!/^\d{1,9}$/.test(prText) || Number(prText) === 0)
     throw new ReleaseAgentError('INPUT_INVALID', 'prId must be a PR number', { field: 'prId' });
@@ -48,19 +49,25 @@ export async function manualReleaseHandler(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const { config, deps } = services();
-  const caller = authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const caller = authenticate(request, config, Math.floor(deps.now().getTime() / 1000), ['operator']);
   const body = await readJsonObject(request);
-  const repo = repoParam(typeof body.repo === 'string' ? body.repo : undefined);
-  const given = body.pipelineId;
-  if (given !== undefined && (typeof given !== 'number' || !Number.isSafeInteger(given) || given <= 0)) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'pipelineId must be a pipeline id', { field: 'pipelineId' });
+  // The pipeline that runs is configuration, never the caller's choice: say so rather than ignore it.
+  if (body.pipelineId !== undefined) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'pipelineId is not accepted: the release pipeline comes from RELEASE_PIPELINE_BY_REPO',
+      { field: 'pipelineId' },
+    );
   }
-  const pipelineId = (given as number | undefined) ?? pipelineFor(deps.settings.releasePipelineByRepo, repo);
+  const repo = repoParam(typeof body.repo === 'string' ? body.repo : undefined);
+  const pipelineId = pipelineFor(deps.settings.releasePipelineByRepo, repo);
   if (pipelineId === undefined) {
     throw new ReleaseAgentError(
       'NOT_FOUND',
-      `no release pipeline for ${repo}: set RELEASE_PIPELINE_BY_REPO or pass pipelineId`,
-      { repo },
+      `no release pipeline for ${repo}: set RELEASE_PIPELINE_BY_REPO`,
+      {
+        repo,
+      },
     );
   }
   const staging = await deps.store.staging.get(repo);

@@ -1,13 +1,15 @@
-// GET /api/staging?repo=: the repo's current staging release, 404 when it has none (open, as before).
+// GET /api/staging?repo=: the repo's current staging release, 404 when it has none (hub or operator).
 // Without `repo`: every repo's open staging release (the hub's overview).
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { repoParam } from './api-read.ts';
-import { jsonResponse } from './http.ts';
+import { authenticate, jsonResponse } from './http.ts';
 import { services } from './services.ts';
 
 export async function stagingHandler(request: HttpRequest): Promise<HttpResponseInit> {
-  const { store } = services().deps;
+  const { config, deps } = services();
+  authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
+  const { store } = deps;
   if (!request.query.get('repo')?.trim()) return jsonResponse(200, { staging: await store.staging.list() });
   const repo = repoParam(request.query.get('repo'));
   const staging = await store.staging.get(repo);

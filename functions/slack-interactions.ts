@@ -1,7 +1,10 @@
-// POST /api/slack/interactions: a button press. Verify the signature over the raw body, parse, dedupe
-// the delivery, record the decision (single-shot), queue the side effect, answer 200, all well inside
-// Slack's 3 s. Refused clicks (not allowed, already decided, a newer push, expired) still answer 200:
-// Slack shows any other status as an error; the card or an ephemeral reply says why instead.
+// POST /api/slack/interactions: a button press. Verify the signature over the raw body, parse, check the
+// click comes from the configured workspace (SLACK_TEAM_ID), app (SLACK_APP_ID) and channel
+// (SLACK_CHANNEL_ID), dedupe the delivery, record the decision (single-shot, only on the decision's own
+// card with a button of its gate), queue the side effect, answer 200, all well inside Slack's 3 s.
+// Refused clicks (another workspace, app, channel or card, not allowed, already decided, a newer push,
+// expired) still answer 200: Slack shows any other status as an error; the card or an ephemeral reply
+// says why instead.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { gateActionFromActionId, decodeActionValue } from '../core/gates.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
@@ -31,6 +34,17 @@ export async function slackInteractions(
       },
     );
   }
+  const unset = [
+    ...(config.SLACK_TEAM_ID ? [] : ['SLACK_TEAM_ID']),
+    ...(config.SLACK_APP_ID ? [] : ['SLACK_APP_ID']),
+    ...(config.SLACK_CHANNEL_ID ? [] : ['SLACK_CHANNEL_ID']),
+  ];
+  if (unset.length > 0) {
+    // Without them any workspace's or app's signed click would count: closed until they are set.
+    throw new ReleaseAgentError('NOT_CONFIGURED', `${unset.join(', ')} not set: Slack buttons are refused`, {
+      variables: unset,
+    });
+  }
   requireMediaType(request, 'application/x-www-form-urlencoded');
   // The signature covers the bytes as sent: verify them before decoding anything.
   const raw = await readBody(request);
@@ -56,6 +70,32 @@ export async function slackInteractions(
     throw new ReleaseAgentError('INPUT_INVALID', 'not a Release Agent button', { field: 'actions[0]' });
   }
 
+  // Where the click came from: this workspace, this app, this channel. Answered 200 (Slack shows any
+  // other status as an error) with a note to the clicker; nothing is recorded.
+  const elsewhere =
+    payload.teamId !== config.SLACK_TEAM_ID
+      ? 'this Slack workspace is not the one the Release Agent answers'
+      : payload.apiAppId !== config.SLACK_APP_ID
+        ? 'this button does not belong to the Release Agent app'
+        : payload.container.channelId !== config.SLACK_CHANNEL_ID
+          ? 'gates are answered only in the Release Agent channel'
+          : undefined;
+  if (elsewhere) {
+    log.warn('Slack click from elsewhere refused', {
+      decisionId: value.decisionId,
+      team: payload.teamId ?? '',
+      app: payload.apiAppId ?? '',
+      channel: payload.container.channelId,
+    });
+    enqueue(context, [
+      workMessage('reply', {
+        responseUrl: payload.responseUrl,
+        text: `Your click changed nothing: ${elsewhere}.`,
+      }),
+    ]);
+    return jsonResponse(200, { ok: true, refused: 'FORBIDDEN' });
+  }
+
   const clickKey = `slack|${payload.container.channelId}|${payload.container.messageTs}|${action.actionId}|${user.id}|${action.actionTs ?? payload.triggerId ?? ''}`;
   if (!(await deps.store.inbox.claim(clickKey, CLICK_DEDUPE_SECONDS, deps.now()))) {
     log.info('duplicate Slack delivery ignored', { decisionId: value.decisionId });
@@ -70,7 +110,7 @@ export async function slackInteractions(
       nonce: value.nonce,
       by: user.id,
       via: 'slack',
-      checkAllowList: true,
+      card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
     },
   );
   const messages = [...result.messages];
@@ -78,9 +118,13 @@ export async function slackInteractions(
     log.info('Slack click refused', { decisionId: value.decisionId, code: result.error.code });
     // Only the clicker learns about a refusal that the card cannot show.
     if (
-      ['FORBIDDEN', 'DECISION_NOT_FOUND', 'DECISION_NONCE_MISMATCH', 'INPUT_INVALID'].includes(
-        result.error.code,
-      )
+      [
+        'FORBIDDEN',
+        'DECISION_NOT_FOUND',
+        'DECISION_NONCE_MISMATCH',
+        'DECISION_TARGET_MISMATCH',
+        'INPUT_INVALID',
+      ].includes(result.error.code)
     ) {
       messages.push(
         workMessage('reply', {

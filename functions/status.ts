@@ -1,31 +1,44 @@
-// GET /api/status: health, configuration problems, and the work queue's depth with its poison messages
-// (no secrets, no auth: the Python agent's /status). Always 200 with a `status` field, so a probe sees
-// "degraded" or "misconfigured" rather than a failure.
+// GET /api/status: health for anyone; configuration problems, the watched repos and the work queue's
+// depth with its poison messages only for the hub or the operator (no secrets either way). Always 200
+// with a `status` field, so a probe sees "degraded" or "misconfigured" rather than a failure.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { configProblems } from '../core/config.ts';
-import { errorMessage } from '../core/errors.ts';
+import { type Config, configProblems } from '../core/config.ts';
+import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
-import { jsonResponse } from './http.ts';
+import { jsonResponse, optionalCaller } from './http.ts';
 import { currentConfig, services } from './services.ts';
 
 const QUEUE_TIMEOUT_MS = 3_000;
 
 export async function statusHandler(
-  _request: HttpRequest,
+  request: HttpRequest,
   _context: InvocationContext,
   log: Logger,
 ): Promise<HttpResponseInit> {
   let problems: string[];
   let known: { repos: string[]; jiraBaseUrl: string };
+  let config: Config;
   try {
-    const config = currentConfig();
+    config = currentConfig();
     problems = configProblems(config);
     // What the hub shows: the watched repos and where tickets link to (no secrets).
     known = { repos: config.WATCHED_REPOS, jiraBaseUrl: config.JIRA_BASE_URL };
   } catch (error) {
-    return jsonResponse(200, { status: 'misconfigured', problems: [errorMessage(error)] });
+    // No one can be authenticated without a configuration: name the variables, never their values.
+    const variables = isReleaseAgentError(error) ? error.fields.variables : undefined;
+    return jsonResponse(200, {
+      status: 'misconfigured',
+      ...(Array.isArray(variables) ? { variables } : {}),
+    });
   }
+  let nowMs = Date.now();
+  try {
+    nowMs = services().deps.now().getTime();
+  } catch {
+    // No storage yet: the wall clock will do for reading a token.
+  }
+  const caller = optionalCaller(request, config, Math.floor(nowMs / 1000));
   let queue: Record<string, unknown> | undefined;
   try {
     const { queues } = services();
@@ -45,8 +58,11 @@ export async function statusHandler(
   const poisoned = typeof queue?.poisonDepth === 'number' && queue.poisonDepth > 0;
   if (poisoned)
     problems.push(`${queue?.poisonDepth} work message(s) failed 5 times and are in the poison queue`);
+  const status = problems.length === 0 ? 'ok' : 'degraded';
+  // Anyone may probe health; what is missing or queued is for the hub and the operator.
+  if (!caller) return jsonResponse(200, { status });
   return jsonResponse(200, {
-    status: problems.length === 0 ? 'ok' : 'degraded',
+    status,
     problems,
     ...known,
     ...(queue ? { queue } : {}),

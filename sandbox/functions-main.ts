@@ -5,7 +5,8 @@
 //   node --import tsx sandbox/functions-main.ts [--port 7071] [--poll-seconds 30]
 import { parseArgs } from 'node:util';
 import { startAgentHost } from './functions-host.ts';
-import { startStack } from './stack.ts';
+import { writeSecretFile } from './secret-file.ts';
+import { SANDBOX_ALLOWED_USERS, startStack } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +26,6 @@ try {
     PR_POLL_INTERVAL_SECONDS: values['poll-seconds'] ?? '30',
     PR_PIPELINE_ID: '11',
     RELEASE_PIPELINE_BY_REPO: `${REPO}=21`,
-    // A local run: the operator endpoints are open (no token to print or paste).
-    OPERATOR_TOKEN: '',
   });
   host = await startAgentHost({
     env,
@@ -43,14 +42,18 @@ try {
 }
 
 const running = host;
+// Closed as in production: the operator token goes to a file only this user can read.
+const tokenFile = writeSecretFile('operator-token', stack.secrets.operatorToken);
 console.log(`Release Agent function app (local host)
   API            ${running.apiUrl}   (try ${running.apiUrl}/status)
   Slack channel  ${stack.slack.url}/   (the cards; its buttons call ${running.apiUrl}/slack/interactions)
   Azure DevOps   ${stack.azdo.organizationUrl}/${stack.azdo.project.name}   (repo ${REPO}, service hooks → ${running.apiUrl}/azdo/events)
   Jira           ${stack.jira.url}
   Storage        Azurite (tables ${stack.tablePrefix}*, queue release-agent-work)
-  Operator API   open in this local run (OPERATOR_TOKEN is empty), e.g.
-                 curl ${running.apiUrl}/approvals/pending
+  Operator API   X-Operator-Token from ${tokenFile} (mode 0600), e.g.
+                 curl -H "X-Operator-Token: $(cat ${tokenFile})" ${running.apiUrl}/approvals/pending
+  Who decides    GATE_ALLOWED_USERS=${SANDBOX_ALLOWED_USERS}
+                 (the Slack page's people, the hub user, the operator token)
 Ctrl-C stops everything.`);
 
 let stopping = false;

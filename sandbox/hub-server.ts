@@ -195,21 +195,27 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
 
 /**
  * `node --import tsx sandbox/hub-server.ts`: the standalone page against a running function app.
- * HUB_API_URL (default http://127.0.0.1:7071), HUB_PORT, and EXTENSION_CERTIFICATE (the function app's)
- * to sign an app token for every page load; secrets come from the environment, never the command line.
+ * HUB_API_URL (default http://127.0.0.1:7071), HUB_PORT, HUB_USER_ID (default sandbox-user), and the
+ * function app's EXTENSION_CERTIFICATE and AZDO_ORGANIZATION_ID (EXTENSION_PUBLISHER/EXTENSION_AUDIENCE
+ * too when set) to sign an app token for every page load; secrets come from the environment, never the
+ * command line.
  */
 async function main(): Promise<void> {
-  const { signAppToken } = await import('../core/app-token.ts');
+  const { appTokenClaims, signAppToken } = await import('../core/app-token.ts');
+  const { appTokenAudiences, loadConfig } = await import('../core/config.ts');
   const certificate = process.env.EXTENSION_CERTIFICATE ?? '';
-  if (!certificate) {
-    console.error('set EXTENSION_CERTIFICATE to the function app’s: the page signs its app token with it');
+  const organizationId = process.env.AZDO_ORGANIZATION_ID ?? '';
+  if (!certificate || !organizationId) {
+    console.error('set EXTENSION_CERTIFICATE and AZDO_ORGANIZATION_ID to the function app’s: the page signs its app token with them');
     process.exitCode = 1;
     return;
   }
+  const audience = appTokenAudiences(loadConfig(process.env))[0] as string;
+  const userId = process.env.HUB_USER_ID ?? 'sandbox-user';
   const now = () => Math.floor(Date.now() / 1000);
   const server = await startHubServer({
     apiUrl: process.env.HUB_API_URL ?? 'http://127.0.0.1:7071',
-    appToken: () => signAppToken({ nameid: 'sandbox-user', nbf: now() - 5, exp: now() + 3600 }, certificate),
+    appToken: () => signAppToken(appTokenClaims({ userId, audience, organizationId, nowSeconds: now() }), certificate),
     build: true,
     ...(process.env.HUB_PORT ? { port: Number(process.env.HUB_PORT) } : {}),
   });

@@ -8,7 +8,7 @@
 // Options: --result-json <file> (the scripted cycle's result and summary as JSON), --no-hub.
 // Secrets may come from the environment instead of being generated: SANDBOX_AZDO_PAT,
 // SANDBOX_ACCESS_TOKEN, SANDBOX_JIRA_API_TOKEN, SANDBOX_SLACK_BOT_TOKEN, SANDBOX_SLACK_SIGNING_SECRET,
-// SANDBOX_WEBHOOK_SECRET, SANDBOX_OPERATOR_TOKEN, SANDBOX_EXTENSION_CERTIFICATE.
+// SANDBOX_WEBHOOK_SECRET, SANDBOX_OPERATOR_TOKEN, SANDBOX_EXTENSION_CERTIFICATE, SANDBOX_DECISION_SIGNING_KEY.
 // Everything started is stopped on success, failure, Ctrl-C and SIGTERM.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { isSandboxError } from './errors.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from './sandbox.ts';
 import { type CycleResult, formatSummary, runCycle } from './scenario.ts';
-import type { StackSecrets } from './stack.ts';
+import { writeSecretFile } from './secret-file.ts';
+import { SANDBOX_ALLOWED_USERS, type StackSecrets } from './stack.ts';
 
 /** Environment variables that can supply each secret of the stack. */
 export const SECRET_VARIABLES: Readonly<Record<keyof StackSecrets, string>> = {
@@ -29,6 +30,7 @@ export const SECRET_VARIABLES: Readonly<Record<keyof StackSecrets, string>> = {
   webhookSecret: 'SANDBOX_WEBHOOK_SECRET',
   operatorToken: 'SANDBOX_OPERATOR_TOKEN',
   extensionCertificate: 'SANDBOX_EXTENSION_CERTIFICATE',
+  decisionSigningKey: 'SANDBOX_DECISION_SIGNING_KEY',
 };
 
 /** The secrets given in the environment (the rest are generated fresh). */
@@ -47,7 +49,7 @@ export interface InteractiveOptions extends Omit<SandboxOptions, 'mode'> {
 
 /** The interactive stack: seeded, pipelines run as they are queued, timers on their interval. */
 export async function startInteractive(options: InteractiveOptions = {}): Promise<Sandbox> {
-  return await startSandbox({ hub: true, openOperatorApi: true, ...options, mode: 'interactive' });
+  return await startSandbox({ hub: true, ...options, mode: 'interactive' });
 }
 
 /** Writes the env file readable by its owner only (also when it existed with wider permissions). */
@@ -184,23 +186,26 @@ async function longRunning(args: Args): Promise<number> {
     await sandbox?.stop();
   });
   try {
-    sandbox = await startInteractive({ log: args.interactive ? print : () => {}, secrets: given, hub: args.hub, ...(args.stackOnly ? { openOperatorApi: false } : {}) });
+    sandbox = await startInteractive({ log: args.interactive ? print : () => {}, secrets: given, hub: args.hub });
     if (stopping) return 130;
     if (args.writeEnv) writeEnvFile(args.writeEnv, sandbox, given);
     const { urls } = sandbox;
     if (args.interactive) {
+      const tokenFile = writeSecretFile('operator-token', sandbox.stack.secrets.operatorToken);
+      const operator = `-H "X-Operator-Token: $(cat ${tokenFile})"`;
       print(`
 Release Agent sandbox (interactive): nothing is scripted, you drive it.
   Slack channel     ${urls.slackChannelPage}
                     the cards appear here; press their buttons (the page sends Slack's signed request)
   Hub page          ${urls.hub ?? '(--no-hub)'}
-  Function API      ${urls.functionApi}/status   (operator endpoints open in this local run)
+  Function API      ${urls.functionApi}/status
+                    operator token in ${tokenFile} (mode 0600); who may decide: ${SANDBOX_ALLOWED_USERS}
   Azure DevOps      ${urls.azureDevOpsProject}   (REST 7.1)
   Jira              ${urls.jira}
 Open a PR as a developer would (the service hook reaches the app, the agent runs pipelines/pr.yml):
   curl -X POST ${urls.azureDevOpsControls}/pushes -d '{"repository":"Billo.Platform.Payment","branch":"feature/ALLPOST-4028_login","changes":[{"path":"/src/login.ts","changeType":"add"}]}'
   curl -X POST ${urls.azureDevOpsControls}/pullrequests -d '{"repository":"Billo.Platform.Payment","sourceRefName":"refs/heads/feature/ALLPOST-4028_login","targetRefName":"refs/heads/develop","title":"Login page"}'
-Release what is on staging:  curl -X POST ${urls.functionApi}/manual/release -d '{"repo":"Billo.Platform.Payment"}'
+Release what is on staging:  curl -X POST ${operator} -H 'content-type: application/json' ${urls.functionApi}/manual/release -d '{"repo":"Billo.Platform.Payment"}'
 ${args.writeEnv ? `URLs and secrets: ${args.writeEnv} (mode 0600)\n` : ''}Ctrl-C stops everything.`);
       sandbox.onAgentEvent((event) => {
         if (event.type === 'step-finished' && event.step.kind === 'task' && event.step.result !== 'Skipped')

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
-import { signAppToken } from '../core/app-token.ts';
 import { Secret } from '../core/secret.ts';
 import { setupOrganisation } from '../flows/setup-organisation.ts';
 import { buildTasks, stopBuildService } from '../scripts/build.ts';
@@ -55,8 +54,6 @@ export interface SandboxOptions {
   timerIntervalMs?: number;
   /** How long a deployment stage waits for its approval. */
   approvalTimeoutMs?: number;
-  /** Open operator API (no token), as `npm run functions` does for a local run. */
-  openOperatorApi?: boolean;
 }
 
 export interface SandboxUrls {
@@ -170,7 +167,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       PR_PIPELINE_BY_REPO: DEMO_REPOS.map((repo) => `${repo}=${PIPELINE_IDS[repo].pr}`).join(';'),
       RELEASE_PIPELINE_BY_REPO: DEMO_REPOS.map((repo) => `${repo}=${PIPELINE_IDS[repo].release}`).join(';'),
       CI_POLL_INTERVAL_SECONDS: '1',
-      ...(options.openOperatorApi ? { OPERATOR_TOKEN: '' } : {}),
     });
     const hostLog =
       options.hostLog ??
@@ -296,11 +292,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     let hub: HubServer | undefined;
     if (options.hub) {
-      const certificate = stack.secrets.extensionCertificate;
-      const now = () => Math.floor(Date.now() / 1000);
       hub = await startHubServer({
         apiUrl: host.apiUrl,
-        appToken: () => signAppToken({ nameid: 'sandbox-user', nbf: now() - 5, exp: now() + 3600 }, certificate),
+        appToken: () => stack.hubToken(),
         projectName: azdo.project.name,
         projectUrl: `${azdo.organizationUrl}/${azdo.project.name}`,
         userName: 'Sandbox User',

@@ -443,10 +443,10 @@ async function playCycle(cycle: Cycle): Promise<void> {
     const response = await fetch(`${sandbox.host.apiUrl}/approvals/${encodeURIComponent(threadId)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-operator-token': sandbox.stack.secrets.operatorToken },
-      body: JSON.stringify({ action: 'trigger', decisionId: decision.id, by: 'ops-oncall' }),
+      body: JSON.stringify({ action: 'trigger', decisionId: decision.id }),
     });
     if (response.status !== 200) cycle.fail(`POST /api/approvals/${threadId} answered ${response.status}: ${await response.text()}`);
-    cycle.say('operator', `POST /api/approvals/${threadId} {"action":"trigger","by":"ops-oncall"} → 200`);
+    cycle.say('operator', `POST /api/approvals/${threadId} {"action":"trigger"} with X-Operator-Token → 200 (decided as "operator")`);
   });
   await cycle.releaseGate(threadId, 'approve_stage', 'deploy to sandbox', pressed('U0QA'));
   await cycle.step('production approved in the Azure DevOps UI', async () => {

@@ -1,7 +1,7 @@
 // The sandbox stack: Azurite and the simulators of Azure DevOps, Jira and Slack on free loopback
 // ports, with fresh random credentials, plus the environment the function app reads and the service
 // connections the tasks read. Tests, `npm start` and the benchmarks all start it the same way.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Store } from '../adapters/store/store.ts';
 import { createTableStore } from '../adapters/store/table-store.ts';
@@ -10,7 +10,9 @@ import { type RunningAzurite, startAzurite } from './azurite.ts';
 import { CLAUDE_STAND_IN_PATH } from './claude/index.ts';
 import { type AzureDevOpsSimulator, startAzureDevOpsSimulator } from './sim/azdo/simulator.ts';
 import { type JiraSimulator, startJiraSimulator } from './sim/jira/jira-simulator.ts';
-import { type RunningSlackSimulator, startSlackSimulator } from './sim/slack/slack-simulator.ts';
+import { appTokenClaims, signAppToken } from '../core/app-token.ts';
+import { EXTENSION_ID } from '../core/config.ts';
+import { DEFAULT_SIM_USERS, type RunningSlackSimulator, SIM_BOT, SIM_TEAM, startSlackSimulator } from './sim/slack/slack-simulator.ts';
 import { processWideList } from './process-registry.ts';
 
 export interface StackSecrets {
@@ -22,7 +24,17 @@ export interface StackSecrets {
   webhookSecret: string;
   operatorToken: string;
   extensionCertificate: string;
+  decisionSigningKey: string;
 }
+
+/** The hub user of the sandbox (the `nameid` of its app tokens). */
+export const SANDBOX_HUB_USER = 'sandbox-user';
+
+/**
+ * Who may decide in the sandbox: its three Slack people, its hub user and the operator token, at
+ * every gate (closed by default elsewhere: GATE_ALLOWED_USERS empty means no one).
+ */
+export const SANDBOX_ALLOWED_USERS = `*=${DEFAULT_SIM_USERS.map((user) => user.id).join('|')}|${SANDBOX_HUB_USER}|operator`;
 
 export interface StackOptions {
   /** Reuse a running Azurite (tests share the global fixture's); otherwise one is started. */
@@ -54,6 +66,10 @@ export interface Stack {
   slackChannel: string;
   /** The `claude` stand-in executable. */
   claudePath: string;
+  /** The organisation id the hub's app tokens carry (`tid`, AZDO_ORGANIZATION_ID). */
+  organizationId: string;
+  /** An app token as Azure DevOps signs it for the hub (default user SANDBOX_HUB_USER). */
+  hubToken(userId?: string): string;
   /** Environment of the function app (the settings in core/config.ts). */
   functionEnv(extra?: Record<string, string>): Record<string, string>;
   /** Service connections of the tasks, by the ids the task inputs name (`state`: the function app's URL). */
@@ -72,8 +88,8 @@ export function issuedSecrets(): readonly string[] {
   return issued;
 }
 
-const token = (prefix: string, given?: string) => {
-  const value = given || `${prefix}${randomBytes(18).toString('base64url')}`;
+const token = (prefix: string, given?: string, bytes = 18) => {
+  const value = given || `${prefix}${randomBytes(bytes).toString('base64url')}`;
   issued.push(value);
   return value;
 };
@@ -89,7 +105,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhookSecret: token('hook-', given.webhookSecret),
     operatorToken: token('op-', given.operatorToken),
     extensionCertificate: token('cert-', given.extensionCertificate),
+    decisionSigningKey: token('dsk-', given.decisionSigningKey, 36),
   };
+  const organizationId = randomUUID();
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
@@ -141,6 +159,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       slack,
       slackChannel,
       claudePath: CLAUDE_STAND_IN_PATH,
+      organizationId,
+      hubToken: (userId = SANDBOX_HUB_USER) =>
+        signAppToken(
+          appTokenClaims({ userId, audience: `release-agent.${EXTENSION_ID}`, organizationId, nowSeconds: Math.floor(Date.now() / 1000) }),
+          secrets.extensionCertificate,
+        ),
       functionEnv: (extra = {}) => ({
         AZDO_ORGANIZATION: azdo.organization,
         AZDO_PROJECT: azdo.project.name,
@@ -153,9 +177,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SLACK_BOT_TOKEN: secrets.slackBotToken,
         SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
         SLACK_CHANNEL_ID: slackChannel,
+        SLACK_TEAM_ID: SIM_TEAM.id,
+        SLACK_APP_ID: SIM_BOT.appId,
         WEBHOOK_SECRET: secrets.webhookSecret,
         OPERATOR_TOKEN: secrets.operatorToken,
+        DECISION_SIGNING_KEY: secrets.decisionSigningKey,
+        GATE_ALLOWED_USERS: SANDBOX_ALLOWED_USERS,
         EXTENSION_CERTIFICATE: secrets.extensionCertificate,
+        EXTENSION_PUBLISHER: 'release-agent',
+        AZDO_ORGANIZATION_ID: organizationId,
         STORAGE_CONNECTION_STRING: connectionString,
         STORAGE_TABLE_PREFIX: tablePrefix,
         CLAUDE_COMMAND: CLAUDE_STAND_IN_PATH,

@@ -5,7 +5,7 @@
 // Secrets come from the environment only, never from the command line.
 import { parseArgs } from 'node:util';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
-import { azdoOrganizationUrl, loadConfig } from '../core/config.ts';
+import { azdoOrganizationUrl, configProblems, loadConfig } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import { redact } from '../core/secret.ts';
 import { setupOrganisation } from '../flows/setup-organisation.ts';
@@ -67,6 +67,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
       (line) => console.log(line),
     );
     console.log('done: include pipelines/*.yml in your pipelines (see README)');
+    // Closed by default: say what keeps the function app's gates shut, if this environment is its settings.
+    for (const problem of configProblems(config).filter((line) =>
+      /^(GATE_ALLOWED_USERS|DECISION_SIGNING_KEY|OPERATOR_TOKEN)/.test(line),
+    ))
+      console.log(`note for the function app's settings: ${problem}`);
     return 0;
   } catch (error) {
     const code = isReleaseAgentError(error) ? `[${error.code}] ` : '';

@@ -47,6 +47,11 @@ export interface Slack {
   postMessage(message: SlackMessage): Promise<PostedMessage>;
   updateMessage(update: SlackMessageUpdate): Promise<UpdateResult>;
   respond(responseUrl: string, response: SlackResponse): Promise<void>;
+  /**
+   * A user's profile e-mail (`users.info`, scopes users:read and users:read.email); undefined when
+   * Slack gives none. Bot mode only: an incoming webhook cannot look anyone up.
+   */
+  userEmail?(userId: string): Promise<string | undefined>;
 }
 
 export interface SlackTransportOptions {

@@ -171,6 +171,15 @@ export function createWebApiSlack(options: WebApiSlackOptions): Slack {
     async respond(responseUrl: string, response: SlackResponse): Promise<void> {
       await respondViaUrl(responseUrl, response, { ...options, responseUrlOrigins });
     },
+
+    async userEmail(userId: string): Promise<string | undefined> {
+      // Slack leaves profile.email out (ok: true) when the token lacks users:read.email.
+      const result = (await call('users.info', { user: userId }, true)) as WebAPICallResult & {
+        user?: { profile?: { email?: unknown } };
+      };
+      const email = result.user?.profile?.email;
+      return typeof email === 'string' && email.includes('@') ? email : undefined;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { signAppToken, verifyAppToken } from '../../core/app-token.ts';
+import { APP_TOKEN_ISSUER, appTokenClaims, signAppToken, verifyAppToken } from '../../core/app-token.ts';
 import { Secret } from '../../core/secret.ts';
 
 const KEY = 'cert-marketplace-certificate-string';
@@ -39,10 +39,10 @@ describe('hub app token (HS256 JWT)', () => {
   it('requires exp, honours it and nbf with a small tolerance', () => {
     assert.equal(reason(token({ nameid: 'u' })), 'missing_exp');
     assert.equal(reason(token({ exp: 'tomorrow' })), 'malformed');
-    assert.equal(reason(token({ exp: NOW - 10 })), 'ok', 'within the 30 s tolerance');
-    assert.equal(reason(token({ exp: NOW - 31 })), 'expired');
-    assert.equal(reason(token({ exp: NOW + 600, nbf: NOW + 10 })), 'ok');
-    assert.equal(reason(token({ exp: NOW + 600, nbf: NOW + 120 })), 'not_yet_valid');
+    assert.equal(reason(token({ nameid: 'u', exp: NOW - 10 })), 'ok', 'within the 30 s tolerance');
+    assert.equal(reason(token({ nameid: 'u', exp: NOW - 31 })), 'expired');
+    assert.equal(reason(token({ nameid: 'u', exp: NOW + 600, nbf: NOW + 10 })), 'ok');
+    assert.equal(reason(token({ nameid: 'u', exp: NOW + 600, nbf: NOW + 120 })), 'not_yet_valid');
   });
 
   it('refuses malformed tokens and an empty key', () => {
@@ -52,8 +52,53 @@ describe('hub app token (HS256 JWT)', () => {
   });
 
   it('uses the certificate string itself as the HMAC key (as Azure DevOps signs)', () => {
-    const head = `${Buffer.from('{"typ":"JWT","alg":"HS256"}').toString('base64url')}.${Buffer.from(`{"exp":${NOW + 5}}`).toString('base64url')}`;
+    const head = `${Buffer.from('{"typ":"JWT","alg":"HS256"}').toString('base64url')}.${Buffer.from(`{"nameid":"u","exp":${NOW + 5}}`).toString('base64url')}`;
     const signed = `${head}.${createHmac('sha256', Buffer.from(KEY, 'utf8')).update(head).digest('base64url')}`;
     assert.equal(reason(signed), 'ok');
+  });
+
+  describe('what the token is for (the function app passes every expectation)', () => {
+    const ORG = '6f1c3a52-1111-4a8e-9c0d-2b7e6f0a9d41';
+    const AUD = 'release-agent.release-agent';
+    const good = (): Record<string, unknown> =>
+      appTokenClaims({ userId: 'user-1', audience: AUD, organizationId: ORG, nowSeconds: NOW });
+    const checked = (claims: Record<string, unknown>) => {
+      const result = verifyAppToken({
+        token: token(claims),
+        key: new Secret(KEY),
+        nowSeconds: NOW,
+        expect: { audiences: [AUD], organizationId: ORG },
+      });
+      return result.ok ? 'ok' : result.reason;
+    };
+
+    it('accepts a token of this extension, this organisation and a user, as Azure DevOps issues it', () => {
+      assert.equal(checked(good()), 'ok');
+      assert.equal(good().iss, APP_TOKEN_ISSUER);
+      assert.equal(checked({ ...good(), tid: ORG.toUpperCase() }), 'ok', 'the GUID compared case-insensitively');
+      assert.equal(checked({ ...good(), aud: ['other', AUD] }), 'ok', 'an audience list holding ours');
+    });
+
+    it('refuses another organisation, another audience, another issuer', () => {
+      assert.equal(checked({ ...good(), tid: '00000000-0000-0000-0000-000000000000' }), 'wrong_organization');
+      assert.equal(checked({ ...good(), tid: undefined }), 'wrong_organization');
+      assert.equal(checked({ ...good(), aud: 'someone.else' }), 'wrong_audience');
+      assert.equal(checked({ ...good(), aud: undefined }), 'wrong_audience');
+      assert.equal(checked({ ...good(), iss: 'evil.example' }), 'wrong_issuer');
+      assert.equal(checked({ ...good(), iss: undefined }), 'wrong_issuer');
+    });
+
+    it('refuses a token without a user', () => {
+      assert.equal(checked({ ...good(), nameid: undefined }), 'no_user');
+      assert.equal(checked({ ...good(), nameid: '  ' }), 'no_user');
+    });
+
+    it('caps the lifetime at 90 minutes (Azure DevOps issues about 70) and needs a start', () => {
+      assert.equal(checked({ ...good(), nbf: NOW - 5, exp: NOW + 70 * 60 }), 'ok');
+      assert.equal(checked({ ...good(), nbf: NOW - 5, exp: NOW + 24 * 3600 }), 'lifetime_too_long');
+      assert.equal(checked({ ...good(), nbf: undefined, iat: NOW - 5, exp: NOW + 24 * 3600 }), 'lifetime_too_long');
+      assert.equal(checked({ ...good(), nbf: undefined, iat: undefined }), 'lifetime_too_long');
+      assert.equal(checked({ ...good(), exp: NOW - 60 }), 'expired');
+    });
   });
 });

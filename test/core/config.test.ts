@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import util from 'node:util';
 import {
+  appTokenAudiences,
   azdoOrganizationUrl,
+  EXTENSION_ID,
   type Config,
   configProblems,
   configSchema,
@@ -11,6 +15,7 @@ import {
 } from '../../core/config.ts';
 import { isReleaseAgentError, type ReleaseAgentError } from '../../core/errors.ts';
 import { Secret } from '../../core/secret.ts';
+import { coded } from './expect-error.ts';
 
 const SECRET_VARIABLES = [
   'AZDO_PAT',
@@ -21,6 +26,7 @@ const SECRET_VARIABLES = [
   'WEBHOOK_SECRET',
   'WEBHOOK_SECRET_PREVIOUS',
   'OPERATOR_TOKEN',
+  'DECISION_SIGNING_KEY',
   'STORAGE_CONNECTION_STRING',
   'EXTENSION_CERTIFICATE',
 ] as const;
@@ -36,6 +42,11 @@ const DEFAULTS: Record<string, unknown> = {
   AUTO_CREATE_TICKET_ENABLED: true,
   TICKET_KEY_PATTERN: '[A-Z][A-Z0-9]+-\\d+',
   SLACK_CHANNEL_ID: '',
+  SLACK_TEAM_ID: '',
+  SLACK_APP_ID: '',
+  SEPARATION_OF_DUTIES: true,
+  EXTENSION_AUDIENCE: [],
+  AZDO_ORGANIZATION_ID: '',
   SLACK_API_URL: 'https://slack.com/api/',
   WATCHED_REPOS: [],
   PR_POLL_ENABLED: false,
@@ -81,7 +92,12 @@ const READY: Env = {
   SLACK_BOT_TOKEN: 'xoxb-slack-0003',
   SLACK_SIGNING_SECRET: 'signing-0004',
   SLACK_CHANNEL_ID: 'C0123',
+  SLACK_TEAM_ID: 'T0123',
+  SLACK_APP_ID: 'A0123',
   WEBHOOK_SECRET: 'hook-secret-0005',
+  OPERATOR_TOKEN: 'operator-token-0006',
+  DECISION_SIGNING_KEY: 'decision-signing-key-0007-0123456789abcdef',
+  GATE_ALLOWED_USERS: '*=U1;approve_stage=U2',
   STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
 };
 
@@ -276,15 +292,51 @@ describe('core/config', () => {
       ],
       [
         'no Slack at all',
-        { SLACK_BOT_TOKEN: '', SLACK_CHANNEL_ID: '' },
-        ['neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set'],
+        { SLACK_BOT_TOKEN: '', SLACK_CHANNEL_ID: '', SLACK_SIGNING_SECRET: '' },
+        [
+          'neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set',
+          'SLACK_SIGNING_SECRET is not set: Slack buttons are refused',
+        ],
       ],
       [
         'a webhook replaces the bot token',
         { SLACK_BOT_TOKEN: '', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' },
         [],
       ],
-      ['a bot token needs a channel', { SLACK_CHANNEL_ID: '' }, ['SLACK_CHANNEL_ID is not set']],
+      [
+        'a bot token needs a channel, and so do the buttons',
+        { SLACK_CHANNEL_ID: '' },
+        [
+          'SLACK_CHANNEL_ID is not set',
+          'SLACK_TEAM_ID, SLACK_APP_ID and SLACK_CHANNEL_ID must all be set: Slack buttons are refused',
+        ],
+      ],
+      [
+        'buttons without the workspace or the app',
+        { SLACK_TEAM_ID: '' },
+        ['SLACK_TEAM_ID, SLACK_APP_ID and SLACK_CHANNEL_ID must all be set: Slack buttons are refused'],
+      ],
+      [
+        'no operator token (closed, not open)',
+        { OPERATOR_TOKEN: '' },
+        ['OPERATOR_TOKEN is not set: the operator API (decide, manual, reads) is refused'],
+      ],
+      [
+        'no decision signing key',
+        { DECISION_SIGNING_KEY: '' },
+        ['DECISION_SIGNING_KEY is not set: no gate can be decided and no decision is performed'],
+      ],
+      ['no allow-list', { GATE_ALLOWED_USERS: '' }, ['GATE_ALLOWED_USERS is empty: no one may decide any gate']],
+      [
+        'an allow-list leaving gates to no one',
+        { GATE_ALLOWED_USERS: 'merge_pr=U1;5=U2' },
+        ['GATE_ALLOWED_USERS names no one for create_release_pr, merge_release_pr, run_pipelines: no one may decide it'],
+      ],
+      [
+        'a certificate without the organisation id',
+        { EXTENSION_CERTIFICATE: 'cert' },
+        ['AZDO_ORGANIZATION_ID is not set: the hub cannot sign in'],
+      ],
       [
         'no signing secret',
         { SLACK_SIGNING_SECRET: '' },
@@ -328,7 +380,7 @@ describe('core/config', () => {
 
   describe('secrets never leak', () => {
     const SECRET_ENV: Env = Object.fromEntries(
-      SECRET_VARIABLES.map((name) => [name, `s3cr3t-${name.toLowerCase()}-Zq9`]),
+      SECRET_VARIABLES.map((name) => [name, `s3cr3t-${name.toLowerCase()}-Zq9-long-enough`]),
     );
     const values = Object.values(SECRET_ENV) as string[];
     const config = loadConfig({ ...READY, ...SECRET_ENV });
@@ -386,6 +438,35 @@ describe('core/config', () => {
       const storage = 'DefaultEndpointsProtocol=https;AccountKey=abc123==';
       const error = configError({ AzureWebJobsStorage: storage, REPOS_BASE_DIR: 'x', PORT: storage });
       assert.ok(!error.message.includes(storage), error.message);
+    });
+  });
+
+  describe('the security settings', () => {
+    it('reads them and refuses bad values naming the variable', () => {
+      const config = loadConfig({
+        SLACK_TEAM_ID: 'T0ABC',
+        SLACK_APP_ID: 'A0ABC',
+        SEPARATION_OF_DUTIES: 'false',
+        EXTENSION_AUDIENCE: 'pub.ext, 560de67c-a2e8-408a-86ae-be7ea6bd0b7a',
+        AZDO_ORGANIZATION_ID: 'E9AD8643-B5E9-447F-B324-D78E61D7ED84',
+      });
+      assert.equal(config.SEPARATION_OF_DUTIES, false);
+      assert.deepEqual(appTokenAudiences(config), ['pub.ext', '560de67c-a2e8-408a-86ae-be7ea6bd0b7a']);
+      assert.deepEqual(appTokenAudiences(loadConfig({ EXTENSION_PUBLISHER: 'acme' })), ['acme.release-agent']);
+      for (const [name, value] of [
+        ['SLACK_TEAM_ID', 'workspace'],
+        ['SLACK_APP_ID', 'T0ABC'],
+        ['AZDO_ORGANIZATION_ID', 'acme'],
+        ['DECISION_SIGNING_KEY', 'short'],
+        ['SEPARATION_OF_DUTIES', 'maybe'],
+      ] as const) {
+        assert.throws(() => loadConfig({ [name]: value }), coded('CONFIG_INVALID', { variables: [name] }), name);
+      }
+    });
+
+    it('the extension id matches vss-extension.json (the default audience is built from it)', () => {
+      const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'vss-extension.json'), 'utf8'));
+      assert.equal(manifest.id, EXTENSION_ID);
     });
   });
 });

@@ -4,17 +4,19 @@ import { mayDecide, parseGateAllowList } from '../../core/gate-access.ts';
 import { coded } from './expect-error.ts';
 
 describe('GATE_ALLOWED_USERS', () => {
-  it('allows everyone everywhere when empty', () => {
-    assert.equal(mayDecide(parseGateAllowList(''), 'merge_pr', 'U1'), true);
+  it('allows no one anywhere when empty (closed by default)', () => {
+    for (const gate of ['merge_pr', 'create_release_pr', 'merge_release_pr', 'run_pipelines', 'approve_stage'] as const)
+      assert.equal(mayDecide(parseGateAllowList(''), gate, 'U1'), false, gate);
   });
 
-  it('restricts the listed gates only; * covers the unlisted ones; numbers name gates', () => {
+  it('names who decides each gate; * covers the unlisted ones; a gate without an entry is decided by no one', () => {
     const list = parseGateAllowList('merge_pr=U1|U2; 5=U3 , U4;');
     assert.equal(mayDecide(list, 'merge_pr', 'U1'), true);
     assert.equal(mayDecide(list, 'merge_pr', 'U3'), false);
     assert.equal(mayDecide(list, 'approve_stage', 'U4'), true);
     assert.equal(mayDecide(list, 'approve_stage', 'U1'), false);
-    assert.equal(mayDecide(list, 'run_pipelines', 'anyone'), true);
+    assert.equal(mayDecide(list, 'run_pipelines', 'anyone'), false, 'no entry, no *: no one');
+    assert.equal(mayDecide(list, 'run_pipelines', 'U1'), false);
     const withDefault = parseGateAllowList('*=U9;merge_pr=U1');
     assert.equal(mayDecide(withDefault, 'run_pipelines', 'U9'), true);
     assert.equal(mayDecide(withDefault, 'run_pipelines', 'U1'), false);

@@ -276,7 +276,7 @@ describe('npm start: one release cycle end to end', function () {
         [
           ['create_release_pr', 'approved', 'U0RELMGR', 'slack'],
           ['merge_release_pr', 'approved', 'U0RELMGR', 'slack'],
-          ['run_pipelines', 'approved', 'ops-oncall', 'api'],
+          ['run_pipelines', 'approved', 'operator', 'api'],
           ['approve_stage', 'approved', 'U0QA', 'slack'],
           ['approve_stage', 'approved', 'Norma Chen', 'azdo'],
         ],

@@ -1,8 +1,8 @@
 // The HTTP API over real HTTP on the local host: the Python agent's endpoints, operator-token and
 // hub app-token auth, CORS for the hub, and every error status a client can cause (never a 5xx).
 import assert from 'node:assert/strict';
-import { signAppToken } from '../../core/app-token.ts';
-import { GATE_ACTIONS } from '../../core/gates.ts';
+import { APP_TOKEN_ISSUER, signAppToken } from '../../core/app-token.ts';
+import { createDecision, GATE_ACTIONS } from '../../core/gates.ts';
 import { releaseThreadId } from '../../flows/threads.ts';
 import {
   askMerge,
@@ -22,7 +22,8 @@ describe('functions: HTTP API', () => {
   let bed: Testbed;
   before(async () => {
     bed = await startTestbed({
-      env: { GATE_ALLOWED_USERS: `merge_pr=U0RELMGR|${HUB_USER}` },
+      // The operator token decides gate 1 only (named); no one is named for the other gates.
+      env: { GATE_ALLOWED_USERS: `merge_pr=U0RELMGR|${HUB_USER}|operator` },
       webhookEvents: [],
     });
   });
@@ -35,7 +36,15 @@ describe('functions: HTTP API', () => {
     alg = 'HS256',
   ) =>
     signAppToken(
-      { nameid: HUB_USER, tid: 'tenant', aud: 'release-agent', nbf: now() - 5, exp: now() + 300, ...claims },
+      {
+        nameid: HUB_USER,
+        tid: bed.stack.organizationId,
+        iss: APP_TOKEN_ISSUER,
+        aud: 'release-agent.release-agent',
+        nbf: now() - 5,
+        exp: now() + 300,
+        ...claims,
+      },
       key,
       alg,
     );
@@ -57,12 +66,25 @@ describe('functions: HTTP API', () => {
     });
 
   describe('GET /api/status', () => {
-    it('is open and reports health, configuration problems and the queue', async () => {
+    it('tells anyone the health only', async () => {
       const response = await bed.api('/status');
       assert.equal(response.status, 200);
+      // Degraded (gates 2-5 name no one here), but what is missing is not for anonymous callers.
+      assert.deepEqual(await json(response), { status: 'degraded' });
+      const forged = await json(await bed.api('/status', { headers: bearer(hubToken({}, 'cert-forged')) }));
+      assert.deepEqual(forged, { status: 'degraded' });
+    });
+
+    it('reports configuration problems and the queue to the operator and the hub', async () => {
+      const hub = await json(await bed.api('/status', { headers: bearer(hubToken()) }));
+      assert.deepEqual(hub.repos, [REPO]);
+      const response = await bed.api('/status', { headers: bed.operator });
+      assert.equal(response.status, 200);
       const body = await json(response);
-      assert.equal(body.status, 'ok');
-      assert.deepEqual(body.problems, []);
+      assert.equal(body.status, 'degraded');
+      assert.deepEqual(body.problems, [
+        'GATE_ALLOWED_USERS names no one for create_release_pr, merge_release_pr, run_pipelines, approve_stage: no one may decide it',
+      ]);
       assert.deepEqual(body.repos, [REPO]);
       assert.equal(body.jiraBaseUrl, bed.stack.jira.url);
       assert.equal(body.queue.name, bed.env.WORK_QUEUE_NAME);
@@ -116,6 +138,38 @@ describe('functions: HTTP API', () => {
         401,
         'AUTH_INVALID',
       );
+    });
+    for (const [label, claims, reason] of [
+      ['another organisation', { tid: '00000000-0000-4000-8000-000000000000' }, 'wrong_organization'],
+      ['another audience (another extension)', { aud: 'someone.else' }, 'wrong_audience'],
+      ['another issuer', { iss: 'login.example.com' }, 'wrong_issuer'],
+      ['no user', { nameid: undefined }, 'no_user'],
+      ['a lifetime of a day', { exp: now() + 86_400 }, 'lifetime_too_long'],
+    ] as const) {
+      it(`an app token for ${label} → 401 (${reason})`, async () => {
+        const body = await expectError(
+          await bed.api('/approvals/pending', { headers: bearer(hubToken(claims)) }),
+          401,
+          'AUTH_INVALID',
+        );
+        assert.match(body.error.message, new RegExp(reason));
+      });
+    }
+    it('a hub app token on the manual routes → 403 (operators only)', async () => {
+      await expectError(
+        await postJson('/manual/release', { repo: REPO }, bearer(hubToken())),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(
+        await bed.api('/manual/pr/1', { method: 'POST', headers: bearer(hubToken()) }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+    it('the reads need a credential: releases, staging, reviews, pending approvals → 401 without', async () => {
+      for (const path of [`/releases/${REPO}`, `/staging?repo=${REPO}`, '/staging', '/reviews', '/approvals/pending'])
+        await expectError(await bed.api(path), 401, 'AUTH_INVALID');
     });
     it('a token that is not a JWT → 401', async () =>
       expectError(
@@ -186,20 +240,21 @@ describe('functions: HTTP API', () => {
       });
     });
     it('GET /api/releases/{repo} → the archived releases', async () => {
-      const body = await json(await bed.api(`/releases/${encodeURIComponent(REPO)}`));
+      const body = await json(await bed.api(`/releases/${encodeURIComponent(REPO)}`, { headers: bearer(hubToken()) }));
       assert.deepEqual(
         body.releases.map((release: { version: string }) => release.version),
         ['1.0.0'],
       );
     });
     it('GET /api/releases/{repo}?limit=0 → 400', async () =>
-      expectError(await bed.api(`/releases/${REPO}?limit=0`), 400, 'INPUT_INVALID'));
+      expectError(await bed.api(`/releases/${REPO}?limit=0`, { headers: bed.operator }), 400, 'INPUT_INVALID'));
     it('GET /api/staging?repo= → the staging release; unknown repo → 404; a bad name → 400; no repo → all', async () => {
-      const body = await json(await bed.api(`/staging?repo=${encodeURIComponent(REPO)}`));
+      const read = (path: string) => bed.api(path, { headers: bed.operator });
+      const body = await json(await read(`/staging?repo=${encodeURIComponent(REPO)}`));
       assert.equal(body.staging.version, '1.0.1');
-      await expectError(await bed.api('/staging?repo=Nope'), 404, 'RELEASE_NOT_FOUND');
-      await expectError(await bed.api('/staging?repo=a%2Fb'), 400, 'INPUT_INVALID');
-      const all = await json(await bed.api('/staging'));
+      await expectError(await read('/staging?repo=Nope'), 404, 'RELEASE_NOT_FOUND');
+      await expectError(await read('/staging?repo=a%2Fb'), 400, 'INPUT_INVALID');
+      const all = await json(await bed.api('/staging', { headers: bearer(hubToken()) }));
       assert.deepEqual(
         all.staging.map((release: { repo: string }) => release.repo),
         [REPO],
@@ -235,15 +290,20 @@ describe('functions: HTTP API', () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-501_api');
       const decision = await askMerge(bed, pr);
       const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
-      const answer = await postJson(path, { action: 'merge', by: 'alice' });
+      // The decider is who authenticated, never a name in the body.
+      const named = await expectError(await postJson(path, { action: 'merge', by: 'alice' }), 400, 'INPUT_INVALID');
+      assert.match(named.error.message, /by is not accepted/);
+      assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
+      const answer = await postJson(path, { action: 'merge' });
       assert.equal(answer.status, 200);
       const body = await json(answer);
       assert.equal(body.decision.status, 'approved');
       assert.equal(body.decision.decidedVia, 'api');
+      assert.equal(body.decision.decidedBy, 'operator');
       assert.equal(body.decision.nonce, undefined);
       await waitFor(() => pr.status === 'completed', 'the PR to complete');
       const again = await expectError(await postJson(path, { action: 'merge' }), 409, 'DECISION_NOT_PENDING');
-      assert.match(again.error.message, /already approved by alice/);
+      assert.match(again.error.message, /already approved by operator/);
       await expectError(await postJson('/approvals/pr.Nope.999', { action: 'merge' }), 404, 'NOT_FOUND');
     });
 
@@ -264,6 +324,48 @@ describe('functions: HTTP API', () => {
       assert.equal(body.decision.status, 'rejected');
       assert.equal(body.decision.decidedVia, 'hub');
       assert.equal(body.decision.decidedBy, HUB_USER);
+    });
+
+    it('the operator token decides only where GATE_ALLOWED_USERS names `operator`', async () => {
+      const threadId = releaseThreadId('Other.Repo', '7.0.0');
+      const at = new Date();
+      const decision = await bed.stack.store.decisions.createIfAbsent(
+        createDecision({
+          id: 'api-operator-gate2',
+          threadId,
+          target: { gate: 'create_release_pr', repo: REPO, version: '7.0.0', approvalId: 'approval-op-1' },
+          nonce: 'nonce-api-operator-gate2',
+          now: at,
+        }),
+      );
+      const refused = await expectError(
+        await postJson(`/approvals/${encodeURIComponent(threadId)}`, { action: 'create' }),
+        403,
+        'FORBIDDEN',
+      );
+      assert.match(refused.error.message, /may not answer gate 2/);
+      assert.equal((await bed.stack.store.decisions.get(decision.stored.id))?.status, 'pending');
+    });
+
+    it('separation of duties: the hub user who opened the PR cannot merge it', async () => {
+      const { azdo } = bed.stack;
+      azdo.pushCommit(REPO, 'feature/ALLPOST-508_own', { message: 'mine' });
+      const pr = azdo.createPullRequestAsUser({
+        repository: REPO,
+        sourceRefName: 'refs/heads/feature/ALLPOST-508_own',
+        targetRefName: 'refs/heads/develop',
+        title: 'My own change',
+        createdBy: { id: HUB_USER, displayName: 'Hub User', uniqueName: 'hub.user@acme.example' },
+      });
+      const decision = await askMerge(bed, pr);
+      const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
+      const refused = await expectError(await postJson(path, { action: 'merge' }, bearer(hubToken())), 403, 'FORBIDDEN');
+      assert.match(refused.error.message, /you opened this PR: someone else must merge it/);
+      assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
+      assert.equal(pr.status, 'active');
+      // Someone else may.
+      assert.equal((await postJson(path, { action: 'merge' })).status, 200);
+      await waitFor(() => pr.status === 'completed', 'the PR to complete');
     });
 
     it('a merge after a new push → 409 saying a new commit was pushed', async () => {
@@ -346,10 +448,10 @@ describe('functions: HTTP API', () => {
             body: '{"repo":"a/b"}',
           },
         ],
-        ['/releases/%00', {}],
+        ['/releases/%00', { headers: bed.operator }],
         // Short enough for a repo name, too long for a table key once encoded.
-        [`/releases/${encodeURIComponent('\u{1F600}'.repeat(120))}`, {}],
-        [`/staging?repo=${encodeURIComponent('\u20ac'.repeat(200))}`, {}],
+        [`/releases/${encodeURIComponent('\u{1F600}'.repeat(120))}`, { headers: bed.operator }],
+        [`/staging?repo=${encodeURIComponent('\u20ac'.repeat(200))}`, { headers: bed.operator }],
         ['/reviews?limit=99999', { headers: bed.operator }],
         [
           '/slack/interactions',
@@ -415,11 +517,14 @@ describe('functions: HTTP API', () => {
           before + 1,
         'the release run',
       );
-      await expectError(
-        await postJson('/manual/release', { repo: 'Other.Repo', pipelineId: 21 }),
-        404,
-        'RELEASE_NOT_FOUND',
+      // The pipeline comes from RELEASE_PIPELINE_BY_REPO only: a body naming one is refused.
+      const chosen = await expectError(
+        await postJson('/manual/release', { repo: REPO, pipelineId: PR_PIPELINE.id }),
+        400,
+        'INPUT_INVALID',
       );
+      assert.match(chosen.error.message, /pipelineId is not accepted/);
+      await expectError(await postJson('/manual/release', { repo: 'Other.Repo' }), 404, 'NOT_FOUND');
       const at = new Date().toISOString();
       await bed.stack.store.threads.createIfAbsent({
         id: releaseThreadId(REPO, '1.0.1'),
@@ -438,14 +543,14 @@ describe('functions: HTTP API', () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-507_card');
     const decision = await askMerge(bed, pr);
     assert.equal(
-      (await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'cancel', by: 'ops' }))
+      (await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'cancel' }))
         .status,
       200,
     );
     await waitFor(
       () =>
         JSON.stringify(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)?.blocks).includes(
-          'Cancelled by ops',
+          'Cancelled by operator',
         ),
       'the card',
     );

@@ -1,5 +1,6 @@
 // A function app missing settings answers 503 on the parts that need them (and says which), never a
-// 500; an invalid setting names the variable; /api/status always answers.
+// 500 and never "open"; an invalid setting names the variable; /api/status always answers (health
+// for anyone, the problems for the operator or the hub).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { signAppToken } from '../../core/app-token.ts';
@@ -46,13 +47,66 @@ describe('functions: not configured', () => {
     const token = signAppToken({ nameid: 'u', exp: Math.floor(Date.now() / 1000) + 60 }, 'some-cert');
     const hub = await fetch(`${apiUrl}/approvals/pending`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(hub.status, 503);
-    assert.match((await errorOf(hub)).message, /EXTENSION_CERTIFICATE/);
-    // OPERATOR_TOKEN empty: the operator endpoints are open, as in the Python agent.
-    assert.equal((await fetch(`${apiUrl}/approvals/pending`)).status, 200);
-    const status = (await (await fetch(`${apiUrl}/status`)).json()) as { status: string; problems: string[] };
+    assert.match((await errorOf(hub)).message, /EXTENSION_CERTIFICATE and AZDO_ORGANIZATION_ID/);
+    // OPERATOR_TOKEN empty: closed, never open. Reads, decisions and manual triggers all answer 503.
+    const refusals = [
+      await fetch(`${apiUrl}/approvals/pending`),
+      await fetch(`${apiUrl}/staging`),
+      await fetch(`${apiUrl}/releases/Billo.Platform.Payment`),
+      await fetch(`${apiUrl}/reviews`),
+      await fetch(`${apiUrl}/approvals/pr.Billo.Platform.Payment.1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-operator-token': 'guess' },
+        body: '{"action":"merge"}',
+      }),
+      await fetch(`${apiUrl}/manual/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"repo":"Billo.Platform.Payment"}',
+      }),
+      await fetch(`${apiUrl}/manual/pr/1`, { method: 'POST' }),
+    ];
+    for (const response of refusals) {
+      assert.equal(response.status, 503, response.url);
+      const error = await errorOf(response);
+      assert.equal(error.code, 'NOT_CONFIGURED');
+      assert.match(error.message, /OPERATOR_TOKEN/);
+    }
+    // Anyone sees health, nothing of the configuration.
+    const status = (await (await fetch(`${apiUrl}/status`)).json()) as Record<string, unknown>;
+    assert.deepEqual(status, { status: 'degraded' });
+  });
+
+  it('with the operator token: /api/status says what is missing; deciding needs DECISION_SIGNING_KEY', async () => {
+    const operatorToken = `op-${randomBytes(12).toString('hex')}`;
+    const { apiUrl } = await start({ OPERATOR_TOKEN: operatorToken });
+    const operator = { 'x-operator-token': operatorToken };
+    const status = (await (await fetch(`${apiUrl}/status`, { headers: operator })).json()) as {
+      status: string;
+      problems: string[];
+    };
     assert.equal(status.status, 'degraded');
-    assert.ok(status.problems.some((problem) => problem.includes('SLACK_SIGNING_SECRET')));
-    assert.ok(status.problems.some((problem) => problem.includes('WEBHOOK_SECRET')));
+    for (const variable of ['SLACK_SIGNING_SECRET', 'WEBHOOK_SECRET', 'DECISION_SIGNING_KEY', 'GATE_ALLOWED_USERS'])
+      assert.ok(
+        status.problems.some((problem) => problem.includes(variable)),
+        `${variable} in ${status.problems}`,
+      );
+    assert.ok(!status.problems.some((problem) => problem.includes('OPERATOR_TOKEN')));
+    // A wrong token sees health only.
+    const guessed = (await (await fetch(`${apiUrl}/status`, { headers: { 'x-operator-token': 'guess' } })).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(guessed), ['status']);
+    const decide = await fetch(`${apiUrl}/approvals/pr.Billo.Platform.Payment.1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...operator },
+      body: '{"action":"merge"}',
+    });
+    assert.equal(decide.status, 503);
+    const error = await errorOf(decide);
+    assert.equal(error.code, 'NOT_CONFIGURED');
+    assert.match(error.message, /DECISION_SIGNING_KEY/);
   });
 
   it('an invalid setting: every route but status answers 503 CONFIG_INVALID naming it', async () => {
@@ -70,8 +124,9 @@ describe('functions: not configured', () => {
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.match(error.message, /PR_POLL_INTERVAL_SECONDS/);
     assert.doesNotMatch(error.message, /hook-secret-value-x/);
-    const status = (await (await fetch(`${apiUrl}/status`)).json()) as { status: string; problems: string[] };
+    // No one can be authenticated without a configuration: the variable's name, never its value.
+    const status = (await (await fetch(`${apiUrl}/status`)).json()) as { status: string; variables: string[] };
     assert.equal(status.status, 'misconfigured');
-    assert.match(status.problems.join(' '), /PR_POLL_INTERVAL_SECONDS/);
+    assert.deepEqual(status.variables, ['PR_POLL_INTERVAL_SECONDS']);
   });
 });

@@ -24,7 +24,8 @@ describe('functions: Slack interactions', () => {
   let bed: Testbed;
   before(async () => {
     bed = await startTestbed({
-      env: { GATE_ALLOWED_USERS: `merge_pr=${MERGER}|U0QA` },
+      // Gate 1: the merger and QA; the release gates: the sandbox user and the release manager.
+      env: { GATE_ALLOWED_USERS: `merge_pr=${MERGER}|U0QA;*=U0SANDBOX|U0RELMGR` },
       webhookEvents: [...APPROVAL_EVENTS],
     });
   });
@@ -261,6 +262,168 @@ describe('functions: Slack interactions', () => {
     assert.equal((await decisionOf(decision.id)).status, 'expired');
     await waitFor(() => card(decision).includes('Expired'), 'the card to say expired');
     assert.equal(pr.status, 'active');
+  });
+
+  describe('clicks from elsewhere or on another card: 200 to Slack, a note to the clicker, nothing changes', () => {
+    let decision: Awaited<ReturnType<typeof askMerge>>;
+    let pr: ReturnType<typeof openPullRequest>;
+    before(async () => {
+      pr = openPullRequest(bed, 'feature/ALLPOST-83_elsewhere');
+      decision = await askMerge(bed, pr);
+    });
+    afterEach(async () => {
+      assert.equal((await decisionOf(decision.id)).status, 'pending', 'the decision stays pending');
+      assert.equal(pr.status, 'active', 'the PR is not merged');
+    });
+    const approve = (change: (p: ReturnType<typeof payload>) => void = () => {}) => {
+      const body = payload(
+        decision.slack,
+        GATE_ACTIONS.merge_pr.approve.actionId,
+        `ra1|a|${decision.id}|${decision.nonce}`,
+        MERGER,
+        bed.stack.slack.url,
+      );
+      change(body);
+      return body;
+    };
+    const send = async (body: unknown) => {
+      const signed = signedSlackRequest(bed.stack.secrets.slackSigningSecret, body);
+      const response = await bed.api('/slack/interactions', { method: 'POST', headers: signed.headers, body: signed.body });
+      assert.equal(response.status, 200, 'Slack is always answered 200');
+      return (await response.json()) as { refused?: string };
+    };
+
+    it('another workspace (team.id) is refused', async () => {
+      const answer = await send(
+        approve((body) => {
+          body.team = { id: 'T0OTHER', domain: 'other' };
+        }),
+      );
+      assert.equal(answer.refused, 'FORBIDDEN');
+    });
+    it('another Slack app (api_app_id) is refused', async () => {
+      const answer = await send(
+        approve((body) => {
+          body.api_app_id = 'A0SOMEONEELSE';
+        }),
+      );
+      assert.equal(answer.refused, 'FORBIDDEN');
+    });
+    it('another channel is refused', async () => {
+      const answer = await send(
+        approve((body) => {
+          body.channel = { id: 'C0ELSEWHERE', name: 'random' };
+          body.container.channel_id = 'C0ELSEWHERE';
+        }),
+      );
+      assert.equal(answer.refused, 'FORBIDDEN');
+    });
+    it("another message (not the decision's own card) is refused", async () => {
+      const other = await askMerge(bed, openPullRequest(bed, 'feature/ALLPOST-84_other_card'));
+      const answer = await send(
+        approve((body) => {
+          body.container.message_ts = other.slack.ts;
+          body.message.ts = other.slack.ts;
+        }),
+      );
+      assert.equal(answer.refused, 'DECISION_TARGET_MISMATCH');
+      assert.equal((await decisionOf(other.id)).status, 'pending');
+    });
+    it("a button of another gate cannot answer this decision's gate", async () => {
+      const answer = await send(
+        approve((body) => {
+          body.actions[0]!.action_id = GATE_ACTIONS.approve_stage.approve.actionId;
+        }),
+      );
+      assert.equal(answer.refused, 'DECISION_TARGET_MISMATCH');
+    });
+  });
+
+  describe('separation of duties', () => {
+    it('the Slack user whose e-mail is the PR author’s cannot merge it; someone else can', async () => {
+      const { azdo } = bed.stack;
+      azdo.pushCommit(REPO, 'feature/ALLPOST-85_own', { message: 'mine' });
+      // U0QA's Slack profile e-mail is qa.tester@acme.example (users.info); the PR's creator has it too.
+      const pr = azdo.createPullRequestAsUser({
+        repository: REPO,
+        sourceRefName: 'refs/heads/feature/ALLPOST-85_own',
+        targetRefName: 'refs/heads/develop',
+        title: 'My own change',
+        createdBy: { id: 'c0ffee00-0000-4000-8000-0000000000qa', displayName: 'QA', uniqueName: 'QA.Tester@acme.example' },
+      });
+      const decision = await askMerge(bed, pr);
+      const own = await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: 'U0QA',
+      });
+      assert.equal(own.status, 200);
+      assert.match(own.responseBody, /FORBIDDEN/);
+      await waitFor(
+        () =>
+          bed.stack.slack
+            .messages(decision.slack.channel)
+            .find((message) => message.ephemeral && message.text.includes('you opened this PR: someone else must merge it')),
+        'the reason, to the clicker',
+      );
+      assert.equal((await decisionOf(decision.id)).status, 'pending');
+      assert.equal(pr.status, 'active');
+      const other = await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: MERGER,
+      });
+      assert.equal(other.status, 200);
+      await waitFor(() => pr.status === 'completed', 'the merge by someone else');
+      assert.equal((await decisionOf(decision.id)).decidedByEmail, 'release.manager@acme.example');
+    });
+
+    it('whoever created the release (gate 2) cannot approve its production stage; the sandbox stage they can', async () => {
+      const version = '3.9.0';
+      const { run, threadId } = await startRelease(bed, version);
+      const cardOf = async (gate: GateKind, environment: string) => {
+        const approval = bed.stack.azdo.createPendingApproval({ environment, runId: run.id, pipelineId: RELEASE_PIPELINE.id });
+        const decision = await waitFor(
+          async () =>
+            (await bed.stack.store.decisions.findByThread(threadId)).find(
+              (candidate) =>
+                candidate.gate === gate &&
+                candidate.slack &&
+                'approvalId' in candidate.target &&
+                candidate.target.approvalId === approval.id,
+            ),
+          `the ${environment} card`,
+        );
+        return { approval, decision };
+      };
+      const created = await cardOf('create_release_pr', 'release-create-pr');
+      await bed.stack.slack.click({ ...created.decision.slack!, actionId: GATE_ACTIONS.create_release_pr.approve.actionId, userId: 'U0SANDBOX' });
+      await effectDone(created.decision.id);
+      const production = await cardOf('approve_stage', 'production');
+      const own = await bed.stack.slack.click({
+        ...production.decision.slack!,
+        actionId: GATE_ACTIONS.approve_stage.approve.actionId,
+        userId: 'U0SANDBOX',
+      });
+      assert.match(own.responseBody, /FORBIDDEN/);
+      await waitFor(
+        () =>
+          bed.stack.slack
+            .messages(production.decision.slack!.channel)
+            .find((message) => message.ephemeral && message.text.includes('you created this release: someone else must approve production')),
+        'the reason, to the clicker',
+      );
+      assert.equal((await decisionOf(production.decision.id)).status, 'pending');
+      assert.equal(bed.stack.azdo.approval(production.approval.id).status, 'pending');
+      const other = await bed.stack.slack.click({
+        ...production.decision.slack!,
+        actionId: GATE_ACTIONS.approve_stage.approve.actionId,
+        userId: 'U0RELMGR',
+      });
+      assert.equal(other.status, 200);
+      await effectDone(production.decision.id);
+      assert.equal(bed.stack.azdo.approval(production.approval.id).status, 'approved');
+    });
   });
 
   describe('refused requests', () => {

@@ -3,6 +3,7 @@
 // failing end in the poison queue, visible in GET /api/status.
 import assert from 'node:assert/strict';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { createDecision } from '../../core/gates.ts';
 import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
@@ -267,7 +268,7 @@ describe('functions: queue worker', () => {
     );
     assert.equal(failures.length, 5, 'five attempts were logged');
     assert.ok(failures.some((entry) => entry.level === 'error' && entry.message.includes('poison queue')));
-    const status = (await (await bed.api('/status')).json()) as {
+    const status = (await (await bed.api('/status', { headers: bed.operator })).json()) as {
       status: string;
       problems: string[];
       queue: { poisonDepth: number; poison: { kind?: string; id?: string }[] };
@@ -276,5 +277,95 @@ describe('functions: queue worker', () => {
     assert.equal(status.queue.poisonDepth, 1);
     assert.deepEqual(status.queue.poison, [{ kind: 'mystery', id: 'poison-1' }]);
     assert.ok(status.problems.some((problem) => problem.includes('poison')));
+  });
+
+  describe('decisions the function app did not record are never performed', () => {
+    const queue = () =>
+      QueueServiceClient.fromConnectionString(bed.env.STORAGE_CONNECTION_STRING!).getQueueClient(
+        bed.env.WORK_QUEUE_NAME!,
+      );
+    const send = async (message: unknown) =>
+      queue().sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+    /** Writes the decision as decided straight into the store, as a task or a hand edit could. */
+    const forge = (id: string, proof?: string) =>
+      bed.stack.store.decisions.update(id, (current) => {
+        const { proof: _proof, ...rest } = current;
+        return {
+          ...rest,
+          status: 'approved',
+          decidedAt: new Date().toISOString(),
+          decidedBy: 'U0RELMGR',
+          decidedVia: 'slack',
+          ...(proof ? { proof } : {}),
+          effect: { status: 'queued', at: new Date().toISOString() },
+        };
+      });
+
+    it('gate 1 "approved" in the store without a proof: the PR is not completed, the refusal is audited', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-310_forged');
+      const decision = await askMerge(bed, pr);
+      await forge(decision.id);
+      const before = completions().length;
+      await send({ v: 1, id: 'forged-1', kind: 'effect', decisionId: decision.id, effect: 'complete_pr' });
+      await waitFor(async () => (await audit(decision.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      const entry = (await bed.stack.store.audit.list({ subject: decision.id })).find(
+        (line) => line.action === 'effect-refused',
+      );
+      assert.equal(entry?.detail?.reason, 'proof missing');
+      assert.equal(pr.status, 'active');
+      assert.equal(completions().length, before, 'no completion was attempted');
+      const stored = (await bed.stack.store.decisions.get(decision.id)) as Decision;
+      assert.equal(stored.effect?.status, 'queued', 'left as it is');
+      assert.ok(bed.logs.some((line) => line.level === 'error' && line.message.includes('effect refused')));
+    });
+
+    it('gate 5 "approved" with a wrong proof: the approval stays pending in Azure DevOps', async () => {
+      const { run, threadId } = await startRelease(bed, '8.1.0');
+      const approval = bed.stack.azdo.createPendingApproval({
+        environment: 'production',
+        runId: run.id,
+        pipelineId: RELEASE_PIPELINE.id,
+      });
+      // The production question as the approval-pending hook asks it.
+      const { stored: decision } = await bed.stack.store.decisions.createIfAbsent(
+        createDecision({
+          id: 'worker-forged-production',
+          threadId,
+          target: { gate: 'approve_stage', repo: REPO, version: '8.1.0', approvalId: approval.id, stage: 'production' },
+          nonce: 'nonce-worker-forged-production',
+          now: new Date(),
+        }),
+      );
+      await forge(decision.id, 'rad1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+      await send({ v: 1, id: 'forged-2', kind: 'effect', decisionId: decision.id, effect: 'decide_approval' });
+      await waitFor(async () => (await audit(decision.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      assert.equal(bed.stack.azdo.approval(approval.id).status, 'pending');
+    });
+
+    it('a decision recorded through the API carries a proof, and changing what it decides voids it', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-311_tampered');
+      const decision = await askMerge(bed, pr);
+      // Hold the worker's effect back: decide, then tamper before the message is handled.
+      const answered = await decide(decision.threadId, 'merge');
+      assert.equal(answered.status, 200);
+      const done = await settled(decision.id);
+      assert.match(done.proof ?? '', /^rad1\./);
+      assert.equal(done.effect?.status, 'done');
+      const other = openPullRequest(bed, 'feature/ALLPOST-312_victim');
+      const victim = await askMerge(bed, other);
+      // The proof of the first decision, copied onto another PR's decision: refused.
+      await bed.stack.store.decisions.update(victim.id, (current) => ({
+        ...current,
+        status: 'approved',
+        decidedAt: done.decidedAt!,
+        decidedBy: done.decidedBy!,
+        decidedVia: done.decidedVia!,
+        proof: done.proof!,
+        effect: { status: 'queued', at: new Date().toISOString() },
+      }));
+      await send({ v: 1, id: 'forged-3', kind: 'effect', decisionId: victim.id, effect: 'complete_pr' });
+      await waitFor(async () => (await audit(victim.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      assert.equal(other.status, 'active');
+    });
   });
 });

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { signAppToken } from '../../core/app-token.ts';
 import { type HubServer, startHubServer } from '../../sandbox/hub-server.ts';
 import { buildHub } from '../../scripts/build.ts';
 import {
@@ -36,15 +35,10 @@ describe('hub page on the sandbox function app', function () {
     bed = await startTestbed({ env: { GATE_ALLOWED_USERS: `merge_pr=${HUB_USER}` }, webhookEvents: [] });
     outDir = mkdtempSync(join(tmpdir(), 'hub-sandbox-'));
     await buildHub({ sdk: 'standalone', outDir });
-    const now = () => Math.floor(Date.now() / 1000);
     hub = await startHubServer({
       apiUrl: bed.host.url,
-      // A fresh token per page load, like SDK.getAppToken().
-      appToken: () =>
-        signAppToken(
-          { nameid: HUB_USER, aud: 'release-agent', nbf: now() - 5, exp: now() + 300 },
-          bed.stack.secrets.extensionCertificate,
-        ),
+      // A fresh token per page load, like SDK.getAppToken(): for this extension and organisation.
+      appToken: () => bed.stack.hubToken(HUB_USER),
       root: outDir,
       hostName: bed.stack.azdo.organization,
       projectName: bed.stack.azdo.project.name,

@@ -221,7 +221,6 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
       action: 'merge',
       by: 'operator',
       via: 'api',
-      checkAllowList: false,
     });
     assert.equal(decided.kind, 'decided');
     const effect = decided.messages.find((message) => message.kind === 'effect')!;

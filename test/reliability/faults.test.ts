@@ -166,7 +166,6 @@ async function decided(cell: Cell, threadId: string, action: string) {
     action,
     by: 'operator',
     via: 'api',
-    checkAllowList: false,
   });
   assert.equal(result.kind, 'decided', result.kind === 'refused' ? result.error.message : '');
   const message = result.messages.find((candidate) => candidate.kind === 'effect');
@@ -549,7 +548,6 @@ const STEPS: Step<unknown>[] = [
         action: 'merge',
         by: 'operator',
         via: 'api',
-        checkAllowList: false,
       });
       if (result.kind === 'refused') return thrown(result.error);
       const effect = result.messages.find((message) => message.kind === 'effect');

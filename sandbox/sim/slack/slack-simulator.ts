@@ -1,5 +1,5 @@
 // The Slack simulator: the Web API methods the agent calls (chat.postMessage, chat.update,
-// auth.test) with JSON or form bodies as @slack/web-api sends them, an incoming webhook, response
+// auth.test, users.info) with JSON or form bodies as @slack/web-api sends them, an incoming webhook, response
 // URLs, a per-channel rate limit, and a web page showing each channel whose buttons make this server
 // send a signed block_actions request to the app, as Slack does. Fault injection comes from SimServer
 // (`/_sim/faults`, operations chat.postMessage, chat.update, auth.test, webhook, response_url).
@@ -19,6 +19,8 @@ export interface SimUser {
   id: string;
   username: string;
   name: string;
+  /** The profile e-mail users.info shows to a token with users:read.email. */
+  email?: string;
 }
 
 export interface SimMessage {
@@ -50,6 +52,8 @@ export interface SlackSimulatorOptions {
   host?: string;
   /** The bot token the Web API accepts (default xoxb-sandbox-token). */
   botToken?: string;
+  /** The bot token's OAuth scopes (default chat:write, users:read, users:read.email). */
+  botScopes?: string[];
   /** Signs block_actions deliveries; without it no button can be delivered. */
   signingSecret?: Secret | string;
   /** Where button presses are POSTed (the function app's Slack route). */
@@ -93,6 +97,8 @@ export interface RunningSlackSimulator {
   click(options: ClickOptions): Promise<InteractionDelivery>;
   setInteractionsUrl(url: string | undefined): void;
   setRateLimit(rateLimit: SlackRateLimit | undefined): void;
+  /** Changes the bot token's scopes (a reinstall of the app with other scopes). */
+  setBotScopes(scopes: string[]): void;
   stop(): Promise<void>;
 }
 
@@ -100,10 +106,16 @@ export const SIM_TEAM = { id: 'T0SANDBOX', domain: 'sandbox' } as const;
 export const SIM_BOT = { userId: 'U0RELEASEBOT', botId: 'B0RELEASEBOT', appId: 'A0RELEASEAGENT' } as const;
 export const DEFAULT_SIM_CHANNELS: SimChannel[] = [{ id: 'C0SANDBOX', name: 'releases' }];
 export const DEFAULT_SIM_USERS: SimUser[] = [
-  { id: 'U0SANDBOX', username: 'sandbox.user', name: 'Sandbox User' },
-  { id: 'U0RELMGR', username: 'release.manager', name: 'Release Manager' },
-  { id: 'U0QA', username: 'qa.tester', name: 'QA Tester' },
+  { id: 'U0SANDBOX', username: 'sandbox.user', name: 'Sandbox User', email: 'sandbox.user@acme.example' },
+  {
+    id: 'U0RELMGR',
+    username: 'release.manager',
+    name: 'Release Manager',
+    email: 'release.manager@acme.example',
+  },
+  { id: 'U0QA', username: 'qa.tester', name: 'QA Tester', email: 'qa.tester@acme.example' },
 ];
+export const DEFAULT_BOT_SCOPES = ['chat:write', 'users:read', 'users:read.email'];
 
 const MAX_TEXT = 40_000;
 // Slack's response_url lives 30 minutes and takes 5 replies.
@@ -271,6 +283,37 @@ export async function startSlackSimulator(
       user_id: SIM_BOT.userId,
       bot_id: SIM_BOT.botId,
       is_enterprise_install: false,
+    });
+  });
+
+  // users.info as Slack answers it: missing_scope without users:read; the profile's email only with
+  // users:read.email (left out, not an error, without it).
+  let botScopes = options.botScopes ?? DEFAULT_BOT_SCOPES;
+  server.route('POST', '/api/users.info', 'users.info', (request) => {
+    const { args, token } = apiArguments(request);
+    const denied = authenticate(token);
+    if (denied) return denied;
+    if (!botScopes.includes('users:read'))
+      return slackError('missing_scope', { needed: 'users:read', provided: botScopes.join(',') });
+    if (typeof args.user !== 'string' || !args.user) return slackError('invalid_arguments');
+    const user = users.find((candidate) => candidate.id === args.user);
+    if (!user) return slackError('user_not_found');
+    const showEmail = botScopes.includes('users:read.email') && user.email;
+    return ok({
+      user: {
+        id: user.id,
+        team_id: SIM_TEAM.id,
+        name: user.username,
+        deleted: false,
+        real_name: user.name,
+        is_bot: false,
+        profile: {
+          real_name: user.name,
+          display_name: user.username,
+          ...(showEmail ? { email: user.email } : {}),
+          team: SIM_TEAM.id,
+        },
+      },
     });
   });
 
@@ -541,6 +584,9 @@ export async function startSlackSimulator(
     setRateLimit: (next) => {
       rateLimit = next;
       postTimes.clear();
+    },
+    setBotScopes: (scopes) => {
+      botScopes = [...scopes];
     },
     stop: () => server.stop(),
   };

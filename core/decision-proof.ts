@@ -1,0 +1,49 @@
+// The proof that a decision was recorded by the function app from a verified answer of a configured
+// person: HMAC-SHA256 with DECISION_SIGNING_KEY (held only by the function app) over a canonical text
+// of what was decided, by whom, through which channel and when. The worker recomputes it before any
+// effect, so a decision written to the store by anything else (a task, an import, a hand edit) is
+// never performed. node:crypto is computation, not I/O.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Decision } from './model.ts';
+import type { Secret } from './secret.ts';
+import { canonicalJson } from './values.ts';
+
+const PROOF_VERSION = 'rad1';
+
+/** The text the proof signs: every field that says what a yes (or a no) does and who gave it. */
+export function decisionProofText(decision: Decision): string | undefined {
+  if (decision.status !== 'approved' && decision.status !== 'rejected') return undefined;
+  if (!decision.decidedBy || !decision.decidedVia || !decision.decidedAt) return undefined;
+  return canonicalJson([
+    PROOF_VERSION,
+    decision.id,
+    decision.threadId,
+    decision.gate,
+    decision.target,
+    decision.status,
+    decision.decidedBy,
+    decision.decidedVia,
+    decision.decidedAt,
+    decision.nonce,
+  ]);
+}
+
+/** `rad1.<base64url HMAC>`; undefined when the decision is not decided by someone. */
+export function signDecision(decision: Decision, key: Secret): string | undefined {
+  const text = decisionProofText(decision);
+  if (text === undefined || key.isEmpty) return undefined;
+  return `${PROOF_VERSION}.${createHmac('sha256', key.reveal()).update(text).digest('base64url')}`;
+}
+
+export type ProofCheck = { ok: true } | { ok: false; reason: 'no_key' | 'missing' | 'invalid' };
+
+/** Recomputes the proof and compares in constant time. */
+export function verifyDecisionProof(decision: Decision, key: Secret): ProofCheck {
+  if (key.isEmpty) return { ok: false, reason: 'no_key' };
+  if (typeof decision.proof !== 'string' || !decision.proof) return { ok: false, reason: 'missing' };
+  const expected = signDecision(decision, key);
+  if (expected === undefined) return { ok: false, reason: 'invalid' };
+  const a = Buffer.from(expected);
+  const b = Buffer.from(decision.proof);
+  return a.length === b.length && timingSafeEqual(a, b) ? { ok: true } : { ok: false, reason: 'invalid' };
+}
