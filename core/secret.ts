@@ -103,3 +103,22 @@ function bytesToBase64(bytes: Uint8Array): string {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
 }
+
+/** Every string inside a JSON-like value redacted (keys too), and whether any secret was there. */
+export function redactDeep<T>(value: T, secrets: readonly (Secret | string | undefined)[]): { value: T; found: boolean } {
+  let found = false;
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') {
+      const result = redactFound(item, secrets);
+      found ||= result.found;
+      return result.text;
+    }
+    if (Array.isArray(item)) return item.map(walk);
+    if (item !== null && typeof item === 'object') {
+      return Object.fromEntries(Object.entries(item).map(([key, child]) => [walk(key), walk(child)]));
+    }
+    return item;
+  };
+  const out = walk(value) as T;
+  return { value: out, found };
+}

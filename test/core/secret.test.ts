@@ -161,7 +161,11 @@ describe('core/secret', () => {
             const { text, found } = redactFound(encode(`${before}${secret}${after}`), [secret]);
             assert.equal(found, true);
             const left = text.split(REDACTED).join('');
-            assert.ok(!Buffer.from(left, urlSafe ? 'base64url' : 'base64').toString('utf8').includes(secret));
+            assert.ok(
+              !Buffer.from(left, urlSafe ? 'base64url' : 'base64')
+                .toString('utf8')
+                .includes(secret),
+            );
           },
         ),
         { numRuns: 300 },

@@ -18,7 +18,7 @@ const HELPER_INPUTS: Record<string, string[]> = {
   storeFromConnection: ['stateConnection'],
   slackFromConnection: ['slackConnection'],
   jiraContextFromConnection: ['jiraConnection'],
-  claudeFromInputs: ['claudeCredential', 'claudeCommand', 'claudePassEnv'],
+  claudeFromInputs: ['claudeCredential'],
 };
 
 function readTask(name: string): {

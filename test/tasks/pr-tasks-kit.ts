@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
+import { scriptedClaude } from '../../sandbox/claude/index.ts';
 import { runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import type { Stack } from '../../sandbox/stack.ts';
@@ -22,6 +22,8 @@ export interface AgentRun {
   /** Scenario of the claude stand-in (CLAUDE_SIM_SCENARIO), and where it logs its invocations. */
   claudeScenario?: string;
   claudeLog?: string;
+  /** Extra process environment of the task. */
+  env?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -31,13 +33,17 @@ export async function runAgentTask(stack: Stack, task: string, run: AgentRun = {
   const endpoints = Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]]));
   const inputs = {
     ...Object.fromEntries(connections.map((id) => [`${id}Connection`, id])),
-    claudeCommand: stack.claudePath,
-    claudePassEnv: CLAUDE_SIM_ENV_NAMES.join(','),
     ...run.inputs,
   };
-  const env: Record<string, string> = {};
-  if (run.claudeScenario) env.CLAUDE_SIM_SCENARIO = run.claudeScenario;
-  if (run.claudeLog) env.CLAUDE_SIM_LOG = run.claudeLog;
+  // The task runs `claude` from the agent's PATH: the stand-in, scripted for this run, comes first.
+  const claude = scriptedClaude({
+    ...(run.claudeScenario ? { scenario: run.claudeScenario } : {}),
+    ...(run.claudeLog ? { log: run.claudeLog } : {}),
+  });
+  const env: Record<string, string> = {
+    PATH: [claude.dir, process.env.PATH ?? ''].join(':'),
+    ...run.env,
+  };
   return await runTaskBundle({
     taskDir: await taskDir(task),
     inputs,
@@ -120,9 +126,7 @@ export function claudeLogFile(): string {
   return join(mkdtempSync(join(tmpdir(), 'claude-log-')), 'runs.jsonl');
 }
 
-export function claudeRuns(
-  file: string,
-): {
+export function claudeRuns(file: string): {
   argv: string[];
   envNames: string[];
   cwd: string;
