@@ -14,6 +14,7 @@ import type { Jira } from '../adapters/jira/jira.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import type { Secret } from '../core/secret.ts';
 import type { Decision, ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import { type MergePrDetails, reviewChangesRequestedCard, type TicketRef } from '../core/slack-cards.ts';
 import { findTicketKey } from '../core/tickets.ts';
@@ -45,6 +46,8 @@ export interface ReviewInput {
   ticketPattern?: string;
   /** The pipeline run, linked from the PR status. */
   runUrl?: string;
+  /** Every secret the caller knows: removed from the model's output before anything is posted. */
+  secrets?: readonly Secret[];
 }
 
 export type ReviewOutcome =
@@ -99,6 +102,11 @@ function statusOf(review: PullRequestReview): { state: StatusState; description:
       return { state: 'failed', description: `AI review requested changes (${findings})` };
     case 'needs_human_review':
       // A run that did not complete is an error of the check; a suspicious PR waits for a person.
+      if (review.secretRemoved)
+        return {
+          state: 'pending',
+          description: 'AI review output contained a credential (removed): a person must review',
+        };
       return review.failure
         ? {
             state: 'error',
@@ -136,6 +144,11 @@ export function reviewThreadText(review: PullRequestReview, sourceCommit: string
     );
   }
   if (review.failure) lines.push('', `> The review did not complete: ${review.failure.reason}.`);
+  if (review.secretRemoved)
+    lines.push(
+      '',
+      `> ⚠ The review's output contained a credential; it was removed. A person must review this change.`,
+    );
   lines.push(
     '',
     '_Claude Code reviewed the checkout read-only. The verdict is advice: a human decides the merge._',
@@ -226,6 +239,7 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     cwd: input.cwd,
     maxBudgetUsd: input.maxBudgetUsd,
     timeoutMs: input.timeoutMs,
+    ...(input.secrets ? { secrets: input.secrets } : {}),
   });
 
   // Threads and status first, the record after: a retry after a crash may post twice, never lose a review.
