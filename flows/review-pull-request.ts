@@ -218,9 +218,11 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
   if (existing) return { kind: 'already-reviewed', pr, record: existing };
 
   const state = await readPrThreadState(deps.store, repo, prId);
+  // The ticket JiraTicket linked (project-checked, not claimed by another PR) wins; a key the branch or
+  // title names is only shown, never recorded here: recording it would let a PR take over any ticket.
   const ticketKey =
-    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: input.ticketPattern })?.key ??
-    state.ticketKey;
+    state.ticketKey ??
+    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: input.ticketPattern })?.key;
   const changes = await deps.azdo.getIterationChanges(repo, prId, iteration.id);
   const diff = await buildPullRequestDiff({
     cwd: input.cwd,
@@ -285,7 +287,6 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
       title: pr.title,
       sourceRefName: pr.sourceRefName,
       targetRefName: pr.targetRefName,
-      ticketKey,
       reviewedCommit: sourceCommit,
       verdict: review.verdict,
     },

@@ -22,6 +22,11 @@ export interface PrThreadState {
   /** The ticket whose link was posted on the PR as a comment thread (posted once per ticket). */
   ticketLinkedKey?: string;
   ticketLinkThreadId?: number;
+  /**
+   * A ticket the branch or title names that another open PR holds: flagged on the PR once, never
+   * recorded as this PR's `ticketKey`.
+   */
+  ticketConflictKey?: string;
   /** The source commit the last review looked at. */
   reviewedCommit?: string;
   verdict?: string;
@@ -68,10 +73,15 @@ export const DEFAULT_GATE_ENVIRONMENTS: Readonly<Record<Exclude<GateKind, 'merge
 
 export function gateForEnvironment(
   environment: string,
-  environments: Readonly<Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>> = DEFAULT_GATE_ENVIRONMENTS,
+  environments: Readonly<
+    Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>
+  > = DEFAULT_GATE_ENVIRONMENTS,
 ): Exclude<GateKind, 'merge_pr'> | undefined {
   const name = environment.trim().toLowerCase();
-  for (const [gate, names] of Object.entries(environments) as [Exclude<GateKind, 'merge_pr'>, readonly string[]][]) {
+  for (const [gate, names] of Object.entries(environments) as [
+    Exclude<GateKind, 'merge_pr'>,
+    readonly string[],
+  ][]) {
     if (names.some((candidate) => candidate.toLowerCase() === name)) return gate;
   }
   return undefined;

@@ -2,6 +2,7 @@
 // `transition` moves a ticket to a status; `comment` comments on it (flows/jira-ticket.ts).
 import { commentTicket, DEFAULT_WORKFLOW, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
 import {
+  jiraProjectsInput,
   pullRequestOfRun,
   ticketPatternInput,
   workflowInput,
@@ -25,19 +26,21 @@ void runTask('JiraTicket', async (context) => {
   const ticketPattern = ticketPatternInput(context);
   const workflow = workflowInput(context, DEFAULT_WORKFLOW);
   const jira = jiraContextFromConnection(context, true)!;
+  const defaultProject = inputs.optional('defaultProject', 'ALLPOST');
+  if (!PROJECT_KEY.test(defaultProject)) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "defaultProject" must be a Jira project key (e.g. ALLPOST), got "${defaultProject}"`,
+      {
+        input: 'defaultProject',
+      },
+    );
+  }
+  // Only keys of these projects count in a PR's branch or title: a PR cannot name any ticket it likes.
+  const projects = jiraProjectsInput(context, [defaultProject]);
 
   if (action === 'ensure') {
     const pr = pullRequestOfRun(context, true)!;
-    const defaultProject = inputs.optional('defaultProject', 'ALLPOST');
-    if (!PROJECT_KEY.test(defaultProject)) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "defaultProject" must be a Jira project key (e.g. ALLPOST), got "${defaultProject}"`,
-        {
-          input: 'defaultProject',
-        },
-      );
-    }
     const autoCreate = inputs.boolean('autoCreate', true);
     const requireTicket = inputs.boolean('requireTicket', false);
     const status = inputs.optional('status', 'Code Review');
@@ -58,6 +61,9 @@ void runTask('JiraTicket', async (context) => {
         repo: pr.repo,
         prId: pr.prId,
         ...(ticketPattern ? { ticketPattern } : {}),
+        projects,
+        // Every credential the task read: never in a ticket Claude writes.
+        secrets: context.secrets,
         autoCreate,
         requireTicket,
         defaultProject,
@@ -73,6 +79,12 @@ void runTask('JiraTicket', async (context) => {
       context.setOutput('ticketKey', '');
       context.setOutput('ticketCreated', 'false');
       context.summary(`Jira ticket of PR !${pr.prId}`, `No ticket: ${result.reason}.`);
+      return { result: 'SucceededWithIssues', message: result.reason };
+    }
+    if (result.kind === 'conflict') {
+      context.setOutput('ticketKey', '');
+      context.setOutput('ticketCreated', 'false');
+      context.summary(`Jira ticket of PR !${pr.prId}`, `⚠ ${result.reason}.`);
       return { result: 'SucceededWithIssues', message: result.reason };
     }
     context.setOutput('ticketKey', result.ticketKey);
@@ -112,6 +124,7 @@ void runTask('JiraTicket', async (context) => {
     ...(ticketKey ? { ticketKey } : {}),
     ...(pr ? { pullRequest: pr } : {}),
     ...(ticketPattern ? { ticketPattern } : {}),
+    projects,
   };
 
   if (action === 'transition') {

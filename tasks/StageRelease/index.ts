@@ -5,7 +5,12 @@ import { normalizeVersion } from '../../core/versions.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
 import { buildNumberFor } from '../../core/build-number.ts';
 import { stageRelease, stageRunSummary } from '../../flows/stage-release.ts';
-import { repositoryOfRun, ticketPatternInput, workflowInput } from '../_common/pull-request.ts';
+import {
+  jiraProjectsInput,
+  repositoryOfRun,
+  ticketPatternInput,
+  workflowInput,
+} from '../_common/pull-request.ts';
 import {
   azureDevOpsFromAgent,
   jiraContextFromConnection,
@@ -51,6 +56,8 @@ void runTask('StageRelease', async (context) => {
   const stagingStatus = inputs.optional('stagingStatus', 'Staging');
   const workflow = workflowInput(context, DEFAULT_WORKFLOW);
   const ticketPattern = ticketPatternInput(context);
+  // Only tickets of these projects are staged: a PR title cannot put any ticket into a release.
+  const projects = jiraProjectsInput(context, ['ALLPOST']);
   const { store } = storeFromConnection(context);
   const jira = jiraContextFromConnection(context, false);
   const slack = slackFromConnection(context, false);
@@ -75,6 +82,7 @@ void runTask('StageRelease', async (context) => {
       firstRelease,
       conventionalBumps,
       ...(ticketPattern ? { ticketPattern } : {}),
+      projects,
       stagingStatus,
       workflow,
       fixVersion,
