@@ -129,6 +129,73 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     assert.equal(linkThreads(seeded).length, 0);
   });
 
+  it('ensure: a key of a project not configured is ignored with a warning; that ticket is not touched', async () => {
+    if (!stack.jira.state.project('PAYROLL')) stack.jira.state.addProject('PAYROLL');
+    const foreign = stack.jira.state.createIssue({ project: 'PAYROLL', summary: 'Salaries' });
+    const seeded = seedPullRequest(stack, { branch: 'chore/tidy', title: `${foreign.key} tidy up` });
+    const run = await ensure(seeded);
+    assertResult(run, 'SucceededWithIssues', /created/);
+    assert.match(
+      run.stdout,
+      new RegExp(`${foreign.key} was ignored: it is not a key of the configured Jira projects \\(ALLPOST\\)`),
+    );
+    const key = variablesSet(run).ticketKey?.value ?? '';
+    assert.match(key, /^ALLPOST-\d+$/, 'a Story of the configured project instead');
+    assert.equal(foreign.status, 'To Do', 'the foreign ticket did not move');
+    assert.ok(linkThreads(seeded).every((thread) => !thread.comments[0]!.content.includes(foreign.key)));
+
+    // Listing the project makes its keys count.
+    const listed = seedPullRequest(stack, { branch: 'chore/tidy-2', title: `${foreign.key} tidy up` });
+    const second = await ensure(listed, { jiraProjects: 'ALLPOST, PAYROLL' });
+    assertResult(second, 'Succeeded', /found in the title/);
+    assert.equal(foreign.status, 'Code Review');
+  });
+
+  it('ensure: a ticket another open PR holds is flagged on the task and the PR, not moved or taken over', async () => {
+    const issue = stack.jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: 'Checkout',
+      status: 'In Progress',
+    });
+    const owner = seedPullRequest(stack, { branch: `feature/${issue.key}_checkout`, title: 'Checkout' });
+    assertResult(await ensure(owner), 'Succeeded', /found in the branch/);
+    assert.equal(issue.status, 'Code Review');
+    stack.jira.state.issue(issue.key)!.status = 'In Progress';
+
+    // Another PR names the same ticket in its title.
+    const hijack = seedPullRequest(stack, { branch: 'chore/readme', title: `${issue.key} readme typo` });
+    const run = await ensure(hijack);
+    assertResult(run, 'SucceededWithIssues', /already linked to another open pull request/);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `${issue.key} is already linked to another open pull request \\(PR !${owner.pr.id} in ${owner.repo.replace(/\./g, '\\.')}\\)`,
+      ),
+    );
+    assert.equal(variablesSet(run).ticketKey?.value, '');
+    assert.equal(issue.status, 'In Progress', 'the ticket did not move');
+    const note = hijack.pr.threads.find((thread) =>
+      /Jira ticket:\*\* ⚠/.test(thread.comments[0]?.content ?? ''),
+    );
+    assert.ok(note, 'a note on the PR');
+    const thread = await stack.store.threads.get(prThreadId(hijack.repo, hijack.pr.id));
+    assert.equal(thread?.state.ticketKey, undefined, "not recorded as this PR's ticket");
+    assert.equal(thread?.state.ticketConflictKey, issue.key);
+    const ownerThread = await stack.store.threads.get(prThreadId(owner.repo, owner.pr.id));
+    assert.equal(ownerThread?.state.ticketKey, issue.key, 'the owner keeps it');
+
+    // A re-run does not post the note again; once the owner PR is closed the ticket is free.
+    await ensure(hijack);
+    assert.equal(
+      hijack.pr.threads.filter((t) => /Jira ticket:\*\* ⚠/.test(t.comments[0]?.content ?? '')).length,
+      1,
+    );
+    owner.pr.status = 'abandoned';
+    const after = await ensure(hijack);
+    assertResult(after, 'Succeeded', /found in the title/);
+    assert.equal(issue.status, 'Code Review');
+  });
+
   it('transition: walks forward to the status; an impossible move fails naming the available transitions', async () => {
     const issue = stack.jira.state.createIssue({ project: 'ALLPOST', summary: 'Reports' });
     const run = await runAgentTask(stack, 'JiraTicket', {
@@ -217,6 +284,12 @@ describe('JiraTicket task (run as the agent runs it)', () => {
         inputs: { action: 'ensure', defaultProject: 'allpost' },
         pr: true,
         message: /"defaultProject"/,
+      },
+      {
+        name: 'a Jira project list with something that is not a key',
+        inputs: { action: 'ensure', jiraProjects: 'ALLPOST, pay-roll' },
+        pr: true,
+        message: /input "jiraProjects" must list Jira project keys .*"PAY-ROLL"/,
       },
       {
         name: 'ensure without a state connection',

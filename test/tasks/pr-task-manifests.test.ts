@@ -15,6 +15,7 @@ const HELPER_INPUTS: Record<string, string[]> = {
   workingDirectoryOfRun: ['workingDirectory'],
   ticketPatternInput: ['ticketPattern'],
   workflowInput: ['workflow'],
+  jiraProjectsInput: ['jiraProjects'],
   storeFromConnection: ['stateConnection'],
   slackFromConnection: ['slackConnection'],
   jiraContextFromConnection: ['jiraConnection'],
