@@ -531,6 +531,15 @@ function lootAnswer(cwd, prompt, loot) {
   };
 }
 
+/** The same model writing a ticket: a value in the summary, every form in the description. */
+function echoTicket(values) {
+  const forms = values.flatMap((value) => {
+    const bytes = Buffer.from(value, 'utf8');
+    return [value, bytes.toString('base64'), bytes.toString('hex')];
+  });
+  return { summary: `Rotate ${values[0] ?? 'nothing'}`, description: `Values seen:\n${forms.join('\n')}` };
+}
+
 /** A model that got hold of `values` and writes them raw, base64 and hex into its review. */
 function echoAnswer(cwd, prompt, values) {
   const [anchor] = findingAnchors(cwd, prompt, 1);
@@ -868,12 +877,13 @@ export function answer(run) {
   if (script.output !== undefined) structured = script.output;
   else if (script.scenario === 'exfiltrate')
     structured = fitToSchema(schema ?? {}, lootAnswer(cwd, prompt, loot ?? []));
-  else if (script.scenario === 'echo_secrets')
+  else if (script.scenario === 'echo_secrets') {
+    const values = Array.isArray(script.echo) ? script.echo : [];
     structured = fitToSchema(
       schema ?? {},
-      echoAnswer(cwd, prompt, Array.isArray(script.echo) ? script.echo : []),
+      schema && isTicketSchema(schema) ? echoTicket(values) : echoAnswer(cwd, prompt, values),
     );
-  else if (schema && isTicketSchema(schema)) structured = fitToSchema(schema, ticketAnswer(prompt));
+  } else if (schema && isTicketSchema(schema)) structured = fitToSchema(schema, ticketAnswer(prompt));
   else if (script.scenario === 'schema_violation') structured = { verdict: 'lgtm', findings: 'none' };
   else {
     const review = reviewAnswer(script.scenario === 'result_only' ? 'approve' : script.scenario, cwd, prompt);

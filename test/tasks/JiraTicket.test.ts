@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { prThreadId } from '../../flows/threads.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import {
@@ -127,6 +130,29 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     assertResult(run, 'Failed', /\[TICKET_MISSING\] ALLPOST-98765 \(from the branch\) is not a Jira issue/);
     assert.equal(stories(), before);
     assert.equal(linkThreads(seeded).length, 0);
+  });
+
+  it('ensure: a ticket Claude writes is redacted of every credential it echoes, with a warning', async () => {
+    const seeded = seedPullRequest(stack, { branch: 'chore/rotate', title: 'Rotate keys' });
+    const folder = mkdtempSync(join(tmpdir(), 'echo-ticket-'));
+    const scenario = join(folder, 'echo.json');
+    const token = stack.secrets.accessToken;
+    writeFileSync(scenario, JSON.stringify({ scenario: 'echo_secrets', echo: [token] }));
+    const run = await runAgentTask(stack, 'JiraTicket', {
+      inputs: { action: 'ensure' },
+      variables: seeded.variables,
+      connections: ['jira', 'state'],
+      claudeScenario: scenario,
+    });
+    assertResult(run, 'SucceededWithIssues', /created/);
+    assert.match(run.stdout, /ticket draft contained a credential; it was removed/);
+    const issue = stack.jira.state.issue(variablesSet(run).ticketKey?.value ?? '');
+    assert.ok(issue, 'the Story was created');
+    const text = JSON.stringify({ summary: issue.summary, description: issue.description });
+    for (const form of [token, Buffer.from(token).toString('base64'), Buffer.from(token).toString('hex')])
+      assert.ok(!text.includes(form), 'a form of the job token reached Jira');
+    assert.match(text, /\[redacted\]/);
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it('ensure: a key of a project not configured is ignored with a warning; that ticket is not touched', async () => {
