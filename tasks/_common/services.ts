@@ -37,8 +37,7 @@ export interface AzureDevOpsContext {
 /** Azure DevOps as the job's identity (System.AccessToken via SystemVssConnection). */
 export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
   const accessToken = context.inputs.secret(
-    tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true) ??
-      context.variable('System.AccessToken'),
+    tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true) ?? context.variable('System.AccessToken'),
   );
   if (accessToken.isEmpty) {
     throw new ReleaseAgentError(
@@ -50,13 +49,9 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
   const organizationUrl = (context.variable('System.TeamFoundationCollectionUri') ?? '').replace(/\/+$/, '');
   const project = context.variable('System.TeamProject') ?? '';
   if (!organizationUrl || !project) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      'System.TeamFoundationCollectionUri and System.TeamProject must be set by the agent',
-      {
-        input: 'System.TeamFoundationCollectionUri',
-      },
-    );
+    throw new ReleaseAgentError('INPUT_INVALID', 'System.TeamFoundationCollectionUri and System.TeamProject must be set by the agent', {
+      input: 'System.TeamFoundationCollectionUri',
+    });
   }
   const buildId = context.variable('Build.BuildId');
   return {
@@ -64,9 +59,7 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
     organizationUrl,
     project,
     repositoryName: context.variable('Build.Repository.Name'),
-    runUrl: buildId
-      ? `${organizationUrl}/${encodeURIComponent(project)}/_build/results?buildId=${buildId}`
-      : undefined,
+    runUrl: buildId ? `${organizationUrl}/${encodeURIComponent(project)}/_build/results?buildId=${buildId}` : undefined,
   };
 }
 
@@ -76,22 +69,15 @@ export function jiraFromConnection(context: TaskContext, required: boolean): Jir
 }
 
 /** Jira plus its site URL (for ticket links in cards and summaries). */
-export function jiraContextFromConnection(
-  context: TaskContext,
-  required: boolean,
-): { jira: Jira; baseUrl: string } | undefined {
+export function jiraContextFromConnection(context: TaskContext, required: boolean): { jira: Jira; baseUrl: string } | undefined {
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.jira, required);
   if (!connection) return undefined;
   const email = connection.parameter('username')?.trim() ?? '';
   const apiToken = context.inputs.secret(connection.parameter('password'));
-  if (!email || apiToken.isEmpty)
-    throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
+  if (!email || apiToken.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
   // The Basic header jira.js sends is derived from both: masked too, should anything print it.
   context.inputs.secret(Buffer.from(`${email}:${apiToken.reveal()}`).toString('base64'));
-  return {
-    jira: createJiraClientOnFirstCall({ baseUrl: connection.url, email, apiToken }),
-    baseUrl: connection.url.replace(/\/+$/, ''),
-  };
+  return { jira: createJiraClientOnFirstCall({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
 }
 
 export interface SlackContext {
@@ -104,18 +90,13 @@ export function slackFromConnection(context: TaskContext, required: boolean): Sl
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.slack, required);
   if (!connection) return undefined;
   const credential = context.inputs.secret(connection.parameter('apitoken'));
-  if (credential.isEmpty)
-    throw incomplete(connection, CONNECTION_INPUTS.slack, 'a bot token or an incoming webhook URL');
+  if (credential.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.slack, 'a bot token or an incoming webhook URL');
   const channel = connection.data('channel')?.trim() || undefined;
   if (/^https?:\/\//i.test(credential.reveal())) {
     return { slack: createWebhookSlack({ webhookUrl: credential }), channel };
   }
   return {
-    slack: createWebApiSlackOnFirstCall({
-      token: credential,
-      apiUrl: connection.url,
-      ...(channel ? { defaultChannel: channel } : {}),
-    }),
+    slack: createWebApiSlackOnFirstCall({ token: credential, apiUrl: connection.url, ...(channel ? { defaultChannel: channel } : {}) }),
     channel,
   };
 }
@@ -124,30 +105,22 @@ export function slackFromConnection(context: TaskContext, required: boolean): Sl
 export function storeFromConnection(context: TaskContext): { store: Store; functionAppUrl: string } {
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.state, true) as ServiceConnection;
   const connectionString = context.inputs.secret(connection.parameter('apitoken'));
-  if (connectionString.isEmpty)
-    throw incomplete(connection, CONNECTION_INPUTS.state, 'a storage connection string');
+  if (connectionString.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.state, 'a storage connection string');
   // The account key inside the connection string is what must never print.
   const accountKey = /AccountKey=([^;]+)/i.exec(connectionString.reveal())?.[1];
   if (accountKey) context.inputs.secret(accountKey);
   const tablePrefix = connection.data('tablePrefix')?.trim();
   try {
     return {
-      store: createTableStore({
-        connectionString: connectionString.reveal(),
-        ...(tablePrefix ? { tablePrefix } : {}),
-      }),
+      store: createTableStore({ connectionString: connectionString.reveal(), ...(tablePrefix ? { tablePrefix } : {}) }),
       functionAppUrl: connection.url,
     };
   } catch (error) {
     // A connection string or table prefix the store refuses: say which connection holds it.
     if (!isReleaseAgentError(error) || error.code !== 'CONFIG_INVALID') throw error;
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}": ${error.message}`,
-      {
-        input: CONNECTION_INPUTS.state,
-      },
-    );
+    throw new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}": ${error.message}`, {
+      input: CONNECTION_INPUTS.state,
+    });
   }
 }
 
@@ -170,9 +143,6 @@ export function claudeFromInputs(context: TaskContext): ClaudeRunner {
 }
 
 function incomplete(connection: ServiceConnection, input: string, what: string): ReleaseAgentError {
-  return new ReleaseAgentError(
-    'INPUT_INVALID',
-    `service connection "${connection.id}" of input "${input}" lacks ${what}`,
-    { input },
-  );
+  return new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${input}" lacks ${what}`, { input });
 }
+

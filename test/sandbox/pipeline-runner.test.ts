@@ -9,29 +9,16 @@ import { join } from 'node:path';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
 import { APPROVAL_CHECK_TYPE_ID } from '../../adapters/azdo/azdo.ts';
-import {
-  evaluateCondition,
-  COMPARISON_FUNCTIONS,
-  statusFunctions,
-} from '../../sandbox/pipeline/expressions.ts';
+import { evaluateCondition, COMPARISON_FUNCTIONS, statusFunctions } from '../../sandbox/pipeline/expressions.ts';
 import type { TaskStep } from '../../sandbox/pipeline/template.ts';
-import {
-  type AgentServices,
-  compilePipeline,
-  executePipelineRun,
-  type PipelineDefinition,
-} from '../../sandbox/pipeline-runner.ts';
+import { type AgentServices, compilePipeline, executePipelineRun, type PipelineDefinition } from '../../sandbox/pipeline-runner.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
 
 const CONNECTIONS = { stateConnection: 'state', jiraConnection: 'jira', slackConnection: 'slack' };
 const REPO = 'Billo.Platform.Payment';
 
-function definition(
-  template: string,
-  parameters: Record<string, unknown>,
-  extra: Partial<PipelineDefinition> = {},
-): PipelineDefinition {
+function definition(template: string, parameters: Record<string, unknown>, extra: Partial<PipelineDefinition> = {}): PipelineDefinition {
   return { id: 31, name: 'release', repo: REPO, template, parameters, ...extra };
 }
 
@@ -50,15 +37,10 @@ describe('sandbox pipeline runner', function () {
 
   describe('compiling our templates', () => {
     it('pr.yml: checkout, JiraTicket ensure, ReviewPullRequest, Notify on failure; booleans as True/False; Slack inserted only when given', () => {
-      const compiled = compilePipeline(
-        { tasksDir },
-        definition('pipelines/pr.yml', CONNECTIONS, { jobName: 'Review' }),
-      );
+      const compiled = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', CONNECTIONS, { jobName: 'Review' }));
       const steps = compiled.stages[0]!.jobs[0]!.steps;
       assert.deepEqual(
-        steps.map((step) =>
-          step.kind === 'task' ? `${step.task}${step.condition ? `[${step.condition}]` : ''}` : step.kind,
-        ),
+        steps.map((step) => (step.kind === 'task' ? `${step.task}${step.condition ? `[${step.condition}]` : ''}` : step.kind)),
         ['checkout', 'JiraTicket', 'ReviewPullRequest', 'Notify[failed()]'],
       );
       const [, ticket, review] = steps as TaskStep[];
@@ -71,32 +53,19 @@ describe('sandbox pipeline runner', function () {
         status: 'Code Review',
       });
       assert.equal(review!.inputs.slackConnection, 'slack');
-      const withoutSlack = compilePipeline(
-        { tasksDir },
-        definition('pipelines/pr.yml', { stateConnection: 's', jiraConnection: 'j' }),
-      );
+      const withoutSlack = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', { stateConnection: 's', jiraConnection: 'j' }));
       const plain = withoutSlack.stages[0]!.jobs[0]!.steps as TaskStep[];
-      assert.deepEqual(
-        plain.map((step) => step.kind === 'task' && step.task),
-        [false, 'JiraTicket', 'ReviewPullRequest'],
-      );
+      assert.deepEqual(plain.map((step) => step.kind === 'task' && step.task), [false, 'JiraTicket', 'ReviewPullRequest']);
       assert.equal('slackConnection' in plain[2]!.inputs, false);
     });
 
     it('develop-ci.yml: the team build steps first, then StageRelease only on a develop push', () => {
       const compiled = compilePipeline(
         { tasksDir },
-        definition(
-          'pipelines/develop-ci.yml',
-          { ...CONNECTIONS, buildSteps: [{ script: 'npm test' }] },
-          { jobName: 'Build' },
-        ),
+        definition('pipelines/develop-ci.yml', { ...CONNECTIONS, buildSteps: [{ script: 'npm test' }] }, { jobName: 'Build' }),
       );
       const steps = compiled.stages[0]!.jobs[0]!.steps;
-      assert.deepEqual(
-        steps.map((step) => step.kind),
-        ['script', 'task', 'task'],
-      );
+      assert.deepEqual(steps.map((step) => step.kind), ['script', 'task', 'task']);
       assert.equal(
         (steps[1] as TaskStep).condition,
         "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))",
@@ -104,10 +73,7 @@ describe('sandbox pipeline runner', function () {
     });
 
     it('release.yml: Plan then the gate stages on the environments threads.ts maps to gates 2–5, each after Plan', () => {
-      const compiled = compilePipeline(
-        { tasksDir },
-        definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }),
-      );
+      const compiled = compilePipeline({ tasksDir }, definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }));
       assert.deepEqual(
         compiled.stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]),
         [
@@ -122,54 +88,32 @@ describe('sandbox pipeline runner', function () {
       );
       for (const stage of compiled.stages.slice(1)) {
         assert.ok(stage.dependsOn.includes('Plan'), stage.name);
-        assert.equal(
-          stage.variables.releaseVersion,
-          "$[ stageDependencies.Plan.Plan.outputs['plan.version'] ]",
-        );
+        assert.equal(stage.variables.releaseVersion, "$[ stageDependencies.Plan.Plan.outputs['plan.version'] ]");
       }
     });
 
     it('refuses what Azure DevOps refuses and what the runner does not support, naming it', () => {
       const compile = (template: string, parameters: Record<string, unknown> = {}) =>
         compilePipeline({ tasksDir }, definition(template, parameters));
-      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, typo: 1 }), {
-        code: 'TEMPLATE_INVALID',
-        message: /unexpected parameter 'typo'/,
-      });
-      assert.throws(() => compile('pipelines/pr.yml', { stateConnection: 's' }), {
-        code: 'TEMPLATE_INVALID',
-        message: /'jiraConnection' parameter must be provided/,
-      });
-      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, autoCreateTicket: 'maybe' }), {
-        code: 'TEMPLATE_INVALID',
-        message: /must be a boolean/,
-      });
-      assert.throws(() => compile('pipelines/release.yml', { ...CONNECTIONS, mergeStrategy: 'octopus' }), {
-        code: 'TEMPLATE_INVALID',
-        message: /mergeStrategy/,
-      });
+      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, typo: 1 }), { code: 'TEMPLATE_INVALID', message: /unexpected parameter 'typo'/ });
+      assert.throws(() => compile('pipelines/pr.yml', { stateConnection: 's' }), { code: 'TEMPLATE_INVALID', message: /'jiraConnection' parameter must be provided/ });
+      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, autoCreateTicket: 'maybe' }), { code: 'TEMPLATE_INVALID', message: /must be a boolean/ });
+      assert.throws(() => compile('pipelines/release.yml', { ...CONNECTIONS, mergeStrategy: 'octopus' }), { code: 'TEMPLATE_INVALID', message: /mergeStrategy/ });
       const cases: [string, RegExp][] = [
-        [
-          `steps:\n  - \${{ if true }}:\n    - script: a\n  - \${{ else }}:\n    - script: b\n`,
-          /only if and each/,
-        ],
+        [`steps:\n  - \${{ if true }}:\n    - script: a\n  - \${{ else }}:\n    - script: b\n`, /only if and each/],
         ['steps:\n  - powershell: Write-Host hi\n', /keys powershell/],
         ['steps:\n  - task: Notify@1\n    inputs:\n      channel: x\n', /has no input "channel"/],
         ['steps:\n  - task: Notify@2\n', /version 1/],
         ['steps:\n  - script: a\n    continueOnError: true\n', /continueOnError/],
         [`steps:\n  - script: \${{ coalesce(1, 2) }}\n`, /coalesce/],
         ['trigger: none\nsteps:\n  - script: a\n', /key "trigger"/],
-        [
-          'stages:\n  - stage: B\n    dependsOn: A\n    jobs:\n      - job: J\n        steps: []\n',
-          /not an earlier stage/,
-        ],
+        ['stages:\n  - stage: B\n    dependsOn: A\n    jobs:\n      - job: J\n        steps: []\n', /not an earlier stage/],
       ];
       for (const [text, message] of cases) {
         assert.throws(
           () => compile(tempTemplate(text)),
           (error: { code?: string; message?: string }) =>
-            (error.code === 'TEMPLATE_UNSUPPORTED' || error.code === 'TEMPLATE_INVALID') &&
-            message.test(error.message ?? ''),
+            (error.code === 'TEMPLATE_UNSUPPORTED' || error.code === 'TEMPLATE_INVALID') && message.test(error.message ?? ''),
           text,
         );
       }
@@ -178,44 +122,17 @@ describe('sandbox pipeline runner', function () {
     it('evaluates the conditions our templates use the way Azure Pipelines does', () => {
       const context = (variables: Record<string, string>, failed = false) => ({
         roots: { variables },
-        functions: {
-          ...COMPARISON_FUNCTIONS,
-          ...statusFunctions({ succeeded: () => !failed, failed: () => failed }),
-        },
+        functions: { ...COMPARISON_FUNCTIONS, ...statusFunctions({ succeeded: () => !failed, failed: () => failed }) },
         where: 'test',
       });
-      const developCi =
-        "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))";
-      assert.equal(
-        evaluateCondition(
-          developCi,
-          context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'IndividualCI' }),
-        ),
-        true,
-      );
-      assert.equal(
-        evaluateCondition(
-          developCi,
-          context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'PullRequest' }),
-        ),
-        false,
-      );
-      assert.equal(
-        evaluateCondition(
-          developCi,
-          context({ 'build.sourcebranch': 'REFS/HEADS/DEVELOP', 'Build.Reason': 'Manual' }),
-        ),
-        true,
-      );
-      assert.equal(
-        evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop' }, true)),
-        false,
-      );
+      const developCi = "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))";
+      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'IndividualCI' })), true);
+      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'PullRequest' })), false);
+      assert.equal(evaluateCondition(developCi, context({ 'build.sourcebranch': 'REFS/HEADS/DEVELOP', 'Build.Reason': 'Manual' })), true);
+      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop' }, true)), false);
       assert.equal(evaluateCondition('failed()', context({}, true)), true);
       assert.throws(() => evaluateCondition('always()', context({})), { code: 'TEMPLATE_UNSUPPORTED' });
-      assert.throws(() => evaluateCondition("eq(dependencies.Plan.result, 'x')", context({})), {
-        code: 'TEMPLATE_UNSUPPORTED',
-      });
+      assert.throws(() => evaluateCondition("eq(dependencies.Plan.result, 'x')", context({})), { code: 'TEMPLATE_UNSUPPORTED' });
     });
   });
 
@@ -237,11 +154,7 @@ describe('sandbox pipeline runner', function () {
         const environment = stack.azdo.addEnvironment(name, '', stack.azdo.users.agent);
         stack.azdo.addCheck({
           type: { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' },
-          settings: {
-            approvers: [{ id: stack.azdo.users.approver.id }],
-            instructions: approvalInstructions(name),
-            minRequiredApprovers: 1,
-          },
+          settings: { approvers: [{ id: stack.azdo.users.approver.id }], instructions: approvalInstructions(name), minRequiredApprovers: 1 },
           resource: { type: 'environment', id: String(environment.id), name },
           timeout: 60,
           createdBy: stack.azdo.users.agent,
@@ -261,12 +174,7 @@ describe('sandbox pipeline runner', function () {
     });
     after(() => stack?.stop());
 
-    const releaseDefinition = () =>
-      definition('pipelines/release.yml', {
-        ...CONNECTIONS,
-        pipelines: '41:Payment build',
-        deploySteps: [{ script: './deploy.sh "$(deployEnvironment)"' }],
-      });
+    const releaseDefinition = () => definition('pipelines/release.yml', { ...CONNECTIONS, pipelines: '41:Payment build', deploySteps: [{ script: './deploy.sh "$(deployEnvironment)"' }] });
 
     it('nothing staged: Plan says hasRelease false and every later stage is skipped by its condition; the run succeeds', async () => {
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
@@ -275,10 +183,7 @@ describe('sandbox pipeline runner', function () {
         outcome.stages.map((stage) => stage.result),
         ['succeeded', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped'],
       );
-      assert.equal(
-        outcome.steps.find((step) => step.task === 'ReleasePullRequest')?.outputs.hasRelease,
-        'false',
-      );
+      assert.equal(outcome.steps.find((step) => step.task === 'ReleasePullRequest')?.outputs.hasRelease, 'false');
       assert.equal(outcome.result, 'succeeded');
       assert.deepEqual([Number.isFinite(run.durationMs), run.result], [true, 'succeeded']);
       assert.equal(stack.azdo.approvals.size, 0);
@@ -290,15 +195,7 @@ describe('sandbox pipeline runner', function () {
         version: '1.4.0',
         startedAt: '2026-11-20T10:00:00.000Z',
         updatedAt: '2026-11-20T10:00:00.000Z',
-        tickets: [
-          {
-            key: 'ALLPOST-1',
-            summary: 'Login',
-            prIds: [1],
-            bump: 'patch',
-            addedAt: '2026-11-20T10:00:00.000Z',
-          },
-        ],
+        tickets: [{ key: 'ALLPOST-1', summary: 'Login', prIds: [1], bump: 'patch', addedAt: '2026-11-20T10:00:00.000Z' }],
       }));
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
       const events: string[] = [];
@@ -309,20 +206,8 @@ describe('sandbox pipeline runner', function () {
           if (event.type === 'approval-pending') {
             const approval = stack.azdo.approval(event.approvalId);
             assert.deepEqual(
-              [
-                approval.environment?.name,
-                approval.run?.id,
-                approval.pipeline?.id,
-                approval.instructions,
-                approval.approvers[0]?.id,
-              ],
-              [
-                'release-create-pr',
-                run.id,
-                31,
-                approvalInstructions('release-create-pr'),
-                stack.azdo.users.approver.id,
-              ],
+              [approval.environment?.name, approval.run?.id, approval.pipeline?.id, approval.instructions, approval.approvers[0]?.id],
+              ['release-create-pr', run.id, 31, approvalInstructions('release-create-pr'), stack.azdo.users.approver.id],
             );
             stack.azdo.decideApprovalAsUser(event.approvalId, 'rejected');
           }
@@ -349,30 +234,20 @@ describe('sandbox pipeline runner', function () {
     });
 
     it('an undefined $(macro) in a task input fails loudly and the run is recorded as failed', async () => {
-      const template = tempTemplate(
-        'steps:\n  - task: Notify@1\n    inputs:\n      message: $(noSuchVariable)\n',
-      );
+      const template = tempTemplate('steps:\n  - task: Notify@1\n    inputs:\n      message: $(noSuchVariable)\n');
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
-      await assert.rejects(
-        executePipelineRun(services, definition(template, {}), run, { reason: 'Manual' }),
-        {
-          code: 'VARIABLE_UNDEFINED',
-          message: /\$\(noSuchVariable\)/,
-        },
-      );
+      await assert.rejects(executePipelineRun(services, definition(template, {}), run, { reason: 'Manual' }), {
+        code: 'VARIABLE_UNDEFINED',
+        message: /\$\(noSuchVariable\)/,
+      });
       assert.equal(run.result, 'failed');
     });
 
     it('a template that does not compile fails the run instead of leaving it in progress', async () => {
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
-      await assert.rejects(
-        executePipelineRun(services, definition('pipelines/pr.yml', { stateConnection: 'state' }), run, {
-          reason: 'Manual',
-        }),
-        {
-          code: 'TEMPLATE_INVALID',
-        },
-      );
+      await assert.rejects(executePipelineRun(services, definition('pipelines/pr.yml', { stateConnection: 'state' }), run, { reason: 'Manual' }), {
+        code: 'TEMPLATE_INVALID',
+      });
       assert.deepEqual([Number.isFinite(run.durationMs), run.result], [true, 'failed']);
     });
 
@@ -395,10 +270,7 @@ describe('sandbox pipeline runner', function () {
         ['ReleasePullRequest', 'Canceled'],
       ]);
       assert.ok(Date.now() - started < 5_000);
-      assert.deepEqual(
-        outcome.stages.slice(1).map((stage) => stage.result),
-        ['canceled', 'canceled', 'canceled', 'canceled', 'canceled', 'canceled'],
-      );
+      assert.deepEqual(outcome.stages.slice(1).map((stage) => stage.result), ['canceled', 'canceled', 'canceled', 'canceled', 'canceled', 'canceled']);
     });
   });
 });

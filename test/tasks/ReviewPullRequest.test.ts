@@ -180,15 +180,8 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
   });
 
   it('finds the PR of a run queued for refs/pull/<id>/merge (no System.PullRequest variables)', async () => {
-    const seeded = seedPullRequest(stack, {
-      branch: 'feature/queued-run',
-      title: 'Queued by the function app',
-    });
-    const variables = {
-      ...seeded.variables,
-      'System.PullRequest.PullRequestId': '',
-      'Build.SourceBranch': `refs/pull/${seeded.pr.id}/merge`,
-    };
+    const seeded = seedPullRequest(stack, { branch: 'feature/queued-run', title: 'Queued by the function app' });
+    const variables = { ...seeded.variables, 'System.PullRequest.PullRequestId': '', 'Build.SourceBranch': `refs/pull/${seeded.pr.id}/merge` };
     const run = await review({ ...seeded, variables });
     assertResult(run, 'Succeeded', /approved by the AI review/);
     assert.ok(await stack.store.reviews.get(seeded.repo, seeded.pr.id, seeded.pr.sourceCommit));

@@ -126,7 +126,9 @@ export function claudeLogFile(): string {
   return join(mkdtempSync(join(tmpdir(), 'claude-log-')), 'runs.jsonl');
 }
 
-export function claudeRuns(file: string): {
+export function claudeRuns(
+  file: string,
+): {
   argv: string[];
   envNames: string[];
   cwd: string;
