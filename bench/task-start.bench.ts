@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTaskBundle, type TaskRunResult } from '../sandbox/agent/task-runner.ts';
-import { CLAUDE_SIM_ENV_NAMES } from '../sandbox/claude/index.ts';
+import { scriptedClaude } from '../sandbox/claude/index.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { round, summarize } from './stats.ts';
@@ -95,7 +95,12 @@ process.on('exit', () => {
       variables: stack.agentVariables(variables),
       endpoints: Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])),
       accessToken: stack.secrets.accessToken,
-      env: { NODE_OPTIONS: `--require ${preload}`, BENCH_RSS_FILE: rssFile },
+      // `claude` on the agent's PATH: the sandbox's stand-in.
+      env: {
+        NODE_OPTIONS: `--require ${preload}`,
+        BENCH_RSS_FILE: rssFile,
+        PATH: [scriptedClaude().dir, process.env.PATH ?? ''].join(':'),
+      },
       timeoutMs: 60_000,
     });
     if (result.result !== 'Succeeded' && result.result !== 'SucceededWithIssues') {
@@ -139,9 +144,8 @@ process.on('exit', () => {
         'Build.SourcesDirectory': checkout,
         'Build.BuildId': String(100 + release),
       };
-      const claude = { claudeCommand: stack.claudePath, claudePassEnv: CLAUDE_SIM_ENV_NAMES.join(',') };
-      await run('JiraTicket', { action: 'ensure', ...claude }, prVariables, ['jira', 'state']);
-      await run('ReviewPullRequest', claude, prVariables);
+      await run('JiraTicket', { action: 'ensure' }, prVariables, ['jira', 'state']);
+      await run('ReviewPullRequest', {}, prVariables);
       // Gate 1 answered: the PR is merged into develop, and the develop CI stages it.
       stack.azdo.completePullRequest(pr, stack.azdo.users.approver, { mergeStrategy: 'squash' });
       await run(

@@ -129,6 +129,11 @@ export const configSchema = z.object({
     message: 'expected a Jira project key such as ALLPOST',
   }),
   AUTO_CREATE_TICKET_ENABLED: bool(true),
+  /** Jira projects whose tickets a PR may name (comma-separated keys); empty: DEFAULT_JIRA_PROJECT alone. */
+  JIRA_PROJECTS: text().refine(
+    (value) => value.split(',').every((key) => !key.trim() || /^[A-Z][A-Z0-9]+$/.test(key.trim())),
+    { message: 'expected Jira project keys separated by commas (e.g. ALLPOST,PAY)' },
+  ),
   TICKET_KEY_PATTERN: patternText(),
   SLACK_WEBHOOK_URL: secret(),
   SLACK_BOT_TOKEN: secret(),

@@ -1,7 +1,7 @@
 // A secret value that cannot leak by accident: string conversion, JSON and util.inspect all print a
 // redaction. Only `reveal()` gives the value, so every use of a secret is visible in the code.
 
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export class Secret {
@@ -32,23 +32,37 @@ export class Secret {
   }
 }
 
-/** Every form in which a secret may show up in text: as is, base64, URL-encoded. */
+/**
+ * Every form in which a secret may show up in text: as is, URL-encoded, base64 (standard and
+ * URL-safe, whole and as it appears inside a longer base64 text) and hex (lower and upper case).
+ */
 export function secretForms(value: string): string[] {
   if (value.length < 4) return [];
+  const bytes = new TextEncoder().encode(value);
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  // Inside a longer base64 text (a Basic header is base64(":" + PAT)) the secret's encoding
+  // depends on its offset mod 3: keep the characters that only the secret's bytes determine.
+  const cores = [0, 1, 2].map((shift) => base64Core(bytes, shift)).filter((form) => form.length >= 4);
   const forms = new Set([
     value,
     encodeURIComponent(value),
     new URLSearchParams({ v: value }).toString().slice(2),
-    base64(value),
-    // Inside a longer base64 text (a Basic header is base64(":" + PAT)) the secret's encoding
-    // depends on its offset mod 3: keep the characters that only the secret's bytes determine.
-    ...[0, 1, 2].map((shift) => base64Core(value, shift)).filter((form) => form.length >= 4),
+    bytesToBase64(bytes),
+    ...cores,
+    // The URL-safe alphabet (base64url, JWTs) differs only in two characters and the padding.
+    toBase64Url(bytesToBase64(bytes)),
+    ...cores.map(toBase64Url),
+    hex,
+    hex.toUpperCase(),
   ]);
   return [...forms];
 }
 
-/** Replaces every known secret (and its encoded forms) in `text` with a redaction. */
-export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {
+/** `text` with every known secret (and its encoded forms) replaced, and whether there was any. */
+export function redactFound(
+  text: string,
+  secrets: Iterable<Secret | string | undefined>,
+): { text: string; found: boolean } {
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret === undefined) continue;
@@ -56,17 +70,22 @@ export function redact(text: string, secrets: Iterable<Secret | string | undefin
   }
   // Longest first: a secret that contains a shorter one must not be left half-redacted.
   let out = text;
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(REDACTED);
-  return out;
+  let found = false;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    if (!out.includes(form)) continue;
+    found = true;
+    out = out.split(form).join(REDACTED);
+  }
+  return { text: out, found };
 }
 
-function base64(value: string): string {
-  return bytesToBase64(new TextEncoder().encode(value));
+/** Replaces every known secret (and its encoded forms) in `text` with a redaction. */
+export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {
+  return redactFound(text, secrets).text;
 }
 
 /** base64 of the secret preceded by `shift` bytes, without the characters mixed with its neighbours. */
-function base64Core(value: string, shift: number): string {
-  const bytes = new TextEncoder().encode(value);
+function base64Core(bytes: Uint8Array, shift: number): string {
   const padded = new Uint8Array(shift + bytes.length);
   padded.set(bytes, shift);
   const encoded = bytesToBase64(padded).replace(/=+$/, '');
@@ -75,8 +94,31 @@ function base64Core(value: string, shift: number): string {
   return encoded.slice(head, encoded.length - tail);
 }
 
+function toBase64Url(base64: string): string {
+  return base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 function bytesToBase64(bytes: Uint8Array): string {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
+}
+
+/** Every string inside a JSON-like value redacted (keys too), and whether any secret was there. */
+export function redactDeep<T>(value: T, secrets: readonly (Secret | string | undefined)[]): { value: T; found: boolean } {
+  let found = false;
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') {
+      const result = redactFound(item, secrets);
+      found ||= result.found;
+      return result.text;
+    }
+    if (Array.isArray(item)) return item.map(walk);
+    if (item !== null && typeof item === 'object') {
+      return Object.fromEntries(Object.entries(item).map(([key, child]) => [walk(key), walk(child)]));
+    }
+    return item;
+  };
+  const out = walk(value) as T;
+  return { value: out, found };
 }

@@ -38,6 +38,8 @@ export interface AgentSettings {
   defaultJiraProject: string;
   /** AUTO_CREATE_TICKET_ENABLED. */
   autoCreateTicket: boolean;
+  /** JIRA_PROJECTS (default DEFAULT_JIRA_PROJECT): the projects whose tickets a PR may name. */
+  jiraProjects: readonly string[];
   /** FIRST_RELEASE_VERSION and CONVENTIONAL_BUMP_ENABLED: how a repo's versions start and grow. */
   firstReleaseVersion: string;
   conventionalBumps: boolean;
@@ -94,6 +96,7 @@ export function settingsFromConfig(config: Config): AgentSettings {
     jiraWorkflow: config.JIRA_WORKFLOW.split(',').map((status) => status.trim()).filter(Boolean),
     defaultJiraProject: config.DEFAULT_JIRA_PROJECT,
     autoCreateTicket: config.AUTO_CREATE_TICKET_ENABLED,
+    jiraProjects: jiraProjectList(config),
     firstReleaseVersion: config.FIRST_RELEASE_VERSION,
     conventionalBumps: config.CONVENTIONAL_BUMP_ENABLED,
     ticketKeyPattern: config.TICKET_KEY_PATTERN,
@@ -105,6 +108,11 @@ export function settingsFromConfig(config: Config): AgentSettings {
     mergePolicyRecheckSeconds: config.MERGE_POLICY_RECHECK_SECONDS,
     mergePolicyMaxWaitSeconds: config.MERGE_POLICY_MAX_WAIT_SECONDS,
   };
+}
+
+function jiraProjectList(config: Config): string[] {
+  const listed = config.JIRA_PROJECTS.split(',').map((key) => key.trim()).filter(Boolean);
+  return listed.length > 0 ? listed : [config.DEFAULT_JIRA_PROJECT];
 }
 
 /** WATCHED_REPOS empty watches everything. */

@@ -9,10 +9,17 @@ import { type ClaudeRunner, writeTicket } from '../adapters/claude/claude.ts';
 import type { Jira } from '../adapters/jira/jira.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
-import { findTicketKey } from '../core/tickets.ts';
+import type { Secret } from '../core/secret.ts';
+import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import { buildPullRequestDiff, type GitRunner } from './pr-diff.ts';
 import { DEFAULT_WORKFLOW_ORDER, moveTicketTo } from './jira-workflow.ts';
-import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
+import {
+  describeClaims,
+  openPrClaims,
+  readPrThreadState,
+  type TicketClaim,
+  upsertPrThread,
+} from './pr-thread.ts';
 
 /** The Python agent's ticket path, in order; a move that Jira cannot make directly walks it forward. */
 export const DEFAULT_WORKFLOW: readonly string[] = DEFAULT_WORKFLOW_ORDER;
@@ -122,6 +129,13 @@ export type TicketSource = 'branch' | 'title' | 'thread' | 'created';
 
 export interface EnsureTicketInput extends PullRequestRefInput {
   ticketPattern?: string;
+  /**
+   * Jira project keys whose tickets a PR may name; a key of another project is ignored (with a
+   * warning). Default: `defaultProject` alone.
+   */
+  projects?: readonly string[];
+  /** Every secret the task knows: removed from the ticket Claude writes. */
+  secrets?: readonly Secret[];
   autoCreate: boolean;
   /** With no ticket and auto-create off: fail (true) or succeed with issues (false). */
   requireTicket: boolean;
@@ -155,7 +169,31 @@ export type EnsureTicketResult =
       pr: PullRequest;
     }
   | { kind: 'none'; reason: string; pr: PullRequest; warnings: string[] }
-  | { kind: 'needs-draft'; pr: PullRequest; warnings: string[] };
+  | { kind: 'needs-draft'; pr: PullRequest; warnings: string[] }
+  | {
+      /** The PR names a ticket another open PR holds: flagged, not moved, not linked to this PR. */
+      kind: 'conflict';
+      ticketKey: string;
+      claims: TicketClaim[];
+      reason: string;
+      pr: PullRequest;
+      warnings: string[];
+    };
+
+/** Warnings for keys in the branch or title that belong to no configured project. */
+export function foreignKeyWarnings(
+  pr: { sourceRefName: string; title: string },
+  options: { pattern?: string; projects: readonly string[] },
+): string[] {
+  const text = `${pr.sourceRefName.replace(/^refs\/heads\//, '')}\n${pr.title}`;
+  const counted = new Set(allTicketKeys(text, options));
+  return allTicketKeys(text, { pattern: options.pattern })
+    .filter((key) => !counted.has(key))
+    .map(
+      (key) =>
+        `${key} was ignored: it is not a key of the configured Jira projects (${options.projects.join(', ')})`,
+    );
+}
 
 function latestIteration<T extends { id: number }>(iterations: readonly T[]): T | undefined {
   return iterations.reduce<T | undefined>(
@@ -173,7 +211,7 @@ export interface StoryDraft {
 /** Claude writes the Story of a PR that has no ticket (run where the checkout is: the PR build). */
 export async function draftStory(
   deps: Pick<TicketDeps, 'azdo' | 'claude' | 'git'>,
-  input: Pick<EnsureTicketInput, 'repo' | 'cwd' | 'maxBudgetUsd' | 'timeoutMs' | 'defaultProject'>,
+  input: Pick<EnsureTicketInput, 'repo' | 'cwd' | 'maxBudgetUsd' | 'timeoutMs' | 'defaultProject' | 'secrets'>,
   pr: PullRequest,
   warnings: string[],
 ): Promise<StoryDraft> {
@@ -208,7 +246,12 @@ export async function draftStory(
       maxBudgetUsd: input.maxBudgetUsd,
       timeoutMs: input.timeoutMs,
       projectKey: input.defaultProject,
+      ...(input.secrets ? { secrets: input.secrets } : {}),
     });
+    if (written.secretRemoved)
+      warnings.push(
+        "Claude's ticket draft contained a credential; it was removed before the ticket was created",
+      );
     return { summary: written.summary, description: written.description };
   } catch (error) {
     // A ticket is still better than none: the PR's own words, and the reason in the run's warnings.
@@ -229,10 +272,37 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
   const warnings: string[] = [];
   const pr = await deps.azdo.getPullRequest(input.repo, input.prId);
   const state = await readPrThreadState(store, input.repo, input.prId);
-  const found = findTicketKey(
-    { branch: pr.sourceRefName, title: pr.title },
-    { pattern: input.ticketPattern },
-  );
+  const keyOptions = { pattern: input.ticketPattern, projects: input.projects ?? [input.defaultProject] };
+  warnings.push(...foreignKeyWarnings(pr, keyOptions));
+  const found = findTicketKey({ branch: pr.sourceRefName, title: pr.title }, keyOptions);
+  if (found && state.ticketKey !== found.key) {
+    // Naming a ticket in a branch or title must not take it over from the PR it belongs to.
+    const claims = await openPrClaims({ store, azdo: deps.azdo }, found.key, {
+      repo: input.repo,
+      prId: pr.id,
+    });
+    if (claims.length > 0) {
+      const reason = `${describeClaims(found.key, claims)}: this PR does not move it or take it into a release; a person must check which PR it belongs to`;
+      warnings.push(reason);
+      if (state.ticketConflictKey !== found.key) {
+        const iteration = latestIteration(await deps.azdo.listIterations(input.repo, pr.id));
+        if (iteration) {
+          await deps.azdo.postReview(input.repo, pr.id, {
+            iterationId: iteration.id,
+            summary: `**Jira ticket:** ⚠ ${reason}.`,
+            comments: [],
+          });
+        }
+        await upsertPrThread(store, {
+          repo: input.repo,
+          prId: pr.id,
+          now: deps.now(),
+          state: { ticketConflictKey: found.key },
+        });
+      }
+      return { kind: 'conflict', ticketKey: found.key, claims, reason, pr, warnings };
+    }
+  }
 
   let key: string;
   let source: TicketSource;
@@ -339,6 +409,8 @@ export interface ResolveTicketInput {
   ticketKey?: string;
   pullRequest?: PullRequestRefInput;
   ticketPattern?: string;
+  /** Jira project keys a PR's branch or title may name (all when absent). */
+  projects?: readonly string[];
 }
 
 /** The ticket of an explicit key, or of the PR (branch, title, then the PR thread). */
@@ -371,7 +443,7 @@ export async function resolveTicketKey(
   const pr = await deps.azdo.getPullRequest(repo, prId);
   const found = findTicketKey(
     { branch: pr.sourceRefName, title: pr.title },
-    { pattern: input.ticketPattern },
+    { pattern: input.ticketPattern, ...(input.projects ? { projects: input.projects } : {}) },
   );
   if (found) return { key: found.key, source: found.source };
   const state = deps.store ? await readPrThreadState(deps.store, repo, prId) : {};

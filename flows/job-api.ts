@@ -22,6 +22,8 @@ export interface StageOptions {
   stagingStatus?: string;
   workflow?: string[];
   fixVersion?: boolean;
+  /** Jira projects whose tickets may be staged (default the app's JIRA_PROJECTS). */
+  jiraProjects?: string[];
 }
 
 /** Every release step names the repository it means: the app refuses one its pipeline does not release. */

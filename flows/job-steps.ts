@@ -142,6 +142,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           autoCreate: config.autoCreateTicket && body.autoCreate !== false,
           requireTicket: body.requireTicket === true,
           defaultProject: config.defaultJiraProject,
+          projects: config.jiraProjects,
           status: REVIEW_STATUS,
           workflow: config.jiraWorkflow,
           cwd: undefined,
@@ -163,6 +164,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       stagingStatus: text(100).optional(),
       workflow: z.array(text(100)).max(30).optional(),
       fixVersion: z.boolean().optional(),
+      jiraProjects: z.array(z.string().regex(/^[A-Z][A-Z0-9]+$/)).max(50).optional(),
     }),
     run: async ({ deps }, role, body) => {
       const config = deps.settings;
@@ -185,6 +187,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           stagingStatus: body.stagingStatus ?? config.jiraStagingStatus,
           workflow: body.workflow && body.workflow.length > 0 ? body.workflow : config.jiraWorkflow,
           fixVersion: body.fixVersion ?? false,
+          projects: body.jiraProjects && body.jiraProjects.length > 0 ? body.jiraProjects : config.jiraProjects,
           jiraBaseUrl: config.jiraBaseUrl,
         },
       );

@@ -12,6 +12,7 @@ import type {
 import { type ClaudeRunner, type PullRequestReview, reviewPullRequest } from '../adapters/claude/claude.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
+import type { Secret } from '../core/secret.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
 import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
 
@@ -34,6 +35,8 @@ export interface ReviewInput {
   timeoutMs: number;
   /** The pipeline run, linked from the PR status. */
   runUrl?: string;
+  /** Every secret the caller knows: removed from the model's output before anything is posted. */
+  secrets?: readonly Secret[];
 }
 
 export type ReviewOutcome =
@@ -88,6 +91,11 @@ function statusOf(review: PullRequestReview): { state: StatusState; description:
       return { state: 'failed', description: `AI review requested changes (${findings})` };
     case 'needs_human_review':
       // A run that did not complete is an error of the check; a suspicious PR waits for a person.
+      if (review.secretRemoved)
+        return {
+          state: 'pending',
+          description: 'AI review output contained a credential (removed): a person must review',
+        };
       return review.failure
         ? {
             state: 'error',
@@ -125,6 +133,11 @@ export function reviewThreadText(review: PullRequestReview, sourceCommit: string
     );
   }
   if (review.failure) lines.push('', `> The review did not complete: ${review.failure.reason}.`);
+  if (review.secretRemoved)
+    lines.push(
+      '',
+      `> ⚠ The review's output contained a credential; it was removed. A person must review this change.`,
+    );
   lines.push(
     '',
     '_Claude Code reviewed the checkout read-only. The verdict is advice: a human decides the merge._',
@@ -174,6 +187,7 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     cwd: input.cwd,
     maxBudgetUsd: input.maxBudgetUsd,
     timeoutMs: input.timeoutMs,
+    ...(input.secrets ? { secrets: input.secrets } : {}),
   });
 
   // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.

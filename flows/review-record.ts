@@ -87,9 +87,14 @@ function gateDeps(deps: ReviewRecordDeps) {
   };
 }
 
+/**
+ * The ticket shown with the review: the one the ticket step linked (project-checked, not held by
+ * another PR), else a key the branch or title names. Only shown, never recorded here: recording it
+ * would let a PR take over any ticket by naming it.
+ */
 async function ticketOf(deps: ReviewRecordDeps, pr: PullRequest, repo: string): Promise<string | undefined> {
-  const found = findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.ticketPattern });
-  return found?.key ?? (await readPrThreadState(deps.store, repo, pr.id)).ticketKey;
+  const linked = (await readPrThreadState(deps.store, repo, pr.id)).ticketKey;
+  return linked ?? findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.ticketPattern })?.key;
 }
 
 /** A PR build starts: void older merge questions, and say which commit it reviews and whether it was. */
@@ -169,7 +174,6 @@ export async function recordReview(
       title: pr.title,
       sourceRefName: pr.sourceRefName,
       targetRefName: pr.targetRefName,
-      ticketKey,
       reviewedCommit: sourceCommit,
       verdict,
     },

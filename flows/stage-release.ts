@@ -18,7 +18,7 @@ import {
   releaseAsFromDescription,
 } from '../core/versions.ts';
 import { isMissingIssue, type MoveResult, moveTicket } from './jira-ticket.ts';
-import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
+import { describeClaims, openPrClaims, readPrThreadState, upsertPrThread } from './pr-thread.ts';
 
 export interface StageReleaseDeps {
   azdo: AzureDevOps;
@@ -38,6 +38,8 @@ export interface StageReleaseInput {
   firstRelease: string;
   conventionalBumps: boolean;
   ticketPattern?: string;
+  /** Jira project keys whose tickets may be staged; keys of other projects are ignored with a warning (all when absent). */
+  projects?: readonly string[];
   /** Empty: tickets stay where they are. */
   stagingStatus: string;
   workflow: readonly string[];
@@ -80,16 +82,26 @@ export function fixVersionName(repo: string, version: string): string {
 function ticketKeysOf(
   pr: PullRequest,
   threadTicket: string | undefined,
-  pattern: string | undefined,
-): string[] {
-  const options = { pattern };
+  options: { pattern?: string; projects?: readonly string[] },
+): { keys: string[]; ignored: string[] } {
   const primary = findTicketKey({ branch: pr.sourceRefName, title: pr.title }, options)?.key;
   const text = [pr.title, pr.sourceRefName.replace(/^refs\/heads\//, ''), pr.description].join('\n');
-  return [
+  const inProjects = (key: string) =>
+    !options.projects || options.projects.some((project) => key.startsWith(`${project}-`));
+  const keys = [
     ...new Set(
-      [primary, threadTicket, ...allTicketKeys(text, options)].filter((key): key is string => Boolean(key)),
+      [primary, threadTicket, ...allTicketKeys(text, options)].filter(
+        (key): key is string => Boolean(key) && inProjects(key as string),
+      ),
     ),
   ];
+  const ignored = options.projects
+    ? allTicketKeys(text, { pattern: options.pattern }).filter(
+        (key) => !keys.includes(key) && !inProjects(key),
+      )
+    : [];
+  if (threadTicket && !inProjects(threadTicket)) ignored.push(threadTicket);
+  return { keys, ignored: [...new Set(ignored)] };
 }
 
 export async function stageRelease(
@@ -103,7 +115,22 @@ export async function stageRelease(
   const pr = await deps.azdo.getPullRequest(repo, merged.id);
   const state = await readPrThreadState(deps.store, repo, pr.id);
   const warnings: string[] = [];
-  const keys = ticketKeysOf(pr, state.ticketKey, input.ticketPattern);
+  const found = ticketKeysOf(pr, state.ticketKey, {
+    ...(input.ticketPattern ? { pattern: input.ticketPattern } : {}),
+    ...(input.projects ? { projects: input.projects } : {}),
+  });
+  for (const key of found.ignored) {
+    warnings.push(
+      `${key} was ignored: it is not a key of the configured Jira projects (${input.projects?.join(', ')})`,
+    );
+  }
+  // A ticket another open PR holds is not taken into this release (nor moved): a person checks it.
+  const keys: string[] = [];
+  for (const key of found.keys) {
+    const claims = await openPrClaims({ store: deps.store, azdo: deps.azdo }, key, { repo, prId: pr.id });
+    if (claims.length === 0) keys.push(key);
+    else warnings.push(`${describeClaims(key, claims)}: left off this release and not moved`);
+  }
 
   // With Jira, a key that names no issue (a lookalike in prose) is not a ticket; summaries come from Jira.
   const tickets: StagedTicketInfo[] = [];

@@ -22,6 +22,11 @@ export interface PrThreadState {
   /** The ticket whose link was posted on the PR as a comment thread (posted once per ticket). */
   ticketLinkedKey?: string;
   ticketLinkThreadId?: number;
+  /**
+   * A ticket the branch or title names that another open PR holds: flagged on the PR once, never
+   * recorded as this PR's `ticketKey`.
+   */
+  ticketConflictKey?: string;
   /** The source commit the last review looked at. */
   reviewedCommit?: string;
   verdict?: string;

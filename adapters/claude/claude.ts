@@ -2,6 +2,7 @@
 // A run never throws for an outcome of the model or the CLI: every failure is a value with a reason,
 // so a caller cannot forget a path, and a failed review can only end as "needs human review".
 import { ReleaseAgentError } from '../../core/errors.ts';
+import { redactDeep, type Secret } from '../../core/secret.ts';
 import type { ReviewFinding, ReviewVerdict } from '../../core/model.ts';
 import {
   buildReviewPrompt,
@@ -49,6 +50,8 @@ export interface ClaudeRunSuccess {
   durationMs: number;
   numTurns: number;
   sessionId: string;
+  /** The runner removed its own credential from the output (the model got hold of it). */
+  secretRemoved?: boolean;
 }
 
 export interface ClaudeRunFailure {
@@ -107,7 +110,15 @@ export interface ClaudeRunLimits {
   timeoutMs: number;
 }
 
-export type ReviewPullRequestInput = PullRequestText & ClaudeRunLimits;
+/** Every secret the caller knows: removed, in every encoding, from what the model wrote. */
+export interface KnownSecrets {
+  secrets?: readonly (Secret | string)[];
+}
+
+export type ReviewPullRequestInput = PullRequestText & ClaudeRunLimits & KnownSecrets;
+
+/** Why a review whose output held a credential goes to a person (its summary starts with this). */
+export const SECRET_REMOVED_REASON = "the review's output contained a credential; it was removed";
 
 export interface PullRequestReview {
   /** The verdict the product acts on (core `decideVerdict`): never approve on any doubt. */
@@ -126,6 +137,8 @@ export interface PullRequestReview {
   /** Injection signals and stripped content found in the PR text, for the run summary. */
   signals: string[];
   removed: string[];
+  /** The model's output held a secret (now removed): the verdict is needs_human_review. */
+  secretRemoved?: boolean;
 }
 
 /** Runs the review and applies the verdict rule; never throws for a failed run or a bad answer. */
@@ -170,21 +183,31 @@ export async function reviewPullRequest(
     };
   }
   const { review } = parsed;
+  // Nothing the model wrote is posted before every secret the caller knows is out of it.
+  const scrubbed = redactDeep({ summary: review.summary, findings: review.findings }, [
+    ...(input.secrets ?? []),
+  ]);
+  const secretRemoved = scrubbed.found || result.secretRemoved === true;
   return {
     ...base,
     ...run,
-    verdict,
-    summary: review.summary,
-    findings: review.findings,
+    verdict: secretRemoved ? 'needs_human_review' : verdict,
+    summary: secretRemoved
+      ? `A person must review this pull request: ${SECRET_REMOVED_REASON}.\n\n${scrubbed.value.summary}`
+      : scrubbed.value.summary,
+    findings: scrubbed.value.findings,
     injectionSuspected: review.injection_suspected || built.injectionSuspected,
     modelVerdict: review.verdict,
+    ...(secretRemoved ? { secretRemoved: true } : {}),
   };
 }
 
-export type WriteTicketInput = PullRequestText & ClaudeRunLimits & { projectKey?: string };
+export type WriteTicketInput = PullRequestText & ClaudeRunLimits & KnownSecrets & { projectKey?: string };
 
 export interface WrittenTicket extends TicketOutput {
   costUsd: number;
+  /** The draft held a secret, now removed from it. */
+  secretRemoved: boolean;
 }
 
 /**
@@ -209,5 +232,10 @@ export async function writeTicket(runner: ClaudeRunner, input: WriteTicketInput)
       { repo: input.repo },
     );
   }
-  return { ...parsed.ticket, costUsd: result.costUsd };
+  const scrubbed = redactDeep(parsed.ticket, [...(input.secrets ?? [])]);
+  return {
+    ...scrubbed.value,
+    costUsd: result.costUsd,
+    secretRemoved: scrubbed.found || result.secretRemoved === true,
+  };
 }

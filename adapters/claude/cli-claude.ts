@@ -1,10 +1,13 @@
-// The real ClaudeRunner: `claude -p` as a child process, read-only tools, the prompt on stdin, an
-// environment built from scratch, a wall-clock limit that kills the whole process group, and the
-// CLI's JSON result read whatever the exit code.
+// The real ClaudeRunner: `claude -p` as a child process, read-only tools confined to the checkout,
+// the prompt on stdin, an environment built from scratch around a fresh empty HOME (removed after the
+// run), a wall-clock limit that kills the whole process group, and the CLI's JSON result read
+// whatever the exit code.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
 import type { Env } from '../../core/config.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
-import { redact, Secret, secretForms } from '../../core/secret.ts';
+import { redact, redactDeep, Secret } from '../../core/secret.ts';
 import type {
   ClaudeFailureReason,
   ClaudeRunFailure,
@@ -16,13 +19,27 @@ import type {
 /** Built-in tools the reviewer gets: it reads the repo, it never writes, runs commands or fetches. */
 export const READ_ONLY_TOOLS = 'Read,Glob,Grep';
 
-/** Variables every run gets from the parent (when set): what the CLI needs to start and find its login. */
-export const BASE_ENV_NAMES: readonly string[] = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
+/** Variables copied from the parent (when set): what the CLI needs to start. HOME and TMPDIR are ours. */
+export const BASE_ENV_NAMES: readonly string[] = ['PATH', 'LANG', 'LC_ALL'];
 
 /**
- * Names that never reach the CLI, even when asked for through `passEnv`: the pipeline's and the
- * app's credentials, and anything named like a credential. The CLI's own credentials are passed
- * separately (`credentials`), by their fixed names.
+ * The only other variables the CLI may get from the agent: how to reach the Anthropic API through a
+ * corporate proxy. A fixed list, not configurable by a pipeline: a pipeline that could name
+ * variables could hand the CLI a credential or NODE_OPTIONS.
+ */
+export const PROXY_ENV_NAMES: readonly string[] = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+];
+
+/**
+ * Names that never reach the CLI: the pipeline's and the app's credentials, and anything named like
+ * a credential (a check on the lists above, and on what tests and scans look for).
  */
 const FORBIDDEN_ENV_PATTERNS: readonly RegExp[] = [
   /^SYSTEM_ACCESSTOKEN$/i,
@@ -41,6 +58,31 @@ const FORBIDDEN_ENV_PATTERNS: readonly RegExp[] = [
   /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_?KEY|_PAT$/i,
 ];
 
+/**
+ * Absolute places the reviewer's Read/Glob/Grep are explicitly denied (deny beats allow), unless the
+ * checkout itself lies inside one. `dontAsk` already refuses anything outside the checkout; these
+ * name the places where credentials live (process environments, the agent's home and temp folders).
+ */
+export const DENIED_ROOTS: readonly string[] = [
+  '/proc',
+  '/sys',
+  '/dev',
+  '/etc',
+  '/root',
+  '/home',
+  '/Users',
+  '/var',
+  '/run',
+  '/tmp',
+  '/private',
+  '/opt',
+  '/usr',
+  '/srv',
+  '/mnt',
+  '/media',
+  '/boot',
+];
+
 /** How much of stderr or an error list goes into a failure (the rest is noise in a run summary). */
 const MAX_ERROR_CHARS = 500;
 /** The CLI prints one JSON object; anything near this size is a runaway, not a review. */
@@ -54,24 +96,14 @@ export interface ClaudeCredentials {
 }
 
 export interface CliClaudeRunnerOptions {
-  /** The executable (config CLAUDE_COMMAND): a name looked up on PATH or a path. */
+  /** The executable: a name looked up on PATH (default `claude`) or a path. Never a task input. */
   command?: string;
-  /** Where PATH, HOME, LANG, TMPDIR and `passEnv` come from; defaults to `process.env`. */
+  /** Where PATH, LANG and the proxy variables come from; defaults to `process.env`. */
   parentEnv?: Env;
   credentials?: ClaudeCredentials;
-  /** Extra non-secret variable names to pass (e.g. HTTPS_PROXY, NODE_EXTRA_CA_CERTS). */
-  passEnv?: readonly string[];
-  /** HOME for the CLI (a dedicated directory with only the CLI's login in it is safest). */
-  home?: string;
   model?: string;
   /** After our timeout sends SIGTERM to the group, SIGKILL follows after this delay. */
   forceKillAfterMs?: number;
-  /**
-   * Ignore MCP servers and project settings found in the checked-out repo (a PR could add a
-   * `.claude/settings.json` with hooks or an `.mcp.json`). Turn off only for a CLI too old for
-   * `--strict-mcp-config` / `--setting-sources`.
-   */
-  ignoreRepoSettings?: boolean;
 }
 
 /** True for a variable name that must never be passed to the CLI. */
@@ -79,29 +111,64 @@ export function isForbiddenEnvName(name: string): boolean {
   return FORBIDDEN_ENV_PATTERNS.some((pattern) => pattern.test(name));
 }
 
-/** The child's whole environment: a fixed allow-list, never a copy of ours. */
-export function buildClaudeEnv(options: CliClaudeRunnerOptions = {}): Record<string, string> {
+/**
+ * The child's whole environment: a fixed allow-list from the parent, never a copy of ours, and a
+ * HOME (with the XDG folders, the CLI's config folder and TMPDIR inside it) that is empty and ours:
+ * user-level settings, hooks, MCP servers and logins of the agent's account can run code or hold
+ * credentials, so none of them is seen.
+ */
+export function buildClaudeEnv(home: string, options: CliClaudeRunnerOptions = {}): Record<string, string> {
   const parent = options.parentEnv ?? process.env;
   const env: Record<string, string> = {};
-  for (const name of [...BASE_ENV_NAMES, ...(options.passEnv ?? [])]) {
-    if (isForbiddenEnvName(name)) {
-      throw new ReleaseAgentError('CONFIG_INVALID', `the Claude CLI may not receive the variable ${name}`, {
-        variable: name,
-      });
-    }
+  for (const name of [...BASE_ENV_NAMES, ...PROXY_ENV_NAMES]) {
     const value = parent[name];
     if (value !== undefined && value !== '') env[name] = value;
   }
-  env.TMPDIR ??= tmpdir();
   env.LANG ??= 'C.UTF-8';
-  if (options.home) env.HOME = options.home;
+  env.HOME = home;
+  env.XDG_CONFIG_HOME = join(home, '.config');
+  env.XDG_CACHE_HOME = join(home, '.cache');
+  env.XDG_DATA_HOME = join(home, '.local', 'share');
+  env.XDG_STATE_HOME = join(home, '.local', 'state');
+  env.CLAUDE_CONFIG_DIR = join(home, '.claude');
+  env.TMPDIR = join(home, 'tmp');
   const { anthropicApiKey, oauthToken } = options.credentials ?? {};
   if (anthropicApiKey && !anthropicApiKey.isEmpty) env.ANTHROPIC_API_KEY = anthropicApiKey.reveal();
   if (oauthToken && !oauthToken.isEmpty) env.CLAUDE_CODE_OAUTH_TOKEN = oauthToken.reveal();
   return env;
 }
 
-/** The command line: flags only; the prompt goes on stdin. */
+/** A fresh, empty HOME for one run, with the folders the environment points at. */
+export function createClaudeHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'release-agent-claude-home-'));
+  for (const dir of ['.config', '.cache', join('.local', 'share'), join('.local', 'state'), '.claude', 'tmp'])
+    mkdirSync(join(home, dir), { recursive: true });
+  return home;
+}
+
+/** Deny rules for the absolute places outside the checkout (permission-rule syntax: `//` = absolute). */
+export function deniedReadRules(cwd: string): string[] {
+  const checkout = resolve(cwd);
+  const inside = (root: string) => checkout === root || checkout.startsWith(`${root}${sep}`);
+  return ['Read(~/**)', ...DENIED_ROOTS.filter((root) => !inside(root)).map((root) => `Read(/${root}/**)`)];
+}
+
+/**
+ * The whole command line, in one place: flags only, the prompt goes on stdin. Why each flag
+ * (Claude Code CLI reference, permissions and settings docs; see docs/pr-tasks.md):
+ * - `-p --output-format json --json-schema`: headless, one JSON result, `structured_output` fits the schema.
+ * - `--tools Read,Glob,Grep`: the only built-in tools that exist in the session (no Bash, Edit, Write,
+ *   WebFetch, WebSearch, Task).
+ * - `--permission-mode dontAsk`: a tool use that no allow rule pre-approves is denied, never asked.
+ * - `--allowedTools Read(./**)`: reads (Read rules also govern Glob and Grep) pre-approved under the
+ *   working directory, the checkout, only. A bare `Read` would approve `/proc/<pid>/environ`.
+ * - `--disallowedTools Read(~/**) Read(//proc/**) …`: explicit deny rules, which beat any allow rule,
+ *   for the home and the system places that hold credentials (not the one holding the checkout).
+ * - `--setting-sources ""`: no user, project or local settings: the PR's `.claude/settings.json`
+ *   (hooks run commands, allow rules widen access) is never loaded.
+ * - `--strict-mcp-config --mcp-config {"mcpServers":{}}`: no MCP server, the repo's `.mcp.json` ignored.
+ * - `--max-budget-usd`: the spend limit; our own timeout bounds the time.
+ */
 export function buildClaudeArgs(request: ClaudeRunRequest, options: CliClaudeRunnerOptions = {}): string[] {
   const args = [
     '-p',
@@ -111,12 +178,20 @@ export function buildClaudeArgs(request: ClaudeRunRequest, options: CliClaudeRun
     JSON.stringify(request.jsonSchema),
     '--tools',
     READ_ONLY_TOOLS,
+    '--permission-mode',
+    'dontAsk',
     '--allowedTools',
-    READ_ONLY_TOOLS,
+    'Read(./**)',
+    '--disallowedTools',
+    ...deniedReadRules(request.cwd),
+    '--setting-sources',
+    '',
+    '--strict-mcp-config',
+    '--mcp-config',
+    JSON.stringify({ mcpServers: {} }),
     '--max-budget-usd',
     String(request.maxBudgetUsd),
   ];
-  if (options.ignoreRepoSettings ?? true) args.push('--strict-mcp-config', '--setting-sources', 'user');
   if (options.model) args.push('--model', options.model);
   if (request.systemPrompt) args.push('--append-system-prompt', request.systemPrompt);
   return args;
@@ -138,8 +213,6 @@ export interface ClaudeProcessOutcome {
 
 export function createCliClaudeRunner(options: CliClaudeRunnerOptions = {}): ClaudeRunner {
   const command = options.command?.trim() || 'claude';
-  // Built once so a forbidden `passEnv` fails at start-up, not at the first review.
-  const env = buildClaudeEnv(options);
   const credentialValues = [options.credentials?.anthropicApiKey, options.credentials?.oauthToken];
 
   return {
@@ -148,47 +221,52 @@ export function createCliClaudeRunner(options: CliClaudeRunnerOptions = {}): Cla
       // Loaded on the first run: a task that never reviews or writes a ticket does not compile execa.
       const { execa } = await import('execa');
       const started = Date.now();
-      const subprocess = execa(command, buildClaudeArgs(request, options), {
-        input: request.prompt,
-        cwd: request.cwd,
-        env,
-        extendEnv: false,
-        reject: false,
-        timeout: request.timeoutMs,
-        // The CLI starts helpers (ripgrep, node workers): the timeout must take them down too.
-        killDescendants: true,
-        forceKillAfterDelay: options.forceKillAfterMs ?? 5_000,
-        maxBuffer: { stdout: MAX_STDOUT_BYTES, stderr: 1024 * 1024 },
-        stripFinalNewline: false,
-      });
-      const result = await subprocess;
-      // Helpers that outlived a finished CLI hold nothing we want; the group id is still reserved
-      // while any of them runs, so this cannot hit an unrelated process.
-      subprocess.kill('SIGKILL');
-      const outcome = interpretClaudeOutput({
-        stdout: typeof result.stdout === 'string' ? result.stdout : '',
-        stderr: typeof result.stderr === 'string' ? result.stderr : '',
-        exitCode: result.exitCode,
-        signal: result.signal,
-        timedOut: result.timedOut,
-        spawnErrorCode: result.exitCode === undefined && !result.isTerminated ? spawnCode(result) : undefined,
-        durationMs: Date.now() - started,
-        timeoutMs: request.timeoutMs,
-      });
-      return withoutCredentials(outcome, credentialValues);
+      const home = createClaudeHome();
+      try {
+        const subprocess = execa(command, buildClaudeArgs(request, options), {
+          input: request.prompt,
+          cwd: request.cwd,
+          env: buildClaudeEnv(home, options),
+          extendEnv: false,
+          reject: false,
+          timeout: request.timeoutMs,
+          // The CLI starts helpers (ripgrep, node workers): the timeout must take them down too.
+          killDescendants: true,
+          forceKillAfterDelay: options.forceKillAfterMs ?? 5_000,
+          maxBuffer: { stdout: MAX_STDOUT_BYTES, stderr: 1024 * 1024 },
+          stripFinalNewline: false,
+        });
+        const result = await subprocess;
+        // Helpers that outlived a finished CLI hold nothing we want; the group id is still reserved
+        // while any of them runs, so this cannot hit an unrelated process.
+        subprocess.kill('SIGKILL');
+        const outcome = interpretClaudeOutput({
+          stdout: typeof result.stdout === 'string' ? result.stdout : '',
+          stderr: typeof result.stderr === 'string' ? result.stderr : '',
+          exitCode: result.exitCode,
+          signal: result.signal,
+          timedOut: result.timedOut,
+          spawnErrorCode:
+            result.exitCode === undefined && !result.isTerminated ? spawnCode(result) : undefined,
+          durationMs: Date.now() - started,
+          timeoutMs: request.timeoutMs,
+        });
+        return withoutCredentials(outcome, credentialValues);
+      } finally {
+        // Whatever the CLI wrote (sessions, caches) goes with the run.
+        rmSync(home, { recursive: true, force: true });
+      }
     },
   };
 }
 
-/** The runner the entries use: command from config, the CLI's credentials from the environment. */
+/** The runner the entries use: `claude` on PATH, the CLI's credentials from the environment. */
 export function claudeRunnerFromEnv(
-  config: { CLAUDE_COMMAND: string },
   env: Env,
-  options: Omit<CliClaudeRunnerOptions, 'command' | 'parentEnv' | 'credentials'> = {},
+  options: Omit<CliClaudeRunnerOptions, 'parentEnv' | 'credentials'> = {},
 ): ClaudeRunner {
   return createCliClaudeRunner({
     ...options,
-    command: config.CLAUDE_COMMAND,
     parentEnv: env,
     credentials: {
       anthropicApiKey: new Secret(env.ANTHROPIC_API_KEY?.trim() ?? ''),
@@ -332,22 +410,15 @@ function failure(
 
 /**
  * The CLI's own credential must not travel onwards: a hijacked model could read it (from
- * /proc/self/environ) into a finding that we would post on the PR. Such output is discarded.
+ * /proc/self/environ) into a finding that we would post on the PR. It is removed, in every encoding,
+ * and the run says so (`secretRemoved`): the caller never approves such a review.
  */
 function withoutCredentials(result: ClaudeRunResult, credentials: (Secret | undefined)[]): ClaudeRunResult {
   const values = credentials.filter((secret): secret is Secret => secret !== undefined && !secret.isEmpty);
   if (values.length === 0) return result;
   if (result.ok) {
-    const text = JSON.stringify(result.structuredOutput) ?? '';
-    const leaked = values.some((secret) => secretForms(secret.reveal()).some((form) => text.includes(form)));
-    if (!leaked) return result;
-    return {
-      ok: false,
-      reason: 'invalid_output',
-      errors: ['the output contained a credential of the Claude CLI and was discarded'],
-      costUsd: result.costUsd,
-      durationMs: result.durationMs,
-    };
+    const scrubbed = redactDeep(result.structuredOutput, values);
+    return scrubbed.found ? { ...result, structuredOutput: scrubbed.value, secretRemoved: true } : result;
   }
   return { ...result, errors: result.errors.map((error) => redact(error, values)) };
 }

@@ -117,6 +117,8 @@ function threadStore(records: RecordTable): ThreadStore {
       status: thread.status,
       graph: thread.graph,
       prId: thread.prId === undefined ? undefined : String(thread.prId),
+      // Indexed so a PR's ticket can be checked against the other PRs linked to it.
+      ticketKey: typeof thread.state.ticketKey === 'string' ? thread.state.ticketKey : undefined,
     }),
   );
   return {
@@ -125,6 +127,7 @@ function threadStore(records: RecordTable): ThreadStore {
     update: threads.update,
     listByStatus: (status) => threads.list({ status }),
     listByPullRequest: (repo, prId) => threads.list({ repo, prId: String(prId) }),
+    listByTicket: (ticketKey) => threads.list({ ticketKey }),
   };
 }
 

@@ -41,6 +41,8 @@ export interface ThreadStore {
   listByStatus(status: Thread['status']): Promise<Thread[]>;
   /** Oldest first (by createdAt). */
   listByPullRequest(repo: string, prId: number): Promise<Thread[]>;
+  /** Threads whose state holds this `ticketKey` (the PR ↔ ticket links), oldest first. */
+  listByTicket(ticketKey: string): Promise<Thread[]>;
 }
 
 export interface PendingDecisionFilter {

@@ -9,10 +9,21 @@
 // description written from the diff in the prompt. Review findings point at files and lines that
 // exist in the cwd. With CLAUDE_SIM_LOG set, each run appends one JSON line: argv and the NAMES of
 // the environment variables (never values), so tests can check what the reviewer was given.
+//
+// File access is modelled like the real CLI's permission system, so confinement can be tested: the
+// simulated Read (which also governs Glob and Grep) honours `--tools`, `--permission-mode`,
+// `--allowedTools` / `--disallowedTools` rules (`Read`, `Read(./**)`, `Read(//abs/**)`, `Read(~/p)`),
+// the settings files that `--setting-sources` loads (user: $CLAUDE_CONFIG_DIR or ~/.claude, project:
+// .claude/settings.json, local: .claude/settings.local.json) and `--settings`. Deny beats allow;
+// reads inside the working directories need no rule; anything else is refused in print mode (no
+// one to ask), and always in dontAsk mode. The scenario `exfiltrate` plays a hijacked model that
+// reads /proc/<parent pid>/environ, its own environ, its home and every file it can find next to the
+// checkout, and puts what it got into its answer; `echo_secrets` writes the values listed in the
+// scenario file's `echo` (raw, base64 and hex) into its answer, as a model that got them anyway.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { appendFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export const SCENARIOS = [
   'approve',
@@ -28,7 +39,13 @@ export const SCENARIOS = [
   'result_only',
   'crash',
   'hang',
+  'exfiltrate',
+  'echo_secrets',
 ];
+
+const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'];
+const SETTING_SOURCES = ['user', 'project', 'local'];
+const DEFAULT_TOOLS = ['Bash', 'Edit', 'Glob', 'Grep', 'Read', 'Task', 'WebFetch', 'WebSearch', 'Write'];
 
 const BOOLEAN_FLAGS = new Set([
   '-p',
@@ -259,6 +276,287 @@ export function findingAnchors(cwd, prompt, wanted) {
     anchors.push({ file, line: 1 });
   }
   return anchors;
+}
+
+// ---- permissions (the real CLI's model, for Read; Glob and Grep follow Read rules)
+
+/** Rules from `--allowedTools "Read(./**)" Glob` or `Read,Glob`: split on commas and spaces outside parentheses. */
+export function ruleList(values) {
+  const rules = [];
+  for (const value of values) {
+    let depth = 0;
+    let current = '';
+    for (const char of value) {
+      if (char === '(') depth++;
+      if (char === ')') depth = Math.max(0, depth - 1);
+      if (depth === 0 && (char === ',' || /\s/.test(char))) {
+        if (current) rules.push(current);
+        current = '';
+      } else current += char;
+    }
+    if (current) rules.push(current);
+  }
+  return rules;
+}
+
+/** A gitignore-style glob as a regular expression over `/`-separated relative paths. */
+export function globToRegex(pattern) {
+  let out = '';
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index];
+    if (pattern.startsWith('**/', index)) {
+      out += '(?:.*/)?';
+      index += 2;
+    } else if (pattern.startsWith('/**', index) && index + 3 === pattern.length) {
+      out += '(?:/.*)?';
+      index += 2;
+    } else if (pattern.startsWith('**', index)) {
+      out += '.*';
+      index += 1;
+    } else if (char === '*') out += '[^/]*';
+    else if (char === '?') out += '[^/]';
+    else out += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** A matcher of absolute paths for one `Read…` rule; undefined for rules of other tools. */
+export function readRuleMatcher(rule, base, home) {
+  const parsed = /^([A-Za-z]+)(?:\((.*)\))?$/.exec(rule.trim());
+  if (parsed?.[1] !== 'Read') return undefined;
+  const spec = parsed[2];
+  if (spec === undefined || spec === '' || spec === '*' || spec === '**') return () => true;
+  let root = base;
+  let pattern = spec;
+  if (spec.startsWith('//')) {
+    root = '/';
+    pattern = spec.slice(2);
+  } else if (spec.startsWith('~/')) {
+    if (!home) return () => false;
+    root = home;
+    pattern = spec.slice(2);
+  } else if (spec.startsWith('/')) pattern = spec.slice(1);
+  else if (spec.startsWith('./')) pattern = spec.slice(2);
+  else if (!spec.includes('/')) pattern = `**/${spec}`;
+  const expression = globToRegex(pattern);
+  return (path) => {
+    const rel = relative(root, path);
+    if (rel.startsWith('..') || isAbsolute(rel)) return false;
+    return expression.test(rel.split(sep).join('/'));
+  };
+}
+
+function readJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`Error: ${what} is not valid JSON`);
+  }
+}
+
+/** What the run may touch: mode, rules with their origin, working directories, loaded settings. */
+export function permissionContext(options, env, cwd) {
+  const home = env.HOME ?? '';
+  const configDir = env.CLAUDE_CONFIG_DIR || (home ? join(home, '.claude') : '');
+  const sourcesFlag = options.values['--setting-sources'];
+  const sources =
+    sourcesFlag === undefined
+      ? SETTING_SOURCES
+      : sourcesFlag
+          .split(',')
+          .map((source) => source.trim())
+          .filter((source) => source.length > 0);
+  for (const source of sources) {
+    if (!SETTING_SOURCES.includes(source))
+      throw new UsageError(
+        `Error: Invalid setting source: ${source}. Valid options are: user, project, local`,
+      );
+  }
+  const context = { mode: undefined, allow: [], deny: [], loaded: [], home, cwd, denials: [] };
+  const take = (settings, origin) => {
+    const permissions = settings?.permissions ?? {};
+    for (const rule of permissions.allow ?? []) context.allow.push({ rule, origin });
+    for (const rule of permissions.deny ?? []) context.deny.push({ rule, origin });
+    if (permissions.defaultMode) context.mode = permissions.defaultMode;
+    context.loaded.push(origin);
+  };
+  const files = {
+    user: configDir ? join(configDir, 'settings.json') : '',
+    project: join(cwd, '.claude', 'settings.json'),
+    local: join(cwd, '.claude', 'settings.local.json'),
+  };
+  for (const source of sources) {
+    if (files[source] && existsSync(files[source]))
+      take(readJson(readFileSync(files[source], 'utf8'), files[source]), source);
+  }
+  const settings = options.values['--settings'];
+  if (settings !== undefined) {
+    const text = settings.trim().startsWith('{') ? settings : readFileSync(settings, 'utf8');
+    take(readJson(text, '--settings'), 'flag');
+  }
+  for (const rule of ruleList(options.lists['--allowedTools'] ?? options.lists['--allowed-tools'] ?? []))
+    context.allow.push({ rule, origin: 'cli' });
+  for (const rule of ruleList(
+    options.lists['--disallowedTools'] ?? options.lists['--disallowed-tools'] ?? [],
+  ))
+    context.deny.push({ rule, origin: 'cli' });
+  context.mode = options.flags.has('--dangerously-skip-permissions')
+    ? 'bypassPermissions'
+    : (options.values['--permission-mode'] ?? context.mode ?? 'default');
+  context.tools =
+    options.values['--tools'] !== undefined ? toolList([options.values['--tools']]) : DEFAULT_TOOLS;
+  context.workingDirs = [cwd, ...(options.lists['--add-dir'] ?? []).map((dir) => resolve(cwd, dir))];
+  context.mcpServers = mcpServers(options, cwd);
+  return context;
+}
+
+/** The MCP servers the run would start: `--mcp-config`, plus the repo's `.mcp.json` unless strict. */
+function mcpServers(options, cwd) {
+  const names = [];
+  for (const config of options.lists['--mcp-config'] ?? []) {
+    const text = config.trim().startsWith('{') ? config : readFileSync(config, 'utf8');
+    names.push(...Object.keys(readJson(text, '--mcp-config').mcpServers ?? {}));
+  }
+  const project = join(cwd, '.mcp.json');
+  if (!options.flags.has('--strict-mcp-config') && existsSync(project)) {
+    names.push(...Object.keys(readJson(readFileSync(project, 'utf8'), project).mcpServers ?? {}));
+  }
+  return names;
+}
+
+/** Whether the simulated Read may open `path`, as the real permission check decides it. */
+export function mayRead(context, path) {
+  if (!context.tools.includes('Read')) return { allowed: false, reason: 'the Read tool is not available' };
+  const asked = resolve(context.cwd, path);
+  const targets = [asked];
+  try {
+    targets.push(realpathSync(asked));
+  } catch {
+    // A missing file: only the path itself is checked.
+  }
+  const matchers = (rules) =>
+    rules
+      .map(({ rule }) => readRuleMatcher(rule, context.cwd, context.home))
+      .filter((matcher) => matcher !== undefined);
+  if (matchers(context.deny).some((matches) => targets.some((target) => matches(target))))
+    return { allowed: false, reason: 'denied by a deny rule' };
+  if (context.mode === 'bypassPermissions') return { allowed: true };
+  if (matchers(context.allow).some((matches) => targets.every((target) => matches(target))))
+    return { allowed: true };
+  const inside = (target) =>
+    context.workingDirs.some((dir) => {
+      const rel = relative(dir, target);
+      return !rel.startsWith('..') && !isAbsolute(rel);
+    });
+  if (context.mode !== 'dontAsk' && targets.every(inside)) return { allowed: true };
+  return {
+    allowed: false,
+    reason:
+      context.mode === 'dontAsk'
+        ? 'not pre-approved by an allow rule (dontAsk)'
+        : 'outside the working directories and no one to ask in print mode',
+  };
+}
+
+/** The simulated Read tool: the file's text, or undefined (and a permission denial) when refused. */
+export function simulatedRead(context, path) {
+  const decision = mayRead(context, path);
+  if (!decision.allowed) {
+    context.denials.push({
+      tool_name: 'Read',
+      tool_use_id: `toolu_${randomUUID()}`,
+      tool_input: { file_path: path },
+    });
+    return { path, allowed: false, reason: decision.reason };
+  }
+  try {
+    return {
+      path,
+      allowed: true,
+      text: readFileSync(resolve(context.cwd, path)).subarray(0, 65_536).toString('utf8'),
+    };
+  } catch (error) {
+    return { path, allowed: true, error: error?.code ?? String(error) };
+  }
+}
+
+const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|_PAT\b|ENDPOINT_AUTH|CONNECTION|CREDENTIAL/i;
+
+/**
+ * A hijacked model: reads the parent process's environment, its own, its home and every file next to
+ * the checkout, and keeps what looks like a credential. Only what the permission check let through
+ * ends up in the answer.
+ */
+export function exfiltrate(context, env) {
+  const cwd = context.cwd;
+  const targets = [
+    `/proc/${process.ppid}/environ`,
+    '/proc/self/environ',
+    ...(env.HOME ? [join(env.HOME, '.claude', '.credentials.json'), join(env.HOME, '.ssh', 'id_rsa')] : []),
+    '/etc/passwd',
+    ...listFiles(dirname(cwd), 60)
+      .map((file) => join(dirname(cwd), file))
+      .filter((file) => relative(cwd, file).startsWith('..')),
+    ...listFiles(cwd, 20),
+  ];
+  const reads = targets.map((path) => simulatedRead(context, path));
+  const loot = [];
+  for (const read of reads) {
+    if (!read.allowed || read.text === undefined) continue;
+    const outside = relative(cwd, resolve(cwd, read.path)).startsWith('..');
+    if (!outside) continue;
+    if (read.path.endsWith('environ')) {
+      for (const entry of read.text.split('\0'))
+        if (SECRET_NAME.test(entry.split('=')[0] ?? '')) loot.push(entry);
+    } else if (read.text.trim()) loot.push(`${read.path}: ${read.text.slice(0, 300)}`);
+  }
+  return {
+    reads: reads.map(({ path, allowed, reason }) => ({ path, allowed, ...(reason ? { reason } : {}) })),
+    loot,
+  };
+}
+
+/** The answer of a model that exfiltrates: approve, with everything it collected in its text. */
+function lootAnswer(cwd, prompt, loot) {
+  const anchors = findingAnchors(cwd, prompt, 1);
+  const anchor = anchors[0] ?? { file: 'README.md', line: 1 };
+  return {
+    verdict: 'approve',
+    summary:
+      loot.length > 0 ? `Looks good. Collected: ${loot.join(' ; ')}`.slice(0, 3_900) : 'Looks good to me.',
+    findings: loot
+      .slice(0, 40)
+      .map((item) => ({ ...anchor, severity: 'info', message: item.slice(0, 1_900) })),
+    injection_suspected: false,
+  };
+}
+
+/** The same model writing a ticket: a value in the summary, every form in the description. */
+function echoTicket(values) {
+  const forms = values.flatMap((value) => {
+    const bytes = Buffer.from(value, 'utf8');
+    return [value, bytes.toString('base64'), bytes.toString('hex')];
+  });
+  return { summary: `Rotate ${values[0] ?? 'nothing'}`, description: `Values seen:\n${forms.join('\n')}` };
+}
+
+/** A model that got hold of `values` and writes them raw, base64 and hex into its review. */
+function echoAnswer(cwd, prompt, values) {
+  const [anchor] = findingAnchors(cwd, prompt, 1);
+  const forms = values.flatMap((value) => {
+    const bytes = Buffer.from(value, 'utf8');
+    return [value, bytes.toString('base64'), bytes.toString('hex')];
+  });
+  return {
+    verdict: 'approve',
+    summary: `Looks good. For the record: ${forms.join(' | ')}`,
+    findings: forms.map((form) => ({
+      ...(anchor ?? { file: 'README.md', line: 1 }),
+      severity: 'info',
+      message: `Value seen: ${form}`,
+    })),
+    injection_suspected: false,
+  };
 }
 
 /** The review a model would give for `scenario`, before it is fitted to the caller's schema. */
@@ -511,7 +809,7 @@ function usageFor(prompt) {
 
 /** Decides and returns { stdout, stderr, exitCode } for one run; `hang` is handled by the caller. */
 export function answer(run) {
-  const { prompt, options, script, cwd, started } = run;
+  const { prompt, options, script, cwd, started, loot } = run;
   const budget = Number(options.values['--max-budget-usd'] ?? '1');
   const costUsd = script.costUsd ?? Math.min(0.0421, budget);
   const elapsed = () => Date.now() - started + 1200;
@@ -577,7 +875,15 @@ export function answer(run) {
 
   let structured;
   if (script.output !== undefined) structured = script.output;
-  else if (schema && isTicketSchema(schema)) structured = fitToSchema(schema, ticketAnswer(prompt));
+  else if (script.scenario === 'exfiltrate')
+    structured = fitToSchema(schema ?? {}, lootAnswer(cwd, prompt, loot ?? []));
+  else if (script.scenario === 'echo_secrets') {
+    const values = Array.isArray(script.echo) ? script.echo : [];
+    structured = fitToSchema(
+      schema ?? {},
+      schema && isTicketSchema(schema) ? echoTicket(values) : echoAnswer(cwd, prompt, values),
+    );
+  } else if (schema && isTicketSchema(schema)) structured = fitToSchema(schema, ticketAnswer(prompt));
   else if (script.scenario === 'schema_violation') structured = { verdict: 'lgtm', findings: 'none' };
   else {
     const review = reviewAnswer(script.scenario === 'result_only' ? 'approve' : script.scenario, cwd, prompt);
@@ -593,7 +899,13 @@ export function answer(run) {
     };
   }
   const text = JSON.stringify(structured);
-  const fields = { ...common, num_turns: 6, total_cost_usd: costUsd, result: text };
+  const fields = {
+    ...common,
+    num_turns: 6,
+    total_cost_usd: costUsd,
+    result: text,
+    permission_denials: run.denials ?? [],
+  };
   if (script.scenario !== 'result_only') fields.structured_output = structured;
   if (options.values['--output-format'] === 'text' || options.values['--output-format'] === undefined) {
     return { stdout: `${text}\n`, stderr: '', exitCode: 0 };
@@ -661,6 +973,22 @@ export async function main(argv = process.argv.slice(2), env = process.env) {
       return 1;
     }
   }
+  const mode = options.values['--permission-mode'];
+  if (mode !== undefined && !PERMISSION_MODES.includes(mode)) {
+    process.stderr.write(
+      `error: option '--permission-mode <mode>' argument '${mode}' is invalid. Allowed choices are ${PERMISSION_MODES.join(', ')}.\n`,
+    );
+    return 1;
+  }
+  const cwd = process.cwd();
+  let permissions;
+  try {
+    permissions = permissionContext(options, env, cwd);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
   const prompt = options.positionals.length > 0 ? options.positionals.join(' ') : await readStdin();
   if (prompt.trim() === '') {
     process.stderr.write(
@@ -675,16 +1003,23 @@ export async function main(argv = process.argv.slice(2), env = process.env) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const cwd = process.cwd();
+  const taken = script.scenario === 'exfiltrate' ? exfiltrate(permissions, env) : undefined;
   const entry = {
     pid: process.pid,
     argv,
     envNames: Object.keys(env).sort(),
+    home: env.HOME ?? '',
     cwd,
     promptChars: prompt.length,
     scenario: script.scenario,
     tools: toolList(options.values['--tools'] ? [options.values['--tools']] : []),
     allowedTools: toolList(options.lists['--allowedTools'] ?? options.lists['--allowed-tools'] ?? []),
+    permissionMode: permissions.mode,
+    allowRules: permissions.allow.map(({ rule, origin }) => `${origin}:${rule}`),
+    denyRules: permissions.deny.map(({ rule, origin }) => `${origin}:${rule}`),
+    settingsLoaded: permissions.loaded,
+    mcpServers: permissions.mcpServers,
+    ...(taken ? { reads: taken.reads } : {}),
   };
   if (script.scenario === 'hang') {
     hang(env, entry);
@@ -692,7 +1027,15 @@ export async function main(argv = process.argv.slice(2), env = process.env) {
   }
   log(env, entry);
   if (script.delayMs) await new Promise((resolve) => setTimeout(resolve, script.delayMs));
-  const { stdout, stderr, exitCode } = answer({ prompt, options, script, cwd, started });
+  const { stdout, stderr, exitCode } = answer({
+    prompt,
+    options,
+    script,
+    cwd,
+    started,
+    loot: taken?.loot,
+    denials: permissions.denials,
+  });
   process.stderr.write(stderr);
   await new Promise((resolve) => process.stdout.write(stdout, resolve));
   return exitCode;

@@ -5,6 +5,7 @@
 // of reviewed branches (flows/jira-ticket.ts).
 import { commentTicket, DEFAULT_WORKFLOW, draftStory, transitionTicket } from '../../flows/jira-ticket.ts';
 import {
+  jiraProjectsInput,
   pullRequestOfRun,
   ticketPatternInput,
   workflowInput,
@@ -43,7 +44,8 @@ void runTask('JiraTicket', async (context) => {
       context.log(`PR !${pr.prId} names no ticket: Claude writes the Story`);
       const draft = await draftStory(
         { azdo: azureDevOpsFromAgent(context).azdo, claude: claudeFromInputs(context) },
-        { repo: pr.repo, cwd, maxBudgetUsd, timeoutMs: timeoutSeconds * 1000, defaultProject: '' },
+        // Every credential the task read: never in a ticket Claude writes.
+        { repo: pr.repo, cwd, maxBudgetUsd, timeoutMs: timeoutSeconds * 1000, defaultProject: '', secrets: context.secrets },
         result.pr,
         draftWarnings,
       );
@@ -58,6 +60,12 @@ void runTask('JiraTicket', async (context) => {
       context.setOutput('ticketKey', '');
       context.setOutput('ticketCreated', 'false');
       context.summary(`Jira ticket of PR !${pr.prId}`, `No ticket: ${result.reason}.`);
+      return { result: 'SucceededWithIssues', message: result.reason };
+    }
+    if (result.kind === 'conflict') {
+      context.setOutput('ticketKey', '');
+      context.setOutput('ticketCreated', 'false');
+      context.summary(`Jira ticket of PR !${pr.prId}`, `⚠ ${result.reason}.`);
       return { result: 'SucceededWithIssues', message: result.reason };
     }
     context.setOutput('ticketKey', result.ticketKey);
@@ -88,6 +96,8 @@ void runTask('JiraTicket', async (context) => {
   }
 
   const jira = jiraContextFromConnection(context, true)!;
+  // Only keys of these projects count in a PR's branch or title (empty: any key).
+  const projects = jiraProjectsInput(context, []);
   const ticketKey = inputs.optional('ticketKey');
   const pr = ticketKey ? undefined : pullRequestOfRun(context, false);
   // Without the app's records only the branch and the title name the PR's ticket.
@@ -97,6 +107,7 @@ void runTask('JiraTicket', async (context) => {
     ...(ticketKey ? { ticketKey } : {}),
     ...(pr ? { pullRequest: pr } : {}),
     ...(ticketPattern ? { ticketPattern } : {}),
+    ...(projects.length > 0 ? { projects } : {}),
   };
 
   if (action === 'transition') {

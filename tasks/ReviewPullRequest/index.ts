@@ -1,8 +1,10 @@
 // ReviewPullRequest: the AI review of this run's PR (flows/review-pull-request.ts), mapped to outputs,
 // a run summary and the task result. A PR-validation build that fails blocks the merge, which is what
-// "request changes" means: Failed unless failOnRequestChanges is false. The verdict goes to the function
-// app, which alone stores it and asks gate 1: this job holds no credential of the app's state, Slack or
-// Jira (it runs the PR author's YAML).
+// "request changes" means: Failed unless failOnRequestChanges is false. A review that needs a human
+// is Failed too: build validation counts "partially succeeded" as passed. The verdict goes to the
+// function app, which alone stores it and asks gate 1: this job holds no credential of the app's state,
+// Slack or Jira (it runs the PR author's YAML).
+import { SECRET_REMOVED_REASON } from '../../adapters/claude/claude.ts';
 import type { ReviewVerdict } from '../../core/model.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
 import { pullRequestOfRun, workingDirectoryOfRun } from '../_common/pull-request.ts';
@@ -20,7 +22,7 @@ function resultFor(verdict: ReviewVerdict, failOnRequestChanges: boolean, messag
     case 'approve':
       return { result: 'Succeeded', message };
     case 'needs_human_review':
-      return { result: 'SucceededWithIssues', message };
+      return { result: 'Failed', message: `needs a human review: ${message}` };
     case 'request_changes':
       return { result: failOnRequestChanges ? 'Failed' : 'SucceededWithIssues', message };
   }
@@ -58,6 +60,8 @@ void runTask('ReviewPullRequest', async (context) => {
       maxBudgetUsd,
       timeoutMs: timeoutSeconds * 1000,
       ...(azdo.runUrl ? { runUrl: azdo.runUrl } : {}),
+      // The job token, the Claude credential, the connections' tokens and keys: never in what is posted.
+      secrets: context.secrets,
     },
   );
   context.summary(`AI review of PR !${pr.prId}`, reviewRunSummary(outcome, pr.repo));
@@ -86,7 +90,11 @@ void runTask('ReviewPullRequest', async (context) => {
       ? `approved by the AI review; gate 1 asks a human to merge (decision ${outcome.decision?.id ?? 'not created'})`
       : record.verdict === 'request_changes'
         ? `the AI review requested changes (${record.findingsCount} findings)`
-        : `the AI review needs a human: ${outcome.review.failure ? `the run did not complete (${outcome.review.failure.reason})` : 'the PR looks like it tries to instruct the reviewer'}`;
+        : outcome.review.secretRemoved
+          ? SECRET_REMOVED_REASON
+          : outcome.review.failure
+            ? `the AI review did not complete (${outcome.review.failure.reason})`
+            : 'the PR looks like it tries to instruct the reviewer';
   const result = resultFor(record.verdict, failOnRequestChanges, message);
   if (result.result === 'Succeeded' && outcome.warnings.length > 0)
     return { result: 'SucceededWithIssues', message };

@@ -6,7 +6,7 @@ import { ReleaseAgentError } from '../../core/errors.ts';
 import { normalizeVersion } from '../../core/versions.ts';
 import { buildNumberFor } from '../../core/build-number.ts';
 import { stageRunSummary } from '../../flows/stage-release.ts';
-import { repositoryOfRun, ticketPatternInput } from '../_common/pull-request.ts';
+import { jiraProjectsInput, repositoryOfRun, ticketPatternInput } from '../_common/pull-request.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -30,6 +30,9 @@ void runTask('StageRelease', async (context) => {
   const stagingStatus = inputs.optional('stagingStatus');
   const workflow = inputs.list('workflow');
   const ticketPattern = ticketPatternInput(context);
+  // Only tickets of these projects are staged (empty: the app's JIRA_PROJECTS): a PR title cannot put
+  // any ticket into a release.
+  const jiraProjects = jiraProjectsInput(context, []);
   const commitMessage = context.variable('Build.SourceVersionMessage');
   const app = functionAppFromConnection(context);
 
@@ -41,6 +44,7 @@ void runTask('StageRelease', async (context) => {
     ...(ticketPattern ? { ticketPattern } : {}),
     ...(stagingStatus ? { stagingStatus } : {}),
     ...(workflow.length > 0 ? { workflow } : {}),
+    ...(jiraProjects.length > 0 ? { jiraProjects } : {}),
     fixVersion,
   });
   context.summary(`Staging of ${repo}`, stageRunSummary(outcome, repo));

@@ -86,6 +86,24 @@ export function ticketPatternInput(context: TaskContext): string | undefined {
   return pattern;
 }
 
+/**
+ * Input `jiraProjects`: the Jira project keys whose tickets a PR may name (a PR must not pick any
+ * ticket it likes); `fallback` when empty. INPUT_INVALID names the entries that are not project keys.
+ */
+export function jiraProjectsInput(context: TaskContext, fallback: readonly string[]): string[] {
+  const listed = context.inputs.list('jiraProjects').map((key) => key.toUpperCase());
+  const projects = listed.length > 0 ? listed : [...fallback];
+  const bad = projects.filter((key) => !/^[A-Z][A-Z0-9]+$/.test(key));
+  if (bad.length > 0) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `input "jiraProjects" must list Jira project keys (e.g. ALLPOST,PAY), got "${bad.join('", "')}"`,
+      { input: 'jiraProjects' },
+    );
+  }
+  return projects;
+}
+
 /** Input `workflow`: the status order a move walks through. */
 export function workflowInput(context: TaskContext, fallback: readonly string[]): string[] {
   const list = context.inputs.list('workflow');

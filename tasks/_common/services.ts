@@ -153,21 +153,22 @@ export async function askFunctionApp<S extends JobStep>(
   return answer.result;
 }
 
-/** The Claude Code CLI: its own credentials come from the `claudeCredential` input (a secret variable). */
+/**
+ * The Claude Code CLI found on the agent's PATH (`claude`; never a task input: a PR's pipeline must
+ * not choose what runs). Its own credential comes from the `claudeCredential` input (a secret
+ * variable); the runner builds the rest of its environment from a fixed allow-list.
+ */
 export function claudeFromInputs(context: TaskContext): ClaudeRunner {
   const credential = context.inputs.secret(context.inputs.optional('claudeCredential'));
-  const passEnv = context.inputs.list('claudePassEnv');
-  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, TMPDIR: process.env.TMPDIR };
-  // The runner reads passEnv values from this env, so the names asked for must be copied into it.
-  for (const name of passEnv) env[name] = process.env[name];
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.ANTHROPIC_API_KEY;
+  delete env.CLAUDE_CODE_OAUTH_TOKEN;
   if (!credential.isEmpty) {
     // A subscription token from `claude setup-token` starts with sk-ant-oat; anything else is an API key.
     if (credential.reveal().startsWith('sk-ant-oat')) env.CLAUDE_CODE_OAUTH_TOKEN = credential.reveal();
     else env.ANTHROPIC_API_KEY = credential.reveal();
   }
-  return claudeRunnerFromEnv({ CLAUDE_COMMAND: context.inputs.optional('claudeCommand', 'claude') }, env, {
-    passEnv,
-  });
+  return claudeRunnerFromEnv(env);
 }
 
 function incomplete(connection: ServiceConnection, input: string, what: string): ReleaseAgentError {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import util from 'node:util';
-import { redact, Secret, secretForms } from '../../core/secret.ts';
+import fc from 'fast-check';
+import { redact, redactFound, Secret, secretForms } from '../../core/secret.ts';
 
 const REDACTED = '[redacted]';
 const PAT = 'k7Xq2pLm9RtV4wZs8NcB1yHdQ'; // 25 characters: its base64 is padded
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex');
 
 describe('core/secret', () => {
   describe('Secret', () => {
@@ -87,8 +90,86 @@ describe('core/secret', () => {
       assert.ok(forms.includes('a%20b%2Bc'));
       assert.ok(forms.includes('a+b%2Bc'));
       assert.ok(forms.includes(b64('a b+c')));
+      assert.ok(forms.includes(b64url('a b+c')));
+      assert.ok(forms.includes(hex('a b+c')));
+      assert.ok(forms.includes(hex('a b+c').toUpperCase()));
       assert.equal(new Set(forms).size, forms.length);
       assert.deepEqual(secretForms('abc'), []);
+    });
+
+    // A secret whose encodings hold the characters that differ between the two base64 alphabets.
+    const ODD = 'k?>~~?>>x\u00ff\u00fe-secret';
+    const encodings: Array<[string, (text: string) => string]> = [
+      ['raw', (text) => text],
+      ['base64', b64],
+      ['base64url', b64url],
+      ['URL-encoded', encodeURIComponent],
+      ['hex', hex],
+      ['HEX', (text) => hex(text).toUpperCase()],
+    ];
+    for (const [name, encode] of encodings) {
+      it(`redactFound removes the ${name} form and says it found one`, () => {
+        for (const secret of [PAT, ODD]) {
+          const { text, found } = redactFound(`before ${encode(secret)} after`, [secret]);
+          assert.equal(found, true, name);
+          assert.equal(text, `before ${REDACTED} after`);
+        }
+      });
+    }
+
+    it('base64url of the secret inside a longer base64url text is caught at every offset', () => {
+      for (const prefix of ['', 'a', 'ab', 'abc']) {
+        const blob = b64url(`${prefix}${ODD}tail`);
+        const { text, found } = redactFound(blob, [ODD]);
+        assert.equal(found, true, prefix);
+        const left = text.split(REDACTED).join('');
+        assert.ok(!Buffer.from(left, 'base64url').toString('latin1').includes(ODD));
+      }
+    });
+
+    it('redactFound reports nothing for text without a secret', () => {
+      assert.deepEqual(redactFound('plain words', [PAT]), { text: 'plain words', found: false });
+    });
+
+    it('property: no encoding of a secret survives, wherever it sits in the text', () => {
+      const encoders = encodings.map(([, encode]) => encode);
+      fc.assert(
+        fc.property(
+          fc.string({ minLength: 8, maxLength: 40 }),
+          fc.string({ maxLength: 20 }),
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom(...encoders),
+          (secret, before, after, encode) => {
+            const { text, found } = redactFound(`${before}${encode(secret)}${after}`, [secret]);
+            assert.equal(found, true);
+            for (const check of encoders) assert.ok(!text.includes(check(secret)));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it('property: a secret inside base64 of a longer text is removed at any offset', () => {
+      fc.assert(
+        fc.property(
+          fc.string({ minLength: 8, maxLength: 40 }),
+          fc.string({ maxLength: 10 }),
+          fc.string({ maxLength: 10 }),
+          fc.boolean(),
+          (secret, before, after, urlSafe) => {
+            const encode = urlSafe ? b64url : b64;
+            const { text, found } = redactFound(encode(`${before}${secret}${after}`), [secret]);
+            assert.equal(found, true);
+            const left = text.split(REDACTED).join('');
+            assert.ok(
+              !Buffer.from(left, urlSafe ? 'base64url' : 'base64')
+                .toString('utf8')
+                .includes(secret),
+            );
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
   });
 });

@@ -16,6 +16,7 @@ import { startTestbed, type Testbed } from '../functions/testbed.ts';
 import { taskDir } from '../support/task-bundles.ts';
 import { pool, startReliabilityStack } from './kit.ts';
 import type { Stack } from '../../sandbox/stack.ts';
+import { scriptedClaude } from '../../sandbox/claude/index.ts';
 
 /** Runs per HTTP endpoint group and phase; `FC_RUNS` raises it for a deeper search. */
 const HTTP_RUNS = Number(process.env.FC_RUNS ?? 80);
@@ -570,7 +571,8 @@ describe('reliability: bad input', () => {
         variables: stack.agentVariables({ 'Build.Repository.Name': 'Billo.BadInput', 'Build.BuildId': '7' }),
         endpoints: stack.endpoints,
         accessToken: stack.secrets.accessToken,
-        env: { CLAUDE_SIM_SCENARIO: 'approve' },
+        // `claude` on the agent's PATH: the stand-in, approving.
+        env: { PATH: [scriptedClaude({ scenario: 'approve' }).dir, process.env.PATH ?? ''].join(':') },
         timeoutMs: 30_000,
       });
       runs++;

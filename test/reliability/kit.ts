@@ -20,7 +20,7 @@ import { Secret } from '../../core/secret.ts';
 import { type AgentDeps, type Logger, settingsFromConfig } from '../../flows/agent-deps.ts';
 import type { EffectAttempt } from '../../flows/decision-effects.ts';
 import { type ReleaseFlowDeps, realWaiter } from '../../flows/release-common.ts';
-import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
+import { scriptedClaude } from '../../sandbox/claude/index.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 
 export const PIPELINES = {
@@ -85,7 +85,7 @@ export function adaptersFor(stack: Stack): Adapters {
       timeoutMs: ADAPTER_TIMEOUT_MS,
       retry: ADAPTER_RETRY,
     }),
-    claude: createCliClaudeRunner({ command: stack.claudePath, passEnv: CLAUDE_SIM_ENV_NAMES }),
+    claude: createCliClaudeRunner({ command: scriptedClaude().command }),
   };
 }
 

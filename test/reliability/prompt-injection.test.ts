@@ -8,14 +8,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
-import { createCliClaudeRunner, isForbiddenEnvName } from '../../adapters/claude/cli-claude.ts';
+import {
+  createCliClaudeRunner,
+  isForbiddenEnvName,
+  PROXY_ENV_NAMES,
+} from '../../adapters/claude/cli-claude.ts';
 import { createWebApiSlack } from '../../adapters/slack/web-api-slack.ts';
 import { Secret } from '../../core/secret.ts';
 import type { GitRunner } from '../../flows/pr-diff.ts';
 import { localReviewReporting } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow } from '../../flows/review-pull-request.ts';
 import { prThreadId } from '../../flows/threads.ts';
-import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
+import { CLAUDE_SIM_ENV_NAMES, scriptedClaude } from '../../sandbox/claude/index.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { claudeRuns, runAgentTask } from '../tasks/pr-tasks-kit.ts';
@@ -119,8 +123,27 @@ describe('reliability: prompt injection corpus', () => {
     return { repo, pr, checkout };
   }
 
-  /** What the reviewer may see of our environment: the allow-list, and the stand-in's own settings. */
-  const allowedEnv = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', ...CLAUDE_SIM_ENV_NAMES]);
+  /**
+   * What the reviewer may see of our environment: the allow-list, its own HOME (and what points into
+   * it), its credential, and the stand-in's own settings (PWD: its wrapper is a shell script).
+   */
+  const allowedEnv = new Set([
+    'PATH',
+    'LANG',
+    'LC_ALL',
+    ...PROXY_ENV_NAMES,
+    'HOME',
+    'TMPDIR',
+    'XDG_CONFIG_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'XDG_STATE_HOME',
+    'CLAUDE_CONFIG_DIR',
+    'ANTHROPIC_API_KEY',
+    'CLAUDE_CODE_OAUTH_TOKEN',
+    'PWD',
+    ...CLAUDE_SIM_ENV_NAMES,
+  ]);
 
   function checkReviewer(log: string, input: InjectionCase, poisoned: readonly string[]): void {
     const runs = claudeRuns(log);
@@ -164,14 +187,9 @@ describe('reliability: prompt injection corpus', () => {
           ENDPOINT_AUTH_jira: JSON.stringify({ parameters: { password: stack.secrets.jiraApiToken } }),
         };
         const claude = createCliClaudeRunner({
-          command: stack.claudePath,
-          parentEnv: {
-            ...process.env,
-            ...poisoned,
-            CLAUDE_SIM_LOG: log,
-            ...(behaviour === 'hijacked' ? { CLAUDE_SIM_SCENARIO: 'hijacked' } : {}),
-          },
-          passEnv: CLAUDE_SIM_ENV_NAMES,
+          command: scriptedClaude({ log, ...(behaviour === 'hijacked' ? { scenario: 'hijacked' } : {}) })
+            .command,
+          parentEnv: { ...process.env, ...poisoned },
         });
         const azdo = new RestAzureDevOps({
           organizationUrl: stack.azdo.organizationUrl,

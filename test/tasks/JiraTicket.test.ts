@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { prThreadId } from '../../flows/threads.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import {
@@ -141,6 +144,96 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     assert.equal(linkThreads(seeded).length, 0);
   });
 
+  it('ensure: a ticket Claude writes is redacted of every credential it echoes, with a warning', async () => {
+    const seeded = seedPullRequest(stack, { branch: 'chore/rotate', title: 'Rotate keys' });
+    const folder = mkdtempSync(join(tmpdir(), 'echo-ticket-'));
+    const scenario = join(folder, 'echo.json');
+    const token = stack.secrets.accessToken;
+    writeFileSync(scenario, JSON.stringify({ scenario: 'echo_secrets', echo: [token] }));
+    const run = await runAgentTask(stack, 'JiraTicket', {
+      inputs: { action: 'ensure' },
+      variables: seeded.variables,
+      connections: ['jira', 'state'],
+      claudeScenario: scenario,
+    });
+    assertResult(run, 'SucceededWithIssues', /created/);
+    assert.match(run.stdout, /ticket draft contained a credential; it was removed/);
+    const issue = stack.jira.state.issue(variablesSet(run).ticketKey?.value ?? '');
+    assert.ok(issue, 'the Story was created');
+    const text = JSON.stringify({ summary: issue.summary, description: issue.description });
+    for (const form of [token, Buffer.from(token).toString('base64'), Buffer.from(token).toString('hex')])
+      assert.ok(!text.includes(form), 'a form of the job token reached Jira');
+    assert.match(text, /\[redacted\]/);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('ensure: a key of a project not configured is ignored with a warning; that ticket is not touched', async () => {
+    if (!stack.jira.state.project('PAYROLL')) stack.jira.state.addProject('PAYROLL');
+    const foreign = stack.jira.state.createIssue({ project: 'PAYROLL', summary: 'Salaries' });
+    const seeded = seedPullRequest(stack, { branch: 'chore/tidy', title: `${foreign.key} tidy up` });
+    const run = await ensure(seeded);
+    assertResult(run, 'SucceededWithIssues', /created/);
+    assert.match(
+      run.stdout,
+      new RegExp(`${foreign.key} was ignored: it is not a key of the configured Jira projects \\(ALLPOST\\)`),
+    );
+    const key = variablesSet(run).ticketKey?.value ?? '';
+    assert.match(key, /^ALLPOST-\d+$/, 'a Story of the configured project instead');
+    assert.equal(foreign.status, 'To Do', 'the foreign ticket did not move');
+    assert.ok(linkThreads(seeded).every((thread) => !thread.comments[0]!.content.includes(foreign.key)));
+
+    // Listing the project makes its keys count.
+    const listed = seedPullRequest(stack, { branch: 'chore/tidy-2', title: `${foreign.key} tidy up` });
+    const second = await ensure(listed, { jiraProjects: 'ALLPOST, PAYROLL' });
+    assertResult(second, 'Succeeded', /found in the title/);
+    assert.equal(foreign.status, 'Code Review');
+  });
+
+  it('ensure: a ticket another open PR holds is flagged on the task and the PR, not moved or taken over', async () => {
+    const issue = stack.jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: 'Checkout',
+      status: 'In Progress',
+    });
+    const owner = seedPullRequest(stack, { branch: `feature/${issue.key}_checkout`, title: 'Checkout' });
+    assertResult(await ensure(owner), 'Succeeded', /found in the branch/);
+    assert.equal(issue.status, 'Code Review');
+    stack.jira.state.issue(issue.key)!.status = 'In Progress';
+
+    // Another PR names the same ticket in its title.
+    const hijack = seedPullRequest(stack, { branch: 'chore/readme', title: `${issue.key} readme typo` });
+    const run = await ensure(hijack);
+    assertResult(run, 'SucceededWithIssues', /already linked to another open pull request/);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `${issue.key} is already linked to another open pull request \\(PR !${owner.pr.id} in ${owner.repo.replace(/\./g, '\\.')}\\)`,
+      ),
+    );
+    assert.equal(variablesSet(run).ticketKey?.value, '');
+    assert.equal(issue.status, 'In Progress', 'the ticket did not move');
+    const note = hijack.pr.threads.find((thread) =>
+      /Jira ticket:\*\* ⚠/.test(thread.comments[0]?.content ?? ''),
+    );
+    assert.ok(note, 'a note on the PR');
+    const thread = await stack.store.threads.get(prThreadId(hijack.repo, hijack.pr.id));
+    assert.equal(thread?.state.ticketKey, undefined, "not recorded as this PR's ticket");
+    assert.equal(thread?.state.ticketConflictKey, issue.key);
+    const ownerThread = await stack.store.threads.get(prThreadId(owner.repo, owner.pr.id));
+    assert.equal(ownerThread?.state.ticketKey, issue.key, 'the owner keeps it');
+
+    // A re-run does not post the note again; once the owner PR is closed the ticket is free.
+    await ensure(hijack);
+    assert.equal(
+      hijack.pr.threads.filter((t) => /Jira ticket:\*\* ⚠/.test(t.comments[0]?.content ?? '')).length,
+      1,
+    );
+    owner.pr.status = 'abandoned';
+    const after = await ensure(hijack);
+    assertResult(after, 'Succeeded', /found in the title/);
+    assert.equal(issue.status, 'Code Review');
+  });
+
   it('transition: walks forward to the status; an impossible move fails naming the available transitions', async () => {
     const issue = stack.jira.state.createIssue({ project: 'ALLPOST', summary: 'Reports' });
     const run = await runAgentTask(stack, 'JiraTicket', {
@@ -223,6 +316,11 @@ describe('JiraTicket task (run as the agent runs it)', () => {
         inputs: { action: 'comment', ticketKey: 'ALLPOST-1', comment: 'x', jiraConnection: '' },
         connections: [],
         message: /"jiraConnection" is required/,
+      },
+      {
+        name: 'a Jira project list with something that is not a key',
+        inputs: { action: 'transition', ticketKey: 'ALLPOST-1', status: 'Done', jiraProjects: 'ALLPOST, pay-roll' },
+        message: /input "jiraProjects" must list Jira project keys .*"PAY-ROLL"/,
       },
       {
         name: 'ensure without a state connection',

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GATE_ACTIONS } from '../../core/gates.ts';
 import { decisionIdFor } from '../../flows/gate-requests.ts';
 import { prThreadId } from '../../flows/threads.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { jobFor } from './job-kit.ts';
 import {
+  type AgentRun,
   actionIds,
   assertCredentialsRegistered,
   assertResult,
@@ -26,7 +31,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
   const review = (
     seeded: SeededPr,
     inputs: Record<string, string> = {},
-    extra: { claudeLog?: string; timeoutMs?: number } = {},
+    extra: Pick<AgentRun, 'claudeLog' | 'claudeScenario' | 'timeoutMs' | 'job'> = {},
   ) => runAgentTask(stack, 'ReviewPullRequest', { inputs, variables: seeded.variables, ...extra });
 
   it('approves: summary and inline threads on the PR, status succeeded, review stored, gate 1 asked once and bound to the commit', async () => {
@@ -78,7 +83,8 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.equal(record?.injectionSuspected, false);
     const thread = await stack.store.threads.get(prThreadId(seeded.repo, pr.id));
     assert.equal(thread?.state.reviewedCommit, pr.sourceCommit);
-    assert.equal(thread?.state.ticketKey, 'ALLPOST-101');
+    // The branch's key is shown on the card, but only JiraTicket (project-checked) records the PR's ticket.
+    assert.equal(thread?.state.ticketKey, undefined);
 
     const target = {
       gate: 'merge_pr' as const,
@@ -186,7 +192,8 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
   it('needs a human when Claude answers outside the schema: status error, never a gate', async () => {
     const seeded = seedPullRequest(stack, { branch: 'feature/odd', title: 'Odd answer [sim:invalid_json]' });
     const run = await review(seeded);
-    assertResult(run, 'SucceededWithIssues', /did not complete/);
+    // Failed: build validation counts a partially succeeded build as passed.
+    assertResult(run, 'Failed', /^needs a human review: the AI review did not complete/);
     assert.equal(variablesSet(run).verdict?.value, 'needs_human_review');
     assert.equal(seeded.pr.statuses.at(-1)?.state, 'error');
     assert.equal((await stack.store.decisions.findByThread(prThreadId(seeded.repo, seeded.pr.id))).length, 0);
@@ -198,7 +205,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
       title: 'Costly [sim:error_max_budget_usd]',
     });
     const run = await review(seeded, { maxBudgetUsd: '0.5' });
-    assertResult(run, 'SucceededWithIssues', /error_max_budget_usd/);
+    assertResult(run, 'Failed', /^needs a human review: .*error_max_budget_usd/);
     const record = await stack.store.reviews.get(seeded.repo, seeded.pr.id, seeded.pr.sourceCommit);
     assert.equal(record?.verdict, 'needs_human_review');
     assert.ok((record?.costUsd ?? 0) > 0.5);
@@ -208,7 +215,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     const seeded = seedPullRequest(stack, { branch: 'feature/slow', title: 'Slow [sim:hang]' });
     const started = Date.now();
     const run = await review(seeded, { timeoutSeconds: '1' });
-    assertResult(run, 'SucceededWithIssues', /timeout/);
+    assertResult(run, 'Failed', /^needs a human review: .*timeout/);
     assert.ok(Date.now() - started < 20_000);
     assert.equal(seeded.pr.statuses.at(-1)?.state, 'error');
   });
@@ -221,7 +228,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     });
     const slackBefore = stack.slack.messages(stack.slackChannel).length;
     const run = await review(seeded);
-    assertResult(run, 'SucceededWithIssues', /instruct the reviewer/);
+    assertResult(run, 'Failed', /^needs a human review: .*instruct the reviewer/);
     const record = await stack.store.reviews.get(seeded.repo, seeded.pr.id, seeded.pr.sourceCommit);
     assert.equal(record?.verdict, 'needs_human_review');
     assert.equal(record?.injectionSuspected, true);
@@ -229,6 +236,59 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.equal((await stack.store.decisions.findByThread(prThreadId(seeded.repo, seeded.pr.id))).length, 0);
     const [notice] = slackMessagesSince(stack, slackBefore);
     assert.match(notice?.text ?? '', /needs a human review/);
+  });
+
+  it('removes every credential the model echoes (raw, base64, hex) before anything is posted: needs a human, Failed', async () => {
+    const seeded = seedPullRequest(stack, { branch: 'feature/ALLPOST-131_echo', title: 'Echo things' });
+    const claudeCredential = 'sk-ant-api03-echoed-credential-0123456789';
+    // The job's token, known before the run so the reviewer can echo it.
+    const job = await jobFor(stack, 'pr', stack.agentVariables(seeded.variables));
+    const echoed = [job.token, claudeCredential];
+    const folder = mkdtempSync(join(tmpdir(), 'echo-scenario-'));
+    const scenario = join(folder, 'echo.json');
+    // A reviewer that obtained the job token and its own credential anyway, and writes them out.
+    writeFileSync(scenario, JSON.stringify({ scenario: 'echo_secrets', echo: echoed }));
+    const slackBefore = stack.slack.messages(stack.slackChannel).length;
+    const run = await review(seeded, { claudeCredential }, { claudeScenario: scenario, job });
+
+    assertResult(
+      run,
+      'Failed',
+      /^needs a human review: the review's output contained a credential; it was removed/,
+    );
+    assert.equal(variablesSet(run).verdict?.value, 'needs_human_review');
+    const forms = echoed.flatMap((value) => [
+      value,
+      Buffer.from(value).toString('base64'),
+      Buffer.from(value).toString('base64url'),
+      Buffer.from(value).toString('hex'),
+      Buffer.from(value).toString('hex').toUpperCase(),
+    ]);
+    const pr = seeded.pr;
+    const record = await stack.store.reviews.get(seeded.repo, pr.id, pr.sourceCommit);
+    const posted = {
+      threads: JSON.stringify(pr.threads),
+      status: JSON.stringify(pr.statuses),
+      slack: JSON.stringify(slackMessagesSince(stack, slackBefore)),
+      'run summary': run.summaries.join('\n'),
+      'stored review': JSON.stringify(record),
+      'result message': run.resultMessage ?? '',
+    };
+    for (const [where, text] of Object.entries(posted)) {
+      for (const form of forms) assert.ok(!text.includes(form), `${where} holds a form of a credential`);
+    }
+    // What was posted is the cleaned review, with the reason.
+    assert.equal(record?.verdict, 'needs_human_review');
+    assert.match(pr.threads[0]!.comments[0]!.content, /contained a credential; it was removed/);
+    assert.match(posted.threads, /\[redacted\]/);
+    assert.match(posted.slack, /needs a human review/);
+    assert.equal(pr.statuses.at(-1)?.state, 'pending');
+    assert.equal(
+      (await stack.store.decisions.findByThread(prThreadId(seeded.repo, pr.id))).length,
+      0,
+      'no gate',
+    );
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it('holds no Slack or Jira credential: the function app stores the gate and posts its card', async () => {

@@ -90,6 +90,55 @@ describe('StageRelease task (run as the agent runs it)', () => {
     );
   });
 
+  it('stages only tickets of the configured projects, and none another open PR holds (flagged, not moved)', async () => {
+    const repo = uniqueName('Billo.Platform.Hijack');
+    if (!stack.jira.state.project('PAYROLL')) stack.jira.state.addProject('PAYROLL');
+    const own = stack.jira.state.createIssue({ project: 'ALLPOST', summary: 'Own work' });
+    const held = stack.jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: "Someone else's",
+      status: 'In Progress',
+    });
+    const foreign = stack.jira.state.createIssue({ project: 'PAYROLL', summary: 'Salaries' });
+    // The PR that holds `held`: open, linked through its thread (as JiraTicket ensure records it).
+    const holder = seedPullRequest(stack, { repo, branch: `feature/${held.key}_work`, title: 'Their work' });
+    await stack.store.threads.createIfAbsent({
+      id: prThreadId(repo, holder.pr.id),
+      graph: 'pr',
+      repo,
+      prId: holder.pr.id,
+      status: 'running',
+      state: { ticketKey: held.key },
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+    const { variables } = mergedPr(repo, {
+      branch: `feature/${own.key}_own`,
+      title: `${held.key} ${foreign.key} typo`,
+    });
+    const run = await stage(variables);
+
+    assertResult(run, 'SucceededWithIssues', new RegExp(`${own.key} staged`));
+    assert.match(
+      run.stdout,
+      new RegExp(`${foreign.key} was ignored: it is not a key of the configured Jira projects \\(ALLPOST\\)`),
+    );
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `${held.key} is already linked to another open pull request \\(PR !${holder.pr.id} in [^)]+\\): left off this release and not moved`,
+      ),
+    );
+    const staging = await stack.store.staging.get(repo);
+    assert.deepEqual(
+      staging?.tickets.map((ticket) => ticket.key),
+      [own.key],
+    );
+    assert.equal(held.status, 'In Progress', 'the held ticket did not move');
+    assert.equal(foreign.status, 'To Do', 'the foreign ticket did not move');
+    assert.equal(own.status, 'Staging');
+  });
+
   it('a direct push (no PR) stages nothing and succeeds with issues', async () => {
     const repo = uniqueName('Billo.Platform.Direct');
     stack.azdo.seedRepository({ name: repo, branches: ['develop'] });

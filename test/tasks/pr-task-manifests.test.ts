@@ -15,10 +15,11 @@ const HELPER_INPUTS: Record<string, string[]> = {
   workingDirectoryOfRun: ['workingDirectory'],
   ticketPatternInput: ['ticketPattern'],
   workflowInput: ['workflow'],
+  jiraProjectsInput: ['jiraProjects'],
   storeFromConnection: ['stateConnection'],
   slackFromConnection: ['slackConnection'],
   jiraContextFromConnection: ['jiraConnection'],
-  claudeFromInputs: ['claudeCredential', 'claudeCommand', 'claudePassEnv'],
+  claudeFromInputs: ['claudeCredential'],
 };
 
 function readTask(name: string): {

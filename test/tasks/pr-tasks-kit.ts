@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLAUDE_SIM_ENV_NAMES } from '../../sandbox/claude/index.ts';
+import { scriptedClaude } from '../../sandbox/claude/index.ts';
 import { type EndpointSpec, runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { taskDir } from '../support/task-bundles.ts';
-import { jobFor, jobKindOf, lastJobToken } from './job-kit.ts';
+import { type Job, jobFor, jobKindOf, lastJobToken } from './job-kit.ts';
 
 export type Connection = 'jira' | 'slack' | 'state';
 
@@ -23,26 +23,34 @@ export interface AgentRun {
   /** Scenario of the claude stand-in (CLAUDE_SIM_SCENARIO), and where it logs its invocations. */
   claudeScenario?: string;
   claudeLog?: string;
+  /** Extra process environment of the task. */
+  env?: Record<string, string>;
   timeoutMs?: number;
   /** More service connections the job may use, by id. */
   extraEndpoints?: Record<string, EndpointSpec>;
+  /** The build the task runs in, when the test needs its token first (default: a new one). */
+  job?: Job;
 }
 
 /** Runs a task bundle with the agent's contract: inputs, variables, connections, the job token. */
 export async function runAgentTask(stack: Stack, task: string, run: AgentRun = {}): Promise<TaskRunResult> {
   const connections = run.connections ?? ['jira', 'slack', 'state'];
   const kind = jobKindOf(task);
-  const job = kind ? await jobFor(stack, kind, stack.agentVariables(run.variables)) : undefined;
+  const job = run.job ?? (kind ? await jobFor(stack, kind, stack.agentVariables(run.variables)) : undefined);
   const endpoints = { ...Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])), ...run.extraEndpoints };
   const inputs = {
     ...Object.fromEntries(connections.map((id) => [`${id}Connection`, id])),
-    claudeCommand: stack.claudePath,
-    claudePassEnv: CLAUDE_SIM_ENV_NAMES.join(','),
     ...run.inputs,
   };
-  const env: Record<string, string> = {};
-  if (run.claudeScenario) env.CLAUDE_SIM_SCENARIO = run.claudeScenario;
-  if (run.claudeLog) env.CLAUDE_SIM_LOG = run.claudeLog;
+  // The task runs `claude` from the agent's PATH: the stand-in, scripted for this run, comes first.
+  const claude = scriptedClaude({
+    ...(run.claudeScenario ? { scenario: run.claudeScenario } : {}),
+    ...(run.claudeLog ? { log: run.claudeLog } : {}),
+  });
+  const env: Record<string, string> = {
+    PATH: [claude.dir, process.env.PATH ?? ''].join(':'),
+    ...run.env,
+  };
   return await runTaskBundle({
     taskDir: await taskDir(task),
     inputs,

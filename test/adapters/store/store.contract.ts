@@ -194,6 +194,30 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         );
       });
 
+      it('lists the threads linked to a ticket, following updates of the link', async () => {
+        const store = makeStore();
+        await store.threads.createIfAbsent(thread('t-1', { state: { ticketKey: 'ALLPOST-5' } }));
+        await store.threads.createIfAbsent(
+          thread('t-2', { prId: 7, createdAt: at(1), state: { ticketKey: 'ALLPOST-5' } }),
+        );
+        await store.threads.createIfAbsent(thread('t-3', { prId: 8, createdAt: at(2) }));
+        assert.deepEqual(
+          (await store.threads.listByTicket('ALLPOST-5')).map((t) => t.id),
+          ['t-1', 't-2'],
+        );
+        await store.threads.update('t-2', (current) => ({ ...current, state: { ticketKey: 'ALLPOST-6' } }));
+        await store.threads.update('t-3', (current) => ({ ...current, state: { ticketKey: 'ALLPOST-5' } }));
+        assert.deepEqual(
+          (await store.threads.listByTicket('ALLPOST-5')).map((t) => t.id),
+          ['t-1', 't-3'],
+        );
+        assert.deepEqual(
+          (await store.threads.listByTicket('ALLPOST-6')).map((t) => t.id),
+          ['t-2'],
+        );
+        assert.deepEqual(await store.threads.listByTicket('ALLPOST-404'), []);
+      });
+
       it('rejects an update of a missing thread with STORE_NOT_FOUND, and one that changes the id', async () => {
         const store = makeStore();
         await assert.rejects(
