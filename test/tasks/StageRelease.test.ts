@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { prThreadId } from '../../flows/threads.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { lastJobBuild } from './job-kit.ts';
 import {
   assertCredentialsRegistered,
   assertResult,
@@ -59,7 +60,7 @@ describe('StageRelease task (run as the agent runs it)', () => {
     assert.deepEqual(set['ReleaseAgent.Version'], { value: '1.0.0', isOutput: false });
     assert.deepEqual(set.ticketKeys, { value: issue.key, isOutput: true });
     assert.deepEqual(set.pullRequestId, { value: String(pr.id), isOutput: true });
-    assert.equal(run.buildNumber, `${repo} 1.0.0+77`);
+    assert.equal(run.buildNumber, `${repo} 1.0.0+${lastJobBuild(stack)!.buildId}`);
     assert.equal(run.summaries.length, 1);
 
     const staging = await stack.store.staging.get(repo);

@@ -16,7 +16,7 @@ const HELPER_INPUTS: Record<string, string[]> = {
   ticketPatternInput: ['ticketPattern'],
   workflowInput: ['workflow'],
   jiraProjectsInput: ['jiraProjects'],
-  storeFromConnection: ['stateConnection'],
+  functionAppFromConnection: ['stateConnection'],
   slackFromConnection: ['slackConnection'],
   jiraContextFromConnection: ['jiraConnection'],
   claudeFromInputs: ['claudeCredential'],
