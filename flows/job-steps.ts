@@ -9,6 +9,7 @@ import { FINDING_SEVERITIES } from '../core/review.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
 import { ensureTicket } from './jira-ticket.ts';
+import { environmentFromInstructions } from './approval-gates.ts';
 import { DEFAULT_WORKFLOW_ORDER } from './jira-workflow.ts';
 import type { JobAnswer, JobStep, JobSteps } from './job-api.ts';
 import type { FlowReport, ReleaseFlowDeps } from './release-common.ts';
@@ -17,6 +18,7 @@ import { completeRelease } from './complete-release.ts';
 import { recordReview, type ReviewRecordDeps, startReview } from './review-record.ts';
 import { storeReleaseRuns } from './run-pipelines.ts';
 import { stageRelease } from './stage-release.ts';
+import { DEFAULT_GATE_ENVIRONMENTS } from './threads.ts';
 
 /** How long one call waits for a release PR's policies; the task asks again until its own limit. */
 export const COMPLETE_WAIT_PER_CALL_MS = 60_000;
@@ -33,6 +35,11 @@ interface StepContext {
 
 interface StepDefinition<S extends JobStep, K extends JobRoleKind> {
   roles: readonly K[];
+  /**
+   * The environment whose approval in this very run the step is the effect of (gates 2, 3 and 5). A
+   * job that presents another run's build id, or asks before the person answered, gets nothing.
+   */
+  afterApprovalOf?: string;
   body: z.ZodType<JobSteps[S]['request']>;
   run(context: StepContext, role: Extract<JobRole, { kind: K }>, body: JobSteps[S]['request']): Promise<JobSteps[S]['response']>;
 }
@@ -80,6 +87,7 @@ function releaseDeps({ deps, log }: StepContext): ReleaseFlowDeps {
 /** A step with its types erased, so one registry holds them all; `define` keeps each entry checked. */
 interface RegisteredStep {
   roles: readonly JobRoleKind[];
+  afterApprovalOf?: string;
   body: z.ZodType;
   run(context: StepContext, role: JobRole, body: unknown): Promise<unknown>;
 }
@@ -87,6 +95,7 @@ interface RegisteredStep {
 function define<S extends JobStep, K extends JobRoleKind>(definition: StepDefinition<S, K>): RegisteredStep {
   return {
     roles: definition.roles,
+    ...(definition.afterApprovalOf ? { afterApprovalOf: definition.afterApprovalOf } : {}),
     body: definition.body,
     // The registry checks the role against `roles` before it runs a step.
     run: (context, role, body) =>
@@ -209,6 +218,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.create': define<'release.create', 'release'>({
     roles: ['release'],
+    afterApprovalOf: DEFAULT_GATE_ENVIRONMENTS.create_release_pr[0],
     body: z.object({ repository, version, sourceRef: branch, targetRef: branch }),
     run: async (context, role, body) =>
       await createReleasePullRequest(
@@ -218,6 +228,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.complete': define<'release.complete', 'release'>({
     roles: ['release'],
+    afterApprovalOf: DEFAULT_GATE_ENVIRONMENTS.merge_release_pr[0],
     body: z.object({
       repository,
       version,
@@ -252,6 +263,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.finish': define<'release.finish', 'release'>({
     roles: ['release'],
+    afterApprovalOf: 'production',
     body: z.object({ repository, version, doneStatus: text(100).min(1), workflow: z.array(text(100)).max(30), jiraVersion: z.boolean() }),
     run: async (context, role, body) =>
       await completeRelease(
@@ -319,6 +331,28 @@ export function authorizeJobStep<S extends JobStep>(role: JobRole, step: S, body
       'FORBIDDEN',
       `build ${role.buildId} is a run of the release pipeline of ${role.repo} (RELEASE_PIPELINE_BY_REPO), not of ${named}`,
       { buildId: role.buildId, repo: role.repo },
+    );
+  }
+}
+
+/**
+ * FORBIDDEN unless the approval the step is the effect of was given in this run: read from Azure DevOps
+ * with the app's identity (the approval's own instructions name its environment, as setup writes them).
+ */
+export async function requireApprovalOfStep(deps: AgentDeps, role: JobRole, step: JobStep): Promise<void> {
+  const environment = JOB_STEP_DEFINITIONS[step].afterApprovalOf;
+  if (!environment) return;
+  const azdo = requireAzdo(deps);
+  const approved = (await azdo.listApprovals('approved')).some(
+    (approval) =>
+      approval.pipeline?.runId === role.buildId &&
+      environmentFromInstructions(approval.instructions)?.toLowerCase() === environment.toLowerCase(),
+  );
+  if (!approved) {
+    throw new ReleaseAgentError(
+      'FORBIDDEN',
+      `step ${step} runs only after the approval of environment ${environment} in this run (${role.buildId}); none is approved`,
+      { buildId: role.buildId, step, environment },
     );
   }
 }

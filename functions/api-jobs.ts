@@ -10,7 +10,7 @@ import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
 import { Secret } from '../core/secret.ts';
 import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
 import { BUILD_HEADER } from '../flows/job-api.ts';
-import { authorizeJobStep, isJobStep, parseStepBody, runJobStep } from '../flows/job-steps.ts';
+import { authorizeJobStep, isJobStep, parseStepBody, requireApprovalOfStep, runJobStep } from '../flows/job-steps.ts';
 import { errorBody, jsonResponse, readJsonObject } from './http.ts';
 import { services } from './services.ts';
 
@@ -72,6 +72,7 @@ export async function jobStepHandler(request: HttpRequest, _context: unknown, lo
   const role = await jobOfRequest(request, config, deps.settings);
   const body = parseStepBody(step, await readJsonObject(request));
   authorizeJobStep(role, step, body);
+  await requireApprovalOfStep(deps, role, step);
   try {
     const answer = await runJobStep({ ...deps, log }, role, step, body);
     log.info('job step', { step, buildId: role.buildId, role: role.kind, repo: role.repo });

@@ -333,6 +333,8 @@ export interface AzureDevOps {
   /** Build_Get: NOT_FOUND when there is no such build. */
   getBuild(buildId: number): Promise<Build>;
   listPendingApprovals(): Promise<Approval[]>;
+  /** Approvals of the project in one state (Approvals_Query `state`), newest first as the service lists them. */
+  listApprovals(state: 'pending' | 'approved' | 'rejected' | 'completed'): Promise<Approval[]>;
   getApproval(approvalId: string): Promise<Approval>;
   /** Single-shot: CONFLICT (with `currentStatus`) when the approval is no longer pending. */
   decideApproval(approvalId: string, decision: ApprovalDecision): Promise<Approval>;

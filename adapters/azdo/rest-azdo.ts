@@ -637,12 +637,16 @@ export class RestAzureDevOps implements AzureDevOps {
   // ---- approvals ----
 
   async listPendingApprovals(): Promise<Approval[]> {
+    return await this.listApprovals('pending');
+  }
+
+  async listApprovals(state: 'pending' | 'approved' | 'rejected' | 'completed'): Promise<Approval[]> {
     const response = await this.#call<WireList<WireApproval>>(
       'listApprovals',
       'GET',
       `${this.#projectPath()}/_apis/pipelines/approvals`,
       {
-        query: { state: 'pending', $expand: 'steps' },
+        query: { state, $expand: 'steps' },
       },
     );
     return listValue(response.body, 'listApprovals').map(approval);

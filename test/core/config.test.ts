@@ -69,6 +69,9 @@ const DEFAULTS: Record<string, unknown> = {
   PR_PIPELINE_ID: undefined,
   PR_PIPELINE_BY_REPO: {},
   RELEASE_PIPELINE_BY_REPO: {},
+  RELEASE_BRANCHES: '',
+  JIRA_PROJECTS: '',
+  JIRA_WORKFLOW: 'To Do,In Progress,Code Review,Staging,Done',
   WORK_QUEUE_NAME: 'release-agent-work',
   JIRA_STAGING_STATUS: 'Staging',
 };

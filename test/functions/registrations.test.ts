@@ -23,6 +23,7 @@ describe('functions: registrations', () => {
       'GET status',
       'POST approvals/{threadId}',
       'POST azdo/events',
+      'POST jobs/{step}',
       'POST manual/pr/{prId}',
       'POST manual/release',
       'POST slack/interactions',

@@ -14,8 +14,11 @@ import type { TaskStep } from '../../sandbox/pipeline/template.ts';
 import { type AgentServices, compilePipeline, executePipelineRun, type PipelineDefinition } from '../../sandbox/pipeline-runner.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
+import { functionAppOf } from '../tasks/job-kit.ts';
 
-const CONNECTIONS = { stateConnection: 'state', jiraConnection: 'jira', slackConnection: 'slack' };
+const CONNECTIONS = { stateConnection: 'state', slackConnection: 'slack' };
+/** The PR pipeline gets the function app's connection only: it runs the PR author's YAML. */
+const PR_CONNECTIONS = { stateConnection: 'state' };
 const REPO = 'Billo.Platform.Payment';
 
 function definition(template: string, parameters: Record<string, unknown>, extra: Partial<PipelineDefinition> = {}): PipelineDefinition {
@@ -36,27 +39,26 @@ describe('sandbox pipeline runner', function () {
   });
 
   describe('compiling our templates', () => {
-    it('pr.yml: checkout, JiraTicket ensure, ReviewPullRequest, Notify on failure; booleans as True/False; Slack inserted only when given', () => {
-      const compiled = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', CONNECTIONS, { jobName: 'Review' }));
+    it('pr.yml: checkout, JiraTicket ensure, ReviewPullRequest; booleans as True/False; only the function app connection', () => {
+      const compiled = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', PR_CONNECTIONS, { jobName: 'Review' }));
       const steps = compiled.stages[0]!.jobs[0]!.steps;
       assert.deepEqual(
         steps.map((step) => (step.kind === 'task' ? `${step.task}${step.condition ? `[${step.condition}]` : ''}` : step.kind)),
-        ['checkout', 'JiraTicket', 'ReviewPullRequest', 'Notify[failed()]'],
+        ['checkout', 'JiraTicket', 'ReviewPullRequest'],
       );
       const [, ticket, review] = steps as TaskStep[];
       assert.deepEqual(ticket!.inputs, {
         action: 'ensure',
-        jiraConnection: 'jira',
         stateConnection: 'state',
         autoCreate: 'True',
         claudeCredential: '$(CLAUDE_CREDENTIAL)',
-        status: 'Code Review',
       });
-      assert.equal(review!.inputs.slackConnection, 'slack');
-      const withoutSlack = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', { stateConnection: 's', jiraConnection: 'j' }));
-      const plain = withoutSlack.stages[0]!.jobs[0]!.steps as TaskStep[];
-      assert.deepEqual(plain.map((step) => step.kind === 'task' && step.task), [false, 'JiraTicket', 'ReviewPullRequest']);
-      assert.equal('slackConnection' in plain[2]!.inputs, false);
+      assert.deepEqual(Object.keys(review!.inputs).filter((name) => name.endsWith('Connection')), ['stateConnection']);
+      // A team's old parameters are refused, not silently handed to the PR's steps.
+      assert.throws(() => compilePipeline({ tasksDir }, definition('pipelines/pr.yml', { stateConnection: 's', slackConnection: 'x' })), {
+        code: 'TEMPLATE_INVALID',
+        message: /unexpected parameter 'slackConnection'/,
+      });
     });
 
     it('develop-ci.yml: the team build steps first, then StageRelease only on a develop push', () => {
@@ -95,9 +97,9 @@ describe('sandbox pipeline runner', function () {
     it('refuses what Azure DevOps refuses and what the runner does not support, naming it', () => {
       const compile = (template: string, parameters: Record<string, unknown> = {}) =>
         compilePipeline({ tasksDir }, definition(template, parameters));
-      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, typo: 1 }), { code: 'TEMPLATE_INVALID', message: /unexpected parameter 'typo'/ });
-      assert.throws(() => compile('pipelines/pr.yml', { stateConnection: 's' }), { code: 'TEMPLATE_INVALID', message: /'jiraConnection' parameter must be provided/ });
-      assert.throws(() => compile('pipelines/pr.yml', { ...CONNECTIONS, autoCreateTicket: 'maybe' }), { code: 'TEMPLATE_INVALID', message: /must be a boolean/ });
+      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, typo: 1 }), { code: 'TEMPLATE_INVALID', message: /unexpected parameter 'typo'/ });
+      assert.throws(() => compile('pipelines/pr.yml', {}), { code: 'TEMPLATE_INVALID', message: /'stateConnection' parameter must be provided/ });
+      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, autoCreateTicket: 'maybe' }), { code: 'TEMPLATE_INVALID', message: /must be a boolean/ });
       assert.throws(() => compile('pipelines/release.yml', { ...CONNECTIONS, mergeStrategy: 'octopus' }), { code: 'TEMPLATE_INVALID', message: /mergeStrategy/ });
       const cases: [string, RegExp][] = [
         [`steps:\n  - \${{ if true }}:\n    - script: a\n  - \${{ else }}:\n    - script: b\n`, /only if and each/],
@@ -160,6 +162,8 @@ describe('sandbox pipeline runner', function () {
           createdBy: stack.azdo.users.agent,
         });
       }
+      // The release tasks ask the function app, which knows pipeline 31 as the repo's release pipeline.
+      await functionAppOf(stack, { RELEASE_PIPELINE_BY_REPO: `${REPO}=31` });
       workRoot = mkdtempSync(join(tmpdir(), 'runner-'));
       services = {
         azdo: stack.azdo,
@@ -245,7 +249,7 @@ describe('sandbox pipeline runner', function () {
 
     it('a template that does not compile fails the run instead of leaving it in progress', async () => {
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
-      await assert.rejects(executePipelineRun(services, definition('pipelines/pr.yml', { stateConnection: 'state' }), run, { reason: 'Manual' }), {
+      await assert.rejects(executePipelineRun(services, definition('pipelines/pr.yml', { stateConnection: 'state', typo: 1 }), run, { reason: 'Manual' }), {
         code: 'TEMPLATE_INVALID',
       });
       assert.deepEqual([Number.isFinite(run.durationMs), run.result], [true, 'failed']);

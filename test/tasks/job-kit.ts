@@ -3,6 +3,7 @@
 // so each run gets a real in-progress build (a PR build, a develop CI build or a run of the repo's
 // release pipeline) and its token, and the stack's `state` connection names the app.
 import { randomBytes } from 'node:crypto';
+import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { configureServices } from '../../functions/services.ts';
 import { type FunctionsHost, startAgentHost } from '../../sandbox/functions-host.ts';
 import type { Stack } from '../../sandbox/stack.ts';
@@ -32,12 +33,20 @@ const PR_PIPELINE = 11;
 const CI_PIPELINE = 31;
 let nextReleasePipeline = 1_000;
 
-/** The function app of this stack, started on first use and stopped with the stack. */
-export async function functionAppOf(stack: Stack): Promise<App> {
+/** The function app of this stack, started on first use (with `settings`) and stopped with the stack. */
+export async function functionAppOf(stack: Stack, settings: Record<string, string> = {}): Promise<App> {
   const running = apps.get(stack);
   if (running) return running;
-  const env = stack.functionEnv({ WORK_QUEUE_NAME: `work-${randomBytes(4).toString('hex')}` });
-  const host = await startAgentHost({ env, queue: { pollIntervalMs: 50, retryDelaySeconds: 0, leaseSeconds: 30 }, timers: 'manual' });
+  const env = stack.functionEnv({ WORK_QUEUE_NAME: `work-${randomBytes(4).toString('hex')}`, ...settings });
+  const host = await startAgentHost({
+    env,
+    queue: { pollIntervalMs: 50, retryDelaySeconds: 0, leaseSeconds: 30 },
+    timers: 'manual',
+    // FUNCTIONS_TEST_LOG=1 prints the host's log while debugging a test.
+    log: (entry) => {
+      if (process.env.FUNCTIONS_TEST_LOG) console.error(`[${entry.level}] [${entry.functionName}] ${entry.message}`);
+    },
+  });
   stack.setFunctionAppUrl(host.url);
   const app: App = { host, env, releasePipelines: new Map() };
   apps.set(stack, app);
@@ -76,13 +85,23 @@ export interface Job {
  * System.PullRequest.PullRequestId, a develop CI build of Build.SourceVersion, or a run of the repo's
  * release pipeline.
  */
-export async function jobFor(stack: Stack, kind: JobKind, variables: Record<string, string>): Promise<Job> {
-  const job = await startJob(stack, kind, variables);
+export async function jobFor(
+  stack: Stack,
+  kind: JobKind,
+  variables: Record<string, string>,
+  options: JobOptions = {},
+): Promise<Job> {
+  const job = await startJob(stack, kind, variables, options);
   lastJobs.set(stack, job);
   return job;
 }
 
-async function startJob(stack: Stack, kind: JobKind, variables: Record<string, string>): Promise<Job> {
+export interface JobOptions {
+  /** A release run whose gate approvals were given (default) or not yet. */
+  approved?: boolean;
+}
+
+async function startJob(stack: Stack, kind: JobKind, variables: Record<string, string>, options: JobOptions): Promise<Job> {
   await functionAppOf(stack);
   const repo = variables['Build.Repository.Name'] ?? '';
   const { azdo } = stack;
@@ -123,6 +142,13 @@ async function startJob(stack: Stack, kind: JobKind, variables: Record<string, s
     sourceBranch: 'refs/heads/develop',
     sourceVersion: '0'.repeat(40),
   });
+  // The run reached its steps: a person approved each gate environment on the way, as setup marks them.
+  if (options.approved !== false) {
+    for (const environment of ['release-create-pr', 'release-merge-pr', 'release-run-pipelines', 'sandbox', 'production']) {
+      const approval = azdo.createPendingApproval({ environment, pipelineId, runId: run.id, instructions: approvalInstructions(environment) });
+      azdo.decideApprovalAsUser(approval.id, 'approved');
+    }
+  }
   return { token, variables: { 'Build.BuildId': String(run.id), 'System.DefinitionId': String(pipelineId) } };
 }
 
