@@ -23,5 +23,4 @@ module.exports = {
   require: ['test/support/global-fixture.ts'],
   reporter: 'test/support/reporter.cjs',
   timeout: 20000,
-  exit: true,
 };

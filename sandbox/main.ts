@@ -116,6 +116,25 @@ function parse(argv: string[]): Args {
   };
 }
 
+const JSON_BODY = `-H 'Content-Type: application/json'`;
+
+/** What `npm start -- --interactive` prints: URLs, and commands that work as printed (a test runs them). */
+export function interactiveBanner(urls: Sandbox['urls'], writeEnv?: string): string {
+  return `
+Release Agent sandbox (interactive): nothing is scripted, you drive it.
+  Slack channel     ${urls.slackChannelPage}
+                    the cards appear here; press their buttons (the page sends Slack's signed request)
+  Hub page          ${urls.hub ?? '(--no-hub)'}
+  Function API      ${urls.functionApi}/status   (operator endpoints open in this local run)
+  Azure DevOps      ${urls.azureDevOpsProject}   (REST 7.1)
+  Jira              ${urls.jira}
+Open a PR as a developer would (the service hook reaches the app, the agent runs pipelines/pr.yml):
+  curl -X POST ${urls.azureDevOpsControls}/pushes ${JSON_BODY} -d '{"repository":"Billo.Platform.Payment","branch":"feature/ALLPOST-4028_login","changes":[{"path":"/src/login.ts","changeType":"add"}]}'
+  curl -X POST ${urls.azureDevOpsControls}/pullrequests ${JSON_BODY} -d '{"repository":"Billo.Platform.Payment","sourceRefName":"refs/heads/feature/ALLPOST-4028_login","targetRefName":"refs/heads/develop","title":"Login page"}'
+Release what is on staging:  curl -X POST ${urls.functionApi}/manual/release ${JSON_BODY} -d '{"repo":"Billo.Platform.Payment"}'
+${writeEnv ? `URLs and secrets: ${writeEnv} (mode 0600)\n` : ''}Ctrl-C stops everything.`;
+}
+
 /** Stops `stop` once on SIGINT/SIGTERM; resolves when a signal came. */
 function onSignal(stop: (signal: string) => Promise<void>): { signalled: Promise<string>; dispose(): void } {
   let resolveSignal: (signal: string) => void = () => {};
@@ -189,19 +208,7 @@ async function longRunning(args: Args): Promise<number> {
     if (args.writeEnv) writeEnvFile(args.writeEnv, sandbox, given);
     const { urls } = sandbox;
     if (args.interactive) {
-      print(`
-Release Agent sandbox (interactive): nothing is scripted, you drive it.
-  Slack channel     ${urls.slackChannelPage}
-                    the cards appear here; press their buttons (the page sends Slack's signed request)
-  Hub page          ${urls.hub ?? '(--no-hub)'}
-  Function API      ${urls.functionApi}/status   (operator endpoints open in this local run)
-  Azure DevOps      ${urls.azureDevOpsProject}   (REST 7.1)
-  Jira              ${urls.jira}
-Open a PR as a developer would (the service hook reaches the app, the agent runs pipelines/pr.yml):
-  curl -X POST ${urls.azureDevOpsControls}/pushes -d '{"repository":"Billo.Platform.Payment","branch":"feature/ALLPOST-4028_login","changes":[{"path":"/src/login.ts","changeType":"add"}]}'
-  curl -X POST ${urls.azureDevOpsControls}/pullrequests -d '{"repository":"Billo.Platform.Payment","sourceRefName":"refs/heads/feature/ALLPOST-4028_login","targetRefName":"refs/heads/develop","title":"Login page"}'
-Release what is on staging:  curl -X POST ${urls.functionApi}/manual/release -d '{"repo":"Billo.Platform.Payment"}'
-${args.writeEnv ? `URLs and secrets: ${args.writeEnv} (mode 0600)\n` : ''}Ctrl-C stops everything.`);
+      print(interactiveBanner(urls, args.writeEnv));
       sandbox.onAgentEvent((event) => {
         if (event.type === 'step-finished' && event.step.kind === 'task' && event.step.result !== 'Skipped')
           print(`[agent] run ${event.runId} ${event.step.task} → ${event.step.message ?? event.step.result}`);

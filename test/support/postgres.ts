@@ -18,7 +18,6 @@ import {
   chownSync,
   constants,
   cpSync,
-  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
