@@ -45,7 +45,21 @@ function format(figure: Figure): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`usage: npm run bench [-- --only <group>[,<group>…]]
+Runs the benchmarks against Azurite and the simulators, prints one table and writes bench/results.json.
+Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other groups' last figures).`);
+    return;
+  }
+  let values: { only?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { only: { type: 'string' } } }));
+  } catch (error) {
+    console.error(`${(error as Error).message}; see npm run bench -- --help`);
+    process.exitCode = 2;
+    return;
+  }
   const only = values.only
     ?.split(',')
     .map((name) => name.trim())

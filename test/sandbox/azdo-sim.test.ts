@@ -9,7 +9,8 @@ import type { AzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import { freePort } from '../../sandbox/ports.ts';
 import { seedFeaturePullRequest, startReceiver, startSim } from '../adapters/azdo/support.ts';
 
-const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'shared', 'samples', 'azure-devops');
+// Recorded service-hook payloads, vendored in the repository (test/fixtures/azure-devops/README.md).
+const SAMPLES = join(import.meta.dirname, '..', 'fixtures', 'azure-devops');
 const sample = (name: string) =>
   JSON.parse(readFileSync(join(SAMPLES, name), 'utf8')) as Record<string, unknown>;
 const PAT_AUTH = `Basic ${Buffer.from(':sim-pat').toString('base64')}`;

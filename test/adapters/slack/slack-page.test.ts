@@ -1,4 +1,4 @@
-// The simulator's page in headless Chromium (Debian's /usr/bin/chromium; never a downloaded browser):
+// The simulator's page in headless Chromium (the packaged browser, test/support/chromium.ts):
 // pressing a button makes the simulator send a request that our verifier and parser accept.
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
