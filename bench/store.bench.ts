@@ -11,21 +11,26 @@ const FIRST = '1.0.0';
 
 async function addTicket(store: Store, repo: string, key: string, prId: number): Promise<number> {
   const start = performance.now();
-  await store.staging.update(repo, (current) =>
-    addTicketToStaging(current, {
-      repo,
-      ticket: { key, summary: `Ticket ${key}` },
-      prId,
-      bump: 'patch',
-      firstRelease: FIRST,
-      now: new Date(),
-    }).staging,
+  await store.staging.update(
+    repo,
+    (current) =>
+      addTicketToStaging(current, {
+        repo,
+        ticket: { key, summary: `Ticket ${key}` },
+        prId,
+        bump: 'patch',
+        firstRelease: FIRST,
+        now: new Date(),
+      }).staging,
   );
   return elapsedMs(start);
 }
 
 export async function storeBench(azurite: RunningAzurite): Promise<Figure[]> {
-  const store = createTableStore({ connectionString: azurite.connectionString, tablePrefix: `Bench${Date.now() % 100000}` });
+  const store = createTableStore({
+    connectionString: azurite.connectionString,
+    tablePrefix: `Bench${Date.now() % 100000}`,
+  });
   await addTicket(store, 'warmup', 'WARM-1', 1);
 
   const sequential: number[] = [];
@@ -38,7 +43,11 @@ export async function storeBench(azurite: RunningAzurite): Promise<Figure[]> {
   for (let round = 0; round < rounds; round++) {
     const repo = `contended-${round}`;
     const start = performance.now();
-    concurrent.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => addTicket(store, repo, `RACE-${i + 1}`, i + 1)))));
+    concurrent.push(
+      ...(await Promise.all(
+        Array.from({ length: 50 }, (_, i) => addTicket(store, repo, `RACE-${i + 1}`, i + 1)),
+      )),
+    );
     wallTimes.push(elapsedMs(start));
     lost += 50 - ((await store.staging.get(repo))?.tickets.length ?? 0);
   }
@@ -68,8 +77,19 @@ export async function storeBench(azurite: RunningAzurite): Promise<Figure[]> {
 
   return [
     { group: 'store', name: 'staging update, 1 writer', unit: 'ms', summary: summarize(sequential) },
-    { group: 'store', name: 'staging update, 50 concurrent writers (per write)', unit: 'ms', summary: summarize(concurrent) },
-    { group: 'store', name: '50 concurrent writers, all landed (wall)', unit: 'ms', summary: summarize(wallTimes), note: `${lost} tickets lost over ${rounds} rounds` },
+    {
+      group: 'store',
+      name: 'staging update, 50 concurrent writers (per write)',
+      unit: 'ms',
+      summary: summarize(concurrent),
+    },
+    {
+      group: 'store',
+      name: '50 concurrent writers, all landed (wall)',
+      unit: 'ms',
+      summary: summarize(wallTimes),
+      note: `${lost} tickets lost over ${rounds} rounds`,
+    },
     { group: 'store', name: '1,000-ticket staging release read', unit: 'ms', summary: summarize(reads) },
   ];
 }

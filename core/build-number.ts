@@ -5,6 +5,11 @@ const FORBIDDEN = /["/:<>'\\|?@*\u0000-\u001f\u007f]/g;
 /** `<repo> <version>` (plus `+<buildId>` when given) with only the characters a build number may hold. */
 export function buildNumberFor(repo: string, version: string, buildId?: string): string {
   const raw = `${repo} ${version}${buildId ? `+${buildId}` : ''}`;
-  const clean = raw.replace(FORBIDDEN, '-').replace(/\s+/g, ' ').trim().slice(0, 255).replace(/[.\s]+$/, '');
+  const clean = raw
+    .replace(FORBIDDEN, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 255)
+    .replace(/[.\s]+$/, '');
   return clean || version;
 }

@@ -30,7 +30,10 @@ const int = (fallback: number, min: number, max: number) =>
       // Digits only: Number() would also take "0x1f", "1e3" and "2.0".
       const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${value}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a whole number from ${min} to ${max}, got "${value}"`,
+        });
         return z.NEVER;
       }
       return parsed;
@@ -95,7 +98,10 @@ const optionalId = () =>
     .transform((value, ctx) => {
       if (value === undefined || value.trim() === '') return undefined;
       if (!/^\d{1,9}$/.test(value.trim()) || Number(value) === 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a pipeline id (a positive whole number), got "${value}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a pipeline id (a positive whole number), got "${value}"`,
+        });
         return z.NEVER;
       }
       return Number(value.trim());
@@ -105,7 +111,10 @@ const optionalId = () =>
 const pipelineMap = () =>
   text('').transform((value, ctx) => {
     const map: Record<string, number> = {};
-    for (const entry of value.split(';').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of value
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const match = /^([^=/\\#?]+)=(\d{1,9})$/.exec(entry);
       if (!match || Number(match[2]) === 0) {
         ctx.addIssue({ code: 'custom', message: `expected repo=pipelineId;…, got "${entry}"` });
@@ -220,9 +229,12 @@ export const configSchema = z.object({
     { message: 'expected full branch refs (refs/heads/…) separated by commas' },
   ),
   /** The Storage queue of the function app's worker (its poison queue is `<name>-poison`). */
-  WORK_QUEUE_NAME: text('release-agent-work').refine((value) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(value), {
-    message: 'expected 3-57 lowercase letters, digits and single hyphens',
-  }),
+  WORK_QUEUE_NAME: text('release-agent-work').refine(
+    (value) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(value),
+    {
+      message: 'expected 3-57 lowercase letters, digits and single hyphens',
+    },
+  ),
   /** The Jira status a ticket moves to once its PR is merged at gate 1 (a no-op when already there). */
   JIRA_STAGING_STATUS: text('Staging'),
   /** The workflow's statuses in order, for walking a ticket forward one transition at a time. */
@@ -261,7 +273,9 @@ export function loadConfig(env: Env): Config {
 export const EXTENSION_ID = 'release-agent';
 
 /** The `aud` values a hub app token may carry. */
-export function appTokenAudiences(config: Pick<Config, 'EXTENSION_AUDIENCE' | 'EXTENSION_PUBLISHER'>): string[] {
+export function appTokenAudiences(
+  config: Pick<Config, 'EXTENSION_AUDIENCE' | 'EXTENSION_PUBLISHER'>,
+): string[] {
   return config.EXTENSION_AUDIENCE.length > 0
     ? config.EXTENSION_AUDIENCE
     : [`${config.EXTENSION_PUBLISHER}.${EXTENSION_ID}`];
@@ -286,20 +300,29 @@ export function configProblems(config: Config): string[] {
   if (config.JIRA_API_TOKEN.isEmpty) problems.push('JIRA_API_TOKEN is not set');
   if (config.SLACK_BOT_TOKEN.isEmpty && config.SLACK_WEBHOOK_URL.isEmpty)
     problems.push('neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set');
-  if (!config.SLACK_BOT_TOKEN.isEmpty && !config.SLACK_CHANNEL_ID) problems.push('SLACK_CHANNEL_ID is not set');
-  if (config.SLACK_SIGNING_SECRET.isEmpty) problems.push('SLACK_SIGNING_SECRET is not set: Slack buttons are refused');
-  if (!config.SLACK_SIGNING_SECRET.isEmpty && (!config.SLACK_TEAM_ID || !config.SLACK_APP_ID || !config.SLACK_CHANNEL_ID))
-    problems.push('SLACK_TEAM_ID, SLACK_APP_ID and SLACK_CHANNEL_ID must all be set: Slack buttons are refused');
+  if (!config.SLACK_BOT_TOKEN.isEmpty && !config.SLACK_CHANNEL_ID)
+    problems.push('SLACK_CHANNEL_ID is not set');
+  if (config.SLACK_SIGNING_SECRET.isEmpty)
+    problems.push('SLACK_SIGNING_SECRET is not set: Slack buttons are refused');
+  if (
+    !config.SLACK_SIGNING_SECRET.isEmpty &&
+    (!config.SLACK_TEAM_ID || !config.SLACK_APP_ID || !config.SLACK_CHANNEL_ID)
+  )
+    problems.push(
+      'SLACK_TEAM_ID, SLACK_APP_ID and SLACK_CHANNEL_ID must all be set: Slack buttons are refused',
+    );
   if (config.WEBHOOK_SECRET.isEmpty) problems.push('WEBHOOK_SECRET is not set: service hooks are refused');
   if (config.OPERATOR_TOKEN.isEmpty)
     problems.push('OPERATOR_TOKEN is not set: the operator API (decide, manual, reads) is refused');
   if (config.DECISION_SIGNING_KEY.isEmpty)
     problems.push('DECISION_SIGNING_KEY is not set: no gate can be decided and no decision is performed');
-  if (!config.GATE_ALLOWED_USERS.trim()) problems.push('GATE_ALLOWED_USERS is empty: no one may decide any gate');
+  if (!config.GATE_ALLOWED_USERS.trim())
+    problems.push('GATE_ALLOWED_USERS is empty: no one may decide any gate');
   else {
     const list = parseGateAllowList(config.GATE_ALLOWED_USERS);
     const closed = GATE_KINDS.filter((gate) => (list[gate] ?? list['*']) === undefined);
-    if (closed.length > 0) problems.push(`GATE_ALLOWED_USERS names no one for ${closed.join(', ')}: no one may decide it`);
+    if (closed.length > 0)
+      problems.push(`GATE_ALLOWED_USERS names no one for ${closed.join(', ')}: no one may decide it`);
   }
   if (!config.EXTENSION_CERTIFICATE.isEmpty && !config.AZDO_ORGANIZATION_ID)
     problems.push('AZDO_ORGANIZATION_ID is not set: the hub cannot sign in');

@@ -56,15 +56,26 @@ export function jobRoleOf(build: BuildFacts, policy: JobPolicy): JobRole {
   if (build.status !== 'inProgress') {
     refused(`build ${build.id} is ${build.status}: a job's requests are accepted only while it runs`, build);
   }
-  const releaseRepo = Object.entries(policy.releasePipelines).find(([, id]) => id === build.definition.id)?.[0];
+  const releaseRepo = Object.entries(policy.releasePipelines).find(
+    ([, id]) => id === build.definition.id,
+  )?.[0];
   if (releaseRepo !== undefined) {
-    if (build.reason === 'pullRequest' || !policy.releaseBranches.some((branch) => sameBranch(branch, build.sourceBranch))) {
+    if (
+      build.reason === 'pullRequest' ||
+      !policy.releaseBranches.some((branch) => sameBranch(branch, build.sourceBranch))
+    ) {
       refused(
         `build ${build.id} of release pipeline ${build.definition.id} runs from ${build.sourceBranch} (${build.reason}); release steps run only from ${policy.releaseBranches.join(' or ')}`,
         build,
       );
     }
-    return { kind: 'release', buildId: build.id, repo: releaseRepo, pipelineId: build.definition.id, branch: build.sourceBranch };
+    return {
+      kind: 'release',
+      buildId: build.id,
+      repo: releaseRepo,
+      pipelineId: build.definition.id,
+      branch: build.sourceBranch,
+    };
   }
   const repo = build.repository.name;
   if (!repo) refused(`build ${build.id} names no repository`, build);
@@ -73,18 +84,27 @@ export function jobRoleOf(build: BuildFacts, policy: JobPolicy): JobRole {
   const mergeRef = /^refs\/pull\/(\d{1,10})\/merge$/.exec(build.sourceBranch);
   if (build.reason === 'pullRequest' || mergeRef) {
     const prId = build.pullRequest?.id ?? Number(mergeRef?.[1]);
-    if (!Number.isSafeInteger(prId) || prId <= 0) refused(`build ${build.id} is a PR build without its pull request`, build);
+    if (!Number.isSafeInteger(prId) || prId <= 0)
+      refused(`build ${build.id} is a PR build without its pull request`, build);
     const pipeline = policy.prPipelineFor(repo);
     if (pipeline !== undefined && pipeline !== build.definition.id) {
       refused(`build ${build.id} is not of the PR pipeline configured for ${repo} (${pipeline})`, build);
     }
     // The commit the PR build was queued for, when Azure DevOps says (triggerInfo); else the PR's current.
-    const sourceCommit = build.pullRequest?.id === prId ? build.pullRequest.sourceCommit?.toLowerCase() : undefined;
+    const sourceCommit =
+      build.pullRequest?.id === prId ? build.pullRequest.sourceCommit?.toLowerCase() : undefined;
     return { kind: 'pr', buildId: build.id, repo, prId, sourceCommit };
   }
   if (BRANCH_BUILD_REASONS.has(build.reason) && sameBranch(build.sourceBranch, policy.targetBranch)) {
-    if (!/^[0-9a-f]{40}$/i.test(build.sourceVersion)) refused(`build ${build.id} has no source commit`, build);
-    return { kind: 'ci', buildId: build.id, repo, commit: build.sourceVersion.toLowerCase(), branch: build.sourceBranch };
+    if (!/^[0-9a-f]{40}$/i.test(build.sourceVersion))
+      refused(`build ${build.id} has no source commit`, build);
+    return {
+      kind: 'ci',
+      buildId: build.id,
+      repo,
+      commit: build.sourceVersion.toLowerCase(),
+      branch: build.sourceBranch,
+    };
   }
   return refused(
     `build ${build.id} (${build.reason} on ${build.sourceBranch}) is neither a PR build, a ${policy.targetBranch} build nor a configured release pipeline`,

@@ -105,7 +105,10 @@ function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Every string inside a JSON-like value redacted (keys too), and whether any secret was there. */
-export function redactDeep<T>(value: T, secrets: readonly (Secret | string | undefined)[]): { value: T; found: boolean } {
+export function redactDeep<T>(
+  value: T,
+  secrets: readonly (Secret | string | undefined)[],
+): { value: T; found: boolean } {
   let found = false;
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') {

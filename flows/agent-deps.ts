@@ -93,7 +93,9 @@ export function settingsFromConfig(config: Config): AgentSettings {
     releasePipelineByRepo: config.RELEASE_PIPELINE_BY_REPO,
     jiraBaseUrl: config.JIRA_BASE_URL,
     jiraStagingStatus: config.JIRA_STAGING_STATUS,
-    jiraWorkflow: config.JIRA_WORKFLOW.split(',').map((status) => status.trim()).filter(Boolean),
+    jiraWorkflow: config.JIRA_WORKFLOW.split(',')
+      .map((status) => status.trim())
+      .filter(Boolean),
     defaultJiraProject: config.DEFAULT_JIRA_PROJECT,
     autoCreateTicket: config.AUTO_CREATE_TICKET_ENABLED,
     jiraProjects: jiraProjectList(config),
@@ -111,7 +113,9 @@ export function settingsFromConfig(config: Config): AgentSettings {
 }
 
 function jiraProjectList(config: Config): string[] {
-  const listed = config.JIRA_PROJECTS.split(',').map((key) => key.trim()).filter(Boolean);
+  const listed = config.JIRA_PROJECTS.split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
   return listed.length > 0 ? listed : [config.DEFAULT_JIRA_PROJECT];
 }
 

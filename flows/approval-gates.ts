@@ -107,7 +107,8 @@ export async function askForApproval(
       runId: runId ?? null,
     });
   }
-  const pipelineId = approval.pipeline?.id ?? (hints.pipelineId === undefined ? undefined : String(hints.pipelineId));
+  const pipelineId =
+    approval.pipeline?.id ?? (hints.pipelineId === undefined ? undefined : String(hints.pipelineId));
   const repo = thread?.repo ?? configuredRepoOfPipeline(deps, pipelineId) ?? UNKNOWN_RELEASE;
   const version = state?.version ?? 'unknown';
   const { target, details } = await gateQuestion(deps, gate, {

@@ -64,7 +64,10 @@ export function pendingCard(decision: Decision, details: GateDetails): SlackCard
 }
 
 /** Creates the pending decision (once) and posts its card (once). */
-export async function requestDecision(deps: GateRequestDeps, input: RequestDecisionInput): Promise<RequestedDecision> {
+export async function requestDecision(
+  deps: GateRequestDeps,
+  input: RequestDecisionInput,
+): Promise<RequestedDecision> {
   const now = deps.now();
   const decision: Decision = {
     ...createDecision({
@@ -99,10 +102,16 @@ export async function postPendingCard(deps: GateRequestDeps, decision: Decision)
   if (!deps.slack?.interactive || !deps.channel || !decision.details || decision.slack) return false;
   if (decision.status !== 'pending') return false;
   const card = pendingCard(decision, decision.details);
-  const posted = await deps.slack.postMessage({ channel: deps.channel, text: card.text, blocks: card.blocks });
+  const posted = await deps.slack.postMessage({
+    channel: deps.channel,
+    text: card.text,
+    blocks: card.blocks,
+  });
   if (!posted.ts) return false;
   const slack = { channel: posted.channel, ts: posted.ts };
-  await deps.store.decisions.update(decision.id, (current) => (current.slack ? undefined : { ...current, slack }));
+  await deps.store.decisions.update(decision.id, (current) =>
+    current.slack ? undefined : { ...current, slack },
+  );
   return true;
 }
 
@@ -112,25 +121,43 @@ export function resolutionOf(decision: Decision): GateResolution | undefined {
     case 'approved':
     case 'rejected': {
       const by: Actor =
-        decision.decidedVia === 'slack' && decision.decidedBy ? { slackUserId: decision.decidedBy } : { name: decision.decidedBy ?? 'someone' };
-      return { status: decision.status, by, via: decision.decidedVia ?? 'api', at: decision.decidedAt ?? decision.createdAt };
+        decision.decidedVia === 'slack' && decision.decidedBy
+          ? { slackUserId: decision.decidedBy }
+          : { name: decision.decidedBy ?? 'someone' };
+      return {
+        status: decision.status,
+        by,
+        via: decision.decidedVia ?? 'api',
+        at: decision.decidedAt ?? decision.createdAt,
+      };
     }
     case 'expired':
       return { status: 'expired', ...(decision.decidedAt ? { at: decision.decidedAt } : {}) };
     case 'superseded':
-      return { status: 'superseded', ...(decision.reason ? { reason: decision.reason } : {}), ...(decision.decidedAt ? { at: decision.decidedAt } : {}) };
+      return {
+        status: 'superseded',
+        ...(decision.reason ? { reason: decision.reason } : {}),
+        ...(decision.decidedAt ? { at: decision.decidedAt } : {}),
+      };
     default:
       return undefined;
   }
 }
 
 /** The card of a decision as it stands now: buttons while pending, the outcome (and effect) after. */
-export function currentCard(decision: Decision, now: Date, options: { repeatedClick?: boolean } = {}): SlackCard | undefined {
+export function currentCard(
+  decision: Decision,
+  now: Date,
+  options: { repeatedClick?: boolean } = {},
+): SlackCard | undefined {
   if (!decision.details) return undefined;
   const resolution = resolutionOf(decision);
   if (!resolution) return pendingCard(decision, decision.details);
   const effect: GateEffect | undefined = decision.effect
-    ? { status: decision.effect.status, ...(decision.effect.detail ? { detail: decision.effect.detail } : {}) }
+    ? {
+        status: decision.effect.status,
+        ...(decision.effect.detail ? { detail: decision.effect.detail } : {}),
+      }
     : undefined;
   return decidedGateCard({
     decisionId: decision.id,
@@ -151,7 +178,12 @@ export async function refreshCard(
   if (!deps.slack?.interactive || !decision.slack) return false;
   const card = currentCard(decision, deps.now(), options);
   if (!card) return false;
-  const result = await deps.slack.updateMessage({ channel: decision.slack.channel, ts: decision.slack.ts, text: card.text, blocks: card.blocks });
+  const result = await deps.slack.updateMessage({
+    channel: decision.slack.channel,
+    ts: decision.slack.ts,
+    text: card.text,
+    blocks: card.blocks,
+  });
   return result.updated;
 }
 

@@ -185,7 +185,8 @@ class ImportRun {
         const release = this.mapped('archived_releases', 'archived', mapped);
         if (!release) return;
         const identity = `${release.repo}\u0000${release.version}`;
-        if (this.duplicate('archived_releases', 'archived', this.sourceArchives, identity, mapped.key)) return;
+        if (this.duplicate('archived_releases', 'archived', this.sourceArchives, identity, mapped.key))
+          return;
         await this.importArchived(release, mapped.key);
       },
     );

@@ -211,7 +211,10 @@ export interface StoryDraft {
 /** Claude writes the Story of a PR that has no ticket (run where the checkout is: the PR build). */
 export async function draftStory(
   deps: Pick<TicketDeps, 'azdo' | 'claude' | 'git'>,
-  input: Pick<EnsureTicketInput, 'repo' | 'cwd' | 'maxBudgetUsd' | 'timeoutMs' | 'defaultProject' | 'secrets'>,
+  input: Pick<
+    EnsureTicketInput,
+    'repo' | 'cwd' | 'maxBudgetUsd' | 'timeoutMs' | 'defaultProject' | 'secrets'
+  >,
   pr: PullRequest,
   warnings: string[],
 ): Promise<StoryDraft> {

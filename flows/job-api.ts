@@ -43,7 +43,11 @@ export interface JobSteps {
   'review.report': { request: ReviewReport; response: ReviewRecorded };
   /** `draft`: the Story Claude wrote, sent when the app answered `needs-draft`. */
   'ticket.ensure': {
-    request: { draft?: { summary: string; description: string }; autoCreate?: boolean; requireTicket?: boolean };
+    request: {
+      draft?: { summary: string; description: string };
+      autoCreate?: boolean;
+      requireTicket?: boolean;
+    };
     response: EnsureTicketResult;
   };
   stage: { request: StageOptions; response: StageReleaseOutcome };
@@ -61,12 +65,22 @@ export interface JobSteps {
     response: FlowReport | { pending: true; message: string };
   };
   'release.finish': {
-    request: ReleaseRequest & { version?: string; doneStatus: string; workflow: string[]; jiraVersion: boolean };
+    request: ReleaseRequest & {
+      version?: string;
+      doneStatus: string;
+      workflow: string[];
+      jiraVersion: boolean;
+    };
     response: FlowReport;
   };
   'release.runs': {
     request: ReleaseRequest & { version?: string };
-    response: { version: string | undefined; mergeCommit: string | undefined; pipelines: PipelineRef[]; runs: RecordedRun[] };
+    response: {
+      version: string | undefined;
+      mergeCommit: string | undefined;
+      pipelines: PipelineRef[];
+      runs: RecordedRun[];
+    };
   };
   'release.record-run': {
     request: ReleaseRequest & { version: string; run: Omit<RecordedRun, 'queuedAt'> };

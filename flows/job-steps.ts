@@ -41,22 +41,34 @@ interface StepDefinition<S extends JobStep, K extends JobRoleKind> {
    */
   afterApprovalOf?: string;
   body: z.ZodType<JobSteps[S]['request']>;
-  run(context: StepContext, role: Extract<JobRole, { kind: K }>, body: JobSteps[S]['request']): Promise<JobSteps[S]['response']>;
+  run(
+    context: StepContext,
+    role: Extract<JobRole, { kind: K }>,
+    body: JobSteps[S]['request'],
+  ): Promise<JobSteps[S]['response']>;
 }
 
 const text = (max: number) => z.string().max(max);
 const branch = z.string().regex(/^refs\/heads\/[^\s~^:?*[\\]{1,240}$/);
 const version = z.string().max(64).optional();
 const repository = text(256).min(1);
-const pipelines = z.array(z.object({ id: z.number().int().min(1).max(2_147_483_647), name: text(200) })).max(50);
+const pipelines = z
+  .array(z.object({ id: z.number().int().min(1).max(2_147_483_647), name: text(200) }))
+  .max(50);
 
 function requireJira(deps: AgentDeps) {
-  if (!deps.jira) throw new ReleaseAgentError('NOT_CONFIGURED', 'Jira is not configured on the function app', { variables: ['JIRA_EMAIL', 'JIRA_API_TOKEN'] });
+  if (!deps.jira)
+    throw new ReleaseAgentError('NOT_CONFIGURED', 'Jira is not configured on the function app', {
+      variables: ['JIRA_EMAIL', 'JIRA_API_TOKEN'],
+    });
   return deps.jira;
 }
 
 function requireAzdo(deps: AgentDeps) {
-  if (!deps.azdo) throw new ReleaseAgentError('NOT_CONFIGURED', 'Azure DevOps is not configured on the function app', { variables: ['AZDO_PAT'] });
+  if (!deps.azdo)
+    throw new ReleaseAgentError('NOT_CONFIGURED', 'Azure DevOps is not configured on the function app', {
+      variables: ['AZDO_PAT'],
+    });
   return deps.azdo;
 }
 
@@ -80,7 +92,10 @@ function releaseDeps({ deps, log }: StepContext): ReleaseFlowDeps {
     jiraBaseUrl: deps.settings.jiraBaseUrl,
     log: (line) => log.push({ level: 'info', text: line }),
     warn: (line) => log.push({ level: 'warning', text: line }),
-    waiter: { now: () => deps.now().getTime(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    waiter: {
+      now: () => deps.now().getTime(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
   };
 }
 
@@ -107,7 +122,8 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'review.start': define<'review.start', 'pr'>({
     roles: ['pr'],
     body: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
-    run: ({ deps }, role) => startReview(recordDeps(deps), { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit }),
+    run: ({ deps }, role) =>
+      startReview(recordDeps(deps), { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit }),
   }),
   'review.report': define<'review.report', 'pr'>({
     roles: ['pr'],
@@ -130,7 +146,11 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       costUsd: z.number().min(0).max(10_000),
     }) as z.ZodType<JobSteps['review.report']['request']>,
     run: ({ deps }, role, report) =>
-      recordReview(recordDeps(deps), { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit }, report),
+      recordReview(
+        recordDeps(deps),
+        { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit },
+        report,
+      ),
   }),
   'ticket.ensure': define<'ticket.ensure', 'pr'>({
     roles: ['pr'],
@@ -173,7 +193,10 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       stagingStatus: text(100).optional(),
       workflow: z.array(text(100)).max(30).optional(),
       fixVersion: z.boolean().optional(),
-      jiraProjects: z.array(z.string().regex(/^[A-Z][A-Z0-9]+$/)).max(50).optional(),
+      jiraProjects: z
+        .array(z.string().regex(/^[A-Z][A-Z0-9]+$/))
+        .max(50)
+        .optional(),
     }),
     run: async ({ deps }, role, body) => {
       const config = deps.settings;
@@ -192,11 +215,14 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           ...(body.commitMessage ? { commitMessage: body.commitMessage } : {}),
           firstRelease: normalizeVersion(body.firstRelease ?? config.firstReleaseVersion),
           conventionalBumps: body.conventionalBumps ?? config.conventionalBumps,
-          ...((body.ticketPattern ?? config.ticketKeyPattern) ? { ticketPattern: body.ticketPattern ?? config.ticketKeyPattern } : {}),
+          ...((body.ticketPattern ?? config.ticketKeyPattern)
+            ? { ticketPattern: body.ticketPattern ?? config.ticketKeyPattern }
+            : {}),
           stagingStatus: body.stagingStatus ?? config.jiraStagingStatus,
           workflow: body.workflow && body.workflow.length > 0 ? body.workflow : config.jiraWorkflow,
           fixVersion: body.fixVersion ?? false,
-          projects: body.jiraProjects && body.jiraProjects.length > 0 ? body.jiraProjects : config.jiraProjects,
+          projects:
+            body.jiraProjects && body.jiraProjects.length > 0 ? body.jiraProjects : config.jiraProjects,
           jiraBaseUrl: config.jiraBaseUrl,
         },
       );
@@ -256,7 +282,8 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
         );
       } catch (error) {
         // Policies still pending: the task asks again until its own limit (an HTTP call must stay short).
-        if (isReleaseAgentError(error, 'PR_COMPLETION_TIMEOUT')) return { pending: true as const, message: error.message };
+        if (isReleaseAgentError(error, 'PR_COMPLETION_TIMEOUT'))
+          return { pending: true as const, message: error.message };
         throw error;
       }
     },
@@ -264,7 +291,13 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'release.finish': define<'release.finish', 'release'>({
     roles: ['release'],
     afterApprovalOf: 'production',
-    body: z.object({ repository, version, doneStatus: text(100).min(1), workflow: z.array(text(100)).max(30), jiraVersion: z.boolean() }),
+    body: z.object({
+      repository,
+      version,
+      doneStatus: text(100).min(1),
+      workflow: z.array(text(100)).max(30),
+      jiraVersion: z.boolean(),
+    }),
     run: async (context, role, body) =>
       await completeRelease(
         { ...releaseDeps(context), jira: requireJira(context.deps) },
@@ -280,7 +313,8 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'release.runs': define<'release.runs', 'release'>({
     roles: ['release'],
     body: z.object({ repository, version }),
-    run: async ({ deps }, role, body) => await storeReleaseRuns(deps.store, deps.now).resolve(role.repo, body.version),
+    run: async ({ deps }, role, body) =>
+      await storeReleaseRuns(deps.store, deps.now).resolve(role.repo, body.version),
   }),
   'release.record-run': define<'release.record-run', 'release'>({
     roles: ['release'],
@@ -311,14 +345,25 @@ export function parseStepBody<S extends JobStep>(step: S, body: unknown): JobSte
   if (parsed.success) return parsed.data as JobSteps[S]['request'];
   const issue = parsed.error.issues[0];
   const field = issue?.path.join('.') || 'body';
-  throw new ReleaseAgentError('INPUT_INVALID', `step ${step}: ${field}: ${issue?.message ?? 'invalid'}`, { step, field });
+  throw new ReleaseAgentError('INPUT_INVALID', `step ${step}: ${field}: ${issue?.message ?? 'invalid'}`, {
+    step,
+    field,
+  });
 }
 
 /** FORBIDDEN unless the job's role may ask this step, for the repository it names. */
-export function authorizeJobStep<S extends JobStep>(role: JobRole, step: S, body: JobSteps[S]['request']): void {
+export function authorizeJobStep<S extends JobStep>(
+  role: JobRole,
+  step: S,
+  body: JobSteps[S]['request'],
+): void {
   const definition = JOB_STEP_DEFINITIONS[step];
   if (!definition.roles.includes(role.kind)) {
-    const names: Record<JobRoleKind, string> = { pr: 'a PR build', ci: 'a target-branch (CI) build', release: 'a release pipeline run' };
+    const names: Record<JobRoleKind, string> = {
+      pr: 'a PR build',
+      ci: 'a target-branch (CI) build',
+      release: 'a release pipeline run',
+    };
     throw new ReleaseAgentError(
       'FORBIDDEN',
       `step ${step} is for ${definition.roles.map((kind) => names[kind]).join(' or ')}; build ${role.buildId} is ${names[role.kind]}`,
@@ -326,7 +371,11 @@ export function authorizeJobStep<S extends JobStep>(role: JobRole, step: S, body
     );
   }
   const named = (body as { repository?: unknown }).repository;
-  if (role.kind === 'release' && typeof named === 'string' && named.toLowerCase() !== role.repo.toLowerCase()) {
+  if (
+    role.kind === 'release' &&
+    typeof named === 'string' &&
+    named.toLowerCase() !== role.repo.toLowerCase()
+  ) {
     throw new ReleaseAgentError(
       'FORBIDDEN',
       `build ${role.buildId} is a run of the release pipeline of ${role.repo} (RELEASE_PIPELINE_BY_REPO), not of ${named}`,

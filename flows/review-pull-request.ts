@@ -157,7 +157,10 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
   const started = await deps.reporting.start();
   if (started.existing) return { kind: 'already-reviewed', pr, record: started.existing };
   const iterations = await deps.azdo.listIterations(repo, prId);
-  const iteration = reviewedIteration({ ...pr, sourceCommitId: started.sourceCommit || pr.sourceCommitId }, iterations);
+  const iteration = reviewedIteration(
+    { ...pr, sourceCommitId: started.sourceCommit || pr.sourceCommitId },
+    iterations,
+  );
   const sourceCommit = started.sourceCommit || pr.sourceCommitId || iteration?.sourceCommitId;
   if (!iteration || !sourceCommit) {
     throw new ReleaseAgentError(

@@ -94,7 +94,10 @@ function gateDeps(deps: ReviewRecordDeps) {
  */
 async function ticketOf(deps: ReviewRecordDeps, pr: PullRequest, repo: string): Promise<string | undefined> {
   const linked = (await readPrThreadState(deps.store, repo, pr.id)).ticketKey;
-  return linked ?? findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.ticketPattern })?.key;
+  return (
+    linked ??
+    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.ticketPattern })?.key
+  );
 }
 
 /** A PR build starts: void older merge questions, and say which commit it reviews and whether it was. */
@@ -106,7 +109,11 @@ export async function startReview(deps: ReviewRecordDeps, target: ReviewedPullRe
     return { sourceCommit: '', existing: undefined, ticketKey: undefined, superseded: 0 };
   }
   const superseded = current
-    ? await supersedeStaleMergeDecisions(gateDeps(deps), { repo: target.repo, prId: target.prId, currentCommit: current })
+    ? await supersedeStaleMergeDecisions(gateDeps(deps), {
+        repo: target.repo,
+        prId: target.prId,
+        currentCommit: current,
+      })
     : [];
   return {
     sourceCommit,
@@ -210,14 +217,25 @@ export async function recordReview(
       },
     };
     try {
-      const requested = await requestDecision(gateDeps(deps), { threadId: prThreadId(repo, prId), target, details });
+      const requested = await requestDecision(gateDeps(deps), {
+        threadId: prThreadId(repo, prId),
+        target,
+        details,
+      });
       notified.slack = requested.posted;
-      return { record, decision: { id: requested.decision.id, status: requested.decision.status }, notified, warnings };
+      return {
+        record,
+        decision: { id: requested.decision.id, status: requested.decision.status },
+        notified,
+        warnings,
+      };
     } catch (error) {
       // Stored but its card failed: the hub, the API and the poller's reconcile still reach it.
       const decision = await deps.store.decisions.get(decisionIdFor(target));
       if (!decision) throw error;
-      warnings.push(`the gate-1 card was not posted (${errorMessage(error)}); the decision is answerable in the hub`);
+      warnings.push(
+        `the gate-1 card was not posted (${errorMessage(error)}); the decision is answerable in the hub`,
+      );
       return { record, decision: { id: decision.id, status: decision.status }, notified, warnings };
     }
   }
@@ -272,7 +290,9 @@ function jiraCommentText(
   if (report.findings.length > 0) {
     lines.push(
       '',
-      ...report.findings.map((finding) => `- ${finding.severity} ${finding.file}:${finding.line}: ${finding.message}`),
+      ...report.findings.map(
+        (finding) => `- ${finding.severity} ${finding.file}:${finding.line}: ${finding.message}`,
+      ),
     );
   }
   lines.push('', `Pull request: ${pr.webUrl}`);

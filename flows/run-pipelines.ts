@@ -38,7 +38,12 @@ export interface ReleaseRuns {
   resolve(
     repo: string,
     version: string | undefined,
-  ): Promise<{ version: string | undefined; mergeCommit: string | undefined; pipelines: PipelineRef[]; runs: RecordedRun[] }>;
+  ): Promise<{
+    version: string | undefined;
+    mergeCommit: string | undefined;
+    pipelines: PipelineRef[];
+    runs: RecordedRun[];
+  }>;
   /** Replaces this pipeline's record for the commit, keeping every other one. */
   record(repo: string, version: string, run: Omit<RecordedRun, 'queuedAt'>): Promise<void>;
 }
@@ -208,7 +213,9 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
   }
   if (!version)
-    deps.warn(`${input.repo} has no release version to record the runs under: a retry would queue them again`);
+    deps.warn(
+      `${input.repo} has no release version to record the runs under: a retry would queue them again`,
+    );
 
   const outcome = await pollUntil<true>({
     waiter: deps.waiter,

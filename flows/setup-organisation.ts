@@ -30,7 +30,11 @@ export interface SetupStep {
   created: boolean;
 }
 
-export async function setupOrganisation(azdo: AzureDevOps, input: SetupInput, log: (line: string) => void = () => {}): Promise<SetupStep[]> {
+export async function setupOrganisation(
+  azdo: AzureDevOps,
+  input: SetupInput,
+  log: (line: string) => void = () => {},
+): Promise<SetupStep[]> {
   const steps: SetupStep[] = [];
   const environments = [...new Set(Object.values(DEFAULT_GATE_ENVIRONMENTS).flat())];
   for (const name of environments) {
@@ -51,7 +55,11 @@ export async function setupOrganisation(azdo: AzureDevOps, input: SetupInput, lo
   }
   const url = `${input.functionAppUrl.replace(/\/+$/, '')}/api/azdo/events`;
   for (const eventType of SERVICE_HOOK_EVENTS) {
-    const hook = await azdo.ensureServiceHook({ eventType, url, headers: { 'X-Webhook-Secret': input.webhookSecret } });
+    const hook = await azdo.ensureServiceHook({
+      eventType,
+      url,
+      headers: { 'X-Webhook-Secret': input.webhookSecret },
+    });
     steps.push({ kind: 'service-hook', name: eventType, created: hook.created });
     log(`service hook ${eventType} → ${url}: ${hook.created ? 'created' : 'updated'}`);
   }

@@ -73,10 +73,15 @@ export const DEFAULT_GATE_ENVIRONMENTS: Readonly<Record<Exclude<GateKind, 'merge
 
 export function gateForEnvironment(
   environment: string,
-  environments: Readonly<Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>> = DEFAULT_GATE_ENVIRONMENTS,
+  environments: Readonly<
+    Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>
+  > = DEFAULT_GATE_ENVIRONMENTS,
 ): Exclude<GateKind, 'merge_pr'> | undefined {
   const name = environment.trim().toLowerCase();
-  for (const [gate, names] of Object.entries(environments) as [Exclude<GateKind, 'merge_pr'>, readonly string[]][]) {
+  for (const [gate, names] of Object.entries(environments) as [
+    Exclude<GateKind, 'merge_pr'>,
+    readonly string[],
+  ][]) {
     if (names.some((candidate) => candidate.toLowerCase() === name)) return gate;
   }
   return undefined;

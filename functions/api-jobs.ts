@@ -10,7 +10,13 @@ import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
 import { Secret } from '../core/secret.ts';
 import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
 import { BUILD_HEADER } from '../flows/job-api.ts';
-import { authorizeJobStep, isJobStep, parseStepBody, requireApprovalOfStep, runJobStep } from '../flows/job-steps.ts';
+import {
+  authorizeJobStep,
+  isJobStep,
+  parseStepBody,
+  requireApprovalOfStep,
+  runJobStep,
+} from '../flows/job-steps.ts';
 import { errorBody, jsonResponse, readJsonObject } from './http.ts';
 import { services } from './services.ts';
 
@@ -20,27 +26,42 @@ export function jobPolicy(settings: AgentSettings, config: Pick<Config, 'RELEASE
     .filter(Boolean);
   return {
     targetBranch: settings.targetBranch,
-    releaseBranches: releaseBranches.length > 0 ? releaseBranches : [settings.targetBranch, 'refs/heads/main'],
+    releaseBranches:
+      releaseBranches.length > 0 ? releaseBranches : [settings.targetBranch, 'refs/heads/main'],
     prPipelineFor: (repo) => pipelineFor(settings.prPipelineByRepo, repo, settings.prPipelineId),
     releasePipelines: settings.releasePipelineByRepo,
   };
 }
 
 /** The caller's job: its token must read its own build in this project; the build's facts give the role. */
-export async function jobOfRequest(request: HttpRequest, config: Config, settings: AgentSettings): Promise<JobRole> {
+export async function jobOfRequest(
+  request: HttpRequest,
+  config: Config,
+  settings: AgentSettings,
+): Promise<JobRole> {
   const authorization = request.headers.get('authorization')?.trim() ?? '';
   const token = /^Bearer\s+(\S{8,4096})$/i.exec(authorization)?.[1];
   if (!token) {
-    throw new ReleaseAgentError('AUTH_INVALID', "Authorization must be 'Bearer <the job's System.AccessToken>'", {});
+    throw new ReleaseAgentError(
+      'AUTH_INVALID',
+      "Authorization must be 'Bearer <the job's System.AccessToken>'",
+      {},
+    );
   }
   const buildText = request.headers.get(BUILD_HEADER)?.trim() ?? '';
   if (!/^\d{1,10}$/.test(buildText) || Number(buildText) === 0) {
-    throw new ReleaseAgentError('INPUT_INVALID', `${BUILD_HEADER} must be the job's Build.BuildId`, { field: BUILD_HEADER });
+    throw new ReleaseAgentError('INPUT_INVALID', `${BUILD_HEADER} must be the job's Build.BuildId`, {
+      field: BUILD_HEADER,
+    });
   }
   if (!(config.AZDO_ORGANIZATION || config.AZDO_BASE_URL) || !config.AZDO_PROJECT) {
-    throw new ReleaseAgentError('NOT_CONFIGURED', 'AZDO_ORGANIZATION and AZDO_PROJECT must be set to verify pipeline jobs', {
-      variables: ['AZDO_ORGANIZATION', 'AZDO_PROJECT'],
-    });
+    throw new ReleaseAgentError(
+      'NOT_CONFIGURED',
+      'AZDO_ORGANIZATION and AZDO_PROJECT must be set to verify pipeline jobs',
+      {
+        variables: ['AZDO_ORGANIZATION', 'AZDO_PROJECT'],
+      },
+    );
   }
   const asJob = new RestAzureDevOps({
     organizationUrl: azdoOrganizationUrl(config),
@@ -55,20 +76,33 @@ export async function jobOfRequest(request: HttpRequest, config: Config, setting
     build = await asJob.getBuild(buildId);
   } catch (error) {
     if (isReleaseAgentError(error, 'AUTH_INVALID') || isReleaseAgentError(error, 'FORBIDDEN')) {
-      throw new ReleaseAgentError('AUTH_INVALID', 'Azure DevOps refused the job token: it is not a live token of this project', { buildId });
+      throw new ReleaseAgentError(
+        'AUTH_INVALID',
+        'Azure DevOps refused the job token: it is not a live token of this project',
+        { buildId },
+      );
     }
     if (isReleaseAgentError(error, 'NOT_FOUND')) {
-      throw new ReleaseAgentError('FORBIDDEN', `build ${buildId} does not exist in ${config.AZDO_PROJECT}`, { buildId });
+      throw new ReleaseAgentError('FORBIDDEN', `build ${buildId} does not exist in ${config.AZDO_PROJECT}`, {
+        buildId,
+      });
     }
     throw error;
   }
   return jobRoleOf(build, jobPolicy(settings, config));
 }
 
-export async function jobStepHandler(request: HttpRequest, _context: unknown, log: Logger): Promise<HttpResponseInit> {
+export async function jobStepHandler(
+  request: HttpRequest,
+  _context: unknown,
+  log: Logger,
+): Promise<HttpResponseInit> {
   const { config, deps } = services();
   const step = request.params.step ?? '';
-  if (!isJobStep(step)) throw new ReleaseAgentError('NOT_FOUND', `no job step "${step.slice(0, 60)}"`, { step: step.slice(0, 60) });
+  if (!isJobStep(step))
+    throw new ReleaseAgentError('NOT_FOUND', `no job step "${step.slice(0, 60)}"`, {
+      step: step.slice(0, 60),
+    });
   const role = await jobOfRequest(request, config, deps.settings);
   const body = parseStepBody(step, await readJsonObject(request));
   authorizeJobStep(role, step, body);
@@ -81,7 +115,8 @@ export async function jobStepHandler(request: HttpRequest, _context: unknown, lo
     // The step's own failure (a version that does not increase, an abandoned release PR, Jira refusing
     // a transition…) is the job's answer: its code and words fail the task, as they did when it ran
     // there. Coded messages carry no secrets; anything else stays a logged internal error.
-    if (!isReleaseAgentError(error) || error.code === 'NOT_CONFIGURED' || error.code === 'CONFIG_INVALID') throw error;
+    if (!isReleaseAgentError(error) || error.code === 'NOT_CONFIGURED' || error.code === 'CONFIG_INVALID')
+      throw error;
     log.warn('job step failed', { step, buildId: role.buildId, code: error.code });
     const outside = error.code.startsWith('SERVICE_') || error.code === 'SLACK_API_ERROR';
     return jsonResponse(outside ? 424 : 422, errorBody(error.code, error.message));

@@ -45,7 +45,9 @@ export async function startAzurite(): Promise<RunningAzurite> {
     });
     exited.push(
       new Promise<never>((_, reject) =>
-        child.once('exit', (code) => reject(new Error(`azurite ${script} exited with ${code} before listening: ${stderr}`))),
+        child.once('exit', (code) =>
+          reject(new Error(`azurite ${script} exited with ${code} before listening: ${stderr}`)),
+        ),
       ),
     );
     let stderr = '';

@@ -229,7 +229,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       headers,
       ...(body ? { body: body.stream, duplex: 'half' } : {}),
     } as RequestInit);
-    const request = new HttpRequest({ params, nativeRequest } as ConstructorParameters<typeof HttpRequest>[0]);
+    const request = new HttpRequest({ params, nativeRequest } as ConstructorParameters<
+      typeof HttpRequest
+    >[0]);
     const context = newContext(
       registration.name,
       { type: 'httpTrigger', name: 'request' },

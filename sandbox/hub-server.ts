@@ -69,7 +69,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const root = options.root ?? DIST_HUB_STANDALONE;
   if (options.build || !existsSync(join(root, 'index.html')))
     await buildHub({ sdk: 'standalone', outDir: root });
-    await stopBuildService();
+  await stopBuildService();
   const upstream = functionAppBase(options.apiUrl);
   const proxy = options.proxy ?? true;
   const template = readFileSync(join(root, 'index.html'), 'utf8');
@@ -206,7 +206,9 @@ async function main(): Promise<void> {
   const certificate = process.env.EXTENSION_CERTIFICATE ?? '';
   const organizationId = process.env.AZDO_ORGANIZATION_ID ?? '';
   if (!certificate || !organizationId) {
-    console.error('set EXTENSION_CERTIFICATE and AZDO_ORGANIZATION_ID to the function app’s: the page signs its app token with them');
+    console.error(
+      'set EXTENSION_CERTIFICATE and AZDO_ORGANIZATION_ID to the function app’s: the page signs its app token with them',
+    );
     process.exitCode = 1;
     return;
   }
@@ -215,7 +217,8 @@ async function main(): Promise<void> {
   const now = () => Math.floor(Date.now() / 1000);
   const server = await startHubServer({
     apiUrl: process.env.HUB_API_URL ?? 'http://127.0.0.1:7071',
-    appToken: () => signAppToken(appTokenClaims({ userId, audience, organizationId, nowSeconds: now() }), certificate),
+    appToken: () =>
+      signAppToken(appTokenClaims({ userId, audience, organizationId, nowSeconds: now() }), certificate),
     build: true,
     ...(process.env.HUB_PORT ? { port: Number(process.env.HUB_PORT) } : {}),
   });

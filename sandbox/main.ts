@@ -62,14 +62,18 @@ export function writeEnvFile(file: string, sandbox: Sandbox, given: Partial<Stac
 export function envFile(sandbox: Sandbox, given: Partial<StackSecrets>): Record<string, unknown> {
   const { stack } = sandbox;
   const secrets: Record<string, string> = {};
-  for (const key of Object.keys(SECRET_VARIABLES) as (keyof StackSecrets)[]) if (!given[key]) secrets[key] = stack.secrets[key];
+  for (const key of Object.keys(SECRET_VARIABLES) as (keyof StackSecrets)[])
+    if (!given[key]) secrets[key] = stack.secrets[key];
   return {
     urls: { ...sandbox.urls, slackWebhook: stack.slack.webhookUrl },
     azureDevOps: {
       organization: stack.azdo.organization,
       project: stack.azdo.project.name,
       repositories: [...stack.azdo.repositories.values()].map((repo) => repo.name),
-      pipelines: [...stack.azdo.pipelines.values()].map((pipeline) => ({ id: pipeline.id, name: pipeline.name })),
+      pipelines: [...stack.azdo.pipelines.values()].map((pipeline) => ({
+        id: pipeline.id,
+        name: pipeline.name,
+      })),
     },
     slack: { channel: stack.slackChannel, users: stack.slack.users.map((user) => user.id) },
     storage: { connectionString: stack.storageConnectionString, tablePrefix: stack.tablePrefix },
@@ -107,8 +111,10 @@ function parse(argv: string[]): Args {
     );
     process.exit(0);
   }
-  if (values.interactive && values['stack-only']) throw new Error('--interactive and --stack-only exclude each other');
-  if (values['write-env'] && !values['stack-only'] && !values.interactive) throw new Error('--write-env needs --stack-only or --interactive');
+  if (values.interactive && values['stack-only'])
+    throw new Error('--interactive and --stack-only exclude each other');
+  if (values['write-env'] && !values['stack-only'] && !values.interactive)
+    throw new Error('--write-env needs --stack-only or --interactive');
   return {
     interactive: values.interactive ?? false,
     stackOnly: values['stack-only'] ?? false,
@@ -121,7 +127,10 @@ function parse(argv: string[]): Args {
 const JSON_BODY = `-H 'Content-Type: application/json'`;
 
 /** What `npm start -- --interactive` prints: URLs, and commands that work as printed (a test runs them). */
-export function interactiveBanner(urls: Sandbox['urls'], options: { operatorTokenFile: string; writeEnv?: string }): string {
+export function interactiveBanner(
+  urls: Sandbox['urls'],
+  options: { operatorTokenFile: string; writeEnv?: string },
+): string {
   const { operatorTokenFile, writeEnv } = options;
   const operator = `-H "X-Operator-Token: $(cat ${operatorTokenFile})"`;
   return `
@@ -174,23 +183,35 @@ async function scripted(args: Args, startedAt: number): Promise<number> {
     await sandbox?.stop();
   });
   try {
-    sandbox = await startSandbox({ mode: 'scripted', log: print, secrets: secretsFromEnvironment(process.env) });
+    sandbox = await startSandbox({
+      mode: 'scripted',
+      log: print,
+      secrets: secretsFromEnvironment(process.env),
+    });
     if (abort.signal.aborted) return 130;
     print('');
     const result: CycleResult = await runCycle(sandbox, { print, signal: abort.signal });
     const timings = { ...sandbox.timings, totalMs: Date.now() - startedAt };
     if (result.summary) for (const line of formatSummary(result.summary, timings)) print(line);
-    if (args.resultJson) writeFileSync(args.resultJson, `${JSON.stringify({ ...result, timings, workRoot: sandbox.workRoot }, null, 2)}\n`);
+    if (args.resultJson)
+      writeFileSync(
+        args.resultJson,
+        `${JSON.stringify({ ...result, timings, workRoot: sandbox.workRoot }, null, 2)}\n`,
+      );
     if (abort.signal.aborted) return 130;
     if (!result.ok) {
-      process.stderr.write(`\nFAILED at step "${result.failedStep}": [${result.error?.code}] ${result.error?.message}\n`);
+      process.stderr.write(
+        `\nFAILED at step "${result.failedStep}": [${result.error?.code}] ${result.error?.message}\n`,
+      );
       return 1;
     }
     print(`\nThe release cycle completed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
     return 0;
   } catch (error) {
     if (abort.signal.aborted) return 130;
-    process.stderr.write(`\nFAILED while starting the sandbox: ${isSandboxError(error) ? `[${error.code}] ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `\nFAILED while starting the sandbox: ${isSandboxError(error) ? `[${error.code}] ` : ''}${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   } finally {
     signals.dispose();
@@ -208,29 +229,42 @@ async function longRunning(args: Args): Promise<number> {
     await sandbox?.stop();
   });
   try {
-    sandbox = await startInteractive({ log: args.interactive ? print : () => {}, secrets: given, hub: args.hub });
+    sandbox = await startInteractive({
+      log: args.interactive ? print : () => {},
+      secrets: given,
+      hub: args.hub,
+    });
     if (stopping) return 130;
     if (args.writeEnv) writeEnvFile(args.writeEnv, sandbox, given);
     const { urls } = sandbox;
     if (args.interactive) {
       // Closed as in production: the operator token goes to a file only this user can read, never printed.
       const operatorTokenFile = writeSecretFile('operator-token', sandbox.stack.secrets.operatorToken);
-      print(interactiveBanner(urls, { operatorTokenFile, ...(args.writeEnv ? { writeEnv: args.writeEnv } : {}) }));
+      print(
+        interactiveBanner(urls, { operatorTokenFile, ...(args.writeEnv ? { writeEnv: args.writeEnv } : {}) }),
+      );
       sandbox.onAgentEvent((event) => {
         if (event.type === 'step-finished' && event.step.kind === 'task' && event.step.result !== 'Skipped')
           print(`[agent] run ${event.runId} ${event.step.task} → ${event.step.message ?? event.step.result}`);
-        if (event.type === 'run-started') print(`[agent] run ${event.runId} ${event.pipeline.name} picked up (${event.sourceBranch})`);
-        if (event.type === 'approval-pending') print(`[azure-devops] run ${event.runId} waits for approval on ${event.environment}`);
-        if (event.type === 'run-finished') print(`[azure-devops] run ${event.runId} ${event.pipeline.name} ${event.result}`);
+        if (event.type === 'run-started')
+          print(`[agent] run ${event.runId} ${event.pipeline.name} picked up (${event.sourceBranch})`);
+        if (event.type === 'approval-pending')
+          print(`[azure-devops] run ${event.runId} waits for approval on ${event.environment}`);
+        if (event.type === 'run-finished')
+          print(`[azure-devops] run ${event.runId} ${event.pipeline.name} ${event.result}`);
       });
     } else {
-      print(`sandbox ready: ${args.writeEnv ? `${args.writeEnv} written` : JSON.stringify(urls)}; Ctrl-C stops it`);
+      print(
+        `sandbox ready: ${args.writeEnv ? `${args.writeEnv} written` : JSON.stringify(urls)}; Ctrl-C stops it`,
+      );
     }
     await signals.signalled;
     return 0;
   } catch (error) {
     if (stopping) return 130;
-    process.stderr.write(`FAILED while starting the sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `FAILED while starting the sandbox: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   } finally {
     signals.dispose();
@@ -244,10 +278,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parse(argv);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>]\n`);
+    process.stderr.write(
+      `${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>]\n`,
+    );
     return 2;
   }
-  if (args.stackOnly && !args.writeEnv) process.stderr.write('note: --stack-only without --write-env prints the URLs only\n');
+  if (args.stackOnly && !args.writeEnv)
+    process.stderr.write('note: --stack-only without --write-env prints the URLs only\n');
   return args.interactive || args.stackOnly ? await longRunning(args) : await scripted(args, startedAt);
 }
 
@@ -260,10 +297,14 @@ function reexecOnNode24(): boolean {
   if (Number(process.versions.node.split('.')[0]) >= 22) return false;
   const node24 = join(import.meta.dirname, '..', 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(node24)) {
-    process.stderr.write(`the sandbox needs Node 22 or newer (this is ${process.version}); npm ci installs Node 24 for it\n`);
+    process.stderr.write(
+      `the sandbox needs Node 22 or newer (this is ${process.version}); npm ci installs Node 24 for it\n`,
+    );
     process.exit(1);
   }
-  const child = spawn(node24, [...process.execArgv, process.argv[1] as string, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(node24, [...process.execArgv, process.argv[1] as string, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   // Ctrl-C in a terminal reaches both; a signal sent to this process alone is passed on.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

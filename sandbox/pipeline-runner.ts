@@ -13,10 +13,32 @@ import { dirname, join, resolve } from 'node:path';
 import { APPROVAL_CHECK_TYPE_ID } from '../adapters/azdo/azdo.ts';
 import { type EndpointSpec, runTaskBundle, type TaskRunResult } from './agent/task-runner.ts';
 import { SandboxError } from './errors.ts';
-import { COMPARISON_FUNCTIONS, type ExpressionContext, evaluate, evaluateCondition, Lookup, parseExpression, statusFunctions, toText } from './pipeline/expressions.ts';
-import { type CompiledPipeline, compileTemplate, type Job, type Stage, type Step, type TaskManifest } from './pipeline/template.ts';
+import {
+  COMPARISON_FUNCTIONS,
+  type ExpressionContext,
+  evaluate,
+  evaluateCondition,
+  Lookup,
+  parseExpression,
+  statusFunctions,
+  toText,
+} from './pipeline/expressions.ts';
+import {
+  type CompiledPipeline,
+  compileTemplate,
+  type Job,
+  type Stage,
+  type Step,
+  type TaskManifest,
+} from './pipeline/template.ts';
 import { reachable } from './sim/azdo/git.ts';
-import type { AzureDevOpsSimulator, BuildReason, RunResult, RunState, SimIdentity } from './sim/azdo/simulator.ts';
+import type {
+  AzureDevOpsSimulator,
+  BuildReason,
+  RunResult,
+  RunState,
+  SimIdentity,
+} from './sim/azdo/simulator.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..');
 
@@ -57,7 +79,13 @@ export interface AgentServices {
   taskTimeoutMs?: number;
 }
 
-export type StageResult = 'succeeded' | 'succeededWithIssues' | 'failed' | 'rejected' | 'skipped' | 'canceled';
+export type StageResult =
+  | 'succeeded'
+  | 'succeededWithIssues'
+  | 'failed'
+  | 'rejected'
+  | 'skipped'
+  | 'canceled';
 export type StepResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Skipped' | 'Canceled';
 
 export interface StepRecord {
@@ -89,9 +117,23 @@ export type RunEvent =
   | { type: 'run-started'; runId: number; pipeline: PipelineDefinition; reason: string; sourceBranch: string }
   | { type: 'stage-skipped'; runId: number; stage: string; reason: string }
   | { type: 'approval-pending'; runId: number; stage: string; environment: string; approvalId: string }
-  | { type: 'approval-decided'; runId: number; stage: string; environment: string; approvalId: string; status: string; by?: string }
+  | {
+      type: 'approval-decided';
+      runId: number;
+      stage: string;
+      environment: string;
+      approvalId: string;
+      status: string;
+      by?: string;
+    }
   | { type: 'step-finished'; runId: number; pipeline: PipelineDefinition; step: StepRecord }
-  | { type: 'run-finished'; runId: number; pipeline: PipelineDefinition; result: RunResult; buildNumber: string };
+  | {
+      type: 'run-finished';
+      runId: number;
+      pipeline: PipelineDefinition;
+      result: RunResult;
+      buildNumber: string;
+    };
 
 export interface PipelineRunOutcome {
   runId: number;
@@ -112,13 +154,19 @@ export interface RunOptions {
 const manifestCache = new Map<string, TaskManifest & { inputTypes: Record<string, string> }>();
 
 /** The task.json of `name` in the built bundles, checked against the major version a step asks for. */
-export function loadTaskManifest(tasksDir: string, name: string, major: number): TaskManifest & { inputTypes: Record<string, string> } {
+export function loadTaskManifest(
+  tasksDir: string,
+  name: string,
+  major: number,
+): TaskManifest & { inputTypes: Record<string, string> } {
   const file = join(tasksDir, name, 'task.json');
   const key = `${file}@${major}`;
   const cached = manifestCache.get(key);
   if (cached) return cached;
   if (!existsSync(file))
-    throw new SandboxError('TEMPLATE_INVALID', `no task ${name} in ${tasksDir} (is it built?)`, { task: name });
+    throw new SandboxError('TEMPLATE_INVALID', `no task ${name} in ${tasksDir} (is it built?)`, {
+      task: name,
+    });
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
     name: string;
     version: { Major: number };
@@ -126,7 +174,11 @@ export function loadTaskManifest(tasksDir: string, name: string, major: number):
     outputVariables?: { name: string }[];
   };
   if (json.version.Major !== major)
-    throw new SandboxError('TEMPLATE_INVALID', `${name}@${major}: the built task is version ${json.version.Major}`, { task: name });
+    throw new SandboxError(
+      'TEMPLATE_INVALID',
+      `${name}@${major}: the built task is version ${json.version.Major}`,
+      { task: name },
+    );
   const manifest = {
     name: json.name,
     major,
@@ -143,7 +195,10 @@ export function loadTaskManifest(tasksDir: string, name: string, major: number):
 }
 
 /** Compiles a pipeline definition's template with its parameters (throws on any drift). */
-export function compilePipeline(services: Pick<AgentServices, 'tasksDir'>, definition: PipelineDefinition): CompiledPipeline {
+export function compilePipeline(
+  services: Pick<AgentServices, 'tasksDir'>,
+  definition: PipelineDefinition,
+): CompiledPipeline {
   return compileTemplate(resolve(REPO_ROOT, definition.template), definition.parameters, {
     ...(definition.jobName ? { jobName: definition.jobName } : {}),
     taskManifest: (name, major) => loadTaskManifest(services.tasksDir, name, major),
@@ -185,7 +240,9 @@ interface StageState {
 }
 
 function variableUndefined(where: string, name: string): SandboxError {
-  return new SandboxError('VARIABLE_UNDEFINED', `${where}: $(${name}) is not defined in this run`, { variable: name });
+  return new SandboxError('VARIABLE_UNDEFINED', `${where}: $(${name}) is not defined in this run`, {
+    variable: name,
+  });
 }
 
 class RunExecution {
@@ -226,10 +283,18 @@ class RunExecution {
     if (pull) {
       const pr = this.azdo.pullRequest(repo, Number(pull[1]));
       // The PR's merge ref: its test merge commit; the tree is the source branch merged into the target.
-      return { branch, version: this.run.version ?? pr.mergeCommit, tree: pr.sourceCommit, message: `Merge pull request ${pr.id}` };
+      return {
+        branch,
+        version: this.run.version ?? pr.mergeCommit,
+        tree: pr.sourceCommit,
+        message: `Merge pull request ${pr.id}`,
+      };
     }
     const version = this.run.version ?? repo.refs.get(branch);
-    if (!version) throw new SandboxError('RUN_FAILED', `run ${this.run.id}: ${branch} does not exist in ${repo.name}`, { runId: this.run.id });
+    if (!version)
+      throw new SandboxError('RUN_FAILED', `run ${this.run.id}: ${branch} does not exist in ${repo.name}`, {
+        runId: this.run.id,
+      });
     return { branch, version, tree: version, message: repo.commits.get(version)?.message ?? '' };
   }
 
@@ -238,16 +303,26 @@ class RunExecution {
       const compiled = compilePipeline(this.services, this.definition);
       const source = this.source();
       mkdirSync(this.#workDir, { recursive: true });
-      this.emit({ type: 'run-started', runId: this.run.id, pipeline: this.definition, reason: this.options.reason, sourceBranch: source.branch });
+      this.emit({
+        type: 'run-started',
+        runId: this.run.id,
+        pipeline: this.definition,
+        reason: this.options.reason,
+        sourceBranch: source.branch,
+      });
       // What Azure DevOps knows of the run (Build_Get), and the token its jobs get, dead when it ends.
       const pull = /^refs\/pull\/(\d+)\/merge$/.exec(source.branch);
-      const pr = pull ? this.azdo.pullRequest(this.azdo.repository(this.definition.repo), Number(pull[1])) : undefined;
+      const pr = pull
+        ? this.azdo.pullRequest(this.azdo.repository(this.definition.repo), Number(pull[1]))
+        : undefined;
       this.azdo.describeBuild(this.run.id, {
         reason: buildReason(this.options.reason),
         repository: this.definition.repo,
         sourceBranch: source.branch,
         sourceVersion: source.version,
-        ...(pr ? { pullRequest: { id: pr.id, sourceCommit: pr.sourceCommit, sourceBranch: pr.sourceRefName } } : {}),
+        ...(pr
+          ? { pullRequest: { id: pr.id, sourceCommit: pr.sourceCommit, sourceBranch: pr.sourceRefName } }
+          : {}),
       });
       this.#jobToken = this.azdo.issueJobToken(this.run.id);
       const predefined: Record<string, string> = {
@@ -293,11 +368,20 @@ class RunExecution {
 
   private finish(result: RunResult): void {
     if (!Number.isFinite(this.run.durationMs)) this.azdo.finishRun(this.run.id, result, this.#buildNumber);
-    this.emit({ type: 'run-finished', runId: this.run.id, pipeline: this.definition, result, buildNumber: this.#buildNumber });
+    this.emit({
+      type: 'run-finished',
+      runId: this.run.id,
+      pipeline: this.definition,
+      result,
+      buildNumber: this.#buildNumber,
+    });
   }
 
   private async stage(stage: Stage, predefined: Record<string, string>, tree: string): Promise<void> {
-    const state: StageState = { record: { name: stage.name, displayName: stage.displayName, result: 'succeeded' }, jobs: new Map() };
+    const state: StageState = {
+      record: { name: stage.name, displayName: stage.displayName, result: 'succeeded' },
+      jobs: new Map(),
+    };
     const skip = (result: StageResult, reason: string) => {
       state.record.result = result;
       state.record.reason = reason;
@@ -312,8 +396,17 @@ class RunExecution {
       functions: {
         ...COMPARISON_FUNCTIONS,
         ...statusFunctions({
-          succeeded: () => dependencies.every((dependency) => dependency.record.result === 'succeeded' || dependency.record.result === 'succeededWithIssues'),
-          failed: () => dependencies.some((dependency) => dependency.record.result === 'failed' || dependency.record.result === 'rejected'),
+          succeeded: () =>
+            dependencies.every(
+              (dependency) =>
+                dependency.record.result === 'succeeded' ||
+                dependency.record.result === 'succeededWithIssues',
+            ),
+          failed: () =>
+            dependencies.some(
+              (dependency) =>
+                dependency.record.result === 'failed' || dependency.record.result === 'rejected',
+            ),
         }),
       },
       where: `stage ${stage.name} condition`,
@@ -334,11 +427,28 @@ class RunExecution {
         : value;
     }
     for (const job of stage.jobs) {
-      const jobState = await this.job(stage, job, { ...predefined, 'System.StageName': stage.name, 'System.StageDisplayName': stage.displayName, ...stageVariables }, tree, state);
+      const jobState = await this.job(
+        stage,
+        job,
+        {
+          ...predefined,
+          'System.StageName': stage.name,
+          'System.StageDisplayName': stage.displayName,
+          ...stageVariables,
+        },
+        tree,
+        state,
+      );
       state.jobs.set(job.name, jobState);
-      if (state.record.result === 'rejected' || state.record.result === 'failed' || state.record.result === 'canceled') return;
+      if (
+        state.record.result === 'rejected' ||
+        state.record.result === 'failed' ||
+        state.record.result === 'canceled'
+      )
+        return;
       if (jobState.failed) state.record.result = 'failed';
-      else if (jobState.issues && state.record.result === 'succeeded') state.record.result = 'succeededWithIssues';
+      else if (jobState.issues && state.record.result === 'succeeded')
+        state.record.result = 'succeededWithIssues';
     }
     if (this.cancelled()) state.record.result = 'canceled';
   }
@@ -347,13 +457,24 @@ class RunExecution {
   private dependenciesLookup(stage: Stage): Lookup {
     return new Lookup('dependencies', (stageName) => {
       if (!stage.dependsOn.some((name) => name.toLowerCase() === stageName.toLowerCase()))
-        throw new SandboxError('VARIABLE_UNDEFINED', `stage ${stage.name}: dependencies.${stageName} is not one of its dependencies`, { stage: stageName });
-      const dependency = [...this.#stages.values()].find((candidate) => candidate.record.name.toLowerCase() === stageName.toLowerCase()) as StageState;
+        throw new SandboxError(
+          'VARIABLE_UNDEFINED',
+          `stage ${stage.name}: dependencies.${stageName} is not one of its dependencies`,
+          { stage: stageName },
+        );
+      const dependency = [...this.#stages.values()].find(
+        (candidate) => candidate.record.name.toLowerCase() === stageName.toLowerCase(),
+      ) as StageState;
       return {
         result: dependency.record.result,
         outputs: new Lookup(`dependencies.${stageName}.outputs`, (key) => {
           const [jobName, ...rest] = key.split('.');
-          return this.jobOutput(dependency, jobName ?? '', rest.join('.'), `dependencies.${stageName}.outputs['${key}']`);
+          return this.jobOutput(
+            dependency,
+            jobName ?? '',
+            rest.join('.'),
+            `dependencies.${stageName}.outputs['${key}']`,
+          );
         }),
       };
     });
@@ -363,11 +484,22 @@ class RunExecution {
   private stageDependenciesLookup(stage: Stage): Lookup {
     return new Lookup('stageDependencies', (stageName) => {
       if (!stage.dependsOn.some((name) => name.toLowerCase() === stageName.toLowerCase()))
-        throw new SandboxError('VARIABLE_UNDEFINED', `stage ${stage.name}: stageDependencies.${stageName} is not one of its dependencies`, { stage: stageName });
-      const dependency = [...this.#stages.values()].find((candidate) => candidate.record.name.toLowerCase() === stageName.toLowerCase()) as StageState;
+        throw new SandboxError(
+          'VARIABLE_UNDEFINED',
+          `stage ${stage.name}: stageDependencies.${stageName} is not one of its dependencies`,
+          { stage: stageName },
+        );
+      const dependency = [...this.#stages.values()].find(
+        (candidate) => candidate.record.name.toLowerCase() === stageName.toLowerCase(),
+      ) as StageState;
       return new Lookup(`stageDependencies.${stageName}`, (jobName) => ({
         outputs: new Lookup(`stageDependencies.${stageName}.${jobName}.outputs`, (key) =>
-          this.jobOutput(dependency, jobName, key, `stageDependencies.${stageName}.${jobName}.outputs['${key}']`),
+          this.jobOutput(
+            dependency,
+            jobName,
+            key,
+            `stageDependencies.${stageName}.${jobName}.outputs['${key}']`,
+          ),
         ),
       }));
     });
@@ -377,18 +509,46 @@ class RunExecution {
   private jobOutput(stage: StageState, jobName: string, key: string, reference: string): string | null {
     const job = [...stage.jobs.entries()].find(([name]) => name.toLowerCase() === jobName.toLowerCase())?.[1];
     if (!job) {
-      if (stage.record.result === 'skipped' || stage.record.result === 'canceled' || stage.record.result === 'rejected') return null;
-      throw new SandboxError('VARIABLE_UNDEFINED', `${reference}: stage ${stage.record.name} has no job ${jobName}`, { reference });
+      if (
+        stage.record.result === 'skipped' ||
+        stage.record.result === 'canceled' ||
+        stage.record.result === 'rejected'
+      )
+        return null;
+      throw new SandboxError(
+        'VARIABLE_UNDEFINED',
+        `${reference}: stage ${stage.record.name} has no job ${jobName}`,
+        { reference },
+      );
     }
     const declared = [...job.declared].find((name) => name.toLowerCase() === key.toLowerCase());
-    if (!declared) throw new SandboxError('VARIABLE_UNDEFINED', `${reference}: no step of job ${jobName} declares the output ${key}`, { reference });
+    if (!declared)
+      throw new SandboxError(
+        'VARIABLE_UNDEFINED',
+        `${reference}: no step of job ${jobName} declares the output ${key}`,
+        { reference },
+      );
     return job.outputs[declared] ?? null;
   }
 
-  private async job(stage: Stage, job: Job, variables: Record<string, string>, tree: string, stageState: StageState): Promise<JobState> {
-    const state: JobState = { variables: new Map(), outputs: {}, declared: new Set(), failed: false, issues: false };
-    const set = (name: string, value: string, secret = false) => state.variables.set(name.toLowerCase(), { name, value, secret });
-    for (const [name, variable] of Object.entries(this.definition.variables ?? {})) set(name, variable.value, variable.secret ?? false);
+  private async job(
+    stage: Stage,
+    job: Job,
+    variables: Record<string, string>,
+    tree: string,
+    stageState: StageState,
+  ): Promise<JobState> {
+    const state: JobState = {
+      variables: new Map(),
+      outputs: {},
+      declared: new Set(),
+      failed: false,
+      issues: false,
+    };
+    const set = (name: string, value: string, secret = false) =>
+      state.variables.set(name.toLowerCase(), { name, value, secret });
+    for (const [name, variable] of Object.entries(this.definition.variables ?? {}))
+      set(name, variable.value, variable.secret ?? false);
     for (const [name, value] of Object.entries(variables)) set(name, value);
     set('System.JobName', job.name);
     set('System.JobDisplayName', job.displayName);
@@ -417,12 +577,23 @@ class RunExecution {
         durationMs: 0,
         log: [],
       };
-      const condition = step.kind === 'task' || step.kind === 'script' ? (step.condition ?? 'succeeded()') : 'succeeded()';
-      const run = !this.cancelled() && evaluateCondition(condition, {
-        roots: { variables: new Lookup('variables', (name) => state.variables.get(name.toLowerCase())?.value ?? null) },
-        functions: { ...COMPARISON_FUNCTIONS, ...statusFunctions({ succeeded: () => !state.failed, failed: () => state.failed }) },
-        where: `${job.name}: ${step.displayName} condition`,
-      });
+      const condition =
+        step.kind === 'task' || step.kind === 'script' ? (step.condition ?? 'succeeded()') : 'succeeded()';
+      const run =
+        !this.cancelled() &&
+        evaluateCondition(condition, {
+          roots: {
+            variables: new Lookup(
+              'variables',
+              (name) => state.variables.get(name.toLowerCase())?.value ?? null,
+            ),
+          },
+          functions: {
+            ...COMPARISON_FUNCTIONS,
+            ...statusFunctions({ succeeded: () => !state.failed, failed: () => state.failed }),
+          },
+          where: `${job.name}: ${step.displayName} condition`,
+        });
       if (!run) {
         record.result = this.cancelled() ? 'Canceled' : 'Skipped';
         record.message = this.cancelled() ? 'the run was cancelled' : `condition ${condition} is false`;
@@ -433,7 +604,11 @@ class RunExecution {
           for (const path of paths) {
             const file = join(dir, path);
             mkdirSync(dirname(file), { recursive: true });
-            writeFileSync(file, this.services.fileText?.(this.definition.repo, path) ?? `// ${path} of ${this.definition.repo}\n`);
+            writeFileSync(
+              file,
+              this.services.fileText?.(this.definition.repo, path) ??
+                `// ${path} of ${this.definition.repo}\n`,
+            );
           }
           record.message = `checked out ${this.definition.repo} at ${tree.slice(0, 7)} (${paths.length} files)`;
         } else record.message = 'no checkout';
@@ -445,21 +620,28 @@ class RunExecution {
       } else {
         const inputs: Record<string, string> = {};
         const manifest = loadTaskManifest(this.services.tasksDir, step.task, step.major);
-        for (const input of manifest.inputs) if (input.defaultValue !== undefined) inputs[input.name] = input.defaultValue;
-        for (const [name, value] of Object.entries(step.inputs)) inputs[name] = this.expand(value, state, `${job.name}: ${step.displayName} input ${name}`, true);
+        for (const input of manifest.inputs)
+          if (input.defaultValue !== undefined) inputs[input.name] = input.defaultValue;
+        for (const [name, value] of Object.entries(step.inputs))
+          inputs[name] = this.expand(value, state, `${job.name}: ${step.displayName} input ${name}`, true);
         if (inputs.action) record.action = inputs.action;
         const endpoints: Record<string, EndpointSpec> = {};
         for (const [name, value] of Object.entries(inputs)) {
           if (!manifest.inputTypes[name]?.startsWith('connectedService:') || !value) continue;
           const endpoint = this.services.serviceConnections[value];
           if (!endpoint)
-            throw new SandboxError('TEMPLATE_INVALID', `${job.name}: ${step.displayName}: input ${name} names service connection "${value}", which does not exist`, { connection: value });
+            throw new SandboxError(
+              'TEMPLATE_INVALID',
+              `${job.name}: ${step.displayName}: input ${name} names service connection "${value}", which does not exist`,
+              { connection: value },
+            );
           const id = this.connectionId(value);
           endpoints[id] = endpoint;
           inputs[name] = id;
         }
         const taskVariables: Record<string, string> = {};
-        for (const variable of state.variables.values()) if (!variable.secret) taskVariables[variable.name] = variable.value;
+        for (const variable of state.variables.values())
+          if (!variable.secret) taskVariables[variable.name] = variable.value;
         let result: TaskRunResult;
         try {
           result = await runTaskBundle({
@@ -469,24 +651,34 @@ class RunExecution {
             endpoints,
             accessToken: this.#jobToken ?? this.services.accessToken,
             env: this.services.env,
-            cwd: existsSync(variables['Build.SourcesDirectory'] as string) ? (variables['Build.SourcesDirectory'] as string) : this.#workDir,
+            cwd: existsSync(variables['Build.SourcesDirectory'] as string)
+              ? (variables['Build.SourcesDirectory'] as string)
+              : this.#workDir,
             timeoutMs,
             ...(this.options.signal ? { signal: this.options.signal } : {}),
           });
         } catch (error) {
-          throw new SandboxError('RUN_FAILED', `${step.displayName}: the task could not run: ${(error as Error).message}`, { task: step.task }, { cause: error });
+          throw new SandboxError(
+            'RUN_FAILED',
+            `${step.displayName}: the task could not run: ${(error as Error).message}`,
+            { task: step.task },
+            { cause: error },
+          );
         }
         record.log = result.logLines.slice(-40);
         record.result = this.cancelled()
           ? 'Canceled'
           : ((result.result as StepResult | undefined) ?? (result.exitCode === 0 ? 'Succeeded' : 'Failed'));
         if (result.resultMessage) record.message = result.resultMessage;
-        else if (record.result === 'Failed') record.message = `exit code ${result.exitCode}: ${result.stderr.split('\n').filter(Boolean).at(-1) ?? ''}`;
+        else if (record.result === 'Failed')
+          record.message = `exit code ${result.exitCode}: ${result.stderr.split('\n').filter(Boolean).at(-1) ?? ''}`;
         for (const command of result.commands) {
           if (command.command === 'task.setvariable' && command.properties.variable) {
             const name = command.properties.variable;
-            const isOutput = (command.properties.isOutput ?? command.properties.isoutput ?? '').toLowerCase() === 'true';
-            const secret = (command.properties.issecret ?? command.properties.isSecret ?? '').toLowerCase() === 'true';
+            const isOutput =
+              (command.properties.isOutput ?? command.properties.isoutput ?? '').toLowerCase() === 'true';
+            const secret =
+              (command.properties.issecret ?? command.properties.isSecret ?? '').toLowerCase() === 'true';
             if (isOutput && step.name) {
               state.outputs[`${step.name}.${name}`] = command.message;
               set(`${step.name}.${name}`, command.message, secret);
@@ -529,18 +721,30 @@ class RunExecution {
   }
 
   /** The environment's Approval checks: a pending approval on the simulator, waited for. False when the stage must stop. */
-  private async environmentChecks(stage: Stage, environmentName: string, stageState: StageState): Promise<boolean> {
+  private async environmentChecks(
+    stage: Stage,
+    environmentName: string,
+    stageState: StageState,
+  ): Promise<boolean> {
     const azdo = this.azdo;
     stageState.record.environment = environmentName;
     // Azure DevOps creates an environment on first use; one without checks does not wait.
     const environment =
-      [...azdo.environments.values()].find((candidate) => candidate.name.toLowerCase() === environmentName.toLowerCase()) ??
-      azdo.addEnvironment(environmentName, '', azdo.users.buildService);
+      [...azdo.environments.values()].find(
+        (candidate) => candidate.name.toLowerCase() === environmentName.toLowerCase(),
+      ) ?? azdo.addEnvironment(environmentName, '', azdo.users.buildService);
     const checks = [...azdo.checks.values()].filter(
-      (check) => check.resource.type === 'environment' && check.resource.id === String(environment.id) && check.type.id === APPROVAL_CHECK_TYPE_ID,
+      (check) =>
+        check.resource.type === 'environment' &&
+        check.resource.id === String(environment.id) &&
+        check.type.id === APPROVAL_CHECK_TYPE_ID,
     );
     for (const check of checks) {
-      const settings = (check.settings ?? {}) as { approvers?: { id?: string }[]; instructions?: string; minRequiredApprovers?: number };
+      const settings = (check.settings ?? {}) as {
+        approvers?: { id?: string }[];
+        instructions?: string;
+        minRequiredApprovers?: number;
+      };
       const known = Object.values(azdo.users) as SimIdentity[];
       const approvers = (settings.approvers ?? [])
         .map((approver) => known.find((user) => user.id === approver.id))
@@ -554,7 +758,13 @@ class RunExecution {
         ...(approvers.length > 0 ? { approvers } : {}),
         ...(settings.minRequiredApprovers ? { minRequiredApprovers: settings.minRequiredApprovers } : {}),
       });
-      this.emit({ type: 'approval-pending', runId: this.run.id, stage: stage.name, environment: environment.name, approvalId: approval.id });
+      this.emit({
+        type: 'approval-pending',
+        runId: this.run.id,
+        stage: stage.name,
+        environment: environment.name,
+        approvalId: approval.id,
+      });
       const timeoutMs = Math.min(this.services.approvalTimeoutMs, check.timeout * 60_000);
       const deadline = Date.now() + timeoutMs;
       while (approval.status === 'pending' && !this.cancelled() && Date.now() < deadline)
@@ -568,7 +778,12 @@ class RunExecution {
       if (approval.status === 'pending') {
         stageState.record.result = 'failed';
         stageState.record.reason = `the approval on ${environment.name} was not given within ${Math.round(timeoutMs / 1000)} s`;
-        this.emit({ type: 'stage-skipped', runId: this.run.id, stage: stage.name, reason: stageState.record.reason });
+        this.emit({
+          type: 'stage-skipped',
+          runId: this.run.id,
+          stage: stage.name,
+          reason: stageState.record.reason,
+        });
         return false;
       }
       this.emit({
@@ -612,4 +827,3 @@ export async function executePipelineRun(
 ): Promise<PipelineRunOutcome> {
   return await new RunExecution(services, definition, run, options).execute();
 }
-

@@ -27,13 +27,19 @@ export const DEMO_REPOS = [PAYMENT, DOCUMENT] as const;
 export type DemoRepo = (typeof DEMO_REPOS)[number];
 
 /** Pipeline ids in the simulated project, per repository. */
-export const PIPELINE_IDS: Readonly<Record<DemoRepo, { pr: number; ci: number; release: number; build: number; deploy: number }>> = {
+export const PIPELINE_IDS: Readonly<
+  Record<DemoRepo, { pr: number; ci: number; release: number; build: number; deploy: number }>
+> = {
   [PAYMENT]: { pr: 11, ci: 21, release: 31, build: 41, deploy: 42 },
   [DOCUMENT]: { pr: 12, ci: 22, release: 32, build: 43, deploy: 44 },
 };
 
 /** The service connections the pipelines name (Project settings → Service connections). */
-export const CONNECTIONS = { state: 'release-agent-state', jira: 'release-agent-jira', slack: 'release-agent-slack' } as const;
+export const CONNECTIONS = {
+  state: 'release-agent-state',
+  jira: 'release-agent-jira',
+  slack: 'release-agent-slack',
+} as const;
 
 export interface SandboxOptions {
   /** scripted: timers fire when the script says (deterministic attribution); interactive: on their interval. */
@@ -84,7 +90,13 @@ export interface Sandbox {
   /** Registers a listener for the agent pool's events (runs, steps, approvals). */
   onAgentEvent(listener: (event: PoolEvent) => void): () => void;
   /** A push by a developer: files written (their text kept for checkouts) and the commit pushed. */
-  push(repo: DemoRepo, branch: string, message: string, files: Record<string, string>, options?: { deleted?: string[]; author?: SimIdentity }): string;
+  push(
+    repo: DemoRepo,
+    branch: string,
+    message: string,
+    files: Record<string, string>,
+    options?: { deleted?: string[]; author?: SimIdentity },
+  ): string;
   stop(): Promise<void>;
 }
 
@@ -93,8 +105,10 @@ const SEED_FILES: Record<DemoRepo, Record<string, string>> = {
   [PAYMENT]: {
     '/README.md': '# Billo.Platform.Payment\n\nCard payments, refunds and the payment portal.\n',
     '/package.json': `${JSON.stringify({ name: 'billo-platform-payment', version: '0.0.0', dependencies: { express: '4.19.2', zod: '3.23.8' } }, null, 2)}\n`,
-    '/src/payments.ts': 'export function capture(amountCents: number): number {\n  if (amountCents <= 0) throw new Error("amount must be positive");\n  return amountCents;\n}\n',
-    '/src/refunds.ts': 'export function refund(amountCents: number, capturedCents: number): number {\n  return Math.min(amountCents, capturedCents);\n}\n',
+    '/src/payments.ts':
+      'export function capture(amountCents: number): number {\n  if (amountCents <= 0) throw new Error("amount must be positive");\n  return amountCents;\n}\n',
+    '/src/refunds.ts':
+      'export function refund(amountCents: number, capturedCents: number): number {\n  return Math.min(amountCents, capturedCents);\n}\n',
   },
   [DOCUMENT]: {
     '/README.md': '# Billo.Platform.Document\n\nInvoices and documents.\n',
@@ -121,7 +135,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       await stopBuildService();
       buildMs = Date.now() - buildStarted;
       tasksDir = DIST_TASKS;
-      log(`[sandbox] built ${bundles.length} task bundles into dist/tasks in ${(buildMs / 1000).toFixed(1)} s`);
+      log(
+        `[sandbox] built ${bundles.length} task bundles into dist/tasks in ${(buildMs / 1000).toFixed(1)} s`,
+      );
     }
 
     let storage = options.storageConnectionString;
@@ -132,7 +148,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       cleanup.push(() => azurite.stop());
       azuriteMs = Date.now() - azuriteStarted;
       storage = azurite.connectionString;
-      log(`[sandbox] Azurite started (tables :${azurite.tablePort}, queues :${azurite.queuePort}) in ${(azuriteMs / 1000).toFixed(1)} s`);
+      log(
+        `[sandbox] Azurite started (tables :${azurite.tablePort}, queues :${azurite.queuePort}) in ${(azuriteMs / 1000).toFixed(1)} s`,
+      );
     }
 
     const pipelines = DEMO_REPOS.flatMap((repo) => {
@@ -156,7 +174,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     cleanup.push(() => stack.stop());
     const { azdo, jira, slack } = stack;
-    log(`[sandbox] simulators up: Azure DevOps ${azdo.organizationUrl}, Jira ${jira.url}, Slack ${slack.url}`);
+    log(
+      `[sandbox] simulators up: Azure DevOps ${azdo.organizationUrl}, Jira ${jira.url}, Slack ${slack.url}`,
+    );
 
     const env = stack.functionEnv({
       // Several sandboxes may share one Azurite (tests): each has its own queue and tables.
@@ -170,7 +190,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     const hostLog =
       options.hostLog ??
-      (process.env.SANDBOX_LOG ? (entry: HostLogEntry) => process.stderr.write(`  [host ${entry.level}] [${entry.functionName}] ${entry.message}\n`) : () => {});
+      (process.env.SANDBOX_LOG
+        ? (entry: HostLogEntry) =>
+            process.stderr.write(`  [host ${entry.level}] [${entry.functionName}] ${entry.message}\n`)
+        : () => {});
     const host = await startAgentHost({
       env,
       queue: { pollIntervalMs: 50, retryDelaySeconds: 2, leaseSeconds: 30 },
@@ -181,19 +204,42 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     cleanup.push(() => host.stop());
     stack.setFunctionAppUrl(host.url);
     slack.setInteractionsUrl(`${host.apiUrl}/slack/interactions`);
-    log(`[function-app] local host on ${host.apiUrl} (timer pr-poller ${options.mode === 'scripted' ? 'fired by the script' : `every ${(options.timerIntervalMs ?? 5_000) / 1000} s`}, queue worker on Azurite)`);
+    log(
+      `[function-app] local host on ${host.apiUrl} (timer pr-poller ${options.mode === 'scripted' ? 'fired by the script' : `every ${(options.timerIntervalMs ?? 5_000) / 1000} s`}, queue worker on Azurite)`,
+    );
 
     // Repositories: develop is the default branch (gitflow), main receives the releases.
     const texts = new Map<string, string>();
     const textKey = (repo: string, path: string) => `${repo.toLowerCase()}|${path}`;
     for (const repo of DEMO_REPOS) {
-      azdo.seedRepository({ name: repo, defaultBranch: 'develop', branches: ['main'], files: Object.keys(SEED_FILES[repo]) });
+      azdo.seedRepository({
+        name: repo,
+        defaultBranch: 'develop',
+        branches: ['main'],
+        files: Object.keys(SEED_FILES[repo]),
+      });
       for (const [path, text] of Object.entries(SEED_FILES[repo])) texts.set(textKey(repo, path), text);
     }
-    jira.state.createIssue({ project: 'ALLPOST', summary: 'Login page of the payment portal', issueType: 'Story', status: 'In Progress', number: 4028 });
-    jira.state.createIssue({ project: 'ALLPOST', summary: 'PDF export of invoices', issueType: 'Story', status: 'In Progress', number: 4030 });
-    log(`[azure-devops] seeded ${DEMO_REPOS.join(' and ')} (develop, main) with PR, CI and release pipelines`);
-    log('[jira] seeded ALLPOST-4028 "Login page of the payment portal" and ALLPOST-4030 "PDF export of invoices" (In Progress)');
+    jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: 'Login page of the payment portal',
+      issueType: 'Story',
+      status: 'In Progress',
+      number: 4028,
+    });
+    jira.state.createIssue({
+      project: 'ALLPOST',
+      summary: 'PDF export of invoices',
+      issueType: 'Story',
+      status: 'In Progress',
+      number: 4030,
+    });
+    log(
+      `[azure-devops] seeded ${DEMO_REPOS.join(' and ')} (develop, main) with PR, CI and release pipelines`,
+    );
+    log(
+      '[jira] seeded ALLPOST-4028 "Login page of the payment portal" and ALLPOST-4030 "PDF export of invoices" (In Progress)',
+    );
 
     // The organisation wired the way `npm run setup` wires a real one.
     const rest = new RestAzureDevOps({
@@ -239,7 +285,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           template: 'pipelines/develop-ci.yml',
           jobName: 'Build',
           trigger: ['refs/heads/develop'],
-          parameters: { ...connections, buildSteps: [{ script: 'npm ci && npm test', displayName: 'Build and test' }] },
+          parameters: {
+            ...connections,
+            buildSteps: [{ script: 'npm ci && npm test', displayName: 'Build and test' }],
+          },
         },
         {
           id: ids.release,
@@ -251,7 +300,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             pipelines: `${ids.build}:${short} build (main), ${ids.deploy}:${short} deploy`,
             pollIntervalSeconds: 1,
             maxWaitSeconds: 60,
-            deploySteps: [{ script: './deploy.sh "$(deployEnvironment)" "$(releaseVersion)"', displayName: 'Deploy' }],
+            deploySteps: [
+              { script: './deploy.sh "$(deployEnvironment)" "$(releaseVersion)"', displayName: 'Deploy' },
+            ],
           },
         },
       ];
@@ -259,7 +310,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const workRoot = mkdtempSync(join(tmpdir(), 'release-agent-sandbox-'));
     cleanup.push(async () => rmSync(workRoot, { recursive: true, force: true }));
-    log(`[agent] agent pool ready: ${definitions.length} pipelines from pipelines/*.yml, work folder ${workRoot}`);
+    log(
+      `[agent] agent pool ready: ${definitions.length} pipelines from pipelines/*.yml, work folder ${workRoot}`,
+    );
     const services: AgentServices = {
       azdo,
       tasksDir,
@@ -288,7 +341,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     cleanup.push(() => pool.stop());
     // Deliveries still in flight must not hit a host that is gone.
-    cleanup.push(() => Promise.race([azdo.flushDeliveries(), new Promise<void>((resolve) => setTimeout(resolve, 2_000))]));
+    cleanup.push(() =>
+      Promise.race([azdo.flushDeliveries(), new Promise<void>((resolve) => setTimeout(resolve, 2_000))]),
+    );
 
     let hub: HubServer | undefined;
     if (options.hub) {
@@ -338,7 +393,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           ...(pushOptions.deleted ?? []).map((path) => ({ path, changeType: 'delete' as const })),
         ];
         for (const [path, text] of Object.entries(files)) texts.set(textKey(repo, path), text);
-        return azdo.pushCommit(repo, ref, { message, changes, ...(pushOptions.author ? { author: pushOptions.author } : {}) }).commitId;
+        return azdo.pushCommit(repo, ref, {
+          message,
+          changes,
+          ...(pushOptions.author ? { author: pushOptions.author } : {}),
+        }).commitId;
       },
       stop() {
         stopped ??= stopAll();
@@ -350,4 +409,3 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     throw error;
   }
 }
-

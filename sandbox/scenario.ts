@@ -20,7 +20,15 @@ import { DOCUMENT, type DemoRepo, PAYMENT, PIPELINE_IDS, type Sandbox } from './
  */
 const STEP_TIMEOUT_MS = 60_000;
 
-export type Actor = 'sandbox' | 'person' | 'azure-devops' | 'function-app' | 'agent' | 'slack' | 'jira' | 'operator';
+export type Actor =
+  | 'sandbox'
+  | 'person'
+  | 'azure-devops'
+  | 'function-app'
+  | 'agent'
+  | 'slack'
+  | 'jira'
+  | 'operator';
 
 export interface CycleLine {
   actor: Actor;
@@ -30,7 +38,13 @@ export interface CycleLine {
 }
 
 export interface CycleSummary {
-  versions: { repo: string; version: string; state: 'released' | 'staging'; tag?: string; tickets: string[] }[];
+  versions: {
+    repo: string;
+    version: string;
+    state: 'released' | 'staging';
+    tag?: string;
+    tickets: string[];
+  }[];
   tickets: { key: string; summary: string; type: string; status: string }[];
   decisions: { gate: number; subject: string; status: string; by?: string; via?: string }[];
   slack: { messages: number; firstLines: string[] };
@@ -76,18 +90,32 @@ export function formatLine(line: Pick<CycleLine, 'actor' | 'text'>): string {
 export function describeAgentEvent(event: PoolEvent): Pick<CycleLine, 'actor' | 'text'> | undefined {
   switch (event.type) {
     case 'ci-queued':
-      return { actor: 'azure-devops', text: `CI trigger: push to ${event.branch.replace('refs/heads/', '')} of ${event.pipeline.repo} (${short(event.commit)}) queued run ${event.runId} of ${event.pipeline.name}` };
+      return {
+        actor: 'azure-devops',
+        text: `CI trigger: push to ${event.branch.replace('refs/heads/', '')} of ${event.pipeline.repo} (${short(event.commit)}) queued run ${event.runId} of ${event.pipeline.name}`,
+      };
     case 'run-started':
       // The step lines say which run they belong to; who queued it has its own line.
       return undefined;
     case 'stage-skipped':
-      return event.stage === '__default' ? undefined : { actor: 'agent', text: `run ${event.runId} stage ${event.stage} skipped: ${event.reason}` };
+      return event.stage === '__default'
+        ? undefined
+        : { actor: 'agent', text: `run ${event.runId} stage ${event.stage} skipped: ${event.reason}` };
     case 'approval-pending':
-      return { actor: 'azure-devops', text: `run ${event.runId} stage ${event.stage} waits for the approval check of environment ${event.environment}` };
+      return {
+        actor: 'azure-devops',
+        text: `run ${event.runId} stage ${event.stage} waits for the approval check of environment ${event.environment}`,
+      };
     case 'approval-decided':
-      return { actor: 'azure-devops', text: `approval on ${event.environment} ${event.status}${event.by ? ` by ${event.by}` : ''}: run ${event.runId} goes on` };
+      return {
+        actor: 'azure-devops',
+        text: `approval on ${event.environment} ${event.status}${event.by ? ` by ${event.by}` : ''}: run ${event.runId} goes on`,
+      };
     case 'run-finished':
-      return { actor: 'azure-devops', text: `run ${event.runId} ${event.pipeline.name} ${event.result} (build ${event.buildNumber})` };
+      return {
+        actor: 'azure-devops',
+        text: `run ${event.runId} ${event.pipeline.name} ${event.result} (build ${event.buildNumber})`,
+      };
     case 'run-error':
       return { actor: 'agent', text: `run ${event.runId} stopped: ${event.error.message}` };
     case 'step-finished':
@@ -97,12 +125,16 @@ export function describeAgentEvent(event: PoolEvent): Pick<CycleLine, 'actor' | 
 
 function describeStep(runId: number, step: StepRecord): Pick<CycleLine, 'actor' | 'text'> | undefined {
   if (step.result === 'Skipped' || step.kind === 'checkout' || step.kind === 'download') return undefined;
-  if (step.kind === 'script') return { actor: 'agent', text: `run ${runId} ${step.displayName}: ${step.message}` };
+  if (step.kind === 'script')
+    return { actor: 'agent', text: `run ${runId} ${step.displayName}: ${step.message}` };
   const label = `${step.task}${step.action ? ` ${step.action}` : ''}`;
   const flag = step.result === 'Succeeded' ? '' : ` [${step.result}]`;
   if (step.task === 'ReviewPullRequest' && step.outputs.verdict) {
     const findings = Number(step.outputs.findingsCount ?? 0);
-    return { actor: 'agent', text: `run ${runId} ${label} → ${step.outputs.verdict} (${findings} finding${findings === 1 ? '' : 's'}, $${step.outputs.costUsd})${flag}` };
+    return {
+      actor: 'agent',
+      text: `run ${runId} ${label} → ${step.outputs.verdict} (${findings} finding${findings === 1 ? '' : 's'}, $${step.outputs.costUsd})${flag}`,
+    };
   }
   return { actor: 'agent', text: `run ${runId} ${label} → ${step.message ?? step.result}${flag}` };
 }
@@ -129,7 +161,11 @@ class Cycle {
     return await body();
   }
 
-  wait<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T> {
+  wait<T>(
+    what: string,
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    timeoutMs?: number,
+  ): Promise<T> {
     return waitUntil(check, what, {
       timeoutMs: timeoutMs ?? this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS,
       intervalMs: 25,
@@ -158,26 +194,49 @@ class Cycle {
   }
 
   /** The function app queued the PR pipeline for this commit; checks who discovered it (webhook or poller). */
-  async discovered(repo: DemoRepo, prId: number, commit: string, via: 'webhook' | 'poller'): Promise<AgentRunRecord> {
+  async discovered(
+    repo: DemoRepo,
+    prId: number,
+    commit: string,
+    via: 'webhook' | 'poller',
+  ): Promise<AgentRunRecord> {
     const threadId = prThreadId(repo, prId);
-    const queued = await this.wait(`the function app to queue the PR pipeline for PR #${prId} at ${short(commit)}`, async () => {
-      const thread = await this.store.threads.get(threadId);
-      return (thread?.state as PrThreadState | undefined)?.queuedRuns?.find((run) => run.sourceCommit === commit);
-    });
+    const queued = await this.wait(
+      `the function app to queue the PR pipeline for PR #${prId} at ${short(commit)}`,
+      async () => {
+        const thread = await this.store.threads.get(threadId);
+        return (thread?.state as PrThreadState | undefined)?.queuedRuns?.find(
+          (run) => run.sourceCommit === commit,
+        );
+      },
+    );
     const audit = (await this.store.audit.list({ subject: threadId, action: 'pr.run-queued' })).find(
       (entry) => entry.detail?.runId === queued.runId,
     );
     if (audit?.actor !== `release-agent:${via}`)
-      this.fail(`PR #${prId} was expected to be discovered by the ${via}, the audit says ${audit?.actor ?? 'nothing'}`, { prId });
-    this.say('function-app', `PR #${prId} discovered by the ${via}, PR pipeline queued (run ${queued.runId})`);
-    return await this.sandbox.pool.waitForRun((record) => record.runId === queued.runId, `the agent to pick up run ${queued.runId}`, this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS);
+      this.fail(
+        `PR #${prId} was expected to be discovered by the ${via}, the audit says ${audit?.actor ?? 'nothing'}`,
+        { prId },
+      );
+    this.say(
+      'function-app',
+      `PR #${prId} discovered by the ${via}, PR pipeline queued (run ${queued.runId})`,
+    );
+    return await this.sandbox.pool.waitForRun(
+      (record) => record.runId === queued.runId,
+      `the agent to pick up run ${queued.runId}`,
+      this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS,
+    );
   }
 
   async finished(record: AgentRunRecord, expected: 'succeeded' | 'failed'): Promise<PipelineRunOutcome> {
     const outcome = await this.sandbox.pool.finished(record, this.options.stepTimeoutMs ?? STEP_TIMEOUT_MS);
     if (outcome.result !== expected) {
       const failed = outcome.steps.find((step) => step.result === 'Failed');
-      this.fail(`run ${record.runId} (${record.definition.name}) ended ${outcome.result}, expected ${expected}${failed ? `: ${failed.displayName}: ${failed.message}` : ''}`, { runId: record.runId });
+      this.fail(
+        `run ${record.runId} (${record.definition.name}) ended ${outcome.result}, expected ${expected}${failed ? `: ${failed.displayName}: ${failed.message}` : ''}`,
+        { runId: record.runId },
+      );
     }
     return outcome;
   }
@@ -187,7 +246,11 @@ class Cycle {
   }
 
   /** The pending decision of `gate` on `threadId` once its Slack card is posted. */
-  async card(threadId: string, gate: GateKind, what: string): Promise<Decision & { slack: { channel: string; ts: string } }> {
+  async card(
+    threadId: string,
+    gate: GateKind,
+    what: string,
+  ): Promise<Decision & { slack: { channel: string; ts: string } }> {
     const decision = await this.wait(`the gate ${GATE_ACTIONS[gate].number} card for ${what}`, async () =>
       (await this.store.decisions.findByThread(threadId)).find(
         (candidate): candidate is Decision & { slack: { channel: string; ts: string } } =>
@@ -195,24 +258,40 @@ class Cycle {
       ),
     );
     const message = this.slack.message(decision.slack.channel, decision.slack.ts);
-    if (!message || buttonsOf(message.blocks).length !== 2) this.fail(`the gate ${GATE_ACTIONS[gate].number} card of ${what} has no buttons`);
+    if (!message || buttonsOf(message.blocks).length !== 2)
+      this.fail(`the gate ${GATE_ACTIONS[gate].number} card of ${what} has no buttons`);
     this.say('slack', `gate ${GATE_ACTIONS[gate].number} card posted: "${firstLine(message.text)}"`);
     return decision;
   }
 
   /** A person presses the card's approve button in Slack: the simulator sends the signed block_actions request. */
-  async press(decision: Decision & { slack: { channel: string; ts: string } }, userId: string): Promise<void> {
+  async press(
+    decision: Decision & { slack: { channel: string; ts: string } },
+    userId: string,
+  ): Promise<void> {
     const spec = GATE_ACTIONS[decision.gate];
-    const delivery = await this.slack.click({ channel: decision.slack.channel, ts: decision.slack.ts, actionId: spec.approve.actionId, userId });
-    if (delivery.status !== 200) this.fail(`the function app answered ${delivery.status ?? 'nothing'} to the ${spec.approve.label} press: ${delivery.error ?? ''}`);
-    this.say('person', `pressed ${spec.approve.label} in Slack as ${userId} (${this.userName(userId)}): signed request answered 200 in ${delivery.durationMs} ms`);
+    const delivery = await this.slack.click({
+      channel: decision.slack.channel,
+      ts: decision.slack.ts,
+      actionId: spec.approve.actionId,
+      userId,
+    });
+    if (delivery.status !== 200)
+      this.fail(
+        `the function app answered ${delivery.status ?? 'nothing'} to the ${spec.approve.label} press: ${delivery.error ?? ''}`,
+      );
+    this.say(
+      'person',
+      `pressed ${spec.approve.label} in Slack as ${userId} (${this.userName(userId)}): signed request answered 200 in ${delivery.durationMs} ms`,
+    );
   }
 
   /** The decision's effect is done and its card redrawn without buttons. */
   async settled(decisionId: string, what: string): Promise<{ decision: Decision; message: SimMessage }> {
     return await this.wait(`${what} to be carried out and its card updated`, async () => {
       const decision = await this.store.decisions.get(decisionId);
-      if (!decision?.slack || decision.status === 'pending' || decision.effect?.status !== 'done') return undefined;
+      if (!decision?.slack || decision.status === 'pending' || decision.effect?.status !== 'done')
+        return undefined;
       const message = this.slack.message(decision.slack.channel, decision.slack.ts);
       return message?.edited && buttonsOf(message.blocks).length === 0 ? { decision, message } : undefined;
     });
@@ -224,7 +303,8 @@ class Cycle {
       return found?.status === 'completed' ? found : undefined;
     });
     const merge = this.azdo.repository(repo).commits.get(pr.mergeCommit);
-    if (!merge?.parents.includes(reviewedCommit)) this.fail(`PR #${prId} was not merged at the reviewed commit ${short(reviewedCommit)}`, { prId });
+    if (!merge?.parents.includes(reviewedCommit))
+      this.fail(`PR #${prId} was not merged at the reviewed commit ${short(reviewedCommit)}`, { prId });
     return pr.mergeCommit;
   }
 
@@ -238,29 +318,57 @@ class Cycle {
   }
 
   /** One PR from push to staging, gate 1 answered in Slack by `userId`. */
-  async mergeThroughGateOne(repo: DemoRepo, prId: number, reviewedCommit: string, userId: string): Promise<PipelineRunOutcome> {
-    const decision = await this.step(`gate 1 card of PR #${prId}`, () => this.card(prThreadId(repo, prId), 'merge_pr', `PR #${prId}`));
+  async mergeThroughGateOne(
+    repo: DemoRepo,
+    prId: number,
+    reviewedCommit: string,
+    userId: string,
+  ): Promise<PipelineRunOutcome> {
+    const decision = await this.step(`gate 1 card of PR #${prId}`, () =>
+      this.card(prThreadId(repo, prId), 'merge_pr', `PR #${prId}`),
+    );
     if (decision.target.gate !== 'merge_pr' || decision.target.sourceCommit !== reviewedCommit)
-      this.fail(`the gate 1 card of PR #${prId} is not bound to the reviewed commit ${short(reviewedCommit)}`);
+      this.fail(
+        `the gate 1 card of PR #${prId} is not bound to the reviewed commit ${short(reviewedCommit)}`,
+      );
     await this.step(`press Merge on PR #${prId}`, () => this.press(decision, userId));
     const mergeCommit = await this.step(`PR #${prId} completes`, async () => {
       const merge = await this.prCompleted(repo, prId, reviewedCommit);
       const { message } = await this.settled(decision.id, `the merge of PR #${prId}`);
-      this.say('function-app', `worker completed PR #${prId} at the reviewed commit ${short(reviewedCommit)} (merge ${short(merge)}); card updated: "${firstLine(message.text)}"`);
+      this.say(
+        'function-app',
+        `worker completed PR #${prId} at the reviewed commit ${short(reviewedCommit)} (merge ${short(merge)}); card updated: "${firstLine(message.text)}"`,
+      );
       return merge;
     });
     return await this.step(`develop CI of PR #${prId}`, () => this.ciRun(repo, mergeCommit));
   }
 
   /** A release gate (2–5): its card, then the answer by `answer`. */
-  async releaseGate(threadId: string, gate: GateKind, label: string, answer: (decision: Decision & { slack: { channel: string; ts: string } }) => Promise<void>): Promise<void> {
-    const decision = await this.step(`gate ${GATE_ACTIONS[gate].number} card (${label})`, () => this.card(threadId, gate, label));
+  async releaseGate(
+    threadId: string,
+    gate: GateKind,
+    label: string,
+    answer: (decision: Decision & { slack: { channel: string; ts: string } }) => Promise<void>,
+  ): Promise<void> {
+    const decision = await this.step(`gate ${GATE_ACTIONS[gate].number} card (${label})`, () =>
+      this.card(threadId, gate, label),
+    );
     await this.step(`answer gate ${GATE_ACTIONS[gate].number} (${label})`, () => answer(decision));
     await this.step(`gate ${GATE_ACTIONS[gate].number} carried out (${label})`, async () => {
       const approvalId = 'approvalId' in decision.target ? decision.target.approvalId : '';
-      await this.wait(`the approval of ${label} to be approved in Azure DevOps`, () => this.azdo.approvals.get(approvalId)?.status === 'approved');
-      const { decision: done, message } = await this.settled(decision.id, `gate ${GATE_ACTIONS[gate].number} (${label})`);
-      this.say('slack', `gate ${GATE_ACTIONS[gate].number} card updated in place (${done.decidedVia}, by ${done.decidedBy}): "${firstLine(message.text)}"`);
+      await this.wait(
+        `the approval of ${label} to be approved in Azure DevOps`,
+        () => this.azdo.approvals.get(approvalId)?.status === 'approved',
+      );
+      const { decision: done, message } = await this.settled(
+        decision.id,
+        `gate ${GATE_ACTIONS[gate].number} (${label})`,
+      );
+      this.say(
+        'slack',
+        `gate ${GATE_ACTIONS[gate].number} card updated in place (${done.decidedVia}, by ${done.decidedBy}): "${firstLine(message.text)}"`,
+      );
     });
   }
 }
@@ -301,9 +409,13 @@ async function playCycle(cycle: Cycle): Promise<void> {
   const pr1 = await cycle.step('open PR #1 (chore/update-dependencies)', async () => {
     const commit = sandbox.push(PAYMENT, 'chore/update-dependencies', 'chore: update express and zod', {
       '/package.json': `${JSON.stringify({ name: 'billo-platform-payment', version: '0.0.0', dependencies: { express: '4.21.2', zod: '3.25.76' } }, null, 2)}\n`,
-      '/src/http-client.ts': 'export const TIMEOUT_MS = 10_000;\nexport function withTimeout(signal?: AbortSignal): AbortSignal {\n  return signal ?? AbortSignal.timeout(TIMEOUT_MS);\n}\n',
+      '/src/http-client.ts':
+        'export const TIMEOUT_MS = 10_000;\nexport function withTimeout(signal?: AbortSignal): AbortSignal {\n  return signal ?? AbortSignal.timeout(TIMEOUT_MS);\n}\n',
     });
-    cycle.say('person', `${author.displayName} pushed chore/update-dependencies to ${PAYMENT} (${short(commit)})`);
+    cycle.say(
+      'person',
+      `${author.displayName} pushed chore/update-dependencies to ${PAYMENT} (${short(commit)})`,
+    );
     const pr = azdo.createPullRequestAsUser({
       repository: PAYMENT,
       sourceRefName: 'refs/heads/chore/update-dependencies',
@@ -312,7 +424,10 @@ async function playCycle(cycle: Cycle): Promise<void> {
       description: 'Routine dependency update: express 4.21, zod 3.25, and a shared request timeout.',
     });
     cycle.facts.prs.chore = pr.id;
-    cycle.say('azure-devops', `PR #${pr.id} opened in ${PAYMENT} from chore/update-dependencies into develop (no ticket key)`);
+    cycle.say(
+      'azure-devops',
+      `PR #${pr.id} opened in ${PAYMENT} from chore/update-dependencies into develop (no ticket key)`,
+    );
     return { id: pr.id, commit };
   });
   const run1 = await cycle.step(`PR pipeline of PR #${pr1.id}`, async () => {
@@ -325,18 +440,27 @@ async function playCycle(cycle: Cycle): Promise<void> {
     if (!issue || cycle.output(run1, 'JiraTicket', 'ticketCreated') !== 'true' || issue.issueType !== 'Story')
       cycle.fail(`PR #${pr1.id} should have got a new Story, got ${key ?? 'no ticket'}`);
     cycle.facts.storyKey = issue.key;
-    cycle.say('jira', `${issue.key} (${issue.issueType}) "${issue.summary}" written by Claude from the diff, status ${issue.status}`);
-    if (cycle.output(run1, 'ReviewPullRequest', 'verdict') !== 'approve') cycle.fail(`the review of PR #${pr1.id} did not approve`);
+    cycle.say(
+      'jira',
+      `${issue.key} (${issue.issueType}) "${issue.summary}" written by Claude from the diff, status ${issue.status}`,
+    );
+    if (cycle.output(run1, 'ReviewPullRequest', 'verdict') !== 'approve')
+      cycle.fail(`the review of PR #${pr1.id} did not approve`);
   });
   const ci1 = await cycle.mergeThroughGateOne(PAYMENT, pr1.id, pr1.commit, 'U0SANDBOX');
-  cycle.say('sandbox', `staging of ${PAYMENT}: ${cycle.output(ci1, 'StageRelease', 'ticketKeys')} on ${cycle.output(ci1, 'StageRelease', 'version')}`);
+  cycle.say(
+    'sandbox',
+    `staging of ${PAYMENT}: ${cycle.output(ci1, 'StageRelease', 'ticketKeys')} on ${cycle.output(ci1, 'StageRelease', 'version')}`,
+  );
 
   // ---- 2. A feature with its ticket: changes requested, a fix pushed, approved, merged. ----
   const loginBranch = 'feature/ALLPOST-4028_login-page';
   const pr2 = await cycle.step('open PR #2 (feature/ALLPOST-4028_login-page)', async () => {
     const commit = sandbox.push(PAYMENT, loginBranch, 'Login page with session handling', {
-      '/src/login/login-page.ts': 'export function renderLogin(error?: string): string {\n  return \'<form method="post">\' + (error ?? "") + "</form>";\n}\n',
-      '/src/login/session.ts': 'export function parseSession(cookie: string): string {\n  return cookie.split("=")[1];\n}\n',
+      '/src/login/login-page.ts':
+        'export function renderLogin(error?: string): string {\n  return \'<form method="post">\' + (error ?? "") + "</form>";\n}\n',
+      '/src/login/session.ts':
+        'export function parseSession(cookie: string): string {\n  return cookie.split("=")[1];\n}\n',
     });
     cycle.say('person', `${author.displayName} pushed ${loginBranch} (${short(commit)})`);
     const pr = azdo.createPullRequestAsUser({
@@ -354,37 +478,55 @@ async function playCycle(cycle: Cycle): Promise<void> {
   await cycle.step(`first review of PR #${pr2.id}`, async () => {
     const record = await cycle.discovered(PAYMENT, pr2.id, pr2.commit, 'webhook');
     const outcome = await cycle.finished(record, 'failed');
-    if (cycle.output(outcome, 'ReviewPullRequest', 'verdict') !== 'request_changes') cycle.fail(`the first review of PR #${pr2.id} did not request changes`);
+    if (cycle.output(outcome, 'ReviewPullRequest', 'verdict') !== 'request_changes')
+      cycle.fail(`the first review of PR #${pr2.id} did not request changes`);
     const notice = await cycle.wait('the changes-requested notice in Slack', () =>
-      cycle.slack.messages(sandbox.channel).find((message) => /changes requested/i.test(message.text) && message.text.includes(`#${pr2.id}`)),
+      cycle.slack
+        .messages(sandbox.channel)
+        .find((message) => /changes requested/i.test(message.text) && message.text.includes(`#${pr2.id}`)),
     );
     cycle.say('slack', `notice posted (no buttons): "${firstLine(notice.text)}"`);
     const comment = jira.state.issue('ALLPOST-4028')?.comments.at(-1);
     if (!comment) cycle.fail('ALLPOST-4028 got no comment with the findings');
-    cycle.say('jira', `ALLPOST-4028 got a comment with the review findings (status ${jira.state.issue('ALLPOST-4028')?.status})`);
+    cycle.say(
+      'jira',
+      `ALLPOST-4028 got a comment with the review findings (status ${jira.state.issue('ALLPOST-4028')?.status})`,
+    );
   });
   const fix = await cycle.step(`fix pushed to PR #${pr2.id}`, async () => {
-    azdo.updatePullRequestAsUser(PAYMENT, pr2.id, { description: 'Adds the login page and the session cookie parser.\n\nEmpty cookies are rejected with a clear error; covered by tests.' });
+    azdo.updatePullRequestAsUser(PAYMENT, pr2.id, {
+      description:
+        'Adds the login page and the session cookie parser.\n\nEmpty cookies are rejected with a clear error; covered by tests.',
+    });
     const commit = sandbox.push(PAYMENT, loginBranch, 'Reject empty session cookies; tests', {
-      '/src/login/session.ts': 'export function parseSession(cookie: string): string {\n  const value = cookie.split("=")[1];\n  if (!value) throw new Error("empty session cookie: " + JSON.stringify(cookie));\n  return value;\n}\n',
+      '/src/login/session.ts':
+        'export function parseSession(cookie: string): string {\n  const value = cookie.split("=")[1];\n  if (!value) throw new Error("empty session cookie: " + JSON.stringify(cookie));\n  return value;\n}\n',
       '/src/login/session.test.ts': 'import { parseSession } from "./session";\nparseSession("sid=1");\n',
     });
-    cycle.say('person', `${author.displayName} addressed the findings: edited the description and pushed ${short(commit)}`);
+    cycle.say(
+      'person',
+      `${author.displayName} addressed the findings: edited the description and pushed ${short(commit)}`,
+    );
     return commit;
   });
   await cycle.step(`second review of PR #${pr2.id}`, async () => {
     const record = await cycle.discovered(PAYMENT, pr2.id, fix, 'webhook');
     const outcome = await cycle.finished(record, 'succeeded');
-    if (cycle.output(outcome, 'ReviewPullRequest', 'verdict') !== 'approve') cycle.fail(`the second review of PR #${pr2.id} did not approve`);
+    if (cycle.output(outcome, 'ReviewPullRequest', 'verdict') !== 'approve')
+      cycle.fail(`the second review of PR #${pr2.id} did not approve`);
   });
   const ci2 = await cycle.mergeThroughGateOne(PAYMENT, pr2.id, fix, 'U0RELMGR');
-  cycle.say('sandbox', `staging of ${PAYMENT}: ${cycle.output(ci2, 'StageRelease', 'ticketKeys')} on ${cycle.output(ci2, 'StageRelease', 'version')}`);
+  cycle.say(
+    'sandbox',
+    `staging of ${PAYMENT}: ${cycle.output(ci2, 'StageRelease', 'ticketKeys')} on ${cycle.output(ci2, 'StageRelease', 'version')}`,
+  );
 
   // ---- 2b. The second repository has no service hook: the poller finds its PR. ----
   const pdfBranch = 'feature/ALLPOST-4030_pdf-export';
   const pr3 = await cycle.step('open PR #3 in the second repository', async () => {
     const commit = sandbox.push(DOCUMENT, pdfBranch, 'PDF export of invoices', {
-      '/src/export/pdf-export.ts': 'import type { Invoice } from "../invoice";\nexport function exportPdf(invoice: Invoice): string {\n  return "invoice " + invoice.number + ": " + invoice.totalCents;\n}\n',
+      '/src/export/pdf-export.ts':
+        'import type { Invoice } from "../invoice";\nexport function exportPdf(invoice: Invoice): string {\n  return "invoice " + invoice.number + ": " + invoice.totalCents;\n}\n',
     });
     cycle.say('person', `${author.displayName} pushed ${pdfBranch} to ${DOCUMENT} (${short(commit)})`);
     // Earlier events still on their way must not count as this PR's.
@@ -399,8 +541,12 @@ async function playCycle(cycle: Cycle): Promise<void> {
     });
     cycle.facts.prs.pdf = pr.id;
     await azdo.flushDeliveries();
-    if (azdo.deliveries.length !== deliveriesBefore) cycle.fail(`a service hook fired for PR #${pr.id}; ${DOCUMENT} should have none`);
-    cycle.say('azure-devops', `PR #${pr.id} opened in ${DOCUMENT} from ${pdfBranch}: no service hook covers this repository`);
+    if (azdo.deliveries.length !== deliveriesBefore)
+      cycle.fail(`a service hook fired for PR #${pr.id}; ${DOCUMENT} should have none`);
+    cycle.say(
+      'azure-devops',
+      `PR #${pr.id} opened in ${DOCUMENT} from ${pdfBranch}: no service hook covers this repository`,
+    );
     return { id: pr.id, commit };
   });
   await cycle.step(`the poller discovers PR #${pr3.id}`, async () => {
@@ -411,7 +557,10 @@ async function playCycle(cycle: Cycle): Promise<void> {
   });
   const ci3 = await cycle.mergeThroughGateOne(DOCUMENT, pr3.id, pr3.commit, 'U0QA');
   cycle.facts.documentVersion = cycle.output(ci3, 'StageRelease', 'version');
-  cycle.say('sandbox', `staging of ${DOCUMENT}: ${cycle.output(ci3, 'StageRelease', 'ticketKeys')} on ${cycle.facts.documentVersion}`);
+  cycle.say(
+    'sandbox',
+    `staging of ${DOCUMENT}: ${cycle.output(ci3, 'StageRelease', 'ticketKeys')} on ${cycle.facts.documentVersion}`,
+  );
 
   // ---- 3. The release of the first repository: gates 2–5, pipelines, deploys, done. ----
   const release = await cycle.step(`start the release of ${PAYMENT}`, async () => {
@@ -419,11 +568,18 @@ async function playCycle(cycle: Cycle): Promise<void> {
     if (!staging) cycle.fail(`${PAYMENT} has nothing on staging`);
     const response = await fetch(`${sandbox.host.apiUrl}/manual/release`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-operator-token': sandbox.stack.secrets.operatorToken },
+      headers: {
+        'content-type': 'application/json',
+        'x-operator-token': sandbox.stack.secrets.operatorToken,
+      },
       body: JSON.stringify({ repo: PAYMENT }),
     });
-    if (response.status !== 202) cycle.fail(`POST /api/manual/release answered ${response.status}: ${await response.text()}`);
-    cycle.say('operator', `POST /api/manual/release {"repo":"${PAYMENT}"} → 202 (staging holds ${staging.tickets.map((ticket) => ticket.key).join(', ')} as ${staging.version})`);
+    if (response.status !== 202)
+      cycle.fail(`POST /api/manual/release answered ${response.status}: ${await response.text()}`);
+    cycle.say(
+      'operator',
+      `POST /api/manual/release {"repo":"${PAYMENT}"} → 202 (staging holds ${staging.tickets.map((ticket) => ticket.key).join(', ')} as ${staging.version})`,
+    );
     const record = await sandbox.pool.waitForRun(
       (candidate) => candidate.definition.id === PIPELINE_IDS[PAYMENT].release,
       'the release pipeline run the function app queues',
@@ -436,41 +592,81 @@ async function playCycle(cycle: Cycle): Promise<void> {
     return { record, version: staging.version, threadId: releaseThreadId(PAYMENT, staging.version) };
   });
   const { threadId, version } = release;
-  const pressed = (userId: string) => (decision: Decision & { slack: { channel: string; ts: string } }) => cycle.press(decision, userId);
-  await cycle.releaseGate(threadId, 'create_release_pr', `create the release PR of ${version}`, pressed('U0RELMGR'));
-  await cycle.releaseGate(threadId, 'merge_release_pr', `merge the release PR of ${version}`, pressed('U0RELMGR'));
+  const pressed = (userId: string) => (decision: Decision & { slack: { channel: string; ts: string } }) =>
+    cycle.press(decision, userId);
+  await cycle.releaseGate(
+    threadId,
+    'create_release_pr',
+    `create the release PR of ${version}`,
+    pressed('U0RELMGR'),
+  );
+  await cycle.releaseGate(
+    threadId,
+    'merge_release_pr',
+    `merge the release PR of ${version}`,
+    pressed('U0RELMGR'),
+  );
   await cycle.releaseGate(threadId, 'run_pipelines', `run the pipelines of ${version}`, async (decision) => {
     const response = await fetch(`${sandbox.host.apiUrl}/approvals/${encodeURIComponent(threadId)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-operator-token': sandbox.stack.secrets.operatorToken },
+      headers: {
+        'content-type': 'application/json',
+        'x-operator-token': sandbox.stack.secrets.operatorToken,
+      },
       body: JSON.stringify({ action: 'trigger', decisionId: decision.id }),
     });
-    if (response.status !== 200) cycle.fail(`POST /api/approvals/${threadId} answered ${response.status}: ${await response.text()}`);
-    cycle.say('operator', `POST /api/approvals/${threadId} {"action":"trigger"} with X-Operator-Token → 200 (decided as "operator")`);
+    if (response.status !== 200)
+      cycle.fail(`POST /api/approvals/${threadId} answered ${response.status}: ${await response.text()}`);
+    cycle.say(
+      'operator',
+      `POST /api/approvals/${threadId} {"action":"trigger"} with X-Operator-Token → 200 (decided as "operator")`,
+    );
   });
   await cycle.releaseGate(threadId, 'approve_stage', 'deploy to sandbox', pressed('U0QA'));
   await cycle.step('production approved in the Azure DevOps UI', async () => {
     const decision = await cycle.card(threadId, 'approve_stage', 'deploy to production');
     const approvalId = 'approvalId' in decision.target ? decision.target.approvalId : '';
     azdo.decideApprovalAsUser(approvalId, 'approved', { comment: 'Checked the sandbox deploy.' });
-    cycle.say('person', `${azdo.users.approver.displayName} approved environment production in the Azure DevOps UI (not in Slack)`);
-    const { decision: done, message } = await cycle.wait('the production card to show the answer from Azure DevOps', async () => {
-      const current = await cycle.store.decisions.get(decision.id);
-      const card = current?.slack ? cycle.slack.message(current.slack.channel, current.slack.ts) : undefined;
-      return current?.status === 'approved' && current.decidedVia === 'azdo' && card?.edited && buttonsOf(card.blocks).length === 0
-        ? { decision: current, message: card }
-        : undefined;
-    });
-    cycle.say('function-app', `approval-completed event: decision settled as ${done.status} by ${done.decidedBy} via Azure DevOps`);
+    cycle.say(
+      'person',
+      `${azdo.users.approver.displayName} approved environment production in the Azure DevOps UI (not in Slack)`,
+    );
+    const { decision: done, message } = await cycle.wait(
+      'the production card to show the answer from Azure DevOps',
+      async () => {
+        const current = await cycle.store.decisions.get(decision.id);
+        const card = current?.slack
+          ? cycle.slack.message(current.slack.channel, current.slack.ts)
+          : undefined;
+        return current?.status === 'approved' &&
+          current.decidedVia === 'azdo' &&
+          card?.edited &&
+          buttonsOf(card.blocks).length === 0
+          ? { decision: current, message: card }
+          : undefined;
+      },
+    );
+    cycle.say(
+      'function-app',
+      `approval-completed event: decision settled as ${done.status} by ${done.decidedBy} via Azure DevOps`,
+    );
     cycle.say('slack', `production card updated in place: "${firstLine(message.text)}"`);
   });
-  const outcome = await cycle.step('the release pipeline completes', () => cycle.finished(release.record, 'succeeded'));
-  cycle.facts.prs.release = Number(outcome.steps.find((step) => step.action === 'create')?.outputs.pullRequestId ?? 0) || undefined;
+  const outcome = await cycle.step('the release pipeline completes', () =>
+    cycle.finished(release.record, 'succeeded'),
+  );
+  cycle.facts.prs.release =
+    Number(outcome.steps.find((step) => step.action === 'create')?.outputs.pullRequestId ?? 0) || undefined;
   await cycle.step(`${PAYMENT} ${version} released`, async () => {
     const archived = await cycle.store.releases.get(PAYMENT, version);
     if (!archived) cycle.fail(`${PAYMENT} ${version} is not archived`);
-    cycle.say('sandbox', `archived ${PAYMENT} ${archived.version} (${archived.tag ?? 'no tag'}): ${archived.tickets.map((ticket) => `${ticket.key} ${jira.state.issue(ticket.key)?.status}`).join(', ')}; staging now ${(await cycle.store.staging.get(PAYMENT)) ? 'not empty' : 'empty'}`);
-    const notification = cycle.slack.messages(sandbox.channel).find((message) => message.text.includes(`${version}`) && /released/i.test(message.text));
+    cycle.say(
+      'sandbox',
+      `archived ${PAYMENT} ${archived.version} (${archived.tag ?? 'no tag'}): ${archived.tickets.map((ticket) => `${ticket.key} ${jira.state.issue(ticket.key)?.status}`).join(', ')}; staging now ${(await cycle.store.staging.get(PAYMENT)) ? 'not empty' : 'empty'}`,
+    );
+    const notification = cycle.slack
+      .messages(sandbox.channel)
+      .find((message) => message.text.includes(`${version}`) && /released/i.test(message.text));
     if (!notification) cycle.fail('no release notification in Slack');
     cycle.say('slack', `release notification: "${firstLine(notification.text)}"`);
   });
@@ -482,9 +678,21 @@ async function summarize(cycle: Cycle): Promise<CycleSummary> {
   const versions: CycleSummary['versions'] = [];
   for (const repo of [PAYMENT, DOCUMENT]) {
     for (const archived of await store.releases.list(repo))
-      versions.push({ repo, version: archived.version, state: 'released', ...(archived.tag ? { tag: archived.tag } : {}), tickets: archived.tickets.map((ticket) => ticket.key) });
+      versions.push({
+        repo,
+        version: archived.version,
+        state: 'released',
+        ...(archived.tag ? { tag: archived.tag } : {}),
+        tickets: archived.tickets.map((ticket) => ticket.key),
+      });
     const staging = await store.staging.get(repo);
-    if (staging) versions.push({ repo, version: staging.version, state: 'staging', tickets: staging.tickets.map((ticket) => ticket.key) });
+    if (staging)
+      versions.push({
+        repo,
+        version: staging.version,
+        state: 'staging',
+        tickets: staging.tickets.map((ticket) => ticket.key),
+      });
   }
   const threads = [
     ...Object.entries(cycle.facts.prs)
@@ -494,13 +702,18 @@ async function summarize(cycle: Cycle): Promise<CycleSummary> {
         const repo = pr ? (azdo.repositories.get(pr.repositoryId)?.name ?? PAYMENT) : PAYMENT;
         return { id: prThreadId(repo, id as number), subject: `PR #${id}` };
       }),
-    ...(cycle.facts.releaseThreadId ? [{ id: cycle.facts.releaseThreadId, subject: `release ${cycle.facts.releaseVersion}` }] : []),
+    ...(cycle.facts.releaseThreadId
+      ? [{ id: cycle.facts.releaseThreadId, subject: `release ${cycle.facts.releaseVersion}` }]
+      : []),
   ];
   const decisions: CycleSummary['decisions'] = [];
   for (const thread of threads) {
     for (const decision of await store.decisions.findByThread(thread.id)) {
       const stage = decision.target.gate === 'approve_stage' ? ` ${decision.target.stage}` : '';
-      const by = decision.decidedVia === 'slack' ? `${decision.decidedBy} (${cycle.userName(decision.decidedBy)})` : decision.decidedBy;
+      const by =
+        decision.decidedVia === 'slack'
+          ? `${decision.decidedBy} (${cycle.userName(decision.decidedBy)})`
+          : decision.decidedBy;
       decisions.push({
         gate: GATE_ACTIONS[decision.gate].number,
         subject: `${thread.subject}${stage}`,
@@ -513,30 +726,52 @@ async function summarize(cycle: Cycle): Promise<CycleSummary> {
   const messages = slack.messages(sandbox.channel);
   return {
     versions,
-    tickets: jira.state.issues.map((issue) => ({ key: issue.key, summary: issue.summary, type: issue.issueType, status: issue.status })),
+    tickets: jira.state.issues.map((issue) => ({
+      key: issue.key,
+      summary: issue.summary,
+      type: issue.issueType,
+      status: issue.status,
+    })),
     decisions,
     slack: { messages: messages.length, firstLines: messages.map((message) => firstLine(message.text)) },
-    runs: [...azdo.runs.values()].map((run) => ({ id: run.id, pipeline: azdo.pipelines.get(run.pipelineId)?.name ?? String(run.pipelineId), result: Number.isFinite(run.durationMs) ? run.result : 'inProgress' })),
+    runs: [...azdo.runs.values()].map((run) => ({
+      id: run.id,
+      pipeline: azdo.pipelines.get(run.pipelineId)?.name ?? String(run.pipelineId),
+      result: Number.isFinite(run.durationMs) ? run.result : 'inProgress',
+    })),
     cycleMs: Date.now() - cycle.started,
   };
 }
 
 /** The closing summary, as printed. */
-export function formatSummary(summary: CycleSummary, timings: { azuriteMs?: number | undefined; buildMs: number; startMs: number; totalMs?: number }): string[] {
+export function formatSummary(
+  summary: CycleSummary,
+  timings: { azuriteMs?: number | undefined; buildMs: number; startMs: number; totalMs?: number },
+): string[] {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = ['', 'Summary'];
   lines.push('  versions');
   for (const version of summary.versions)
-    lines.push(`    ${version.repo} ${version.version} ${version.state}${version.tag ? ` (tag ${version.tag})` : ''}: ${version.tickets.join(', ')}`);
+    lines.push(
+      `    ${version.repo} ${version.version} ${version.state}${version.tag ? ` (tag ${version.tag})` : ''}: ${version.tickets.join(', ')}`,
+    );
   lines.push('  tickets');
-  for (const ticket of summary.tickets) lines.push(`    ${ticket.key} ${ticket.type} "${ticket.summary}": ${ticket.status}`);
+  for (const ticket of summary.tickets)
+    lines.push(`    ${ticket.key} ${ticket.type} "${ticket.summary}": ${ticket.status}`);
   lines.push('  decisions');
   for (const decision of summary.decisions)
-    lines.push(`    gate ${decision.gate} ${decision.subject}: ${decision.status}${decision.by ? ` by ${decision.by}` : ''}${decision.via ? ` via ${decision.via}` : ''}`);
-  lines.push(`  pipeline runs: ${summary.runs.length} (${summary.runs.filter((run) => run.result === 'succeeded').length} succeeded, ${summary.runs.filter((run) => run.result === 'failed').length} failed)`);
+    lines.push(
+      `    gate ${decision.gate} ${decision.subject}: ${decision.status}${decision.by ? ` by ${decision.by}` : ''}${decision.via ? ` via ${decision.via}` : ''}`,
+    );
+  lines.push(
+    `  pipeline runs: ${summary.runs.length} (${summary.runs.filter((run) => run.result === 'succeeded').length} succeeded, ${summary.runs.filter((run) => run.result === 'failed').length} failed)`,
+  );
   lines.push(`  Slack messages: ${summary.slack.messages}`);
   for (const line of summary.slack.firstLines) lines.push(`    ${line}`);
-  const total = timings.totalMs === undefined ? '' : `${seconds(timings.totalMs - (timings.azuriteMs ?? 0))} in all without Azurite; `;
+  const total =
+    timings.totalMs === undefined
+      ? ''
+      : `${seconds(timings.totalMs - (timings.azuriteMs ?? 0))} in all without Azurite; `;
   lines.push(
     `  elapsed: ${total}cycle ${seconds(summary.cycleMs)}, start-up ${seconds(timings.startMs - (timings.azuriteMs ?? 0) - timings.buildMs)}, build ${seconds(timings.buildMs)}${timings.azuriteMs === undefined ? '' : `; Azurite start ${seconds(timings.azuriteMs)} (not counted)`}`,
   );

@@ -12,7 +12,13 @@ import { type AzureDevOpsSimulator, startAzureDevOpsSimulator } from './sim/azdo
 import { type JiraSimulator, startJiraSimulator } from './sim/jira/jira-simulator.ts';
 import { appTokenClaims, signAppToken } from '../core/app-token.ts';
 import { EXTENSION_ID } from '../core/config.ts';
-import { DEFAULT_SIM_USERS, type RunningSlackSimulator, SIM_BOT, SIM_TEAM, startSlackSimulator } from './sim/slack/slack-simulator.ts';
+import {
+  DEFAULT_SIM_USERS,
+  type RunningSlackSimulator,
+  SIM_BOT,
+  SIM_TEAM,
+  startSlackSimulator,
+} from './sim/slack/slack-simulator.ts';
 import { processWideList } from './process-registry.ts';
 
 export interface StackSecrets {
@@ -131,7 +137,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       pipelines: options.pipelines ?? [],
     });
     started.push(azdo);
-    const jira = await startJiraSimulator({ apiToken: secrets.jiraApiToken, projects: [options.jiraProject ?? 'ALLPOST'] });
+    const jira = await startJiraSimulator({
+      apiToken: secrets.jiraApiToken,
+      projects: [options.jiraProject ?? 'ALLPOST'],
+    });
     started.push(jira);
     const slack = await startSlackSimulator({
       botToken: secrets.slackBotToken,
@@ -144,8 +153,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const connectionString = storageConnectionString;
     // The tasks' state connection names the function app only: no storage key leaves the app.
     const endpoints: Stack['endpoints'] = {
-      jira: { url: jira.url, scheme: 'UsernamePassword', parameters: { username: jira.email, password: secrets.jiraApiToken } },
-      slack: { url: slack.apiUrl, scheme: 'Token', parameters: { apitoken: secrets.slackBotToken }, data: { channel: slackChannel } },
+      jira: {
+        url: jira.url,
+        scheme: 'UsernamePassword',
+        parameters: { username: jira.email, password: secrets.jiraApiToken },
+      },
+      slack: {
+        url: slack.apiUrl,
+        scheme: 'Token',
+        parameters: { apitoken: secrets.slackBotToken },
+        data: { channel: slackChannel },
+      },
       state: { url: 'http://127.0.0.1:9/function-app-not-started', scheme: 'None', parameters: {} },
     };
 
@@ -162,7 +180,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       organizationId,
       hubToken: (userId = SANDBOX_HUB_USER) =>
         signAppToken(
-          appTokenClaims({ userId, audience: `release-agent.${EXTENSION_ID}`, organizationId, nowSeconds: Math.floor(Date.now() / 1000) }),
+          appTokenClaims({
+            userId,
+            audience: `release-agent.${EXTENSION_ID}`,
+            organizationId,
+            nowSeconds: Math.floor(Date.now() / 1000),
+          }),
           secrets.extensionCertificate,
         ),
       functionEnv: (extra = {}) => ({

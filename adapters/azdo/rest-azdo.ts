@@ -1176,11 +1176,20 @@ interface WireBuild {
   _links?: { web?: { href?: string } };
 }
 
-const BUILD_STATUSES = new Set<Build['status']>(['inProgress', 'completed', 'cancelling', 'postponed', 'notStarted', 'none']);
+const BUILD_STATUSES = new Set<Build['status']>([
+  'inProgress',
+  'completed',
+  'cancelling',
+  'postponed',
+  'notStarted',
+  'none',
+]);
 
 function build(wire: WireBuild): Build {
   const prNumber = Number(wire.triggerInfo?.['pr.number']);
-  const status = BUILD_STATUSES.has(wire.status as Build['status']) ? (wire.status as Build['status']) : 'none';
+  const status = BUILD_STATUSES.has(wire.status as Build['status'])
+    ? (wire.status as Build['status'])
+    : 'none';
   return {
     id: wire.id,
     status,

@@ -53,7 +53,9 @@ export class HttpFunctionApp implements FunctionApp {
     );
     if (response.status >= 400) {
       const error = (response.body as { error?: { code?: string; message?: string } }).error;
-      const code: ErrorCode = ERROR_CODES.includes(error?.code as ErrorCode) ? (error?.code as ErrorCode) : 'SERVICE_HTTP';
+      const code: ErrorCode = ERROR_CODES.includes(error?.code as ErrorCode)
+        ? (error?.code as ErrorCode)
+        : 'SERVICE_HTTP';
       // The step's own failure reads as it would have where it ran; a refusal says who refused.
       const message =
         response.status >= 422 && error?.message

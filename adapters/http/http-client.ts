@@ -4,7 +4,14 @@
 // secrets redacted.
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
-import { type Clock, DEFAULT_RETRY_POLICY, type RetryPolicy, rateLimitWaitMs, systemClock, withRetries } from './retry.ts';
+import {
+  type Clock,
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+  rateLimitWaitMs,
+  systemClock,
+  withRetries,
+} from './retry.ts';
 
 export const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
@@ -44,10 +51,23 @@ export interface HttpResponse<T = unknown> {
 }
 
 export interface HttpClient {
-  request<T = unknown>(operation: string, method: string, path: string, options?: RequestOptions): Promise<HttpResponse<T>>;
+  request<T = unknown>(
+    operation: string,
+    method: string,
+    path: string,
+    options?: RequestOptions,
+  ): Promise<HttpResponse<T>>;
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'EAI_AGAIN', 'ENOTFOUND']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -71,7 +91,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     path: string,
     requestOptions: RequestOptions = {},
   ): Promise<HttpResponse<T>> => {
-    const url = new URL(path.replace(/^\//, ''), options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    const url = new URL(
+      path.replace(/^\//, ''),
+      options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`,
+    );
     for (const [key, value] of Object.entries(requestOptions.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
@@ -85,7 +108,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           : JSON.stringify(requestOptions.body);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...(body !== undefined && typeof requestOptions.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+      ...(body !== undefined && typeof requestOptions.body !== 'string'
+        ? { 'content-type': 'application/json' }
+        : {}),
       ...options.headers,
       ...requestOptions.headers,
     };
@@ -96,11 +121,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       // A wait no retry budget covers (a long Retry-After seen by an earlier call) fails fast as the
       // 429 it stands for, instead of sleeping past every bound.
       if (wait > (options.retry?.maxTotalMs ?? DEFAULT_RETRY_POLICY.maxTotalMs)) {
-        throw new ReleaseAgentError('SERVICE_HTTP', `${options.service} ${operation} is rate limited for another ${wait} ms`, {
-          ...fields,
-          status: 429,
-          retryAfterMs: wait,
-        });
+        throw new ReleaseAgentError(
+          'SERVICE_HTTP',
+          `${options.service} ${operation} is rate limited for another ${wait} ms`,
+          {
+            ...fields,
+            status: 429,
+            retryAfterMs: wait,
+          },
+        );
       }
       if (wait > 0) await clock.sleep(wait);
       let response: Response;
@@ -109,10 +138,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } catch (error) {
         const name = (error as { name?: string }).name;
         if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new ReleaseAgentError('SERVICE_TIMEOUT', `${options.service} ${operation} timed out after ${timeoutMs} ms`, {
-            ...fields,
-            timeoutMs,
-          });
+          throw new ReleaseAgentError(
+            'SERVICE_TIMEOUT',
+            `${options.service} ${operation} timed out after ${timeoutMs} ms`,
+            {
+              ...fields,
+              timeoutMs,
+            },
+          );
         }
         const code = networkCode(error) ?? 'UNKNOWN';
         throw new ReleaseAgentError(
@@ -173,7 +206,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 }
 
 /** Retry 429/502/503/504 and network faults; a non-idempotent call only where nothing was processed. */
-export function classifyHttpError(error: unknown, idempotent: boolean): { retry: boolean; retryAfterMs?: number } {
+export function classifyHttpError(
+  error: unknown,
+  idempotent: boolean,
+): { retry: boolean; retryAfterMs?: number } {
   if (!(error instanceof ReleaseAgentError)) return { retry: false };
   const retryAfterMs = typeof error.fields.retryAfterMs === 'number' ? error.fields.retryAfterMs : undefined;
   switch (error.code) {
@@ -196,7 +232,12 @@ export function classifyHttpError(error: unknown, idempotent: boolean): { retry:
 /** The useful part of an error body (Azure DevOps' `message`, Jira's `errorMessages`), kept short. */
 function errorSummary(text: string): string {
   try {
-    const body = JSON.parse(text) as { message?: unknown; errorMessages?: unknown; error?: unknown; errors?: unknown };
+    const body = JSON.parse(text) as {
+      message?: unknown;
+      errorMessages?: unknown;
+      error?: unknown;
+      errors?: unknown;
+    };
     const parts = [body.message, body.error, ...(Array.isArray(body.errorMessages) ? body.errorMessages : [])]
       .concat(body.errors && typeof body.errors === 'object' ? Object.values(body.errors as object) : [])
       .filter((part): part is string => typeof part === 'string' && part.length > 0);

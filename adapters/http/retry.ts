@@ -11,7 +11,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, maxTotalMs: 60_000, baseDelayMs: 250, maxDelayMs: 8_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  maxTotalMs: 60_000,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+};
 
 export interface Clock {
   now(): number;
@@ -44,13 +49,21 @@ export interface RetryOptions {
 }
 
 /** Delay before retry number `attempt` (1-based): full jitter, never shorter than what the server asked. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: number, retryAfterMs?: number): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: number,
+  retryAfterMs?: number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(random * ceiling);
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
-export async function withRetries<T>(run: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetries<T>(
+  run: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const clock = options.clock ?? systemClock;
   const started = clock.now();
@@ -99,7 +112,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
  * Azure DevOps' rate-limit headers: when the budget is spent (`X-RateLimit-Remaining: 0`), wait until
  * `X-RateLimit-Reset` (epoch seconds).
  */
-export function rateLimitWaitMs(headers: { get(name: string): string | null }, now: number): number | undefined {
+export function rateLimitWaitMs(
+  headers: { get(name: string): string | null },
+  now: number,
+): number | undefined {
   const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
   if (retryAfter !== undefined) return retryAfter;
   const remaining = headers.get('x-ratelimit-remaining');

@@ -4,7 +4,13 @@
 // triggers on (a merge into develop) queues a run of that pipeline for the new commit. Runs execute
 // concurrently, like jobs on several agents (an approval wait holds no agent).
 import { SandboxError } from '../errors.ts';
-import { type AgentServices, executePipelineRun, type PipelineDefinition, type PipelineRunOutcome, type RunEvent } from '../pipeline-runner.ts';
+import {
+  type AgentServices,
+  executePipelineRun,
+  type PipelineDefinition,
+  type PipelineRunOutcome,
+  type RunEvent,
+} from '../pipeline-runner.ts';
 
 export interface AgentRunRecord {
   runId: number;
@@ -33,7 +39,11 @@ export interface AgentPoolOptions {
 export interface AgentPool {
   readonly runs: readonly AgentRunRecord[];
   /** The first run (picked up or already finished) matching `predicate`. */
-  waitForRun(predicate: (record: AgentRunRecord) => boolean, what: string, timeoutMs: number): Promise<AgentRunRecord>;
+  waitForRun(
+    predicate: (record: AgentRunRecord) => boolean,
+    what: string,
+    timeoutMs: number,
+  ): Promise<AgentRunRecord>;
   /** Resolves when the run has ended; its outcome, or the error that stopped it. */
   finished(record: AgentRunRecord, timeoutMs: number): Promise<PipelineRunOutcome>;
   /** Cancels running runs (their tasks are killed) and stops watching. */
@@ -59,7 +69,8 @@ export function startAgentPool(options: AgentPoolOptions): AgentPool {
   const tips = new Map<string, string | undefined>();
   const tipKey = (definition: PipelineDefinition, branch: string) => `${definition.id}|${branch}`;
   for (const definition of options.definitions)
-    for (const branch of definition.trigger ?? []) tips.set(tipKey(definition, branch), azdo.repository(definition.repo).refs.get(branch));
+    for (const branch of definition.trigger ?? [])
+      tips.set(tipKey(definition, branch), azdo.repository(definition.repo).refs.get(branch));
 
   const ciTriggers = () => {
     for (const definition of options.definitions) {
@@ -115,7 +126,12 @@ export function startAgentPool(options: AgentPoolOptions): AgentPool {
       ciTriggers();
       pickUp();
     } catch (error) {
-      emit({ type: 'run-error', runId: 0, pipeline: options.definitions[0] as PipelineDefinition, error: error as Error });
+      emit({
+        type: 'run-error',
+        runId: 0,
+        pipeline: options.definitions[0] as PipelineDefinition,
+        error: error as Error,
+      });
     }
   };
   const timer = setInterval(tick, options.pollMs ?? 50);
@@ -126,8 +142,13 @@ export function startAgentPool(options: AgentPoolOptions): AgentPool {
     for (;;) {
       const value = check();
       if (value !== undefined) return value;
-      if (abort.signal.aborted) throw new SandboxError('CANCELLED', `the agent pool stopped while waiting for ${what}`);
-      if (Date.now() > deadline) throw new SandboxError('WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`, { what, timeoutMs });
+      if (abort.signal.aborted)
+        throw new SandboxError('CANCELLED', `the agent pool stopped while waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new SandboxError('WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`, {
+          what,
+          timeoutMs,
+        });
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   };
@@ -136,7 +157,11 @@ export function startAgentPool(options: AgentPoolOptions): AgentPool {
     runs,
     waitForRun: (predicate, what, timeoutMs) => waitFor(() => runs.find(predicate), what, timeoutMs),
     async finished(record, timeoutMs) {
-      await waitFor(() => (record.outcome || record.error ? true : undefined), `run ${record.runId} (${record.definition.name}) to finish`, timeoutMs);
+      await waitFor(
+        () => (record.outcome || record.error ? true : undefined),
+        `run ${record.runId} (${record.definition.name}) to finish`,
+        timeoutMs,
+      );
       if (record.error) throw record.error;
       return record.outcome as PipelineRunOutcome;
     },

@@ -90,8 +90,10 @@ export function agentEnvironment(request: TaskRunRequest, tempDir: string): Reco
     env[`ENDPOINT_URL_${id}`] = endpoint.url;
     env[`ENDPOINT_AUTH_${id}`] = JSON.stringify({ parameters: endpoint.parameters, scheme: endpoint.scheme });
     env[`ENDPOINT_AUTH_SCHEME_${id}`] = endpoint.scheme;
-    for (const [key, value] of Object.entries(endpoint.parameters)) env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] = value;
-    for (const [key, value] of Object.entries(endpoint.data ?? {})) env[`ENDPOINT_DATA_${id}_${key.toUpperCase()}`] = value;
+    for (const [key, value] of Object.entries(endpoint.parameters))
+      env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] = value;
+    for (const [key, value] of Object.entries(endpoint.data ?? {}))
+      env[`ENDPOINT_DATA_${id}_${key.toUpperCase()}`] = value;
   }
   return env;
 }
@@ -160,7 +162,9 @@ export async function runTaskBundle(request: TaskRunRequest): Promise<TaskRunRes
     const timeout = setTimeout(kill, request.timeoutMs ?? 60_000);
     request.signal?.addEventListener('abort', kill, { once: true });
     if (request.signal?.aborted) kill();
-    const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const exitCode = await new Promise<number | null>((resolve) =>
+      child.once('close', (code) => resolve(code)),
+    );
     clearTimeout(timeout);
     request.signal?.removeEventListener('abort', kill);
     const commands = parseVsoCommands(stdout);

@@ -18,7 +18,10 @@ export class Lookup {
   ) {}
 }
 
-export type ExpressionFunction = (args: readonly ExpressionNode[], evaluate: (node: ExpressionNode) => unknown) => unknown;
+export type ExpressionFunction = (
+  args: readonly ExpressionNode[],
+  evaluate: (node: ExpressionNode) => unknown,
+) => unknown;
 
 export interface ExpressionContext {
   roots: Readonly<Record<string, unknown>>;
@@ -135,7 +138,8 @@ export function parseExpression(text: string): ExpressionNode {
     return { kind: 'ref', root: token.value, path };
   };
   const node = parse();
-  if (position !== tokens.length) throw unsupported(text, `unexpected "${String(tokens[position]?.value)}" after the expression`);
+  if (position !== tokens.length)
+    throw unsupported(text, `unexpected "${String(tokens[position]?.value)}" after the expression`);
   return node;
 }
 
@@ -143,7 +147,11 @@ function member(value: unknown, key: string, context: ExpressionContext, text: s
   if (value instanceof Lookup) return value.get(key);
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object')
-    throw new SandboxError('TEMPLATE_INVALID', `${context.where}: "${text}" reads "${key}" of a ${typeof value}`, { key });
+    throw new SandboxError(
+      'TEMPLATE_INVALID',
+      `${context.where}: "${text}" reads "${key}" of a ${typeof value}`,
+      { key },
+    );
   const record = value as Record<string, unknown>;
   // Azure Pipelines' property names are case-insensitive.
   const found = Object.keys(record).find((name) => name.toLowerCase() === key.toLowerCase());
@@ -166,7 +174,9 @@ export function evaluate(node: ExpressionNode, context: ExpressionContext, text 
       return fn(node.args, recurse);
     }
     case 'ref': {
-      const rootKey = Object.keys(context.roots).find((name) => name.toLowerCase() === node.root.toLowerCase());
+      const rootKey = Object.keys(context.roots).find(
+        (name) => name.toLowerCase() === node.root.toLowerCase(),
+      );
       if (rootKey === undefined)
         throw new SandboxError(
           'TEMPLATE_UNSUPPORTED',
@@ -177,7 +187,11 @@ export function evaluate(node: ExpressionNode, context: ExpressionContext, text 
       for (const step of node.path) {
         const key = typeof step === 'string' ? step : recurse(step);
         if (typeof key !== 'string' && typeof key !== 'number')
-          throw new SandboxError('TEMPLATE_INVALID', `${context.where}: an index must be a string or number`, {});
+          throw new SandboxError(
+            'TEMPLATE_INVALID',
+            `${context.where}: an index must be a string or number`,
+            {},
+          );
         value = member(value, String(key), context, text);
       }
       return value;
@@ -208,7 +222,9 @@ function same(left: unknown, right: unknown): boolean {
 
 const arity = (name: string, args: readonly ExpressionNode[], count: number) => {
   if (args.length !== count)
-    throw new SandboxError('TEMPLATE_INVALID', `${name}() takes ${count} argument(s), got ${args.length}`, { function: name });
+    throw new SandboxError('TEMPLATE_INVALID', `${name}() takes ${count} argument(s), got ${args.length}`, {
+      function: name,
+    });
 };
 
 /** eq, ne and and: the functions our templates use in both template and runtime expressions. */
@@ -235,14 +251,19 @@ export function evaluateCondition(text: string, context: ExpressionContext): boo
 }
 
 /** Status functions of a condition: `succeeded()` / `failed()` with no arguments. */
-export function statusFunctions(status: { succeeded: () => boolean; failed: () => boolean }): Record<string, ExpressionFunction> {
+export function statusFunctions(status: {
+  succeeded: () => boolean;
+  failed: () => boolean;
+}): Record<string, ExpressionFunction> {
   return {
     succeeded: (args) => {
-      if (args.length > 0) throw new SandboxError('TEMPLATE_UNSUPPORTED', 'succeeded(<name>) is not supported', {});
+      if (args.length > 0)
+        throw new SandboxError('TEMPLATE_UNSUPPORTED', 'succeeded(<name>) is not supported', {});
       return status.succeeded();
     },
     failed: (args) => {
-      if (args.length > 0) throw new SandboxError('TEMPLATE_UNSUPPORTED', 'failed(<name>) is not supported', {});
+      if (args.length > 0)
+        throw new SandboxError('TEMPLATE_UNSUPPORTED', 'failed(<name>) is not supported', {});
       return status.failed();
     },
   };

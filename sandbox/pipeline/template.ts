@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { SandboxError } from '../errors.ts';
-import { COMPARISON_FUNCTIONS, type ExpressionContext, evaluate, evaluateCondition, parseExpression, toText } from './expressions.ts';
+import {
+  COMPARISON_FUNCTIONS,
+  type ExpressionContext,
+  evaluate,
+  evaluateCondition,
+  parseExpression,
+  toText,
+} from './expressions.ts';
 
 export interface TaskStep {
   kind: 'task';
@@ -85,7 +92,8 @@ export interface CompileOptions {
 type Yaml = unknown;
 type Mapping = Record<string, Yaml>;
 
-const isMapping = (node: Yaml): node is Mapping => typeof node === 'object' && node !== null && !Array.isArray(node);
+const isMapping = (node: Yaml): node is Mapping =>
+  typeof node === 'object' && node !== null && !Array.isArray(node);
 const DIRECTIVE = /^\$\{\{\s*([\s\S]*?)\s*\}\}$/;
 const EMBEDDED = /\$\{\{\s*([\s\S]*?)\s*\}\}/g;
 
@@ -114,7 +122,8 @@ function declarations(template: string, node: Yaml): ParameterDeclaration[] {
     if (!isMapping(item) || typeof item.name !== 'string')
       throw unsupported(template, 'each parameter needs a name');
     for (const key of Object.keys(item))
-      if (!PARAMETER_KEYS.has(key)) throw unsupported(template, `parameter ${item.name}: key "${key}"`, { key });
+      if (!PARAMETER_KEYS.has(key))
+        throw unsupported(template, `parameter ${item.name}: key "${key}"`, { key });
     const type = (item.type ?? 'string') as string;
     if (!PARAMETER_TYPES.has(type)) throw unsupported(template, `parameter ${item.name}: type ${type}`);
     return {
@@ -127,7 +136,11 @@ function declarations(template: string, node: Yaml): ParameterDeclaration[] {
 }
 
 /** The parameters of a run: given ones checked and typed, defaults for the rest; Azure DevOps' refusals otherwise. */
-function bindParameters(template: string, declared: ParameterDeclaration[], given: Record<string, unknown>): Record<string, Yaml> {
+function bindParameters(
+  template: string,
+  declared: ParameterDeclaration[],
+  given: Record<string, unknown>,
+): Record<string, Yaml> {
   const bound: Record<string, Yaml> = {};
   for (const name of Object.keys(given)) {
     if (!declared.some((parameter) => parameter.name === name))
@@ -136,19 +149,24 @@ function bindParameters(template: string, declared: ParameterDeclaration[], give
   for (const parameter of declared) {
     const hasValue = Object.hasOwn(given, parameter.name) && given[parameter.name] !== undefined;
     if (!hasValue && !('default' in parameter))
-      throw invalid(template, `a value for the '${parameter.name}' parameter must be provided`, { parameter: parameter.name });
+      throw invalid(template, `a value for the '${parameter.name}' parameter must be provided`, {
+        parameter: parameter.name,
+      });
     let value = hasValue ? given[parameter.name] : parameter.default;
     switch (parameter.type) {
       case 'string':
-        if (typeof value !== 'string') throw invalid(template, `parameter '${parameter.name}' must be a string`);
+        if (typeof value !== 'string')
+          throw invalid(template, `parameter '${parameter.name}' must be a string`);
         break;
       case 'boolean':
         if (value === 'true' || value === 'false') value = value === 'true';
-        if (typeof value !== 'boolean') throw invalid(template, `parameter '${parameter.name}' must be a boolean`);
+        if (typeof value !== 'boolean')
+          throw invalid(template, `parameter '${parameter.name}' must be a boolean`);
         break;
       case 'number':
         if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) value = Number(value);
-        if (typeof value !== 'number') throw invalid(template, `parameter '${parameter.name}' must be a number`);
+        if (typeof value !== 'number')
+          throw invalid(template, `parameter '${parameter.name}' must be a number`);
         break;
       case 'stepList':
         if (!Array.isArray(value) || !value.every(isMapping))
@@ -172,7 +190,11 @@ class Expander {
   ) {}
 
   private context(scope: Record<string, Yaml>, where: string): ExpressionContext {
-    return { roots: { parameters: this.parameters, ...scope }, functions: COMPARISON_FUNCTIONS, where: `${this.template} (${where})` };
+    return {
+      roots: { parameters: this.parameters, ...scope },
+      functions: COMPARISON_FUNCTIONS,
+      where: `${this.template} (${where})`,
+    };
   }
 
   private value(text: string, scope: Record<string, Yaml>): Yaml {
@@ -192,7 +214,9 @@ class Expander {
     return text.replace(EMBEDDED, (_, inner: string) => toText(this.value(inner, scope)));
   }
 
-  private directive(key: string): { kind: 'if'; condition: string } | { kind: 'each'; variable: string; collection: string } | undefined {
+  private directive(
+    key: string,
+  ): { kind: 'if'; condition: string } | { kind: 'each'; variable: string; collection: string } | undefined {
     const match = DIRECTIVE.exec(key.trim());
     if (!match) {
       if (key.includes('${{')) throw unsupported(this.template, `an expression inside a key: "${key}"`);
@@ -202,7 +226,8 @@ class Expander {
     const ifMatch = /^if\s+([\s\S]+)$/.exec(body);
     if (ifMatch) return { kind: 'if', condition: ifMatch[1] as string };
     const eachMatch = /^each\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+([\s\S]+)$/.exec(body);
-    if (eachMatch) return { kind: 'each', variable: eachMatch[1] as string, collection: eachMatch[2] as string };
+    if (eachMatch)
+      return { kind: 'each', variable: eachMatch[1] as string, collection: eachMatch[2] as string };
     throw unsupported(this.template, `the directive "\${{ ${body} }}" (only if and each are supported)`);
   }
 
@@ -213,14 +238,17 @@ class Expander {
       const directive = keys.length === 1 ? this.directive(keys[0] as string) : undefined;
       if (isMapping(item) && directive) {
         const body = item[keys[0] as string];
-        if (!Array.isArray(body)) throw unsupported(this.template, `a ${directive.kind} insertion in a list must hold a list`);
+        if (!Array.isArray(body))
+          throw unsupported(this.template, `a ${directive.kind} insertion in a list must hold a list`);
         if (directive.kind === 'if') {
           if (evaluateCondition(directive.condition, this.context(scope, `if ${directive.condition}`)))
             out.push(...this.sequence(body, scope));
         } else {
           const collection = this.value(directive.collection, scope);
-          if (!Array.isArray(collection)) throw invalid(this.template, `each ${directive.variable} in ${directive.collection}: not a list`);
-          for (const element of collection) out.push(...this.sequence(body, { ...scope, [directive.variable]: element }));
+          if (!Array.isArray(collection))
+            throw invalid(this.template, `each ${directive.variable} in ${directive.collection}: not a list`);
+          for (const element of collection)
+            out.push(...this.sequence(body, { ...scope, [directive.variable]: element }));
         }
         continue;
       }
@@ -242,9 +270,11 @@ class Expander {
         continue;
       }
       if (directive.kind !== 'if') throw unsupported(this.template, 'an each insertion inside a mapping');
-      if (!isMapping(value)) throw unsupported(this.template, 'an if insertion in a mapping must hold a mapping');
+      if (!isMapping(value))
+        throw unsupported(this.template, 'an if insertion in a mapping must hold a mapping');
       if (!evaluateCondition(directive.condition, this.context(scope, `if ${directive.condition}`))) continue;
-      for (const [innerKey, innerValue] of Object.entries(this.mapping(value, scope))) put(innerKey, innerValue);
+      for (const [innerKey, innerValue] of Object.entries(this.mapping(value, scope)))
+        put(innerKey, innerValue);
     }
     return out;
   }
@@ -252,11 +282,13 @@ class Expander {
 
 function onlyKeys(template: string, node: Mapping, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(node))
-    if (!allowed.includes(key)) throw unsupported(template, `${what}: key "${key}" (supported: ${allowed.join(', ')})`, { key });
+    if (!allowed.includes(key))
+      throw unsupported(template, `${what}: key "${key}" (supported: ${allowed.join(', ')})`, { key });
 }
 
 function text(template: string, value: Yaml, what: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalid(template, `${what} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalid(template, `${what} must be a non-empty string`);
   return value;
 }
 
@@ -288,15 +320,22 @@ class Reader {
       const inputs: Record<string, string> = {};
       for (const [name, value] of Object.entries(given)) {
         const declared = manifest.inputs.find(
-          (input) => input.name.toLowerCase() === name.toLowerCase() || input.aliases?.some((alias) => alias.toLowerCase() === name.toLowerCase()),
+          (input) =>
+            input.name.toLowerCase() === name.toLowerCase() ||
+            input.aliases?.some((alias) => alias.toLowerCase() === name.toLowerCase()),
         );
         if (!declared)
-          throw invalid(t, `${where}: ${manifest.name}@${manifest.major} has no input "${name}"`, { task: manifest.name, input: name });
-        if (isMapping(value) || Array.isArray(value)) throw invalid(t, `${where}: input ${name} is not a scalar`);
+          throw invalid(t, `${where}: ${manifest.name}@${manifest.major} has no input "${name}"`, {
+            task: manifest.name,
+            input: name,
+          });
+        if (isMapping(value) || Array.isArray(value))
+          throw invalid(t, `${where}: input ${name} is not a scalar`);
         inputs[declared.name] = toText(value);
       }
       const name = optionalText(t, node.name, `${where}: name`);
-      if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(t, `${where}: step name "${name}" is not an identifier`);
+      if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw invalid(t, `${where}: step name "${name}" is not an identifier`);
       const condition = optionalText(t, node.condition, `${where}: condition`);
       return {
         kind: 'task',
@@ -312,11 +351,16 @@ class Reader {
       onlyKeys(t, node, ['checkout', 'fetchDepth', 'persistCredentials', 'displayName'], where);
       if (node.checkout !== 'self' && node.checkout !== 'none')
         throw unsupported(t, `${where}: checkout of "${String(node.checkout)}" (self or none)`);
-      return { kind: 'checkout', repository: node.checkout, displayName: node.checkout === 'self' ? 'Checkout self' : 'Checkout none' };
+      return {
+        kind: 'checkout',
+        repository: node.checkout,
+        displayName: node.checkout === 'self' ? 'Checkout self' : 'Checkout none',
+      };
     }
     if ('download' in node) {
       onlyKeys(t, node, ['download', 'displayName'], where);
-      if (node.download !== 'none') throw unsupported(t, `${where}: download of "${String(node.download)}" (only none)`);
+      if (node.download !== 'none')
+        throw unsupported(t, `${where}: download of "${String(node.download)}" (only none)`);
       return { kind: 'download', displayName: 'Download none' };
     }
     if ('script' in node) {
@@ -328,11 +372,15 @@ class Reader {
         kind: 'script',
         script,
         ...(name ? { name } : {}),
-        displayName: optionalText(t, node.displayName, `${where}: displayName`) ?? `Run ${script.split('\n')[0]}`,
+        displayName:
+          optionalText(t, node.displayName, `${where}: displayName`) ?? `Run ${script.split('\n')[0]}`,
         ...(condition ? { condition } : {}),
       };
     }
-    throw unsupported(t, `${where}: a step with keys ${Object.keys(node).join(', ')} (supported: task, checkout, download, script)`);
+    throw unsupported(
+      t,
+      `${where}: a step with keys ${Object.keys(node).join(', ')} (supported: task, checkout, download, script)`,
+    );
   }
 
   job(node: Yaml, where: string): Job {
@@ -341,10 +389,19 @@ class Reader {
     if ('job' in node) {
       onlyKeys(t, node, ['job', 'displayName', 'steps', 'pool'], where);
       const name = text(t, node.job, `${where}: job`);
-      return { name, displayName: optionalText(t, node.displayName, `${where}: displayName`) ?? name, steps: this.steps(node.steps, `job ${name}`) };
+      return {
+        name,
+        displayName: optionalText(t, node.displayName, `${where}: displayName`) ?? name,
+        steps: this.steps(node.steps, `job ${name}`),
+      };
     }
     if ('deployment' in node) {
-      onlyKeys(t, node, ['deployment', 'displayName', 'environment', 'strategy', 'timeoutInMinutes', 'pool'], where);
+      onlyKeys(
+        t,
+        node,
+        ['deployment', 'displayName', 'environment', 'strategy', 'timeoutInMinutes', 'pool'],
+        where,
+      );
       const name = text(t, node.deployment, `${where}: deployment`);
       const environment = text(t, node.environment, `deployment ${name}: environment`);
       const strategy = node.strategy;
@@ -383,13 +440,16 @@ class Reader {
           : [text(t, node.dependsOn, `stage ${name}: dependsOn`)];
     const variables: Record<string, string> = {};
     if (node.variables !== undefined) {
-      if (!isMapping(node.variables)) throw unsupported(t, `stage ${name}: variables must be a mapping of name: value`);
+      if (!isMapping(node.variables))
+        throw unsupported(t, `stage ${name}: variables must be a mapping of name: value`);
       for (const [key, value] of Object.entries(node.variables)) {
-        if (isMapping(value) || Array.isArray(value)) throw unsupported(t, `stage ${name}: variable ${key} is not a scalar`);
+        if (isMapping(value) || Array.isArray(value))
+          throw unsupported(t, `stage ${name}: variable ${key} is not a scalar`);
         variables[key] = toText(value);
       }
     }
-    if (!Array.isArray(node.jobs) || node.jobs.length === 0) throw invalid(t, `stage ${name}: jobs must be a non-empty list`);
+    if (!Array.isArray(node.jobs) || node.jobs.length === 0)
+      throw invalid(t, `stage ${name}: jobs must be a non-empty list`);
     const condition = optionalText(t, node.condition, `stage ${name}: condition`);
     return {
       name,
@@ -403,23 +463,37 @@ class Reader {
 }
 
 /** Compiles `file` (a path to one of pipelines/*.yml) with `parameters` into stages, jobs and steps. */
-export function compileTemplate(file: string, parameters: Record<string, unknown>, options: CompileOptions): CompiledPipeline {
+export function compileTemplate(
+  file: string,
+  parameters: Record<string, unknown>,
+  options: CompileOptions,
+): CompiledPipeline {
   const template = file.split(/[\\/]/).slice(-2).join('/');
   const document = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
-  if (document.errors.length > 0) throw invalid(template, document.errors.map((error) => error.message).join('; '));
+  if (document.errors.length > 0)
+    throw invalid(template, document.errors.map((error) => error.message).join('; '));
   const tree = document.toJS() as Yaml;
   if (!isMapping(tree)) throw invalid(template, 'a template must be a mapping');
   onlyKeys(template, tree, ['parameters', 'steps', 'stages'], 'the template');
   const bound = bindParameters(template, declarations(template, tree.parameters), parameters);
   const expander = new Expander(template, bound);
   const reader = new Reader(template, options);
-  if ('steps' in tree === 'stages' in tree) throw unsupported(template, 'a template has either steps or stages');
+  if ('steps' in tree === 'stages' in tree)
+    throw unsupported(template, 'a template has either steps or stages');
   if ('steps' in tree) {
     const jobName = options.jobName ?? 'Job';
     const steps = reader.steps(expander.expand(tree.steps, {}), `job ${jobName}`);
     return {
       template,
-      stages: [{ name: '__default', displayName: jobName, dependsOn: [], variables: {}, jobs: [{ name: jobName, displayName: jobName, steps }] }],
+      stages: [
+        {
+          name: '__default',
+          displayName: jobName,
+          dependsOn: [],
+          variables: {},
+          jobs: [{ name: jobName, displayName: jobName, steps }],
+        },
+      ],
     };
   }
   const stagesNode = expander.expand(tree.stages, {});
@@ -427,11 +501,15 @@ export function compileTemplate(file: string, parameters: Record<string, unknown
   const stages: Stage[] = [];
   for (const [index, node] of stagesNode.entries()) {
     const stage = reader.stage(node, stages.at(-1)?.name, `stage ${index + 1}`);
-    if (stages.some((other) => other.name === stage.name)) throw invalid(template, `stage ${stage.name} appears twice`);
+    if (stages.some((other) => other.name === stage.name))
+      throw invalid(template, `stage ${stage.name} appears twice`);
     // Stages run in the order written: a dependency must come first (our templates are a chain).
     for (const dependency of stage.dependsOn)
       if (!stages.some((other) => other.name === dependency))
-        throw unsupported(template, `stage ${stage.name} depends on ${dependency}, which is not an earlier stage`);
+        throw unsupported(
+          template,
+          `stage ${stage.name} depends on ${dependency}, which is not an earlier stage`,
+        );
     stages.push(stage);
   }
   return { template, stages };

@@ -68,7 +68,11 @@ export interface RequestLogEntry {
 }
 
 /** A control route under `/_sim/` (scenario controls of one simulator): not logged, never faulted. */
-export type SimAdminHandler = (request: { method: string; url: URL; rawBody: Buffer }) => SimResponse | Promise<SimResponse>;
+export type SimAdminHandler = (request: {
+  method: string;
+  url: URL;
+  rawBody: Buffer;
+}) => SimResponse | Promise<SimResponse>;
 
 export class SimHttpError extends Error {
   constructor(
@@ -129,7 +133,14 @@ export class SimServer {
         }),
       )
       .join('/');
-    this.#routes.push({ method: method.toUpperCase(), template, operation, handler, names, pattern: new RegExp(`^${source}/?$`, 'i') });
+    this.#routes.push({
+      method: method.toUpperCase(),
+      template,
+      operation,
+      handler,
+      names,
+      pattern: new RegExp(`^${source}/?$`, 'i'),
+    });
     return this;
   }
 
@@ -191,7 +202,11 @@ export class SimServer {
     const method = (req.method ?? 'GET').toUpperCase();
     const rawBody = await readBody(req);
     if (rawBody === undefined) {
-      return this.#send(res, { method, url, route: undefined }, { status: 413, body: this.errorBody(413, 'request body too large') });
+      return this.#send(
+        res,
+        { method, url, route: undefined },
+        { status: 413, body: this.errorBody(413, 'request body too large') },
+      );
     }
     if (url.pathname.startsWith('/_sim/')) return await this.#admin(res, url, method, rawBody);
 
@@ -200,7 +215,9 @@ export class SimServer {
       if (candidate.method !== method) return false;
       const match = candidate.pattern.exec(url.pathname);
       if (!match) return false;
-      params = Object.fromEntries(candidate.names.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]));
+      params = Object.fromEntries(
+        candidate.names.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]),
+      );
       return true;
     });
     const context = { method, url, route };
@@ -216,16 +233,29 @@ export class SimServer {
         const status = fault.status ?? 503;
         const headers: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-        return this.#send(res, context, { status, headers, body: this.errorBody(status, `simulated fault ${status}`) }, 'status');
+        return this.#send(
+          res,
+          context,
+          { status, headers, body: this.errorBody(status, `simulated fault ${status}`) },
+          'status',
+        );
       }
       if (fault.kind === 'malformed') {
-        return this.#send(res, context, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"value": [ {"trunc' }, 'malformed');
+        return this.#send(
+          res,
+          context,
+          { status: 200, headers: { 'content-type': 'application/json' }, body: '{"value": [ {"trunc' },
+          'malformed',
+        );
       }
     }
     if (!route) {
       const knownPath = this.#routes.some((candidate) => candidate.pattern.test(url.pathname));
       const status = knownPath ? 405 : 404;
-      return this.#send(res, context, { status, body: this.errorBody(status, `${this.name} simulator: no route for ${method} ${url.pathname}`) });
+      return this.#send(res, context, {
+        status,
+        body: this.errorBody(status, `${this.name} simulator: no route for ${method} ${url.pathname}`),
+      });
     }
     const request: SimRequest = {
       method,
@@ -285,14 +315,21 @@ export class SimServer {
       } catch {
         return {
           status: 400,
-          body: { message: 'a fault is {kind: status|delay|reset|malformed, route?, status?, retryAfterSeconds?, delayMs?, times?, after?}' },
+          body: {
+            message:
+              'a fault is {kind: status|delay|reset|malformed, route?, status?, retryAfterSeconds?, delayMs?, times?, after?}',
+          },
         };
       }
     }
     return { status: 404, body: { message: `no admin route ${method} ${url.pathname}` } };
   }
 
-  #log(context: { method: string; url: URL; route: CompiledRoute | undefined }, status: number, fault?: FaultKind): void {
+  #log(
+    context: { method: string; url: URL; route: CompiledRoute | undefined },
+    status: number,
+    fault?: FaultKind,
+  ): void {
     this.requestLog.push({
       at: new Date().toISOString(),
       method: context.method,
@@ -338,7 +375,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /** Reads `Authorization: Basic …` into user and password, or undefined. */
-export function basicCredentials(headers: IncomingMessage['headers']): { user: string; password: string } | undefined {
+export function basicCredentials(
+  headers: IncomingMessage['headers'],
+): { user: string; password: string } | undefined {
   const header = headers.authorization;
   if (!header?.startsWith('Basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');

@@ -45,7 +45,14 @@ void runTask('JiraTicket', async (context) => {
       const draft = await draftStory(
         { azdo: azureDevOpsFromAgent(context).azdo, claude: claudeFromInputs(context) },
         // Every credential the task read: never in a ticket Claude writes.
-        { repo: pr.repo, cwd, maxBudgetUsd, timeoutMs: timeoutSeconds * 1000, defaultProject: '', secrets: context.secrets },
+        {
+          repo: pr.repo,
+          cwd,
+          maxBudgetUsd,
+          timeoutMs: timeoutSeconds * 1000,
+          defaultProject: '',
+          secrets: context.secrets,
+        },
         result.pr,
         draftWarnings,
       );

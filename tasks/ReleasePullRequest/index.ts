@@ -3,7 +3,12 @@
 // with Azure DevOps, the job holds no credential of the app's state.
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { branchRef, seconds } from '../../flows/release-common.ts';
-import { applyReport, optionalVersionInput, pipelinesInput, repositoryInput } from '../_common/release-task.ts';
+import {
+  applyReport,
+  optionalVersionInput,
+  pipelinesInput,
+  repositoryInput,
+} from '../_common/release-task.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -17,7 +22,10 @@ void runTask('ReleasePullRequest', async (context) => {
 
   if (action === 'plan') {
     const pipelines = pipelinesInput(context);
-    return applyReport(context, await askFunctionApp(context, app, 'release.plan', { repository, pipelines }));
+    return applyReport(
+      context,
+      await askFunctionApp(context, app, 'release.plan', { repository, pipelines }),
+    );
   }
 
   const version = optionalVersionInput(context);
@@ -27,7 +35,8 @@ void runTask('ReleasePullRequest', async (context) => {
     sourceRef: branchRef(inputs.optional('sourceBranch', 'develop'), 'sourceBranch'),
     targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
   };
-  if (action === 'create') return applyReport(context, await askFunctionApp(context, app, 'release.create', branches));
+  if (action === 'create')
+    return applyReport(context, await askFunctionApp(context, app, 'release.create', branches));
 
   const pullRequestId = inputs.integer('pullRequestId', 0, 1, 2_147_483_647);
   const request = {
@@ -48,7 +57,11 @@ void runTask('ReleasePullRequest', async (context) => {
     if (!('pending' in answer)) return applyReport(context, answer);
     const waited = Date.now() - started;
     if (waited >= maxWaitMs) {
-      throw new ReleaseAgentError('PR_COMPLETION_TIMEOUT', `${answer.message} (waited ${seconds(waited)})`, {});
+      throw new ReleaseAgentError(
+        'PR_COMPLETION_TIMEOUT',
+        `${answer.message} (waited ${seconds(waited)})`,
+        {},
+      );
     }
     context.log(`${answer.message}: asking again in ${seconds(pollIntervalMs)}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, maxWaitMs - waited)));

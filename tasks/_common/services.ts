@@ -38,7 +38,8 @@ export interface AzureDevOpsContext {
 /** The job's own System.AccessToken (SystemVssConnection), registered as a secret. */
 function jobAccessToken(context: TaskContext) {
   const accessToken = context.inputs.secret(
-    tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true) ?? context.variable('System.AccessToken'),
+    tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true) ??
+      context.variable('System.AccessToken'),
   );
   if (accessToken.isEmpty) {
     throw new ReleaseAgentError(
@@ -55,9 +56,13 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
   const organizationUrl = (context.variable('System.TeamFoundationCollectionUri') ?? '').replace(/\/+$/, '');
   const project = context.variable('System.TeamProject') ?? '';
   if (!organizationUrl || !project) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'System.TeamFoundationCollectionUri and System.TeamProject must be set by the agent', {
-      input: 'System.TeamFoundationCollectionUri',
-    });
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'System.TeamFoundationCollectionUri and System.TeamProject must be set by the agent',
+      {
+        input: 'System.TeamFoundationCollectionUri',
+      },
+    );
   }
   const buildId = context.variable('Build.BuildId');
   return {
@@ -65,7 +70,9 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
     organizationUrl,
     project,
     repositoryName: context.variable('Build.Repository.Name'),
-    runUrl: buildId ? `${organizationUrl}/${encodeURIComponent(project)}/_build/results?buildId=${buildId}` : undefined,
+    runUrl: buildId
+      ? `${organizationUrl}/${encodeURIComponent(project)}/_build/results?buildId=${buildId}`
+      : undefined,
   };
 }
 
@@ -75,15 +82,22 @@ export function jiraFromConnection(context: TaskContext, required: boolean): Jir
 }
 
 /** Jira plus its site URL (for ticket links in cards and summaries). */
-export function jiraContextFromConnection(context: TaskContext, required: boolean): { jira: Jira; baseUrl: string } | undefined {
+export function jiraContextFromConnection(
+  context: TaskContext,
+  required: boolean,
+): { jira: Jira; baseUrl: string } | undefined {
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.jira, required);
   if (!connection) return undefined;
   const email = connection.parameter('username')?.trim() ?? '';
   const apiToken = context.inputs.secret(connection.parameter('password'));
-  if (!email || apiToken.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
+  if (!email || apiToken.isEmpty)
+    throw incomplete(connection, CONNECTION_INPUTS.jira, 'an account email and an API token');
   // The Basic header jira.js sends is derived from both: masked too, should anything print it.
   context.inputs.secret(Buffer.from(`${email}:${apiToken.reveal()}`).toString('base64'));
-  return { jira: createJiraClientOnFirstCall({ baseUrl: connection.url, email, apiToken }), baseUrl: connection.url.replace(/\/+$/, '') };
+  return {
+    jira: createJiraClientOnFirstCall({ baseUrl: connection.url, email, apiToken }),
+    baseUrl: connection.url.replace(/\/+$/, ''),
+  };
 }
 
 export interface SlackContext {
@@ -96,13 +110,18 @@ export function slackFromConnection(context: TaskContext, required: boolean): Sl
   const connection = serviceConnection(context.inputs, CONNECTION_INPUTS.slack, required);
   if (!connection) return undefined;
   const credential = context.inputs.secret(connection.parameter('apitoken'));
-  if (credential.isEmpty) throw incomplete(connection, CONNECTION_INPUTS.slack, 'a bot token or an incoming webhook URL');
+  if (credential.isEmpty)
+    throw incomplete(connection, CONNECTION_INPUTS.slack, 'a bot token or an incoming webhook URL');
   const channel = connection.data('channel')?.trim() || undefined;
   if (/^https?:\/\//i.test(credential.reveal())) {
     return { slack: createWebhookSlack({ webhookUrl: credential }), channel };
   }
   return {
-    slack: createWebApiSlackOnFirstCall({ token: credential, apiUrl: connection.url, ...(channel ? { defaultChannel: channel } : {}) }),
+    slack: createWebApiSlackOnFirstCall({
+      token: credential,
+      apiUrl: connection.url,
+      ...(channel ? { defaultChannel: channel } : {}),
+    }),
     channel,
   };
 }
@@ -128,15 +147,23 @@ export function functionAppFromConnection(context: TaskContext): FunctionApp {
     );
   }
   if (!/^https?:\/\/[^\s]+$/i.test(connection.url)) {
-    throw new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}" needs the function app's URL`, {
-      input: CONNECTION_INPUTS.state,
-    });
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `service connection "${connection.id}" of input "${CONNECTION_INPUTS.state}" needs the function app's URL`,
+      {
+        input: CONNECTION_INPUTS.state,
+      },
+    );
   }
   const buildId = Number(context.variable('Build.BuildId'));
   if (!Number.isSafeInteger(buildId) || buildId <= 0) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'Build.BuildId must be set by the agent: the function app verifies the job by its build', {
-      input: 'Build.BuildId',
-    });
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'Build.BuildId must be set by the agent: the function app verifies the job by its build',
+      {
+        input: 'Build.BuildId',
+      },
+    );
   }
   return new HttpFunctionApp({ url: connection.url, jobToken: jobAccessToken(context), buildId });
 }
@@ -172,6 +199,9 @@ export function claudeFromInputs(context: TaskContext): ClaudeRunner {
 }
 
 function incomplete(connection: ServiceConnection, input: string, what: string): ReleaseAgentError {
-  return new ReleaseAgentError('INPUT_INVALID', `service connection "${connection.id}" of input "${input}" lacks ${what}`, { input });
+  return new ReleaseAgentError(
+    'INPUT_INVALID',
+    `service connection "${connection.id}" of input "${input}" lacks ${what}`,
+    { input },
+  );
 }
-

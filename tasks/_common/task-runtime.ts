@@ -38,7 +38,9 @@ export class TaskInputs {
     if (!value) return fallback;
     if (value === 'true') return true;
     if (value === 'false') return false;
-    throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be true or false, got "${value}"`, { input: name });
+    throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be true or false, got "${value}"`, {
+      input: name,
+    });
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
@@ -46,9 +48,13 @@ export class TaskInputs {
     if (!value) return fallback;
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be a whole number from ${min} to ${max}, got "${value}"`, {
-        input: name,
-      });
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${name}" must be a whole number from ${min} to ${max}, got "${value}"`,
+        {
+          input: name,
+        },
+      );
     }
     return parsed;
   }
@@ -58,9 +64,13 @@ export class TaskInputs {
     if (!value) return fallback;
     const parsed = Number(value);
     if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be a number from ${min} to ${max}, got "${value}"`, {
-        input: name,
-      });
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${name}" must be a number from ${min} to ${max}, got "${value}"`,
+        {
+          input: name,
+        },
+      );
     }
     return parsed;
   }
@@ -69,10 +79,19 @@ export class TaskInputs {
   choice<T extends string>(name: string, allowed: readonly T[], fallback?: T): T {
     const value = tl.getInput(name, false)?.trim();
     if (!value && fallback !== undefined) return fallback;
-    if (!value) throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" is required (one of ${allowed.join(', ')})`, { input: name });
+    if (!value)
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${name}" is required (one of ${allowed.join(', ')})`,
+        { input: name },
+      );
     const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
     if (!match) {
-      throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be one of ${allowed.join(', ')}, got "${value}"`, { input: name });
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${name}" must be one of ${allowed.join(', ')}, got "${value}"`,
+        { input: name },
+      );
     }
     return match;
   }
@@ -105,7 +124,11 @@ export interface ServiceConnection {
   data(key: string): string | undefined;
 }
 
-export function serviceConnection(inputs: TaskInputs, inputName: string, required: boolean): ServiceConnection | undefined {
+export function serviceConnection(
+  inputs: TaskInputs,
+  inputName: string,
+  required: boolean,
+): ServiceConnection | undefined {
   const id = required ? inputs.required(inputName) : inputs.optional(inputName);
   if (!id) return undefined;
   const url = tl.getEndpointUrl(id, true);
@@ -147,7 +170,10 @@ export interface TaskContext {
  * Runs a task body and maps its outcome to exactly one setResult. An error fails the task with its
  * message, redacted; a ReleaseAgentError keeps its code so the log says what kind of failure it was.
  */
-export async function runTask(taskName: string, body: (context: TaskContext) => Promise<TaskOutcome>): Promise<void> {
+export async function runTask(
+  taskName: string,
+  body: (context: TaskContext) => Promise<TaskOutcome>,
+): Promise<void> {
   // The first line of the step's log, printed once the entry is loaded (npm run bench times it).
   console.log(`${taskName} (Release Agent) on Node ${process.version}`);
   const secrets: Secret[] = [];

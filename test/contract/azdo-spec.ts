@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import type { RequestLogEntry } from '../../sandbox/sim/server.ts';
 
 export const SPECS_DIR =
-  process.env.AZDO_SPECS_DIR ??
-  join(import.meta.dirname, '..', 'fixtures', 'azure-devops-rest-7.1');
+  process.env.AZDO_SPECS_DIR ?? join(import.meta.dirname, '..', 'fixtures', 'azure-devops-rest-7.1');
 
 export interface SpecOperation {
   file: string;

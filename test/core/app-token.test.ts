@@ -75,7 +75,11 @@ describe('hub app token (HS256 JWT)', () => {
     it('accepts a token of this extension, this organisation and a user, as Azure DevOps issues it', () => {
       assert.equal(checked(good()), 'ok');
       assert.equal(good().iss, APP_TOKEN_ISSUER);
-      assert.equal(checked({ ...good(), tid: ORG.toUpperCase() }), 'ok', 'the GUID compared case-insensitively');
+      assert.equal(
+        checked({ ...good(), tid: ORG.toUpperCase() }),
+        'ok',
+        'the GUID compared case-insensitively',
+      );
       assert.equal(checked({ ...good(), aud: ['other', AUD] }), 'ok', 'an audience list holding ours');
     });
 
@@ -96,7 +100,10 @@ describe('hub app token (HS256 JWT)', () => {
     it('caps the lifetime at 90 minutes (Azure DevOps issues about 70) and needs a start', () => {
       assert.equal(checked({ ...good(), nbf: NOW - 5, exp: NOW + 70 * 60 }), 'ok');
       assert.equal(checked({ ...good(), nbf: NOW - 5, exp: NOW + 24 * 3600 }), 'lifetime_too_long');
-      assert.equal(checked({ ...good(), nbf: undefined, iat: NOW - 5, exp: NOW + 24 * 3600 }), 'lifetime_too_long');
+      assert.equal(
+        checked({ ...good(), nbf: undefined, iat: NOW - 5, exp: NOW + 24 * 3600 }),
+        'lifetime_too_long',
+      );
       assert.equal(checked({ ...good(), nbf: undefined, iat: undefined }), 'lifetime_too_long');
       assert.equal(checked({ ...good(), exp: NOW - 60 }), 'expired');
     });

@@ -329,11 +329,17 @@ describe('core/config', () => {
         { DECISION_SIGNING_KEY: '' },
         ['DECISION_SIGNING_KEY is not set: no gate can be decided and no decision is performed'],
       ],
-      ['no allow-list', { GATE_ALLOWED_USERS: '' }, ['GATE_ALLOWED_USERS is empty: no one may decide any gate']],
+      [
+        'no allow-list',
+        { GATE_ALLOWED_USERS: '' },
+        ['GATE_ALLOWED_USERS is empty: no one may decide any gate'],
+      ],
       [
         'an allow-list leaving gates to no one',
         { GATE_ALLOWED_USERS: 'merge_pr=U1;5=U2' },
-        ['GATE_ALLOWED_USERS names no one for create_release_pr, merge_release_pr, run_pipelines: no one may decide it'],
+        [
+          'GATE_ALLOWED_USERS names no one for create_release_pr, merge_release_pr, run_pipelines: no one may decide it',
+        ],
       ],
       [
         'a certificate without the organisation id',
@@ -455,7 +461,9 @@ describe('core/config', () => {
       });
       assert.equal(config.SEPARATION_OF_DUTIES, false);
       assert.deepEqual(appTokenAudiences(config), ['pub.ext', '560de67c-a2e8-408a-86ae-be7ea6bd0b7a']);
-      assert.deepEqual(appTokenAudiences(loadConfig({ EXTENSION_PUBLISHER: 'acme' })), ['acme.release-agent']);
+      assert.deepEqual(appTokenAudiences(loadConfig({ EXTENSION_PUBLISHER: 'acme' })), [
+        'acme.release-agent',
+      ]);
       for (const [name, value] of [
         ['SLACK_TEAM_ID', 'workspace'],
         ['SLACK_APP_ID', 'T0ABC'],
@@ -463,12 +471,18 @@ describe('core/config', () => {
         ['DECISION_SIGNING_KEY', 'short'],
         ['SEPARATION_OF_DUTIES', 'maybe'],
       ] as const) {
-        assert.throws(() => loadConfig({ [name]: value }), coded('CONFIG_INVALID', { variables: [name] }), name);
+        assert.throws(
+          () => loadConfig({ [name]: value }),
+          coded('CONFIG_INVALID', { variables: [name] }),
+          name,
+        );
       }
     });
 
     it('the extension id matches vss-extension.json (the default audience is built from it)', () => {
-      const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'vss-extension.json'), 'utf8'));
+      const manifest = JSON.parse(
+        readFileSync(join(import.meta.dirname, '..', '..', 'vss-extension.json'), 'utf8'),
+      );
       assert.equal(manifest.id, EXTENSION_ID);
     });
   });

@@ -5,7 +5,13 @@ import { coded } from './expect-error.ts';
 
 describe('GATE_ALLOWED_USERS', () => {
   it('allows no one anywhere when empty (closed by default)', () => {
-    for (const gate of ['merge_pr', 'create_release_pr', 'merge_release_pr', 'run_pipelines', 'approve_stage'] as const)
+    for (const gate of [
+      'merge_pr',
+      'create_release_pr',
+      'merge_release_pr',
+      'run_pipelines',
+      'approve_stage',
+    ] as const)
       assert.equal(mayDecide(parseGateAllowList(''), gate, 'U1'), false, gate);
   });
 

@@ -14,7 +14,12 @@ import {
 } from '../../flows/gate-requests.ts';
 import { type RunningSlackSimulator, startSlackSimulator } from '../../sandbox/sim/slack/slack-simulator.ts';
 
-const target: DecisionTarget = { gate: 'merge_pr', repo: 'Billo.Platform.Payment', prId: 7, sourceCommit: 'a'.repeat(40) };
+const target: DecisionTarget = {
+  gate: 'merge_pr',
+  repo: 'Billo.Platform.Payment',
+  prId: 7,
+  sourceCommit: 'a'.repeat(40),
+};
 const details: GateDetails = {
   gate: 'merge_pr',
   repo: 'Billo.Platform.Payment',
@@ -32,7 +37,11 @@ describe('gate requests', () => {
   const now = () => new Date('2026-11-23T12:00:00Z');
   const deps = () => ({
     store,
-    slack: createWebApiSlack({ token: new Secret('xoxb-test'), apiUrl: sim.apiUrl, retry: { maxAttempts: 2 } }),
+    slack: createWebApiSlack({
+      token: new Secret('xoxb-test'),
+      apiUrl: sim.apiUrl,
+      retry: { maxAttempts: 2 },
+    }),
     channel: 'C0SANDBOX',
     now,
   });
@@ -52,7 +61,9 @@ describe('gate requests', () => {
 
   it('creates the decision and posts one card with buttons carrying its id and nonce, however often it is asked', async () => {
     const before = sim.messages('C0SANDBOX').length;
-    const results = await Promise.all(Array.from({ length: 5 }, () => requestDecision(deps(), { threadId: 'pr.x.7', target, details })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => requestDecision(deps(), { threadId: 'pr.x.7', target, details })),
+    );
     assert.equal(results.filter((r) => r.created).length, 1);
     assert.equal(results.filter((r) => r.posted).length, 1);
     const cards = sim.messages('C0SANDBOX').slice(before);
@@ -73,7 +84,13 @@ describe('gate requests', () => {
 
   it('updates the card in place once decided', async () => {
     const { decision } = await requestDecision(deps(), { threadId: 'pr.x.7', target, details });
-    const decided = decide(decision, { outcome: 'approved', by: 'U0SANDBOX', via: 'slack', nonce: decision.nonce, now: now() });
+    const decided = decide(decision, {
+      outcome: 'approved',
+      by: 'U0SANDBOX',
+      via: 'slack',
+      nonce: decision.nonce,
+      now: now(),
+    });
     const saved = await store.decisions.update(decision.id, () => decided.decision);
     assert.equal(await refreshCard(deps(), saved), true);
     const card = sim.message('C0SANDBOX', saved.slack!.ts)!;
@@ -89,7 +106,11 @@ describe('gate requests', () => {
       target: { ...target, prId: 8 },
       details: { ...details, prId: 8 },
     });
-    const superseded = await supersedeStaleMergeDecisions(deps(), { repo: target.repo, prId: 7, currentCommit: 'c'.repeat(40) });
+    const superseded = await supersedeStaleMergeDecisions(deps(), {
+      repo: target.repo,
+      prId: 7,
+      currentCommit: 'c'.repeat(40),
+    });
     assert.deepEqual(
       superseded.map((d) => d.id),
       [decision.id],

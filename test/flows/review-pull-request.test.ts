@@ -92,7 +92,11 @@ const input = () => ({
 });
 
 /** The function app's half of the review, run in-process over the in-memory store. */
-const appSide = (azdo: ReviewRecordDeps['azdo'], store: ReviewRecordDeps['store'], extra: Partial<ReviewRecordDeps> = {}) =>
+const appSide = (
+  azdo: ReviewRecordDeps['azdo'],
+  store: ReviewRecordDeps['store'],
+  extra: Partial<ReviewRecordDeps> = {},
+) =>
   localReviewReporting(
     { azdo, store, now: () => new Date(), jiraBaseUrl: 'https://jira.example', ...extra },
     { repo: 'Payments', prId: 7, sourceCommit: undefined },
@@ -109,7 +113,12 @@ describe('the review flow (fakes, in-memory store)', () => {
       injection_suspected: false,
     });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, store, { slack: failingSlack, channel: 'C1' }), now: () => new Date() },
+      {
+        azdo,
+        claude,
+        reporting: appSide(azdo, store, { slack: failingSlack, channel: 'C1' }),
+        now: () => new Date(),
+      },
       input(),
     );
     assert.equal(outcome.kind, 'reviewed');

@@ -168,7 +168,13 @@ describe('functions: HTTP API', () => {
       );
     });
     it('the reads need a credential: releases, staging, reviews, pending approvals → 401 without', async () => {
-      for (const path of [`/releases/${REPO}`, `/staging?repo=${REPO}`, '/staging', '/reviews', '/approvals/pending'])
+      for (const path of [
+        `/releases/${REPO}`,
+        `/staging?repo=${REPO}`,
+        '/staging',
+        '/reviews',
+        '/approvals/pending',
+      ])
         await expectError(await bed.api(path), 401, 'AUTH_INVALID');
     });
     it('a token that is not a JWT → 401', async () =>
@@ -240,14 +246,20 @@ describe('functions: HTTP API', () => {
       });
     });
     it('GET /api/releases/{repo} → the archived releases', async () => {
-      const body = await json(await bed.api(`/releases/${encodeURIComponent(REPO)}`, { headers: bearer(hubToken()) }));
+      const body = await json(
+        await bed.api(`/releases/${encodeURIComponent(REPO)}`, { headers: bearer(hubToken()) }),
+      );
       assert.deepEqual(
         body.releases.map((release: { version: string }) => release.version),
         ['1.0.0'],
       );
     });
     it('GET /api/releases/{repo}?limit=0 → 400', async () =>
-      expectError(await bed.api(`/releases/${REPO}?limit=0`, { headers: bed.operator }), 400, 'INPUT_INVALID'));
+      expectError(
+        await bed.api(`/releases/${REPO}?limit=0`, { headers: bed.operator }),
+        400,
+        'INPUT_INVALID',
+      ));
     it('GET /api/staging?repo= → the staging release; unknown repo → 404; a bad name → 400; no repo → all', async () => {
       const read = (path: string) => bed.api(path, { headers: bed.operator });
       const body = await json(await read(`/staging?repo=${encodeURIComponent(REPO)}`));
@@ -291,7 +303,11 @@ describe('functions: HTTP API', () => {
       const decision = await askMerge(bed, pr);
       const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
       // The decider is who authenticated, never a name in the body.
-      const named = await expectError(await postJson(path, { action: 'merge', by: 'alice' }), 400, 'INPUT_INVALID');
+      const named = await expectError(
+        await postJson(path, { action: 'merge', by: 'alice' }),
+        400,
+        'INPUT_INVALID',
+      );
       assert.match(named.error.message, /by is not accepted/);
       assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
       const answer = await postJson(path, { action: 'merge' });
@@ -359,7 +375,11 @@ describe('functions: HTTP API', () => {
       });
       const decision = await askMerge(bed, pr);
       const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
-      const refused = await expectError(await postJson(path, { action: 'merge' }, bearer(hubToken())), 403, 'FORBIDDEN');
+      const refused = await expectError(
+        await postJson(path, { action: 'merge' }, bearer(hubToken())),
+        403,
+        'FORBIDDEN',
+      );
       assert.match(refused.error.message, /you opened this PR: someone else must merge it/);
       assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
       assert.equal(pr.status, 'active');
@@ -543,8 +563,7 @@ describe('functions: HTTP API', () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-507_card');
     const decision = await askMerge(bed, pr);
     assert.equal(
-      (await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'cancel' }))
-        .status,
+      (await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'cancel' })).status,
       200,
     );
     await waitFor(

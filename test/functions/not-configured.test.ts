@@ -86,17 +86,21 @@ describe('functions: not configured', () => {
       problems: string[];
     };
     assert.equal(status.status, 'degraded');
-    for (const variable of ['SLACK_SIGNING_SECRET', 'WEBHOOK_SECRET', 'DECISION_SIGNING_KEY', 'GATE_ALLOWED_USERS'])
+    for (const variable of [
+      'SLACK_SIGNING_SECRET',
+      'WEBHOOK_SECRET',
+      'DECISION_SIGNING_KEY',
+      'GATE_ALLOWED_USERS',
+    ])
       assert.ok(
         status.problems.some((problem) => problem.includes(variable)),
         `${variable} in ${status.problems}`,
       );
     assert.ok(!status.problems.some((problem) => problem.includes('OPERATOR_TOKEN')));
     // A wrong token sees health only.
-    const guessed = (await (await fetch(`${apiUrl}/status`, { headers: { 'x-operator-token': 'guess' } })).json()) as Record<
-      string,
-      unknown
-    >;
+    const guessed = (await (
+      await fetch(`${apiUrl}/status`, { headers: { 'x-operator-token': 'guess' } })
+    ).json()) as Record<string, unknown>;
     assert.deepEqual(Object.keys(guessed), ['status']);
     const decide = await fetch(`${apiUrl}/approvals/pr.Billo.Platform.Payment.1`, {
       method: 'POST',
@@ -125,7 +129,10 @@ describe('functions: not configured', () => {
     assert.match(error.message, /PR_POLL_INTERVAL_SECONDS/);
     assert.doesNotMatch(error.message, /hook-secret-value-x/);
     // No one can be authenticated without a configuration: the variable's name, never its value.
-    const status = (await (await fetch(`${apiUrl}/status`)).json()) as { status: string; variables: string[] };
+    const status = (await (await fetch(`${apiUrl}/status`)).json()) as {
+      status: string;
+      variables: string[];
+    };
     assert.equal(status.status, 'misconfigured');
     assert.deepEqual(status.variables, ['PR_POLL_INTERVAL_SECONDS']);
   });

@@ -60,8 +60,12 @@ describe('functions: registrations', () => {
   });
 
   it('local.settings.example.json lists every app setting', () => {
-    const example = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'local.settings.example.json'), 'utf8'));
-    const missing = Object.keys(configSchema.shape).filter((name) => name !== 'PORT' && !(name in example.Values));
+    const example = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'local.settings.example.json'), 'utf8'),
+    );
+    const missing = Object.keys(configSchema.shape).filter(
+      (name) => name !== 'PORT' && !(name in example.Values),
+    );
     assert.deepEqual(missing, []);
   });
 

@@ -288,7 +288,11 @@ describe('functions: Slack interactions', () => {
     };
     const send = async (body: unknown) => {
       const signed = signedSlackRequest(bed.stack.secrets.slackSigningSecret, body);
-      const response = await bed.api('/slack/interactions', { method: 'POST', headers: signed.headers, body: signed.body });
+      const response = await bed.api('/slack/interactions', {
+        method: 'POST',
+        headers: signed.headers,
+        body: signed.body,
+      });
       assert.equal(response.status, 200, 'Slack is always answered 200');
       return (await response.json()) as { refused?: string };
     };
@@ -349,7 +353,11 @@ describe('functions: Slack interactions', () => {
         sourceRefName: 'refs/heads/feature/ALLPOST-85_own',
         targetRefName: 'refs/heads/develop',
         title: 'My own change',
-        createdBy: { id: 'c0ffee00-0000-4000-8000-0000000000qa', displayName: 'QA', uniqueName: 'QA.Tester@acme.example' },
+        createdBy: {
+          id: 'c0ffee00-0000-4000-8000-0000000000qa',
+          displayName: 'QA',
+          uniqueName: 'QA.Tester@acme.example',
+        },
       });
       const decision = await askMerge(bed, pr);
       const own = await bed.stack.slack.click({
@@ -363,7 +371,10 @@ describe('functions: Slack interactions', () => {
         () =>
           bed.stack.slack
             .messages(decision.slack.channel)
-            .find((message) => message.ephemeral && message.text.includes('you opened this PR: someone else must merge it')),
+            .find(
+              (message) =>
+                message.ephemeral && message.text.includes('you opened this PR: someone else must merge it'),
+            ),
         'the reason, to the clicker',
       );
       assert.equal((await decisionOf(decision.id)).status, 'pending');
@@ -382,7 +393,11 @@ describe('functions: Slack interactions', () => {
       const version = '3.9.0';
       const { run, threadId } = await startRelease(bed, version);
       const cardOf = async (gate: GateKind, environment: string) => {
-        const approval = bed.stack.azdo.createPendingApproval({ environment, runId: run.id, pipelineId: RELEASE_PIPELINE.id });
+        const approval = bed.stack.azdo.createPendingApproval({
+          environment,
+          runId: run.id,
+          pipelineId: RELEASE_PIPELINE.id,
+        });
         const decision = await waitFor(
           async () =>
             (await bed.stack.store.decisions.findByThread(threadId)).find(
@@ -397,7 +412,11 @@ describe('functions: Slack interactions', () => {
         return { approval, decision };
       };
       const created = await cardOf('create_release_pr', 'release-create-pr');
-      await bed.stack.slack.click({ ...created.decision.slack!, actionId: GATE_ACTIONS.create_release_pr.approve.actionId, userId: 'U0SANDBOX' });
+      await bed.stack.slack.click({
+        ...created.decision.slack!,
+        actionId: GATE_ACTIONS.create_release_pr.approve.actionId,
+        userId: 'U0SANDBOX',
+      });
       await effectDone(created.decision.id);
       const production = await cardOf('approve_stage', 'production');
       const own = await bed.stack.slack.click({
@@ -410,7 +429,11 @@ describe('functions: Slack interactions', () => {
         () =>
           bed.stack.slack
             .messages(production.decision.slack!.channel)
-            .find((message) => message.ephemeral && message.text.includes('you created this release: someone else must approve production')),
+            .find(
+              (message) =>
+                message.ephemeral &&
+                message.text.includes('you created this release: someone else must approve production'),
+            ),
         'the reason, to the clicker',
       );
       assert.equal((await decisionOf(production.decision.id)).status, 'pending');

@@ -307,7 +307,10 @@ describe('functions: queue worker', () => {
       await forge(decision.id);
       const before = completions().length;
       await send({ v: 1, id: 'forged-1', kind: 'effect', decisionId: decision.id, effect: 'complete_pr' });
-      await waitFor(async () => (await audit(decision.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      await waitFor(
+        async () => (await audit(decision.id, 'effect-refused')) === 1,
+        'the refusal in the audit log',
+      );
       const entry = (await bed.stack.store.audit.list({ subject: decision.id })).find(
         (line) => line.action === 'effect-refused',
       );
@@ -331,14 +334,29 @@ describe('functions: queue worker', () => {
         createDecision({
           id: 'worker-forged-production',
           threadId,
-          target: { gate: 'approve_stage', repo: REPO, version: '8.1.0', approvalId: approval.id, stage: 'production' },
+          target: {
+            gate: 'approve_stage',
+            repo: REPO,
+            version: '8.1.0',
+            approvalId: approval.id,
+            stage: 'production',
+          },
           nonce: 'nonce-worker-forged-production',
           now: new Date(),
         }),
       );
       await forge(decision.id, 'rad1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-      await send({ v: 1, id: 'forged-2', kind: 'effect', decisionId: decision.id, effect: 'decide_approval' });
-      await waitFor(async () => (await audit(decision.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      await send({
+        v: 1,
+        id: 'forged-2',
+        kind: 'effect',
+        decisionId: decision.id,
+        effect: 'decide_approval',
+      });
+      await waitFor(
+        async () => (await audit(decision.id, 'effect-refused')) === 1,
+        'the refusal in the audit log',
+      );
       assert.equal(bed.stack.azdo.approval(approval.id).status, 'pending');
     });
 
@@ -364,7 +382,10 @@ describe('functions: queue worker', () => {
         effect: { status: 'queued', at: new Date().toISOString() },
       }));
       await send({ v: 1, id: 'forged-3', kind: 'effect', decisionId: victim.id, effect: 'complete_pr' });
-      await waitFor(async () => (await audit(victim.id, 'effect-refused')) === 1, 'the refusal in the audit log');
+      await waitFor(
+        async () => (await audit(victim.id, 'effect-refused')) === 1,
+        'the refusal in the audit log',
+      );
       assert.equal(other.status, 'active');
     });
   });

@@ -141,17 +141,17 @@ describe('pipeline templates', () => {
       const notifies = file !== 'pr.yml';
       if (notifies)
         it('tells Slack when a step fails (Notify with condition failed() as the last step of every job)', () => {
-        const { tree } = loadTemplate(file);
-        const stepLists = [...mappings(tree)]
-          .filter(({ node }) => Array.isArray(node.steps))
-          .map(({ node, path }) => ({ steps: flatSteps(node.steps), path: path.join('.') }));
-        const lists = stepLists.length > 0 ? stepLists : [{ steps: flatSteps(tree.steps), path: 'steps' }];
-        for (const { steps, path } of lists) {
-          const last = steps.at(-1);
-          assert.equal(last?.task, 'Notify@1', `${file} ${path}: ends with Notify`);
-          assert.equal(last?.condition, 'failed()', `${file} ${path}: Notify runs only on failure`);
-        }
-      });
+          const { tree } = loadTemplate(file);
+          const stepLists = [...mappings(tree)]
+            .filter(({ node }) => Array.isArray(node.steps))
+            .map(({ node, path }) => ({ steps: flatSteps(node.steps), path: path.join('.') }));
+          const lists = stepLists.length > 0 ? stepLists : [{ steps: flatSteps(tree.steps), path: 'steps' }];
+          for (const { steps, path } of lists) {
+            const last = steps.at(-1);
+            assert.equal(last?.task, 'Notify@1', `${file} ${path}: ends with Notify`);
+            assert.equal(last?.condition, 'failed()', `${file} ${path}: Notify runs only on failure`);
+          }
+        });
     });
   }
 

@@ -40,12 +40,13 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
 
   /** Every credential of the stack and of the jobs, for the scans. */
   const issued: string[] = [];
-  const credentials = () => [
-    ...Object.values(bed.stack.secrets),
-    bed.stack.storageConnectionString,
-    /AccountKey=([^;]+)/.exec(bed.stack.storageConnectionString)?.[1] ?? '',
-    ...issued,
-  ].filter((value) => value.length >= 8);
+  const credentials = () =>
+    [
+      ...Object.values(bed.stack.secrets),
+      bed.stack.storageConnectionString,
+      /AccountKey=([^;]+)/.exec(bed.stack.storageConnectionString)?.[1] ?? '',
+      ...issued,
+    ].filter((value) => value.length >= 8);
 
   /** A build of the PR pipeline for `pr`, running, with its own job token (what a PR's YAML holds). */
   function prBuild(pr: PullRequestState) {
@@ -77,7 +78,11 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
   const asJob = (token: string, buildId: number, step: string, body: unknown) =>
     bed.api(`/jobs/${step}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, [BUILD_HEADER]: String(buildId), 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        [BUILD_HEADER]: String(buildId),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(body),
     });
 
@@ -85,8 +90,12 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
   async function snapshot() {
     const decisions = await bed.stack.store.decisions.listPending();
     return {
-      prs: [...bed.stack.azdo.pullRequests.values()].map((pr) => `${pr.id}:${pr.status}:${pr.sourceCommit}`).sort(),
-      approvals: [...bed.stack.azdo.approvals.values()].map((approval) => `${approval.id}:${approval.status}`).sort(),
+      prs: [...bed.stack.azdo.pullRequests.values()]
+        .map((pr) => `${pr.id}:${pr.status}:${pr.sourceCommit}`)
+        .sort(),
+      approvals: [...bed.stack.azdo.approvals.values()]
+        .map((approval) => `${approval.id}:${approval.status}`)
+        .sort(),
       decisions: decisions.map((decision) => `${decision.id}:${decision.status}`).sort(),
       staging: JSON.stringify(await bed.stack.store.staging.list()),
     };
@@ -105,7 +114,8 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
     };
     for (const secret of credentials()) {
       for (const form of secretForms(secret)) {
-        for (const [where, text] of Object.entries(texts)) assert.ok(!text.includes(form), `${where} hold a form of a credential`);
+        for (const [where, text] of Object.entries(texts))
+          assert.ok(!text.includes(form), `${where} hold a form of a credential`);
       }
     }
   }
@@ -131,8 +141,21 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       for (const [step, body] of [
         ['stage', {}],
         ['release.plan', { repository: REPO, pipelines: [] }],
-        ['release.create', { repository: REPO, sourceRef: 'refs/heads/develop', targetRef: 'refs/heads/main' }],
-        ['release.complete', { repository: REPO, sourceRef: 'refs/heads/develop', targetRef: 'refs/heads/main', mergeStrategy: 'noFastForward', waitSeconds: 0, pollIntervalSeconds: 1 }],
+        [
+          'release.create',
+          { repository: REPO, sourceRef: 'refs/heads/develop', targetRef: 'refs/heads/main' },
+        ],
+        [
+          'release.complete',
+          {
+            repository: REPO,
+            sourceRef: 'refs/heads/develop',
+            targetRef: 'refs/heads/main',
+            mergeStrategy: 'noFastForward',
+            waitSeconds: 0,
+            pollIntervalSeconds: 1,
+          },
+        ],
         ['release.finish', { repository: REPO, doneStatus: 'Done', workflow: [], jiraVersion: false }],
       ] as const) {
         const answer = await asJob(build.token, build.run.id, step, body);
@@ -167,24 +190,50 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
           step === 'release.finish'
             ? { repository: REPO, doneStatus: 'Done', workflow: [], jiraVersion: false }
             : step === 'release.complete'
-              ? { repository: REPO, sourceRef: 'refs/heads/develop', targetRef: 'refs/heads/main', mergeStrategy: 'noFastForward', waitSeconds: 0, pollIntervalSeconds: 1 }
+              ? {
+                  repository: REPO,
+                  sourceRef: 'refs/heads/develop',
+                  targetRef: 'refs/heads/main',
+                  mergeStrategy: 'noFastForward',
+                  waitSeconds: 0,
+                  pollIntervalSeconds: 1,
+                }
               : { repository: REPO, sourceRef: 'refs/heads/develop', targetRef: 'refs/heads/main' };
         const answer = await asJob(attacker.token, release.run.id, step, body);
         assert.equal(answer.status, 403, step);
         assert.match(await answer.text(), /only after the approval of environment/);
       }
       assert.deepEqual(await snapshot(), before);
-      assert.equal([...bed.stack.azdo.pullRequests.values()].filter((candidate) => candidate.targetRefName === 'refs/heads/main').length, 0);
+      assert.equal(
+        [...bed.stack.azdo.pullRequests.values()].filter(
+          (candidate) => candidate.targetRefName === 'refs/heads/main',
+        ).length,
+        0,
+      );
     });
 
     it('a token of a finished run, or of no build, or no token at all is refused', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-9_late', 'Late');
       const build = prBuild(pr);
       bed.stack.azdo.finishRun(build.run.id, 'succeeded');
-      const report = { iterationId: 1, verdict: 'approve', summary: 'x', findings: [], injectionSuspected: false, costUsd: 0 };
+      const report = {
+        iterationId: 1,
+        verdict: 'approve',
+        summary: 'x',
+        findings: [],
+        injectionSuspected: false,
+        costUsd: 0,
+      };
       assert.equal((await asJob(build.token, build.run.id, 'review.report', report)).status, 401);
-      assert.equal((await asJob(`forged-${randomBytes(8).toString('hex')}`, 1, 'review.report', report)).status, 401);
-      const headerless = await bed.api('/jobs/review.report', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(
+        (await asJob(`forged-${randomBytes(8).toString('hex')}`, 1, 'review.report', report)).status,
+        401,
+      );
+      const headerless = await bed.api('/jobs/review.report', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(headerless.status, 401);
       assert.equal((await bed.stack.store.decisions.findByThread(prThreadId(REPO, pr.id))).length, 0);
     });
@@ -193,20 +242,30 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       const pr = openPullRequest(bed, 'feature/ALLPOST-10_forged', 'Forged');
       const asked = await askMerge(bed, pr);
       const now = new Date().toISOString();
-      await bed.stack.store.decisions.update(asked.id, (current) => ({
-        ...current,
-        status: 'approved',
-        decidedBy: 'U0SANDBOX',
-        decidedVia: 'slack',
-        decidedAt: now,
-        // A proof made with a key that is not the app's.
-        proof: createHmac('sha256', 'not-the-app-key').update(current.id).digest('hex'),
-      }) as Decision);
+      await bed.stack.store.decisions.update(
+        asked.id,
+        (current) =>
+          ({
+            ...current,
+            status: 'approved',
+            decidedBy: 'U0SANDBOX',
+            decidedVia: 'slack',
+            decidedAt: now,
+            // A proof made with a key that is not the app's.
+            proof: createHmac('sha256', 'not-the-app-key').update(current.id).digest('hex'),
+          }) as Decision,
+      );
       // The effect queued as if the app had done it.
       const { QueueServiceClient } = await import('@azure/storage-queue');
-      const queue = QueueServiceClient.fromConnectionString(bed.stack.storageConnectionString).getQueueClient(bed.env.WORK_QUEUE_NAME!);
+      const queue = QueueServiceClient.fromConnectionString(bed.stack.storageConnectionString).getQueueClient(
+        bed.env.WORK_QUEUE_NAME!,
+      );
       await queue.createIfNotExists();
-      await queue.sendMessage(Buffer.from(JSON.stringify(workMessage('effect', { decisionId: asked.id, effect: 'complete_pr' }))).toString('base64'));
+      await queue.sendMessage(
+        Buffer.from(
+          JSON.stringify(workMessage('effect', { decisionId: asked.id, effect: 'complete_pr' })),
+        ).toString('base64'),
+      );
       await bed.host.idle(15_000);
       assert.equal(pr.status, 'active', 'the PR was not completed');
       const refused = await bed.stack.store.audit.list({ subject: asked.id, action: 'effect-refused' });
@@ -282,15 +341,28 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
         const pr = openPullRequest(bed, 'feature/ALLPOST-13_race', 'Race');
         const reviewed = pr.sourceCommit;
         const decision = await askMerge(bed, pr);
-        await bed.stack.slack.click({ ...decision.slack, actionId: GATE_ACTIONS.merge_pr.approve.actionId, userId: 'U0RELMGR' });
-        await waitFor(async () => (await bed.stack.store.decisions.get(decision.id))?.status === 'approved', 'the click recorded');
+        await bed.stack.slack.click({
+          ...decision.slack,
+          actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+          userId: 'U0RELMGR',
+        });
+        await waitFor(
+          async () => (await bed.stack.store.decisions.get(decision.id))?.status === 'approved',
+          'the click recorded',
+        );
         bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-13_race', { message: 'sneaky change' });
         bed.stack.azdo.setPolicyStatus(REPO, pr.id, 'approved');
-        await waitFor(async () => (await bed.stack.store.decisions.get(decision.id))?.status === 'superseded', 'the approval voided');
+        await waitFor(
+          async () => (await bed.stack.store.decisions.get(decision.id))?.status === 'superseded',
+          'the approval voided',
+        );
         await bed.host.idle(15_000);
         assert.equal(pr.status, 'active', 'an unreviewed push was merged');
         assert.notEqual(pr.sourceCommit, reviewed);
-        assert.match(cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)), /newer push/);
+        assert.match(
+          cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)),
+          /newer push/,
+        );
       } finally {
         bed.stack.azdo.setBlockingPolicy(REPO, false);
       }
@@ -301,36 +373,66 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
     it('a Slack click from another workspace, app, channel or message changes nothing', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-14_click', 'Clicks');
       const decision = await askMerge(bed, pr);
-      const button = JSON.stringify(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)?.blocks ?? []);
+      const button = JSON.stringify(
+        bed.stack.slack.message(decision.slack.channel, decision.slack.ts)?.blocks ?? [],
+      );
       const value = /"value":"([^"]+)"/.exec(button)?.[1] ?? '';
       // A press as Slack sends it (signed with the real secret): only who, where and on what varies.
       const base = {
         type: 'block_actions',
         user: { id: 'U0RELMGR', username: 'release.manager', name: 'release.manager', team_id: 'T0SANDBOX' },
         api_app_id: 'A0RELEASEAGENT',
-        container: { type: 'message', message_ts: decision.slack.ts, channel_id: decision.slack.channel, is_ephemeral: false },
+        container: {
+          type: 'message',
+          message_ts: decision.slack.ts,
+          channel_id: decision.slack.channel,
+          is_ephemeral: false,
+        },
         trigger_id: 'trigger-1',
         team: { id: 'T0SANDBOX', domain: 'sandbox' },
         channel: { id: decision.slack.channel, name: 'releases' },
         message: { type: 'message', ts: decision.slack.ts, text: 'card', blocks: [] },
         response_url: `${bed.stack.slack.url}/actions/T0SANDBOX/1/abc`,
-        actions: [{ action_id: GATE_ACTIONS.merge_pr.approve.actionId, block_id: 'b', value, type: 'button', action_ts: '1' }],
+        actions: [
+          {
+            action_id: GATE_ACTIONS.merge_pr.approve.actionId,
+            block_id: 'b',
+            value,
+            type: 'button',
+            action_ts: '1',
+          },
+        ],
       };
       const variants = [
         { ...base, team: { id: 'T0OTHER', domain: 'other' } },
         { ...base, api_app_id: 'A0OTHER' },
-        { ...base, channel: { id: 'C0ELSEWHERE', name: 'random' }, container: { ...base.container, channel_id: 'C0ELSEWHERE' } },
-        { ...base, message: { ...base.message, ts: '1700000000.000100' }, container: { ...base.container, message_ts: '1700000000.000100' } },
+        {
+          ...base,
+          channel: { id: 'C0ELSEWHERE', name: 'random' },
+          container: { ...base.container, channel_id: 'C0ELSEWHERE' },
+        },
+        {
+          ...base,
+          message: { ...base.message, ts: '1700000000.000100' },
+          container: { ...base.container, message_ts: '1700000000.000100' },
+        },
       ];
       for (const payload of variants) {
         const request = signedSlackRequest(bed.stack.secrets.slackSigningSecret, payload);
-        const answer = await bed.api('/slack/interactions', { method: 'POST', headers: request.headers, body: request.body });
+        const answer = await bed.api('/slack/interactions', {
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+        });
         assert.equal(answer.status, 200, await answer.text());
       }
       await bed.host.idle();
       assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
       assert.equal(pr.status, 'active');
-      assert.doesNotMatch(cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)), /Merged by/);
+      assert.doesNotMatch(
+        cardText(bed.stack.slack.message(decision.slack.channel, decision.slack.ts)),
+        /Merged by/,
+      );
     });
 
     it('the PR’s author cannot merge their own PR from Slack', async () => {
@@ -342,10 +444,18 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
         sourceRefName: 'refs/heads/feature/ALLPOST-15_mine',
         targetRefName: 'refs/heads/develop',
         title: 'Mine',
-        createdBy: { id: 'c0ffee00-0000-4000-8000-00000000a77a', displayName: 'QA', uniqueName: 'qa.tester@acme.example' },
+        createdBy: {
+          id: 'c0ffee00-0000-4000-8000-00000000a77a',
+          displayName: 'QA',
+          uniqueName: 'qa.tester@acme.example',
+        },
       });
       const decision = await askMerge(bed, pr);
-      await bed.stack.slack.click({ ...decision.slack, actionId: GATE_ACTIONS.merge_pr.approve.actionId, userId: 'U0QA' });
+      await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: 'U0QA',
+      });
       await bed.host.idle();
       assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
       assert.equal(pr.status, 'active');
@@ -357,12 +467,24 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
       const now = Math.floor(Date.now() / 1000);
       const claims = Buffer.from(
-        JSON.stringify({ nameid: 'someone', tid: '00000000-0000-0000-0000-00000000beef', iss: 'app.vstoken.visualstudio.com', aud: bed.env.EXTENSION_AUDIENCE ?? 'x', nbf: now, exp: now + 600 }),
+        JSON.stringify({
+          nameid: 'someone',
+          tid: '00000000-0000-0000-0000-00000000beef',
+          iss: 'app.vstoken.visualstudio.com',
+          aud: bed.env.EXTENSION_AUDIENCE ?? 'x',
+          nbf: now,
+          exp: now + 600,
+        }),
       ).toString('base64url');
-      const signature = createHmac('sha256', bed.stack.secrets.extensionCertificate).update(`${header}.${claims}`).digest('base64url');
+      const signature = createHmac('sha256', bed.stack.secrets.extensionCertificate)
+        .update(`${header}.${claims}`)
+        .digest('base64url');
       const foreign = await bed.api(`/approvals/${encodeURIComponent(prThreadId(REPO, pr.id))}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${header}.${claims}.${signature}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${header}.${claims}.${signature}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ action: 'merge' }),
       });
       assert.equal(foreign.status, 401);
@@ -378,7 +500,9 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
     it('with nothing configured, deciding and the manual routes are refused and status says so', async () => {
       // A second app on its own tables, deployed with no operator token, allow-list or signing key.
       await bed.stop();
-      bed = await startTestbed({ env: { OPERATOR_TOKEN: '', GATE_ALLOWED_USERS: '', DECISION_SIGNING_KEY: '' } });
+      bed = await startTestbed({
+        env: { OPERATOR_TOKEN: '', GATE_ALLOWED_USERS: '', DECISION_SIGNING_KEY: '' },
+      });
       const pr = openPullRequest(bed, 'feature/ALLPOST-17_open', 'Open door');
       const decision = await askMerge(bed, pr);
       const decide = await bed.api(`/approvals/${encodeURIComponent(prThreadId(REPO, pr.id))}`, {
@@ -387,9 +511,17 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
         body: JSON.stringify({ action: 'merge' }),
       });
       assert.ok(decide.status === 503 || decide.status === 401, `decide answered ${decide.status}`);
-      const manual = await bed.api('/manual/release', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ repo: REPO }) });
+      const manual = await bed.api('/manual/release', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ repo: REPO }),
+      });
       assert.ok(manual.status === 503 || manual.status === 401, `manual answered ${manual.status}`);
-      await bed.stack.slack.click({ ...decision.slack, actionId: GATE_ACTIONS.merge_pr.approve.actionId, userId: 'U0RELMGR' });
+      await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: 'U0RELMGR',
+      });
       await bed.host.idle();
       assert.equal((await bed.stack.store.decisions.get(decision.id))?.status, 'pending');
       assert.equal(pr.status, 'active');

@@ -126,8 +126,14 @@ describe('Azure DevOps simulator', () => {
       await sim.flushDeliveries();
       const updates = receiver.events.filter((event) => event.body.eventType === 'git.pullrequest.updated');
       assert.equal(updates.length, 1);
-      const resource = updates[0]!.body.resource as { description: string; lastMergeSourceCommit: { commitId: string } };
-      assert.deepEqual([resource.description, resource.lastMergeSourceCommit.commitId], ['addressed the findings', pr.sourceCommit]);
+      const resource = updates[0]!.body.resource as {
+        description: string;
+        lastMergeSourceCommit: { commitId: string };
+      };
+      assert.deepEqual(
+        [resource.description, resource.lastMergeSourceCommit.commitId],
+        ['addressed the findings', pr.sourceCommit],
+      );
       assert.equal(sim.pullRequests.get(pr.id)?.description, 'addressed the findings');
     });
 
@@ -540,27 +546,46 @@ describe('Azure DevOps simulator', () => {
   describe('runs executed by an agent outside the simulator', () => {
     let sim: AzureDevOpsSimulator;
     before(async () => {
-      sim = await startSim({ pipelines: [{ id: 7, name: 'pr', agent: true }, { id: 8, name: 'ci' }], pipelineRunDurationMs: 1 });
+      sim = await startSim({
+        pipelines: [
+          { id: 7, name: 'pr', agent: true },
+          { id: 8, name: 'ci' },
+        ],
+        pipelineRunDurationMs: 1,
+      });
     });
     after(() => sim.stop());
 
     it('keeps the run of an agent pipeline in progress until finishRun, then shows its result and build number', async () => {
-      const run = sim.startRun(sim.pipelines.get(7)!, { templateParameters: {}, refName: 'refs/pull/1/merge' });
+      const run = sim.startRun(sim.pipelines.get(7)!, {
+        templateParameters: {},
+        refName: 'refs/pull/1/merge',
+      });
       const plain = sim.startRun(sim.pipelines.get(8)!, { templateParameters: {} });
       await new Promise((resolve) => setTimeout(resolve, 20));
       const get = async (id: number, pipelineId: number) =>
-        (await (await fetch(`${sim.organizationUrl}/Payments/_apis/pipelines/${pipelineId}/runs/${id}?api-version=7.1`, { headers: { authorization: PAT_AUTH } })).json()) as {
+        (await (
+          await fetch(
+            `${sim.organizationUrl}/Payments/_apis/pipelines/${pipelineId}/runs/${id}?api-version=7.1`,
+            { headers: { authorization: PAT_AUTH } },
+          )
+        ).json()) as {
           state: string;
           result?: string;
           name: string;
         };
-      assert.deepEqual([(await get(run.id, 7)).state, (await get(plain.id, 8)).state], ['inProgress', 'completed']);
+      assert.deepEqual(
+        [(await get(run.id, 7)).state, (await get(plain.id, 8)).state],
+        ['inProgress', 'completed'],
+      );
       sim.finishRun(run.id, 'failed', 'Billo.Platform.Payment 1.0.0+1');
       const done = await get(run.id, 7);
-      assert.deepEqual([done.state, done.result, done.name], ['completed', 'failed', 'Billo.Platform.Payment 1.0.0+1']);
+      assert.deepEqual(
+        [done.state, done.result, done.name],
+        ['completed', 'failed', 'Billo.Platform.Payment 1.0.0+1'],
+      );
       assert.throws(() => sim.finishRun(run.id, 'succeeded'), /already completed/);
       assert.throws(() => sim.finishRun(999, 'succeeded'));
     });
   });
 });
-

@@ -10,7 +10,9 @@ describe('Azurite global fixture', () => {
   };
 
   it('serves Table Storage: an entity written is read back', async () => {
-    const table = TableClient.fromConnectionString(connectionString(), 'fixturecheck', { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(connectionString(), 'fixturecheck', {
+      allowInsecureConnection: true,
+    });
     await table.createTable();
     await table.upsertEntity({ partitionKey: 'p', rowKey: 'r', value: 42 });
     const entity = await table.getEntity<{ value: number }>('p', 'r');
@@ -18,10 +20,7 @@ describe('Azurite global fixture', () => {
   });
 
   it('serves Queue Storage: a message sent is received', async () => {
-    const queue = new QueueClient(
-      connectionString().replace(/TableEndpoint=[^;]+;/, ''),
-      'fixturecheck',
-    );
+    const queue = new QueueClient(connectionString().replace(/TableEndpoint=[^;]+;/, ''), 'fixturecheck');
     await queue.createIfNotExists();
     await queue.sendMessage('hello');
     const received = await queue.receiveMessages();

@@ -9,9 +9,18 @@ import { join } from 'node:path';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
 import { APPROVAL_CHECK_TYPE_ID } from '../../adapters/azdo/azdo.ts';
-import { evaluateCondition, COMPARISON_FUNCTIONS, statusFunctions } from '../../sandbox/pipeline/expressions.ts';
+import {
+  evaluateCondition,
+  COMPARISON_FUNCTIONS,
+  statusFunctions,
+} from '../../sandbox/pipeline/expressions.ts';
 import type { TaskStep } from '../../sandbox/pipeline/template.ts';
-import { type AgentServices, compilePipeline, executePipelineRun, type PipelineDefinition } from '../../sandbox/pipeline-runner.ts';
+import {
+  type AgentServices,
+  compilePipeline,
+  executePipelineRun,
+  type PipelineDefinition,
+} from '../../sandbox/pipeline-runner.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
 import { functionAppOf } from '../tasks/job-kit.ts';
@@ -21,7 +30,11 @@ const CONNECTIONS = { stateConnection: 'state', slackConnection: 'slack' };
 const PR_CONNECTIONS = { stateConnection: 'state' };
 const REPO = 'Billo.Platform.Payment';
 
-function definition(template: string, parameters: Record<string, unknown>, extra: Partial<PipelineDefinition> = {}): PipelineDefinition {
+function definition(
+  template: string,
+  parameters: Record<string, unknown>,
+  extra: Partial<PipelineDefinition> = {},
+): PipelineDefinition {
   return { id: 31, name: 'release', repo: REPO, template, parameters, ...extra };
 }
 
@@ -40,10 +53,15 @@ describe('sandbox pipeline runner', function () {
 
   describe('compiling our templates', () => {
     it('pr.yml: checkout, JiraTicket ensure, ReviewPullRequest; booleans as True/False; only the function app connection', () => {
-      const compiled = compilePipeline({ tasksDir }, definition('pipelines/pr.yml', PR_CONNECTIONS, { jobName: 'Review' }));
+      const compiled = compilePipeline(
+        { tasksDir },
+        definition('pipelines/pr.yml', PR_CONNECTIONS, { jobName: 'Review' }),
+      );
       const steps = compiled.stages[0]!.jobs[0]!.steps;
       assert.deepEqual(
-        steps.map((step) => (step.kind === 'task' ? `${step.task}${step.condition ? `[${step.condition}]` : ''}` : step.kind)),
+        steps.map((step) =>
+          step.kind === 'task' ? `${step.task}${step.condition ? `[${step.condition}]` : ''}` : step.kind,
+        ),
         ['checkout', 'JiraTicket', 'ReviewPullRequest'],
       );
       const [, ticket, review] = steps as TaskStep[];
@@ -53,21 +71,38 @@ describe('sandbox pipeline runner', function () {
         autoCreate: 'True',
         claudeCredential: '$(CLAUDE_CREDENTIAL)',
       });
-      assert.deepEqual(Object.keys(review!.inputs).filter((name) => name.endsWith('Connection')), ['stateConnection']);
+      assert.deepEqual(
+        Object.keys(review!.inputs).filter((name) => name.endsWith('Connection')),
+        ['stateConnection'],
+      );
       // A team's old parameters are refused, not silently handed to the PR's steps.
-      assert.throws(() => compilePipeline({ tasksDir }, definition('pipelines/pr.yml', { stateConnection: 's', slackConnection: 'x' })), {
-        code: 'TEMPLATE_INVALID',
-        message: /unexpected parameter 'slackConnection'/,
-      });
+      assert.throws(
+        () =>
+          compilePipeline(
+            { tasksDir },
+            definition('pipelines/pr.yml', { stateConnection: 's', slackConnection: 'x' }),
+          ),
+        {
+          code: 'TEMPLATE_INVALID',
+          message: /unexpected parameter 'slackConnection'/,
+        },
+      );
     });
 
     it('develop-ci.yml: the team build steps first, then StageRelease only on a develop push', () => {
       const compiled = compilePipeline(
         { tasksDir },
-        definition('pipelines/develop-ci.yml', { ...CONNECTIONS, buildSteps: [{ script: 'npm test' }] }, { jobName: 'Build' }),
+        definition(
+          'pipelines/develop-ci.yml',
+          { ...CONNECTIONS, buildSteps: [{ script: 'npm test' }] },
+          { jobName: 'Build' },
+        ),
       );
       const steps = compiled.stages[0]!.jobs[0]!.steps;
-      assert.deepEqual(steps.map((step) => step.kind), ['script', 'task', 'task']);
+      assert.deepEqual(
+        steps.map((step) => step.kind),
+        ['script', 'task', 'task'],
+      );
       assert.equal(
         (steps[1] as TaskStep).condition,
         "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))",
@@ -75,7 +110,10 @@ describe('sandbox pipeline runner', function () {
     });
 
     it('release.yml: Plan then the gate stages on the environments threads.ts maps to gates 2–5, each after Plan', () => {
-      const compiled = compilePipeline({ tasksDir }, definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }));
+      const compiled = compilePipeline(
+        { tasksDir },
+        definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }),
+      );
       assert.deepEqual(
         compiled.stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]),
         [
@@ -90,32 +128,54 @@ describe('sandbox pipeline runner', function () {
       );
       for (const stage of compiled.stages.slice(1)) {
         assert.ok(stage.dependsOn.includes('Plan'), stage.name);
-        assert.equal(stage.variables.releaseVersion, "$[ stageDependencies.Plan.Plan.outputs['plan.version'] ]");
+        assert.equal(
+          stage.variables.releaseVersion,
+          "$[ stageDependencies.Plan.Plan.outputs['plan.version'] ]",
+        );
       }
     });
 
     it('refuses what Azure DevOps refuses and what the runner does not support, naming it', () => {
       const compile = (template: string, parameters: Record<string, unknown> = {}) =>
         compilePipeline({ tasksDir }, definition(template, parameters));
-      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, typo: 1 }), { code: 'TEMPLATE_INVALID', message: /unexpected parameter 'typo'/ });
-      assert.throws(() => compile('pipelines/pr.yml', {}), { code: 'TEMPLATE_INVALID', message: /'stateConnection' parameter must be provided/ });
-      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, autoCreateTicket: 'maybe' }), { code: 'TEMPLATE_INVALID', message: /must be a boolean/ });
-      assert.throws(() => compile('pipelines/release.yml', { ...CONNECTIONS, mergeStrategy: 'octopus' }), { code: 'TEMPLATE_INVALID', message: /mergeStrategy/ });
+      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, typo: 1 }), {
+        code: 'TEMPLATE_INVALID',
+        message: /unexpected parameter 'typo'/,
+      });
+      assert.throws(() => compile('pipelines/pr.yml', {}), {
+        code: 'TEMPLATE_INVALID',
+        message: /'stateConnection' parameter must be provided/,
+      });
+      assert.throws(() => compile('pipelines/pr.yml', { ...PR_CONNECTIONS, autoCreateTicket: 'maybe' }), {
+        code: 'TEMPLATE_INVALID',
+        message: /must be a boolean/,
+      });
+      assert.throws(() => compile('pipelines/release.yml', { ...CONNECTIONS, mergeStrategy: 'octopus' }), {
+        code: 'TEMPLATE_INVALID',
+        message: /mergeStrategy/,
+      });
       const cases: [string, RegExp][] = [
-        [`steps:\n  - \${{ if true }}:\n    - script: a\n  - \${{ else }}:\n    - script: b\n`, /only if and each/],
+        [
+          `steps:\n  - \${{ if true }}:\n    - script: a\n  - \${{ else }}:\n    - script: b\n`,
+          /only if and each/,
+        ],
         ['steps:\n  - powershell: Write-Host hi\n', /keys powershell/],
         ['steps:\n  - task: Notify@1\n    inputs:\n      channel: x\n', /has no input "channel"/],
         ['steps:\n  - task: Notify@2\n', /version 1/],
         ['steps:\n  - script: a\n    continueOnError: true\n', /continueOnError/],
         [`steps:\n  - script: \${{ coalesce(1, 2) }}\n`, /coalesce/],
         ['trigger: none\nsteps:\n  - script: a\n', /key "trigger"/],
-        ['stages:\n  - stage: B\n    dependsOn: A\n    jobs:\n      - job: J\n        steps: []\n', /not an earlier stage/],
+        [
+          'stages:\n  - stage: B\n    dependsOn: A\n    jobs:\n      - job: J\n        steps: []\n',
+          /not an earlier stage/,
+        ],
       ];
       for (const [text, message] of cases) {
         assert.throws(
           () => compile(tempTemplate(text)),
           (error: { code?: string; message?: string }) =>
-            (error.code === 'TEMPLATE_UNSUPPORTED' || error.code === 'TEMPLATE_INVALID') && message.test(error.message ?? ''),
+            (error.code === 'TEMPLATE_UNSUPPORTED' || error.code === 'TEMPLATE_INVALID') &&
+            message.test(error.message ?? ''),
           text,
         );
       }
@@ -124,17 +184,44 @@ describe('sandbox pipeline runner', function () {
     it('evaluates the conditions our templates use the way Azure Pipelines does', () => {
       const context = (variables: Record<string, string>, failed = false) => ({
         roots: { variables },
-        functions: { ...COMPARISON_FUNCTIONS, ...statusFunctions({ succeeded: () => !failed, failed: () => failed }) },
+        functions: {
+          ...COMPARISON_FUNCTIONS,
+          ...statusFunctions({ succeeded: () => !failed, failed: () => failed }),
+        },
         where: 'test',
       });
-      const developCi = "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))";
-      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'IndividualCI' })), true);
-      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'PullRequest' })), false);
-      assert.equal(evaluateCondition(developCi, context({ 'build.sourcebranch': 'REFS/HEADS/DEVELOP', 'Build.Reason': 'Manual' })), true);
-      assert.equal(evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop' }, true)), false);
+      const developCi =
+        "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/develop'), ne(variables['Build.Reason'], 'PullRequest'))";
+      assert.equal(
+        evaluateCondition(
+          developCi,
+          context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'IndividualCI' }),
+        ),
+        true,
+      );
+      assert.equal(
+        evaluateCondition(
+          developCi,
+          context({ 'Build.SourceBranch': 'refs/heads/develop', 'Build.Reason': 'PullRequest' }),
+        ),
+        false,
+      );
+      assert.equal(
+        evaluateCondition(
+          developCi,
+          context({ 'build.sourcebranch': 'REFS/HEADS/DEVELOP', 'Build.Reason': 'Manual' }),
+        ),
+        true,
+      );
+      assert.equal(
+        evaluateCondition(developCi, context({ 'Build.SourceBranch': 'refs/heads/develop' }, true)),
+        false,
+      );
       assert.equal(evaluateCondition('failed()', context({}, true)), true);
       assert.throws(() => evaluateCondition('always()', context({})), { code: 'TEMPLATE_UNSUPPORTED' });
-      assert.throws(() => evaluateCondition("eq(dependencies.Plan.result, 'x')", context({})), { code: 'TEMPLATE_UNSUPPORTED' });
+      assert.throws(() => evaluateCondition("eq(dependencies.Plan.result, 'x')", context({})), {
+        code: 'TEMPLATE_UNSUPPORTED',
+      });
     });
   });
 
@@ -156,7 +243,11 @@ describe('sandbox pipeline runner', function () {
         const environment = stack.azdo.addEnvironment(name, '', stack.azdo.users.agent);
         stack.azdo.addCheck({
           type: { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' },
-          settings: { approvers: [{ id: stack.azdo.users.approver.id }], instructions: approvalInstructions(name), minRequiredApprovers: 1 },
+          settings: {
+            approvers: [{ id: stack.azdo.users.approver.id }],
+            instructions: approvalInstructions(name),
+            minRequiredApprovers: 1,
+          },
           resource: { type: 'environment', id: String(environment.id), name },
           timeout: 60,
           createdBy: stack.azdo.users.agent,
@@ -178,7 +269,12 @@ describe('sandbox pipeline runner', function () {
     });
     after(() => stack?.stop());
 
-    const releaseDefinition = () => definition('pipelines/release.yml', { ...CONNECTIONS, pipelines: '41:Payment build', deploySteps: [{ script: './deploy.sh "$(deployEnvironment)"' }] });
+    const releaseDefinition = () =>
+      definition('pipelines/release.yml', {
+        ...CONNECTIONS,
+        pipelines: '41:Payment build',
+        deploySteps: [{ script: './deploy.sh "$(deployEnvironment)"' }],
+      });
 
     it('nothing staged: Plan says hasRelease false and every later stage is skipped by its condition; the run succeeds', async () => {
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
@@ -187,7 +283,10 @@ describe('sandbox pipeline runner', function () {
         outcome.stages.map((stage) => stage.result),
         ['succeeded', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped'],
       );
-      assert.equal(outcome.steps.find((step) => step.task === 'ReleasePullRequest')?.outputs.hasRelease, 'false');
+      assert.equal(
+        outcome.steps.find((step) => step.task === 'ReleasePullRequest')?.outputs.hasRelease,
+        'false',
+      );
       assert.equal(outcome.result, 'succeeded');
       assert.deepEqual([Number.isFinite(run.durationMs), run.result], [true, 'succeeded']);
       assert.equal(stack.azdo.approvals.size, 0);
@@ -199,7 +298,15 @@ describe('sandbox pipeline runner', function () {
         version: '1.4.0',
         startedAt: '2026-11-20T10:00:00.000Z',
         updatedAt: '2026-11-20T10:00:00.000Z',
-        tickets: [{ key: 'ALLPOST-1', summary: 'Login', prIds: [1], bump: 'patch', addedAt: '2026-11-20T10:00:00.000Z' }],
+        tickets: [
+          {
+            key: 'ALLPOST-1',
+            summary: 'Login',
+            prIds: [1],
+            bump: 'patch',
+            addedAt: '2026-11-20T10:00:00.000Z',
+          },
+        ],
       }));
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
       const events: string[] = [];
@@ -210,8 +317,20 @@ describe('sandbox pipeline runner', function () {
           if (event.type === 'approval-pending') {
             const approval = stack.azdo.approval(event.approvalId);
             assert.deepEqual(
-              [approval.environment?.name, approval.run?.id, approval.pipeline?.id, approval.instructions, approval.approvers[0]?.id],
-              ['release-create-pr', run.id, 31, approvalInstructions('release-create-pr'), stack.azdo.users.approver.id],
+              [
+                approval.environment?.name,
+                approval.run?.id,
+                approval.pipeline?.id,
+                approval.instructions,
+                approval.approvers[0]?.id,
+              ],
+              [
+                'release-create-pr',
+                run.id,
+                31,
+                approvalInstructions('release-create-pr'),
+                stack.azdo.users.approver.id,
+              ],
             );
             stack.azdo.decideApprovalAsUser(event.approvalId, 'rejected');
           }
@@ -238,20 +357,33 @@ describe('sandbox pipeline runner', function () {
     });
 
     it('an undefined $(macro) in a task input fails loudly and the run is recorded as failed', async () => {
-      const template = tempTemplate('steps:\n  - task: Notify@1\n    inputs:\n      message: $(noSuchVariable)\n');
+      const template = tempTemplate(
+        'steps:\n  - task: Notify@1\n    inputs:\n      message: $(noSuchVariable)\n',
+      );
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
-      await assert.rejects(executePipelineRun(services, definition(template, {}), run, { reason: 'Manual' }), {
-        code: 'VARIABLE_UNDEFINED',
-        message: /\$\(noSuchVariable\)/,
-      });
+      await assert.rejects(
+        executePipelineRun(services, definition(template, {}), run, { reason: 'Manual' }),
+        {
+          code: 'VARIABLE_UNDEFINED',
+          message: /\$\(noSuchVariable\)/,
+        },
+      );
       assert.equal(run.result, 'failed');
     });
 
     it('a template that does not compile fails the run instead of leaving it in progress', async () => {
       const run = stack.azdo.startRun(stack.azdo.pipelines.get(31)!, { templateParameters: {} });
-      await assert.rejects(executePipelineRun(services, definition('pipelines/pr.yml', { stateConnection: 'state', typo: 1 }), run, { reason: 'Manual' }), {
-        code: 'TEMPLATE_INVALID',
-      });
+      await assert.rejects(
+        executePipelineRun(
+          services,
+          definition('pipelines/pr.yml', { stateConnection: 'state', typo: 1 }),
+          run,
+          { reason: 'Manual' },
+        ),
+        {
+          code: 'TEMPLATE_INVALID',
+        },
+      );
       assert.deepEqual([Number.isFinite(run.durationMs), run.result], [true, 'failed']);
     });
 
@@ -274,7 +406,10 @@ describe('sandbox pipeline runner', function () {
         ['ReleasePullRequest', 'Canceled'],
       ]);
       assert.ok(Date.now() - started < 5_000);
-      assert.deepEqual(outcome.stages.slice(1).map((stage) => stage.result), ['canceled', 'canceled', 'canceled', 'canceled', 'canceled', 'canceled']);
+      assert.deepEqual(
+        outcome.stages.slice(1).map((stage) => stage.result),
+        ['canceled', 'canceled', 'canceled', 'canceled', 'canceled', 'canceled'],
+      );
     });
   });
 });

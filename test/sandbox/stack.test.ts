@@ -15,11 +15,23 @@ describe('sandbox stack', () => {
 
   it('gives the function app a configuration that validates and reaches every simulator with its credentials', async () => {
     const config = loadConfig(stack.functionEnv());
-    const azdo = new RestAzureDevOps({ organizationUrl: config.AZDO_BASE_URL, project: config.AZDO_PROJECT, auth: { kind: 'pat', token: config.AZDO_PAT } });
+    const azdo = new RestAzureDevOps({
+      organizationUrl: config.AZDO_BASE_URL,
+      project: config.AZDO_PROJECT,
+      auth: { kind: 'pat', token: config.AZDO_PAT },
+    });
     stack.azdo.seedRepository({ name: 'Billo.Platform.Payment' });
     assert.deepEqual(await azdo.listActivePullRequests(), []);
-    const jira = createJiraClient({ baseUrl: config.JIRA_BASE_URL, email: config.JIRA_EMAIL, apiToken: config.JIRA_API_TOKEN });
-    const story = await jira.createStory({ project: 'ALLPOST', summary: 'stack check', description: 'made by the stack test' });
+    const jira = createJiraClient({
+      baseUrl: config.JIRA_BASE_URL,
+      email: config.JIRA_EMAIL,
+      apiToken: config.JIRA_API_TOKEN,
+    });
+    const story = await jira.createStory({
+      project: 'ALLPOST',
+      summary: 'stack check',
+      description: 'made by the stack test',
+    });
     assert.match(story.key, /^ALLPOST-\d+$/);
     const slack = createSlack(config);
     const posted = await slack.postMessage({ text: 'stack check' });
@@ -34,8 +46,16 @@ describe('sandbox stack', () => {
       retry: { maxAttempts: 1 },
     });
     await assert.rejects(azdo.listActivePullRequests(), { code: 'AUTH_INVALID' });
-    const jira = createJiraClient({ baseUrl: stack.jira.url, email: stack.jira.email, apiToken: new Secret('wrong'), retry: { maxAttempts: 1 } });
-    await assert.rejects(jira.getIssue('ALLPOST-1'), (error: { fields?: { status?: number } }) => error.fields?.status === 401);
+    const jira = createJiraClient({
+      baseUrl: stack.jira.url,
+      email: stack.jira.email,
+      apiToken: new Secret('wrong'),
+      retry: { maxAttempts: 1 },
+    });
+    await assert.rejects(
+      jira.getIssue('ALLPOST-1'),
+      (error: { fields?: { status?: number } }) => error.fields?.status === 401,
+    );
   });
 
   it('uses credentials it is given instead of fresh ones, and counts them as issued', async () => {

@@ -37,12 +37,17 @@ describe('npm run setup (wiring a project to the agent)', () => {
     const checks = [...stack.azdo.checks.values()];
     assert.equal(checks.length, names.length);
     for (const check of checks) {
-      const environment = [...stack.azdo.environments.values()].find((env) => String(env.id) === check.resource.id);
+      const environment = [...stack.azdo.environments.values()].find(
+        (env) => String(env.id) === check.resource.id,
+      );
       assert.ok(environment, 'each check is on one of our environments');
       assert.equal(check.type.id, '8c6f20a7-a545-4486-9777-f762fafe0d4d');
       const settings = check.settings as { instructions?: string; approvers?: { id: string }[] };
       assert.equal(environmentFromInstructions(settings.instructions), environment.name);
-      assert.deepEqual(settings.approvers?.map((a) => a.id), [approver()]);
+      assert.deepEqual(
+        settings.approvers?.map((a) => a.id),
+        [approver()],
+      );
     }
     const hooks = [...stack.azdo.hooks.subscriptions.values()];
     assert.deepEqual(hooks.map((hook) => hook.eventType).sort(), [
@@ -55,7 +60,11 @@ describe('npm run setup (wiring a project to the agent)', () => {
   });
 
   it('is safe to run again: nothing is created twice', async () => {
-    const counts = () => [stack.azdo.environments.size, stack.azdo.checks.size, stack.azdo.hooks.subscriptions.size];
+    const counts = () => [
+      stack.azdo.environments.size,
+      stack.azdo.checks.size,
+      stack.azdo.hooks.subscriptions.size,
+    ];
     const before = counts();
     assert.equal(await run(['--function-app', 'https://agent.example.net', '--approver', approver()]), 0);
     assert.deepEqual(counts(), before);
@@ -65,9 +74,18 @@ describe('npm run setup (wiring a project to the agent)', () => {
   it('refuses bad arguments and missing settings with a message naming them, and prints no secret', async () => {
     assert.equal(await run(['--approver', approver()]), 2);
     assert.match(errors.join('\n'), /--function-app/);
-    assert.equal(await run(['--function-app', 'https://x.example', '--approver', 'a', '--timeout-days', '90']), 2);
+    assert.equal(
+      await run(['--function-app', 'https://x.example', '--approver', 'a', '--timeout-days', '90']),
+      2,
+    );
     assert.match(errors.join('\n'), /--timeout-days/);
-    assert.equal(await run(['--function-app', 'https://x.example', '--approver', 'a'], { ...stack.functionEnv(), WEBHOOK_SECRET: '' }), 2);
+    assert.equal(
+      await run(['--function-app', 'https://x.example', '--approver', 'a'], {
+        ...stack.functionEnv(),
+        WEBHOOK_SECRET: '',
+      }),
+      2,
+    );
     assert.match(errors.join('\n'), /WEBHOOK_SECRET/);
     assert.equal(await run(['--function-app', 'https://x.example', '--bogus']), 2);
     const printed = [...lines, ...errors].join('\n');

@@ -41,7 +41,9 @@ export async function packagedChromium(
 ): Promise<string> {
   // The package's entry is build/index.js; its browser is bin/chromium.br beside build/.
   const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')));
-  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   const executable = join(cacheRoot, `chromium-${version}`, 'chromium');
   if (existsSync(executable)) return executable;
   mkdirSync(dirname(executable), { recursive: true });

@@ -63,7 +63,10 @@ export function secretLeaks(texts: readonly string[], secrets: readonly string[]
   for (const secret of secrets) {
     for (const form of secretForms(secret)) {
       const index = texts.findIndex((text) => text.includes(form));
-      if (index >= 0) leaks.push(`a secret issued by the sandbox (${form === secret ? 'raw' : 'encoded'}) appears in captured output #${index}`);
+      if (index >= 0)
+        leaks.push(
+          `a secret issued by the sandbox (${form === secret ? 'raw' : 'encoded'}) appears in captured output #${index}`,
+        );
     }
   }
   return leaks;

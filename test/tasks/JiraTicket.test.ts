@@ -324,7 +324,12 @@ describe('JiraTicket task (run as the agent runs it)', () => {
       },
       {
         name: 'a Jira project list with something that is not a key',
-        inputs: { action: 'transition', ticketKey: 'ALLPOST-1', status: 'Done', jiraProjects: 'ALLPOST, pay-roll' },
+        inputs: {
+          action: 'transition',
+          ticketKey: 'ALLPOST-1',
+          status: 'Done',
+          jiraProjects: 'ALLPOST, pay-roll',
+        },
         message: /input "jiraProjects" must list Jira project keys .*"PAY-ROLL"/,
       },
       {

@@ -182,8 +182,15 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
   });
 
   it('finds the PR of a run queued for refs/pull/<id>/merge (no System.PullRequest variables)', async () => {
-    const seeded = seedPullRequest(stack, { branch: 'feature/queued-run', title: 'Queued by the function app' });
-    const variables = { ...seeded.variables, 'System.PullRequest.PullRequestId': '', 'Build.SourceBranch': `refs/pull/${seeded.pr.id}/merge` };
+    const seeded = seedPullRequest(stack, {
+      branch: 'feature/queued-run',
+      title: 'Queued by the function app',
+    });
+    const variables = {
+      ...seeded.variables,
+      'System.PullRequest.PullRequestId': '',
+      'Build.SourceBranch': `refs/pull/${seeded.pr.id}/merge`,
+    };
     const run = await review({ ...seeded, variables });
     assertResult(run, 'Succeeded', /approved by the AI review/);
     assert.ok(await stack.store.reviews.get(seeded.repo, seeded.pr.id, seeded.pr.sourceCommit));
@@ -301,7 +308,10 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assertResult(run, 'Succeeded');
     const [decision] = await stack.store.decisions.findByThread(prThreadId(seeded.repo, seeded.pr.id));
     assert.equal(decision?.status, 'pending');
-    assert.equal(decision?.target.gate === 'merge_pr' && decision.target.sourceCommit, seeded.pr.sourceCommit);
+    assert.equal(
+      decision?.target.gate === 'merge_pr' && decision.target.sourceCommit,
+      seeded.pr.sourceCommit,
+    );
     // The card came from the app's own Slack token; the job had none to give away.
     assert.equal(decision?.slack?.channel, stack.slackChannel);
     assert.equal(slackMessagesSince(stack, slackBefore).length, 1);

@@ -223,7 +223,8 @@ describe('task RunPipelines (run as the agent runs it)', function () {
   it('fails naming each missing or invalid input, before queueing anything', async () => {
     const { repo } = await mergedRelease();
     // Runs of the pipelines gate 4 triggers (each task run is itself a run of the release pipeline).
-    const queued = () => [...stack.azdo.runs.values()].filter((run) => !stack.azdo.pipelines.get(run.pipelineId)?.agent).length;
+    const queued = () =>
+      [...stack.azdo.runs.values()].filter((run) => !stack.azdo.pipelines.get(run.pipelineId)?.agent).length;
     const before = queued();
     const cases: [Record<string, string | number>, string, ('stateConnection' | 'slackConnection')[]][] = [
       [{ commit: 'abc123' }, 'commit', []],

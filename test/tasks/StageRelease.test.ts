@@ -281,7 +281,11 @@ describe('StageRelease task (run as the agent runs it)', () => {
           connections: testCase.connections ?? ['jira', 'slack', 'state'],
           extraEndpoints: {
             // What the connection held before the tasks went through the function app.
-            legacy: { url: 'https://app.example', scheme: 'Token', parameters: { apitoken: stack.storageConnectionString } },
+            legacy: {
+              url: 'https://app.example',
+              scheme: 'Token',
+              parameters: { apitoken: stack.storageConnectionString },
+            },
           },
         });
         assertResult(run, 'Failed', testCase.message);

@@ -27,7 +27,12 @@ export function lastJobToken(stack: Stack): string | undefined {
 /** The last build `jobFor` started on this stack: its id and pipeline. */
 export function lastJobBuild(stack: Stack): { buildId: number; pipelineId: number } | undefined {
   const job = lastJobs.get(stack);
-  return job ? { buildId: Number(job.variables['Build.BuildId']), pipelineId: Number(job.variables['System.DefinitionId']) } : undefined;
+  return job
+    ? {
+        buildId: Number(job.variables['Build.BuildId']),
+        pipelineId: Number(job.variables['System.DefinitionId']),
+      }
+    : undefined;
 }
 const PR_PIPELINE = 11;
 const CI_PIPELINE = 31;
@@ -44,7 +49,8 @@ export async function functionAppOf(stack: Stack, settings: Record<string, strin
     timers: 'manual',
     // FUNCTIONS_TEST_LOG=1 prints the host's log while debugging a test.
     log: (entry) => {
-      if (process.env.FUNCTIONS_TEST_LOG) console.error(`[${entry.level}] [${entry.functionName}] ${entry.message}`);
+      if (process.env.FUNCTIONS_TEST_LOG)
+        console.error(`[${entry.level}] [${entry.functionName}] ${entry.message}`);
     },
   });
   stack.setFunctionAppUrl(host.url);
@@ -68,7 +74,9 @@ async function releasePipelineOf(stack: Stack, repo: string): Promise<number> {
   if (!repo) return nextReleasePipeline++;
   const id = nextReleasePipeline++;
   app.releasePipelines.set(repo, id);
-  app.env.RELEASE_PIPELINE_BY_REPO = [...app.releasePipelines].map(([name, pipeline]) => `${name}=${pipeline}`).join(';');
+  app.env.RELEASE_PIPELINE_BY_REPO = [...app.releasePipelines]
+    .map(([name, pipeline]) => `${name}=${pipeline}`)
+    .join(';');
   // The app reads its settings once: start it over with the new one, as a changed app setting does.
   configureServices({ env: app.env });
   return id;
@@ -101,7 +109,12 @@ export interface JobOptions {
   approved?: boolean;
 }
 
-async function startJob(stack: Stack, kind: JobKind, variables: Record<string, string>, options: JobOptions): Promise<Job> {
+async function startJob(
+  stack: Stack,
+  kind: JobKind,
+  variables: Record<string, string>,
+  options: JobOptions,
+): Promise<Job> {
   await functionAppOf(stack);
   const repo = variables['Build.Repository.Name'] ?? '';
   const { azdo } = stack;
@@ -118,9 +131,14 @@ async function startJob(stack: Stack, kind: JobKind, variables: Record<string, s
       repository: repo,
       sourceBranch: prId > 0 ? `refs/pull/${prId}/merge` : 'refs/heads/feature/none',
       sourceVersion: pr?.mergeCommit ?? '0'.repeat(40),
-      ...(pr && validation > 0 ? { pullRequest: { id: pr.id, sourceCommit: pr.sourceCommit, sourceBranch: pr.sourceRefName } } : {}),
+      ...(pr && validation > 0
+        ? { pullRequest: { id: pr.id, sourceCommit: pr.sourceCommit, sourceBranch: pr.sourceRefName } }
+        : {}),
     });
-    return { token, variables: { 'Build.BuildId': String(run.id), 'System.DefinitionId': String(PR_PIPELINE) } };
+    return {
+      token,
+      variables: { 'Build.BuildId': String(run.id), 'System.DefinitionId': String(PR_PIPELINE) },
+    };
   }
   if (kind === 'ci') {
     const { run, token } = azdo.startAgentBuild({
@@ -131,7 +149,10 @@ async function startJob(stack: Stack, kind: JobKind, variables: Record<string, s
       sourceBranch: 'refs/heads/develop',
       sourceVersion: variables['Build.SourceVersion'] ?? '0'.repeat(40),
     });
-    return { token, variables: { 'Build.BuildId': String(run.id), 'System.DefinitionId': String(CI_PIPELINE) } };
+    return {
+      token,
+      variables: { 'Build.BuildId': String(run.id), 'System.DefinitionId': String(CI_PIPELINE) },
+    };
   }
   const pipelineId = await releasePipelineOf(stack, repo);
   const { run, token } = azdo.startAgentBuild({
@@ -144,8 +165,19 @@ async function startJob(stack: Stack, kind: JobKind, variables: Record<string, s
   });
   // The run reached its steps: a person approved each gate environment on the way, as setup marks them.
   if (options.approved !== false) {
-    for (const environment of ['release-create-pr', 'release-merge-pr', 'release-run-pipelines', 'sandbox', 'production']) {
-      const approval = azdo.createPendingApproval({ environment, pipelineId, runId: run.id, instructions: approvalInstructions(environment) });
+    for (const environment of [
+      'release-create-pr',
+      'release-merge-pr',
+      'release-run-pipelines',
+      'sandbox',
+      'production',
+    ]) {
+      const approval = azdo.createPendingApproval({
+        environment,
+        pipelineId,
+        runId: run.id,
+        instructions: approvalInstructions(environment),
+      });
       azdo.decideApprovalAsUser(approval.id, 'approved');
     }
   }
@@ -156,6 +188,7 @@ async function startJob(stack: Stack, kind: JobKind, variables: Record<string, s
 export function jobKindOf(task: string): JobKind | undefined {
   if (task === 'ReviewPullRequest' || task === 'JiraTicket') return 'pr';
   if (task === 'StageRelease') return 'ci';
-  if (task === 'ReleasePullRequest' || task === 'RunPipelines' || task === 'CompleteRelease') return 'release';
+  if (task === 'ReleasePullRequest' || task === 'RunPipelines' || task === 'CompleteRelease')
+    return 'release';
   return undefined;
 }

@@ -37,7 +37,10 @@ export async function runAgentTask(stack: Stack, task: string, run: AgentRun = {
   const connections = run.connections ?? ['jira', 'slack', 'state'];
   const kind = jobKindOf(task);
   const job = run.job ?? (kind ? await jobFor(stack, kind, stack.agentVariables(run.variables)) : undefined);
-  const endpoints = { ...Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])), ...run.extraEndpoints };
+  const endpoints = {
+    ...Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])),
+    ...run.extraEndpoints,
+  };
   const inputs = {
     ...Object.fromEntries(connections.map((id) => [`${id}Connection`, id])),
     ...run.inputs,
@@ -133,9 +136,7 @@ export function claudeLogFile(): string {
   return join(mkdtempSync(join(tmpdir(), 'claude-log-')), 'runs.jsonl');
 }
 
-export function claudeRuns(
-  file: string,
-): {
+export function claudeRuns(file: string): {
   argv: string[];
   envNames: string[];
   cwd: string;

@@ -163,7 +163,13 @@ export interface RunState {
 }
 
 /** Build.Reason as the Build API spells it. */
-export type BuildReason = 'manual' | 'individualCI' | 'batchedCI' | 'schedule' | 'pullRequest' | 'resourceTrigger';
+export type BuildReason =
+  | 'manual'
+  | 'individualCI'
+  | 'batchedCI'
+  | 'schedule'
+  | 'pullRequest'
+  | 'resourceTrigger';
 
 export interface BuildFacts {
   reason: BuildReason;
@@ -456,7 +462,11 @@ export class AzureDevOpsSimulator {
     if (input.title !== undefined) pr.title = input.title;
     if (input.description !== undefined) pr.description = input.description;
     const by = input.by ?? pr.createdBy;
-    this.#publishPullRequest('git.pullrequest.updated', pr, `${by.displayName} updated pull request ${pr.id}`);
+    this.#publishPullRequest(
+      'git.pullrequest.updated',
+      pr,
+      `${by.displayName} updated pull request ${pr.id}`,
+    );
     return pr;
   }
 
@@ -690,12 +700,23 @@ export class AzureDevOpsSimulator {
    * A run of an agent-run pipeline that an agent is executing now, as a test arranges it: the pipeline
    * (added when missing), the run with its build facts, and the job's token.
    */
-  startAgentBuild(input: { pipelineId: number; pipelineName?: string } & BuildFacts): { run: RunState; token: string } {
+  startAgentBuild(input: { pipelineId: number; pipelineName?: string } & BuildFacts): {
+    run: RunState;
+    token: string;
+  } {
     const pipeline =
       this.pipelines.get(input.pipelineId) ??
-      this.addPipeline({ id: input.pipelineId, name: input.pipelineName ?? `pipeline-${input.pipelineId}`, agent: true });
+      this.addPipeline({
+        id: input.pipelineId,
+        name: input.pipelineName ?? `pipeline-${input.pipelineId}`,
+        agent: true,
+      });
     const { pipelineId: _id, pipelineName: _name, ...facts } = input;
-    const run = this.startRun(pipeline, { templateParameters: {}, refName: facts.sourceBranch, version: facts.sourceVersion });
+    const run = this.startRun(pipeline, {
+      templateParameters: {},
+      refName: facts.sourceBranch,
+      version: facts.sourceVersion,
+    });
     // An agent runs it: in progress until finishRun(), whatever the pipeline's scripted duration.
     run.durationMs = Number.POSITIVE_INFINITY;
     this.describeBuild(run.id, facts);
@@ -1007,11 +1028,19 @@ export class AzureDevOpsSimulator {
       id: run.id,
       buildNumber: run.name,
       status: done ? 'completed' : 'inProgress',
-      ...(done ? { result: run.result, finishTime: new Date(run.createdAt + run.durationMs).toISOString() } : {}),
+      ...(done
+        ? { result: run.result, finishTime: new Date(run.createdAt + run.durationMs).toISOString() }
+        : {}),
       queueTime: new Date(run.createdAt).toISOString(),
       startTime: new Date(run.createdAt).toISOString(),
       url: `${this.organizationUrl}/${this.project.id}/_apis/build/Builds/${run.id}`,
-      definition: { id: pipeline.id, name: pipeline.name, type: 'build', queueStatus: 'enabled', revision: 1 },
+      definition: {
+        id: pipeline.id,
+        name: pipeline.name,
+        type: 'build',
+        queueStatus: 'enabled',
+        revision: 1,
+      },
       project: { id: this.project.id, name: this.project.name, state: 'wellFormed', visibility: 'private' },
       reason: facts?.reason ?? 'manual',
       sourceBranch: facts?.sourceBranch ?? run.refName ?? 'refs/heads/main',
