@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { createWebApiSlack } from '../adapters/slack/web-api-slack.ts';
 import { decodeActionValue, encodeActionValue, GATE_ACTIONS } from '../core/gates.ts';
 import type { Decision } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
@@ -19,6 +20,7 @@ import { upsertPrThread } from '../flows/pr-thread.ts';
 import { prThreadId } from '../flows/threads.ts';
 import type { SimButton } from '../sandbox/sim/slack/blocks.ts';
 import { blockActionsPayload } from '../sandbox/sim/slack/interactions.ts';
+import { DEFAULT_SIM_USERS, SIM_BOT } from '../sandbox/sim/slack/slack-simulator.ts';
 import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
@@ -50,6 +52,7 @@ interface Clickable {
 /** A block_actions delivery of `clickable`'s button, signed as Slack signs it. */
 function signedClick(stack: Stack, url: string, clickable: Clickable, user: number): PreparedRequest {
   const now = Date.now();
+  const clicker = DEFAULT_SIM_USERS[user % DEFAULT_SIM_USERS.length]!;
   const payload = blockActionsPayload(
     {
       id: user,
@@ -57,8 +60,10 @@ function signedClick(stack: Stack, url: string, clickable: Clickable, user: numb
       signingSecret: stack.secrets.slackSigningSecret,
       timeoutMs: SLACK_LIMIT_MS,
       team: { id: 'T0SANDBOX', domain: 'sandbox' },
-      appId: 'A0RELEASE',
-      user: { id: `U0BENCH${user}`, username: `bench${user}`, name: `bench${user}` },
+      // The configured app, and people GATE_ALLOWED_USERS names (the Slack simulator's users): a click
+      // the app would refuse measures nothing.
+      appId: SIM_BOT.appId,
+      user: { id: clicker.id, username: clicker.username, name: clicker.name },
       channel: { id: stack.slackChannel, name: 'releases' },
       message: clickable.message,
       messageTs: clickable.messageTs,
@@ -98,8 +103,8 @@ function detailsOf(stack: Stack, pr: PullRequestState): MergePrDetails {
   };
 }
 
-/** The card of a pending decision as a Slack message, and its [Merge] button. */
-function clickableOf(decision: Decision, details: MergePrDetails, index: number): Clickable {
+/** The card of a pending decision as a Slack message at `messageTs`, and its [Merge] button. */
+function clickableOf(decision: Decision, details: MergePrDetails, messageTs: string): Clickable {
   const card = pendingCard(decision, details);
   // Slack reports the button with the id of the block it sits in.
   const button = card.blocks
@@ -109,7 +114,6 @@ function clickableOf(decision: Decision, details: MergePrDetails, index: number)
     })
     .find((element) => element.action_id === GATE_ACTIONS.merge_pr.approve.actionId);
   if (!button) throw new Error('the merge card has no [Merge] button');
-  const messageTs = `${1_760_000_000 + index}.000100`;
   return {
     message: { type: 'message', ts: messageTs, text: card.text, blocks: card.blocks },
     messageTs,
@@ -118,8 +122,13 @@ function clickableOf(decision: Decision, details: MergePrDetails, index: number)
 }
 
 /** Gate 1 asked for each PR as the ReviewPullRequest task asks it: its thread, then the decision. */
-async function askMerges(stack: Stack, prs: PullRequestState[], offset: number): Promise<Clickable[]> {
+async function askMerges(stack: Stack, prs: PullRequestState[]): Promise<Clickable[]> {
   const clickables: Clickable[] = new Array(prs.length);
+  const slack = createWebApiSlack({
+    token: new Secret(stack.secrets.slackBotToken),
+    apiUrl: stack.slack.apiUrl,
+    defaultChannel: stack.slackChannel,
+  });
   await inBatches(
     prs.map((pr, index) => ({ pr, index })),
     20,
@@ -136,15 +145,18 @@ async function askMerges(stack: Stack, prs: PullRequestState[], offset: number):
         },
       });
       const details = detailsOf(stack, pr);
+      // The card is posted for real: a click counts only on the decision's own card, and the worker
+      // redraws that card after the merge.
       const { decision } = await requestDecision(
-        { store: stack.store, now: () => new Date() },
+        { store: stack.store, slack, channel: stack.slackChannel, now: () => new Date() },
         {
           threadId: prThreadId(REPO, pr.id),
           target: { gate: 'merge_pr', repo: REPO, prId: pr.id, sourceCommit: pr.sourceCommit },
           details,
         },
       );
-      clickables[index] = clickableOf(decision, details, offset + index);
+      if (!decision.slack) throw new Error(`the card of PR ${pr.id} was not posted`);
+      clickables[index] = clickableOf(decision, details, decision.slack.ts);
     },
   );
   return clickables;
@@ -231,7 +243,7 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
     const inlineCount = INLINE_SINGLE + BURST * INLINE_ROUNDS;
     const prs = seedPullRequests(stack.azdo, REPO, productCount + inlineCount);
     context.progress(`slack-ack: ${productCount} merge decisions pending, ${prs.length} PRs open`);
-    const product = await askMerges(stack, prs.slice(0, productCount), 0);
+    const product = await askMerges(stack, prs.slice(0, productCount));
 
     const rig = await startHostRig(
       stack.functionEnv({ WORK_QUEUE_NAME: `bench-${randomBytes(3).toString('hex')}`, WATCHED_REPOS: REPO }),
