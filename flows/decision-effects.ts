@@ -15,7 +15,6 @@ import type { CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord } from '../core/model.ts';
-import { findTicketKey } from '../core/tickets.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { refreshCard } from './gate-requests.ts';
 import { moveTicketTo } from './jira-workflow.ts';
@@ -309,10 +308,9 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
     }),
     'done',
   );
-  const ticket =
-    (thread?.state as PrThreadState | undefined)?.ticketKey ??
-    findTicketKey({ branch: pr.sourceRefName, title: pr.title }, { pattern: deps.settings.ticketKeyPattern })
-      ?.key;
+  // Only the ticket the ticket step linked (project-checked, held by no other open PR) moves: a key the
+  // branch or title merely names could be anyone's ticket.
+  const ticket = (thread?.state as PrThreadState | undefined)?.ticketKey;
   if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus, last));
   return { status: 'done', detail: details.join('; ') };
 }

@@ -48,7 +48,8 @@ describe('functions: Slack interactions', () => {
     // In Progress: no direct transition to Staging, the workflow is walked (via Code Review).
     const ticket = ticketFor('Login page', 'In Progress');
     const pr = openPullRequest(bed, `feature/${ticket.key}_login`);
-    const decision = await askMerge(bed, pr);
+    // The ticket the ticket step linked to the PR: the one a merge moves.
+    const decision = await askMerge(bed, pr, undefined, ticket.key);
     const delivery = await bed.stack.slack.click({
       ...decision.slack,
       actionId: GATE_ACTIONS.merge_pr.approve.actionId,

@@ -63,7 +63,7 @@ describe('functions: queue worker', () => {
       status: 'Code Review',
     });
     const pr = openPullRequest(bed, `feature/${ticket.key}_export`);
-    const decision = await askMerge(bed, pr);
+    const decision = await askMerge(bed, pr, undefined, ticket.key);
     bed.stack.jira.addFault({ route: 'doTransition', kind: 'status', status: 500, times: 2 });
     const before = completions().length;
     assert.equal((await decide(decision.threadId, 'merge')).status, 200);

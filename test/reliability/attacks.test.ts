@@ -369,6 +369,27 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
     });
   });
 
+  describe('7. a PR cannot take a ticket by naming it', () => {
+    it('a merged PR whose title names a ticket it was never linked to does not move that ticket', async () => {
+      const victim = bed.stack.jira.state.createIssue({
+        project: 'ALLPOST',
+        summary: 'Someone else’s work',
+        status: 'In Progress',
+      });
+      const pr = openPullRequest(bed, 'feature/no-ticket', `${victim.key} hijack`);
+      // The ticket step linked nothing to this PR (the key belongs to another PR, or the step flagged it).
+      const decision = await askMerge(bed, pr);
+      await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: 'U0RELMGR',
+      });
+      await waitFor(() => pr.status === 'completed', 'the merge a person asked for');
+      await bed.host.idle();
+      assert.equal(victim.status, 'In Progress', 'the named ticket moved');
+    });
+  });
+
   describe('3–5. callers and clicks that are not a configured person', () => {
     it('a Slack click from another workspace, app, channel or message changes nothing', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-14_click', 'Clicks');
