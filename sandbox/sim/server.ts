@@ -95,6 +95,8 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class SimServer {
   readonly requestLog: RequestLogEntry[] = [];
+  /** Operations held by a delay fault right now (a test waits on this instead of sleeping). */
+  readonly delayed = new Map<string, number>();
   readonly #routes: CompiledRoute[] = [];
   readonly #adminRoutes = new Map<string, SimAdminHandler>();
   #faults: ActiveFault[] = [];
@@ -228,7 +230,15 @@ export class SimServer {
         req.socket.destroy();
         return;
       }
-      if (fault.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
+      if (fault.kind === 'delay') {
+        const operation = route?.operation ?? url.pathname;
+        this.delayed.set(operation, (this.delayed.get(operation) ?? 0) + 1);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
+        } finally {
+          this.delayed.set(operation, (this.delayed.get(operation) ?? 1) - 1);
+        }
+      }
       if (fault.kind === 'status') {
         const status = fault.status ?? 503;
         const headers: Record<string, string> = {};

@@ -20,14 +20,20 @@ const OTHER_HUB_USER = 'a1b2c3d4-0000-4000-8000-00000000hub2';
 
 describe('functions: HTTP API', () => {
   let bed: Testbed;
+  const clock = { offsetMs: 0 };
   before(async () => {
     bed = await startTestbed({
       // The operator token decides gate 1 only (named); no one is named for the other gates.
       env: { GATE_ALLOWED_USERS: `merge_pr=U0RELMGR|${HUB_USER}|operator` },
       webhookEvents: [],
+      // The app's clock: a test moves it past an expiry instead of sleeping.
+      now: () => new Date(Date.now() + clock.offsetMs),
     });
   });
   after(() => bed?.stop());
+  afterEach(() => {
+    clock.offsetMs = 0;
+  });
 
   const now = () => Math.floor(Date.now() / 1000);
   const hubToken = (
@@ -404,7 +410,7 @@ describe('functions: HTTP API', () => {
     it('an expired decision → 409 DECISION_EXPIRED (never 410)', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-504_expired');
       const decision = await askMerge(bed, pr, 1);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      clock.offsetMs = 2_000; // the app's clock passes the 1 s expiry
       await expectError(
         await postJson(`/approvals/${encodeURIComponent(decision.threadId)}`, { action: 'merge' }),
         409,

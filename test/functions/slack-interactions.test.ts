@@ -22,14 +22,20 @@ const MERGER = 'U0RELMGR';
 
 describe('functions: Slack interactions', () => {
   let bed: Testbed;
+  const clock = { offsetMs: 0 };
   before(async () => {
     bed = await startTestbed({
       // Gate 1: the merger and QA; the release gates: the sandbox user and the release manager.
       env: { GATE_ALLOWED_USERS: `merge_pr=${MERGER}|U0QA;*=U0SANDBOX|U0RELMGR` },
       webhookEvents: [...APPROVAL_EVENTS],
+      // The app's clock: a test moves it past an expiry instead of sleeping.
+      now: () => new Date(Date.now() + clock.offsetMs),
     });
   });
   after(() => bed?.stop());
+  afterEach(() => {
+    clock.offsetMs = 0;
+  });
 
   const decisionOf = (id: string) => bed.stack.store.decisions.get(id) as Promise<Decision>;
   const effectDone = (id: string) =>
@@ -253,7 +259,7 @@ describe('functions: Slack interactions', () => {
   it('an expired decision is not approved and its card says expired', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-81_late');
     const decision = await askMerge(bed, pr, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.offsetMs = 2_000; // the app's clock passes the 1 s expiry
     const delivery = await bed.stack.slack.click({
       ...decision.slack,
       actionId: GATE_ACTIONS.merge_pr.approve.actionId,

@@ -131,7 +131,10 @@ describe('functions: queue worker', () => {
     const decision = await askMerge(bed, pr);
     bed.stack.azdo.addFault({ route: 'Pull Requests_Update', kind: 'delay', delayMs: 1200 });
     assert.equal((await decide(decision.threadId, 'merge')).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitFor(
+      () => (bed.stack.azdo.server.delayed.get('Pull Requests_Update') ?? 0) > 0,
+      'the completion in flight',
+    );
     const pushed = bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-300_race', { message: 'late fix' });
     const failed = await settled(decision.id);
     assert.equal(failed.status, 'superseded');

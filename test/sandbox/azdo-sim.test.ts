@@ -209,14 +209,18 @@ describe('Azure DevOps simulator', () => {
   });
 
   describe('service-hook delivery failures', () => {
+    /** The simulator's clock runs `clock.offsetMs` ahead of real time: a test moves it instead of sleeping. */
+    const clock = { offsetMs: 0 };
     const deliver = async (
       respond: (count: number) => number,
       extra: { basicAuth?: { username: string; password: string } } = {},
     ) => {
+      clock.offsetMs = 0;
       const receiver = await startReceiver(respond);
       const sim = await startSim({
         webhooks: [{ url: receiver.url, eventTypes: ['git.pullrequest.created'], ...extra }],
         delivery: { retryDelaysMs: [5, 10], probationMs: 150 },
+        now: () => Date.now() + clock.offsetMs,
       });
       return { receiver, sim, subscription: [...sim.hooks.subscriptions.values()][0]! };
     };
@@ -245,7 +249,7 @@ describe('Azure DevOps simulator', () => {
         assert.equal(subscription.status, 'onProbation');
         seedFeaturePullRequest(sim);
         await sim.flushDeliveries();
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        clock.offsetMs += 200; // past the 150 ms probation
         seedFeaturePullRequest(sim);
         await sim.flushDeliveries();
         assert.deepEqual(
@@ -545,6 +549,7 @@ describe('Azure DevOps simulator', () => {
 
   describe('runs executed by an agent outside the simulator', () => {
     let sim: AzureDevOpsSimulator;
+    const clock = { offsetMs: 0 };
     before(async () => {
       sim = await startSim({
         pipelines: [
@@ -552,6 +557,7 @@ describe('Azure DevOps simulator', () => {
           { id: 8, name: 'ci' },
         ],
         pipelineRunDurationMs: 1,
+        now: () => Date.now() + clock.offsetMs,
       });
     });
     after(() => sim.stop());
@@ -562,7 +568,8 @@ describe('Azure DevOps simulator', () => {
         refName: 'refs/pull/1/merge',
       });
       const plain = sim.startRun(sim.pipelines.get(8)!, { templateParameters: {} });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      clock.offsetMs += 20; // past the plain run's 1 ms
+
       const get = async (id: number, pipelineId: number) =>
         (await (
           await fetch(
