@@ -1250,8 +1250,13 @@ async function runCase(
     }
     // Requests the client gave up on still land: let them, so the checks see the final state (and
     // the next case on this stack does not).
-    if (kind === 'timeout')
-      await new Promise((resolve) => setTimeout(resolve, (KINDS.timeout.delayMs ?? 0) + 100));
+    if (kind === 'timeout') {
+      const deadline = Date.now() + (KINDS.timeout.delayMs ?? 0) * 4 + 5_000;
+      while ([...simulator.delayed.values()].some((held) => held > 0)) {
+        if (Date.now() > deadline) throw new Error('a delayed request never landed');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
     await definition.verify(cell, state, outcome);
     await checkInvariants(cell, await snapshotStore(ports.tables));
     return { name, outcome, problem: undefined };
