@@ -231,16 +231,15 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'release.plan': define<'release.plan', 'release'>({
     roles: ['release'],
     body: z.object({ repository, pipelines }),
-    run: async (context, role, body) =>
-      await planRelease(releaseDeps(context), {
+    run: async (context, role, body) => {
+      // The run is the build Azure DevOps vouched for; its link is built here, not taken from the job.
+      const url = runUrl(context.deps.settings, role.buildId);
+      return await planRelease(releaseDeps(context), {
         repo: role.repo,
         pipelines: body.pipelines,
-        // The run is the build Azure DevOps vouched for; its link is built here, not taken from the job.
-        run: (() => {
-          const url = runUrl(context.deps.settings, role.buildId);
-          return { runId: role.buildId, pipelineId: role.pipelineId, ...(url ? { runUrl: url } : {}) };
-        })(),
-      }),
+        run: { runId: role.buildId, pipelineId: role.pipelineId, ...(url ? { runUrl: url } : {}) },
+      });
+    },
   }),
   'release.create': define<'release.create', 'release'>({
     roles: ['release'],

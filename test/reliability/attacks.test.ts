@@ -272,29 +272,50 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       assert.ok(refused.length > 0, 'the refusal is audited');
     });
 
+    /** The real ReviewPullRequest bundle, run as the agent runs it in `build`, over `checkout`. */
+    async function runReviewTask(
+      pr: PullRequestState,
+      build: { run: { id: number }; token: string },
+      options: {
+        checkout: string;
+        inputs?: Record<string, string>;
+        env?: Record<string, string>;
+        scenario?: string;
+      },
+    ) {
+      const claude = scriptedClaude(options.scenario ? { scenario: options.scenario } : {});
+      return await runTaskBundle({
+        taskDir: await taskDir('ReviewPullRequest'),
+        inputs: { stateConnection: 'state', ...options.inputs },
+        variables: bed.stack.agentVariables({
+          'System.PullRequest.PullRequestId': String(pr.id),
+          'Build.Repository.Name': REPO,
+          'Build.SourcesDirectory': options.checkout,
+          'Build.BuildId': String(build.run.id),
+        }),
+        endpoints: { state: bed.stack.endpoints.state },
+        accessToken: build.token,
+        env: { PATH: [claude.dir, process.env.PATH ?? ''].join(':'), ...options.env },
+      });
+    }
+
     it('the reviewer that reads /proc/<parent>/environ and every file it can, through the real task, leaks nothing', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-11_curious', 'Curious reviewer');
       const build = prBuild(pr);
       const checkout = mkdtempSync(join(tmpdir(), 'checkout-'));
       writeFileSync(join(checkout, 'README.md'), '# payments\n');
       const claudeCredential = `sk-ant-api03-${randomBytes(16).toString('hex')}`;
-      issued.push(claudeCredential);
-      const claude = scriptedClaude({ scenario: 'exfiltrate' });
+      // A value only the task's own environment holds: were /proc/<parent>/environ readable, it would be posted.
+      const canary = `canary-${randomBytes(16).toString('hex')}`;
+      issued.push(claudeCredential, canary);
       try {
-        const run = await runTaskBundle({
-          taskDir: await taskDir('ReviewPullRequest'),
-          inputs: { stateConnection: 'state', claudeCredential },
-          variables: bed.stack.agentVariables({
-            'System.PullRequest.PullRequestId': String(pr.id),
-            'Build.Repository.Name': REPO,
-            'Build.SourcesDirectory': checkout,
-            'Build.BuildId': String(build.run.id),
-          }),
-          endpoints: { state: bed.stack.endpoints.state },
-          accessToken: build.token,
-          env: { PATH: [claude.dir, process.env.PATH ?? ''].join(':') },
+        const run = await runReviewTask(pr, build, {
+          checkout,
+          inputs: { claudeCredential },
+          env: { RELEASE_AGENT_CANARY: canary },
+          scenario: 'exfiltrate',
         });
-        assert.ok(run.result === 'Succeeded' || run.result === 'Failed', run.resultMessage);
+        assert.ok(pr.threads.length > 0, `the review was posted: ${run.resultMessage}`);
         // The job held no storage key to give away, whatever it read.
         assert.ok(!run.secretsRegistered.some((secret) => secret.includes('AccountKey')));
         await assertNoCredentialPostedOrStored();
@@ -312,22 +333,13 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       const evil = join(folder, 'evil.sh');
       writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`);
       chmodSync(evil, 0o755);
-      const claude = scriptedClaude({});
       try {
-        await runTaskBundle({
-          taskDir: await taskDir('ReviewPullRequest'),
-          inputs: { stateConnection: 'state', claudeCommand: evil, claudePassEnv: 'PATH' },
-          variables: bed.stack.agentVariables({
-            'System.PullRequest.PullRequestId': String(pr.id),
-            'Build.Repository.Name': REPO,
-            'Build.SourcesDirectory': folder,
-            'Build.BuildId': String(build.run.id),
-          }),
-          endpoints: { state: bed.stack.endpoints.state },
-          accessToken: build.token,
-          env: { PATH: [claude.dir, process.env.PATH ?? ''].join(':') },
+        await runReviewTask(pr, build, {
+          checkout: folder,
+          inputs: { claudeCommand: evil, claudePassEnv: 'PATH' },
         });
         assert.ok(!existsSync(marker), 'the script named by the PR ran');
+        assert.ok(pr.threads.length > 0, 'the review ran with the agent’s own claude instead');
       } finally {
         rmSync(folder, { recursive: true, force: true });
       }
