@@ -12,7 +12,7 @@ import { ensureTicket } from './jira-ticket.ts';
 import { environmentFromInstructions } from './approval-gates.ts';
 import { DEFAULT_WORKFLOW_ORDER } from './jira-workflow.ts';
 import type { JobAnswer, JobStep, JobSteps } from './job-api.ts';
-import type { FlowReport, ReleaseFlowDeps } from './release-common.ts';
+import type { ReleaseFlowDeps } from './release-common.ts';
 import { completeReleasePullRequest, createReleasePullRequest, planRelease } from './release-pull-request.ts';
 import { completeRelease } from './complete-release.ts';
 import { recordReview, type ReviewRecordDeps, startReview } from './review-record.ts';
@@ -416,5 +416,3 @@ export async function runJobStep<S extends JobStep>(
   const result = (await JOB_STEP_DEFINITIONS[step].run({ deps, log }, role, body)) as JobSteps[S]['response'];
   return { result, log };
 }
-
-export type { FlowReport };
