@@ -110,7 +110,15 @@ export interface MergePrDetails {
   review: { summary: string; findingsCount: number; costUsd: number; injectionSuspected?: boolean };
 }
 
-export interface CreateReleasePrDetails {
+/**
+ * Gates 2–5: set when Azure DevOps said (`$expand=permissions`) that the app's identity may not answer
+ * the approval: an answer here cannot release the stage, so the card sends people to Azure DevOps.
+ */
+export interface AzdoApprovalAccess {
+  appCannotApprove?: { url?: string };
+}
+
+export interface CreateReleasePrDetails extends AzdoApprovalAccess {
   gate: 'create_release_pr';
   repo: string;
   version: string;
@@ -118,21 +126,21 @@ export interface CreateReleasePrDetails {
   jiraBaseUrl: string;
 }
 
-export interface MergeReleasePrDetails {
+export interface MergeReleasePrDetails extends AzdoApprovalAccess {
   gate: 'merge_release_pr';
   repo: string;
   version: string;
   releasePr: PullRequestRef;
 }
 
-export interface RunPipelinesDetails {
+export interface RunPipelinesDetails extends AzdoApprovalAccess {
   gate: 'run_pipelines';
   repo: string;
   version: string;
   pipelines: { name: string; url?: string }[];
 }
 
-export interface ApproveStageDetails {
+export interface ApproveStageDetails extends AzdoApprovalAccess {
   gate: 'approve_stage';
   repo: string;
   version: string;
@@ -501,10 +509,19 @@ function gateBody(details: GateDetails): GateBody {
   return render(details);
 }
 
+/** The warning of a gate the app may not answer in Azure DevOps, with the way there. */
+export function cannotApproveLine(access: AzdoApprovalAccess['appCannotApprove']): string {
+  const where =
+    access?.url && isLinkableUrl(access.url) ? slackLink(access.url, 'Azure DevOps') : 'Azure DevOps';
+  return `⚠ The Release Agent may not answer this approval in Azure DevOps (its identity is not an approver, or not one who may answer now): an answer here cannot release the stage. Answer it in ${where}.`;
+}
+
 function gateBlocks(decisionId: string, details: GateDetails, body: GateBody): Block[] {
+  const access = details.gate === 'merge_pr' ? undefined : details.appCannotApprove;
   return [
     header(body.title),
     ...body.blocks,
+    ...(access ? [section(cannotApproveLine(access))] : []),
     context([
       `Gate ${GATE_ACTIONS[details.gate].number} of ${GATE_COUNT} · decision ${inline(decisionId)} · also answerable in the hub`,
     ]),

@@ -50,6 +50,16 @@ export function environmentFromInstructions(instructions: string | undefined): s
   return marker?.[1] ?? environmentFromText(instructions);
 }
 
+/** Pending decisions of gates 2–5 whose approval the app's identity may not answer (for /api/status). */
+export async function approvalsTheAppCannotAnswer(deps: Pick<Deps, 'store'>): Promise<Decision[]> {
+  return (await deps.store.decisions.listPending()).filter(
+    (decision) =>
+      decision.details !== undefined &&
+      decision.details.gate !== 'merge_pr' &&
+      decision.details.appCannotApprove !== undefined,
+  );
+}
+
 /** An approval changed (event or poller): read it back and post or update its card. */
 export async function observeApproval(
   deps: Deps,
@@ -119,6 +129,20 @@ export async function askForApproval(
     state,
     runId,
   });
+  // Azure DevOps lets only an approver answer: ask it whether our identity may, before people are asked.
+  const mayUpdate =
+    approval.callerMayUpdate ??
+    (deps.azdo
+      ? (await deps.azdo.getApproval(approval.id, { permissions: true })).callerMayUpdate
+      : undefined);
+  if (mayUpdate === false) {
+    const url = runId === undefined ? undefined : runUrl(deps.settings, runId);
+    details.appCannotApprove = url ? { url } : {};
+    deps.log.warn("the app's identity may not answer this approval in Azure DevOps: its card says so", {
+      approvalId: approval.id,
+      gate,
+    });
+  }
   const threadId = thread?.id ?? `approval.${approval.id}`;
   const asked = await requestDecision(
     { store: deps.store, slack: deps.slack, channel: deps.channel, now: deps.now },
@@ -219,7 +243,7 @@ async function gateQuestion(
   deps: Deps,
   gate: ReleaseGate,
   known: Known,
-): Promise<{ target: DecisionTarget; details: GateDetails }> {
+): Promise<{ target: DecisionTarget; details: Exclude<GateDetails, { gate: 'merge_pr' }> }> {
   const { repo, version, approvalId, state } = known;
   switch (gate) {
     case 'create_release_pr': {

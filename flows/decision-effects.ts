@@ -11,7 +11,7 @@
 // Idempotent by checking before acting: a recorded result ends it; a PR already completed or an
 // approval already answered the same way counts as done. An outside call that fails transiently is
 // thrown so the queue redelivers; on the last attempt the failure is recorded and shown instead.
-import type { CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
+import type { Approval, CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord } from '../core/model.ts';
@@ -394,8 +394,9 @@ async function answerApproval(deps: EffectDeps, decision: Decision): Promise<Eff
   if (!deps.azdo) return { status: 'failed', detail: 'Azure DevOps is not configured' };
   const wanted = decision.status;
   const comment = `Release Agent: ${wanted} by ${decision.decidedBy ?? 'someone'} via ${decision.decidedVia ?? 'api'}`;
+  let after: Approval | undefined;
   try {
-    await deps.azdo.decideApproval(target.approvalId, { status: wanted, comment });
+    after = await deps.azdo.decideApproval(target.approvalId, { status: wanted, comment });
   } catch (error) {
     // Answered already: by our earlier attempt (same answer, done) or by someone in Azure DevOps.
     if (isReleaseAgentError(error, 'CONFLICT')) {
@@ -404,11 +405,28 @@ async function answerApproval(deps: EffectDeps, decision: Decision): Promise<Eff
         return { status: 'failed', detail: `the approval was already ${current} in Azure DevOps` };
     } else if (isReleaseAgentError(error, 'NOT_FOUND')) {
       return { status: 'failed', detail: 'the approval no longer exists in Azure DevOps' };
+    } else if (isReleaseAgentError(error, 'FORBIDDEN')) {
+      // Azure DevOps lets only an approver answer: nothing moved, the stage still waits there.
+      return {
+        status: 'failed',
+        detail:
+          "Azure DevOps does not let the Release Agent's identity answer this approval: the stage still waits; answer it in Azure DevOps",
+      };
     } else {
       throw error;
     }
   }
   await recordGate(deps, decision);
+  // Read back: with more approvers required (or in sequence) our answer is one of several.
+  if (after && after.status === 'pending' && wanted === 'approved') {
+    const approved = after.steps.filter((step) => step.status === 'approved').length;
+    const min = after.minRequiredApprovers ?? 0;
+    const required = min > 0 ? Math.min(min, after.steps.length) : after.steps.length;
+    return {
+      status: 'done',
+      detail: `${approved} of ${required} approvals in Azure DevOps: the stage runs once the others approve there`,
+    };
+  }
   return {
     status: 'done',
     detail:

@@ -1,8 +1,12 @@
-// Wires a real Azure DevOps project to the Release Agent: the environments of gates 2–5 with an
-// Approval check each (its instructions carry the marker the poller reads), and the service-hook
-// subscriptions that feed the function app. Every step finds before it creates, so re-running is safe
+// Wires a real Azure DevOps project to the Release Agent: the service-hook subscriptions that feed the
+// function app, and the environments of gates 2–5 with an Approval check each (its instructions carry
+// the marker the poller reads) whose approvers are the people given and the app's own identity: Azure
+// DevOps lets only an approver answer an approval, and the app answers with its PAT. That identity is
+// the one that created or replaced the subscriptions (their `modifiedBy`): `connectionData`, which
+// names the caller, is not a 7.1 operation. Every step finds before it creates, so re-running is safe
 // and a rotated webhook secret reaches the existing subscriptions.
 import type { AzureDevOps, ServiceHookEvent } from '../adapters/azdo/azdo.ts';
+import { ReleaseAgentError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
 import { approvalInstructions } from './approval-gates.ts';
 import { DEFAULT_GATE_ENVIRONMENTS } from './threads.ts';
@@ -20,12 +24,14 @@ export interface SetupInput {
   webhookSecret: Secret;
   /** Identity ids (users or groups) allowed to approve in Azure DevOps itself. */
   approverIds: readonly string[];
+  /** The app's own identity (its PAT's user); learned from the service hooks when absent. */
+  appIdentityId?: string;
   /** Days a stage waits for its approval (Azure DevOps' own default is 30). */
   timeoutDays?: number;
 }
 
 export interface SetupStep {
-  kind: 'environment' | 'approval-check' | 'service-hook';
+  kind: 'environment' | 'approval-check' | 'service-hook' | 'app-identity';
   name: string;
   created: boolean;
 }
@@ -36,6 +42,28 @@ export async function setupOrganisation(
   log: (line: string) => void = () => {},
 ): Promise<SetupStep[]> {
   const steps: SetupStep[] = [];
+  const url = `${input.functionAppUrl.replace(/\/+$/, '')}/api/azdo/events`;
+  let appIdentity = input.appIdentityId;
+  for (const eventType of SERVICE_HOOK_EVENTS) {
+    const hook = await azdo.ensureServiceHook({
+      eventType,
+      url,
+      headers: { 'X-Webhook-Secret': input.webhookSecret },
+    });
+    appIdentity ??= hook.modifiedBy?.id;
+    steps.push({ kind: 'service-hook', name: eventType, created: hook.created });
+    log(`service hook ${eventType} → ${url}: ${hook.created ? 'created' : 'updated'}`);
+  }
+  if (!appIdentity) {
+    throw new ReleaseAgentError(
+      'CONFIG_INVALID',
+      "cannot tell the app's own Azure DevOps identity (the service hooks do not say who changed them): pass --app-identity <id of the PAT's user>",
+      { variable: 'app-identity' },
+    );
+  }
+  steps.push({ kind: 'app-identity', name: appIdentity, created: false });
+  log(`the app answers approvals as identity ${appIdentity}: it is made an approver of every gate`);
+  const approverIds = [...new Set([...input.approverIds, appIdentity])];
   const environments = [...new Set(Object.values(DEFAULT_GATE_ENVIRONMENTS).flat())];
   for (const name of environments) {
     const environment = await azdo.ensureEnvironment(name, 'Release Agent gate (created by npm run setup)');
@@ -44,24 +72,18 @@ export async function setupOrganisation(
     const check = await azdo.ensureApprovalCheck(
       { id: environment.id, name: environment.name },
       {
-        approverIds: input.approverIds,
+        approverIds,
         instructions: approvalInstructions(name),
         minRequiredApprovers: 1,
         timeoutMinutes: (input.timeoutDays ?? 30) * 24 * 60,
       },
     );
     steps.push({ kind: 'approval-check', name, created: check.created });
-    log(`approval check on ${name}: ${check.created ? 'created' : 'exists'}`);
-  }
-  const url = `${input.functionAppUrl.replace(/\/+$/, '')}/api/azdo/events`;
-  for (const eventType of SERVICE_HOOK_EVENTS) {
-    const hook = await azdo.ensureServiceHook({
-      eventType,
-      url,
-      headers: { 'X-Webhook-Secret': input.webhookSecret },
-    });
-    steps.push({ kind: 'service-hook', name: eventType, created: hook.created });
-    log(`service hook ${eventType} → ${url}: ${hook.created ? 'created' : 'updated'}`);
+    const added =
+      check.created || check.approversAdded.length === 0
+        ? ''
+        : ` (approvers added: ${check.approversAdded.join(', ')})`;
+    log(`approval check on ${name}: ${check.created ? 'created' : 'exists'}${added}`);
   }
   return steps;
 }

@@ -5,6 +5,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { type Config, configProblems } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Logger } from '../flows/agent-deps.ts';
+import { approvalsTheAppCannotAnswer } from '../flows/approval-gates.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
 import { jsonResponse, optionalCaller } from './http.ts';
 import { currentConfig, services } from './services.ts';
@@ -54,6 +55,20 @@ export async function statusHandler(
   } catch (error) {
     log.warn('status: the work queue could not be read', { error: errorMessage(error).slice(0, 200) });
     problems.push('the work queue could not be read');
+  }
+  try {
+    // Gates 2–5 waiting on an approval that the app's identity may not answer: only Azure DevOps can.
+    const blocked = await withTimeout(approvalsTheAppCannotAnswer(services().deps));
+    if (blocked.length > 0) {
+      const ids = blocked.map((decision) =>
+        'approvalId' in decision.target ? decision.target.approvalId : decision.id,
+      );
+      problems.push(
+        `${blocked.length} pending approval(s) the app's Azure DevOps identity may not answer (make it an approver: npm run setup): ${ids.slice(0, 5).join(', ')}`,
+      );
+    }
+  } catch (error) {
+    log.warn('status: pending decisions could not be read', { error: errorMessage(error).slice(0, 200) });
   }
   const poisoned = typeof queue?.poisonDepth === 'number' && queue.poisonDepth > 0;
   if (poisoned)

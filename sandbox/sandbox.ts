@@ -257,7 +257,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const subscription of azdo.hooks.subscriptions.values())
       if (subscription.eventType.startsWith('git.')) subscription.publisherInputs.repository = payment.id;
     log(
-      `[azure-devops] npm run setup: ${setup.filter((step) => step.kind === 'environment').length} gate environments with Approval checks (approver ${azdo.users.approver.displayName}), ${setup.filter((step) => step.kind === 'service-hook').length} service hooks → ${host.apiUrl}/azdo/events (pull-request events for ${PAYMENT} only)`,
+      `[azure-devops] npm run setup: ${setup.filter((step) => step.kind === 'environment').length} gate environments with Approval checks (approvers ${azdo.users.approver.displayName} and the app's own identity, ${azdo.users.agent.displayName}), ${setup.filter((step) => step.kind === 'service-hook').length} service hooks → ${host.apiUrl}/azdo/events (pull-request events for ${PAYMENT} only)`,
     );
 
     const claudeCredential = `sk-ant-sandbox-${randomBytes(12).toString('base64url')}`;

@@ -1,5 +1,6 @@
-// npm run setup -- --function-app <url> --approver <identity id> [--approver …]
-// Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions
+// npm run setup -- --function-app <url> --approver <identity id> [--approver …] [--app-identity <id>]
+// Creates (or finds) the gate environments with Approval checks (approvers: the people given and the
+// identity of AZDO_PAT, the one the function app answers approvals with) and the service-hook subscriptions
 // in the project named by AZDO_ORGANIZATION / AZDO_PROJECT, authenticated with AZDO_PAT (scopes:
 // Environment manage, Service hooks, Build read & execute). The webhook secret is WEBHOOK_SECRET.
 // Secrets come from the environment only, never from the command line.
@@ -12,22 +13,30 @@ import { setupOrganisation } from '../flows/setup-organisation.ts';
 import { describeFailure } from './cli.ts';
 
 const usage =
-  'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--timeout-days N]';
+  'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--app-identity <id>] [--timeout-days N]';
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(`${usage}
 Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions in
-the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET from the environment.`);
+the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET from the environment.
+Use the function app's own AZDO_PAT: its identity is added to every gate's approvers (found from the
+service hooks setup writes, or given with --app-identity).`);
     return 0;
   }
-  let values: { 'function-app'?: string; approver?: string[]; 'timeout-days'?: string };
+  let values: {
+    'function-app'?: string;
+    approver?: string[];
+    'app-identity'?: string;
+    'timeout-days'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         'function-app': { type: 'string' },
         approver: { type: 'string', multiple: true },
+        'app-identity': { type: 'string' },
         'timeout-days': { type: 'string' },
       },
       strict: true,
@@ -75,7 +84,13 @@ the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET f
   try {
     await setupOrganisation(
       azdo,
-      { functionAppUrl, webhookSecret: config.WEBHOOK_SECRET, approverIds: values.approver, timeoutDays },
+      {
+        functionAppUrl,
+        webhookSecret: config.WEBHOOK_SECRET,
+        approverIds: values.approver,
+        ...(values['app-identity'] ? { appIdentityId: values['app-identity'] } : {}),
+        timeoutDays,
+      },
       (line) => console.log(line),
     );
     console.log('done: include pipelines/*.yml in your pipelines (see README)');

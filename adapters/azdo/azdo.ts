@@ -213,6 +213,7 @@ export type ApprovalStatus =
   | 'completed';
 
 export interface ApprovalStep {
+  /** Who answered the step, or else who should (a user or a group). */
   approver: Identity | undefined;
   status: ApprovalStatus;
   comment: string | undefined;
@@ -223,8 +224,15 @@ export interface Approval {
   status: ApprovalStatus;
   createdOn: string;
   instructions: string | undefined;
+  /** 0 or absent: every approver must approve. */
   minRequiredApprovers: number | undefined;
+  executionOrder: 'anyOrder' | 'inSequence' | undefined;
   steps: ApprovalStep[];
+  /**
+   * Whether the caller (our PAT's identity) may answer the approval now: read with
+   * `$expand=permissions` (`update` among its flags); undefined when not asked for.
+   */
+  callerMayUpdate: boolean | undefined;
   /** What the service adds beyond the spec: the run waiting on this approval, when it says. */
   pipeline:
     | {
@@ -249,7 +257,10 @@ export interface Environment {
 }
 
 export interface ApprovalCheckInput {
-  /** Identity ids (users or groups) who may approve. */
+  /**
+   * Identity ids (users or groups) who may approve. An existing check gets those it lacks added (none
+   * removed), so the app's own identity can be made an approver of a check people configured.
+   */
   approverIds: readonly string[];
   instructions?: string;
   minRequiredApprovers?: number;
@@ -277,6 +288,8 @@ export interface ServiceHookSubscription {
   id: string;
   /** False when a subscription for the same event, project and URL was found and updated in place. */
   created: boolean;
+  /** Who created or replaced it just now: the caller, i.e. the PAT's own identity. */
+  modifiedBy: Identity | undefined;
 }
 
 export interface AzureDevOps {
@@ -335,8 +348,13 @@ export interface AzureDevOps {
   listPendingApprovals(): Promise<Approval[]>;
   /** Approvals of the project in one state (Approvals_Query `state`), newest first as the service lists them. */
   listApprovals(state: 'pending' | 'approved' | 'rejected' | 'completed'): Promise<Approval[]>;
-  getApproval(approvalId: string): Promise<Approval>;
-  /** Single-shot: CONFLICT (with `currentStatus`) when the approval is no longer pending. */
+  /** `permissions`: also read whether we may answer it (`callerMayUpdate`). */
+  getApproval(approvalId: string, options?: { permissions?: boolean }): Promise<Approval>;
+  /**
+   * Answers our step. Single-shot: CONFLICT (with `currentStatus`) when the approval is no longer
+   * pending; FORBIDDEN when Azure DevOps does not let our identity answer it. The approval returned
+   * may still be pending (more approvers needed, or approvers in sequence).
+   */
   decideApproval(approvalId: string, decision: ApprovalDecision): Promise<Approval>;
   /** Setup: finds the environment by name or creates it. */
   ensureEnvironment(name: string, description?: string): Promise<Environment>;
@@ -344,7 +362,7 @@ export interface AzureDevOps {
   ensureApprovalCheck(
     environment: { id: number; name: string },
     check: ApprovalCheckInput,
-  ): Promise<{ id: number; created: boolean }>;
+  ): Promise<{ id: number; created: boolean; approversAdded: string[] }>;
   /** Setup: a web-hook subscription for one event type of this project, created or updated in place. */
   ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription>;
 }

@@ -143,6 +143,8 @@ interface WireApproval {
   createdOn?: string;
   instructions?: string;
   minRequiredApprovers?: number;
+  executionOrder?: string;
+  permissions?: string;
   steps?: {
     assignedApprover?: WireIdentity;
     actualApprover?: WireIdentity;
@@ -152,8 +154,17 @@ interface WireApproval {
   pipeline?: { id?: string; name?: string; owner?: { id?: number; name?: string } };
 }
 
+interface WireCheckConfiguration {
+  id: number;
+  type?: { id?: string; name?: string };
+  resource?: { type?: string; id?: string; name?: string };
+  timeout?: number;
+  settings?: { approvers?: { id?: string }[]; [key: string]: unknown };
+}
+
 interface WireSubscription {
   id: string;
+  modifiedBy?: WireIdentity;
   publisherInputs?: Record<string, string>;
   consumerInputs?: Record<string, string>;
 }
@@ -652,12 +663,13 @@ export class RestAzureDevOps implements AzureDevOps {
     return listValue(response.body, 'listApprovals').map(approval);
   }
 
-  async getApproval(approvalId: string): Promise<Approval> {
+  async getApproval(approvalId: string, options: { permissions?: boolean } = {}): Promise<Approval> {
     const response = await this.#call<WireApproval>(
       'getApproval',
       'GET',
       `${this.#projectPath()}/_apis/pipelines/approvals/${encodeURIComponent(approvalId)}`,
-      { query: { $expand: 'steps' }, fields: { approvalId } },
+      // `$expand` is a flags enum: both values, comma-separated.
+      { query: { $expand: options.permissions ? 'steps,permissions' : 'steps' }, fields: { approvalId } },
     );
     return approval(expectObject(response.body, 'getApproval'));
   }
@@ -670,7 +682,7 @@ export class RestAzureDevOps implements AzureDevOps {
       `${this.#projectPath()}/_apis/pipelines/approvals`,
       {
         body: [{ approvalId, status: decision.status, comment: decision.comment }],
-        acceptStatuses: [400, 409],
+        acceptStatuses: [400, 403, 409],
         fields,
       },
     );
@@ -681,13 +693,20 @@ export class RestAzureDevOps implements AzureDevOps {
       if (updated) return approval(updated);
       return await this.getApproval(approvalId);
     }
-    // The refusal text is not part of the contract; the approval's own status is.
-    const current = await this.getApproval(approvalId);
+    // The refusal text is not part of the contract; the approval's own status and our permissions are.
+    const current = await this.getApproval(approvalId, { permissions: true });
     if (current.status !== 'pending') {
       throw new ReleaseAgentError('CONFLICT', `approval ${approvalId} is already ${current.status}`, {
         ...fields,
         currentStatus: current.status,
       });
+    }
+    if (response.status === 403 || current.callerMayUpdate === false) {
+      throw new ReleaseAgentError(
+        'FORBIDDEN',
+        `azure-devops does not let the app's identity answer approval ${approvalId}: it is not one of its approvers (or not in an approver group), is blocked, has answered already, or it is not its turn`,
+        { ...fields, status: response.status },
+      );
     }
     throw refusalError(
       response.status,
@@ -719,23 +738,41 @@ export class RestAzureDevOps implements AzureDevOps {
   async ensureApprovalCheck(
     environment: { id: number; name: string },
     check: ApprovalCheckInput,
-  ): Promise<{ id: number; created: boolean }> {
+  ): Promise<{ id: number; created: boolean; approversAdded: string[] }> {
     const path = `${this.#projectPath()}/_apis/pipelines/checks/configurations`;
     const fields = { environment: environment.name, environmentId: environment.id };
-    const found = await this.#call<WireList<{ id: number; type?: { id?: string } }>>(
-      'listCheckConfigurations',
-      'GET',
-      path,
-      {
-        apiVersion: CHECKS_API,
-        query: { resourceType: 'environment', resourceId: String(environment.id) },
-        fields,
-      },
-    );
+    const found = await this.#call<WireList<WireCheckConfiguration>>('listCheckConfigurations', 'GET', path, {
+      apiVersion: CHECKS_API,
+      query: { resourceType: 'environment', resourceId: String(environment.id), $expand: 'settings' },
+      fields,
+    });
     const existing = listValue(found.body, 'listCheckConfigurations').find(
       (config) => config.type?.id === APPROVAL_CHECK_TYPE_ID,
     );
-    if (existing) return { id: existing.id, created: false };
+    if (existing) {
+      // Keep what people configured; add only the approvers it lacks (the app's own identity first of all).
+      const settings = existing.settings ?? {};
+      const approvers = settings.approvers ?? [];
+      const have = new Set(approvers.map((approver) => approver.id?.toLowerCase()));
+      const missing = check.approverIds.filter((id) => !have.has(id.toLowerCase()));
+      if (missing.length === 0) return { id: existing.id, created: false, approversAdded: [] };
+      await this.#call('updateCheckConfiguration', 'PATCH', `${path}/${existing.id}`, {
+        apiVersion: CHECKS_API,
+        body: {
+          id: existing.id,
+          type: existing.type,
+          resource: existing.resource ?? {
+            type: 'environment',
+            id: String(environment.id),
+            name: environment.name,
+          },
+          settings: { ...settings, approvers: [...approvers, ...missing.map((id) => ({ id }))] },
+          ...(existing.timeout === undefined ? {} : { timeout: existing.timeout }),
+        },
+        fields: { ...fields, checkId: existing.id },
+      });
+      return { id: existing.id, created: false, approversAdded: missing };
+    }
     const created = await this.#call<{ id: number }>('addCheckConfiguration', 'POST', path, {
       apiVersion: CHECKS_API,
       body: {
@@ -755,7 +792,11 @@ export class RestAzureDevOps implements AzureDevOps {
       },
       fields,
     });
-    return { id: expectObject(created.body, 'addCheckConfiguration').id, created: true };
+    return {
+      id: expectObject(created.body, 'addCheckConfiguration').id,
+      created: true,
+      approversAdded: [...check.approverIds],
+    };
   }
 
   async ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription> {
@@ -813,7 +854,7 @@ export class RestAzureDevOps implements AzureDevOps {
     );
     if (existing) {
       // Replaced in place so a rotated secret reaches the subscription (the service masks it on read).
-      await this.#call(
+      const replaced = await this.#call<WireSubscription>(
         'replaceSubscription',
         'PUT',
         `_apis/hooks/subscriptions/${encodeURIComponent(existing.id)}`,
@@ -823,15 +864,25 @@ export class RestAzureDevOps implements AzureDevOps {
           secrets,
         },
       );
-      return { id: existing.id, created: false };
+      const modifiedBy = (replaced.body as WireSubscription | undefined)?.modifiedBy;
+      return {
+        id: existing.id,
+        created: false,
+        modifiedBy: modifiedBy?.id ? identity(modifiedBy) : undefined,
+      };
     }
-    const created = await this.#call<{ id: string }>(
+    const created = await this.#call<WireSubscription>(
       'createSubscription',
       'POST',
       '_apis/hooks/subscriptions',
       { body, fields, secrets },
     );
-    return { id: expectObject(created.body, 'createSubscription').id, created: true };
+    const subscription = expectObject(created.body, 'createSubscription');
+    return {
+      id: subscription.id,
+      created: true,
+      modifiedBy: subscription.modifiedBy?.id ? identity(subscription.modifiedBy) : undefined,
+    };
   }
 
   // ---- internals ----
@@ -1255,6 +1306,18 @@ function approval(wire: WireApproval): Approval {
     createdOn: wire.createdOn ?? '',
     instructions: wire.instructions,
     minRequiredApprovers: wire.minRequiredApprovers,
+    executionOrder:
+      wire.executionOrder === 'anyOrder' || wire.executionOrder === 'inSequence'
+        ? wire.executionOrder
+        : undefined,
+    // A flags enum, serialized as "view, update".
+    callerMayUpdate:
+      wire.permissions === undefined
+        ? undefined
+        : wire.permissions
+            .split(',')
+            .map((flag) => flag.trim().toLowerCase())
+            .includes('update'),
     steps: (wire.steps ?? []).map((step) => ({
       approver:
         step.actualApprover || step.assignedApprover

@@ -117,6 +117,66 @@ describe('functions: queue worker', () => {
     assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
   });
 
+  const askApproval = async (
+    version: string,
+    options: Parameters<Testbed['stack']['azdo']['createPendingApproval']>[0],
+  ) => {
+    const { run, threadId } = await startRelease(bed, version);
+    const approval = bed.stack.azdo.createPendingApproval({
+      environment: 'sandbox',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: approvalInstructions('sandbox'),
+      ...options,
+    });
+    await bed.host.runTimer('pr-poller');
+    const decision = await waitFor(
+      async () => (await bed.stack.store.decisions.findByThread(threadId))[0],
+      'the decision',
+    );
+    return { run, threadId, approval, decision };
+  };
+  const card = (decision: Decision) =>
+    cardText(bed.stack.slack.message(decision.slack!.channel, decision.slack!.ts));
+
+  it('an approval only a group the app is not in may answer: the card says so and links to the run, /api/status reports it, an answer claims nothing', async () => {
+    const releasers = bed.stack.azdo.addGroup('Releasers', [bed.stack.azdo.users.approver]);
+    const { run, threadId, approval, decision } = await askApproval('5.1.0', { approvers: [releasers] });
+    const text = card(decision);
+    assert.match(text, /may not answer this approval in Azure DevOps/);
+    assert.ok(
+      text.includes(`buildId=${run.id}`),
+      'the card links to the run, where the approval is answered',
+    );
+    const status = (await (await bed.api('/status', { headers: bed.operator })).json()) as {
+      problems: string[];
+    };
+    assert.ok(
+      status.problems.some((problem) => problem.includes('may not answer') && problem.includes(approval.id)),
+      status.problems.join('\n'),
+    );
+    assert.equal((await decide(threadId, 'approve')).status, 200);
+    const done = await settled(decision.id);
+    assert.equal(done.effect?.status, 'failed', done.effect?.detail);
+    assert.match(done.effect?.detail ?? '', /does not let the Release Agent's identity answer/);
+    assert.equal(bed.stack.azdo.approval(approval.id).status, 'pending', 'the stage still waits');
+    assert.ok(!card(done).includes('the stage runs'));
+  });
+
+  it('minRequiredApprovers 2: after our answer the card says "1 of 2 approvals", not that the stage runs', async () => {
+    const { threadId, approval, decision } = await askApproval('5.2.0', {
+      approvers: [bed.stack.azdo.users.agent, bed.stack.azdo.users.approver],
+      minRequiredApprovers: 2,
+    });
+    assert.doesNotMatch(card(decision), /may not answer/);
+    assert.equal((await decide(threadId, 'approve')).status, 200);
+    const done = await settled(decision.id);
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    assert.equal(bed.stack.azdo.approval(approval.id).status, 'pending');
+    await waitFor(() => card(done).includes('1 of 2 approvals'), 'the card to count the approvals');
+    assert.ok(!card(done).includes('the stage runs:'));
+  });
+
   const voidedBy = (commit: string) =>
     `a newer push (${commit.slice(0, 7)}) voided this approval: the new commit needs its own review`;
   const waiting = (id: string) =>

@@ -44,9 +44,10 @@ describe('npm run setup (wiring a project to the agent)', () => {
       assert.equal(check.type.id, '8c6f20a7-a545-4486-9777-f762fafe0d4d');
       const settings = check.settings as { instructions?: string; approvers?: { id: string }[] };
       assert.equal(environmentFromInstructions(settings.instructions), environment.name);
+      // The people given, and the app's own identity (the PAT's user, learned from the service hooks).
       assert.deepEqual(
         settings.approvers?.map((a) => a.id),
-        [approver()],
+        [approver(), stack.azdo.users.agent.id],
       );
     }
     const hooks = [...stack.azdo.hooks.subscriptions.values()];

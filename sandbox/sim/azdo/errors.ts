@@ -195,6 +195,18 @@ export const refusals = {
       'ApprovalNotPendingException',
       'pipelines',
     ),
+  // A caller who is not an approver of the approval (nor in an approver group), is blocked, has answered
+  // already, or whose turn it is not (in sequence). The service answers with an error, not a 200: its
+  // exact status, type key and sentence are not documented nor found in public threads, so these are
+  // ours (a 403 and a type key of our own); callers key on the approval's permissions, read with
+  // `$expand=permissions`, and on the status class, never on the words.
+  approvalNotPermitted: (id: string, who: string) =>
+    azdoError(
+      403,
+      `${who} is not permitted to update approval ${id}.`,
+      'ApprovalUpdateNotPermittedException',
+      'pipelines',
+    ),
   environmentExists: (name: string) =>
     azdoError(
       409,
@@ -208,6 +220,13 @@ export const refusals = {
       `Environment with id ${id} does not exist.`,
       'EnvironmentNotFoundException',
       'distributedtask',
+    ),
+  checkNotFound: (id: string) =>
+    azdoError(
+      404,
+      `Check configuration with id ${id} does not exist.`,
+      'CheckConfigurationNotFoundException',
+      'pipelines',
     ),
   subscriptionNotFound: (id: string) =>
     azdoError(404, `Subscription ${id} was not found.`, 'SubscriptionNotFoundException', 'hooks'),

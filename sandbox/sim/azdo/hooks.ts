@@ -29,6 +29,8 @@ export interface SubscriptionState {
   status: SubscriptionStatus;
   probationUntil: number;
   createdBy: { id: string; displayName: string };
+  /** Who last created or replaced it (the caller of Subscriptions_Replace Subscription). */
+  modifiedBy?: { id: string; displayName: string };
   createdDate: string;
   modifiedDate: string;
 }

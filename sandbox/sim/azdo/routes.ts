@@ -223,6 +223,13 @@ const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
     handle: listCheckConfigurations,
   },
   {
+    method: 'PATCH',
+    template: `${P}/pipelines/checks/configurations/{id}`,
+    operation: 'Check Configurations_Update',
+    apiVersion: '7.1-preview.1',
+    handle: updateCheckConfiguration,
+  },
+  {
     method: 'POST',
     template: '/{organization}/_apis/hooks/subscriptions',
     operation: 'Subscriptions_Create',
@@ -769,10 +776,16 @@ function getRun(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
 
 // ---- approvals ----
 
-function queryApprovals(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+/** `$expand` of the approvals: a flags enum (`steps`, `permissions`), sent comma-separated. */
+function approvalExpand(request: SimRequest): { steps: boolean; permissions: boolean } {
+  const flags = (request.query.get('$expand') ?? '').split(',').map((flag) => flag.trim().toLowerCase());
+  return { steps: flags.includes('steps'), permissions: flags.includes('permissions') };
+}
+
+function queryApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const state = request.query.get('state');
   const ids = request.query.get('approvalIds')?.toLowerCase().split(',').filter(Boolean);
-  const steps = (request.query.get('$expand') ?? '').split(',').includes('steps');
+  const expand = approvalExpand(request);
   const top = optionalInt(request, 'top');
   const found = [...sim.approvals.values()]
     .filter((approval) => !ids || ids.includes(approval.id.toLowerCase()))
@@ -783,14 +796,21 @@ function queryApprovals(sim: AzureDevOpsSimulator, request: SimRequest): SimResp
         (state === 'completed' ? approval.status !== 'pending' : approval.status === state),
     )
     .slice(0, top ?? Number.MAX_SAFE_INTEGER);
-  return list(found.map((approval) => sim.approvalJson(approval, { steps })));
+  return list(
+    found.map((approval) =>
+      sim.approvalJson(approval, {
+        steps: expand.steps,
+        ...(expand.permissions ? { permissionsFor: caller } : {}),
+      }),
+    ),
+  );
 }
 
 function updateApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const body = request.json<{ approvalId?: string; status?: string; comment?: string }[]>();
   if (!Array.isArray(body) || body.length === 0)
     throw refusals.badRequest('A list of approval updates is required.', 'pipelines');
-  // All or nothing: every update is checked before any is applied.
+  // All or nothing: every update is checked before any is applied, the caller's right to answer included.
   const updates = body.map((update) => {
     const status = update.status;
     if (status !== 'approved' && status !== 'rejected') {
@@ -798,6 +818,8 @@ function updateApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller:
     }
     const approval = sim.approval(update.approvalId ?? '');
     if (approval.status !== 'pending') throw refusals.approvalNotPending(approval.id, approval.status);
+    if (!sim.actionableStep(approval, caller))
+      throw refusals.approvalNotPermitted(approval.id, caller.displayName);
     return { approval, status: status as 'approved' | 'rejected', comment: update.comment ?? '' };
   });
   const decided = updates.map(({ approval, status, comment }) =>
@@ -806,9 +828,14 @@ function updateApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller:
   return list(decided.map((approval) => sim.approvalJson(approval, { steps: true })));
 }
 
-function getApproval(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
-  const steps = (request.query.get('$expand') ?? '').split(',').includes('steps');
-  return ok(sim.approvalJson(sim.approval(request.params.approvalId ?? ''), { steps }));
+function getApproval(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const expand = approvalExpand(request);
+  return ok(
+    sim.approvalJson(sim.approval(request.params.approvalId ?? ''), {
+      steps: expand.steps,
+      ...(expand.permissions ? { permissionsFor: caller } : {}),
+    }),
+  );
 }
 
 // ---- environments and checks ----
@@ -875,6 +902,23 @@ function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest)
   );
 }
 
+/** Replaces a check's settings (and timeout); its type and resource stay. */
+function updateCheckConfiguration(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const check = sim.checks.get(Number(request.params.id));
+  if (!check) throw refusals.checkNotFound(request.params.id ?? '');
+  const body = jsonBody<{ type?: { id?: string }; settings?: unknown; timeout?: number }>(request);
+  if (body.type?.id && body.type.id !== check.type.id)
+    throw refusals.badRequest('The check type cannot be changed.', 'pipelines');
+  if (body.settings !== undefined) check.settings = body.settings;
+  if (typeof body.timeout === 'number') check.timeout = body.timeout;
+  check.modifiedBy = caller;
+  return ok(sim.checkJson(check));
+}
+
 // ---- service hooks ----
 
 interface SubscriptionBody {
@@ -937,7 +981,11 @@ function listSubscriptions(sim: AzureDevOpsSimulator, request: SimRequest): SimR
   return list(found.map((subscription) => sim.subscriptionJson(subscription)));
 }
 
-function replaceSubscription(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+function replaceSubscription(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
   const id = request.params.subscriptionId ?? '';
   const subscription = sim.hooks.subscriptions.get(id.toLowerCase()) ?? sim.hooks.subscriptions.get(id);
   if (!subscription) throw refusals.subscriptionNotFound(id);
@@ -955,6 +1003,7 @@ function replaceSubscription(sim: AzureDevOpsSimulator, request: SimRequest): Si
     consumerInputs,
     status: 'enabled',
     probationUntil: 0,
+    modifiedBy: { id: caller.id, displayName: caller.displayName },
     modifiedDate: sim.isoNow(),
   });
   return ok(sim.subscriptionJson(subscription));

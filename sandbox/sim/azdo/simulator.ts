@@ -183,14 +183,31 @@ export interface BuildFacts {
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
 
+/** A step's status: `uninitiated` waits for the steps before it (in sequence); `skipped` was not needed. */
+export type ApprovalStepStatus = 'uninitiated' | 'pending' | 'approved' | 'rejected' | 'skipped';
+
+export interface ApprovalStepState {
+  /** A user, or a group any one member of which may answer the step. */
+  assigned: SimIdentity;
+  status: ApprovalStepStatus;
+  actual?: SimIdentity;
+  comment?: string;
+  at?: string;
+}
+
 export interface ApprovalState {
   id: string;
   status: ApprovalStatus;
   createdOn: string;
   lastModifiedOn: string;
   instructions: string;
+  /** As the check says: 0 (or more than there are approvers) means every approver. */
   minRequiredApprovers: number;
+  executionOrder: 'anyOrder' | 'inSequence';
   approvers: SimIdentity[];
+  blockedApprovers: SimIdentity[];
+  steps: ApprovalStepState[];
+  /** The last person who answered a step. */
   actualApprover?: SimIdentity;
   comment?: string;
   environment?: { id: number; name: string };
@@ -214,10 +231,13 @@ export interface CheckState {
   resource: { type: string; id: string; name?: string };
   timeout: number;
   createdBy: SimIdentity;
+  modifiedBy?: SimIdentity;
   createdOn: string;
 }
 
 const DEFAULT_PAT = 'sim-pat';
+/** The pipeline check type id of "Approval" (fixed by Azure DevOps). */
+const APPROVAL_CHECK_TYPE = '8c6f20a7-a545-4486-9777-f762fafe0d4d';
 const DEFAULT_ACCESS_TOKEN = 'sim-access-token';
 const LIST_DESCRIPTION_LIMIT = 400;
 
@@ -247,6 +267,8 @@ export class AzureDevOpsSimulator {
   readonly pipelines = new Map<number, PipelineState>();
   readonly runs = new Map<number, RunState>();
   readonly approvals = new Map<string, ApprovalState>();
+  /** Azure DevOps groups (by id) and their members: a group may be an approver. */
+  readonly groups = new Map<string, { group: SimIdentity; members: SimIdentity[] }>();
   readonly environments = new Map<number, EnvironmentState>();
   readonly checks = new Map<number, CheckState>();
   readonly hooks: HookDispatcher;
@@ -756,6 +778,47 @@ export class AzureDevOpsSimulator {
     return state;
   }
 
+  /** A group of people (an approver may be one): any one member answers for it. */
+  addGroup(displayName: string, members: SimIdentity[]): SimIdentity {
+    const group: SimIdentity = {
+      id: randomUUID(),
+      displayName,
+      uniqueName: `[${this.project.name}]\\${displayName}`,
+    };
+    this.groups.set(group.id, { group, members: [...members] });
+    return group;
+  }
+
+  /** The identity with this id: a user, a credential's identity or a group (unknown ids keep their id). */
+  identityById(id: string): SimIdentity {
+    const key = id.toLowerCase();
+    const known = [
+      ...Object.values(this.users),
+      ...this.credentials.map((credential) => credential.identity),
+      ...[...this.groups.values()].map((entry) => entry.group),
+    ].find((identity) => identity.id.toLowerCase() === key);
+    return known ?? { id, displayName: id, uniqueName: id };
+  }
+
+  /** True when `who` is `identity` or a member of the group `identity`. */
+  isOrIsIn(who: SimIdentity, identity: SimIdentity): boolean {
+    if (who.id.toLowerCase() === identity.id.toLowerCase()) return true;
+    const group = this.groups.get(identity.id);
+    return group?.members.some((member) => member.id.toLowerCase() === who.id.toLowerCase()) ?? false;
+  }
+
+  /**
+   * The step `who` may answer now, as the service decides: not blocked, assigned (or in an assigned
+   * group), the step still pending (in sequence: only the current one), and not already answered by them.
+   */
+  actionableStep(approval: ApprovalState, who: SimIdentity): ApprovalStepState | undefined {
+    if (approval.status !== 'pending') return undefined;
+    if (approval.blockedApprovers.some((blocked) => this.isOrIsIn(who, blocked))) return undefined;
+    if (approval.steps.some((step) => step.actual?.id.toLowerCase() === who.id.toLowerCase()))
+      return undefined;
+    return approval.steps.find((step) => step.status === 'pending' && this.isOrIsIn(who, step.assigned));
+  }
+
   /** A stage reached an environment with an Approval check: fires approval-pending. */
   createPendingApproval(
     input: {
@@ -766,6 +829,8 @@ export class AzureDevOpsSimulator {
       instructions?: string;
       approvers?: SimIdentity[];
       minRequiredApprovers?: number;
+      executionOrder?: 'anyOrder' | 'inSequence';
+      blockedApprovers?: SimIdentity[];
     } = {},
   ): ApprovalState {
     const env = input.environment
@@ -775,15 +840,26 @@ export class AzureDevOpsSimulator {
       : undefined;
     const pipeline = input.pipelineId !== undefined ? this.pipelines.get(input.pipelineId) : undefined;
     const run = input.runId !== undefined ? this.runs.get(input.runId) : undefined;
+    // Unless the caller says otherwise, the approval takes the environment's Approval check settings.
+    const check = env ? this.#approvalCheckSettings(env.id) : undefined;
+    // With no check either: the person and the app's own identity, as `npm run setup` configures.
+    const approvers = input.approvers ?? check?.approvers ?? [this.users.approver, this.users.agent];
+    const executionOrder = input.executionOrder ?? check?.executionOrder ?? 'anyOrder';
     const now = this.isoNow();
     const approval: ApprovalState = {
       id: randomUUID(),
       status: 'pending',
       createdOn: now,
       lastModifiedOn: now,
-      instructions: input.instructions ?? '',
-      minRequiredApprovers: input.minRequiredApprovers ?? 1,
-      approvers: input.approvers ?? [this.users.approver],
+      instructions: input.instructions ?? check?.instructions ?? '',
+      minRequiredApprovers: input.minRequiredApprovers ?? check?.minRequiredApprovers ?? 1,
+      executionOrder,
+      approvers,
+      blockedApprovers: input.blockedApprovers ?? check?.blockedApprovers ?? [],
+      steps: approvers.map((assigned, index) => ({
+        assigned,
+        status: executionOrder === 'inSequence' && index > 0 ? 'uninitiated' : 'pending',
+      })),
       ...(env ? { environment: { id: env.id, name: env.name } } : {}),
       ...(input.stageName ? { stageName: input.stageName } : {}),
       ...(pipeline ? { pipeline: { id: pipeline.id, name: pipeline.name } } : {}),
@@ -794,21 +870,78 @@ export class AzureDevOpsSimulator {
     return approval;
   }
 
+  #approvalCheckSettings(environmentId: number):
+    | {
+        approvers: SimIdentity[];
+        blockedApprovers: SimIdentity[];
+        executionOrder: 'anyOrder' | 'inSequence';
+        minRequiredApprovers?: number;
+        instructions?: string;
+      }
+    | undefined {
+    const check = [...this.checks.values()].find(
+      (candidate) =>
+        candidate.resource.type === 'environment' &&
+        candidate.resource.id === String(environmentId) &&
+        candidate.type.id === APPROVAL_CHECK_TYPE,
+    );
+    if (!check) return undefined;
+    const settings = (check.settings ?? {}) as {
+      approvers?: { id?: string }[];
+      blockedApprovers?: { id?: string }[];
+      executionOrder?: string;
+      minRequiredApprovers?: number;
+      instructions?: string;
+    };
+    const identities = (list: { id?: string }[] | undefined) =>
+      (list ?? []).flatMap((entry) => (entry.id ? [this.identityById(entry.id)] : []));
+    return {
+      approvers: identities(settings.approvers),
+      blockedApprovers: identities(settings.blockedApprovers),
+      executionOrder: settings.executionOrder === 'inSequence' ? 'inSequence' : 'anyOrder',
+      ...(typeof settings.minRequiredApprovers === 'number'
+        ? { minRequiredApprovers: settings.minRequiredApprovers }
+        : {}),
+      ...(settings.instructions ? { instructions: settings.instructions } : {}),
+    };
+  }
+
   approval(id: string): ApprovalState {
     const approval = this.approvals.get(id.toLowerCase());
     if (!approval) throw refusals.approvalNotFound(id);
     return approval;
   }
 
-  /** Approve or reject once; a second decision is refused like the service does. Fires approval-completed. */
+  /**
+   * `by` answers their step, as the service allows (see actionableStep; otherwise refused). A rejection
+   * rejects the approval; it is approved once `minRequiredApprovers` steps are (0: all of them), and
+   * until then stays pending, in sequence with the next step now actionable. Fires approval-completed
+   * when the approval itself is answered.
+   */
   decideApproval(id: string, status: 'approved' | 'rejected', by: SimIdentity, comment = ''): ApprovalState {
     const approval = this.approval(id);
     if (approval.status !== 'pending') throw refusals.approvalNotPending(approval.id, approval.status);
-    approval.status = status;
+    const step = this.actionableStep(approval, by);
+    if (!step) throw refusals.approvalNotPermitted(approval.id, by.displayName);
+    const now = this.isoNow();
+    Object.assign(step, { status, actual: by, comment, at: now });
     approval.actualApprover = by;
     approval.comment = comment;
-    approval.lastModifiedOn = this.isoNow();
-    this.#publishApproval('ms.vss-pipelinechecks-events.approval-completed', approval);
+    approval.lastModifiedOn = now;
+    const approved = approval.steps.filter((candidate) => candidate.status === 'approved').length;
+    const required =
+      approval.minRequiredApprovers > 0
+        ? Math.min(approval.minRequiredApprovers, approval.steps.length)
+        : approval.steps.length;
+    if (status === 'rejected' || approved >= required) {
+      approval.status = status;
+      for (const other of approval.steps)
+        if (other.status === 'pending' || other.status === 'uninitiated') other.status = 'skipped';
+      this.#publishApproval('ms.vss-pipelinechecks-events.approval-completed', approval);
+    } else if (approval.executionOrder === 'inSequence') {
+      const next = approval.steps.find((candidate) => candidate.status === 'uninitiated');
+      if (next) next.status = 'pending';
+    }
     return approval;
   }
 
@@ -1065,20 +1198,31 @@ export class AzureDevOpsSimulator {
     };
   }
 
-  approvalJson(approval: ApprovalState, options: { steps: boolean }): Record<string, unknown> {
-    const steps = approval.approvers.map((approver, index) => ({
-      assignedApprover: this.identityJson(approver),
-      status: approval.status === 'pending' ? 'pending' : approval.status,
-      ...(approval.actualApprover && index === 0
+  /**
+   * An approval as the service shows it. `permissionsFor`: `$expand=permissions`, the caller's rights
+   * (a flags enum, serialized like the service: "view, update"); `update` only where they may answer now.
+   */
+  approvalJson(
+    approval: ApprovalState,
+    options: { steps: boolean; permissionsFor?: SimIdentity },
+  ): Record<string, unknown> {
+    const caller = options.permissionsFor;
+    const mayAnswer = caller ? this.actionableStep(approval, caller) : undefined;
+    const steps = approval.steps.map((step, index) => ({
+      assignedApprover: this.identityJson(step.assigned),
+      status: step.status,
+      ...(step.actual
         ? {
-            actualApprover: this.identityJson(approval.actualApprover),
-            comment: approval.comment ?? '',
-            lastModifiedOn: approval.lastModifiedOn,
+            actualApprover: this.identityJson(step.actual),
+            comment: step.comment ?? '',
+            lastModifiedOn: step.at,
+            lastModifiedBy: this.identityJson(step.actual),
           }
         : {}),
       initiatedOn: approval.createdOn,
       order: index + 1,
       history: [],
+      ...(caller ? { permissions: mayAnswer === step ? 'view, update' : 'view' } : {}),
     }));
     return {
       id: approval.id,
@@ -1088,8 +1232,9 @@ export class AzureDevOpsSimulator {
       lastModifiedOn: approval.lastModifiedOn,
       instructions: approval.instructions,
       minRequiredApprovers: approval.minRequiredApprovers,
-      blockedApprovers: [],
-      executionOrder: 'anyOrder',
+      blockedApprovers: approval.blockedApprovers.map((identity) => this.identityJson(identity)),
+      executionOrder: approval.executionOrder,
+      ...(caller ? { permissions: mayAnswer ? 'view, update' : 'view' } : {}),
       _links: {},
       // Not in the 7.1 spec, but the service returns it: the run that waits on this approval.
       ...(approval.pipeline
@@ -1126,7 +1271,7 @@ export class AzureDevOpsSimulator {
       resource: check.resource,
       createdBy: this.identityJson(check.createdBy),
       createdOn: check.createdOn,
-      modifiedBy: this.identityJson(check.createdBy),
+      modifiedBy: this.identityJson(check.modifiedBy ?? check.createdBy),
       modifiedOn: check.createdOn,
       url: `${this.organizationUrl}/${this.project.id}/_apis/pipelines/checks/configurations/${check.id}`,
       _links: {},
@@ -1156,7 +1301,7 @@ export class AzureDevOpsSimulator {
       consumerInputs,
       createdBy: subscription.createdBy,
       createdDate: subscription.createdDate,
-      modifiedBy: subscription.createdBy,
+      modifiedBy: subscription.modifiedBy ?? subscription.createdBy,
       modifiedDate: subscription.modifiedDate,
     };
   }

@@ -92,7 +92,11 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.equal(listed.instructions, 'Deploy 1.4.0');
       assert.deepEqual(
         listed.steps.map((step) => [step.approver?.id, step.status]),
-        [[sim.users.approver.id, 'pending']],
+        // With no check on the environment the simulator assigns the person and the app (as setup does).
+        [
+          [sim.users.approver.id, 'pending'],
+          [sim.users.agent.id, 'pending'],
+        ],
       );
       assert.deepEqual(listed.pipeline, {
         id: '8',
@@ -113,7 +117,11 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.equal(approval.status, 'approved');
       assert.equal(approval.actualApprover?.id, sim.users.agent.id);
       assert.equal(approval.comment, 'Approved in Slack by Norma');
-      assert.equal((await adapter.getApproval(approval.id)).steps[0]?.comment, 'Approved in Slack by Norma');
+      const read = await adapter.getApproval(approval.id);
+      assert.equal(
+        read.steps.find((step) => step.approver?.id === sim.users.agent.id)?.comment,
+        'Approved in Slack by Norma',
+      );
 
       await assert.rejects(
         adapter.decideApproval(approval.id, { status: 'approved', comment: 'again' }),
@@ -140,6 +148,107 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
         coded('CONFLICT', { currentStatus: 'rejected' }),
       );
       await assert.rejects(adapter.getApproval('7d1e2b0c-0000-4000-8000-000000000000'), coded('NOT_FOUND'));
+    });
+  });
+
+  describe("who may approve (the service's rules)", () => {
+    it('lets only an assigned approver or a member of an approver group answer, and says so in $expand=permissions', async () => {
+      const adapter = adapterFor(sim);
+      const releasers = sim.addGroup('Releasers', [sim.users.approver]);
+      const approval = sim.createPendingApproval({ environment: 'production', approvers: [releasers] });
+      const read = await adapter.getApproval(approval.id, { permissions: true });
+      assert.equal(read.callerMayUpdate, false, 'the app is not in the group');
+      assert.equal((await adapter.getApproval(approval.id)).callerMayUpdate, undefined, 'not asked for');
+      await assert.rejects(
+        adapter.decideApproval(approval.id, { status: 'approved', comment: 'x' }),
+        coded('FORBIDDEN', { approvalId: approval.id, status: 403 }),
+      );
+      const refusal = sim.requestLog.filter((entry) => entry.operation === 'Approvals_Update').at(-1);
+      assert.equal(refusal?.status, 403);
+      assert.equal(approval.status, 'pending', 'nothing moved');
+      // A member of the group answers for it: its step shows who did.
+      sim.decideApprovalAsUser(approval.id, 'approved', { by: sim.users.approver });
+      assert.equal(approval.status, 'approved');
+      const after = await adapter.getApproval(approval.id);
+      assert.equal(after.steps[0]?.approver?.id, sim.users.approver.id);
+    });
+
+    it('refuses a blocked approver even when assigned', async () => {
+      const approval = sim.createPendingApproval({
+        approvers: [sim.users.agent, sim.users.approver],
+        blockedApprovers: [sim.users.agent],
+      });
+      assert.equal(
+        (await adapterFor(sim).getApproval(approval.id, { permissions: true })).callerMayUpdate,
+        false,
+      );
+      await assert.rejects(
+        adapterFor(sim).decideApproval(approval.id, { status: 'rejected', comment: 'x' }),
+        coded('FORBIDDEN'),
+      );
+    });
+
+    it('stays pending until minRequiredApprovers approve; one approver answers once', async () => {
+      const adapter = adapterFor(sim);
+      const approval = sim.createPendingApproval({
+        approvers: [sim.users.agent, sim.users.approver],
+        minRequiredApprovers: 2,
+      });
+      const first = await adapter.decideApproval(approval.id, { status: 'approved', comment: 'one' });
+      assert.equal(first.status, 'pending');
+      assert.deepEqual(
+        first.steps.map((step) => step.status),
+        ['approved', 'pending'],
+      );
+      assert.equal((await adapter.getApproval(approval.id, { permissions: true })).callerMayUpdate, false);
+      await assert.rejects(
+        adapter.decideApproval(approval.id, { status: 'approved', comment: 'twice' }),
+        coded('FORBIDDEN'),
+      );
+      sim.decideApprovalAsUser(approval.id, 'approved');
+      assert.equal(approval.status, 'approved');
+    });
+
+    it('in sequence, only the current approver may answer', async () => {
+      const adapter = adapterFor(sim);
+      const approval = sim.createPendingApproval({
+        approvers: [sim.users.approver, sim.users.agent],
+        minRequiredApprovers: 0,
+        executionOrder: 'inSequence',
+      });
+      const before = await adapter.getApproval(approval.id, { permissions: true });
+      assert.deepEqual([before.callerMayUpdate, before.executionOrder], [false, 'inSequence']);
+      assert.deepEqual(
+        before.steps.map((step) => step.status),
+        ['pending', 'uninitiated'],
+      );
+      await assert.rejects(
+        adapter.decideApproval(approval.id, { status: 'approved', comment: 'early' }),
+        coded('FORBIDDEN'),
+      );
+      sim.decideApprovalAsUser(approval.id, 'approved');
+      assert.equal(approval.status, 'pending', 'every approver must approve (minRequiredApprovers 0)');
+      assert.equal((await adapter.getApproval(approval.id, { permissions: true })).callerMayUpdate, true);
+      const done = await adapter.decideApproval(approval.id, { status: 'approved', comment: 'now' });
+      assert.equal(done.status, 'approved');
+    });
+
+    it('adds the approvers an existing check lacks (the app), keeping those people configured', async () => {
+      const adapter = adapterFor(sim);
+      const env = await adapter.ensureEnvironment('people-only');
+      await adapter.ensureApprovalCheck(env, { approverIds: [sim.users.approver.id] });
+      const again = await adapter.ensureApprovalCheck(env, {
+        approverIds: [sim.users.approver.id, sim.users.agent.id],
+      });
+      assert.deepEqual(again.approversAdded, [sim.users.agent.id]);
+      const stored = sim.checks.get(again.id)!;
+      assert.deepEqual(
+        (stored.settings as { approvers: { id: string }[] }).approvers.map((approver) => approver.id),
+        [sim.users.approver.id, sim.users.agent.id],
+      );
+      // A stage reaching it gets an approval the app may answer.
+      const approval = sim.createPendingApproval({ environment: 'people-only' });
+      assert.equal((await adapter.getApproval(approval.id, { permissions: true })).callerMayUpdate, true);
     });
   });
 
