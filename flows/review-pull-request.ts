@@ -13,6 +13,7 @@ import { type ClaudeRunner, type PullRequestReview, reviewPullRequest } from '..
 import { ReleaseAgentError } from '../core/errors.ts';
 import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
+import { planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
 import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
 
@@ -115,7 +116,11 @@ function findingCounts(findings: readonly ReviewFinding[]): string {
 }
 
 /** The summary thread's text (Markdown). The model's words are quoted, never used as markup around ours. */
-export function reviewThreadText(review: PullRequestReview, sourceCommit: string): string {
+export function reviewThreadText(
+  review: PullRequestReview,
+  sourceCommit: string,
+  threads?: Pick<ThreadPlan, 'post' | 'known' | 'resolve'>,
+): string {
   const lines = [
     `### AI review: ${VERDICT_TEXT[review.verdict]}`,
     '',
@@ -133,6 +138,12 @@ export function reviewThreadText(review: PullRequestReview, sourceCommit: string
     );
   }
   if (review.failure) lines.push('', `> The review did not complete: ${review.failure.reason}.`);
+  if (threads && (threads.known.length > 0 || threads.resolve.length > 0)) {
+    lines.push(
+      '',
+      `**Threads:** ${threads.post.length} new, ${threads.known.length} already raised (not posted again), ${threads.resolve.length} fixed by this push (resolved).`,
+    );
+  }
   if (review.secretRemoved)
     lines.push(
       '',
@@ -193,17 +204,31 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     ...(input.secrets ? { secrets: input.secrets } : {}),
   });
 
+  // Threads follow the code: only new findings get a thread, fixed ones are resolved, the summary is
+  // updated in place, and a thread a person settled is never raised again.
+  const plan = planReviewThreads(await deps.azdo.listReviewThreads(repo, prId), review.findings);
   // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.
   const posted = await deps.azdo.postReview(repo, prId, {
     iterationId: iteration.id,
-    summary: reviewThreadText(review, sourceCommit),
-    comments: review.findings.map((finding) => ({
+    summary: reviewThreadText(review, sourceCommit, plan),
+    comments: plan.post.map((finding) => ({
       path: finding.file,
       line: finding.line,
       body: inlineText(finding),
+      fingerprint: finding.fingerprint,
     })),
     lineCounts: diff.lineCounts,
+    ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
+  for (const fixed of plan.resolve) {
+    await deps.azdo.replyToThread(
+      repo,
+      prId,
+      fixed.id,
+      `Fixed in ${shortCommit(sourceCommit)}: the review of this commit no longer finds this.`,
+    );
+    await deps.azdo.setThreadStatus(repo, prId, fixed.id, 'fixed');
+  }
   const status = statusOf(review);
   await deps.azdo.setPullRequestStatus(repo, prId, {
     iterationId: iteration.id,
