@@ -7,13 +7,14 @@ import type {
   PostedReview,
   PullRequest,
   PullRequestIteration,
+  ReviewThread,
   StatusState,
 } from '../adapters/azdo/azdo.ts';
 import { type ClaudeRunner, type PullRequestReview, reviewPullRequest } from '../adapters/claude/claude.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
-import { planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
+import { isOpenThread, planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
 import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
 
@@ -36,6 +37,8 @@ export interface ReviewInput {
   timeoutMs: number;
   /** The pipeline run, linked from the PR status. */
   runUrl?: string;
+  /** Review the whole PR again instead of what changed since the last reviewed commit. */
+  fullReview?: boolean;
   /** Every secret the caller knows: removed from the model's output before anything is posted. */
   secrets?: readonly Secret[];
 }
@@ -160,6 +163,28 @@ function inlineText(finding: ReviewFinding): string {
   return `**${finding.severity}**: ${finding.message}`;
 }
 
+/** What earlier reviews left open on the PR and what people answered on those threads. */
+export function earlierContext(
+  threads: readonly ReviewThread[],
+  since: string,
+): { since: string; openFindings: string[]; replies: string[] } {
+  const ours = threads.filter((thread) => thread.finding);
+  return {
+    since,
+    openFindings: ours
+      .filter((thread) => isOpenThread(thread.status))
+      .map((thread) => thread.comments[0]?.content ?? '')
+      .filter(Boolean),
+    replies: ours.flatMap((thread) => {
+      const agent = thread.comments[0]?.authorId;
+      return thread.comments
+        .slice(1)
+        .filter((comment) => comment.authorId !== agent)
+        .map((comment) => comment.content);
+    }),
+  };
+}
+
 /** Reviews the commit the build was queued for, once; a commit already reviewed is reported, not reviewed again. */
 export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput): Promise<ReviewOutcome> {
   const { repo, prId } = input;
@@ -184,13 +209,18 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     );
   }
   const changes = await deps.azdo.getIterationChanges(repo, prId, iteration.id);
+  // A later push is reviewed from the commit the last review saw (when the checkout has it), with what
+  // earlier reviews left open and what people answered as context; the whole PR only when asked.
+  const since = input.fullReview ? undefined : started.previousCommit;
+  const threads = await deps.azdo.listReviewThreads(repo, prId);
   const diff = await buildPullRequestDiff({
     cwd: input.cwd,
     changes,
-    targetCommit: iteration.targetCommitId,
+    targetCommit: since ?? iteration.targetCommitId,
     sourceCommit,
     ...(deps.git ? { git: deps.git } : {}),
   });
+  const earlier = since ? earlierContext(threads, since) : undefined;
   const review = await reviewPullRequest(deps.claude, {
     repo,
     title: pr.title,
@@ -202,11 +232,12 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     maxBudgetUsd: input.maxBudgetUsd,
     timeoutMs: input.timeoutMs,
     ...(input.secrets ? { secrets: input.secrets } : {}),
+    ...(earlier ? { earlier } : {}),
   });
 
   // Threads follow the code: only new findings get a thread, fixed ones are resolved, the summary is
   // updated in place, and a thread a person settled is never raised again.
-  const plan = planReviewThreads(await deps.azdo.listReviewThreads(repo, prId), review.findings);
+  const plan = planReviewThreads(threads, review.findings);
   // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.
   const posted = await deps.azdo.postReview(repo, prId, {
     iterationId: iteration.id,

@@ -36,6 +36,8 @@ export interface ReviewStart {
   ticketKey: string | undefined;
   /** Pending merge questions for older commits voided by this build. */
   superseded: number;
+  /** The commit the PR's latest earlier review saw: a later push is reviewed from there. */
+  previousCommit?: string;
 }
 
 export interface ReviewRecorded {
@@ -115,11 +117,15 @@ export async function startReview(deps: ReviewRecordDeps, target: ReviewedPullRe
         currentCommit: current,
       })
     : [];
+  const previous = (await deps.store.reviews.list({ repo: target.repo, limit: 200 })).find(
+    (review) => review.prId === target.prId && review.sourceCommit !== sourceCommit,
+  );
   return {
     sourceCommit,
     existing: await deps.store.reviews.get(target.repo, target.prId, sourceCommit),
     ticketKey: await ticketOf(deps, pr, target.repo),
     superseded: superseded.length,
+    ...(previous ? { previousCommit: previous.sourceCommit } : {}),
   };
 }
 
