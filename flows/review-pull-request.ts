@@ -16,7 +16,7 @@ import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.t
 import type { Secret } from '../core/secret.ts';
 import { isOpenThread, planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
-import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
+import type { ReviewRecorded, ReviewReporting, ReviewStart } from './review-record.ts';
 
 export interface ReviewDeps {
   /** The job's own Azure DevOps identity: reads the PR, posts threads and the status. */
@@ -163,6 +163,68 @@ function inlineText(finding: ReviewFinding): string {
   return `**${finding.severity}**: ${finding.message}`;
 }
 
+/**
+ * The PR's review budget is spent: no reviewer runs. The summary says so in place, the status asks a
+ * person, open threads stay as they are (nothing was checked), and the app records a review that needs
+ * a human.
+ */
+async function budgetSpent(
+  deps: ReviewDeps,
+  input: ReviewInput,
+  known: { pr: PullRequest; iterationId: number; sourceCommit: string; started: ReviewStart },
+): Promise<ReviewOutcome> {
+  const { pr, iterationId, sourceCommit, started } = known;
+  const spent = `$${started.spentUsd.toFixed(2)} of $${(started.budgetUsd ?? 0).toFixed(2)}`;
+  const review: PullRequestReview = {
+    verdict: 'needs_human_review',
+    summary: `The AI review budget of this pull request is spent (${spent}): commit ${shortCommit(sourceCommit)} was not reviewed by the AI; a person must review it.`,
+    findings: [],
+    injectionSuspected: false,
+    costUsd: 0,
+    failure: { reason: 'pr_budget_spent', errors: [] },
+    signals: [],
+    removed: [],
+  };
+  const plan = planReviewThreads(await deps.azdo.listReviewThreads(input.repo, input.prId), []);
+  const posted = await deps.azdo.postReview(input.repo, input.prId, {
+    iterationId,
+    summary: reviewThreadText(review, sourceCommit),
+    comments: [],
+    ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
+  });
+  const status = statusOf(review);
+  await deps.azdo.setPullRequestStatus(input.repo, input.prId, {
+    iterationId,
+    state: status.state,
+    description: `AI review budget spent (${spent}): a person must review`,
+    ...(input.runUrl ? { targetUrl: input.runUrl } : {}),
+  });
+  const recorded = await deps.reporting.report({
+    iterationId,
+    verdict: review.verdict,
+    summary: review.summary,
+    findings: [],
+    injectionSuspected: false,
+    failure: 'pr_budget_spent',
+    costUsd: 0,
+  });
+  return {
+    kind: 'reviewed',
+    pr,
+    record: recorded.record,
+    review,
+    iterationId,
+    posted,
+    status: status.state,
+    diff: { method: 'list', note: 'not read: the review budget is spent' },
+    ticketKey: started.ticketKey,
+    decision: recorded.decision,
+    superseded: started.superseded,
+    notified: recorded.notified,
+    warnings: [...recorded.warnings, `the AI review budget of PR !${pr.id} is spent (${spent})`],
+  };
+}
+
 /** What earlier reviews left open on the PR and what people answered on those threads. */
 export function earlierContext(
   threads: readonly ReviewThread[],
@@ -207,6 +269,9 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
         prId,
       },
     );
+  }
+  if (started.budgetUsd !== undefined && started.spentUsd >= started.budgetUsd) {
+    return await budgetSpent(deps, input, { pr, iterationId: iteration.id, sourceCommit, started });
   }
   const changes = await deps.azdo.getIterationChanges(repo, prId, iteration.id);
   // A later push is reviewed from the commit the last review saw (when the checkout has it), with what

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { FINDING_PROPERTY, SUMMARY_PROPERTY } from '../../core/review-threads.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { functionAppOf } from './job-kit.ts';
 import { runAgentTask, seedPullRequest, writeCheckout } from './pr-tasks-kit.ts';
 
 describe('ReviewPullRequest: threads that follow the code across pushes', () => {
@@ -83,5 +84,45 @@ describe('ReviewPullRequest: threads that follow the code across pushes', () => 
     const summaries = pr.threads.filter((thread) => thread.properties?.[SUMMARY_PROPERTY]);
     assert.equal(summaries.length, 1);
     assert.match(summaries[0]!.comments[0]!.content, /already raised \(not posted again\)/);
+  });
+});
+
+describe('ReviewPullRequest: the per-PR review budget', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ storageConnectionString: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST! });
+    // The stand-in's review costs $0.0421: two fit in this budget, the third push finds it spent.
+    await functionAppOf(stack, { REVIEW_PR_BUDGET_USD: '0.05' });
+  });
+  after(() => stack?.stop());
+
+  it('stops reviewing once the PR’s reviews cost the budget, says so on the PR, and leaves the decision to a person', async () => {
+    const seeded = seedPullRequest(stack, { branch: 'feature/ALLPOST-78_costly', title: 'Costly' });
+    const review = () =>
+      runAgentTask(stack, 'ReviewPullRequest', { variables: seeded.variables, connections: ['state'] });
+    const push = (n: number) =>
+      stack.azdo.pushCommit(seeded.repo, 'feature/ALLPOST-78_costly', {
+        message: `push ${n}`,
+        changes: [{ path: '/src/payment.ts', changeType: 'edit' }],
+      });
+    assert.equal((await review()).result, 'Succeeded');
+    push(2);
+    assert.equal((await review()).result, 'Succeeded');
+    push(3);
+    const spent = await review();
+    assert.equal(spent.result, 'Failed');
+    assert.match(spent.resultMessage ?? '', /needs a human review/);
+    const summary = seeded.pr.threads.filter((thread) => thread.properties?.[SUMMARY_PROPERTY]);
+    assert.equal(summary.length, 1);
+    assert.match(
+      summary[0]!.comments[0]!.content,
+      /AI review budget of this pull request is spent \(\$0\.08 of \$0\.05\)/,
+    );
+    assert.equal(seeded.pr.statuses.at(-1)?.state, 'error');
+    const reviews = (await stack.store.reviews.list({ repo: seeded.repo })).filter(
+      (record) => record.prId === seeded.pr.id,
+    );
+    assert.equal(reviews.length, 3);
+    assert.equal(reviews.reduce((sum, record) => sum + record.costUsd, 0).toFixed(4), '0.0842');
   });
 });
