@@ -196,6 +196,10 @@ export const configSchema = z.object({
     message: 'expected a positive number of US dollars',
   }),
   REVIEW_TIMEOUT_SECONDS: int(600, 10, 7_200),
+  /** What all AI reviews of one PR may cost together; once spent, pushes are left to a person. */
+  REVIEW_PR_BUDGET_USD: text('20').refine((value) => Number.isFinite(Number(value)) && Number(value) > 0, {
+    message: 'expected a positive number of US dollars',
+  }),
   /** The extension's Marketplace certificate string: verifies the hub's app token (HS256). */
   EXTENSION_CERTIFICATE: secret(),
   EXTENSION_PUBLISHER: text('release-agent'),

@@ -43,6 +43,8 @@ export interface AgentSettings {
   /** FIRST_RELEASE_VERSION and CONVENTIONAL_BUMP_ENABLED: how a repo's versions start and grow. */
   firstReleaseVersion: string;
   conventionalBumps: boolean;
+  /** REVIEW_PR_BUDGET_USD: what all AI reviews of one PR may cost together. */
+  reviewPrBudgetUsd: number;
   ticketKeyPattern: string;
   allowList: GateAllowList;
   /** DECISION_SIGNING_KEY: signs recorded answers; the worker performs only proven decisions. */
@@ -101,6 +103,7 @@ export function settingsFromConfig(config: Config): AgentSettings {
     jiraProjects: jiraProjectList(config),
     firstReleaseVersion: config.FIRST_RELEASE_VERSION,
     conventionalBumps: config.CONVENTIONAL_BUMP_ENABLED,
+    reviewPrBudgetUsd: Number(config.REVIEW_PR_BUDGET_USD),
     ticketKeyPattern: config.TICKET_KEY_PATTERN,
     allowList: parseGateAllowList(config.GATE_ALLOWED_USERS),
     decisionSigningKey: config.DECISION_SIGNING_KEY,

@@ -82,6 +82,7 @@ function recordDeps(deps: AgentDeps): ReviewRecordDeps {
     now: deps.now,
     jiraBaseUrl: deps.settings.jiraBaseUrl,
     ...(deps.settings.ticketKeyPattern ? { ticketPattern: deps.settings.ticketKeyPattern } : {}),
+    prBudgetUsd: deps.settings.reviewPrBudgetUsd,
   };
 }
 

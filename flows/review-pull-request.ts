@@ -7,14 +7,16 @@ import type {
   PostedReview,
   PullRequest,
   PullRequestIteration,
+  ReviewThread,
   StatusState,
 } from '../adapters/azdo/azdo.ts';
 import { type ClaudeRunner, type PullRequestReview, reviewPullRequest } from '../adapters/claude/claude.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
+import { isOpenThread, planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
-import type { ReviewRecorded, ReviewReporting } from './review-record.ts';
+import type { ReviewRecorded, ReviewReporting, ReviewStart } from './review-record.ts';
 
 export interface ReviewDeps {
   /** The job's own Azure DevOps identity: reads the PR, posts threads and the status. */
@@ -35,6 +37,8 @@ export interface ReviewInput {
   timeoutMs: number;
   /** The pipeline run, linked from the PR status. */
   runUrl?: string;
+  /** Review the whole PR again instead of what changed since the last reviewed commit. */
+  fullReview?: boolean;
   /** Every secret the caller knows: removed from the model's output before anything is posted. */
   secrets?: readonly Secret[];
 }
@@ -115,7 +119,11 @@ function findingCounts(findings: readonly ReviewFinding[]): string {
 }
 
 /** The summary thread's text (Markdown). The model's words are quoted, never used as markup around ours. */
-export function reviewThreadText(review: PullRequestReview, sourceCommit: string): string {
+export function reviewThreadText(
+  review: PullRequestReview,
+  sourceCommit: string,
+  threads?: Pick<ThreadPlan, 'post' | 'known' | 'resolve'>,
+): string {
   const lines = [
     `### AI review: ${VERDICT_TEXT[review.verdict]}`,
     '',
@@ -133,6 +141,12 @@ export function reviewThreadText(review: PullRequestReview, sourceCommit: string
     );
   }
   if (review.failure) lines.push('', `> The review did not complete: ${review.failure.reason}.`);
+  if (threads && (threads.known.length > 0 || threads.resolve.length > 0)) {
+    lines.push(
+      '',
+      `**Threads:** ${threads.post.length} new, ${threads.known.length} already raised (not posted again), ${threads.resolve.length} fixed by this push (resolved).`,
+    );
+  }
   if (review.secretRemoved)
     lines.push(
       '',
@@ -147,6 +161,90 @@ export function reviewThreadText(review: PullRequestReview, sourceCommit: string
 
 function inlineText(finding: ReviewFinding): string {
   return `**${finding.severity}**: ${finding.message}`;
+}
+
+/**
+ * The PR's review budget is spent: no reviewer runs. The summary says so in place, the status asks a
+ * person, open threads stay as they are (nothing was checked), and the app records a review that needs
+ * a human.
+ */
+async function budgetSpent(
+  deps: ReviewDeps,
+  input: ReviewInput,
+  known: { pr: PullRequest; iterationId: number; sourceCommit: string; started: ReviewStart },
+): Promise<ReviewOutcome> {
+  const { pr, iterationId, sourceCommit, started } = known;
+  const spent = `$${started.spentUsd.toFixed(2)} of $${(started.budgetUsd ?? 0).toFixed(2)}`;
+  const review: PullRequestReview = {
+    verdict: 'needs_human_review',
+    summary: `The AI review budget of this pull request is spent (${spent}): commit ${shortCommit(sourceCommit)} was not reviewed by the AI; a person must review it.`,
+    findings: [],
+    injectionSuspected: false,
+    costUsd: 0,
+    failure: { reason: 'pr_budget_spent', errors: [] },
+    signals: [],
+    removed: [],
+  };
+  const plan = planReviewThreads(await deps.azdo.listReviewThreads(input.repo, input.prId), []);
+  const posted = await deps.azdo.postReview(input.repo, input.prId, {
+    iterationId,
+    summary: reviewThreadText(review, sourceCommit),
+    comments: [],
+    ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
+  });
+  const status = statusOf(review);
+  await deps.azdo.setPullRequestStatus(input.repo, input.prId, {
+    iterationId,
+    state: status.state,
+    description: `AI review budget spent (${spent}): a person must review`,
+    ...(input.runUrl ? { targetUrl: input.runUrl } : {}),
+  });
+  const recorded = await deps.reporting.report({
+    iterationId,
+    verdict: review.verdict,
+    summary: review.summary,
+    findings: [],
+    injectionSuspected: false,
+    failure: 'pr_budget_spent',
+    costUsd: 0,
+  });
+  return {
+    kind: 'reviewed',
+    pr,
+    record: recorded.record,
+    review,
+    iterationId,
+    posted,
+    status: status.state,
+    diff: { method: 'list', note: 'not read: the review budget is spent' },
+    ticketKey: started.ticketKey,
+    decision: recorded.decision,
+    superseded: started.superseded,
+    notified: recorded.notified,
+    warnings: [...recorded.warnings, `the AI review budget of PR !${pr.id} is spent (${spent})`],
+  };
+}
+
+/** What earlier reviews left open on the PR and what people answered on those threads. */
+export function earlierContext(
+  threads: readonly ReviewThread[],
+  since: string,
+): { since: string; openFindings: string[]; replies: string[] } {
+  const ours = threads.filter((thread) => thread.finding);
+  return {
+    since,
+    openFindings: ours
+      .filter((thread) => isOpenThread(thread.status))
+      .map((thread) => thread.comments[0]?.content ?? '')
+      .filter(Boolean),
+    replies: ours.flatMap((thread) => {
+      const agent = thread.comments[0]?.authorId;
+      return thread.comments
+        .slice(1)
+        .filter((comment) => comment.authorId !== agent)
+        .map((comment) => comment.content);
+    }),
+  };
 }
 
 /** Reviews the commit the build was queued for, once; a commit already reviewed is reported, not reviewed again. */
@@ -172,14 +270,22 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
       },
     );
   }
+  if (started.budgetUsd !== undefined && started.spentUsd >= started.budgetUsd) {
+    return await budgetSpent(deps, input, { pr, iterationId: iteration.id, sourceCommit, started });
+  }
   const changes = await deps.azdo.getIterationChanges(repo, prId, iteration.id);
+  // A later push is reviewed from the commit the last review saw (when the checkout has it), with what
+  // earlier reviews left open and what people answered as context; the whole PR only when asked.
+  const since = input.fullReview ? undefined : started.previousCommit;
+  const threads = await deps.azdo.listReviewThreads(repo, prId);
   const diff = await buildPullRequestDiff({
     cwd: input.cwd,
     changes,
-    targetCommit: iteration.targetCommitId,
+    targetCommit: since ?? iteration.targetCommitId,
     sourceCommit,
     ...(deps.git ? { git: deps.git } : {}),
   });
+  const earlier = since ? earlierContext(threads, since) : undefined;
   const review = await reviewPullRequest(deps.claude, {
     repo,
     title: pr.title,
@@ -191,19 +297,34 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
     maxBudgetUsd: input.maxBudgetUsd,
     timeoutMs: input.timeoutMs,
     ...(input.secrets ? { secrets: input.secrets } : {}),
+    ...(earlier ? { earlier } : {}),
   });
 
+  // Threads follow the code: only new findings get a thread, fixed ones are resolved, the summary is
+  // updated in place, and a thread a person settled is never raised again.
+  const plan = planReviewThreads(threads, review.findings);
   // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.
   const posted = await deps.azdo.postReview(repo, prId, {
     iterationId: iteration.id,
-    summary: reviewThreadText(review, sourceCommit),
-    comments: review.findings.map((finding) => ({
+    summary: reviewThreadText(review, sourceCommit, plan),
+    comments: plan.post.map((finding) => ({
       path: finding.file,
       line: finding.line,
       body: inlineText(finding),
+      fingerprint: finding.fingerprint,
     })),
     lineCounts: diff.lineCounts,
+    ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
+  for (const fixed of plan.resolve) {
+    await deps.azdo.replyToThread(
+      repo,
+      prId,
+      fixed.id,
+      `Fixed in ${shortCommit(sourceCommit)}: the review of this commit no longer finds this.`,
+    );
+    await deps.azdo.setThreadStatus(repo, prId, fixed.id, 'fixed');
+  }
   const status = statusOf(review);
   await deps.azdo.setPullRequestStatus(repo, prId, {
     iterationId: iteration.id,

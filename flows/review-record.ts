@@ -36,6 +36,11 @@ export interface ReviewStart {
   ticketKey: string | undefined;
   /** Pending merge questions for older commits voided by this build. */
   superseded: number;
+  /** The commit the PR's latest earlier review saw: a later push is reviewed from there. */
+  previousCommit?: string;
+  /** What the PR's reviews cost so far, and what they may cost together. */
+  spentUsd: number;
+  budgetUsd: number | undefined;
 }
 
 export interface ReviewRecorded {
@@ -62,6 +67,8 @@ export interface ReviewRecordDeps {
   nonce?: () => string;
   jiraBaseUrl: string;
   ticketPattern?: string;
+  /** REVIEW_PR_BUDGET_USD. */
+  prBudgetUsd?: number;
 }
 
 /** The PR of a PR build: its repo, id and the commit the build was queued for (when Azure DevOps says). */
@@ -106,7 +113,14 @@ export async function startReview(deps: ReviewRecordDeps, target: ReviewedPullRe
   const current = pr.sourceCommitId?.toLowerCase();
   const sourceCommit = target.sourceCommit ?? current;
   if (!sourceCommit) {
-    return { sourceCommit: '', existing: undefined, ticketKey: undefined, superseded: 0 };
+    return {
+      sourceCommit: '',
+      existing: undefined,
+      ticketKey: undefined,
+      superseded: 0,
+      spentUsd: 0,
+      budgetUsd: deps.prBudgetUsd,
+    };
   }
   const superseded = current
     ? await supersedeStaleMergeDecisions(gateDeps(deps), {
@@ -115,11 +129,19 @@ export async function startReview(deps: ReviewRecordDeps, target: ReviewedPullRe
         currentCommit: current,
       })
     : [];
+  const earlier = (await deps.store.reviews.list({ repo: target.repo, limit: 500 })).filter(
+    (review) => review.prId === target.prId,
+  );
+  const previous = earlier.find((review) => review.sourceCommit !== sourceCommit);
+  const spentUsd = earlier.reduce((sum, review) => sum + review.costUsd, 0);
   return {
     sourceCommit,
     existing: await deps.store.reviews.get(target.repo, target.prId, sourceCommit),
     ticketKey: await ticketOf(deps, pr, target.repo),
     superseded: superseded.length,
+    ...(previous ? { previousCommit: previous.sourceCommit } : {}),
+    spentUsd,
+    budgetUsd: deps.prBudgetUsd,
   };
 }
 

@@ -71,6 +71,8 @@ export interface InlineComment {
   /** 1-based, inclusive; defaults to `line`. */
   endLine?: number;
   body: string;
+  /** Kept on the thread (core/review-threads.ts FINDING_PROPERTY) so later reviews know the finding. */
+  fingerprint?: string;
 }
 
 export interface PostReviewInput {
@@ -87,6 +89,19 @@ export interface PostReviewInput {
   summaryStatus?: ThreadStatus;
   /** Default `active`: findings are for the author to resolve. */
   inlineStatus?: ThreadStatus;
+  /** An earlier review's summary thread: its text is replaced in place instead of a new thread. */
+  summaryThreadId?: number;
+}
+
+/** A thread on a PR, as a later review reconciles it. */
+export interface ReviewThread {
+  id: number;
+  status: string;
+  /** The finding's fingerprint, on threads our reviews posted. */
+  finding: string | undefined;
+  /** The summary thread of our reviews. */
+  summary: boolean;
+  comments: { id: number; authorId: string; content: string }[];
 }
 
 export type FoldReason = 'file-not-in-iteration' | 'file-deleted' | 'line-out-of-range';
@@ -306,6 +321,10 @@ export interface AzureDevOps {
   ): Promise<IterationChange[]>;
   /** Posts the summary thread and one thread per valid inline anchor; invalid anchors go into the summary. */
   postReview(repository: string, pullRequestId: number, review: PostReviewInput): Promise<PostedReview>;
+  /** Every thread of the PR (Threads_List), with our properties read. */
+  listReviewThreads(repository: string, pullRequestId: number): Promise<ReviewThread[]>;
+  /** A reply on a thread (Thread Comments_Create). */
+  replyToThread(repository: string, pullRequestId: number, threadId: number, content: string): Promise<void>;
   setThreadStatus(
     repository: string,
     pullRequestId: number,

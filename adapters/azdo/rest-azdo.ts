@@ -36,8 +36,15 @@ import {
   type RunPipelineInput,
   type ServiceHookInput,
   type ServiceHookSubscription,
+  type ReviewThread,
   type ThreadStatus,
 } from './azdo.ts';
+import { FINDING_PROPERTY, SUMMARY_PROPERTY } from '../../core/review-threads.ts';
+
+/** A thread property as the service stores it. */
+function stringProperty(value: string): { $type: string; $value: string } {
+  return { $type: 'System.String', $value: value };
+}
 
 export type AzureDevOpsAuth =
   /** A personal access token: Basic auth with an empty user name. */
@@ -109,7 +116,9 @@ interface WireServiceError {
 
 interface WireThread {
   id: number;
-  comments?: { author?: WireIdentity }[];
+  status?: string;
+  properties?: Record<string, { $type?: string; $value?: unknown }> | null;
+  comments?: { id?: number; author?: WireIdentity; content?: string }[];
 }
 
 interface WireIteration {
@@ -318,17 +327,20 @@ export class RestAzureDevOps implements AzureDevOps {
     }
 
     const fields = { repo: repository, prId: pullRequestId, iterationId: review.iterationId };
-    const summary = await this.#postThread(
-      repository,
-      pullRequestId,
-      {
-        comments: [
-          { parentCommentId: 0, content: summaryWithFolded(review.summary, folded), commentType: 'text' },
-        ],
-        status: review.summaryStatus ?? 'closed',
-      },
-      fields,
-    );
+    const summaryText = summaryWithFolded(review.summary, folded);
+    const summary =
+      review.summaryThreadId !== undefined
+        ? await this.#replaceSummary(repository, pullRequestId, review.summaryThreadId, summaryText, fields)
+        : await this.#postThread(
+            repository,
+            pullRequestId,
+            {
+              comments: [{ parentCommentId: 0, content: summaryText, commentType: 'text' }],
+              status: review.summaryStatus ?? 'closed',
+              properties: { [SUMMARY_PROPERTY]: stringProperty('1') },
+            },
+            fields,
+          );
     const inlineThreadIds: number[] = [];
     for (const { comment, path, endLine, change } of anchored) {
       const thread = await this.#postThread(
@@ -337,6 +349,9 @@ export class RestAzureDevOps implements AzureDevOps {
         {
           comments: [{ parentCommentId: 0, content: comment.body, commentType: 'text' }],
           status: review.inlineStatus ?? 'active',
+          ...(comment.fingerprint
+            ? { properties: { [FINDING_PROPERTY]: stringProperty(comment.fingerprint) } }
+            : {}),
           threadContext: {
             filePath: path,
             rightFileStart: { line: comment.line, offset: 1 },
@@ -352,6 +367,69 @@ export class RestAzureDevOps implements AzureDevOps {
       inlineThreadIds.push(thread.id);
     }
     return { summaryThreadId: summary.id, inlineThreadIds, folded };
+  }
+
+  async listReviewThreads(repository: string, pullRequestId: number): Promise<ReviewThread[]> {
+    const response = await this.#call<WireList<WireThread>>(
+      'listThreads',
+      'GET',
+      `${this.#prSubPath(repository, pullRequestId)}/threads`,
+      { fields: { repo: repository, prId: pullRequestId } },
+    );
+    return listValue(response.body, 'listThreads').map((thread) => {
+      const property = (key: string) => {
+        const value = thread.properties?.[key]?.$value;
+        return value === undefined || value === null ? undefined : String(value);
+      };
+      return {
+        id: thread.id,
+        status: thread.status ?? 'unknown',
+        finding: property(FINDING_PROPERTY),
+        summary: property(SUMMARY_PROPERTY) !== undefined,
+        comments: (thread.comments ?? []).map((comment) => ({
+          id: comment.id ?? 0,
+          authorId: comment.author?.id ?? '',
+          content: comment.content ?? '',
+        })),
+      };
+    });
+  }
+
+  async replyToThread(
+    repository: string,
+    pullRequestId: number,
+    threadId: number,
+    content: string,
+  ): Promise<void> {
+    await this.#call(
+      'replyToThread',
+      'POST',
+      `${this.#prSubPath(repository, pullRequestId)}/threads/${threadId}/comments`,
+      {
+        body: { content, parentCommentId: 1, commentType: 'text' },
+        fields: { repo: repository, prId: pullRequestId, threadId },
+      },
+    );
+  }
+
+  /** The summary of an earlier review, its first comment's text replaced: one summary thread per PR. */
+  async #replaceSummary(
+    repository: string,
+    pullRequestId: number,
+    threadId: number,
+    content: string,
+    fields: ErrorFields,
+  ): Promise<{ id: number }> {
+    await this.#call(
+      'updateComment',
+      'PATCH',
+      `${this.#prSubPath(repository, pullRequestId)}/threads/${threadId}/comments/1`,
+      {
+        body: { content },
+        fields: { ...fields, threadId },
+      },
+    );
+    return { id: threadId };
   }
 
   async setThreadStatus(

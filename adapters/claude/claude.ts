@@ -40,7 +40,9 @@ export type ClaudeFailureReason =
   | 'timeout'
   | 'invalid_output'
   | 'spawn_failed'
-  | 'exit_nonzero';
+  | 'exit_nonzero'
+  /** Not a run at all: the PR's review budget (REVIEW_PR_BUDGET_USD) was spent. */
+  | 'pr_budget_spent';
 
 export interface ClaudeRunSuccess {
   ok: true;

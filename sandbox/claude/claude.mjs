@@ -27,6 +27,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export const SCENARIOS = [
   'approve',
+  'markers',
   'request_changes',
   'injection',
   'hijacked',
@@ -559,8 +560,38 @@ function echoAnswer(cwd, prompt, values) {
   };
 }
 
+/**
+ * Problems written into the code itself: each line of a checkout file holding `sim:finding <text>` is a
+ * finding at that line, so a push that removes the line fixes it and one that moves it moves the finding.
+ */
+export function markerFindings(cwd) {
+  const findings = [];
+  for (const file of listFiles(cwd)) {
+    let text;
+    try {
+      text = readFileSync(join(cwd, file), 'utf8');
+    } catch {
+      continue;
+    }
+    text.split('\n').forEach((line, index) => {
+      const marker = /sim:finding\s+(.+?)\s*(?:\*\/)?$/.exec(line);
+      if (marker) findings.push({ file, line: index + 1, severity: 'major', message: marker[1] });
+    });
+  }
+  return findings;
+}
+
 /** The review a model would give for `scenario`, before it is fitted to the caller's schema. */
 export function reviewAnswer(scenario, cwd, prompt) {
+  if (scenario === 'markers') {
+    const findings = markerFindings(cwd);
+    return {
+      verdict: findings.length > 0 ? 'request_changes' : 'approve',
+      summary: findings.length > 0 ? `${findings.length} problem(s) in the code.` : 'No problems left.',
+      findings,
+      injection_suspected: false,
+    };
+  }
   if (scenario === 'approve') {
     const [anchor] = findingAnchors(cwd, prompt, 1);
     return {

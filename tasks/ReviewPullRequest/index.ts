@@ -35,6 +35,7 @@ void runTask('ReviewPullRequest', async (context) => {
   const maxBudgetUsd = inputs.number('maxBudgetUsd', 2, 0.01, 100);
   const timeoutSeconds = inputs.integer('timeoutSeconds', 600, 1, 7_200);
   const failOnRequestChanges = inputs.boolean('failOnRequestChanges', true);
+  const fullReview = inputs.boolean('fullReview', false);
   const app = functionAppFromConnection(context);
   const claude = claudeFromInputs(context);
   const azdo = azureDevOpsFromAgent(context);
@@ -59,6 +60,7 @@ void runTask('ReviewPullRequest', async (context) => {
       cwd,
       maxBudgetUsd,
       timeoutMs: timeoutSeconds * 1000,
+      fullReview,
       ...(azdo.runUrl ? { runUrl: azdo.runUrl } : {}),
       // The job token, the Claude credential, the connections' tokens and keys: never in what is posted.
       secrets: context.secrets,

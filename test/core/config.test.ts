@@ -70,6 +70,7 @@ const DEFAULTS: Record<string, unknown> = {
   PR_PIPELINE_BY_REPO: {},
   RELEASE_PIPELINE_BY_REPO: {},
   RELEASE_BRANCHES: '',
+  REVIEW_PR_BUDGET_USD: '20',
   JIRA_PROJECTS: '',
   JIRA_WORKFLOW: 'To Do,In Progress,Code Review,Staging,Done',
   WORK_QUEUE_NAME: 'release-agent-work',

@@ -43,6 +43,8 @@ function fakeAzureDevOps() {
       { id: 1, sourceCommitId: pr.sourceCommitId, targetCommitId: 't'.repeat(40), createdDate: '' },
     ],
     getIterationChanges: async () => [{ path: '/src/refund.ts', changeType: 'add', changeTrackingId: 1 }],
+    // A PR no earlier review has commented on.
+    listReviewThreads: async () => [],
     postReview: async (_repo: string, _id: number, review: PostReviewInput) => {
       posted.push(review);
       return { summaryThreadId: 1, inlineThreadIds: [], folded: [] };
@@ -150,9 +152,11 @@ describe('the review flow (fakes, in-memory store)', () => {
     );
     assert.equal(outcome.kind === 'reviewed' && outcome.record.verdict, 'request_changes');
     assert.equal(statuses[0]?.state, 'failed');
-    assert.deepEqual(posted[0]?.comments, [
-      { path: 'src/refund.ts', line: 1, body: '**critical**: Refunds twice.' },
-    ]);
+    assert.deepEqual(
+      posted[0]?.comments.map(({ path, line, body }) => ({ path, line, body })),
+      [{ path: 'src/refund.ts', line: 1, body: '**critical**: Refunds twice.' }],
+    );
+    assert.match(posted[0]?.comments[0]?.fingerprint ?? '', /^[0-9a-f]{16}$/);
     assert.deepEqual(outcome.kind === 'reviewed' && outcome.warnings, [
       'the Slack notification failed: slack down',
       'the Jira comment on ALLPOST-7 failed: jira down',

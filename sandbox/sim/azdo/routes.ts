@@ -125,6 +125,20 @@ const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
   },
   {
     method: 'POST',
+    template: `${PR}/threads/{threadId}/comments`,
+    operation: 'Pull Request Thread Comments_Create',
+    apiVersion: '7.1',
+    handle: createComment,
+  },
+  {
+    method: 'PATCH',
+    template: `${PR}/threads/{threadId}/comments/{commentId}`,
+    operation: 'Pull Request Thread Comments_Update',
+    apiVersion: '7.1',
+    handle: updateComment,
+  },
+  {
+    method: 'POST',
     template: `${PR}/statuses`,
     operation: 'Pull Request Statuses_Create',
     apiVersion: '7.1',
@@ -541,6 +555,7 @@ interface ThreadBody {
     rightFileEnd?: { line?: number; offset?: number };
   };
   pullRequestThreadContext?: unknown;
+  properties?: unknown;
 }
 
 function createThread(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
@@ -571,11 +586,28 @@ function createThread(sim: AzureDevOpsSimulator, request: SimRequest, caller: Si
     })),
     ...(threadContext ? { threadContext } : {}),
     ...(body.pullRequestThreadContext ? { pullRequestThreadContext: body.pullRequestThreadContext } : {}),
+    ...(body.properties ? { properties: checkedProperties(body.properties) } : {}),
   });
   return ok(sim.threadJson(thread));
 }
 
 type ThreadStateContext = NonNullable<PullRequestState['threads'][number]['threadContext']>;
+
+/** Thread properties as the service takes them: each a `{ $type, $value }` pair. */
+function checkedProperties(
+  properties: unknown,
+): NonNullable<PullRequestState['threads'][number]['properties']> {
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
+    throw refusals.invalidArgument('The thread properties must be an object.');
+  const checked: NonNullable<PullRequestState['threads'][number]['properties']> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    const pair = value as { $type?: unknown; $value?: unknown };
+    if (typeof pair?.$type !== 'string' || !['string', 'number', 'boolean'].includes(typeof pair.$value))
+      throw refusals.invalidArgument(`The thread property ${key} must be {"$type", "$value"}.`);
+    checked[key] = { $type: pair.$type, $value: pair.$value as string | number | boolean };
+  }
+  return checked;
+}
 
 /**
  * Stricter than the service, to catch what it accepts but shows broken ("file no longer exists"): a
@@ -613,6 +645,65 @@ function checkedThreadContext(
       ? { rightFileEnd: { line: end ?? 1, offset: context.rightFileEnd.offset ?? 1 } }
       : {}),
   };
+}
+
+function threadOf(sim: AzureDevOpsSimulator, request: SimRequest) {
+  const pr = prOf(sim, request);
+  const threadId = intParam(request.params.threadId, 'threadId');
+  const thread = pr.threads.find((candidate) => candidate.id === threadId);
+  if (!thread) throw refusals.threadNotFound(threadId);
+  return thread;
+}
+
+function commentJson(
+  sim: AzureDevOpsSimulator,
+  comment: PullRequestState['threads'][number]['comments'][number],
+) {
+  return {
+    id: comment.id,
+    parentCommentId: comment.parentCommentId,
+    author: sim.identityJson(comment.author),
+    content: comment.content,
+    publishedDate: comment.publishedDate,
+    lastUpdatedDate: comment.publishedDate,
+    commentType: comment.commentType,
+  };
+}
+
+function createComment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const thread = threadOf(sim, request);
+  const body = jsonBody<{ content?: unknown; parentCommentId?: unknown }>(request);
+  if (typeof body.content !== 'string' || body.content.length === 0)
+    throw refusals.invalidArgument('A comment needs content.');
+  const parent = typeof body.parentCommentId === 'number' ? body.parentCommentId : 0;
+  return ok(commentJson(sim, sim.addComment(thread, caller, body.content, parent)));
+}
+
+function updateComment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
+  const thread = threadOf(sim, request);
+  const commentId = intParam(request.params.commentId, 'commentId');
+  const comment = thread.comments.find((candidate) => candidate.id === commentId);
+  if (!comment)
+    throw azdoError(
+      404,
+      `Comment ${commentId} was not found in thread ${thread.id}.`,
+      'CommentNotFoundException',
+      'git',
+    );
+  // Only its author edits a comment, as in the service.
+  if (comment.author.id !== caller.id)
+    throw azdoError(
+      403,
+      'You do not have permission to edit this comment.',
+      'CommentPermissionException',
+      'git',
+    );
+  const body = jsonBody<{ content?: unknown }>(request);
+  if (typeof body.content !== 'string' || body.content.length === 0)
+    throw refusals.invalidArgument('A comment needs content.');
+  comment.content = body.content;
+  thread.lastUpdatedDate = sim.isoNow();
+  return ok(commentJson(sim, comment));
 }
 
 function listThreads(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {

@@ -90,6 +90,8 @@ export interface ThreadState {
     rightFileEnd?: { line: number; offset: number };
   };
   pullRequestThreadContext?: unknown;
+  /** The thread's properties as the service keeps them: `{ key: { $type, $value } }`. */
+  properties?: Record<string, { $type: string; $value: string | number | boolean }>;
   publishedDate: string;
   lastUpdatedDate: string;
 }
@@ -643,6 +645,32 @@ export class AzureDevOpsSimulator {
     return state;
   }
 
+  /** A comment on a thread, as a person writes it in the UI (or the API as `author`). */
+  addComment(
+    thread: ThreadState,
+    author: SimIdentity,
+    content: string,
+    parentCommentId = 1,
+  ): ThreadState['comments'][number] {
+    const comment = {
+      id: Math.max(0, ...thread.comments.map((candidate) => candidate.id)) + 1,
+      parentCommentId,
+      author,
+      content,
+      publishedDate: this.isoNow(),
+      commentType: 'text',
+    };
+    thread.comments.push(comment);
+    thread.lastUpdatedDate = comment.publishedDate;
+    return comment;
+  }
+
+  /** A person resolves (or reopens) a thread in the UI. */
+  setThreadStatusAsUser(thread: ThreadState, status: string): void {
+    thread.status = status;
+    thread.lastUpdatedDate = this.isoNow();
+  }
+
   addStatus(pr: PullRequestState, status: Omit<StatusState, 'id' | 'creationDate'>): StatusState {
     const state: StatusState = { ...status, id: this.#nextStatusId++, creationDate: this.isoNow() };
     pr.statuses.push(state);
@@ -1095,7 +1123,7 @@ export class AzureDevOpsSimulator {
       ...(thread.pullRequestThreadContext
         ? { pullRequestThreadContext: thread.pullRequestThreadContext }
         : {}),
-      properties: {},
+      properties: thread.properties ?? {},
       identities: null,
       isDeleted: false,
     };
