@@ -190,6 +190,7 @@ async function budgetSpent(
     iterationId,
     summary: reviewThreadText(review, sourceCommit),
     comments: [],
+    reviewSummary: true,
     ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
   const status = statusOf(review);
@@ -314,6 +315,7 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
       fingerprint: finding.fingerprint,
     })),
     lineCounts: diff.lineCounts,
+    reviewSummary: true,
     ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
   for (const fixed of plan.resolve) {

@@ -91,6 +91,8 @@ export interface PostReviewInput {
   inlineStatus?: ThreadStatus;
   /** An earlier review's summary thread: its text is replaced in place instead of a new thread. */
   summaryThreadId?: number;
+  /** The summary is the AI review's own: marked (SUMMARY_PROPERTY) so later reviews update it in place. */
+  reviewSummary?: boolean;
 }
 
 /** A thread on a PR, as a later review reconciles it. */

@@ -328,19 +328,33 @@ export class RestAzureDevOps implements AzureDevOps {
 
     const fields = { repo: repository, prId: pullRequestId, iterationId: review.iterationId };
     const summaryText = summaryWithFolded(review.summary, folded);
+    const postSummary = () =>
+      this.#postThread(
+        repository,
+        pullRequestId,
+        {
+          comments: [{ parentCommentId: 0, content: summaryText, commentType: 'text' }],
+          status: review.summaryStatus ?? 'closed',
+          ...(review.reviewSummary ? { properties: { [SUMMARY_PROPERTY]: stringProperty('1') } } : {}),
+        },
+        fields,
+      );
+    // In place when an earlier review's summary is there and ours to edit; a new one otherwise (another
+    // identity wrote it, or it is gone).
     const summary =
       review.summaryThreadId !== undefined
-        ? await this.#replaceSummary(repository, pullRequestId, review.summaryThreadId, summaryText, fields)
-        : await this.#postThread(
+        ? await this.#replaceSummary(
             repository,
             pullRequestId,
-            {
-              comments: [{ parentCommentId: 0, content: summaryText, commentType: 'text' }],
-              status: review.summaryStatus ?? 'closed',
-              properties: { [SUMMARY_PROPERTY]: stringProperty('1') },
-            },
+            review.summaryThreadId,
+            summaryText,
             fields,
-          );
+          ).catch((error: unknown) => {
+            if (isReleaseAgentError(error, 'FORBIDDEN') || isReleaseAgentError(error, 'NOT_FOUND'))
+              return postSummary();
+            throw error;
+          })
+        : await postSummary();
     const inlineThreadIds: number[] = [];
     for (const { comment, path, endLine, change } of anchored) {
       const thread = await this.#postThread(

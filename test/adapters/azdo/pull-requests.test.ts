@@ -373,3 +373,71 @@ describe('Azure DevOps adapter: pull requests', () => {
     });
   });
 });
+
+describe('Azure DevOps adapter: review threads across reviews', () => {
+  let sim: AzureDevOpsSimulator;
+  before(async () => {
+    sim = await startSim();
+  });
+  after(() => sim.stop());
+
+  it('keeps the fingerprint and the summary mark, updates our summary in place, and posts a new one when another identity wrote it', async () => {
+    const { repo, pr } = seedFeaturePullRequest(sim);
+    const azdo = adapterFor(sim);
+    const first = await azdo.postReview(repo, pr.id, {
+      iterationId: 1,
+      summary: 'first',
+      comments: [{ path: 'src/login.ts', line: 1, body: 'a finding', fingerprint: '0123456789abcdef' }],
+      reviewSummary: true,
+    });
+    const threads = await azdo.listReviewThreads(repo, pr.id);
+    assert.deepEqual(
+      threads.map(({ id, finding, summary }) => ({ id, finding, summary })),
+      [
+        { id: first.summaryThreadId, finding: undefined, summary: true },
+        { id: first.inlineThreadIds[0], finding: '0123456789abcdef', summary: false },
+      ],
+    );
+    const second = await azdo.postReview(repo, pr.id, {
+      iterationId: 1,
+      summary: 'second',
+      comments: [],
+      reviewSummary: true,
+      summaryThreadId: first.summaryThreadId,
+    });
+    assert.equal(second.summaryThreadId, first.summaryThreadId);
+    assert.equal(
+      pr.threads.find((thread) => thread.id === first.summaryThreadId)?.comments[0]?.content,
+      'second',
+    );
+    // A summary someone else wrote (the comment is not ours to edit): a new summary thread instead.
+    const foreign = sim.addThread(pr, {
+      status: 'closed',
+      comments: [
+        {
+          id: 1,
+          parentCommentId: 0,
+          author: sim.users.approver,
+          content: 'by a person',
+          publishedDate: '',
+          commentType: 'text',
+        },
+      ],
+      properties: { 'ReleaseAgent.Summary': { $type: 'System.String', $value: '1' } },
+    });
+    const third = await azdo.postReview(repo, pr.id, {
+      iterationId: 1,
+      summary: 'third',
+      comments: [],
+      reviewSummary: true,
+      summaryThreadId: foreign.id,
+    });
+    assert.notEqual(third.summaryThreadId, foreign.id);
+    assert.equal(foreign.comments[0]?.content, 'by a person');
+    await azdo.replyToThread(repo, pr.id, first.inlineThreadIds[0]!, 'Fixed in abc1234');
+    assert.equal(
+      pr.threads.find((thread) => thread.id === first.inlineThreadIds[0])?.comments.at(-1)?.content,
+      'Fixed in abc1234',
+    );
+  });
+});
