@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BenchGroup, createHarness } from './context.ts';
 import { cycleBench } from './cycle.bench.ts';
+import { reviewBench } from './review.bench.ts';
 import { functionStartBench } from './function-start.bench.ts';
 import { hookAckBench } from './hook-ack.bench.ts';
 import { pollerBench } from './poller.bench.ts';
@@ -28,6 +29,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'function-start', run: functionStartBench },
   { name: 'sizes', run: sizesBench },
   { name: 'cycle', run: cycleBench },
+  { name: 'review', run: reviewBench },
 ];
 
 function format(figure: Figure): string {
