@@ -5,7 +5,7 @@
 // the one that created or replaced the subscriptions (their `modifiedBy`): `connectionData`, which
 // names the caller, is not a 7.1 operation. Every step finds before it creates, so re-running is safe
 // and a rotated webhook secret reaches the existing subscriptions.
-import type { AzureDevOps, ServiceHookEvent } from '../adapters/azdo/azdo.ts';
+import { type AzureDevOps, REVIEW_STATUS_CONTEXT, type ServiceHookEvent } from '../adapters/azdo/azdo.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
 import { approvalInstructions } from './approval-gates.ts';
@@ -28,10 +28,12 @@ export interface SetupInput {
   appIdentityId?: string;
   /** Days a stage waits for its approval (Azure DevOps' own default is 30). */
   timeoutDays?: number;
+  /** Also require the `release-agent/ai-review` status on PRs into this branch (a blocking Status policy). */
+  requireReviewStatusOn?: string;
 }
 
 export interface SetupStep {
-  kind: 'environment' | 'approval-check' | 'service-hook' | 'app-identity';
+  kind: 'environment' | 'approval-check' | 'service-hook' | 'app-identity' | 'status-policy';
   name: string;
   created: boolean;
 }
@@ -84,6 +86,16 @@ export async function setupOrganisation(
         ? ''
         : ` (approvers added: ${check.approversAdded.join(', ')})`;
     log(`approval check on ${name}: ${check.created ? 'created' : 'exists'}${added}`);
+  }
+  if (input.requireReviewStatusOn) {
+    const policy = await azdo.ensureStatusPolicy({
+      refName: input.requireReviewStatusOn,
+      ...REVIEW_STATUS_CONTEXT,
+    });
+    steps.push({ kind: 'status-policy', name: input.requireReviewStatusOn, created: policy.created });
+    log(
+      `branch policy on ${input.requireReviewStatusOn}: the ${REVIEW_STATUS_CONTEXT.genre}/${REVIEW_STATUS_CONTEXT.name} status must have succeeded for the PR's latest push: ${policy.created ? 'created' : 'already there'}`,
+    );
   }
   return steps;
 }

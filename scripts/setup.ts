@@ -13,7 +13,7 @@ import { setupOrganisation } from '../flows/setup-organisation.ts';
 import { describeFailure } from './cli.ts';
 
 const usage =
-  'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--app-identity <id>] [--timeout-days N]';
+  'usage: npm run setup -- --function-app <https url> --approver <identity id> [--approver <id> …] [--app-identity <id>] [--timeout-days N] [--require-review-status]';
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -21,7 +21,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
 Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions in
 the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET from the environment.
 Use the function app's own AZDO_PAT: its identity is added to every gate's approvers (found from the
-service hooks setup writes, or given with --app-identity).`);
+service hooks setup writes, or given with --app-identity). --require-review-status also adds a blocking
+Status branch policy on PR_POLL_TARGET_BRANCH: a PR merges only once the AI review of its latest push
+succeeded (release-agent/ai-review).`);
     return 0;
   }
   let values: {
@@ -29,6 +31,7 @@ service hooks setup writes, or given with --app-identity).`);
     approver?: string[];
     'app-identity'?: string;
     'timeout-days'?: string;
+    'require-review-status'?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -38,6 +41,7 @@ service hooks setup writes, or given with --app-identity).`);
         approver: { type: 'string', multiple: true },
         'app-identity': { type: 'string' },
         'timeout-days': { type: 'string' },
+        'require-review-status': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -90,6 +94,7 @@ service hooks setup writes, or given with --app-identity).`);
         approverIds: values.approver,
         ...(values['app-identity'] ? { appIdentityId: values['app-identity'] } : {}),
         timeoutDays,
+        ...(values['require-review-status'] ? { requireReviewStatusOn: config.PR_POLL_TARGET_BRANCH } : {}),
       },
       (line) => console.log(line),
     );

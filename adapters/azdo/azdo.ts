@@ -386,4 +386,13 @@ export interface AzureDevOps {
   ): Promise<{ id: number; created: boolean; approversAdded: string[] }>;
   /** Setup: a web-hook subscription for one event type of this project, created or updated in place. */
   ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription>;
+  /**
+   * A blocking Status branch policy on `refName` of every repository, requiring the latest iteration's
+   * `genre/name` status to have succeeded (created once; an existing one is kept).
+   */
+  ensureStatusPolicy(policy: {
+    refName: string;
+    genre: string;
+    name: string;
+  }): Promise<{ id: number; created: boolean }>;
 }

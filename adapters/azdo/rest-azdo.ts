@@ -114,6 +114,18 @@ interface WireServiceError {
   typeKey?: string;
 }
 
+/** The Status policy's type id (Azure DevOps' _apis/policy/types). */
+const STATUS_POLICY_TYPE_ID = 'cbdc66da-9728-4af8-aada-9a5a32e4a226';
+
+interface WirePolicy {
+  id: number;
+  settings?: {
+    statusName?: string;
+    statusGenre?: string;
+    scope?: { repositoryId?: string | null; refName?: string }[];
+  };
+}
+
 interface WireThread {
   id: number;
   status?: string;
@@ -381,6 +393,52 @@ export class RestAzureDevOps implements AzureDevOps {
       inlineThreadIds.push(thread.id);
     }
     return { summaryThreadId: summary.id, inlineThreadIds, folded };
+  }
+
+  async ensureStatusPolicy(policy: {
+    refName: string;
+    genre: string;
+    name: string;
+  }): Promise<{ id: number; created: boolean }> {
+    const list = await this.#call<WireList<WirePolicy>>(
+      'listPolicies',
+      'GET',
+      `${this.#projectPath()}/_apis/policy/configurations`,
+      {
+        query: { policyType: STATUS_POLICY_TYPE_ID },
+      },
+    );
+    const existing = listValue(list.body, 'listPolicies').find(
+      (candidate) =>
+        candidate.settings?.statusName === policy.name &&
+        (candidate.settings?.statusGenre ?? '') === policy.genre &&
+        (candidate.settings?.scope ?? []).some(
+          (scope) => !scope.repositoryId && scope.refName === policy.refName,
+        ),
+    );
+    if (existing) return { id: existing.id, created: false };
+    const response = await this.#call<WirePolicy>(
+      'createPolicy',
+      'POST',
+      `${this.#projectPath()}/_apis/policy/configurations`,
+      {
+        body: {
+          isEnabled: true,
+          isBlocking: true,
+          type: { id: STATUS_POLICY_TYPE_ID },
+          settings: {
+            statusGenre: policy.genre,
+            statusName: policy.name,
+            // A new push needs its own review: the status of an older iteration does not count.
+            invalidateOnSourceUpdate: true,
+            policyApplicability: null,
+            scope: [{ repositoryId: null, refName: policy.refName, matchKind: 'exact' }],
+          },
+        },
+        fields: { refName: policy.refName },
+      },
+    );
+    return { id: expectObject(response.body, 'createPolicy').id, created: true };
   }
 
   async listReviewThreads(repository: string, pullRequestId: number): Promise<ReviewThread[]> {

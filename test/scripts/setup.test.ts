@@ -72,6 +72,54 @@ describe('npm run setup (wiring a project to the agent)', () => {
     assert.ok(lines.some((line) => / exists$/.test(line)));
   });
 
+  it('with --require-review-status, the AI review gates merges into develop: a PR completes only once the review of its latest push succeeded', async () => {
+    const args = [
+      '--function-app',
+      'https://agent.example.net',
+      '--approver',
+      approver(),
+      '--require-review-status',
+    ];
+    assert.equal(await run(args), 0, errors.join('\n'));
+    assert.equal(await run(args), 0);
+    const policies = [...stack.azdo.policyConfigurations.values()];
+    assert.equal(policies.length, 1, 'created once');
+    assert.deepEqual(
+      { ...policies[0]!.settings, scope: policies[0]!.settings.scope },
+      {
+        statusGenre: 'release-agent',
+        statusName: 'ai-review',
+        invalidateOnSourceUpdate: true,
+        policyApplicability: null,
+        scope: [{ repositoryId: null, refName: 'refs/heads/develop', matchKind: 'exact' }],
+      },
+    );
+    // The service's side: no completion without the status, and a push voids an earlier one.
+    const { azdo } = stack;
+    azdo.seedRepository({ name: 'Billo.Gated', defaultBranch: 'main', branches: ['develop'] });
+    azdo.pushCommit('Billo.Gated', 'feature/gated', { message: 'change' });
+    const pr = azdo.createPullRequestAsUser({
+      repository: 'Billo.Gated',
+      sourceRefName: 'refs/heads/feature/gated',
+      targetRefName: 'refs/heads/develop',
+      title: 'Gated',
+    });
+    assert.equal(azdo.policyAllowsCompletion(pr), false);
+    const review = (iterationId: number) =>
+      azdo.addStatus(pr, {
+        state: 'succeeded',
+        description: 'AI review approved',
+        context: { genre: 'release-agent', name: 'ai-review' },
+        iterationId,
+        createdBy: azdo.users.buildService,
+      });
+    review(pr.iterations.at(-1)!.id);
+    assert.equal(azdo.policyAllowsCompletion(pr), true);
+    azdo.pushCommit('Billo.Gated', 'feature/gated', { message: 'unreviewed' });
+    assert.equal(azdo.policyAllowsCompletion(pr), false, 'the new push needs its own review');
+    stack.azdo.policyConfigurations.clear();
+  });
+
   it('refuses bad arguments and missing settings with a message naming them, and prints no secret', async () => {
     assert.equal(await run(['--approver', approver()]), 2);
     assert.match(errors.join('\n'), /--function-app/);

@@ -6,7 +6,13 @@ import { basicCredentials, bearerToken, type SimRequest, type SimResponse } from
 import { azdoError, refusals } from './errors.ts';
 import { objectId, type RepositoryState, validRefName } from './git.ts';
 import { HOOK_EVENT_TYPES, type HookEventType } from './hooks.ts';
-import type { AzureDevOpsSimulator, PullRequestState, SimIdentity } from './simulator.ts';
+import {
+  type AzureDevOpsSimulator,
+  type PolicyConfigurationState,
+  type PullRequestState,
+  type SimIdentity,
+  STATUS_POLICY_TYPE_ID,
+} from './simulator.ts';
 
 export interface AzureDevOpsRoute {
   method: string;
@@ -136,6 +142,20 @@ const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
     operation: 'Pull Request Thread Comments_Update',
     apiVersion: '7.1',
     handle: updateComment,
+  },
+  {
+    method: 'POST',
+    template: `${P}/policy/configurations`,
+    operation: 'Configurations_Create',
+    apiVersion: '7.1',
+    handle: createPolicyConfiguration,
+  },
+  {
+    method: 'GET',
+    template: `${P}/policy/configurations`,
+    operation: 'Configurations_List',
+    apiVersion: '7.1',
+    handle: listPolicyConfigurations,
   },
   {
     method: 'POST',
@@ -723,6 +743,67 @@ function updateThread(sim: AzureDevOpsSimulator, request: SimRequest): SimRespon
     thread.lastUpdatedDate = sim.isoNow();
   }
   return ok(sim.threadJson(thread));
+}
+
+function policyJson(sim: AzureDevOpsSimulator, policy: PolicyConfigurationState) {
+  return {
+    id: policy.id,
+    revision: 1,
+    isEnabled: policy.isEnabled,
+    isBlocking: policy.isBlocking,
+    isDeleted: false,
+    type: { id: policy.type.id, displayName: policy.type.id === STATUS_POLICY_TYPE_ID ? 'Status' : 'Policy' },
+    settings: policy.settings,
+    createdBy: sim.identityJson(policy.createdBy),
+    createdDate: policy.createdDate,
+    url: `${sim.organizationUrl}/${sim.project.id}/_apis/policy/configurations/${policy.id}`,
+  };
+}
+
+function createPolicyConfiguration(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const body = jsonBody<{
+    isEnabled?: unknown;
+    isBlocking?: unknown;
+    type?: { id?: unknown };
+    settings?: PolicyConfigurationState['settings'];
+  }>(request);
+  if (typeof body.type?.id !== 'string') throw refusals.invalidArgument('The policy type is required.');
+  if (typeof body.isEnabled !== 'boolean' || typeof body.isBlocking !== 'boolean')
+    throw refusals.invalidArgument('isEnabled and isBlocking are required.');
+  const scope = body.settings?.scope;
+  if (
+    !Array.isArray(scope) ||
+    scope.length === 0 ||
+    !scope.every((entry) => typeof entry.refName === 'string' && validRefName(entry.refName))
+  )
+    throw refusals.invalidArgument('The policy settings need a scope of refs (refs/heads/…).');
+  if (body.type.id === STATUS_POLICY_TYPE_ID && typeof body.settings?.statusName !== 'string')
+    throw refusals.invalidArgument('A Status policy needs settings.statusName.');
+  return ok(
+    policyJson(
+      sim,
+      sim.addPolicyConfiguration({
+        isEnabled: body.isEnabled,
+        isBlocking: body.isBlocking,
+        type: { id: body.type.id },
+        settings: body.settings ?? {},
+        createdBy: caller,
+      }),
+    ),
+  );
+}
+
+function listPolicyConfigurations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  const type = request.query.get('policyType')?.toLowerCase();
+  return list(
+    [...sim.policyConfigurations.values()]
+      .filter((policy) => !type || policy.type.id.toLowerCase() === type)
+      .map((policy) => policyJson(sim, policy)),
+  );
 }
 
 function createStatus(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {

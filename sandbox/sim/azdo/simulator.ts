@@ -226,6 +226,24 @@ export interface EnvironmentState {
   createdOn: string;
 }
 
+/** The Status policy's type id, as Azure DevOps lists it under _apis/policy/types. */
+export const STATUS_POLICY_TYPE_ID = 'cbdc66da-9728-4af8-aada-9a5a32e4a226';
+
+export interface PolicyConfigurationState {
+  id: number;
+  isEnabled: boolean;
+  isBlocking: boolean;
+  type: { id: string };
+  settings: {
+    statusGenre?: string;
+    statusName?: string;
+    invalidateOnSourceUpdate?: boolean;
+    scope?: { repositoryId?: string | null; refName?: string; matchKind?: string }[];
+  };
+  createdBy: SimIdentity;
+  createdDate: string;
+}
+
 export interface CheckState {
   id: number;
   type: { id: string; name?: string };
@@ -273,6 +291,8 @@ export class AzureDevOpsSimulator {
   readonly groups = new Map<string, { group: SimIdentity; members: SimIdentity[] }>();
   readonly environments = new Map<number, EnvironmentState>();
   readonly checks = new Map<number, CheckState>();
+  /** Branch policy configurations (Configurations_Create); only the Status policy is evaluated. */
+  readonly policyConfigurations = new Map<number, PolicyConfigurationState>();
   readonly hooks: HookDispatcher;
   readonly now: () => number;
   readonly #runScripts = new Map<number, { result: RunResult; durationMs?: number }[]>();
@@ -575,7 +595,37 @@ export class AzureDevOpsSimulator {
 
   policyAllowsCompletion(pr: PullRequestState): boolean {
     const repo = this.repositories.get(pr.repositoryId);
-    return !repo?.blockingPolicy || pr.policyStatus === 'approved';
+    if (repo?.blockingPolicy && pr.policyStatus !== 'approved') return false;
+    return this.statusPoliciesOf(pr).every((policy) => this.statusPolicyPassed(pr, policy));
+  }
+
+  /** The enabled, blocking Status policies whose scope covers the PR's repository and target branch. */
+  statusPoliciesOf(pr: PullRequestState): PolicyConfigurationState[] {
+    return [...this.policyConfigurations.values()].filter(
+      (policy) =>
+        policy.isEnabled &&
+        policy.isBlocking &&
+        policy.type.id === STATUS_POLICY_TYPE_ID &&
+        (policy.settings.scope ?? []).some(
+          (scope) =>
+            (!scope.repositoryId || scope.repositoryId === pr.repositoryId) &&
+            (scope.matchKind === 'prefix'
+              ? pr.targetRefName.startsWith(scope.refName ?? '')
+              : pr.targetRefName === scope.refName),
+        ),
+    );
+  }
+
+  /** A Status policy passes on the latest `succeeded` status of its genre/name, for the latest iteration when it invalidates on updates. */
+  statusPolicyPassed(pr: PullRequestState, policy: PolicyConfigurationState): boolean {
+    const latestIteration = pr.iterations.at(-1)?.id;
+    const statuses = pr.statuses.filter(
+      (status) =>
+        status.context.name === policy.settings.statusName &&
+        (status.context.genre ?? '') === (policy.settings.statusGenre ?? '') &&
+        (!policy.settings.invalidateOnSourceUpdate || status.iterationId === latestIteration),
+    );
+    return statuses.at(-1)?.state === 'succeeded';
   }
 
   /** Merges the PR at its current source commit; fires git.pullrequest.updated with status completed. */
@@ -643,6 +693,18 @@ export class AzureDevOpsSimulator {
     };
     pr.threads.push(state);
     return state;
+  }
+
+  addPolicyConfiguration(
+    input: Omit<PolicyConfigurationState, 'id' | 'createdDate'>,
+  ): PolicyConfigurationState {
+    const policy: PolicyConfigurationState = {
+      ...input,
+      id: this.policyConfigurations.size + 1,
+      createdDate: this.isoNow(),
+    };
+    this.policyConfigurations.set(policy.id, policy);
+    return policy;
   }
 
   /** A comment on a thread, as a person writes it in the UI (or the API as `author`). */
