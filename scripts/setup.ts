@@ -73,11 +73,29 @@ the project AZDO_ORGANIZATION / AZDO_PROJECT, with AZDO_PAT and WEBHOOK_SECRET f
     auth: { kind: 'pat', token: config.AZDO_PAT },
   });
   try {
-    await setupOrganisation(
+    const steps = await setupOrganisation(
       azdo,
-      { functionAppUrl, webhookSecret: config.WEBHOOK_SECRET, approverIds: values.approver, timeoutDays },
+      {
+        functionAppUrl,
+        webhookSecret: config.WEBHOOK_SECRET,
+        approverIds: values.approver,
+        timeoutDays,
+        environments: config.RELEASE_ENVIRONMENTS,
+        releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
+      },
       (line) => console.log(line),
     );
+    const unmarked = steps.filter((step) => step.kind === 'approval-check' && step.problem);
+    const environments = config.RELEASE_ENVIRONMENTS;
+    console.log(
+      `the release template's parameters must name these environments: createEnvironment: ${environments.create}, mergeEnvironment: ${environments.merge}, runEnvironment: ${environments.run}, sandboxEnvironment: ${environments.sandbox}, productionEnvironment: ${environments.production}`,
+    );
+    if (unmarked.length > 0) {
+      console.error(
+        `not done: ${unmarked.length} Approval check(s) lack the gate marker: ${unmarked.map((step) => step.name).join(', ')} (see above)`,
+      );
+      return 1;
+    }
     console.log('done: include pipelines/*.yml in your pipelines (see README)');
     // Closed by default: say what keeps the function app's gates shut, if this environment is its settings.
     for (const problem of configProblems(config).filter((line) =>

@@ -65,6 +65,14 @@ export interface RestAzureDevOpsOptions {
 const API = '7.1';
 /** Check configurations exist only as a preview in 7.1; plain 7.1 is refused with a 400. */
 const CHECKS_API = '7.1-preview.1';
+
+/** A check configuration as listed with `$expand=settings` (the Approval type's settings). */
+interface WireCheckConfiguration {
+  id: number;
+  type?: { id?: string; name?: string };
+  settings?: { instructions?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
 const PAGE_SIZE = 100;
 const CHANGES_PAGE_SIZE = 2000;
 const MAX_PAGES = 100;
@@ -719,23 +727,32 @@ export class RestAzureDevOps implements AzureDevOps {
   async ensureApprovalCheck(
     environment: { id: number; name: string },
     check: ApprovalCheckInput,
-  ): Promise<{ id: number; created: boolean }> {
+  ): Promise<{ id: number; created: boolean; markerAdded: boolean }> {
     const path = `${this.#projectPath()}/_apis/pipelines/checks/configurations`;
     const fields = { environment: environment.name, environmentId: environment.id };
-    const found = await this.#call<WireList<{ id: number; type?: { id?: string } }>>(
-      'listCheckConfigurations',
-      'GET',
-      path,
-      {
-        apiVersion: CHECKS_API,
-        query: { resourceType: 'environment', resourceId: String(environment.id) },
-        fields,
-      },
-    );
+    const found = await this.#call<WireList<WireCheckConfiguration>>('listCheckConfigurations', 'GET', path, {
+      apiVersion: CHECKS_API,
+      query: { resourceType: 'environment', resourceId: String(environment.id), $expand: 'settings' },
+      fields,
+    });
     const existing = listValue(found.body, 'listCheckConfigurations').find(
       (config) => config.type?.id === APPROVAL_CHECK_TYPE_ID,
     );
-    if (existing) return { id: existing.id, created: false };
+    if (existing) {
+      const instructions = existing.settings?.instructions ?? '';
+      if (!check.marker || instructions.toLowerCase().includes(check.marker.toLowerCase()))
+        return { id: existing.id, created: false, markerAdded: false };
+      // The check is someone's: only its instructions change, everything else is sent back as read.
+      await this.#call('updateCheckConfiguration', 'PATCH', `${path}/${existing.id}`, {
+        apiVersion: CHECKS_API,
+        body: {
+          ...existing,
+          settings: { ...existing.settings, instructions: `${instructions} ${check.marker}`.trim() },
+        },
+        fields: { ...fields, checkId: existing.id },
+      });
+      return { id: existing.id, created: false, markerAdded: true };
+    }
     const created = await this.#call<{ id: number }>('addCheckConfiguration', 'POST', path, {
       apiVersion: CHECKS_API,
       body: {
@@ -755,7 +772,7 @@ export class RestAzureDevOps implements AzureDevOps {
       },
       fields,
     });
-    return { id: expectObject(created.body, 'addCheckConfiguration').id, created: true };
+    return { id: expectObject(created.body, 'addCheckConfiguration').id, created: true, markerAdded: false };
   }
 
   async ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
+import { DEFAULT_RELEASE_ENVIRONMENTS, releaseTemplateParameters } from '../../core/release-environments.ts';
 import type { TaskJson } from '../../scripts/task-manifest.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -208,29 +208,36 @@ describe('pipeline templates', () => {
       );
     });
 
-    it('puts gates 2 to 5 on exactly the environments flows/threads.ts maps to them', () => {
-      const environments = stagesOf().flatMap((stage) =>
-        (stage.jobs as Mapping[]).filter((job) => job.deployment).map((job) => job.environment as string),
-      );
-      assert.deepEqual(environments, [
-        ...DEFAULT_GATE_ENVIRONMENTS.create_release_pr,
-        ...DEFAULT_GATE_ENVIRONMENTS.merge_release_pr,
-        ...DEFAULT_GATE_ENVIRONMENTS.run_pipelines,
-        ...DEFAULT_GATE_ENVIRONMENTS.approve_stage,
-      ]);
-      const expected: Record<string, string> = {
-        CreateReleasePR: 'release-create-pr',
-        MergeReleasePR: 'release-merge-pr',
-        RunPipelines: 'release-run-pipelines',
+    it("puts gates 2 to 5 on environment parameters whose defaults are RELEASE_ENVIRONMENTS' own, none a shared name", () => {
+      const expected: Record<string, keyof typeof DEFAULT_RELEASE_ENVIRONMENTS> = {
+        CreateReleasePR: 'create',
+        MergeReleasePR: 'merge',
+        RunPipelines: 'run',
         DeploySandbox: 'sandbox',
         DeployProduction: 'production',
       };
+      const parameters = loadTemplate('release.yml').tree.parameters as Mapping[];
       for (const stage of stagesOf()) {
         const job = jobOf(stage);
-        if (expected[stage.stage as string])
-          assert.equal(job.environment, expected[stage.stage as string], String(stage.stage));
-        else assert.equal(job.deployment, undefined, `${String(stage.stage)} waits on no gate`);
+        const role = expected[stage.stage as string];
+        if (!role) {
+          assert.equal(job.deployment, undefined, `${String(stage.stage)} waits on no gate`);
+          continue;
+        }
+        const parameter = `${role}Environment`;
+        assert.equal(job.environment, `\${{ parameters.${parameter} }}`, String(stage.stage));
+        const declared = parameters.find((candidate) => candidate.name === parameter);
+        assert.equal(declared?.type, 'string', parameter);
+        assert.equal(declared?.default, DEFAULT_RELEASE_ENVIRONMENTS[role], `${parameter} default`);
+        // Names every pipeline of a project may deploy to would carry our check onto theirs.
+        assert.ok(!['sandbox', 'production'].includes(String(declared?.default)), `${parameter} default`);
       }
+      assert.deepEqual(
+        releaseTemplateParameters(DEFAULT_RELEASE_ENVIRONMENTS),
+        Object.fromEntries(
+          Object.values(expected).map((role) => [`${role}Environment`, DEFAULT_RELEASE_ENVIRONMENTS[role]]),
+        ),
+      );
     });
 
     it('runs each stage after Plan only when Plan found a release, with the planned version', () => {

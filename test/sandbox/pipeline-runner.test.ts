@@ -7,7 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
-import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
+import {
+  DEFAULT_RELEASE_ENVIRONMENTS,
+  parseReleaseEnvironments,
+  type ReleaseEnvironments,
+  releaseTemplateParameters,
+} from '../../core/release-environments.ts';
 import { APPROVAL_CHECK_TYPE_ID } from '../../adapters/azdo/azdo.ts';
 import {
   evaluateCondition,
@@ -109,22 +114,33 @@ describe('sandbox pipeline runner', function () {
       );
     });
 
-    it('release.yml: Plan then the gate stages on the environments threads.ts maps to gates 2–5, each after Plan', () => {
+    it("release.yml: Plan then the gate stages on the environments its parameters name (RELEASE_ENVIRONMENTS' defaults, or a team's), each after Plan", () => {
+      const environmentsOf = (parameters: Record<string, unknown>) =>
+        compilePipeline(
+          { tasksDir },
+          definition('pipelines/release.yml', {
+            ...CONNECTIONS,
+            deploySteps: [{ script: './deploy.sh' }],
+            ...parameters,
+          }),
+        ).stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]);
+      const expected = (environments: ReleaseEnvironments) => [
+        ['Plan', null],
+        ['CreateReleasePR', environments.create],
+        ['MergeReleasePR', environments.merge],
+        ['RunPipelines', environments.run],
+        ['DeploySandbox', environments.sandbox],
+        ['DeployProduction', environments.production],
+        ['CompleteRelease', null],
+      ];
+      assert.deepEqual(environmentsOf({}), expected(DEFAULT_RELEASE_ENVIRONMENTS));
+      const team = parseReleaseEnvironments(
+        'sandbox=payments-rel-sbx;production=payments-rel-prod;create=payments-rel-create',
+      );
+      assert.deepEqual(environmentsOf(releaseTemplateParameters(team)), expected(team));
       const compiled = compilePipeline(
         { tasksDir },
         definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }),
-      );
-      assert.deepEqual(
-        compiled.stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]),
-        [
-          ['Plan', null],
-          ['CreateReleasePR', DEFAULT_GATE_ENVIRONMENTS.create_release_pr[0]],
-          ['MergeReleasePR', DEFAULT_GATE_ENVIRONMENTS.merge_release_pr[0]],
-          ['RunPipelines', DEFAULT_GATE_ENVIRONMENTS.run_pipelines[0]],
-          ['DeploySandbox', DEFAULT_GATE_ENVIRONMENTS.approve_stage[0]],
-          ['DeployProduction', DEFAULT_GATE_ENVIRONMENTS.approve_stage[1]],
-          ['CompleteRelease', null],
-        ],
       );
       for (const stage of compiled.stages.slice(1)) {
         assert.ok(stage.dependsOn.includes('Plan'), stage.name);

@@ -209,6 +209,21 @@ export const refusals = {
       'EnvironmentNotFoundException',
       'distributedtask',
     ),
+  checkNotFound: (id: number) =>
+    azdoError(
+      404,
+      `Check configuration with id ${id} does not exist.`,
+      'CheckConfigurationNotFoundException',
+      'pipelines',
+    ),
+  // The identity is not an Administrator of the environment: it may read its checks, not change them.
+  checkNotEditable: (id: number, caller: { displayName: string }) =>
+    azdoError(
+      403,
+      `${caller.displayName} does not have permission to update check configuration ${id}: it needs the Administrator role on the resource.`,
+      'AccessDeniedException',
+      'pipelines',
+    ),
   subscriptionNotFound: (id: string) =>
     azdoError(404, `Subscription ${id} was not found.`, 'SubscriptionNotFoundException', 'hooks'),
   badRequest: (message: string, area: ErrorArea = 'webapi') =>

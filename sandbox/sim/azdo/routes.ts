@@ -223,6 +223,13 @@ const ROUTES: (AzureDevOpsRoute & { handle: Handler })[] = [
     handle: listCheckConfigurations,
   },
   {
+    method: 'PATCH',
+    template: `${P}/pipelines/checks/configurations/{id}`,
+    operation: 'Check Configurations_Update',
+    apiVersion: '7.1-preview.1',
+    handle: updateCheckConfiguration,
+  },
+  {
     method: 'POST',
     template: '/{organization}/_apis/hooks/subscriptions',
     operation: 'Subscriptions_Create',
@@ -873,6 +880,24 @@ function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest)
       return json;
     }),
   );
+}
+
+/** Replaces a check's settings and timeout (type and resource cannot move); 403 on a locked check. */
+function updateCheckConfiguration(
+  sim: AzureDevOpsSimulator,
+  request: SimRequest,
+  caller: SimIdentity,
+): SimResponse {
+  const id = intParam(request.params.id, 'id');
+  const check = sim.checks.get(id);
+  if (!check) throw refusals.checkNotFound(id);
+  if (sim.lockedChecks.has(id)) throw refusals.checkNotEditable(id, caller);
+  const body = jsonBody<{ settings?: unknown; timeout?: number; type?: { id?: string } }>(request);
+  if (body.type?.id && body.type.id !== check.type.id)
+    throw refusals.badRequest('The check type cannot be changed.', 'pipelines');
+  if (body.settings !== undefined) check.settings = body.settings;
+  if (typeof body.timeout === 'number') check.timeout = body.timeout;
+  return ok(sim.checkJson(check));
 }
 
 // ---- service hooks ----

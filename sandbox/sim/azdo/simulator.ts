@@ -249,6 +249,8 @@ export class AzureDevOpsSimulator {
   readonly approvals = new Map<string, ApprovalState>();
   readonly environments = new Map<number, EnvironmentState>();
   readonly checks = new Map<number, CheckState>();
+  /** Checks the API's caller may read but not change (it is not an Administrator of their resource). */
+  readonly lockedChecks = new Set<number>();
   readonly hooks: HookDispatcher;
   readonly now: () => number;
   readonly #runScripts = new Map<number, { result: RunResult; durationMs?: number }[]>();
