@@ -26,6 +26,7 @@ import {
   executePipelineRun,
   type PipelineDefinition,
 } from '../../sandbox/pipeline-runner.ts';
+import { AzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
 import { functionAppOf } from '../tasks/job-kit.ts';
@@ -195,6 +196,43 @@ describe('sandbox pipeline runner', function () {
           text,
         );
       }
+    });
+
+    it('resolves full task names, and a short one only while no other installed extension has a task of that name', () => {
+      const azdo = new AzureDevOpsSimulator();
+      const compile = (reference: string) =>
+        compilePipeline(
+          { tasksDir, azdo },
+          definition(tempTemplate(`steps:\n  - task: ${reference}\n    condition: failed()\n`), {}),
+        );
+      const taskOf = (compiled: ReturnType<typeof compile>) =>
+        compiled.stages[0]!.jobs[0]!.steps[0] as TaskStep;
+      const ours = 'release-agent.release-agent.notify-task.Notify@1';
+      assert.equal(taskOf(compile('Notify@1')).task, 'Notify', 'alone, the short name is ours');
+      assert.equal(taskOf(compile(ours)).task, 'Notify');
+
+      azdo.installExtension({
+        publisher: 'acme',
+        id: 'chatops',
+        tasks: [{ contributionId: 'notify', name: 'Notify' }],
+      });
+      assert.throws(() => compile('Notify@1'), {
+        code: 'TEMPLATE_INVALID',
+        message:
+          /The task name Notify is ambiguous\. Specify one of the following identifiers to resolve the ambiguity: release-agent\.release-agent\.notify-task\.Notify, acme\.chatops\.notify\.Notify/,
+      });
+      assert.equal(taskOf(compile(ours)).task, 'Notify', 'the full name still resolves');
+      assert.throws(() => compile('acme.chatops.notify.Notify@1'), { message: /another extension's task/ });
+      assert.throws(() => compile('release-agent.release-agent.notify.Notify@1'), {
+        message: /A task is missing.*release-agent\.release-agent\.notify\.Notify/,
+      });
+      // Our templates name every task in full: they compile beside that extension.
+      for (const [template, parameters, jobName] of [
+        ['pipelines/release.yml', { ...CONNECTIONS, deploySteps: [] }, undefined],
+        ['pipelines/pr.yml', PR_CONNECTIONS, 'Review'],
+        ['pipelines/develop-ci.yml', CONNECTIONS, 'Build'],
+      ] as const)
+        compilePipeline({ tasksDir, azdo }, definition(template, parameters, jobName ? { jobName } : {}));
     });
 
     it('evaluates the conditions our templates use the way Azure Pipelines does', () => {
