@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
 import { GATE_KINDS } from './gates.ts';
+import { parseReleaseEnvironments } from './release-environments.ts';
 import { redact, Secret } from './secret.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -227,6 +228,18 @@ export const configSchema = z.object({
   PR_PIPELINE_BY_REPO: pipelineMap(),
   /** Each repo's release pipeline, `repoA=21;repoB=22`, for POST /api/manual/release. */
   RELEASE_PIPELINE_BY_REPO: pipelineMap(),
+  /**
+   * The environments gates 2–5 wait on, `create=…;merge=…;run=…;sandbox=…;production=…` (roles left out
+   * keep their default, core/release-environments.ts); the release template's parameters must match.
+   */
+  RELEASE_ENVIRONMENTS: text().transform((value, ctx) => {
+    try {
+      return parseReleaseEnvironments(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  }),
   /** Branches a release pipeline run may act from (its YAML is reviewed there); empty: the target branch and main. */
   RELEASE_BRANCHES: text().refine(
     (value) => value.split(',').every((branch) => !branch.trim() || branch.trim().startsWith('refs/heads/')),

@@ -1,6 +1,7 @@
 // Slack Block Kit cards as pure functions: plain data in, `{ text, blocks }` out. Every untrusted
 // string goes through escapeMrkdwn/escapePlain and every URL through slackLink (core/slack-text.ts);
 // every text object is cut to its Block Kit limit. Per-gate wording lives in GATE_WORDING.
+import { DEFAULT_RELEASE_ENVIRONMENTS } from './release-environments.ts';
 import { ReleaseAgentError } from './errors.ts';
 import { GATE_ACTIONS } from './gates.ts';
 import type { DecisionSource, FindingSeverity, GateKind, ReviewFinding } from './model.ts';
@@ -377,7 +378,12 @@ function actorText(actor: Actor): string {
 }
 
 function stageName(stage: string): string {
-  const known: Record<string, string> = { sandbox: 'Sandbox', production: 'Production' };
+  const known: Record<string, string> = {
+    sandbox: 'Sandbox',
+    production: 'Production',
+    [DEFAULT_RELEASE_ENVIRONMENTS.sandbox]: 'Sandbox',
+    [DEFAULT_RELEASE_ENVIRONMENTS.production]: 'Production',
+  };
   return known[stage.trim().toLowerCase()] ?? stage.trim();
 }
 

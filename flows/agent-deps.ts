@@ -8,6 +8,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
 import { type GateAllowList, parseGateAllowList } from '../core/gate-access.ts';
 import type { Decision } from '../core/model.ts';
+import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import type { Secret } from '../core/secret.ts';
 import type { WorkMessage } from './work-messages.ts';
 
@@ -30,6 +31,8 @@ export interface AgentSettings {
   prPipelineId: number | undefined;
   prPipelineByRepo: Readonly<Record<string, number>>;
   releasePipelineByRepo: Readonly<Record<string, number>>;
+  /** RELEASE_ENVIRONMENTS: the environments gates 2–5 wait on. */
+  releaseEnvironments: Readonly<ReleaseEnvironments>;
   jiraBaseUrl: string;
   jiraStagingStatus: string;
   /** JIRA_WORKFLOW: statuses in order. */
@@ -93,6 +96,7 @@ export function settingsFromConfig(config: Config): AgentSettings {
     prPipelineId: config.PR_PIPELINE_ID,
     prPipelineByRepo: config.PR_PIPELINE_BY_REPO,
     releasePipelineByRepo: config.RELEASE_PIPELINE_BY_REPO,
+    releaseEnvironments: config.RELEASE_ENVIRONMENTS,
     jiraBaseUrl: config.JIRA_BASE_URL,
     jiraStagingStatus: config.JIRA_STAGING_STATUS,
     jiraWorkflow: config.JIRA_WORKFLOW.split(',')

@@ -17,7 +17,7 @@ import type { GateDetails } from '../core/slack-cards.ts';
 import { environmentFromText } from '../core/service-hook-events.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
 import { refreshCard, requestDecision } from './gate-requests.ts';
-import { gateForEnvironment, type ReleaseThreadState } from './threads.ts';
+import { gateEnvironments, gateForEnvironment, type ReleaseThreadState } from './threads.ts';
 
 export interface ApprovalHints {
   environment?: string;
@@ -94,8 +94,24 @@ export async function askForApproval(
     });
   }
   const environment = marked ?? hints.environment;
-  const gate = environment ? gateForEnvironment(environment) : undefined;
-  if (!environment || !gate) {
+  const runId = approval.pipeline?.runId ?? hints.runId;
+  const pipelineId =
+    approval.pipeline?.id ?? (hints.pipelineId === undefined ? undefined : String(hints.pipelineId));
+  const configured = gateEnvironments(deps.settings.releaseEnvironments);
+  let gate = environment ? gateForEnvironment(environment, configured) : undefined;
+  const thread = runId === undefined ? undefined : await releaseThreadOfRun(deps, runId);
+  if (!gate && (thread || configuredRepoOfPipeline(deps, pipelineId))) {
+    // A run of a release pipeline we know waits on an approval that names no gate of ours (a check
+    // setup could not mark, an environment RELEASE_ENVIRONMENTS does not name): asked as a stage
+    // approval rather than left waiting unseen. Its step still needs the marked gate's approval.
+    gate = 'approve_stage';
+    deps.log.warn('approval of a release pipeline run names no gate environment: asked as a stage', {
+      approvalId: approval.id,
+      environment: environment ?? null,
+      runId: runId ?? null,
+    });
+  }
+  if (!gate) {
     deps.log.info('approval is not for a Release Agent gate environment', {
       approvalId: approval.id,
       environment: environment ?? null,
@@ -107,25 +123,21 @@ export async function askForApproval(
     // Asked before (by the other of webhook and poller): make sure its card exists.
     return 'already-asked';
   }
-  const runId = approval.pipeline?.runId ?? hints.runId;
-  const thread = runId === undefined ? undefined : await releaseThreadOfRun(deps, runId);
   const state = thread?.state as ReleaseThreadState | undefined;
   if (!thread || !state) {
     deps.log.warn('approval pending for a release that cannot be identified: its card shows what is known', {
       approvalId: approval.id,
-      environment,
+      environment: environment ?? null,
       runId: runId ?? null,
     });
   }
-  const pipelineId =
-    approval.pipeline?.id ?? (hints.pipelineId === undefined ? undefined : String(hints.pipelineId));
   const repo = thread?.repo ?? configuredRepoOfPipeline(deps, pipelineId) ?? UNKNOWN_RELEASE;
   const version = state?.version ?? 'unknown';
   const { target, details } = await gateQuestion(deps, gate, {
     repo,
     version,
     approvalId: approval.id,
-    environment,
+    environment: environment ?? UNKNOWN_ENVIRONMENT,
     state,
     runId,
   });
@@ -201,6 +213,7 @@ export async function settleDecisions(
 }
 
 const UNKNOWN_RELEASE = 'unknown release';
+const UNKNOWN_ENVIRONMENT = 'unknown environment';
 
 /** The repo whose release pipeline this is, by RELEASE_PIPELINE_BY_REPO (ids only: names are not ours). */
 function configuredRepoOfPipeline(deps: Deps, pipelineId: string | undefined): string | undefined {

@@ -16,7 +16,10 @@ export interface Person {
   emails: string[];
 }
 
-/** The environment of gate 5 whose approval the release's creator may not give. */
+/**
+ * The stage name of imported and earlier decisions for production; today's production stage is the
+ * configured RELEASE_ENVIRONMENTS production environment. Both are held to the rule.
+ */
 export const PRODUCTION_STAGE = 'production';
 
 const EMAIL_TTL_MS = 10 * 60_000;
@@ -88,8 +91,10 @@ export async function checkDuties(
   request: DutyRequest,
   pr: Pick<PullRequest, 'createdBy'> | undefined,
 ): Promise<string | undefined> {
+  const stage = decision.target.gate === 'approve_stage' ? decision.target.stage.toLowerCase() : undefined;
   const production =
-    decision.target.gate === 'approve_stage' && decision.target.stage.toLowerCase() === PRODUCTION_STAGE;
+    stage !== undefined &&
+    (stage === PRODUCTION_STAGE || stage === deps.settings.releaseEnvironments.production.toLowerCase());
   const needed = deps.settings.separationOfDuties && (decision.gate === 'merge_pr' || production);
   const email = request.via === 'slack' ? await lookupSlackEmail(deps, decision, request.by) : undefined;
   // The operator token is a credential, not a person: there is no one to match it against.

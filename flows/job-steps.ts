@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import type { JobRole, JobRoleKind } from '../core/job-roles.ts';
+import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import { FINDING_SEVERITIES } from '../core/review.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
@@ -18,7 +19,6 @@ import { completeRelease } from './complete-release.ts';
 import { recordReview, type ReviewRecordDeps, startReview } from './review-record.ts';
 import { storeReleaseRuns } from './run-pipelines.ts';
 import { stageRelease } from './stage-release.ts';
-import { DEFAULT_GATE_ENVIRONMENTS } from './threads.ts';
 
 /** How long one call waits for a release PR's policies; the task asks again until its own limit. */
 export const COMPLETE_WAIT_PER_CALL_MS = 60_000;
@@ -36,10 +36,11 @@ interface StepContext {
 interface StepDefinition<S extends JobStep, K extends JobRoleKind> {
   roles: readonly K[];
   /**
-   * The environment whose approval in this very run the step is the effect of (gates 2, 3 and 5). A
-   * job that presents another run's build id, or asks before the person answered, gets nothing.
+   * The environment (its role in RELEASE_ENVIRONMENTS) whose approval in this very run the step is the
+   * effect of (gates 2, 3 and 5). A job that presents another run's build id, or asks before the person
+   * answered, gets nothing.
    */
-  afterApprovalOf?: string;
+  afterApprovalOf?: keyof ReleaseEnvironments;
   body: z.ZodType<JobSteps[S]['request']>;
   run(
     context: StepContext,
@@ -103,7 +104,7 @@ function releaseDeps({ deps, log }: StepContext): ReleaseFlowDeps {
 /** A step with its types erased, so one registry holds them all; `define` keeps each entry checked. */
 interface RegisteredStep {
   roles: readonly JobRoleKind[];
-  afterApprovalOf?: string;
+  afterApprovalOf?: keyof ReleaseEnvironments;
   body: z.ZodType;
   run(context: StepContext, role: JobRole, body: unknown): Promise<unknown>;
 }
@@ -244,7 +245,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.create': define<'release.create', 'release'>({
     roles: ['release'],
-    afterApprovalOf: DEFAULT_GATE_ENVIRONMENTS.create_release_pr[0],
+    afterApprovalOf: 'create',
     body: z.object({ repository, version, sourceRef: branch, targetRef: branch }),
     run: async (context, role, body) =>
       await createReleasePullRequest(
@@ -254,7 +255,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   }),
   'release.complete': define<'release.complete', 'release'>({
     roles: ['release'],
-    afterApprovalOf: DEFAULT_GATE_ENVIRONMENTS.merge_release_pr[0],
+    afterApprovalOf: 'merge',
     body: z.object({
       repository,
       version,
@@ -389,8 +390,9 @@ export function authorizeJobStep<S extends JobStep>(
  * with the app's identity (the approval's own instructions name its environment, as setup writes them).
  */
 export async function requireApprovalOfStep(deps: AgentDeps, role: JobRole, step: JobStep): Promise<void> {
-  const environment = JOB_STEP_DEFINITIONS[step].afterApprovalOf;
-  if (!environment) return;
+  const gated = JOB_STEP_DEFINITIONS[step].afterApprovalOf;
+  if (!gated) return;
+  const environment = deps.settings.releaseEnvironments[gated];
   const azdo = requireAzdo(deps);
   const approved = (await azdo.listApprovals('approved')).some(
     (approval) =>

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { APPROVAL_CHECK_TYPE_ID } from '../adapters/azdo/azdo.ts';
+import { fullTaskName } from '../scripts/task-manifest.ts';
 import { type EndpointSpec, runTaskBundle, type TaskRunResult } from './agent/task-runner.ts';
 import { SandboxError } from './errors.ts';
 import {
@@ -194,14 +195,77 @@ export function loadTaskManifest(
   return manifest;
 }
 
+/** Our extension as vss-extension.json declares it: its tasks are the built bundles. */
+function ourExtension(): { publisher: string; id: string } {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'vss-extension.json'), 'utf8')) as {
+    publisher: string;
+    id: string;
+  };
+  return { publisher: manifest.publisher, id: manifest.id };
+}
+
+/**
+ * The task folder a step's reference names, as Azure DevOps resolves it: a full name
+ * (`publisher.extension.contribution.Name`) must be an installed task; a short name must be the name of
+ * exactly one task of the installed extensions, else the pipeline does not compile. Only our tasks
+ * have bundles here: another extension's task is refused by name.
+ */
+export function resolveTaskReference(
+  services: Pick<AgentServices, 'tasksDir'> & { azdo?: Pick<AzureDevOpsSimulator, 'extensions'> },
+  reference: string,
+): string {
+  const ours = ourExtension();
+  const name = reference.split('.').at(-1) as string;
+  const ourTask = existsSync(join(services.tasksDir, name, 'task.json'))
+    ? [{ full: fullTaskName(ours, name), folder: name as string | undefined }]
+    : [];
+  const installed = [
+    ...ourTask,
+    ...(services.azdo?.extensions ?? []).flatMap((extension) =>
+      extension.tasks
+        .filter((task) => task.name.toLowerCase() === name.toLowerCase())
+        .map((task) => ({
+          full: `${extension.publisher}.${extension.id}.${task.contributionId}.${task.name}`,
+          folder: undefined,
+        })),
+    ),
+  ];
+  const matches = reference.includes('.')
+    ? installed.filter((task) => task.full.toLowerCase() === reference.toLowerCase())
+    : installed;
+  if (matches.length > 1)
+    throw new SandboxError(
+      'TEMPLATE_INVALID',
+      `The task name ${reference} is ambiguous. Specify one of the following identifiers to resolve the ambiguity: ${matches.map((task) => task.full).join(', ')}`,
+      { task: reference },
+    );
+  const [match] = matches;
+  if (!match)
+    throw new SandboxError(
+      'TEMPLATE_INVALID',
+      `A task is missing. The pipeline references a task called '${reference}'. This usually indicates the task isn't installed (in ${services.tasksDir}: is it built?)`,
+      { task: reference },
+    );
+  if (!match.folder)
+    throw new SandboxError(
+      'TEMPLATE_INVALID',
+      `${match.full} is another extension's task: the sandbox runs only ours`,
+      {
+        task: reference,
+      },
+    );
+  return match.folder;
+}
+
 /** Compiles a pipeline definition's template with its parameters (throws on any drift). */
 export function compilePipeline(
-  services: Pick<AgentServices, 'tasksDir'>,
+  services: Pick<AgentServices, 'tasksDir'> & { azdo?: Pick<AzureDevOpsSimulator, 'extensions'> },
   definition: PipelineDefinition,
 ): CompiledPipeline {
   return compileTemplate(resolve(REPO_ROOT, definition.template), definition.parameters, {
     ...(definition.jobName ? { jobName: definition.jobName } : {}),
-    taskManifest: (name, major) => loadTaskManifest(services.tasksDir, name, major),
+    taskManifest: (reference, major) =>
+      loadTaskManifest(services.tasksDir, resolveTaskReference(services, reference), major),
   });
 }
 

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { loadConfig } from '../core/config.ts';
+import { releaseTemplateParameters } from '../core/release-environments.ts';
 import { Secret } from '../core/secret.ts';
 import { setupOrganisation } from '../flows/setup-organisation.ts';
 import { buildTasks, stopBuildService } from '../scripts/build.ts';
@@ -247,10 +249,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       project: azdo.project.name,
       auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
     });
+    const config = loadConfig(env);
     const setup = await setupOrganisation(rest, {
       functionAppUrl: host.url,
       webhookSecret: new Secret(stack.secrets.webhookSecret),
       approverIds: [azdo.users.approver.id],
+      environments: config.RELEASE_ENVIRONMENTS,
+      releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
     });
     // A team that subscribed pull-request events for one repository only: the other relies on the poller.
     const payment = azdo.repository(PAYMENT);
@@ -297,6 +302,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           template: 'pipelines/release.yml',
           parameters: {
             ...connections,
+            // The environments the function app's RELEASE_ENVIRONMENTS names, as a team passes them.
+            ...releaseTemplateParameters(config.RELEASE_ENVIRONMENTS),
             pipelines: `${ids.build}:${short} build (main), ${ids.deploy}:${short} deploy`,
             pollIntervalSeconds: 1,
             maxWaitSeconds: 60,

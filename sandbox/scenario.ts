@@ -629,7 +629,7 @@ async function playCycle(cycle: Cycle): Promise<void> {
     azdo.decideApprovalAsUser(approvalId, 'approved', { comment: 'Checked the sandbox deploy.' });
     cycle.say(
       'person',
-      `${azdo.users.approver.displayName} approved environment production in the Azure DevOps UI (not in Slack)`,
+      `${azdo.users.approver.displayName} approved environment ${'stage' in decision.target ? decision.target.stage : ''} in the Azure DevOps UI (not in Slack)`,
     );
     const { decision: done, message } = await cycle.wait(
       'the production card to show the answer from Azure DevOps',

@@ -86,7 +86,7 @@ succeeded (release-agent/ai-review).`);
     auth: { kind: 'pat', token: config.AZDO_PAT },
   });
   try {
-    await setupOrganisation(
+    const steps = await setupOrganisation(
       azdo,
       {
         functionAppUrl,
@@ -94,10 +94,23 @@ succeeded (release-agent/ai-review).`);
         approverIds: values.approver,
         ...(values['app-identity'] ? { appIdentityId: values['app-identity'] } : {}),
         timeoutDays,
+        environments: config.RELEASE_ENVIRONMENTS,
+        releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
         ...(values['require-review-status'] ? { requireReviewStatusOn: config.PR_POLL_TARGET_BRANCH } : {}),
       },
       (line) => console.log(line),
     );
+    const unmarked = steps.filter((step) => step.kind === 'approval-check' && step.problem);
+    const environments = config.RELEASE_ENVIRONMENTS;
+    console.log(
+      `the release template's parameters must name these environments: createEnvironment: ${environments.create}, mergeEnvironment: ${environments.merge}, runEnvironment: ${environments.run}, sandboxEnvironment: ${environments.sandbox}, productionEnvironment: ${environments.production}`,
+    );
+    if (unmarked.length > 0) {
+      console.error(
+        `not done: ${unmarked.length} Approval check(s) lack the gate marker: ${unmarked.map((step) => step.name).join(', ')} (see above)`,
+      );
+      return 1;
+    }
     console.log('done: include pipelines/*.yml in your pipelines (see README)');
     // Closed by default: say what keeps the function app's gates shut, if this environment is its settings.
     for (const problem of configProblems(config).filter((line) =>

@@ -170,12 +170,25 @@ function compareAgentVersions(a: string, b: string): number {
   return 0;
 }
 
+/** The id of a task's contribution in the vsix manifest: ReleasePullRequest → release-pull-request-task. */
+export function taskContributionId(taskName: string): string {
+  return `${taskName.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}-task`;
+}
+
+/**
+ * The full reference of one of our tasks, `publisher.extension.contribution.Name`: what the templates
+ * use, since a short name Azure DevOps refuses as soon as another installed extension has a task of it.
+ */
+export function fullTaskName(extension: { publisher: string; id: string }, taskName: string): string {
+  return `${extension.publisher}.${extension.id}.${taskContributionId(taskName)}.${taskName}`;
+}
+
 /** The vsix manifest fragment that contributes each built task. */
 export function taskContributions(tasks: { folder: string; task: TaskJson }[]): object {
   return {
     files: tasks.map(({ folder }) => ({ path: folder })),
     contributions: tasks.map(({ folder, task }) => ({
-      id: `${task.name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}-task`,
+      id: taskContributionId(task.name),
       type: 'ms.vss-distributed-task.task',
       targets: ['ms.vss-distributed-task.tasks'],
       properties: { name: folder },

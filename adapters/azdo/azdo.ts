@@ -280,6 +280,11 @@ export interface ApprovalCheckInput {
    */
   approverIds: readonly string[];
   instructions?: string;
+  /**
+   * Text an existing Approval check's instructions must hold (the gate marker): appended to them when
+   * missing, the rest of that check left as its owner set it.
+   */
+  marker?: string;
   minRequiredApprovers?: number;
   /** How long a stage waits for the approval (Azure DevOps default: 30 days). */
   timeoutMinutes?: number;
@@ -379,11 +384,14 @@ export interface AzureDevOps {
   decideApproval(approvalId: string, decision: ApprovalDecision): Promise<Approval>;
   /** Setup: finds the environment by name or creates it. */
   ensureEnvironment(name: string, description?: string): Promise<Environment>;
-  /** Setup: adds an Approval check to the environment unless it has one; returns the check id. */
+  /**
+   * Setup: adds an Approval check to the environment unless it has one; returns the check id, and
+   * whether `check.marker` had to be added to an existing check's instructions.
+   */
   ensureApprovalCheck(
     environment: { id: number; name: string },
     check: ApprovalCheckInput,
-  ): Promise<{ id: number; created: boolean; approversAdded: string[] }>;
+  ): Promise<{ id: number; created: boolean; approversAdded: string[]; markerAdded: boolean }>;
   /** Setup: a web-hook subscription for one event type of this project, created or updated in place. */
   ensureServiceHook(hook: ServiceHookInput): Promise<ServiceHookSubscription>;
   /**

@@ -72,6 +72,8 @@ export interface RestAzureDevOpsOptions {
 const API = '7.1';
 /** Check configurations exist only as a preview in 7.1; plain 7.1 is refused with a 400. */
 const CHECKS_API = '7.1-preview.1';
+
+/** A check configuration as listed with `$expand=settings` (the Approval type's settings). */
 const PAGE_SIZE = 100;
 const CHANGES_PAGE_SIZE = 2000;
 const MAX_PAGES = 100;
@@ -180,7 +182,8 @@ interface WireCheckConfiguration {
   type?: { id?: string; name?: string };
   resource?: { type?: string; id?: string; name?: string };
   timeout?: number;
-  settings?: { approvers?: { id?: string }[]; [key: string]: unknown };
+  settings?: { approvers?: { id?: string }[]; instructions?: string; [key: string]: unknown };
+  [key: string]: unknown;
 }
 
 interface WireSubscription {
@@ -888,7 +891,7 @@ export class RestAzureDevOps implements AzureDevOps {
   async ensureApprovalCheck(
     environment: { id: number; name: string },
     check: ApprovalCheckInput,
-  ): Promise<{ id: number; created: boolean; approversAdded: string[] }> {
+  ): Promise<{ id: number; created: boolean; approversAdded: string[]; markerAdded: boolean }> {
     const path = `${this.#projectPath()}/_apis/pipelines/checks/configurations`;
     const fields = { environment: environment.name, environmentId: environment.id };
     const found = await this.#call<WireList<WireCheckConfiguration>>('listCheckConfigurations', 'GET', path, {
@@ -900,28 +903,35 @@ export class RestAzureDevOps implements AzureDevOps {
       (config) => config.type?.id === APPROVAL_CHECK_TYPE_ID,
     );
     if (existing) {
-      // Keep what people configured; add only the approvers it lacks (the app's own identity first of all).
+      // The check is someone's: keep what people configured; add only the approvers it lacks (the app's own
+      // identity first of all) and our gate marker to its instructions, in one update.
       const settings = existing.settings ?? {};
       const approvers = settings.approvers ?? [];
       const have = new Set(approvers.map((approver) => approver.id?.toLowerCase()));
       const missing = check.approverIds.filter((id) => !have.has(id.toLowerCase()));
-      if (missing.length === 0) return { id: existing.id, created: false, approversAdded: [] };
+      const instructions = settings.instructions ?? '';
+      const markerAdded =
+        Boolean(check.marker) && !instructions.toLowerCase().includes(check.marker!.toLowerCase());
+      if (missing.length === 0 && !markerAdded)
+        return { id: existing.id, created: false, approversAdded: [], markerAdded: false };
       await this.#call('updateCheckConfiguration', 'PATCH', `${path}/${existing.id}`, {
         apiVersion: CHECKS_API,
         body: {
-          id: existing.id,
-          type: existing.type,
+          ...existing,
           resource: existing.resource ?? {
             type: 'environment',
             id: String(environment.id),
             name: environment.name,
           },
-          settings: { ...settings, approvers: [...approvers, ...missing.map((id) => ({ id }))] },
-          ...(existing.timeout === undefined ? {} : { timeout: existing.timeout }),
+          settings: {
+            ...settings,
+            approvers: [...approvers, ...missing.map((id) => ({ id }))],
+            ...(markerAdded ? { instructions: `${instructions} ${check.marker}`.trim() } : {}),
+          },
         },
         fields: { ...fields, checkId: existing.id },
       });
-      return { id: existing.id, created: false, approversAdded: missing };
+      return { id: existing.id, created: false, approversAdded: missing, markerAdded };
     }
     const created = await this.#call<{ id: number }>('addCheckConfiguration', 'POST', path, {
       apiVersion: CHECKS_API,
@@ -946,6 +956,7 @@ export class RestAzureDevOps implements AzureDevOps {
       id: expectObject(created.body, 'addCheckConfiguration').id,
       created: true,
       approversAdded: [...check.approverIds],
+      markerAdded: false,
     };
   }
 

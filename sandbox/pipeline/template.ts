@@ -85,8 +85,11 @@ export interface TaskManifest {
 export interface CompileOptions {
   /** Name of the job a steps-only template runs in (the including pipeline's job). */
   jobName?: string;
-  /** The task.json of `Name@major`; throw when there is none. */
-  taskManifest: (name: string, major: number) => TaskManifest;
+  /**
+   * The task.json of `Name@major` or `publisher.extension.contribution.Name@major` (the reference as
+   * written, without `@major`); throw when there is none, or when a short name is ambiguous.
+   */
+  taskManifest: (reference: string, major: number) => TaskManifest;
 }
 
 type Yaml = unknown;
@@ -312,9 +315,19 @@ class Reader {
     const t = this.template;
     if ('task' in node) {
       onlyKeys(t, node, ['task', 'name', 'displayName', 'condition', 'inputs'], where);
-      const reference = /^([A-Za-z][A-Za-z0-9_-]*)@(\d+)$/.exec(text(t, node.task, `${where}: task`));
-      if (!reference) throw invalid(t, `${where}: task must be Name@major, got "${String(node.task)}"`);
-      const manifest = this.options.taskManifest(reference[1] as string, Number(reference[2]));
+      // `Name@major`, or the full `publisher.extension.contribution.Name@major` (unambiguous).
+      const reference = /^((?:[A-Za-z0-9][A-Za-z0-9_-]*\.){3})?([A-Za-z][A-Za-z0-9_-]*)@(\d+)$/.exec(
+        text(t, node.task, `${where}: task`),
+      );
+      if (!reference)
+        throw invalid(
+          t,
+          `${where}: task must be Name@major or publisher.extension.contribution.Name@major, got "${String(node.task)}"`,
+        );
+      const manifest = this.options.taskManifest(
+        `${reference[1] ?? ''}${reference[2] as string}`,
+        Number(reference[3]),
+      );
       const given = node.inputs ?? {};
       if (!isMapping(given)) throw invalid(t, `${where}: inputs must be a mapping`);
       const inputs: Record<string, string> = {};

@@ -69,6 +69,14 @@ const DEFAULTS: Record<string, unknown> = {
   PR_PIPELINE_ID: undefined,
   PR_PIPELINE_BY_REPO: {},
   RELEASE_PIPELINE_BY_REPO: {},
+  // Not `sandbox`/`production`: environment names are shared by every pipeline of a project.
+  RELEASE_ENVIRONMENTS: {
+    create: 'release-create-pr',
+    merge: 'release-merge-pr',
+    run: 'release-run-pipelines',
+    sandbox: 'release-agent-sandbox',
+    production: 'release-agent-production',
+  },
   RELEASE_BRANCHES: '',
   REVIEW_PR_BUDGET_USD: '20',
   JIRA_PROJECTS: '',
@@ -168,6 +176,29 @@ describe('core/config', () => {
     }
   });
 
+  describe('RELEASE_ENVIRONMENTS', () => {
+    it('names the environments of the roles it lists; the others keep their default', () => {
+      assert.deepEqual(
+        loadConfig({ RELEASE_ENVIRONMENTS: ' production = pay_prod ; SANDBOX=pay-sbx;' })
+          .RELEASE_ENVIRONMENTS,
+        {
+          create: 'release-create-pr',
+          merge: 'release-merge-pr',
+          run: 'release-run-pipelines',
+          sandbox: 'pay-sbx',
+          production: 'pay_prod',
+        },
+      );
+    });
+
+    it('refuses one environment for two gates, naming it', () => {
+      assert.match(
+        configError({ RELEASE_ENVIRONMENTS: 'create=gate;merge=GATE' }).message,
+        /RELEASE_ENVIRONMENTS: environment "gate" is named for two gates/,
+      );
+    });
+  });
+
   describe('WATCHED_REPOS', () => {
     const cases: Array<[string, string[]]> = [
       ['Billo.Platform.Payment', ['Billo.Platform.Payment']],
@@ -188,6 +219,11 @@ describe('core/config', () => {
 
   describe('bad values: CONFIG_INVALID naming the variable', () => {
     const cases: Array<[string, string]> = [
+      ['RELEASE_ENVIRONMENTS', 'staging=pay-stage'],
+      ['RELEASE_ENVIRONMENTS', 'production'],
+      ['RELEASE_ENVIRONMENTS', 'production=prod.web'],
+      ['RELEASE_ENVIRONMENTS', 'production=my prod'],
+      ['RELEASE_ENVIRONMENTS', 'sandbox=release-create-pr'],
       ['AUTO_CREATE_TICKET_ENABLED', 'maybe'],
       ['PR_POLL_ENABLED', 'enabled'],
       ['PR_POLL_INTERVAL_SECONDS', 'five'],

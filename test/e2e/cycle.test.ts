@@ -218,8 +218,8 @@ describe('npm start: one release cycle end to end', function () {
         ['release-create-pr', 'approved', 'Release Agent', releaseRun],
         ['release-merge-pr', 'approved', 'Release Agent', releaseRun],
         ['release-run-pipelines', 'approved', 'Release Agent', releaseRun],
-        ['sandbox', 'approved', 'Release Agent', releaseRun],
-        ['production', 'approved', 'Norma Chen', releaseRun],
+        ['release-agent-sandbox', 'approved', 'Release Agent', releaseRun],
+        ['release-agent-production', 'approved', 'Norma Chen', releaseRun],
       ]);
     });
 
@@ -354,12 +354,12 @@ describe('npm start: one release cycle end to end', function () {
         /\[agent\] run \d+ ReviewPullRequest → request_changes/,
         /\[function-app\] PR #3 discovered by the poller/,
         /\[operator\] POST \/api\/approvals\/.* → 200/,
-        /\[person\] Norma Chen approved environment production in the Azure DevOps UI/,
+        /\[person\] Norma Chen approved environment release-agent-production in the Azure DevOps UI/,
         /\[agent\] run \d+ CompleteRelease → released Billo\.Platform\.Payment 1\.0\.0/,
         /^Summary$/m,
         /Billo\.Platform\.Payment 1\.0\.0 released \(tag v1\.0\.0\)/,
         /Billo\.Platform\.Document 1\.0\.0 staging: ALLPOST-4030/,
-        /gate 5 release 1\.0\.0 production: approved by Norma Chen via azdo/,
+        /gate 5 release 1\.0\.0 release-agent-production: approved by Norma Chen via azdo/,
         /Slack messages: 15/,
         /elapsed: .*Azurite start [\d.]+ s \(not counted\)/,
         /The release cycle completed in/,

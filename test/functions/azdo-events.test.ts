@@ -194,7 +194,7 @@ describe('functions: Azure DevOps service hooks', () => {
     assert.equal(event.resource.run, null);
     assert.equal(event.resource.stage, null);
     event.resource.approval.id = approval.id;
-    event.message.text = event.message.text.replace('environment env1', 'environment sandbox');
+    event.message.text = event.message.text.replace('environment env1', 'environment release-agent-sandbox');
     assert.equal((await post(event)).status, 200);
     const decision = await waitFor(
       async () =>
@@ -207,7 +207,7 @@ describe('functions: Azure DevOps service hooks', () => {
       repo: REPO,
       version: '3.1.0',
       approvalId: approval.id,
-      stage: 'sandbox',
+      stage: 'release-agent-sandbox',
     });
     // The same approval pending again (the event redelivered with a new id) asks nothing new.
     event.id = randomUUID();
@@ -217,11 +217,12 @@ describe('functions: Azure DevOps service hooks', () => {
   });
 
   it('an approval whose release cannot be identified still gets an answerable card', async () => {
-    const approval = bed.stack.azdo.createPendingApproval({ environment: 'production' });
+    const approval = bed.stack.azdo.createPendingApproval({ environment: 'release-agent-production' });
     const event = recorded('azdo-servicehook-approval-pending.json');
     event.id = randomUUID();
     event.resource.approval.id = approval.id;
-    event.message.text = 'Approval pending for deployment of pipeline run9 to environment production.';
+    event.message.text =
+      'Approval pending for deployment of pipeline run9 to environment release-agent-production.';
     assert.equal((await post(event)).status, 200);
     const decision = await waitFor(
       async () =>
@@ -269,11 +270,12 @@ describe('functions: Azure DevOps service hooks', () => {
     // A pipeline whose name (its author's choice) looks like a watched repo, waiting on production.
     const named = bed.stack.azdo.addPipeline({ name: REPO });
     const approval = bed.stack.azdo.createPendingApproval({
-      environment: 'production',
+      environment: 'release-agent-production',
       pipelineId: named.id,
     });
     assert.equal(
-      (await post(approvalEvent(approval.id, 'production', { id: named.id, name: REPO }))).status,
+      (await post(approvalEvent(approval.id, 'release-agent-production', { id: named.id, name: REPO })))
+        .status,
       200,
     );
     const decision = await cardOf(approval.id);
@@ -284,35 +286,79 @@ describe('functions: Azure DevOps service hooks', () => {
 
     // The configured release pipeline (RELEASE_PIPELINE_BY_REPO) names its repo, whatever it is called.
     const ours = bed.stack.azdo.createPendingApproval({
-      environment: 'production',
+      environment: 'release-agent-production',
       pipelineId: RELEASE_PIPELINE.id,
     });
     assert.equal(
-      (await post(approvalEvent(ours.id, 'production', { id: RELEASE_PIPELINE.id, name: 'anything' })))
-        .status,
+      (
+        await post(
+          approvalEvent(ours.id, 'release-agent-production', { id: RELEASE_PIPELINE.id, name: 'anything' }),
+        )
+      ).status,
       200,
     );
     const known = await cardOf(ours.id);
     assert.equal(known.target.repo, REPO);
   });
 
+  it("another pipeline's approval on a shared environment name gets no card; a known release run's approval without our marker still does", async () => {
+    // `production` is not a gate of ours by default (RELEASE_ENVIRONMENTS): another team's deploy is left alone.
+    const other = bed.stack.azdo.addPipeline({ name: 'Payments CD' });
+    const theirs = bed.stack.azdo.createPendingApproval({ environment: 'production', pipelineId: other.id });
+    assert.equal(
+      (await post(approvalEvent(theirs.id, 'production', { id: other.id, name: 'Payments CD' }))).status,
+      200,
+    );
+    await bed.host.idle();
+    assert.deepEqual(await bed.stack.store.decisions.findByThread(`approval.${theirs.id}`), []);
+    assert.ok(bed.logs.some((entry) => entry.message.includes('not for a Release Agent gate environment')));
+
+    // Our release run waits on a check setup could not mark, on an environment the setting does not name.
+    const { run, threadId } = await startRelease(bed, '3.4.0');
+    const unmarked = bed.stack.azdo.createPendingApproval({
+      environment: 'team-gate',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: 'Ask the release manager.',
+    });
+    assert.equal((await post(approvalEvent(unmarked.id, 'team-gate'))).status, 200);
+    const decision = await cardOf(unmarked.id, threadId);
+    assert.deepEqual(decision.target, {
+      gate: 'approve_stage',
+      repo: REPO,
+      version: '3.4.0',
+      approvalId: unmarked.id,
+      stage: 'team-gate',
+    });
+    // Nothing names the environment at all (the poller's view): still asked, for the configured pipeline.
+    const unnamed = bed.stack.azdo.createPendingApproval({ pipelineId: RELEASE_PIPELINE.id });
+    const event = approvalEvent(unnamed.id, 'x');
+    event.resource.resource = null;
+    event.message.text = 'Approval pending.';
+    assert.equal((await post(event)).status, 200);
+    const asked = await cardOf(unnamed.id);
+    assert.equal(asked.target.repo, REPO);
+    assert.equal('stage' in asked.target && asked.target.stage, 'unknown environment');
+    assert.ok(bed.logs.some((entry) => entry.message.includes('names no gate environment')));
+  });
+
   it("the approval's own instructions name its gate: an event naming another environment does not change it", async () => {
     const { run, threadId } = await startRelease(bed, '3.3.0');
     const approval = bed.stack.azdo.createPendingApproval({
-      environment: 'sandbox',
+      environment: 'release-agent-sandbox',
       runId: run.id,
       pipelineId: RELEASE_PIPELINE.id,
-      instructions: approvalInstructions('sandbox'),
+      instructions: approvalInstructions('release-agent-sandbox'),
     });
     // The event says production: the approval read back through REST says sandbox, and wins.
-    assert.equal((await post(approvalEvent(approval.id, 'production'))).status, 200);
+    assert.equal((await post(approvalEvent(approval.id, 'release-agent-production'))).status, 200);
     const decision = await cardOf(approval.id, threadId);
     assert.deepEqual(decision.target, {
       gate: 'approve_stage',
       repo: REPO,
       version: '3.3.0',
       approvalId: approval.id,
-      stage: 'sandbox',
+      stage: 'release-agent-sandbox',
     });
     assert.ok(bed.logs.some((entry) => entry.message.includes('the approval wins')));
   });

@@ -113,15 +113,15 @@ describe('functions: poller', () => {
 
   it('posts the card of a pending decision whose creator died before posting it', async () => {
     const approval = bed.stack.azdo.createPendingApproval({
-      environment: 'production',
-      instructions: approvalInstructions('production'),
+      environment: 'release-agent-production',
+      instructions: approvalInstructions('release-agent-production'),
     });
     const target = {
       gate: 'approve_stage' as const,
       repo: REPO,
       version: '6.1.0',
       approvalId: approval.id,
-      stage: 'production',
+      stage: 'release-agent-production',
     };
     await bed.stack.store.decisions.createIfAbsent({
       id: decisionIdFor(target),
@@ -131,7 +131,7 @@ describe('functions: poller', () => {
       nonce: 'n'.repeat(24),
       status: 'pending',
       createdAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-      details: { gate: 'approve_stage', repo: REPO, version: '6.1.0', stage: 'production' },
+      details: { gate: 'approve_stage', repo: REPO, version: '6.1.0', stage: 'release-agent-production' },
     });
     await poll();
     const posted = await bed.stack.store.decisions.get(decisionIdFor(target));
@@ -153,7 +153,7 @@ describe('functions: poller', () => {
       repo: REPO,
       version: '6.2.0',
       approvalId: 'f0000000-0000-4000-8000-000000000001',
-      stage: 'production',
+      stage: 'release-agent-production',
     };
     await bed.stack.store.decisions.createIfAbsent({
       id: decisionIdFor(target),
@@ -163,7 +163,7 @@ describe('functions: poller', () => {
       nonce: 'n'.repeat(24),
       status: 'pending',
       createdAt: new Date().toISOString(),
-      details: { gate: 'approve_stage', repo: REPO, version: '6.2.0', stage: 'production' },
+      details: { gate: 'approve_stage', repo: REPO, version: '6.2.0', stage: 'release-agent-production' },
     });
     await poll();
     const ended = await bed.stack.store.decisions.get(decisionIdFor(target));

@@ -425,7 +425,7 @@ describe('functions: Slack interactions', () => {
         userId: 'U0SANDBOX',
       });
       await effectDone(created.decision.id);
-      const production = await cardOf('approve_stage', 'production');
+      const production = await cardOf('approve_stage', 'release-agent-production');
       const own = await bed.stack.slack.click({
         ...production.decision.slack!,
         actionId: GATE_ACTIONS.approve_stage.approve.actionId,

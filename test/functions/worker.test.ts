@@ -88,10 +88,10 @@ describe('functions: queue worker', () => {
     const { run, threadId } = await startRelease(bed, '5.0.0');
     // No approval hooks in this bed: the poller's reconcile asks (the gate from the instructions marker).
     const approval = bed.stack.azdo.createPendingApproval({
-      environment: 'sandbox',
+      environment: 'release-agent-sandbox',
       runId: run.id,
       pipelineId: RELEASE_PIPELINE.id,
-      instructions: approvalInstructions('sandbox'),
+      instructions: approvalInstructions('release-agent-sandbox'),
     });
     await bed.host.runTimer('pr-poller');
     const decision = await waitFor(
@@ -388,7 +388,7 @@ describe('functions: queue worker', () => {
     it('gate 5 "approved" with a wrong proof: the approval stays pending in Azure DevOps', async () => {
       const { run, threadId } = await startRelease(bed, '8.1.0');
       const approval = bed.stack.azdo.createPendingApproval({
-        environment: 'production',
+        environment: 'release-agent-production',
         runId: run.id,
         pipelineId: RELEASE_PIPELINE.id,
       });
@@ -402,7 +402,7 @@ describe('functions: queue worker', () => {
             repo: REPO,
             version: '8.1.0',
             approvalId: approval.id,
-            stage: 'production',
+            stage: 'release-agent-production',
           },
           nonce: 'nonce-worker-forged-production',
           now: new Date(),

@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
-import type { TaskJson } from '../../scripts/task-manifest.ts';
+import { DEFAULT_RELEASE_ENVIRONMENTS, releaseTemplateParameters } from '../../core/release-environments.ts';
+import { fullTaskName, type TaskJson } from '../../scripts/task-manifest.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+const EXTENSION = JSON.parse(readFileSync(join(root, 'vss-extension.json'), 'utf8')) as {
+  publisher: string;
+  id: string;
+};
+/** How the templates reference one of our tasks: its full name at major 1. */
+const task = (name: string) => `${fullTaskName(EXTENSION, name)}@1`;
 const pipelinesDir = join(root, 'pipelines');
 
 type Node = unknown;
@@ -90,8 +96,17 @@ describe('pipeline templates', () => {
         assert.ok(steps.length > 0, 'uses at least one task');
         for (const { node, path } of steps) {
           const where = `${file} ${path.join('.')}`;
-          const match = /^([A-Za-z][A-Za-z0-9-]*)@(\d+)$/.exec(node.task as string);
-          assert.ok(match, `${where}: "${String(node.task)}" is Name@major`);
+          // The full name: a short one stops compiling once another extension has a task of that name.
+          const full = /^([a-z0-9-]+)\.([a-z0-9-]+)\.([a-z0-9-]+)\.([A-Za-z][A-Za-z0-9-]*)@(\d+)$/.exec(
+            node.task as string,
+          );
+          assert.ok(full, `${where}: "${String(node.task)}" is publisher.extension.contribution.Name@major`);
+          assert.equal(
+            `${full[1]}.${full[2]}.${full[3]}.${full[4]}`,
+            fullTaskName(EXTENSION, full[4]!),
+            `${where}: names our extension's contribution of ${full[4]}`,
+          );
+          const match = [full[0], full[4], full[5]];
           const task = taskJson(match[1]!);
           assert.ok(task, `${where}: tasks/${match[1]}/task.json exists`);
           assert.equal(String(task.version.Major), match[2], `${where}: ${match[1]} is at major ${match[2]}`);
@@ -148,7 +163,7 @@ describe('pipeline templates', () => {
           const lists = stepLists.length > 0 ? stepLists : [{ steps: flatSteps(tree.steps), path: 'steps' }];
           for (const { steps, path } of lists) {
             const last = steps.at(-1);
-            assert.equal(last?.task, 'Notify@1', `${file} ${path}: ends with Notify`);
+            assert.equal(last?.task, task('Notify'), `${file} ${path}: ends with Notify`);
             assert.equal(last?.condition, 'failed()', `${file} ${path}: Notify runs only on failure`);
           }
         });
@@ -161,8 +176,11 @@ describe('pipeline templates', () => {
     assert.equal(steps[0]?.checkout, 'self');
     assert.equal(steps[0]?.fetchDepth, 0);
     const tasks = steps.map((step) => step.task).filter(Boolean);
-    assert.deepEqual(tasks, ['JiraTicket@1', 'ReviewPullRequest@1']);
-    assert.equal((steps.find((step) => step.task === 'JiraTicket@1')!.inputs as Mapping).action, 'ensure');
+    assert.deepEqual(tasks, [task('JiraTicket'), task('ReviewPullRequest')]);
+    assert.equal(
+      (steps.find((step) => step.task === task('JiraTicket'))!.inputs as Mapping).action,
+      'ensure',
+    );
     assert.match(text, /System\.AccessToken/, 'says which token the tasks use');
     // The PR's own YAML runs here: no connection that holds a secret is handed to its steps.
     assert.doesNotMatch(text, /jiraConnection|slackConnection/);
@@ -177,7 +195,7 @@ describe('pipeline templates', () => {
     const { tree } = loadTemplate('develop-ci.yml');
     const keys = (tree.steps as Mapping[]).map((step) => Object.keys(step)[0]);
     assert.match(keys[0] ?? '', /^\$\{\{ each step in parameters\.buildSteps \}\}$/);
-    const stage = flatSteps(tree.steps).find((step) => step.task === 'StageRelease@1');
+    const stage = flatSteps(tree.steps).find((step) => step.task === task('StageRelease'));
     assert.ok(stage);
     assert.match(
       String(stage.condition),
@@ -208,29 +226,36 @@ describe('pipeline templates', () => {
       );
     });
 
-    it('puts gates 2 to 5 on exactly the environments flows/threads.ts maps to them', () => {
-      const environments = stagesOf().flatMap((stage) =>
-        (stage.jobs as Mapping[]).filter((job) => job.deployment).map((job) => job.environment as string),
-      );
-      assert.deepEqual(environments, [
-        ...DEFAULT_GATE_ENVIRONMENTS.create_release_pr,
-        ...DEFAULT_GATE_ENVIRONMENTS.merge_release_pr,
-        ...DEFAULT_GATE_ENVIRONMENTS.run_pipelines,
-        ...DEFAULT_GATE_ENVIRONMENTS.approve_stage,
-      ]);
-      const expected: Record<string, string> = {
-        CreateReleasePR: 'release-create-pr',
-        MergeReleasePR: 'release-merge-pr',
-        RunPipelines: 'release-run-pipelines',
+    it("puts gates 2 to 5 on environment parameters whose defaults are RELEASE_ENVIRONMENTS' own, none a shared name", () => {
+      const expected: Record<string, keyof typeof DEFAULT_RELEASE_ENVIRONMENTS> = {
+        CreateReleasePR: 'create',
+        MergeReleasePR: 'merge',
+        RunPipelines: 'run',
         DeploySandbox: 'sandbox',
         DeployProduction: 'production',
       };
+      const parameters = loadTemplate('release.yml').tree.parameters as Mapping[];
       for (const stage of stagesOf()) {
         const job = jobOf(stage);
-        if (expected[stage.stage as string])
-          assert.equal(job.environment, expected[stage.stage as string], String(stage.stage));
-        else assert.equal(job.deployment, undefined, `${String(stage.stage)} waits on no gate`);
+        const role = expected[stage.stage as string];
+        if (!role) {
+          assert.equal(job.deployment, undefined, `${String(stage.stage)} waits on no gate`);
+          continue;
+        }
+        const parameter = `${role}Environment`;
+        assert.equal(job.environment, `\${{ parameters.${parameter} }}`, String(stage.stage));
+        const declared = parameters.find((candidate) => candidate.name === parameter);
+        assert.equal(declared?.type, 'string', parameter);
+        assert.equal(declared?.default, DEFAULT_RELEASE_ENVIRONMENTS[role], `${parameter} default`);
+        // Names every pipeline of a project may deploy to would carry our check onto theirs.
+        assert.ok(!['sandbox', 'production'].includes(String(declared?.default)), `${parameter} default`);
       }
+      assert.deepEqual(
+        releaseTemplateParameters(DEFAULT_RELEASE_ENVIRONMENTS),
+        Object.fromEntries(
+          Object.values(expected).map((role) => [`${role}Environment`, DEFAULT_RELEASE_ENVIRONMENTS[role]]),
+        ),
+      );
     });
 
     it('runs each stage after Plan only when Plan found a release, with the planned version', () => {
@@ -267,7 +292,7 @@ describe('pipeline templates', () => {
       const step = stepsOf(plan).find((candidate) => candidate.name === 'plan');
       assert.equal(plan.job, 'Plan');
       assert.ok(step);
-      assert.equal(step.task, 'ReleasePullRequest@1');
+      assert.equal(step.task, task('ReleasePullRequest'));
       assert.equal((step.inputs as Mapping).action, 'plan');
       const outputs = (taskJson('ReleasePullRequest')?.outputVariables ?? []).map((output) => output.name);
       const text = loadTemplate('release.yml').text;
@@ -287,12 +312,12 @@ describe('pipeline templates', () => {
     it('runs the right action in each stage and the deploy steps in both deploy stages', () => {
       const byStage = new Map(stagesOf().map((stage) => [stage.stage as string, stepsOf(jobOf(stage))]));
       const main = (name: string) =>
-        byStage.get(name)!.find((step) => typeof step.task === 'string' && step.task !== 'Notify@1');
+        byStage.get(name)!.find((step) => typeof step.task === 'string' && step.task !== task('Notify'));
       assert.equal((main('Plan')!.inputs as Mapping).action, 'plan');
       assert.equal((main('CreateReleasePR')!.inputs as Mapping).action, 'create');
       assert.equal((main('MergeReleasePR')!.inputs as Mapping).action, 'complete');
-      assert.equal(main('RunPipelines')!.task, 'RunPipelines@1');
-      assert.equal(main('CompleteRelease')!.task, 'CompleteRelease@1');
+      assert.equal(main('RunPipelines')!.task, task('RunPipelines'));
+      assert.equal(main('CompleteRelease')!.task, task('CompleteRelease'));
       const text = loadTemplate('release.yml').text;
       assert.equal(text.match(/\$\{\{ each step in parameters\.deploySteps \}\}/g)?.length, 2);
     });

@@ -82,7 +82,7 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
         interactionsUrl: undefined,
         signingSecret: undefined,
         timeoutMs: 3000,
-        team: { id: 'T0SANDBOX', domain: 'sandbox' },
+        team: { id: 'T0SANDBOX', domain: 'release-agent-sandbox' },
         appId: 'A0RELEASEAGENT',
         user: users[0]!,
         channel: { id: decision.slack.channel, name: 'releases' },
@@ -230,10 +230,10 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
     // approval: a pending approval of a release in flight.
     const { run, threadId } = await startRelease(bed, '7.0.0', [{ key: 'ALLPOST-807', summary: 'Once' }]);
     const approval = bed.stack.azdo.createPendingApproval({
-      environment: 'sandbox',
+      environment: 'release-agent-sandbox',
       runId: run.id,
       pipelineId: RELEASE_PIPELINE.id,
-      instructions: approvalInstructions('sandbox'),
+      instructions: approvalInstructions('release-agent-sandbox'),
     });
     const approvalMessage = workMessage('approval', { source: 'webhook', approvalId: approval.id });
     // release: an operator's request to queue the release pipeline.

@@ -209,7 +209,7 @@ async function decidedMerge(cell: Cell, action: 'merge' | 'cancel') {
 }
 
 /** A release in flight whose `environment` stage waits on an approval, asked as a gate card. */
-async function pendingApproval(cell: Cell, environment = 'sandbox') {
+async function pendingApproval(cell: Cell, environment = 'release-agent-sandbox') {
   const { stack, ports } = cell;
   const run = stack.azdo.startRun(stack.azdo.pipelines.get(PIPELINES.release.id)!, {
     templateParameters: {},
@@ -967,7 +967,7 @@ const STEPS: Step<unknown>[] = [
     name: 'worker: post the gate card of a pending approval',
     routes: ['chat.postMessage'],
     notice: 'log',
-    arrange: async (cell) => pendingApproval(cell, 'production'),
+    arrange: async (cell) => pendingApproval(cell, 'release-agent-production'),
     act: async (cell, { approval, threadId }) => {
       const message = workMessage('approval', { source: 'webhook', approvalId: approval.id });
       const delivered = await deliver((attempt) => handleWorkMessage(cell.ports.deps, message, attempt));

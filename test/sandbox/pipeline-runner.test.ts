@@ -7,7 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
-import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
+import {
+  DEFAULT_RELEASE_ENVIRONMENTS,
+  parseReleaseEnvironments,
+  type ReleaseEnvironments,
+  releaseTemplateParameters,
+} from '../../core/release-environments.ts';
 import { APPROVAL_CHECK_TYPE_ID } from '../../adapters/azdo/azdo.ts';
 import {
   evaluateCondition,
@@ -21,6 +26,7 @@ import {
   executePipelineRun,
   type PipelineDefinition,
 } from '../../sandbox/pipeline-runner.ts';
+import { AzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { taskBundlesDir } from '../support/task-bundles.ts';
 import { functionAppOf } from '../tasks/job-kit.ts';
@@ -109,22 +115,33 @@ describe('sandbox pipeline runner', function () {
       );
     });
 
-    it('release.yml: Plan then the gate stages on the environments threads.ts maps to gates 2–5, each after Plan', () => {
+    it("release.yml: Plan then the gate stages on the environments its parameters name (RELEASE_ENVIRONMENTS' defaults, or a team's), each after Plan", () => {
+      const environmentsOf = (parameters: Record<string, unknown>) =>
+        compilePipeline(
+          { tasksDir },
+          definition('pipelines/release.yml', {
+            ...CONNECTIONS,
+            deploySteps: [{ script: './deploy.sh' }],
+            ...parameters,
+          }),
+        ).stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]);
+      const expected = (environments: ReleaseEnvironments) => [
+        ['Plan', null],
+        ['CreateReleasePR', environments.create],
+        ['MergeReleasePR', environments.merge],
+        ['RunPipelines', environments.run],
+        ['DeploySandbox', environments.sandbox],
+        ['DeployProduction', environments.production],
+        ['CompleteRelease', null],
+      ];
+      assert.deepEqual(environmentsOf({}), expected(DEFAULT_RELEASE_ENVIRONMENTS));
+      const team = parseReleaseEnvironments(
+        'sandbox=payments-rel-sbx;production=payments-rel-prod;create=payments-rel-create',
+      );
+      assert.deepEqual(environmentsOf(releaseTemplateParameters(team)), expected(team));
       const compiled = compilePipeline(
         { tasksDir },
         definition('pipelines/release.yml', { ...CONNECTIONS, deploySteps: [{ script: './deploy.sh' }] }),
-      );
-      assert.deepEqual(
-        compiled.stages.map((stage) => [stage.name, stage.jobs[0]!.environment ?? null]),
-        [
-          ['Plan', null],
-          ['CreateReleasePR', DEFAULT_GATE_ENVIRONMENTS.create_release_pr[0]],
-          ['MergeReleasePR', DEFAULT_GATE_ENVIRONMENTS.merge_release_pr[0]],
-          ['RunPipelines', DEFAULT_GATE_ENVIRONMENTS.run_pipelines[0]],
-          ['DeploySandbox', DEFAULT_GATE_ENVIRONMENTS.approve_stage[0]],
-          ['DeployProduction', DEFAULT_GATE_ENVIRONMENTS.approve_stage[1]],
-          ['CompleteRelease', null],
-        ],
       );
       for (const stage of compiled.stages.slice(1)) {
         assert.ok(stage.dependsOn.includes('Plan'), stage.name);
@@ -179,6 +196,43 @@ describe('sandbox pipeline runner', function () {
           text,
         );
       }
+    });
+
+    it('resolves full task names, and a short one only while no other installed extension has a task of that name', () => {
+      const azdo = new AzureDevOpsSimulator();
+      const compile = (reference: string) =>
+        compilePipeline(
+          { tasksDir, azdo },
+          definition(tempTemplate(`steps:\n  - task: ${reference}\n    condition: failed()\n`), {}),
+        );
+      const taskOf = (compiled: ReturnType<typeof compile>) =>
+        compiled.stages[0]!.jobs[0]!.steps[0] as TaskStep;
+      const ours = 'release-agent.release-agent.notify-task.Notify@1';
+      assert.equal(taskOf(compile('Notify@1')).task, 'Notify', 'alone, the short name is ours');
+      assert.equal(taskOf(compile(ours)).task, 'Notify');
+
+      azdo.installExtension({
+        publisher: 'acme',
+        id: 'chatops',
+        tasks: [{ contributionId: 'notify', name: 'Notify' }],
+      });
+      assert.throws(() => compile('Notify@1'), {
+        code: 'TEMPLATE_INVALID',
+        message:
+          /The task name Notify is ambiguous\. Specify one of the following identifiers to resolve the ambiguity: release-agent\.release-agent\.notify-task\.Notify, acme\.chatops\.notify\.Notify/,
+      });
+      assert.equal(taskOf(compile(ours)).task, 'Notify', 'the full name still resolves');
+      assert.throws(() => compile('acme.chatops.notify.Notify@1'), { message: /another extension's task/ });
+      assert.throws(() => compile('release-agent.release-agent.notify.Notify@1'), {
+        message: /A task is missing.*release-agent\.release-agent\.notify\.Notify/,
+      });
+      // Our templates name every task in full: they compile beside that extension.
+      for (const [template, parameters, jobName] of [
+        ['pipelines/release.yml', { ...CONNECTIONS, deploySteps: [] }, undefined],
+        ['pipelines/pr.yml', PR_CONNECTIONS, 'Review'],
+        ['pipelines/develop-ci.yml', CONNECTIONS, 'Build'],
+      ] as const)
+        compilePipeline({ tasksDir, azdo }, definition(template, parameters, jobName ? { jobName } : {}));
     });
 
     it('evaluates the conditions our templates use the way Azure Pipelines does', () => {

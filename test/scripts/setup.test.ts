@@ -140,4 +140,109 @@ describe('npm run setup (wiring a project to the agent)', () => {
     const printed = [...lines, ...errors].join('\n');
     assert.ok(!printed.includes(stack.secrets.webhookSecret) && !printed.includes(stack.secrets.azdoPat));
   });
+
+  it("wires the environments RELEASE_ENVIRONMENTS names, and reports the release pipelines' permission on each as a manual step", async () => {
+    const env = {
+      ...stack.functionEnv(),
+      RELEASE_ENVIRONMENTS: 'sandbox=pay-rel-sbx;production=pay-rel-prod',
+      RELEASE_PIPELINE_BY_REPO: 'payments=21',
+    };
+    assert.equal(
+      await run(['--function-app', 'https://agent.example.net', '--approver', approver()], env),
+      0,
+    );
+    for (const name of ['pay-rel-sbx', 'pay-rel-prod']) {
+      const environment = [...stack.azdo.environments.values()].find((candidate) => candidate.name === name);
+      assert.ok(environment, `${name} created`);
+      const check = [...stack.azdo.checks.values()].find((c) => c.resource.id === String(environment.id));
+      assert.equal(
+        environmentFromInstructions((check?.settings as { instructions?: string } | undefined)?.instructions),
+        name,
+      );
+      assert.ok(
+        lines.some(
+          (line) =>
+            line.startsWith(`pipeline permission on ${name}: to do by hand`) &&
+            line.includes('21 (payments)'),
+        ),
+        `the permission of pipeline 21 on ${name} is reported`,
+      );
+    }
+    assert.ok(lines.some((line) => line.includes('sandboxEnvironment: pay-rel-sbx')));
+    assert.equal(
+      await run(['--function-app', 'https://x.example', '--approver', 'a'], {
+        ...env,
+        RELEASE_ENVIRONMENTS: 'sandbox=prod;production=prod',
+      }),
+      2,
+    );
+    assert.match(errors.join('\n'), /RELEASE_ENVIRONMENTS.*named for two gates/);
+  });
+
+  it('adds the gate marker to an Approval check someone else made, keeping their instructions and approvers', async () => {
+    const environment = stack.azdo.addEnvironment('team-made-gate', '', stack.azdo.users.approver);
+    const theirs = stack.azdo.addCheck({
+      type: { id: '8c6f20a7-a545-4486-9777-f762fafe0d4d', name: 'Approval' },
+      settings: {
+        instructions: 'Ask Ana first.',
+        approvers: [{ id: 'their-group' }],
+        minRequiredApprovers: 2,
+      },
+      resource: { type: 'environment', id: String(environment.id), name: environment.name },
+      timeout: 600,
+      createdBy: stack.azdo.users.approver,
+    });
+    const env = { ...stack.functionEnv(), RELEASE_ENVIRONMENTS: 'run=team-made-gate' };
+    assert.equal(
+      await run(['--function-app', 'https://agent.example.net', '--approver', approver()], env),
+      0,
+    );
+    const settings = stack.azdo.checks.get(theirs.id)!.settings as {
+      instructions: string;
+      approvers: { id: string }[];
+      minRequiredApprovers: number;
+    };
+    assert.equal(environmentFromInstructions(settings.instructions), 'team-made-gate');
+    assert.match(settings.instructions, /^Ask Ana first\. /);
+    assert.deepEqual(settings.approvers, [{ id: 'their-group' }]);
+    assert.equal(settings.minRequiredApprovers, 2);
+    assert.equal(stack.azdo.checks.get(theirs.id)!.timeout, 600);
+    assert.ok(lines.some((line) => /approval check on team-made-gate: exists, marker .* added/.test(line)));
+    assert.equal(
+      [...stack.azdo.checks.values()].filter((check) => check.resource.id === String(environment.id)).length,
+      1,
+      'no second check',
+    );
+  });
+
+  it('says why it cannot mark a check it may not change, names what to add by hand, and exits 1', async () => {
+    const environment = stack.azdo.addEnvironment('locked-gate', '', stack.azdo.users.approver);
+    const locked = stack.azdo.addCheck({
+      type: { id: '8c6f20a7-a545-4486-9777-f762fafe0d4d', name: 'Approval' },
+      settings: { instructions: 'Release managers only.', approvers: [{ id: 'their-group' }] },
+      resource: { type: 'environment', id: String(environment.id), name: environment.name },
+      timeout: 600,
+      createdBy: stack.azdo.users.approver,
+    });
+    stack.azdo.lockedChecks.add(locked.id);
+    const env = { ...stack.functionEnv(), RELEASE_ENVIRONMENTS: 'merge=locked-gate' };
+    assert.equal(
+      await run(['--function-app', 'https://agent.example.net', '--approver', approver()], env),
+      1,
+    );
+    assert.equal(
+      (stack.azdo.checks.get(locked.id)!.settings as { instructions: string }).instructions,
+      'Release managers only.',
+    );
+    const said = lines.join('\n');
+    assert.match(
+      said,
+      /approval check on locked-gate: NOT DONE: .*may not change it .*add "\(release-agent environment: locked-gate\)" to its instructions/,
+    );
+    assert.match(errors.join('\n'), /lack the gate marker: locked-gate/);
+    // The other gates were still wired.
+    assert.ok(
+      lines.some((line) => /^service hook ms\.vss-pipelinechecks-events\.approval-pending/.test(line)),
+    );
+  });
 });

@@ -2,6 +2,7 @@
 // app with their job's own token, and the app reads that job's build from the Azure DevOps simulator:
 // so each run gets a real in-progress build (a PR build, a develop CI build or a run of the repo's
 // release pipeline) and its token, and the stack's `state` connection names the app.
+import { DEFAULT_RELEASE_ENVIRONMENTS, RELEASE_ENVIRONMENT_ROLES } from '../../core/release-environments.ts';
 import { randomBytes } from 'node:crypto';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { configureServices } from '../../functions/services.ts';
@@ -165,13 +166,7 @@ async function startJob(
   });
   // The run reached its steps: a person approved each gate environment on the way, as setup marks them.
   if (options.approved !== false) {
-    for (const environment of [
-      'release-create-pr',
-      'release-merge-pr',
-      'release-run-pipelines',
-      'sandbox',
-      'production',
-    ]) {
+    for (const environment of RELEASE_ENVIRONMENT_ROLES.map((role) => DEFAULT_RELEASE_ENVIRONMENTS[role])) {
       const approval = azdo.createPendingApproval({
         environment,
         pipelineId,

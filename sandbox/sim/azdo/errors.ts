@@ -221,11 +221,19 @@ export const refusals = {
       'EnvironmentNotFoundException',
       'distributedtask',
     ),
-  checkNotFound: (id: string) =>
+  checkNotFound: (id: number | string) =>
     azdoError(
       404,
       `Check configuration with id ${id} does not exist.`,
       'CheckConfigurationNotFoundException',
+      'pipelines',
+    ),
+  // The identity is not an Administrator of the environment: it may read its checks, not change them.
+  checkNotEditable: (id: number, caller: { displayName: string }) =>
+    azdoError(
+      403,
+      `${caller.displayName} does not have permission to update check configuration ${id}: it needs the Administrator role on the resource.`,
+      'AccessDeniedException',
       'pipelines',
     ),
   subscriptionNotFound: (id: string) =>

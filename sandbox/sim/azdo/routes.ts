@@ -1074,15 +1074,17 @@ function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest)
   );
 }
 
-/** Replaces a check's settings (and timeout); its type and resource stay. */
+/** Replaces a check's settings and timeout (type and resource cannot move); 403 on a locked check. */
 function updateCheckConfiguration(
   sim: AzureDevOpsSimulator,
   request: SimRequest,
   caller: SimIdentity,
 ): SimResponse {
-  const check = sim.checks.get(Number(request.params.id));
-  if (!check) throw refusals.checkNotFound(request.params.id ?? '');
-  const body = jsonBody<{ type?: { id?: string }; settings?: unknown; timeout?: number }>(request);
+  const id = intParam(request.params.id, 'id');
+  const check = sim.checks.get(id);
+  if (!check) throw refusals.checkNotFound(id);
+  if (sim.lockedChecks.has(id)) throw refusals.checkNotEditable(id, caller);
+  const body = jsonBody<{ settings?: unknown; timeout?: number; type?: { id?: string } }>(request);
   if (body.type?.id && body.type.id !== check.type.id)
     throw refusals.badRequest('The check type cannot be changed.', 'pipelines');
   if (body.settings !== undefined) check.settings = body.settings;

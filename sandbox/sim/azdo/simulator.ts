@@ -244,6 +244,14 @@ export interface PolicyConfigurationState {
   createdDate: string;
 }
 
+/** An extension installed in the organisation other than ours (ours is the runner's built tasks). */
+export interface SimExtension {
+  publisher: string;
+  id: string;
+  /** Its pipeline tasks: the contribution that declares each, and the task's name. */
+  tasks: { contributionId: string; name: string }[];
+}
+
 export interface CheckState {
   id: number;
   type: { id: string; name?: string };
@@ -293,6 +301,10 @@ export class AzureDevOpsSimulator {
   readonly checks = new Map<number, CheckState>();
   /** Branch policy configurations (Configurations_Create); only the Status policy is evaluated. */
   readonly policyConfigurations = new Map<number, PolicyConfigurationState>();
+  /** Checks the API's caller may read but not change (it is not an Administrator of their resource). */
+  readonly lockedChecks = new Set<number>();
+  /** Other installed extensions: their tasks make a short task name ambiguous for the pipeline runner. */
+  readonly extensions: SimExtension[] = [];
   readonly hooks: HookDispatcher;
   readonly now: () => number;
   readonly #runScripts = new Map<number, { result: RunResult; durationMs?: number }[]>();
@@ -860,6 +872,11 @@ export class AzureDevOpsSimulator {
     };
     this.environments.set(env.id, env);
     return env;
+  }
+
+  /** Installs another extension (e.g. one with a task named like ours). */
+  installExtension(extension: SimExtension): void {
+    this.extensions.push(extension);
   }
 
   addCheck(check: Omit<CheckState, 'id' | 'createdOn'>): CheckState {

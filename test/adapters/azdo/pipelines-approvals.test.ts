@@ -289,6 +289,49 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       );
     });
 
+    it("adds a marker to an existing check's instructions once (PATCH, the rest as read); FORBIDDEN when the check is not ours to change", async () => {
+      const adapter = adapterFor(sim);
+      const env = await adapter.ensureEnvironment('marked-env');
+      const theirs = sim.addCheck({
+        type: { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' },
+        settings: { instructions: 'Ask Ana.', approvers: [{ id: 'group-1' }] },
+        resource: { type: 'environment', id: String(env.id), name: env.name },
+        timeout: 90,
+        createdBy: sim.users.approver,
+      });
+      const input = { approverIds: ['someone-else'], marker: '(release-agent environment: marked-env)' };
+      const first = await adapter.ensureApprovalCheck(env, input);
+      assert.deepEqual(first, { id: theirs.id, created: false, markerAdded: true });
+      assert.deepEqual(sim.checks.get(theirs.id)!.settings, {
+        instructions: 'Ask Ana. (release-agent environment: marked-env)',
+        approvers: [{ id: 'group-1' }],
+      });
+      assert.equal(sim.checks.get(theirs.id)!.timeout, 90);
+      const patches = () =>
+        sim.requestLog.filter(
+          (entry) => entry.method === 'PATCH' && entry.template?.includes('/checks/configurations/'),
+        ).length;
+      const before = patches();
+      assert.deepEqual(await adapter.ensureApprovalCheck(env, input), {
+        id: theirs.id,
+        created: false,
+        markerAdded: false,
+      });
+      assert.equal(patches(), before, 'an already marked check is left alone');
+
+      const lockedEnv = await adapter.ensureEnvironment('locked-env');
+      const locked = sim.addCheck({
+        type: { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' },
+        settings: { instructions: '' },
+        resource: { type: 'environment', id: String(lockedEnv.id), name: lockedEnv.name },
+        timeout: 90,
+        createdBy: sim.users.approver,
+      });
+      sim.lockedChecks.add(locked.id);
+      await assert.rejects(adapter.ensureApprovalCheck(lockedEnv, input), coded('FORBIDDEN'));
+      assert.deepEqual(sim.checks.get(locked.id)!.settings, { instructions: '' });
+    });
+
     it('subscribes a web hook to an event of the project, and updates it in place to rotate the secret', async () => {
       const receiver = await startReceiver();
       try {
