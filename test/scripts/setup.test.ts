@@ -204,7 +204,12 @@ describe('npm run setup (wiring a project to the agent)', () => {
     };
     assert.equal(environmentFromInstructions(settings.instructions), 'team-made-gate');
     assert.match(settings.instructions, /^Ask Ana first\. /);
-    assert.deepEqual(settings.approvers, [{ id: 'their-group' }]);
+    // Their approvers stay; the people given and the app's own identity are added beside them.
+    assert.deepEqual(settings.approvers, [
+      { id: 'their-group' },
+      { id: approver() },
+      { id: stack.azdo.users.agent.id },
+    ]);
     assert.equal(settings.minRequiredApprovers, 2);
     assert.equal(stack.azdo.checks.get(theirs.id)!.timeout, 600);
     assert.ok(lines.some((line) => /approval check on team-made-gate: exists, marker .* added/.test(line)));

@@ -301,10 +301,16 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       });
       const input = { approverIds: ['someone-else'], marker: '(release-agent environment: marked-env)' };
       const first = await adapter.ensureApprovalCheck(env, input);
-      assert.deepEqual(first, { id: theirs.id, created: false, markerAdded: true });
+      // One update: the marker, and the approver the check lacked; what people set stays.
+      assert.deepEqual(first, {
+        id: theirs.id,
+        created: false,
+        approversAdded: ['someone-else'],
+        markerAdded: true,
+      });
       assert.deepEqual(sim.checks.get(theirs.id)!.settings, {
         instructions: 'Ask Ana. (release-agent environment: marked-env)',
-        approvers: [{ id: 'group-1' }],
+        approvers: [{ id: 'group-1' }, { id: 'someone-else' }],
       });
       assert.equal(sim.checks.get(theirs.id)!.timeout, 90);
       const patches = () =>
@@ -315,6 +321,7 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.deepEqual(await adapter.ensureApprovalCheck(env, input), {
         id: theirs.id,
         created: false,
+        approversAdded: [],
         markerAdded: false,
       });
       assert.equal(patches(), before, 'an already marked check is left alone');
