@@ -2,12 +2,12 @@
 // depth with its poison messages only for the hub or the operator (no secrets either way). Always 200
 // with a `status` field, so a probe sees "degraded" or "misconfigured" rather than a failure.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { type Config, configProblems } from '../core/config.ts';
+import { type Config, configProblems, retiredSettingProblems } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
 import { jsonResponse, optionalCaller } from './http.ts';
-import { currentConfig, services } from './services.ts';
+import { currentConfig, serviceEnv, services } from './services.ts';
 
 const QUEUE_TIMEOUT_MS = 3_000;
 
@@ -21,7 +21,7 @@ export async function statusHandler(
   let config: Config;
   try {
     config = currentConfig();
-    problems = configProblems(config);
+    problems = [...configProblems(config), ...retiredSettingProblems(serviceEnv())];
     // What the hub shows: the watched repos and where tickets link to (no secrets).
     known = { repos: config.WATCHED_REPOS, jiraBaseUrl: config.JIRA_BASE_URL };
   } catch (error) {

@@ -63,10 +63,15 @@ describe('functions: registrations', () => {
     const example = JSON.parse(
       readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'local.settings.example.json'), 'utf8'),
     );
-    const missing = Object.keys(configSchema.shape).filter(
-      (name) => name !== 'PORT' && !(name in example.Values),
-    );
+    const missing = Object.keys(configSchema.shape).filter((name) => !(name in example.Values));
     assert.deepEqual(missing, []);
+    // …and nothing the app does not read, nor another team's Jira site or project.
+    const extra = Object.keys(example.Values).filter(
+      (name) =>
+        !(name in configSchema.shape) && !['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage'].includes(name),
+    );
+    assert.deepEqual(extra, []);
+    assert.doesNotMatch(JSON.stringify(example), /billo|ALLPOST/i);
   });
 
   it('host.json retries as often as the worker expects before poisoning', () => {
