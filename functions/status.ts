@@ -5,6 +5,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { type Config, configProblems, retiredSettingProblems } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Logger } from '../flows/agent-deps.ts';
+import { unpipelinedPrProblems } from '../flows/config-health.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
 import { jsonResponse, optionalCaller } from './http.ts';
 import { currentConfig, serviceEnv, services } from './services.ts';
@@ -54,6 +55,12 @@ export async function statusHandler(
   } catch (error) {
     log.warn('status: the work queue could not be read', { error: errorMessage(error).slice(0, 200) });
     problems.push('the work queue could not be read');
+  }
+  try {
+    // PRs nothing reviews: discovered for a repo with no PR pipeline, and no review arrived.
+    problems.push(...(await withTimeout(unpipelinedPrProblems(services().deps))));
+  } catch (error) {
+    log.warn('status: the PR threads could not be read', { error: errorMessage(error).slice(0, 200) });
   }
   const poisoned = typeof queue?.poisonDepth === 'number' && queue.poisonDepth > 0;
   if (poisoned)
