@@ -1,5 +1,6 @@
-// Configuration: every setting of the Python agent keeps its name and default; validated once at
-// start-up with a message naming each bad variable. Secrets are wrapped in `Secret`.
+// Configuration: the Python agent's settings keep their names (those the function app has no use for
+// are RETIRED_SETTINGS); validated once at start-up with a message naming each bad variable. Secrets
+// are wrapped in `Secret`.
 import * as z from 'zod';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
@@ -134,9 +135,11 @@ export const configSchema = z.object({
   AZDO_BASE_URL: url(''),
   JIRA_EMAIL: text(),
   JIRA_API_TOKEN: secret(),
-  JIRA_BASE_URL: url('https://billolife.atlassian.net'),
-  DEFAULT_JIRA_PROJECT: text('ALLPOST').refine((value) => /^[A-Z][A-Z0-9]+$/.test(value), {
-    message: 'expected a Jira project key such as ALLPOST',
+  /** The team's Jira site; empty: no Jira calls, and ticket keys are shown without links. */
+  JIRA_BASE_URL: url(''),
+  /** Where an auto-created Story goes; empty: no Story is created (a configuration problem when auto-create is on). */
+  DEFAULT_JIRA_PROJECT: text('').refine((value) => value === '' || /^[A-Z][A-Z0-9]+$/.test(value), {
+    message: 'expected a Jira project key such as PROJ',
   }),
   AUTO_CREATE_TICKET_ENABLED: bool(true),
   /** Jira projects whose tickets a PR may name (comma-separated keys); empty: DEFAULT_JIRA_PROJECT alone. */
@@ -175,13 +178,10 @@ export const configSchema = z.object({
   PR_POLL_TARGET_BRANCH: text('refs/heads/develop').refine((value) => value.startsWith('refs/heads/'), {
     message: 'expected a full ref such as refs/heads/develop',
   }),
-  CI_POLL_INTERVAL_SECONDS: int(30, 1, 3_600),
-  CI_POLL_MAX_WAIT_SECONDS: int(1_800, 1, 86_400),
   /** Gate 1 while required policies are pending: the first re-check (doubling up to 10 min)… */
   MERGE_POLICY_RECHECK_SECONDS: int(30, 1, 3_600),
   /** …and how long an approved merge waits for them before it gives up (a queue message lives 7 days). */
   MERGE_POLICY_MAX_WAIT_SECONDS: int(14_400, 60, 518_400),
-  REPOS_BASE_DIR: text(),
   /** Replaces the Python agent's POSTGRES_DSN: the Table Storage (and queue) account. */
   STORAGE_CONNECTION_STRING: secret(),
   /** Letters and digits before every table name, so several installations can share one account. */
@@ -192,11 +192,6 @@ export const configSchema = z.object({
   FIRST_RELEASE_VERSION: versionText(),
   /** feat → minor, `!`/BREAKING CHANGE → major; off = patch always (the Python agent's behaviour). */
   CONVENTIONAL_BUMP_ENABLED: bool(false),
-  CLAUDE_COMMAND: text('claude'),
-  REVIEW_MAX_BUDGET_USD: text('2').refine((value) => Number.isFinite(Number(value)) && Number(value) > 0, {
-    message: 'expected a positive number of US dollars',
-  }),
-  REVIEW_TIMEOUT_SECONDS: int(600, 10, 7_200),
   /** What all AI reviews of one PR may cost together; once spent, pushes are left to a person. */
   REVIEW_PR_BUDGET_USD: text('20').refine((value) => Number.isFinite(Number(value)) && Number(value) > 0, {
     message: 'expected a positive number of US dollars',
@@ -221,7 +216,6 @@ export const configSchema = z.object({
       ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
     }
   }),
-  PORT: int(8000, 1, 65_535),
   /** The PR pipeline the function app queues for a discovered PR (repos without a Build Validation policy). */
   PR_PIPELINE_ID: optionalId(),
   /** Per-repo PR pipelines, `repoA=12;repoB=13`; wins over PR_PIPELINE_ID. */
@@ -313,8 +307,14 @@ export function configProblems(config: Config): string[] {
   if (!config.AZDO_ORGANIZATION && !config.AZDO_BASE_URL) problems.push('AZDO_ORGANIZATION is not set');
   if (!config.AZDO_PROJECT) problems.push('AZDO_PROJECT is not set');
   if (config.AZDO_PAT.isEmpty) problems.push('AZDO_PAT is not set');
+  if (!config.JIRA_BASE_URL)
+    problems.push('JIRA_BASE_URL is not set: no Jira calls, ticket keys are not linked');
   if (!config.JIRA_EMAIL) problems.push('JIRA_EMAIL is not set');
   if (config.JIRA_API_TOKEN.isEmpty) problems.push('JIRA_API_TOKEN is not set');
+  if (config.AUTO_CREATE_TICKET_ENABLED && !config.DEFAULT_JIRA_PROJECT)
+    problems.push(
+      'AUTO_CREATE_TICKET_ENABLED is true but DEFAULT_JIRA_PROJECT is not set: no Story can be created for a PR without a ticket',
+    );
   if (config.SLACK_BOT_TOKEN.isEmpty && config.SLACK_WEBHOOK_URL.isEmpty)
     problems.push('neither SLACK_BOT_TOKEN nor SLACK_WEBHOOK_URL is set');
   if (!config.SLACK_BOT_TOKEN.isEmpty && !config.SLACK_CHANNEL_ID)
@@ -347,6 +347,28 @@ export function configProblems(config: Config): string[] {
   if (config.PR_POLL_ENABLED && config.WATCHED_REPOS.length === 0)
     problems.push('PR_POLL_ENABLED is true but WATCHED_REPOS is empty');
   return problems;
+}
+
+/**
+ * The Python agent's settings the function app has no use for: it never polls a pipeline, runs
+ * Claude or checks a repository out (the pipeline tasks do, with their own inputs), and Azure
+ * Functions chooses its port. Set, they would do nothing silently: /api/status says where each went.
+ */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  CI_POLL_INTERVAL_SECONDS: "the RunPipelines and ReleasePullRequest tasks' input pollIntervalSeconds",
+  CI_POLL_MAX_WAIT_SECONDS: "the RunPipelines and ReleasePullRequest tasks' input maxWaitSeconds",
+  REPOS_BASE_DIR: "the PR pipeline's own checkout (the ReviewPullRequest task reviews it)",
+  CLAUDE_COMMAND: "the Claude Code CLI on the agent's PATH (the ReviewPullRequest and JiraTicket tasks)",
+  REVIEW_MAX_BUDGET_USD: "the ReviewPullRequest and JiraTicket tasks' input maxBudgetUsd",
+  REVIEW_TIMEOUT_SECONDS: "the ReviewPullRequest and JiraTicket tasks' input timeoutSeconds",
+  PORT: 'nothing: Azure Functions chooses the port (npm run functions takes --port or PORT)',
+};
+
+/** A line for each retired setting still set in `env`, naming what replaced it. */
+export function retiredSettingProblems(env: Env): string[] {
+  return Object.entries(RETIRED_SETTINGS)
+    .filter(([name]) => env[name]?.trim())
+    .map(([name, instead]) => `${name} is no longer read by the function app: use ${instead}`);
 }
 
 /** Every secret in the configuration, for redaction and for the secret-scan tests. */

@@ -281,7 +281,7 @@ export function escapeMarkdownInline(text: string): string {
 }
 
 export interface ReleaseNotesOptions {
-  /** Config JIRA_BASE_URL. */
+  /** Config JIRA_BASE_URL; empty: ticket keys are written without links. */
   jiraBaseUrl: string;
 }
 
@@ -299,9 +299,8 @@ export function renderReleaseNotes(
     const summary = escapeMarkdownInline(ticket.summary);
     const prs = ticket.prIds.map((id) => `!${id}`).join(', ');
     const prText = ticket.prIds.length === 0 ? '' : ` (${ticket.prIds.length === 1 ? 'PR' : 'PRs'} ${prs})`;
-    lines.push(
-      `- [${key}](${jira}/browse/${encodeURIComponent(ticket.key)})${summary ? `: ${summary}` : ''}${prText}`,
-    );
+    const shown = jira ? `[${key}](${jira}/browse/${encodeURIComponent(ticket.key)})` : key;
+    lines.push(`- ${shown}${summary ? `: ${summary}` : ''}${prText}`);
   }
   return `${lines.join('\n')}\n`;
 }

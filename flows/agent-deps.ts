@@ -41,8 +41,8 @@ export interface AgentSettings {
   defaultJiraProject: string;
   /** AUTO_CREATE_TICKET_ENABLED. */
   autoCreateTicket: boolean;
-  /** JIRA_PROJECTS (default DEFAULT_JIRA_PROJECT): the projects whose tickets a PR may name. */
-  jiraProjects: readonly string[];
+  /** JIRA_PROJECTS (default DEFAULT_JIRA_PROJECT): the projects whose tickets a PR may name; undefined: any. */
+  jiraProjects: readonly string[] | undefined;
   /** FIRST_RELEASE_VERSION and CONVENTIONAL_BUMP_ENABLED: how a repo's versions start and grow. */
   firstReleaseVersion: string;
   conventionalBumps: boolean;
@@ -119,11 +119,13 @@ export function settingsFromConfig(config: Config): AgentSettings {
   };
 }
 
-function jiraProjectList(config: Config): string[] {
+function jiraProjectList(config: Config): string[] | undefined {
   const listed = config.JIRA_PROJECTS.split(',')
     .map((key) => key.trim())
     .filter(Boolean);
-  return listed.length > 0 ? listed : [config.DEFAULT_JIRA_PROJECT];
+  if (listed.length > 0) return listed;
+  // Neither set: every key in the ticket-key pattern counts (no project is assumed).
+  return config.DEFAULT_JIRA_PROJECT ? [config.DEFAULT_JIRA_PROJECT] : undefined;
 }
 
 /** WATCHED_REPOS empty watches everything. */

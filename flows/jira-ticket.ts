@@ -183,15 +183,16 @@ export type EnsureTicketResult =
 /** Warnings for keys in the branch or title that belong to no configured project. */
 export function foreignKeyWarnings(
   pr: { sourceRefName: string; title: string },
-  options: { pattern?: string; projects: readonly string[] },
+  options: { pattern?: string; projects?: readonly string[] | undefined },
 ): string[] {
+  if (!options.projects) return [];
+  const projects = options.projects;
   const text = `${pr.sourceRefName.replace(/^refs\/heads\//, '')}\n${pr.title}`;
   const counted = new Set(allTicketKeys(text, options));
   return allTicketKeys(text, { pattern: options.pattern })
     .filter((key) => !counted.has(key))
     .map(
-      (key) =>
-        `${key} was ignored: it is not a key of the configured Jira projects (${options.projects.join(', ')})`,
+      (key) => `${key} was ignored: it is not a key of the configured Jira projects (${projects.join(', ')})`,
     );
 }
 
@@ -275,7 +276,10 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
   const warnings: string[] = [];
   const pr = await deps.azdo.getPullRequest(input.repo, input.prId);
   const state = await readPrThreadState(store, input.repo, input.prId);
-  const keyOptions = { pattern: input.ticketPattern, projects: input.projects ?? [input.defaultProject] };
+  const keyOptions = {
+    pattern: input.ticketPattern,
+    projects: input.projects ?? (input.defaultProject ? [input.defaultProject] : undefined),
+  };
   warnings.push(...foreignKeyWarnings(pr, keyOptions));
   const found = findTicketKey({ branch: pr.sourceRefName, title: pr.title }, keyOptions);
   if (found && state.ticketKey !== found.key) {
@@ -317,7 +321,7 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
     // Created (or found) by an earlier attempt: never a second Story for the same PR.
     key = state.ticketKey;
     source = state.ticketCreated ? 'created' : 'thread';
-  } else if (input.autoCreate) {
+  } else if (input.autoCreate && input.defaultProject) {
     if (!input.draft && input.askForDraft) return { kind: 'needs-draft', pr, warnings };
     const story = input.draft ?? (await draftStory(deps, input, pr, warnings));
     const footer = `Created by the Release Agent for pull request !${pr.id} in ${input.repo}: ${pr.webUrl}`;
@@ -337,7 +341,11 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
       state: { ticketKey: key, ticketCreated: true },
     });
   } else {
-    const reason = `no ticket key in the branch "${pr.sourceRefName}" or the title of PR !${pr.id}, and auto-create is off`;
+    // Auto-create with no project to create in behaves as auto-create off, and says why.
+    const reason = input.autoCreate
+      ? `no ticket key in the branch "${pr.sourceRefName}" or the title of PR !${pr.id}, and no Story can be created: DEFAULT_JIRA_PROJECT is not set`
+      : `no ticket key in the branch "${pr.sourceRefName}" or the title of PR !${pr.id}, and auto-create is off`;
+    if (input.autoCreate) warnings.push(reason);
     if (input.requireTicket)
       throw new ReleaseAgentError('TICKET_MISSING', reason, { repo: input.repo, prId: pr.id });
     return { kind: 'none', reason, pr, warnings };

@@ -44,6 +44,29 @@ export type Registration =
   | { kind: 'timer'; name: string; schedule: string; intervalSeconds: number; handler: TimerHandler }
   | { kind: 'queue'; name: string; queueName: string; connection: string; handler: StorageQueueHandler };
 
+/**
+ * host.json sets `routePrefix` to "": the app's own routes carry `api/` themselves, so the Python
+ * agent's paths can answer at the root as well.
+ */
+export const API_ROUTE_PREFIX = 'api/';
+
+/**
+ * The Python agent's paths (its README's API) → the route answering them, with the same handler,
+ * methods and checks: a team's Slack app (Request URL), service-hook subscriptions and scripts keep
+ * working after the switch.
+ */
+export const PYTHON_AGENT_PATHS: Readonly<Record<string, string>> = {
+  'webhooks/azdo': 'azdo/events',
+  'slack/interactions': 'slack/interactions',
+  status: 'status',
+  'approvals/pending': 'approvals/pending',
+  'approvals/{threadId}': 'approvals/{threadId}',
+  'releases/{repo}': 'releases/{repo}',
+  staging: 'staging',
+  'manual/pr/{prId}': 'manual/pr/{prId}',
+  'manual/release': 'manual/release',
+};
+
 export function workQueueName(env: Env): string {
   const name = env.WORK_QUEUE_NAME?.trim();
   return name && /^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/.test(name) ? name : DEFAULT_WORK_QUEUE;
@@ -79,7 +102,7 @@ export function buildRegistrations(env: Env = process.env): Registration[] {
   ): Registration => ({
     kind: 'http',
     name,
-    route,
+    route: `${API_ROUTE_PREFIX}${route}`,
     methods: options.cors ? [...methods, 'OPTIONS'] : methods,
     handler: httpRoute(handler, {
       config,
@@ -89,7 +112,7 @@ export function buildRegistrations(env: Env = process.env): Registration[] {
     extraOutputs: options.queue ? [workQueue] : [],
   });
   const interval = pollIntervalSeconds(env);
-  return [
+  const api: Registration[] = [
     http('status', 'status', ['GET'], statusHandler, { cors: true }),
     http('slack-interactions', 'slack/interactions', ['POST'], slackInteractions, { queue: true }),
     // Azure DevOps retries a 503 and gives up on a subscription after a 500: never answer a 500.
@@ -106,6 +129,17 @@ export function buildRegistrations(env: Env = process.env): Registration[] {
     http('reviews', 'reviews', ['GET'], reviewsHandler, { cors: true }),
     // Pipeline jobs (their own System.AccessToken): never from a browser, so no CORS.
     http('jobs', 'jobs/{step}', ['POST'], jobStepHandler),
+  ];
+  const pythonPaths = Object.entries(PYTHON_AGENT_PATHS).map(([path, route]) => {
+    const target = api.find(
+      (registration) => registration.kind === 'http' && registration.route === `${API_ROUTE_PREFIX}${route}`,
+    );
+    if (!target) throw new Error(`no route ${route} for the Python agent's path ${path}`);
+    return { ...target, name: `python-${target.name}`, route: path };
+  });
+  return [
+    ...api,
+    ...pythonPaths,
     {
       kind: 'timer',
       name: 'pr-poller',

@@ -89,7 +89,7 @@ export function services(): Services {
       retry: { maxAttempts, maxTotalMs: 20_000 },
     });
   const slackReady = !config.SLACK_BOT_TOKEN.isEmpty || !config.SLACK_WEBHOOK_URL.isEmpty;
-  const jiraReady = config.JIRA_EMAIL && !config.JIRA_API_TOKEN.isEmpty;
+  const jiraReady = config.JIRA_BASE_URL && config.JIRA_EMAIL && !config.JIRA_API_TOKEN.isEmpty;
   // The queue lives where the Functions host's binding looks: AzureWebJobsStorage when it is set.
   const queueConnection = serviceEnv().AzureWebJobsStorage?.trim() || connectionString;
   built = {

@@ -2,13 +2,14 @@
 // depth with its poison messages only for the hub or the operator (no secrets either way). Always 200
 // with a `status` field, so a probe sees "degraded" or "misconfigured" rather than a failure.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { type Config, configProblems } from '../core/config.ts';
+import { type Config, configProblems, retiredSettingProblems } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { approvalsTheAppCannotAnswer } from '../flows/approval-gates.ts';
+import { unpipelinedPrProblems } from '../flows/config-health.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
 import { jsonResponse, optionalCaller } from './http.ts';
-import { currentConfig, services } from './services.ts';
+import { currentConfig, serviceEnv, services } from './services.ts';
 
 const QUEUE_TIMEOUT_MS = 3_000;
 
@@ -22,7 +23,7 @@ export async function statusHandler(
   let config: Config;
   try {
     config = currentConfig();
-    problems = configProblems(config);
+    problems = [...configProblems(config), ...retiredSettingProblems(serviceEnv())];
     // What the hub shows: the watched repos and where tickets link to (no secrets).
     known = { repos: config.WATCHED_REPOS, jiraBaseUrl: config.JIRA_BASE_URL };
   } catch (error) {
@@ -69,6 +70,12 @@ export async function statusHandler(
     }
   } catch (error) {
     log.warn('status: pending decisions could not be read', { error: errorMessage(error).slice(0, 200) });
+  }
+  try {
+    // PRs nothing reviews: discovered for a repo with no PR pipeline, and no review arrived.
+    problems.push(...(await withTimeout(unpipelinedPrProblems(services().deps))));
+  } catch (error) {
+    log.warn('status: the PR threads could not be read', { error: errorMessage(error).slice(0, 200) });
   }
   const poisoned = typeof queue?.poisonDepth === 'number' && queue.poisonDepth > 0;
   if (poisoned)

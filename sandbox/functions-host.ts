@@ -1,12 +1,14 @@
 // A small local host for the function app (the Core Tools host cannot be installed here). It serves the
-// registrations of functions/registrations.ts the way the Functions host does: HTTP routes under /api
-// on a loopback port with the real HttpRequest/HttpResponse classes of @azure/functions and the body
+// registrations of functions/registrations.ts the way the Functions host does: HTTP routes under
+// host.json's routePrefix on a loopback port with the real HttpRequest/HttpResponse classes of @azure/functions and the body
 // passed through untouched; timers on an interval (or on demand); the Storage queue trigger over
 // Azurite's Queue service with a visibility timeout, dequeueCount and the `<queue>-poison` queue after
 // maxDequeueCount attempts; and the queue output binding written once a function returned.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { format } from 'node:util';
 import azureFunctions, {
   type FunctionOutput,
@@ -147,6 +149,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   };
 
   // ---- HTTP ----
+  const routePrefix = hostRoutePrefix();
   const routes: HttpRoute[] = options.registrations
     .filter(
       (registration): registration is Extract<Registration, { kind: 'http' }> => registration.kind === 'http',
@@ -191,7 +194,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const hasBody = method !== 'GET' && method !== 'HEAD';
     if (!hasBody) req.resume();
     const body = hasBody ? requestStream(req, maxRequestBytes) : undefined;
-    const path = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
+    const path = routePrefix
+      ? url.pathname.startsWith(`/${routePrefix}/`)
+        ? url.pathname.slice(routePrefix.length + 2)
+        : undefined
+      : url.pathname.slice(1);
     const matches =
       path === undefined
         ? []
@@ -458,6 +465,13 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** host.json's extensions.http.routePrefix, as the Functions host reads it (absent: "api"). */
+function hostRoutePrefix(): string {
+  const host = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'functions', 'host.json'), 'utf8'));
+  const prefix = host?.extensions?.http?.routePrefix;
+  return typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api';
 }
 
 /** `releases/{repo}`, `approvals/{threadId}`, `{name?}`, `{id:int}` → a regular expression. */

@@ -188,7 +188,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       PR_POLL_INTERVAL_SECONDS: '10',
       PR_PIPELINE_BY_REPO: DEMO_REPOS.map((repo) => `${repo}=${PIPELINE_IDS[repo].pr}`).join(';'),
       RELEASE_PIPELINE_BY_REPO: DEMO_REPOS.map((repo) => `${repo}=${PIPELINE_IDS[repo].release}`).join(';'),
-      CI_POLL_INTERVAL_SECONDS: '1',
     });
     const hostLog =
       options.hostLog ??
@@ -279,7 +278,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           repo,
           template: 'pipelines/pr.yml',
           jobName: 'Review',
-          parameters: { stateConnection: CONNECTIONS.state },
+          parameters: { stateConnection: CONNECTIONS.state, claudeCredential: '$(CLAUDE_CREDENTIAL)' },
           // The variable group "release-agent" holding the Claude credential as a secret.
           variables: { CLAUDE_CREDENTIAL: { value: claudeCredential, secret: true } },
         },

@@ -194,6 +194,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         AZDO_BASE_URL: azdo.organizationUrl,
         AZDO_PAT: secrets.azdoPat,
         JIRA_BASE_URL: jira.url,
+        // The simulator's project: the product itself assumes no team's site or project.
+        DEFAULT_JIRA_PROJECT: 'ALLPOST',
         JIRA_EMAIL: jira.email,
         JIRA_API_TOKEN: secrets.jiraApiToken,
         SLACK_API_URL: slack.apiUrl,
@@ -211,7 +213,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         AZDO_ORGANIZATION_ID: organizationId,
         STORAGE_CONNECTION_STRING: connectionString,
         STORAGE_TABLE_PREFIX: tablePrefix,
-        CLAUDE_COMMAND: CLAUDE_STAND_IN_PATH,
         ...extra,
       }),
       endpoints,

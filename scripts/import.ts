@@ -29,8 +29,8 @@ Options:
   --storage <conn>        Table Storage connection string (default: env STORAGE_CONNECTION_STRING,
                           then AzureWebJobsStorage)
   --table-prefix <name>   table name prefix (default ${DEFAULT_TABLE_PREFIX})
-  --jira-base-url <url>   ticket links in rendered release notes (default: env JIRA_BASE_URL,
-                          then https://billolife.atlassian.net)
+  --jira-base-url <url>   ticket links in rendered release notes (default: env JIRA_BASE_URL;
+                          none: keys without links)
   --dry-run               report what would be written; write nothing
   --overwrite             replace threads and staging releases that differ (never archived releases)
   -h, --help              this text

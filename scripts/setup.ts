@@ -1,8 +1,7 @@
-// npm run setup -- --function-app <url> --approver <identity id> [--approver …] [--app-identity <id>]
-// Creates (or finds) the gate environments with Approval checks (approvers: the people given and the
-// identity of AZDO_PAT, the one the function app answers approvals with) and the service-hook subscriptions
-// in the project named by AZDO_ORGANIZATION / AZDO_PROJECT, authenticated with AZDO_PAT (scopes:
-// Environment manage, Service hooks, Build read & execute). The webhook secret is WEBHOOK_SECRET.
+// npm run setup -- --function-app <url> --approver <identity id> [--approver …] [--app-identity <id>] [--require-review-status]
+// Creates (or finds) the gate environments with Approval checks and the service-hook subscriptions
+// in the project named by AZDO_ORGANIZATION / AZDO_PROJECT, authenticated with AZDO_PAT (its scopes,
+// computed from the calls it makes, are in docs/deploy.md "Permissions"). The webhook secret is WEBHOOK_SECRET.
 // Secrets come from the environment only, never from the command line.
 import { parseArgs } from 'node:util';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';

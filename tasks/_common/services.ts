@@ -186,7 +186,15 @@ export async function askFunctionApp<S extends JobStep>(
  * variable); the runner builds the rest of its environment from a fixed allow-list.
  */
 export function claudeFromInputs(context: TaskContext): ClaudeRunner {
-  const credential = context.inputs.secret(context.inputs.optional('claudeCredential'));
+  let given = context.inputs.optional('claudeCredential');
+  // An undefined variable's macro stays literal: `$(CLAUDE_CREDENTIAL)` is not a key.
+  if (/^\$\([^)]*\)$/.test(given)) {
+    context.warn(
+      `input "claudeCredential" is ${given}, a variable that is not defined: no Claude credential is passed (the CLI's own login is used)`,
+    );
+    given = '';
+  }
+  const credential = context.inputs.secret(given);
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.ANTHROPIC_API_KEY;
   delete env.CLAUDE_CODE_OAUTH_TOKEN;

@@ -20,6 +20,8 @@ export interface SpecOperation {
   pattern: RegExp;
   /** Literal segments: the more, the more specific. */
   literalSegments: number;
+  /** The spec's `security: [{ oauth2: [...] }]`: the OAuth/PAT scopes that grant the call (any one of them). */
+  scopes: readonly string[];
 }
 
 interface SwaggerParameter {
@@ -30,7 +32,13 @@ interface SwaggerParameter {
 }
 
 interface Swagger {
-  paths: Record<string, Record<string, { operationId?: string; parameters?: SwaggerParameter[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId?: string; parameters?: SwaggerParameter[]; security?: { oauth2?: string[] }[] }
+    >
+  >;
   parameters?: Record<string, SwaggerParameter>;
 }
 
@@ -61,6 +69,7 @@ export function loadSpecOperations(dir = SPECS_DIR): SpecOperation[] {
           ),
           pattern: templatePattern(template),
           literalSegments: template.split('/').filter((segment) => segment && !segment.includes('{')).length,
+          scopes: (operation.security ?? []).flatMap((requirement) => requirement.oauth2 ?? []),
         });
       }
     }

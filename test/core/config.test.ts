@@ -12,6 +12,8 @@ import {
   configSecrets,
   type Env,
   loadConfig,
+  RETIRED_SETTINGS,
+  retiredSettingProblems,
 } from '../../core/config.ts';
 import { isReleaseAgentError, type ReleaseAgentError } from '../../core/errors.ts';
 import { Secret } from '../../core/secret.ts';
@@ -37,8 +39,9 @@ const DEFAULTS: Record<string, unknown> = {
   AZDO_PROJECT: '',
   AZDO_BASE_URL: '',
   JIRA_EMAIL: '',
-  JIRA_BASE_URL: 'https://billolife.atlassian.net',
-  DEFAULT_JIRA_PROJECT: 'ALLPOST',
+  // No team's Jira site or project: links are left out and no Story is created until they are set.
+  JIRA_BASE_URL: '',
+  DEFAULT_JIRA_PROJECT: '',
   AUTO_CREATE_TICKET_ENABLED: true,
   TICKET_KEY_PATTERN: '[A-Z][A-Z0-9]+-\\d+',
   SLACK_CHANNEL_ID: '',
@@ -52,20 +55,13 @@ const DEFAULTS: Record<string, unknown> = {
   PR_POLL_ENABLED: false,
   PR_POLL_INTERVAL_SECONDS: 300,
   PR_POLL_TARGET_BRANCH: 'refs/heads/develop',
-  CI_POLL_INTERVAL_SECONDS: 30,
-  CI_POLL_MAX_WAIT_SECONDS: 1800,
   MERGE_POLICY_RECHECK_SECONDS: 30,
   MERGE_POLICY_MAX_WAIT_SECONDS: 14_400,
-  REPOS_BASE_DIR: '',
   STORAGE_TABLE_PREFIX: 'ReleaseAgent',
   FIRST_RELEASE_VERSION: '1.0.0',
   CONVENTIONAL_BUMP_ENABLED: false,
-  CLAUDE_COMMAND: 'claude',
-  REVIEW_MAX_BUDGET_USD: '2',
-  REVIEW_TIMEOUT_SECONDS: 600,
   EXTENSION_PUBLISHER: 'release-agent',
   GATE_ALLOWED_USERS: '',
-  PORT: 8000,
   PR_PIPELINE_ID: undefined,
   PR_PIPELINE_BY_REPO: {},
   RELEASE_PIPELINE_BY_REPO: {},
@@ -99,6 +95,8 @@ const READY: Env = {
   AZDO_ORGANIZATION: 'billo',
   AZDO_PROJECT: 'Platform',
   AZDO_PAT: 'pat-value-0001',
+  JIRA_BASE_URL: 'https://example.atlassian.net',
+  DEFAULT_JIRA_PROJECT: 'PROJ',
   JIRA_EMAIL: 'bot@billo.example',
   JIRA_API_TOKEN: 'jira-token-0002',
   SLACK_BOT_TOKEN: 'xoxb-slack-0003',
@@ -155,17 +153,13 @@ describe('core/config', () => {
       ['PR_POLL_ENABLED', '1', true],
       ['PR_POLL_INTERVAL_SECONDS', '60', 60],
       ['PR_POLL_INTERVAL_SECONDS', ' 600 ', 600],
-      ['CI_POLL_INTERVAL_SECONDS', '1', 1],
-      ['CI_POLL_MAX_WAIT_SECONDS', '86400', 86_400],
       ['MERGE_POLICY_RECHECK_SECONDS', '1', 1],
       ['MERGE_POLICY_MAX_WAIT_SECONDS', '518400', 518_400],
-      ['PORT', '7071', 7071],
       ['PR_POLL_TARGET_BRANCH', 'refs/heads/main', 'refs/heads/main'],
       ['JIRA_BASE_URL', 'https://example.atlassian.net', 'https://example.atlassian.net'],
       ['AZDO_BASE_URL', 'http://localhost:8081/org', 'http://localhost:8081/org'],
       ['DEFAULT_JIRA_PROJECT', 'PAY2', 'PAY2'],
       ['FIRST_RELEASE_VERSION', '0.1.0', '0.1.0'],
-      ['REVIEW_MAX_BUDGET_USD', '0.5', '0.5'],
       ['TICKET_KEY_PATTERN', '(?:ALLPOST|PAY)-\\d+', '(?:ALLPOST|PAY)-\\d+'],
       ['AZDO_PROJECT', '  Platform  ', 'Platform'],
     ];
@@ -229,17 +223,12 @@ describe('core/config', () => {
       ['PR_POLL_INTERVAL_SECONDS', 'five'],
       ['PR_POLL_INTERVAL_SECONDS', '9'],
       ['PR_POLL_INTERVAL_SECONDS', '30.5'],
-      ['CI_POLL_INTERVAL_SECONDS', '0'],
-      ['CI_POLL_INTERVAL_SECONDS', '3601'],
-      ['CI_POLL_MAX_WAIT_SECONDS', '-1'],
-      ['CI_POLL_MAX_WAIT_SECONDS', '1e3'],
+      ['MERGE_POLICY_RECHECK_SECONDS', '1e3'],
+      ['MERGE_POLICY_RECHECK_SECONDS', '0x1f'],
       ['MERGE_POLICY_RECHECK_SECONDS', '0'],
       // A queue message lives 7 days: a longer wait could never end.
       ['MERGE_POLICY_MAX_WAIT_SECONDS', '604801'],
       ['MERGE_POLICY_MAX_WAIT_SECONDS', '59'],
-      ['PORT', '0x1f'],
-      ['PORT', '65536'],
-      ['REVIEW_TIMEOUT_SECONDS', '1_000'],
       ['PR_POLL_TARGET_BRANCH', 'develop'],
       ['JIRA_BASE_URL', 'billolife.atlassian.net'],
       ['JIRA_BASE_URL', 'ftp://billolife.atlassian.net'],
@@ -251,8 +240,6 @@ describe('core/config', () => {
       ['FIRST_RELEASE_VERSION', '1.0'],
       ['STORAGE_TABLE_PREFIX', 'release-agent'],
       ['FIRST_RELEASE_VERSION', 'v1.0.0'],
-      ['REVIEW_MAX_BUDGET_USD', '0'],
-      ['REVIEW_MAX_BUDGET_USD', 'lots'],
       ['WATCHED_REPOS', 'good,org/bad'],
       ['WATCHED_REPOS', 'a#b'],
       ['WATCHED_REPOS', 'what?'],
@@ -268,7 +255,7 @@ describe('core/config', () => {
     it('names every bad variable at once', () => {
       const bad = {
         PR_POLL_ENABLED: 'maybe',
-        PORT: 'x',
+        PR_POLL_INTERVAL_SECONDS: 'x',
         DEFAULT_JIRA_PROJECT: 'lower',
         WATCHED_REPOS: 'a/b',
       };
@@ -279,7 +266,7 @@ describe('core/config', () => {
     });
 
     it('is thrown with assert.throws on its code', () => {
-      assert.throws(() => loadConfig({ PORT: 'eighty' }), {
+      assert.throws(() => loadConfig({ PR_POLL_INTERVAL_SECONDS: 'eighty' }), {
         code: 'CONFIG_INVALID',
         name: 'ReleaseAgentError',
       });
@@ -311,6 +298,18 @@ describe('core/config', () => {
     }
   });
 
+  describe('retired settings', () => {
+    it('a Python agent setting the app no longer reads is named with what replaced it, only when set', () => {
+      assert.deepEqual(retiredSettingProblems({ PORT: '', AZDO_PROJECT: 'x' }), []);
+      const problems = retiredSettingProblems({ CI_POLL_INTERVAL_SECONDS: '30', REVIEW_MAX_BUDGET_USD: '2' });
+      assert.deepEqual(problems, [
+        "CI_POLL_INTERVAL_SECONDS is no longer read by the function app: use the RunPipelines and ReleasePullRequest tasks' input pollIntervalSeconds",
+        "REVIEW_MAX_BUDGET_USD is no longer read by the function app: use the ReviewPullRequest and JiraTicket tasks' input maxBudgetUsd",
+      ]);
+      for (const name of Object.keys(RETIRED_SETTINGS)) assert.ok(!(name in configSchema.shape), name);
+    });
+  });
+
   describe('configProblems', () => {
     it('a complete configuration has none', () => {
       assert.deepEqual(configProblems(loadConfig(READY)), []);
@@ -329,6 +328,23 @@ describe('core/config', () => {
         'Jira credentials missing',
         { JIRA_EMAIL: '', JIRA_API_TOKEN: '' },
         ['JIRA_EMAIL is not set', 'JIRA_API_TOKEN is not set'],
+      ],
+      [
+        'no Jira site: no calls and no links',
+        { JIRA_BASE_URL: '' },
+        ['JIRA_BASE_URL is not set: no Jira calls, ticket keys are not linked'],
+      ],
+      [
+        'auto-create on with no project to create in',
+        { DEFAULT_JIRA_PROJECT: '' },
+        [
+          'AUTO_CREATE_TICKET_ENABLED is true but DEFAULT_JIRA_PROJECT is not set: no Story can be created for a PR without a ticket',
+        ],
+      ],
+      [
+        'auto-create off needs no project',
+        { DEFAULT_JIRA_PROJECT: '', AUTO_CREATE_TICKET_ENABLED: 'false' },
+        [],
       ],
       [
         'no Slack at all',
@@ -461,7 +477,7 @@ describe('core/config', () => {
     });
 
     it('a failed load names the bad variable but no secret, in any rendering of the error', () => {
-      const error = configError({ ...SECRET_ENV, PORT: 'nope' });
+      const error = configError({ ...SECRET_ENV, PR_POLL_INTERVAL_SECONDS: 'nope' });
       const renderings = [
         error.message,
         error.stack ?? '',
@@ -470,7 +486,7 @@ describe('core/config', () => {
       ];
       for (const text of renderings)
         for (const value of values) assert.ok(!text.includes(value), `leaked ${value}`);
-      assert.deepEqual(error.fields.variables, ['PORT']);
+      assert.deepEqual(error.fields.variables, ['PR_POLL_INTERVAL_SECONDS']);
     });
 
     it('a secret pasted into the wrong variable is not quoted back', () => {
@@ -482,7 +498,7 @@ describe('core/config', () => {
 
     it('so is an AzureWebJobsStorage connection string', () => {
       const storage = 'DefaultEndpointsProtocol=https;AccountKey=abc123==';
-      const error = configError({ AzureWebJobsStorage: storage, REPOS_BASE_DIR: 'x', PORT: storage });
+      const error = configError({ AzureWebJobsStorage: storage, PR_POLL_INTERVAL_SECONDS: storage });
       assert.ok(!error.message.includes(storage), error.message);
     });
   });

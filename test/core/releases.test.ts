@@ -432,6 +432,19 @@ describe('core/releases', () => {
       );
     });
 
+    it('with no Jira site configured: the keys without links', () => {
+      assert.equal(
+        renderReleaseNotes(staged, { jiraBaseUrl: '' }),
+        [
+          '## web-app 1.5.0',
+          '',
+          '- ALLPOST-1: Login page (PRs !10, !12)',
+          '- ALLPOST-2: Fix crash (PR !11)',
+          '',
+        ].join('\n'),
+      );
+    });
+
     it('renders an archived release with its date, and an empty one', () => {
       const archived = archiveRelease({ ...staged, tickets: [] }, { releasedAt: T2, notes: '', gates: [] });
       assert.equal(

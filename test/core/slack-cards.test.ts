@@ -587,6 +587,8 @@ describe('core/slack-cards', () => {
       ['ALLPOST-4028', `${JIRA}/`, '<https://billolife.atlassian.net/browse/ALLPOST-4028|ALLPOST-4028>'],
       ['not a key', JIRA, 'not a key'],
       ['ALLPOST-1', 'javascript:alert(1)', 'ALLPOST-1'],
+      // No Jira site configured: the key alone.
+      ['ALLPOST-1', '', 'ALLPOST-1'],
     ];
     for (const [key, base, expected] of cases) {
       it(`${key} on ${base} → ${expected}`, () => assert.equal(ticketLink(key, base), expected));

@@ -565,6 +565,54 @@ describe('functions: HTTP API', () => {
     });
   });
 
+  it("the Python agent's paths answer as the /api routes do (a team's Slack app and service hooks keep working)", async () => {
+    const root = (path: string, init?: RequestInit) => fetch(`${bed.host.url}${path}`, init);
+    const hook = { 'content-type': 'application/json', 'x-webhook-secret': bed.stack.secrets.webhookSecret };
+    const ignorable = JSON.stringify({ id: 'legacy-path-1', eventType: 'build.complete', resource: {} });
+    const pairs: Array<[string, string, RequestInit]> = [
+      ['/status', '/status', { headers: bed.operator }],
+      ['/approvals/pending', '/approvals/pending', { headers: bed.operator }],
+      ['/staging?repo=Nothing.Here', '/staging?repo=Nothing.Here', { headers: bed.operator }],
+      ['/releases/Nothing.Here', '/releases/Nothing.Here', { headers: bed.operator }],
+      ['/webhooks/azdo', '/azdo/events', { method: 'POST', headers: hook, body: ignorable }],
+    ];
+    for (const [old, current, init] of pairs) {
+      const [before, after] = await Promise.all([root(old, init), bed.api(current, init)]);
+      const [oldBody, newBody] = [await json(before), await json(after)];
+      // The host's own 404 would mean no route: the handler must have answered.
+      assert.notEqual(oldBody.error?.code, 'NOT_FOUND', `${old}: ${JSON.stringify(oldBody)}`);
+      assert.equal(before.status, after.status, old);
+      assert.deepEqual(oldBody, newBody, old);
+    }
+    // The same checks guard them: a wrong secret, no signature, no operator token.
+    await expectError(
+      await root('/webhooks/azdo', {
+        method: 'POST',
+        headers: { ...hook, 'x-webhook-secret': 'guess' },
+        body: ignorable,
+      }),
+      401,
+      'AUTH_INVALID',
+    );
+    const unsigned = await root('/slack/interactions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payload=%7B%7D',
+    });
+    const unsignedNew = await bed.api('/slack/interactions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'payload=%7B%7D',
+    });
+    assert.equal(unsigned.status, unsignedNew.status);
+    assert.ok(unsigned.status === 401 || unsigned.status === 403, String(unsigned.status));
+    const manual = await root('/manual/release', { method: 'POST', body: '{}' });
+    assert.equal(manual.status, (await bed.api('/manual/release', { method: 'POST', body: '{}' })).status);
+    assert.ok(manual.status >= 400 && manual.status < 500);
+    // Only the documented paths: anything else at the root is not found.
+    assert.equal((await root('/jobs/ticket.ensure', { method: 'POST', body: '{}' })).status, 404);
+  });
+
   it('a Slack click and an API answer are the same flow: the API answer shows on the Slack card', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-507_card');
     const decision = await askMerge(bed, pr);

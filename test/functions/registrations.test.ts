@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { configSchema } from '../../core/config.ts';
 import { parseWorkMessage, workMessage } from '../../flows/work-messages.ts';
 import { pollSchedule } from '../../functions/pr-poller.ts';
-import { buildRegistrations, DEFAULT_WORK_QUEUE, MAX_DEQUEUE_COUNT } from '../../functions/registrations.ts';
+import {
+  buildRegistrations,
+  DEFAULT_WORK_QUEUE,
+  MAX_DEQUEUE_COUNT,
+  PYTHON_AGENT_PATHS,
+} from '../../functions/registrations.ts';
 import { coded } from '../core/expect-error.ts';
 
 describe('functions: registrations', () => {
@@ -16,20 +21,50 @@ describe('functions: registrations', () => {
         : `${registration.kind} ${registration.name}`,
     );
     assert.deepEqual(routes.sort(), [
+      'GET api/approvals/pending',
+      'GET api/releases/{repo}',
+      'GET api/reviews',
+      'GET api/staging',
+      'GET api/status',
+      // The Python agent's paths, answered by the same handlers (a team's Slack app and hooks keep working).
       'GET approvals/pending',
       'GET releases/{repo}',
-      'GET reviews',
       'GET staging',
       'GET status',
+      'POST api/approvals/{threadId}',
+      'POST api/azdo/events',
+      'POST api/jobs/{step}',
+      'POST api/manual/pr/{prId}',
+      'POST api/manual/release',
+      'POST api/slack/interactions',
       'POST approvals/{threadId}',
-      'POST azdo/events',
-      'POST jobs/{step}',
       'POST manual/pr/{prId}',
       'POST manual/release',
       'POST slack/interactions',
+      'POST webhooks/azdo',
       'queue work-queue',
       'timer pr-poller',
     ]);
+  });
+
+  it('a Python agent path is the same function as its /api route: handler, methods and queue output', () => {
+    const http = buildRegistrations({}).flatMap((registration) =>
+      registration.kind === 'http' ? [registration] : [],
+    );
+    for (const [path, route] of Object.entries(PYTHON_AGENT_PATHS)) {
+      const alias = http.find((registration) => registration.route === path);
+      const target = http.find((registration) => registration.route === `api/${route}`);
+      assert.ok(alias && target, path);
+      assert.equal(alias.handler, target.handler, path);
+      assert.deepEqual(alias.methods, target.methods, path);
+      assert.deepEqual(alias.extraOutputs, target.extraOutputs, path);
+      assert.notEqual(alias.name, target.name);
+    }
+    // Routes carry api/ themselves: host.json must not add a prefix of its own.
+    const host = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'host.json'), 'utf8'),
+    );
+    assert.equal(host.extensions.http.routePrefix, '');
   });
 
   it('queues to the configured queue, and only from the routes that enqueue', () => {
@@ -44,6 +79,11 @@ describe('functions: registrations', () => {
       'azdo-events',
       'manual-pr',
       'manual-release',
+      'python-approvals-decide',
+      'python-azdo-events',
+      'python-manual-pr',
+      'python-manual-release',
+      'python-slack-interactions',
       'slack-interactions',
     ]);
     assert.ok(
@@ -63,10 +103,15 @@ describe('functions: registrations', () => {
     const example = JSON.parse(
       readFileSync(join(import.meta.dirname, '..', '..', 'functions', 'local.settings.example.json'), 'utf8'),
     );
-    const missing = Object.keys(configSchema.shape).filter(
-      (name) => name !== 'PORT' && !(name in example.Values),
-    );
+    const missing = Object.keys(configSchema.shape).filter((name) => !(name in example.Values));
     assert.deepEqual(missing, []);
+    // …and nothing the app does not read, nor another team's Jira site or project.
+    const extra = Object.keys(example.Values).filter(
+      (name) =>
+        !(name in configSchema.shape) && !['FUNCTIONS_WORKER_RUNTIME', 'AzureWebJobsStorage'].includes(name),
+    );
+    assert.deepEqual(extra, []);
+    assert.doesNotMatch(JSON.stringify(example), /billo|ALLPOST/i);
   });
 
   it('host.json retries as often as the worker expects before poisoning', () => {

@@ -31,7 +31,8 @@ describe('reliability: secrets in the logs', () => {
           {
             kind: 'http',
             name: 'probe',
-            route: 'probe',
+            // As the app's routes do: host.json's routePrefix is empty, the routes carry api/.
+            route: 'api/probe',
             methods: ['GET'],
             extraOutputs: [],
             handler: async (_request, context) => {

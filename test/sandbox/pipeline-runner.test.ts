@@ -71,12 +71,25 @@ describe('sandbox pipeline runner', function () {
         ['checkout', 'JiraTicket', 'ReviewPullRequest'],
       );
       const [, ticket, review] = steps as TaskStep[];
+      // No claudeCredential by default: a literal $(CLAUDE_CREDENTIAL) would become the API key.
       assert.deepEqual(ticket!.inputs, {
         action: 'ensure',
         stateConnection: 'state',
         autoCreate: 'True',
-        claudeCredential: '$(CLAUDE_CREDENTIAL)',
       });
+      assert.equal(review!.inputs.claudeCredential, undefined);
+      const withCredential = compilePipeline(
+        { tasksDir },
+        definition(
+          'pipelines/pr.yml',
+          { ...PR_CONNECTIONS, claudeCredential: '$(CLAUDE_CREDENTIAL)' },
+          { jobName: 'Review' },
+        ),
+      ).stages[0]!.jobs[0]!.steps as TaskStep[];
+      assert.deepEqual(
+        withCredential.slice(1).map((step) => step.inputs.claudeCredential),
+        ['$(CLAUDE_CREDENTIAL)', '$(CLAUDE_CREDENTIAL)'],
+      );
       assert.deepEqual(
         Object.keys(review!.inputs).filter((name) => name.endsWith('Connection')),
         ['stateConnection'],

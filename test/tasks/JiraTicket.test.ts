@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prThreadId } from '../../flows/threads.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
-import { jobFor } from './job-kit.ts';
+import { configureServices } from '../../functions/services.ts';
+import { functionAppOf, jobFor } from './job-kit.ts';
 import {
   assertCredentialsRegistered,
   assertResult,
@@ -134,6 +135,25 @@ describe('JiraTicket task (run as the agent runs it)', () => {
     const hard = await ensure(seeded, { autoCreate: 'false', requireTicket: 'true' });
     assertResult(hard, 'Failed', /\[TICKET_MISSING\]/);
     assert.equal(stories(), before);
+  });
+
+  it('ensure with auto-create on but no DEFAULT_JIRA_PROJECT: as auto-create off, with a warning naming the setting', async () => {
+    const seeded = seedPullRequest(stack, { branch: 'chore/no-project', title: 'No project configured' });
+    const app = await functionAppOf(stack);
+    const before = stories();
+    app.env.DEFAULT_JIRA_PROJECT = '';
+    configureServices({ env: app.env });
+    try {
+      const run = await ensure(seeded);
+      assertResult(run, 'SucceededWithIssues', /no Story can be created: DEFAULT_JIRA_PROJECT is not set/);
+      assert.equal(variablesSet(run).ticketKey?.value, '');
+      assert.equal(stories(), before, 'no Story in any project');
+      const required = await ensure(seeded, { requireTicket: 'true' });
+      assertResult(required, 'Failed', /\[TICKET_MISSING\].*DEFAULT_JIRA_PROJECT is not set/);
+    } finally {
+      app.env.DEFAULT_JIRA_PROJECT = 'ALLPOST';
+      configureServices({ env: app.env });
+    }
   });
 
   it('ensure: a key in the branch that names no Jira issue fails clearly, creating nothing', async () => {

@@ -104,6 +104,33 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.deepEqual(decision?.slack, { channel: stack.slackChannel, ts: cards[0]!.ts });
   });
 
+  it("a claudeCredential that is an undefined variable's literal $(…) macro is no key: warned, not passed", async () => {
+    const seeded = seedPullRequest(stack, {
+      branch: 'feature/ALLPOST-106_macro',
+      title: 'Macro left literal',
+    });
+    const log = claudeLogFile();
+    const run = await review(seeded, { claudeCredential: '$(CLAUDE_CREDENTIAL)' }, { claudeLog: log });
+    assertResult(run, 'Succeeded', /approved by the AI review/);
+    const warnings = run.commands
+      .filter((command) => command.command === 'task.issue' && command.properties.type === 'warning')
+      .map((command) => command.message);
+    assert.ok(
+      warnings.some((line) =>
+        /"claudeCredential" is \$\(CLAUDE_CREDENTIAL\), a variable that is not defined/.test(line),
+      ),
+      `warnings: ${warnings.join(' | ')}`,
+    );
+    assert.ok(!run.secretsRegistered.includes('$(CLAUDE_CREDENTIAL)'));
+    const [claude] = claudeRuns(log);
+    assert.ok(claude, 'claude was not run');
+    assert.deepEqual(
+      claude.envNames.filter((name) => /ANTHROPIC|CLAUDE_CODE_OAUTH/.test(name)),
+      [],
+      'no credential in the CLI environment',
+    );
+  });
+
   it('skips a commit it already reviewed, and a new push supersedes the old merge question', async () => {
     const seeded = seedPullRequest(stack, { branch: 'feature/ALLPOST-102_refund', title: 'Refunds' });
     assertResult(await review(seeded), 'Succeeded');
