@@ -21,7 +21,13 @@ import { loadSpecOperations } from './azdo-spec.ts';
 const CHOICES: Record<string, { scopes: string[]; why: string }> = {
   Approvals_Update: { scopes: ['vso.build_execute'], why: 'the app runs pipelines with it anyway' },
   'Pull Request Threads_Create': { scopes: ['vso.code_write'], why: 'the app writes PRs anyway' },
+  'Pull Request Thread Comments_Create': { scopes: ['vso.code_write'], why: 'the app writes PRs anyway' },
+  'Pull Request Thread Comments_Update': { scopes: ['vso.code_write'], why: 'the app writes PRs anyway' },
   'Check Configurations_Add': {
+    scopes: ['vso.pipelineresources_manage'],
+    why: 'managing checks, without the right to queue any pipeline that Build execute gives',
+  },
+  'Check Configurations_Update': {
     scopes: ['vso.pipelineresources_manage'],
     why: 'managing checks, without the right to queue any pipeline that Build execute gives',
   },

@@ -112,6 +112,12 @@ function pathsOf(expression: string, member: Member): string[] {
     let path = alternative.trim();
     path = path.replace(/\$\{\s*this\.(#\w+)\([^()]*\)\s*\}/g, (_, helper: string) => helperPath(helper));
     path = path.replace(/^this\.(#\w+)\([^()]*\)$/, (_, helper: string) => helperPath(helper));
+    // A path built on a named one (`${path}/${id}`): that name's own path.
+    path = path.replace(/\$\{\s*(\w+)\s*\}/g, (whole, name: string) =>
+      new RegExp(`const ${name} =\\s*([\\s\\S]*?);\\n`).test(member.text)
+        ? (pathsOf(name, member)[0] ?? whole)
+        : whole,
+    );
     path = path.replace(/\$\{[^}]*\}/g, '1');
     return path.replace(/^[`'"]|[`'"]$/g, '');
   });
