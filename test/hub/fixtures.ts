@@ -278,6 +278,20 @@ export const REVIEWS: ReviewRecord[] = [
     createdAt: '2026-05-07T08:58:00.000Z',
   },
   {
+    // An earlier push of PR 107, reviewed too: the PR's total is both reviews.
+    repo: 'payments-api',
+    prId: 107,
+    sourceCommit: 'f0e1d2c3b4a5968778695a4b3c2d1e0f98765432',
+    verdict: 'request_changes',
+    summary: 'The reason is not escaped.',
+    findingsCount: 1,
+    injectionSuspected: false,
+    costUsd: 0.13,
+    prUrl: 'https://dev.azure.com/acme/Payments/_git/payments-api/pullrequest/107',
+    prTitle: 'Show the refund reason on receipts',
+    createdAt: '2026-05-07T08:10:00.000Z',
+  },
+  {
     repo: 'billing-worker',
     prId: 91,
     sourceCommit: 'b2c3d4e5f60718293a4b5c6d7e8f901234567890',

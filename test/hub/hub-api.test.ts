@@ -114,6 +114,7 @@ describe('hub API client', () => {
       reviews.map((review) => [review.prId, review.verdict, review.findingsCount, review.costUsd]),
       [
         [107, 'approve', 2, 0.42],
+        [107, 'request_changes', 1, 0.13],
         [91, 'request_changes', 5, 0.61],
         [52, 'needs_human_review', 0, 1.05],
       ],

@@ -146,13 +146,17 @@ describe('hub page (headless Chromium)', function () {
 
   it('Reviews: PR, verdict, findings, cost and a link to the PR', async () => {
     await openTab('reviews');
-    await page.getByText('Show the refund reason on receipts', { exact: false }).waitFor();
-    for (const text of ['Approve', 'Request changes', 'Needs human review', '$0.420', '$0.610', '$1.05']) {
-      assert.ok(await page.getByText(text, { exact: true }).isVisible(), `reviews show ${text}`);
+    await page.getByText('Show the refund reason on receipts', { exact: false }).first().waitFor();
+    for (const text of ['Approve', 'Needs human review', '$0.420', '$0.130', '$1.05']) {
+      assert.ok(await page.getByText(text, { exact: true }).first().isVisible(), `reviews show ${text}`);
     }
+    // Each PR's total over its reviews (two pushes of PR 107: $0.42 + $0.13).
+    assert.equal(await page.getByText('$0.550', { exact: true }).count(), 2);
+    assert.equal(await page.getByText('$0.610', { exact: true }).count(), 2, 'one review: cost and total');
     assert.equal(
       await page
         .getByRole('link', { name: 'PR #107: Show the refund reason on receipts' })
+        .first()
         .getAttribute('href'),
       'https://dev.azure.com/acme/Payments/_git/payments-api/pullrequest/107',
     );

@@ -1,4 +1,5 @@
-// Reviews: the recent AI reviews, newest first: PR (linked), verdict, findings, cost, when.
+// Reviews: the recent AI reviews, newest first: PR (linked), verdict, findings, cost, the PR's total
+// over the reviews listed (each push is reviewed: the total is what the PR cost so far), when.
 import { Card } from 'azure-devops-ui/Card.js';
 import { Pill, PillSize, PillVariant } from 'azure-devops-ui/Pill.js';
 import {
@@ -77,47 +78,58 @@ function column(
   };
 }
 
-const COLUMNS: ITableColumn<ReviewView>[] = [
-  {
-    id: 'pr',
-    name: 'Pull request',
-    width: 420,
-    renderCell: (_row, columnIndex, tableColumn, review) => (
-      <TwoLineTableCell
-        key="pr"
-        columnIndex={columnIndex}
-        tableColumn={tableColumn}
-        line1={
-          review.prId === undefined ? (
-            MISSING
-          ) : (
-            <PullRequestLink
-              repo={review.repo}
-              prId={review.prId}
-              {...(review.prUrl ? { url: review.prUrl } : {})}
-              {...(review.prTitle ? { title: review.prTitle } : {})}
-            />
-          )
-        }
-        line2={
-          <span className="secondary-text">{`${review.repo} · ${shortCommit(review.sourceCommit)}`}</span>
-        }
-      />
-    ),
-  },
-  column('verdict', 'Verdict', 180, (review) => <VerdictPill verdict={review.verdict} />),
-  column('findings', 'Findings', 100, (review) => formatCount(review.findingsCount)),
-  column('cost', 'Cost', 100, (review) => formatUsd(review.costUsd)),
-  column('when', 'Reviewed', 200, (review) => formatTime(review.createdAt)),
-  // Takes the remaining width, as Azure DevOps tables do.
-  ColumnFill as unknown as ITableColumn<ReviewView>,
-];
+function columns(prTotal: (review: ReviewView) => number | undefined): ITableColumn<ReviewView>[] {
+  return [
+    {
+      id: 'pr',
+      name: 'Pull request',
+      width: 420,
+      renderCell: (_row, columnIndex, tableColumn, review) => (
+        <TwoLineTableCell
+          key="pr"
+          columnIndex={columnIndex}
+          tableColumn={tableColumn}
+          line1={
+            review.prId === undefined ? (
+              MISSING
+            ) : (
+              <PullRequestLink
+                repo={review.repo}
+                prId={review.prId}
+                {...(review.prUrl ? { url: review.prUrl } : {})}
+                {...(review.prTitle ? { title: review.prTitle } : {})}
+              />
+            )
+          }
+          line2={
+            <span className="secondary-text">{`${review.repo} · ${shortCommit(review.sourceCommit)}`}</span>
+          }
+        />
+      ),
+    },
+    column('verdict', 'Verdict', 180, (review) => <VerdictPill verdict={review.verdict} />),
+    column('findings', 'Findings', 100, (review) => formatCount(review.findingsCount)),
+    column('cost', 'Cost', 100, (review) => formatUsd(review.costUsd)),
+    column('total', 'PR total', 110, (review) => formatUsd(prTotal(review))),
+    column('when', 'Reviewed', 200, (review) => formatTime(review.createdAt)),
+    // Takes the remaining width, as Azure DevOps tables do.
+    ColumnFill as unknown as ITableColumn<ReviewView>,
+  ];
+}
 
 function ReviewsTable(props: { reviews: ReviewView[] }): React.ReactElement {
   const provider = React.useMemo(() => new ArrayItemProvider(props.reviews), [props.reviews]);
+  const tableColumns = React.useMemo(() => {
+    const totals = new Map<string, number>();
+    const key = (review: ReviewView) => `${review.repo}#${review.prId}`;
+    for (const review of props.reviews)
+      if (review.prId !== undefined && typeof review.costUsd === 'number')
+        totals.set(key(review), (totals.get(key(review)) ?? 0) + review.costUsd);
+    return columns((review) => (review.prId === undefined ? undefined : totals.get(key(review))));
+  }, [props.reviews]);
   return (
     <Card className="ra-reviews-card bolt-table-card" contentProps={{ contentPadding: false }}>
-      <Table<ReviewView> ariaLabel="AI reviews" columns={COLUMNS} itemProvider={provider} role="table" />
+      <Table<ReviewView> ariaLabel="AI reviews" columns={tableColumns} itemProvider={provider} role="table" />
     </Card>
   );
 }
