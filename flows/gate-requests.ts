@@ -155,7 +155,8 @@ export function currentCard(
   if (!resolution) return pendingCard(decision, decision.details);
   const effect: GateEffect | undefined = decision.effect
     ? {
-        status: decision.effect.status,
+        // A run in progress reads as queued on the card: in progress either way.
+        status: decision.effect.status === 'running' ? 'queued' : decision.effect.status,
         ...(decision.effect.detail ? { detail: decision.effect.detail } : {}),
       }
     : undefined;

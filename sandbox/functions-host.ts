@@ -2,8 +2,10 @@
 // registrations of functions/registrations.ts the way the Functions host does: HTTP routes under /api
 // on a loopback port with the real HttpRequest/HttpResponse classes of @azure/functions and the body
 // passed through untouched; timers on an interval (or on demand); the Storage queue trigger over
-// Azurite's Queue service with a visibility timeout, dequeueCount and the `<queue>-poison` queue after
-// maxDequeueCount attempts; and the queue output binding written once a function returned.
+// Azurite's Queue service with a visibility timeout (renewed while the function runs), dequeueCount,
+// the next batch fetched while half a batch still runs, a failed delete after a success logged (not run
+// again) and the `<queue>-poison` queue after maxDequeueCount attempts; and the queue output binding
+// written once a function returned.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -302,9 +304,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       nextVisibleOn: Date;
     },
   ) => {
+    // The receipt changes with every visibility update; delete and retry use the latest one.
+    let receipt = item.popReceipt;
     const toPoison = async () => {
       await poison.sendMessage(item.messageText);
-      await client.deleteMessage(item.messageId, item.popReceipt);
+      await client.deleteMessage(item.messageId, receipt);
       poisoned++;
       log({
         level: 'error',
@@ -323,16 +327,63 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       nextVisibleTime: item.nextVisibleOn.toISOString(),
       popReceipt: item.popReceipt,
     });
+    // Like the Functions host: while the function runs, the message's invisibility is renewed (at half
+    // the lease), so a slow run is not delivered a second time.
+    let renewal = Promise.resolve();
+    const renew = setInterval(
+      () => {
+        renewal = renewal
+          .then(async () => {
+            const updated = await client.updateMessage(
+              item.messageId,
+              receipt,
+              undefined,
+              queueOptions.leaseSeconds,
+            );
+            if (updated.popReceipt) receipt = updated.popReceipt;
+          })
+          .catch((error: unknown) =>
+            log({
+              level: 'warning',
+              functionName: registration.name,
+              invocationId: '',
+              message: `could not renew message ${item.messageId}: ${String(error)}`,
+            }),
+          );
+      },
+      Math.max(50, (queueOptions.leaseSeconds * 1000) / 2),
+    );
+    let failure: unknown;
+    let succeeded = false;
     try {
       await registration.handler(decodeQueueText(item.messageText), context);
-      await client.deleteMessage(item.messageId, item.popReceipt);
+      succeeded = true;
     } catch (error) {
-      context.warn(
-        `function failed (attempt ${item.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`,
-      );
-      if (item.dequeueCount >= queueOptions.maxDequeueCount) return await toPoison();
-      await client.updateMessage(item.messageId, item.popReceipt, undefined, queueOptions.retryDelaySeconds);
+      failure = error;
+    } finally {
+      clearInterval(renew);
+      await renewal;
     }
+    if (succeeded) {
+      // Like the Functions host: a delete that fails after a success is logged, not run again (the
+      // message comes back once its lease runs out; handlers are idempotent).
+      try {
+        await client.deleteMessage(item.messageId, receipt);
+      } catch (error) {
+        log({
+          level: 'error',
+          functionName: registration.name,
+          invocationId: '',
+          message: `message ${item.messageId} ran but could not be deleted: ${String(error)}`,
+        });
+      }
+      return;
+    }
+    context.warn(
+      `function failed (attempt ${item.dequeueCount}): ${failure instanceof Error ? failure.message : String(failure)}`,
+    );
+    if (item.dequeueCount >= queueOptions.maxDequeueCount) return await toPoison();
+    await client.updateMessage(item.messageId, receipt, undefined, queueOptions.retryDelaySeconds);
   };
 
   for (const registration of queueRegistrations) {
@@ -340,6 +391,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const poison = await queueClient(registration.connection, `${registration.queueName}-poison`);
     pollers.push(
       (async () => {
+        /** Messages of this queue whose function is running. */
+        let busy = 0;
         while (running) {
           let received: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
           try {
@@ -362,18 +415,24 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
             if (running) await sleep(queueOptions.pollIntervalMs);
             continue;
           }
-          await Promise.all(
-            received.map((item) =>
-              track(runQueueMessage(registration, client, poison, item)).catch((error: unknown) =>
+          // Like the Functions host: the next batch is fetched once no more than half a batch is
+          // still running, not only after the slowest message of this one finished.
+          for (const item of received) {
+            busy++;
+            void track(runQueueMessage(registration, client, poison, item))
+              .catch((error: unknown) =>
                 log({
                   level: 'error',
                   functionName: registration.name,
                   invocationId: '',
                   message: `queue handling failed: ${String(error)}`,
                 }),
-              ),
-            ),
-          );
+              )
+              .finally(() => {
+                busy--;
+              });
+          }
+          while (running && busy > queueOptions.batchSize / 2) await sleep(queueOptions.pollIntervalMs);
         }
       })(),
     );
