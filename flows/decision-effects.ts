@@ -225,7 +225,16 @@ export async function performEffect(
   const stored = await deps.store.decisions.update(decision.id, (current) =>
     current.effect?.status === 'done' || current.effect?.status === 'failed'
       ? undefined
-      : { ...current, effect: { status: result.status, detail: result.detail.slice(0, 1000), at } },
+      : {
+          ...current,
+          effect: {
+            status: result.status,
+            detail: result.detail.slice(0, 1000),
+            at,
+            // Kept with the result: how often its message had to be queued again.
+            ...(current.effect?.redriven ? { redriven: current.effect.redriven } : {}),
+          },
+        },
   );
   // Recorded by this delivery (not by a concurrent one that got there first): audit it once (the
   // decision itself was audited when it was decided).
