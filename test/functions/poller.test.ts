@@ -6,7 +6,7 @@ import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { pollOnce } from '../../flows/poller.ts';
 import { services } from '../../functions/services.ts';
-import { decisionIdFor } from '../../flows/gate-requests.ts';
+import { decisionIdFor, refreshCard } from '../../flows/gate-requests.ts';
 import type { PrThreadState } from '../../flows/threads.ts';
 import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
 import {
@@ -229,6 +229,62 @@ describe('functions: poller', () => {
       assert.equal(done.effect?.status, 'done', done.effect?.detail);
       assert.equal(done.effect?.redriven, 1);
       assert.equal(prUpdates() - before, 1);
+    });
+  });
+
+  describe('several instances on one storage account', () => {
+    it('two pollers at once post one card for a card-less decision', async () => {
+      const approval = bed.stack.azdo.createPendingApproval({
+        environment: 'production',
+        instructions: approvalInstructions('production'),
+      });
+      const target = {
+        gate: 'approve_stage' as const,
+        repo: REPO,
+        version: '6.3.0',
+        approvalId: approval.id,
+        stage: 'production',
+      };
+      const id = decisionIdFor(target);
+      await bed.stack.store.decisions.createIfAbsent({
+        id,
+        threadId: 'release.x.6.3.0',
+        gate: 'approve_stage',
+        target,
+        nonce: 'n'.repeat(24),
+        status: 'pending',
+        createdAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        details: { gate: 'approve_stage', repo: REPO, version: '6.3.0', stage: 'production' },
+      });
+      const cards = () =>
+        bed.stack.slack.messages().filter((message) => JSON.stringify(message.blocks).includes(id)).length;
+      const reports = await Promise.all(
+        ['a', 'b', 'c'].map((name) => pollOnce(services().deps, `cards-${name}`)),
+      );
+      assert.equal(
+        reports.reduce((sum, report) => sum + report.cardsPosted, 0),
+        1,
+        JSON.stringify(reports.map((report) => report.errors)),
+      );
+      assert.equal(cards(), 1, 'one card');
+      assert.ok((await bed.stack.store.decisions.get(id))?.slack);
+    });
+
+    it('an update of an older state that lands last is redrawn: the card ends showing the stored state', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-415_late_update');
+      const asked = await askMerge(bed, pr);
+      const queued = await decidedWithLostEffect(bed, asked, { ageMs: 0 });
+      const done = await bed.stack.store.decisions.update(queued.id, (current) => ({
+        ...current,
+        effect: { status: 'done', detail: 'PR completed', at: new Date().toISOString() },
+      }));
+      const text = () => cardText(bed.stack.slack.message(asked.slack.channel, asked.slack.ts));
+      await refreshCard(services().deps, done);
+      assert.match(text(), /Result: PR completed/);
+      // The "in progress" update of the click, slowed by a retry, lands after the result's.
+      await refreshCard(services().deps, queued);
+      assert.match(text(), /Result: PR completed/);
+      assert.doesNotMatch(text(), /In progress/);
     });
   });
 
