@@ -15,6 +15,7 @@ import azureFunctions, {
   type HttpResponseInit,
   type InvocationContext as InvocationContextType,
 } from '@azure/functions';
+import { RestError, TableClient } from '@azure/data-tables';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { buildRegistrations, type QueueOutput, type Registration } from '../functions/registrations.ts';
 import {
@@ -54,6 +55,13 @@ export interface FunctionsHostOptions {
   /** 'interval' runs each timer every intervalSeconds (or `timerIntervalMs`); 'manual' only on runTimer(). */
   timers?: 'interval' | 'manual';
   timerIntervalMs?: number;
+  /**
+   * How a timer runs on one instance at a time. `process` (default): one run at a time in this process
+   * (a single instance). `storage`: a lease row in the storage account, like the Functions host's
+   * singleton lock, so of several hosts on one account only the holder runs a timer. `off`: every
+   * host runs its timers (to show the flows hold up when two runs overlap anyway).
+   */
+  timerLock?: 'process' | 'storage' | 'off';
   /** Refused with 413 above this many bytes before any function sees them (the real host allows 100 MB). */
   maxRequestBytes?: number;
   log?: (entry: HostLogEntry) => void;
@@ -448,12 +456,34 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       .map((registration) => [registration.name, registration]),
   );
   const timerRuns = new Map<string, Promise<void>>();
+  const timerLock = options.timerLock ?? 'process';
+  const instanceId = randomUUID();
+  const locks = timerLock === 'storage' ? await lockTable(options.env) : undefined;
+  const periodMs = (registration: Extract<Registration, { kind: 'timer' }>) =>
+    options.timerIntervalMs ?? registration.intervalSeconds * 1000;
   const runTimer = async (name: string): Promise<void> => {
     const registration = timerRegistrations.get(name);
     if (!registration) throw new Error(`no timer function ${name}`);
-    // One run at a time per timer, like the Functions host's singleton lock.
-    const previous = timerRuns.get(name) ?? Promise.resolve();
+    // One run at a time per timer in this process; across processes only the lock's holder runs it.
+    const previous = timerLock === 'off' ? Promise.resolve() : (timerRuns.get(name) ?? Promise.resolve());
     const next = previous.then(async () => {
+      if (locks) {
+        const held = await holdLock(
+          locks,
+          name,
+          instanceId,
+          Math.max(15_000, 2 * periodMs(registration)),
+        ).catch((error: unknown) => {
+          log({
+            level: 'warning',
+            functionName: name,
+            invocationId: '',
+            message: `timer lock unavailable, run skipped: ${String(error)}`,
+          });
+          return false;
+        });
+        if (!held) return;
+      }
       const context = newContext(name, { type: 'timerTrigger', name: 'timer' }, []);
       const now = new Date().toISOString();
       try {
@@ -475,12 +505,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const intervals: ReturnType<typeof setInterval>[] = [];
   if ((options.timers ?? 'interval') === 'interval') {
     for (const registration of timerRegistrations.values()) {
-      intervals.push(
-        setInterval(
-          () => void runTimer(registration.name),
-          options.timerIntervalMs ?? registration.intervalSeconds * 1000,
-        ),
-      );
+      intervals.push(setInterval(() => void runTimer(registration.name), periodMs(registration)));
     }
   }
 
@@ -517,6 +542,53 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** The table of the hosts' timer locks, on the app's storage account. */
+async function lockTable(env: Record<string, string | undefined>): Promise<TableClient> {
+  const connection = env.AzureWebJobsStorage ?? env.STORAGE_CONNECTION_STRING;
+  if (!connection)
+    throw new Error('a storage timer lock needs AzureWebJobsStorage or STORAGE_CONNECTION_STRING');
+  const table = TableClient.fromConnectionString(
+    connection,
+    `${env.STORAGE_TABLE_PREFIX ?? 'ReleaseAgent'}HostLocks`,
+    {
+      ...(/DefaultEndpointsProtocol=http;|(Table|Blob)Endpoint=http:/i.test(connection)
+        ? { allowInsecureConnection: true }
+        : {}),
+    },
+  );
+  try {
+    await table.createTable();
+  } catch (error) {
+    if (!(error instanceof RestError && error.statusCode === 409)) throw error;
+  }
+  return table;
+}
+
+/** Takes or renews the lock of a timer for `leaseMs`; false while another host holds it. */
+async function holdLock(table: TableClient, name: string, holder: string, leaseMs: number): Promise<boolean> {
+  const until = String(Date.now() + leaseMs);
+  try {
+    const row = await table.getEntity<{ holder: string; until: string }>('timer', name);
+    if (row.holder !== holder && Number(row.until) > Date.now()) return false;
+    await table.updateEntity({ partitionKey: 'timer', rowKey: name, holder, until }, 'Replace', {
+      etag: row.etag,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof RestError)) throw error;
+    // Changed since read (412) or created meanwhile (409): another host took it first.
+    if (error.statusCode === 412 || error.statusCode === 409) return false;
+    if (error.statusCode !== 404) throw error;
+    try {
+      await table.createEntity({ partitionKey: 'timer', rowKey: name, holder, until });
+      return true;
+    } catch (createError) {
+      if (createError instanceof RestError && createError.statusCode === 409) return false;
+      throw createError;
+    }
+  }
 }
 
 /** `releases/{repo}`, `approvals/{threadId}`, `{name?}`, `{id:int}` → a regular expression. */
