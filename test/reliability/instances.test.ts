@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { QueueServiceClient } from '@azure/storage-queue';
 import { loadConfig } from '../../core/config.ts';
 import { GATE_ACTIONS } from '../../core/gates.ts';
 import type { Decision } from '../../core/model.ts';
@@ -211,8 +212,43 @@ describe('reliability: two app instances on one storage account', function () {
   });
 });
 
-describe('local host: the storage timer lock', () => {
-  it('of two hosts on one storage account only the lock holder runs a timer', async () => {
+describe('local host: as the Functions host', () => {
+  it('a message whose function runs longer than its lease is renewed, not delivered again meanwhile', async () => {
+    const env = { STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST! };
+    const queueName = `slow-${randomBytes(4).toString('hex')}`;
+    let runs = 0;
+    const host = await startFunctionsHost({
+      env,
+      timers: 'manual',
+      queue: { pollIntervalMs: 40, leaseSeconds: 1, retryDelaySeconds: 0 },
+      log: () => undefined,
+      registrations: [
+        {
+          kind: 'queue',
+          name: 'slow',
+          queueName,
+          connection: 'STORAGE_CONNECTION_STRING',
+          handler: async () => {
+            runs++;
+            await new Promise((resolve) => setTimeout(resolve, 2_500));
+          },
+        },
+      ],
+    });
+    try {
+      const queue = QueueServiceClient.fromConnectionString(env.STORAGE_CONNECTION_STRING).getQueueClient(
+        queueName,
+      );
+      await queue.sendMessage(Buffer.from('{}').toString('base64'));
+      await waitFor(() => runs > 0, 'the run');
+      await host.idle(10_000);
+      assert.equal(runs, 1, 'run once');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('with the storage timer lock, of two hosts on one storage account only the holder runs a timer', async () => {
     const env = {
       STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
       STORAGE_TABLE_PREFIX: `Lock${randomBytes(4).toString('hex')}`,
