@@ -100,12 +100,20 @@ export interface Decision {
   decidedByEmail?: string;
   /** The side effect after a decision, performed by the worker. */
   effect?: {
-    /** `waiting`: a merge waiting for required policies, re-checked until it completes or gives up. */
-    status: 'queued' | 'waiting' | 'done' | 'failed';
+    /**
+     * `running`: a worker holds it until `leaseUntil` (one run at a time); `waiting`: a merge waiting for
+     * required policies, re-checked until it completes or gives up.
+     */
+    status: 'queued' | 'running' | 'waiting' | 'done' | 'failed';
     detail?: string;
     at: string;
     /** When the wait started (bounds it). */
     since?: string;
+    /** While running: the run that holds it and until when (past it, the run is taken as dead). */
+    runner?: string;
+    leaseUntil?: string;
+    /** How many times the poller re-queued it after its message was lost. */
+    redriven?: number;
   };
 }
 

@@ -1,6 +1,7 @@
 // Slack interaction payloads: the `block_actions` request Slack sends when someone presses a button.
 // Parse only after the signature of the raw body was verified (core/slack-signature.ts). Pure: the
-// form body in, a typed payload or a coded INPUT_INVALID error naming the first bad field out.
+// form body in, a typed payload or a coded INPUT_INVALID error naming the first bad field out;
+// readInteraction sorts any verified body into a button press or an interaction to ignore.
 import { ReleaseAgentError } from './errors.ts';
 
 export interface BlockActionUser {
@@ -45,6 +46,56 @@ const MAX_ID_LENGTH = 255;
 const MAX_VALUE_LENGTH = 2000;
 
 type Json = Record<string, unknown>;
+
+/**
+ * A verified interaction: a button press on a message, or something the Release Agent does not act on
+ * (a view, a shortcut, a block action outside a message, a payload it cannot read). Those are answered
+ * 200 and ignored; `responseUrl` is where Slack lets the clicker be told so (absent when it does not).
+ */
+export type Interaction =
+  | { kind: 'button'; payload: BlockActionsPayload }
+  | { kind: 'ignored'; type: string; reason: string; responseUrl: string | undefined };
+
+/** Sorts a verified interaction body; never throws. */
+export function readInteraction(formBody: string | Uint8Array): Interaction {
+  let root: Json | undefined;
+  try {
+    const text =
+      typeof formBody === 'string' ? formBody : new TextDecoder('utf-8', { fatal: false }).decode(formBody);
+    const parsed: unknown = JSON.parse(new URLSearchParams(text).get('payload') ?? '');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) root = parsed as Json;
+  } catch {
+    root = undefined;
+  }
+  if (!root)
+    return {
+      kind: 'ignored',
+      type: 'unknown',
+      reason: 'the payload is not readable',
+      responseUrl: undefined,
+    };
+  const type = typeof root.type === 'string' ? root.type.slice(0, 40) : 'unknown';
+  const responseUrl =
+    typeof root.response_url === 'string' && isHttpUrl(root.response_url) ? root.response_url : undefined;
+  const ignored = (reason: string): Interaction => ({ kind: 'ignored', type, reason, responseUrl });
+  if (type !== 'block_actions') return ignored(`a ${type} interaction is not something it answers`);
+  const container = root.container;
+  if (
+    typeof container !== 'object' ||
+    container === null ||
+    (container as Json).type !== 'message' ||
+    typeof root.message !== 'object' ||
+    root.message === null
+  ) {
+    return ignored('only buttons on its cards in the channel count');
+  }
+  try {
+    return { kind: 'button', payload: parseBlockActions(formBody) };
+  } catch (error) {
+    if (error instanceof ReleaseAgentError) return ignored(error.message);
+    throw error;
+  }
+}
 
 /** Decodes the `payload` field of an application/x-www-form-urlencoded interaction body. */
 export function parseBlockActions(formBody: string | Uint8Array): BlockActionsPayload {

@@ -2,9 +2,9 @@
 // Load the decision, check the click is for this decision's own card and gate, check who may answer
 // (GATE_ALLOWED_USERS: no entry, no one) and separation of duties, re-check a merge against the PR's
 // current commit, record the answer single-shot (an ETag-guarded write in the store) with its proof
-// (HMAC with DECISION_SIGNING_KEY, core/decision-proof.ts), and hand back the queue messages that do
-// the slow part (the worker checks the proof and writes the audit line). Refusals are results, not exceptions: each carries
-// its coded error (the HTTP status) and the card refresh that tells the clicker why.
+// (HMAC with DECISION_SIGNING_KEY, core/decision-proof.ts) and its audit line, and hand back the queue
+// messages that do the slow part (the worker checks the proof). Refusals are results, not exceptions:
+// each carries its coded error (the HTTP status) and the card refresh that tells the clicker why.
 import type { PullRequest } from '../adapters/azdo/azdo.ts';
 import { signDecision } from '../core/decision-proof.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
@@ -12,6 +12,7 @@ import { mayDecide } from '../core/gate-access.ts';
 import { decide, GATE_ACTIONS, outcomeFromAction, supersede } from '../core/gates.ts';
 import type { Decision, DecisionOutcome, DecisionSource, GateKind } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
+import { effectNeedsRedrive } from './decision-effects.ts';
 import { checkDuties } from './duties.ts';
 import { type EffectKind, type WorkMessage, workMessage } from './work-messages.ts';
 
@@ -89,7 +90,7 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
   } catch (error) {
     if (!isReleaseAgentError(error)) throw error;
     // A decided card that was clicked again: redraw it saying the click changed nothing.
-    const messages =
+    const messages: WorkMessage[] =
       decision && (error.code === 'DECISION_NOT_PENDING' || error.code === 'DECISION_EXPIRED')
         ? [
             workMessage('card', {
@@ -98,6 +99,12 @@ export async function decideGate(deps: DecideDeps, request: DecideRequest): Prom
             }),
           ]
         : [];
+    // Decided, but its effect never ran (its message was lost, its run died): the click, from someone
+    // allowed to answer, queues it again. The effect is idempotent and runs one at a time.
+    if (decision && error.code === 'DECISION_NOT_PENDING' && effectNeedsRedrive(decision, deps.now(), 0)) {
+      deps.log.info('click on a decided decision re-queues its effect', { decisionId: decision.id });
+      messages.push(workMessage('effect', { decisionId: decision.id, effect: effectFor(decision) }));
+    }
     return refused(error, decision, messages);
   }
 }
@@ -158,6 +165,14 @@ async function record(
       [workMessage('card', { decisionId: stored.id })],
     );
   }
+  // Audited when decided (not when the effect ran), so the line exists whatever becomes of the effect.
+  await deps.store.audit.append({
+    at: stored.decidedAt ?? deps.now().toISOString(),
+    actor: `${stored.decidedVia ?? request.via}:${stored.decidedBy ?? request.by}`,
+    action: `decision.${stored.status}`,
+    subject: stored.id,
+    detail: { gate: stored.gate, threadId: stored.threadId },
+  });
   deps.log.info('gate decided', {
     decisionId: stored.id,
     gate: stored.gate,

@@ -11,6 +11,7 @@
 // Idempotent by checking before acting: a recorded result ends it; a PR already completed or an
 // approval already answered the same way counts as done. An outside call that fails transiently is
 // thrown so the queue redelivers; on the last attempt the failure is recorded and shown instead.
+import { randomUUID } from 'node:crypto';
 import type { Approval, CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
@@ -33,6 +34,67 @@ type EffectResult =
   | { status: 'waiting'; detail: string; since: string; delaySeconds: number }
   /** A newer commit voids the approval: the decision becomes superseded for `reason`. */
   | { status: 'voided'; reason: string; detail: string };
+
+/**
+ * How long a run holds an effect: longer than an invocation may last (host.json functionTimeout, 5 min),
+ * so a lease runs out only when its run is dead.
+ */
+export const EFFECT_LEASE_SECONDS = 360;
+
+/** A decided decision's effect that is not finished: queued, running or waiting. */
+function isOpen(decision: Decision): boolean {
+  return (
+    (decision.status === 'approved' || decision.status === 'rejected') &&
+    (decision.effect?.status === 'queued' ||
+      decision.effect?.status === 'running' ||
+      decision.effect?.status === 'waiting')
+  );
+}
+
+function isRunningElsewhere(decision: Decision, now: Date): boolean {
+  return (
+    decision.effect?.status === 'running' && Date.parse(decision.effect.leaseUntil ?? '') > now.getTime()
+  );
+}
+
+/** How long a queued or waiting effect may sit before its message is taken as lost. */
+export const EFFECT_LOST_AFTER_SECONDS = 600;
+
+/**
+ * Whether a decided decision's effect should be queued again: its message was lost (queued or waiting
+ * far longer than any delivery or re-check takes) or its run died (the lease ran out).
+ */
+export function effectNeedsRedrive(decision: Decision, now: Date, lostAfterSeconds: number): boolean {
+  if (!isOpen(decision) || !decision.effect) return false;
+  const effect = decision.effect;
+  if (effect.status === 'running') return !isRunningElsewhere(decision, now);
+  // A waiting merge re-checks itself at most MAX_RECHECK_SECONDS later.
+  const allowed = lostAfterSeconds + (effect.status === 'waiting' ? MAX_RECHECK_SECONDS : 0);
+  return now.getTime() - Date.parse(effect.at) >= allowed * 1000;
+}
+
+/** Gives a run's hold up (back to queued) if it still holds it. */
+async function releaseRun(deps: EffectDeps, decisionId: string, runner: string): Promise<void> {
+  await deps.store.decisions
+    .update(decisionId, (current) =>
+      current.effect?.status === 'running' && current.effect.runner === runner
+        ? { ...current, effect: queuedAgain(current.effect) }
+        : undefined,
+    )
+    .catch((error: unknown) => {
+      // The lease runs out by itself; the redelivery then takes it.
+      deps.log.warn('could not give an effect run up', {
+        decisionId,
+        code: isReleaseAgentError(error) ? error.code : 'unknown',
+      });
+    });
+}
+
+/** The effect back to queued, without a run's hold; a waiting merge keeps when its wait started. */
+export function queuedAgain(effect: NonNullable<Decision['effect']>): NonNullable<Decision['effect']> {
+  const { runner: _runner, leaseUntil: _leaseUntil, ...rest } = effect;
+  return { ...rest, status: 'queued' };
+}
 
 /** The longest pause between two checks of a merge waiting for its policies. */
 const MAX_RECHECK_SECONDS = 600;
@@ -76,6 +138,15 @@ export async function performEffect(
     await refreshCard(deps, decision);
     return decision;
   }
+  if (isRunningElsewhere(decision, deps.now())) {
+    // A redelivery (or a re-queue) while another run holds it: that run records the result; if it
+    // dies, its lease runs out and the poller queues the effect again.
+    deps.log.info('effect already running: this delivery leaves it to that run', {
+      decisionId: decision.id,
+      effect: message.effect,
+    });
+    return decision;
+  }
   if (decision.status !== 'approved' && decision.status !== 'rejected') {
     deps.log.warn('effect for a decision that is not decided: nothing to do', {
       decisionId: decision.id,
@@ -101,13 +172,37 @@ export async function performEffect(
     return decision;
   }
 
+  // One run at a time: take the effect with an ETag-guarded write; a run that lost the race leaves it.
+  const runner = randomUUID();
+  const leased = await deps.store.decisions.update(decision.id, (current) =>
+    !isOpen(current) || isRunningElsewhere(current, deps.now())
+      ? undefined
+      : {
+          ...current,
+          effect: {
+            ...current.effect!,
+            status: 'running',
+            runner,
+            leaseUntil: new Date(deps.now().getTime() + EFFECT_LEASE_SECONDS * 1000).toISOString(),
+          },
+        },
+  );
+  if (leased.effect?.runner !== runner) {
+    deps.log.info('effect taken by another run meanwhile', { decisionId: decision.id });
+    return leased;
+  }
+
   let result: EffectResult;
   try {
     result = await run(deps, decision, message.effect, attempt.dequeueCount >= attempt.maxAttempts);
     await deps.hooks.afterExternalEffect?.(decision);
   } catch (error) {
     const last = attempt.dequeueCount >= attempt.maxAttempts;
-    if (isTransient(error) && !last) throw error;
+    if (isTransient(error) && !last) {
+      // Give the run up so the redelivery can take it at once.
+      await releaseRun(deps, decision.id, runner);
+      throw error;
+    }
     deps.log.error('effect failed', {
       decisionId: decision.id,
       effect: message.effect,
@@ -130,18 +225,20 @@ export async function performEffect(
   const stored = await deps.store.decisions.update(decision.id, (current) =>
     current.effect?.status === 'done' || current.effect?.status === 'failed'
       ? undefined
-      : { ...current, effect: { status: result.status, detail: result.detail.slice(0, 1000), at } },
+      : {
+          ...current,
+          effect: {
+            status: result.status,
+            detail: result.detail.slice(0, 1000),
+            at,
+            // Kept with the result: how often its message had to be queued again.
+            ...(current.effect?.redriven ? { redriven: current.effect.redriven } : {}),
+          },
+        },
   );
-  // Recorded by this delivery (not by a concurrent one that got there first): audit it once, with the
-  // decision itself (audited here rather than in the click's answer, which stays short).
+  // Recorded by this delivery (not by a concurrent one that got there first): audit it once (the
+  // decision itself was audited when it was decided).
   if (stored.effect?.at === at && stored.effect.status === result.status) {
-    await deps.store.audit.append({
-      at: stored.decidedAt ?? at,
-      actor: `${stored.decidedVia ?? 'api'}:${stored.decidedBy ?? 'unknown'}`,
-      action: `decision.${stored.status}`,
-      subject: stored.id,
-      detail: { gate: stored.gate, threadId: stored.threadId },
-    });
     await deps.store.audit.append({
       at,
       actor: 'release-agent',
@@ -213,13 +310,6 @@ async function voidApproval(
         },
   );
   if (stored.status === 'superseded' && stored.effect?.at === at) {
-    await deps.store.audit.append({
-      at: stored.decidedAt ?? at,
-      actor: `${stored.decidedVia ?? 'api'}:${stored.decidedBy ?? 'unknown'}`,
-      action: 'decision.approved',
-      subject: stored.id,
-      detail: { gate: stored.gate, threadId: stored.threadId },
-    });
     await deps.store.audit.append({
       at,
       actor: 'release-agent',
@@ -318,10 +408,8 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
 /** Wait for the policies (bounded), or give up; nothing is merged either way. */
 function policiesPending(deps: EffectDeps, decision: Decision, sourceCommit: string): EffectResult {
   const now = deps.now();
-  const since =
-    decision.effect?.status === 'waiting' && decision.effect.since
-      ? decision.effect.since
-      : now.toISOString();
+  // Kept through a run's hold and a re-queue, so the wait stays bounded.
+  const since = decision.effect?.since ?? now.toISOString();
   const waitedSeconds = Math.max(0, (now.getTime() - Date.parse(since)) / 1000);
   const leftSeconds = deps.settings.mergePolicyMaxWaitSeconds - waitedSeconds;
   const commit = sourceCommit.slice(0, 7);

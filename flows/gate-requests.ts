@@ -18,7 +18,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { canonicalJson } from '../core/values.ts';
 
 export interface GateRequestDeps {
-  store: Pick<Store, 'decisions' | 'audit'>;
+  store: Pick<Store, 'decisions' | 'audit' | 'inbox'>;
   /** Absent or non-interactive (incoming webhook): the decision is still answerable in the hub and the API. */
   slack?: Slack;
   channel?: string;
@@ -101,19 +101,39 @@ export async function requestDecision(
 export async function postPendingCard(deps: GateRequestDeps, decision: Decision): Promise<boolean> {
   if (!deps.slack?.interactive || !deps.channel || !decision.details || decision.slack) return false;
   if (decision.status !== 'pending') return false;
+  // One poster at a time (its creator, pollers on several instances): the others leave it. A poster
+  // that died holding the claim leaves the card to the poller once the claim expires.
+  const claim = `card-post|${decision.id}`;
+  if (!(await deps.store.inbox.claim(claim, CARD_POST_CLAIM_SECONDS, deps.now()))) return false;
+  // Posted meanwhile by the claim's previous holder.
+  const current = await deps.store.decisions.get(decision.id);
+  if (!current || current.slack || current.status !== 'pending') return false;
   const card = pendingCard(decision, decision.details);
-  const posted = await deps.slack.postMessage({
-    channel: deps.channel,
-    text: card.text,
-    blocks: card.blocks,
-  });
-  if (!posted.ts) return false;
+  let posted: Awaited<ReturnType<Slack['postMessage']>>;
+  try {
+    posted = await deps.slack.postMessage({
+      channel: deps.channel,
+      text: card.text,
+      blocks: card.blocks,
+    });
+  } catch (error) {
+    // Nothing was posted (or nothing we can point at): the next poster may try at once.
+    await deps.store.inbox.release(claim);
+    throw error;
+  }
+  if (!posted.ts) {
+    await deps.store.inbox.release(claim);
+    return false;
+  }
   const slack = { channel: posted.channel, ts: posted.ts };
-  await deps.store.decisions.update(decision.id, (current) =>
-    current.slack ? undefined : { ...current, slack },
+  await deps.store.decisions.update(decision.id, (stored) =>
+    stored.slack ? undefined : { ...stored, slack },
   );
   return true;
 }
+
+/** How long a card's poster holds it (longer than a post with its retries takes). */
+const CARD_POST_CLAIM_SECONDS = 300;
 
 /** How a decided decision reads on its card. */
 export function resolutionOf(decision: Decision): GateResolution | undefined {
@@ -155,7 +175,8 @@ export function currentCard(
   if (!resolution) return pendingCard(decision, decision.details);
   const effect: GateEffect | undefined = decision.effect
     ? {
-        status: decision.effect.status,
+        // A run in progress reads as queued on the card: in progress either way.
+        status: decision.effect.status === 'running' ? 'queued' : decision.effect.status,
         ...(decision.effect.detail ? { detail: decision.effect.detail } : {}),
       }
     : undefined;
@@ -171,20 +192,46 @@ export function currentCard(
 
 /** Updates the decision's Slack card in place to its current state; false when there is no card to update. */
 export async function refreshCard(
-  deps: Pick<GateRequestDeps, 'slack' | 'now'>,
+  deps: Pick<GateRequestDeps, 'slack' | 'now'> & { store?: Pick<Store, 'decisions'> },
   decision: Decision,
   options: { repeatedClick?: boolean } = {},
 ): Promise<boolean> {
-  if (!deps.slack?.interactive || !decision.slack) return false;
-  const card = currentCard(decision, deps.now(), options);
-  if (!card) return false;
-  const result = await deps.slack.updateMessage({
-    channel: decision.slack.channel,
-    ts: decision.slack.ts,
-    text: card.text,
-    blocks: card.blocks,
-  });
-  return result.updated;
+  let drawn = decision;
+  let updated = false;
+  for (let round = 0; round < MAX_CARD_REDRAWS; round++) {
+    if (!deps.slack?.interactive || !drawn.slack) return updated;
+    const card = currentCard(drawn, deps.now(), round === 0 ? options : {});
+    if (!card) return updated;
+    const result = await deps.slack.updateMessage({
+      channel: drawn.slack.channel,
+      ts: drawn.slack.ts,
+      text: card.text,
+      blocks: card.blocks,
+    });
+    updated = result.updated || updated;
+    // Updates of one card from several workers can land out of order (one slowed by a retry): read
+    // the decision again after ours landed, and redraw until the card shows what is stored now.
+    const now = deps.store ? await deps.store.decisions.get(drawn.id) : undefined;
+    if (!now || cardState(now) === cardState(drawn)) return updated;
+    drawn = now;
+  }
+  return updated;
+}
+
+/** Enough for any run of out-of-order updates: each round draws a newer state. */
+const MAX_CARD_REDRAWS = 4;
+
+/** What a decided card shows, to tell whether a newer state was stored since it was drawn. */
+function cardState(decision: Decision): string {
+  const effect = decision.effect;
+  return canonicalJson([
+    decision.status,
+    decision.decidedBy ?? null,
+    decision.reason ?? null,
+    effect ? (effect.status === 'running' ? 'queued' : effect.status) : null,
+    effect?.detail ?? null,
+    decision.slack?.ts ?? null,
+  ]);
 }
 
 /**

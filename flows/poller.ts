@@ -3,13 +3,18 @@
 // down the same path as the webhook (observePullRequest), which dedupes the two; tracked PRs that left
 // the list are read once to record their completion. Approvals (always): pending approvals get their
 // card, pending decisions whose approval was answered in Azure DevOps are settled, and pending
-// decisions whose card was never posted get it.
+// decisions whose card was never posted get it. Effects (always): a decided decision whose effect's
+// message was lost or poisoned, or whose run died, has its effect queued again (effects are idempotent
+// and run one at a time; the decision and its proof are left as they are).
 import { errorMessage } from '../core/errors.ts';
 import { type AgentDeps, isWatched } from './agent-deps.ts';
 import { askForApproval, pendingFor, settleDecisions } from './approval-gates.ts';
-import { postPendingCard } from './gate-requests.ts';
+import { EFFECT_LOST_AFTER_SECONDS, effectNeedsRedrive, queuedAgain } from './decision-effects.ts';
+import { effectFor } from './decide.ts';
+import { postPendingCard, refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
 import { type PrThreadState, prThreadId } from './threads.ts';
+import { workMessage } from './work-messages.ts';
 
 export interface PollReport {
   prsSeen: number;
@@ -19,10 +24,15 @@ export interface PollReport {
   approvalsAsked: number;
   approvalsSettled: number;
   cardsPosted: number;
+  effectsRedriven: number;
+  effectsAbandoned: number;
   errors: string[];
 }
 
-type Deps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings'>;
+type Deps = Pick<
+  AgentDeps,
+  'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings' | 'workQueue'
+>;
 
 export async function pollOnce(deps: Deps, cycleId: string): Promise<PollReport> {
   const report: PollReport = {
@@ -33,8 +43,11 @@ export async function pollOnce(deps: Deps, cycleId: string): Promise<PollReport>
     approvalsAsked: 0,
     approvalsSettled: 0,
     cardsPosted: 0,
+    effectsRedriven: 0,
+    effectsAbandoned: 0,
     errors: [],
   };
+  await guarded(report, 'effects', () => redriveEffects(deps, report));
   if (!deps.azdo) return report;
   // One part failing (Azure DevOps throttling the PR list, say) must not starve the others.
   if (deps.settings.pollEnabled)
@@ -46,6 +59,7 @@ export async function pollOnce(deps: Deps, cycleId: string): Promise<PollReport>
     runsQueued: report.runsQueued,
     approvalsAsked: report.approvalsAsked,
     approvalsSettled: report.approvalsSettled,
+    effectsRedriven: report.effectsRedriven,
     errors: report.errors.length,
   });
   return report;
@@ -149,6 +163,62 @@ async function postMissingCards(deps: Deps, report: PollReport): Promise<void> {
     if (deps.now().getTime() - Date.parse(decision.createdAt) < graceMs) continue;
     await guarded(report, `card ${decision.id}`, async () => {
       if (await postPendingCard(gateDeps, decision)) report.cardsPosted++;
+    });
+  }
+}
+
+/** After this many re-queues an effect that still never finished is recorded as failed (and shown). */
+export const MAX_EFFECT_REDRIVES = 5;
+
+/** Decided decisions whose effect never ran (a lost or poisoned message, a dead run): queue it again. */
+async function redriveEffects(deps: Deps, report: PollReport): Promise<void> {
+  if (!deps.workQueue) return;
+  for (const decision of await deps.store.decisions.listOpenEffects()) {
+    if (!effectNeedsRedrive(decision, deps.now(), EFFECT_LOST_AFTER_SECONDS)) continue;
+    await guarded(report, `effect ${decision.id}`, async () => {
+      const at = deps.now().toISOString();
+      const redriven = (decision.effect?.redriven ?? 0) + 1;
+      const giveUp = redriven > MAX_EFFECT_REDRIVES;
+      // Only the effect changes: the decision, its answer and its proof stay as the app recorded them.
+      // Concurrent pollers: the ETag-guarded write lets one of them re-queue it.
+      const stored = await deps.store.decisions.update(decision.id, (current) =>
+        !current.effect || !effectNeedsRedrive(current, deps.now(), EFFECT_LOST_AFTER_SECONDS)
+          ? undefined
+          : {
+              ...current,
+              effect: giveUp
+                ? {
+                    status: 'failed',
+                    detail: `the effect never finished, even after ${MAX_EFFECT_REDRIVES} re-queues: check Azure DevOps and act there`,
+                    at,
+                  }
+                : { ...queuedAgain(current.effect), at, redriven },
+            },
+      );
+      if (stored.effect?.at !== at) return;
+      const effect = effectFor(stored);
+      if (giveUp) {
+        report.effectsAbandoned++;
+        deps.log.error('effect abandoned after re-queues', { decisionId: stored.id, effect });
+        await deps.store.audit.append({
+          at,
+          actor: 'release-agent',
+          action: 'effect.failed',
+          subject: stored.id,
+          detail: { effect, detail: stored.effect.detail ?? '' },
+        });
+        await refreshCard(deps, stored);
+        return;
+      }
+      await deps.workQueue!.send(workMessage('effect', { decisionId: stored.id, effect }), {
+        delaySeconds: 0,
+      });
+      report.effectsRedriven++;
+      deps.log.warn('effect re-queued: its message was lost or its run died', {
+        decisionId: stored.id,
+        effect,
+        redriven,
+      });
     });
   }
 }

@@ -59,7 +59,7 @@ export interface ReviewReporting {
 export interface ReviewRecordDeps {
   /** The app's own Azure DevOps identity: the facts about the PR come from here. */
   azdo: Pick<AzureDevOps, 'getPullRequest'>;
-  store: Pick<Store, 'reviews' | 'threads' | 'decisions' | 'audit'>;
+  store: Pick<Store, 'reviews' | 'threads' | 'decisions' | 'audit' | 'inbox'>;
   slack?: Slack;
   channel?: string;
   jira?: Jira;

@@ -4,13 +4,15 @@
 // card with a button of its gate), queue the side effect, answer 200, all well inside Slack's 3 s.
 // Refused clicks (another workspace, app, channel or card, not allowed, already decided, a newer push,
 // expired) still answer 200: Slack shows any other status as an error; the card or an ephemeral reply
-// says why instead.
+// says why instead. So does every other verified request (a view, a shortcut, a button not ours, a
+// payload we cannot read): acknowledged and ignored. Only an unverified request gets 401.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { gateActionFromActionId, decodeActionValue } from '../core/gates.ts';
-import { ReleaseAgentError } from '../core/errors.ts';
-import { parseBlockActions } from '../core/slack-interaction.ts';
+import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { readInteraction } from '../core/slack-interaction.ts';
 import { verifySlackSignature } from '../core/slack-signature.ts';
 import { decideGate } from '../flows/decide.ts';
+import { isTransient } from '../flows/decision-effects.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { workMessage } from '../flows/work-messages.ts';
 import { enqueue, jsonResponse, readBody, requireMediaType } from './http.ts';
@@ -62,12 +64,20 @@ export async function slackInteractions(
     });
   }
 
-  const payload = parseBlockActions(raw);
+  // Verified from here on: Slack gets a 200 whatever we make of it (it shows any other answer to the
+  // clicker as an error).
+  const interaction = readInteraction(raw);
+  if (interaction.kind === 'ignored') return ignore(context, log, interaction);
+  const payload = interaction.payload;
   const { action, user } = payload;
   const button = gateActionFromActionId(action.actionId);
   const value = decodeActionValue(action.value);
   if (!button || !value || value.outcome !== button.outcome) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'not a Release Agent button', { field: 'actions[0]' });
+    return ignore(context, log, {
+      type: payload.type,
+      reason: 'this button is not one of its gate buttons',
+      responseUrl: payload.responseUrl,
+    });
   }
 
   // Where the click came from: this workspace, this app, this channel. Answered 200 (Slack shows any
@@ -102,17 +112,27 @@ export async function slackInteractions(
     return jsonResponse(200, { ok: true, duplicate: true });
   }
 
-  const result = await decideGate(
-    { ...deps, log },
-    {
-      decisionId: value.decisionId,
-      outcome: value.outcome,
-      nonce: value.nonce,
-      by: user.id,
-      via: 'slack',
-      card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
-    },
-  );
+  let result: Awaited<ReturnType<typeof decideGate>>;
+  try {
+    result = await decideGate(
+      { ...deps, log },
+      {
+        decisionId: value.decisionId,
+        outcome: value.outcome,
+        nonce: value.nonce,
+        by: user.id,
+        via: 'slack',
+        card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
+      },
+    );
+  } catch (error) {
+    // Deciding failed (storage down, say): nothing was decided, and the claim must not turn the
+    // clicker's retry into a "duplicate". Slack still gets its 200; the clicker is told to try again.
+    return await notRecorded(context, log, clickKey, payload.responseUrl, value.decisionId, error);
+  }
+  if (result.kind === 'refused' && isTransient(result.error)) {
+    return await notRecorded(context, log, clickKey, payload.responseUrl, value.decisionId, result.error);
+  }
   const messages = [...result.messages];
   if (result.kind === 'refused') {
     log.info('Slack click refused', { decisionId: value.decisionId, code: result.error.code });
@@ -139,4 +159,58 @@ export async function slackInteractions(
     ok: true,
     ...(result.kind === 'refused' ? { refused: result.error.code } : {}),
   });
+}
+
+/**
+ * A verified interaction the Release Agent does not act on: acknowledged (200) and ignored, with a note
+ * to the clicker where Slack gives a response_url. Views and option requests get an empty 200, which
+ * is how Slack expects them acknowledged (it closes a modal).
+ */
+function ignore(
+  context: InvocationContext,
+  log: Logger,
+  interaction: { type: string; reason: string; responseUrl: string | undefined },
+): HttpResponseInit {
+  log.info('Slack interaction ignored', { type: interaction.type, reason: interaction.reason.slice(0, 200) });
+  if (interaction.responseUrl) {
+    enqueue(context, [
+      workMessage('reply', {
+        responseUrl: interaction.responseUrl,
+        text: `The Release Agent did nothing with this: ${interaction.reason}.`,
+      }),
+    ]);
+  }
+  if (interaction.type.startsWith('view_') || interaction.type === 'block_suggestion')
+    return { status: 200, headers: { 'cache-control': 'no-store' } };
+  return jsonResponse(200, { ok: true, ignored: interaction.type });
+}
+
+async function notRecorded(
+  context: InvocationContext,
+  log: Logger,
+  clickKey: string,
+  responseUrl: string,
+  decisionId: string,
+  error: unknown,
+): Promise<HttpResponseInit> {
+  const code = isReleaseAgentError(error) ? error.code : 'INTERNAL';
+  log.error('Slack click could not be recorded: its claim is released for a retry', { decisionId, code });
+  try {
+    await services().deps.store.inbox.release(clickKey);
+  } catch (releaseError) {
+    // The claim then holds the retry off until it expires: say so in the log, the note still goes.
+    log.error('could not release the claim of a click that was not recorded', {
+      decisionId,
+      code: isReleaseAgentError(releaseError) ? releaseError.code : 'INTERNAL',
+    });
+  }
+  enqueue(context, [
+    workMessage('reply', {
+      responseUrl,
+      text: isReleaseAgentError(error, 'NOT_CONFIGURED')
+        ? `Your click changed nothing: ${error.message}.`
+        : 'Your click could not be recorded just now (a service the Release Agent needs did not answer): click again.',
+    }),
+  ]);
+  return jsonResponse(200, { ok: false, failed: code });
 }

@@ -2,8 +2,10 @@
 // registrations of functions/registrations.ts the way the Functions host does: HTTP routes under
 // host.json's routePrefix on a loopback port with the real HttpRequest/HttpResponse classes of @azure/functions and the body
 // passed through untouched; timers on an interval (or on demand); the Storage queue trigger over
-// Azurite's Queue service with a visibility timeout, dequeueCount and the `<queue>-poison` queue after
-// maxDequeueCount attempts; and the queue output binding written once a function returned.
+// Azurite's Queue service with a visibility timeout (renewed while the function runs), dequeueCount,
+// the next batch fetched while half a batch still runs, a failed delete after a success logged (not run
+// again) and the `<queue>-poison` queue after maxDequeueCount attempts; and the queue output binding
+// written once a function returned.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +17,7 @@ import azureFunctions, {
   type HttpResponseInit,
   type InvocationContext as InvocationContextType,
 } from '@azure/functions';
+import { RestError, TableClient } from '@azure/data-tables';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { buildRegistrations, type QueueOutput, type Registration } from '../functions/registrations.ts';
 import {
@@ -54,6 +57,13 @@ export interface FunctionsHostOptions {
   /** 'interval' runs each timer every intervalSeconds (or `timerIntervalMs`); 'manual' only on runTimer(). */
   timers?: 'interval' | 'manual';
   timerIntervalMs?: number;
+  /**
+   * How a timer runs on one instance at a time. `process` (default): one run at a time in this process
+   * (a single instance). `storage`: a lease row in the storage account, like the Functions host's
+   * singleton lock, so of several hosts on one account only the holder runs a timer. `off`: every
+   * host runs its timers (to show the flows hold up when two runs overlap anyway).
+   */
+  timerLock?: 'process' | 'storage' | 'off';
   /** Refused with 413 above this many bytes before any function sees them (the real host allows 100 MB). */
   maxRequestBytes?: number;
   log?: (entry: HostLogEntry) => void;
@@ -309,9 +319,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       nextVisibleOn: Date;
     },
   ) => {
+    // The receipt changes with every visibility update; delete and retry use the latest one.
+    let receipt = item.popReceipt;
     const toPoison = async () => {
       await poison.sendMessage(item.messageText);
-      await client.deleteMessage(item.messageId, item.popReceipt);
+      await client.deleteMessage(item.messageId, receipt);
       poisoned++;
       log({
         level: 'error',
@@ -330,16 +342,63 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       nextVisibleTime: item.nextVisibleOn.toISOString(),
       popReceipt: item.popReceipt,
     });
+    // Like the Functions host: while the function runs, the message's invisibility is renewed (at half
+    // the lease), so a slow run is not delivered a second time.
+    let renewal = Promise.resolve();
+    const renew = setInterval(
+      () => {
+        renewal = renewal
+          .then(async () => {
+            const updated = await client.updateMessage(
+              item.messageId,
+              receipt,
+              undefined,
+              queueOptions.leaseSeconds,
+            );
+            if (updated.popReceipt) receipt = updated.popReceipt;
+          })
+          .catch((error: unknown) =>
+            log({
+              level: 'warning',
+              functionName: registration.name,
+              invocationId: '',
+              message: `could not renew message ${item.messageId}: ${String(error)}`,
+            }),
+          );
+      },
+      Math.max(50, (queueOptions.leaseSeconds * 1000) / 2),
+    );
+    let failure: unknown;
+    let succeeded = false;
     try {
       await registration.handler(decodeQueueText(item.messageText), context);
-      await client.deleteMessage(item.messageId, item.popReceipt);
+      succeeded = true;
     } catch (error) {
-      context.warn(
-        `function failed (attempt ${item.dequeueCount}): ${error instanceof Error ? error.message : String(error)}`,
-      );
-      if (item.dequeueCount >= queueOptions.maxDequeueCount) return await toPoison();
-      await client.updateMessage(item.messageId, item.popReceipt, undefined, queueOptions.retryDelaySeconds);
+      failure = error;
+    } finally {
+      clearInterval(renew);
+      await renewal;
     }
+    if (succeeded) {
+      // Like the Functions host: a delete that fails after a success is logged, not run again (the
+      // message comes back once its lease runs out; handlers are idempotent).
+      try {
+        await client.deleteMessage(item.messageId, receipt);
+      } catch (error) {
+        log({
+          level: 'error',
+          functionName: registration.name,
+          invocationId: '',
+          message: `message ${item.messageId} ran but could not be deleted: ${String(error)}`,
+        });
+      }
+      return;
+    }
+    context.warn(
+      `function failed (attempt ${item.dequeueCount}): ${failure instanceof Error ? failure.message : String(failure)}`,
+    );
+    if (item.dequeueCount >= queueOptions.maxDequeueCount) return await toPoison();
+    await client.updateMessage(item.messageId, receipt, undefined, queueOptions.retryDelaySeconds);
   };
 
   for (const registration of queueRegistrations) {
@@ -347,6 +406,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const poison = await queueClient(registration.connection, `${registration.queueName}-poison`);
     pollers.push(
       (async () => {
+        /** Messages of this queue whose function is running. */
+        let busy = 0;
         while (running) {
           let received: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
           try {
@@ -369,18 +430,24 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
             if (running) await sleep(queueOptions.pollIntervalMs);
             continue;
           }
-          await Promise.all(
-            received.map((item) =>
-              track(runQueueMessage(registration, client, poison, item)).catch((error: unknown) =>
+          // Like the Functions host: the next batch is fetched once no more than half a batch is
+          // still running, not only after the slowest message of this one finished.
+          for (const item of received) {
+            busy++;
+            void track(runQueueMessage(registration, client, poison, item))
+              .catch((error: unknown) =>
                 log({
                   level: 'error',
                   functionName: registration.name,
                   invocationId: '',
                   message: `queue handling failed: ${String(error)}`,
                 }),
-              ),
-            ),
-          );
+              )
+              .finally(() => {
+                busy--;
+              });
+          }
+          while (running && busy > queueOptions.batchSize / 2) await sleep(queueOptions.pollIntervalMs);
         }
       })(),
     );
@@ -396,12 +463,34 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       .map((registration) => [registration.name, registration]),
   );
   const timerRuns = new Map<string, Promise<void>>();
+  const timerLock = options.timerLock ?? 'process';
+  const instanceId = randomUUID();
+  const locks = timerLock === 'storage' ? await lockTable(options.env) : undefined;
+  const periodMs = (registration: Extract<Registration, { kind: 'timer' }>) =>
+    options.timerIntervalMs ?? registration.intervalSeconds * 1000;
   const runTimer = async (name: string): Promise<void> => {
     const registration = timerRegistrations.get(name);
     if (!registration) throw new Error(`no timer function ${name}`);
-    // One run at a time per timer, like the Functions host's singleton lock.
-    const previous = timerRuns.get(name) ?? Promise.resolve();
+    // One run at a time per timer in this process; across processes only the lock's holder runs it.
+    const previous = timerLock === 'off' ? Promise.resolve() : (timerRuns.get(name) ?? Promise.resolve());
     const next = previous.then(async () => {
+      if (locks) {
+        const held = await holdLock(
+          locks,
+          name,
+          instanceId,
+          Math.max(15_000, 2 * periodMs(registration)),
+        ).catch((error: unknown) => {
+          log({
+            level: 'warning',
+            functionName: name,
+            invocationId: '',
+            message: `timer lock unavailable, run skipped: ${String(error)}`,
+          });
+          return false;
+        });
+        if (!held) return;
+      }
       const context = newContext(name, { type: 'timerTrigger', name: 'timer' }, []);
       const now = new Date().toISOString();
       try {
@@ -423,12 +512,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const intervals: ReturnType<typeof setInterval>[] = [];
   if ((options.timers ?? 'interval') === 'interval') {
     for (const registration of timerRegistrations.values()) {
-      intervals.push(
-        setInterval(
-          () => void runTimer(registration.name),
-          options.timerIntervalMs ?? registration.intervalSeconds * 1000,
-        ),
-      );
+      intervals.push(setInterval(() => void runTimer(registration.name), periodMs(registration)));
     }
   }
 
@@ -472,6 +556,53 @@ function hostRoutePrefix(): string {
   const host = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'functions', 'host.json'), 'utf8'));
   const prefix = host?.extensions?.http?.routePrefix;
   return typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api';
+}
+
+/** The table of the hosts' timer locks, on the app's storage account. */
+async function lockTable(env: Record<string, string | undefined>): Promise<TableClient> {
+  const connection = env.AzureWebJobsStorage ?? env.STORAGE_CONNECTION_STRING;
+  if (!connection)
+    throw new Error('a storage timer lock needs AzureWebJobsStorage or STORAGE_CONNECTION_STRING');
+  const table = TableClient.fromConnectionString(
+    connection,
+    `${env.STORAGE_TABLE_PREFIX ?? 'ReleaseAgent'}HostLocks`,
+    {
+      ...(/DefaultEndpointsProtocol=http;|(Table|Blob)Endpoint=http:/i.test(connection)
+        ? { allowInsecureConnection: true }
+        : {}),
+    },
+  );
+  try {
+    await table.createTable();
+  } catch (error) {
+    if (!(error instanceof RestError && error.statusCode === 409)) throw error;
+  }
+  return table;
+}
+
+/** Takes or renews the lock of a timer for `leaseMs`; false while another host holds it. */
+async function holdLock(table: TableClient, name: string, holder: string, leaseMs: number): Promise<boolean> {
+  const until = String(Date.now() + leaseMs);
+  try {
+    const row = await table.getEntity<{ holder: string; until: string }>('timer', name);
+    if (row.holder !== holder && Number(row.until) > Date.now()) return false;
+    await table.updateEntity({ partitionKey: 'timer', rowKey: name, holder, until }, 'Replace', {
+      etag: row.etag,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof RestError)) throw error;
+    // Changed since read (412) or created meanwhile (409): another host took it first.
+    if (error.statusCode === 412 || error.statusCode === 409) return false;
+    if (error.statusCode !== 404) throw error;
+    try {
+      await table.createEntity({ partitionKey: 'timer', rowKey: name, holder, until });
+      return true;
+    } catch (createError) {
+      if (createError instanceof RestError && createError.statusCode === 409) return false;
+      throw createError;
+    }
+  }
 }
 
 /** `releases/{repo}`, `approvals/{threadId}`, `{name?}`, `{id:int}` → a regular expression. */

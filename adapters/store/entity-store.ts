@@ -132,12 +132,16 @@ function threadStore(records: RecordTable): ThreadStore {
 }
 
 function decisionStore(records: RecordTable): DecisionStore {
-  const decisions = idRecords<Decision>(records, 'decision', (decision) => ({
-    status: decision.status,
-    repo: decision.target.repo,
-    gate: decision.gate,
-    threadId: decision.threadId,
-  }));
+  const decisions = idRecords<Decision>(records, 'decision', (decision) =>
+    definedProps({
+      status: decision.status,
+      repo: decision.target.repo,
+      gate: decision.gate,
+      threadId: decision.threadId,
+      // Indexed so the poller finds decided decisions whose effect has not finished (a lost message).
+      effectOpen: decision.effect && OPEN_EFFECTS.has(decision.effect.status) ? 'true' : undefined,
+    }),
+  );
   return {
     get: decisions.get,
     createIfAbsent: decisions.createIfAbsent,
@@ -145,8 +149,11 @@ function decisionStore(records: RecordTable): DecisionStore {
     listPending: (filter = {}) =>
       decisions.list(definedProps({ status: 'pending', repo: filter.repo, gate: filter.gate })),
     findByThread: (threadId) => decisions.list({ threadId }),
+    listOpenEffects: () => decisions.list({ effectOpen: 'true' }),
   };
 }
+
+const OPEN_EFFECTS = new Set(['queued', 'running', 'waiting']);
 
 const STAGING_ROW = 'staging';
 /** First key parts of row kinds sharing a partition: a record by its key, and its newest-first copy. */

@@ -60,6 +60,8 @@ export interface DecisionStore {
   listPending(filter?: PendingDecisionFilter): Promise<Decision[]>;
   /** Oldest first. */
   findByThread(threadId: string): Promise<Decision[]>;
+  /** Decisions whose effect is queued, running or waiting (not done or failed), oldest first. */
+  listOpenEffects(): Promise<Decision[]>;
 }
 
 /** The one open release per repo. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isReleaseAgentError } from '../../core/errors.ts';
-import { parseBlockActions } from '../../core/slack-interaction.ts';
+import { parseBlockActions, readInteraction } from '../../core/slack-interaction.ts';
 
 // Shaped like the block_actions payload Slack documents for a button in a message.
 function payload(): Record<string, unknown> {
@@ -178,4 +178,39 @@ describe('core/slack-interaction parseBlockActions', () => {
       );
     });
   }
+});
+
+describe('core: readInteraction sorts a verified body', () => {
+  it('a button on a message is a button press', () => {
+    const read = readInteraction(form(payload()));
+    assert.equal(read.kind, 'button');
+  });
+  it('a view, a shortcut, a modal block action, a malformed one and garbage are ignored, never thrown', () => {
+    const cases: [unknown, string, boolean][] = [
+      [{ type: 'view_submission', view: { id: 'V1' } }, 'view_submission', false],
+      [{ type: 'shortcut', callback_id: 'x' }, 'shortcut', false],
+      [
+        { type: 'message_action', response_url: 'https://hooks.slack.com/actions/T/1/a' },
+        'message_action',
+        true,
+      ],
+      [
+        { ...payload(), container: { type: 'view', view_id: 'V1' }, message: undefined },
+        'block_actions',
+        true,
+      ],
+      [{ ...payload(), user: {} }, 'block_actions', true],
+    ];
+    for (const [value, type, withUrl] of cases) {
+      const read = readInteraction(form(value));
+      assert.equal(read.kind, 'ignored', JSON.stringify(value).slice(0, 80));
+      if (read.kind !== 'ignored') continue;
+      assert.equal(read.type, type);
+      assert.equal(read.responseUrl !== undefined, withUrl, `${type}: response_url`);
+    }
+    for (const garbage of ['payload=%7B', 'nothing=here', '', 'payload=%5B1%5D']) {
+      const read = readInteraction(garbage);
+      assert.equal(read.kind, 'ignored', garbage);
+    }
+  });
 });

@@ -2,12 +2,17 @@
 // path as the webhook (so the two dedupe each other), and the approvals reconcile.
 import assert from 'node:assert/strict';
 import { GATE_ACTIONS } from '../../core/gates.ts';
+import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
-import { decisionIdFor } from '../../flows/gate-requests.ts';
+import { pollOnce } from '../../flows/poller.ts';
+import { services } from '../../functions/services.ts';
+import { decisionIdFor, refreshCard } from '../../flows/gate-requests.ts';
 import type { PrThreadState } from '../../flows/threads.ts';
 import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
 import {
+  askMerge,
   cardText,
+  decidedWithLostEffect,
   openPullRequest,
   PR_PIPELINE,
   REPO,
@@ -145,6 +150,142 @@ describe('functions: poller', () => {
       1,
       'not asked twice',
     );
+  });
+
+  describe('effects whose queue message was lost', () => {
+    const prUpdates = () =>
+      bed.stack.azdo.requestLog.filter(
+        (entry) => entry.operation === 'Pull Requests_Update' && entry.method === 'PATCH',
+      ).length;
+    const auditOf = async (subject: string, action: string) =>
+      (await bed.stack.store.audit.list({ subject })).filter((entry) => entry.action === action).length;
+
+    it('a decided merge whose message was lost: the poller re-queues it, the PR completes once, the proof untouched', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-410_lost');
+      const decision = await decidedWithLostEffect(bed, await askMerge(bed, pr));
+      const before = prUpdates();
+      await poll();
+      const done = (await bed.stack.store.decisions.get(decision.id)) as Decision;
+      assert.equal(done.effect?.status, 'done', done.effect?.detail);
+      assert.equal(done.effect?.redriven, 1);
+      assert.equal(pr.status, 'completed');
+      assert.equal(done.proof, decision.proof, 'the proof is as the app recorded it');
+      assert.equal(done.status, 'approved');
+      // Nothing more to do: later cycles leave it alone.
+      await poll();
+      assert.equal(prUpdates() - before, 1, 'completed once');
+      assert.equal(await auditOf(decision.id, 'effect.done'), 1);
+      assert.match(
+        cardText(bed.stack.slack.message(decision.slack!.channel, decision.slack!.ts)),
+        /Result:/,
+        'the card no longer says in progress',
+      );
+    });
+
+    it('a young queued effect (its message may still be on its way) is left alone', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-411_young');
+      const decision = await decidedWithLostEffect(bed, await askMerge(bed, pr), { ageMs: 30_000 });
+      await poll();
+      assert.equal((await bed.stack.store.decisions.get(decision.id))?.effect?.status, 'queued');
+      assert.equal(pr.status, 'active');
+    });
+
+    it('an effect whose run died (its lease ran out) is run again; one still held is not', async () => {
+      const held = openPullRequest(bed, 'feature/ALLPOST-412_held');
+      const dead = openPullRequest(bed, 'feature/ALLPOST-413_dead');
+      const at = new Date(Date.now() - 20 * 60_000).toISOString();
+      const heldDecision = await decidedWithLostEffect(bed, await askMerge(bed, held), {
+        effect: {
+          status: 'running',
+          at,
+          runner: 'another-run',
+          leaseUntil: new Date(Date.now() + 5 * 60_000).toISOString(),
+        },
+      });
+      const deadDecision = await decidedWithLostEffect(bed, await askMerge(bed, dead), {
+        effect: {
+          status: 'running',
+          at,
+          runner: 'a-dead-run',
+          leaseUntil: new Date(Date.now() - 1000).toISOString(),
+        },
+      });
+      await poll();
+      assert.equal((await bed.stack.store.decisions.get(deadDecision.id))?.effect?.status, 'done');
+      assert.equal(dead.status, 'completed');
+      assert.equal((await bed.stack.store.decisions.get(heldDecision.id))?.effect?.status, 'running');
+      assert.equal(held.status, 'active');
+    });
+
+    it('two pollers at once re-queue a lost effect once', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-414_pollers');
+      const decision = await decidedWithLostEffect(bed, await askMerge(bed, pr));
+      const before = prUpdates();
+      // Two cycles at once, as two instances would run them (the host's timer lock is per process).
+      const reports = await Promise.all([pollOnce(services().deps, 'one'), pollOnce(services().deps, 'two')]);
+      assert.equal(reports[0]!.effectsRedriven + reports[1]!.effectsRedriven, 1);
+      await bed.host.idle();
+      const done = (await bed.stack.store.decisions.get(decision.id)) as Decision;
+      assert.equal(done.effect?.status, 'done', done.effect?.detail);
+      assert.equal(done.effect?.redriven, 1);
+      assert.equal(prUpdates() - before, 1);
+    });
+  });
+
+  describe('several instances on one storage account', () => {
+    it('two pollers at once post one card for a card-less decision', async () => {
+      const approval = bed.stack.azdo.createPendingApproval({
+        environment: 'production',
+        instructions: approvalInstructions('production'),
+      });
+      const target = {
+        gate: 'approve_stage' as const,
+        repo: REPO,
+        version: '6.3.0',
+        approvalId: approval.id,
+        stage: 'production',
+      };
+      const id = decisionIdFor(target);
+      await bed.stack.store.decisions.createIfAbsent({
+        id,
+        threadId: 'release.x.6.3.0',
+        gate: 'approve_stage',
+        target,
+        nonce: 'n'.repeat(24),
+        status: 'pending',
+        createdAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+        details: { gate: 'approve_stage', repo: REPO, version: '6.3.0', stage: 'production' },
+      });
+      const cards = () =>
+        bed.stack.slack.messages().filter((message) => JSON.stringify(message.blocks).includes(id)).length;
+      const reports = await Promise.all(
+        ['a', 'b', 'c'].map((name) => pollOnce(services().deps, `cards-${name}`)),
+      );
+      assert.equal(
+        reports.reduce((sum, report) => sum + report.cardsPosted, 0),
+        1,
+        JSON.stringify(reports.map((report) => report.errors)),
+      );
+      assert.equal(cards(), 1, 'one card');
+      assert.ok((await bed.stack.store.decisions.get(id))?.slack);
+    });
+
+    it('an update of an older state that lands last is redrawn: the card ends showing the stored state', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-415_late_update');
+      const asked = await askMerge(bed, pr);
+      const queued = await decidedWithLostEffect(bed, asked, { ageMs: 0 });
+      const done = await bed.stack.store.decisions.update(queued.id, (current) => ({
+        ...current,
+        effect: { status: 'done', detail: 'PR completed', at: new Date().toISOString() },
+      }));
+      const text = () => cardText(bed.stack.slack.message(asked.slack.channel, asked.slack.ts));
+      await refreshCard(services().deps, done);
+      assert.match(text(), /Result: PR completed/);
+      // The "in progress" update of the click, slowed by a retry, lands after the result's.
+      await refreshCard(services().deps, queued);
+      assert.match(text(), /Result: PR completed/);
+      assert.doesNotMatch(text(), /In progress/);
+    });
   });
 
   it('ends a pending decision whose approval is gone from Azure DevOps', async () => {

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSlack } from '../../adapters/slack/create-slack.ts';
 import { type Config, loadConfig } from '../../core/config.ts';
-import type { DecisionTarget } from '../../core/model.ts';
+import { signDecision } from '../../core/decision-proof.ts';
+import type { Decision, DecisionTarget } from '../../core/model.ts';
 import type { GateDetails } from '../../core/slack-cards.ts';
 import { signSlackRequest } from '../../core/slack-signature.ts';
 import type { AgentHooks } from '../../flows/agent-deps.ts';
@@ -228,4 +229,31 @@ export async function startRelease(
     updatedAt: at,
   });
   return { run, threadId: releaseThreadId(REPO, version) };
+}
+
+/**
+ * A decision answered as the function app records it (approved by `by` via Slack, with its proof and
+ * the effect queued `ageMs` ago), written straight to the store: as if the click's queue message was
+ * then lost.
+ */
+export async function decidedWithLostEffect(
+  bed: Testbed,
+  decision: Decision,
+  options: { by?: string; ageMs?: number; effect?: NonNullable<Decision['effect']> } = {},
+): Promise<Decision> {
+  const at = new Date(Date.now() - (options.ageMs ?? 20 * 60_000)).toISOString();
+  return await bed.stack.store.decisions.update(decision.id, (current) => {
+    const decided: Decision = {
+      ...current,
+      status: 'approved',
+      decidedBy: options.by ?? 'U0RELMGR',
+      decidedVia: 'slack',
+      decidedAt: at,
+    };
+    return {
+      ...decided,
+      proof: signDecision(decided, bed.config.DECISION_SIGNING_KEY)!,
+      effect: options.effect ?? { status: 'queued', at },
+    };
+  });
 }

@@ -7,9 +7,11 @@ import { createDecision } from '../../core/gates.ts';
 import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
+import { prThreadId } from '../../flows/threads.ts';
 import {
   askMerge,
   cardText,
+  decidedWithLostEffect,
   openPullRequest,
   REPO,
   RELEASE_PIPELINE,
@@ -175,6 +177,71 @@ describe('functions: queue worker', () => {
     assert.equal(bed.stack.azdo.approval(approval.id).status, 'pending');
     await waitFor(() => card(done).includes('1 of 2 approvals'), 'the card to count the approvals');
     assert.ok(!card(done).includes('the stage runs:'));
+  });
+
+  it('the decision is audited when it is decided, before its effect ran', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-310_audit');
+    const decision = await askMerge(bed, pr);
+    // The effect stops after its outside call until the audit line was looked at.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    bed.hooks.afterExternalEffect = async () => {
+      bed.hooks.afterExternalEffect = undefined;
+      await held;
+    };
+    try {
+      assert.equal((await decide(prThreadId(REPO, pr.id), 'merge')).status, 200);
+      assert.equal(await audit(decision.id, 'decision.approved'), 1, 'audited at once');
+      assert.equal(await audit(decision.id, 'effect.done'), 0, 'the effect has not been recorded yet');
+    } finally {
+      release();
+    }
+    await settled(decision.id);
+    await bed.host.idle();
+    assert.equal(await audit(decision.id, 'decision.approved'), 1, 'audited once, not again by the worker');
+    assert.equal(await audit(decision.id, 'effect.done'), 1);
+  });
+
+  it('two deliveries of one effect at once: one runs it, the other finds it running; performed once', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-311_twice');
+    const decision = await decidedWithLostEffect(bed, await askMerge(bed, pr), { ageMs: 0 });
+    let performed = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    bed.hooks.afterExternalEffect = async () => {
+      performed++;
+      await held;
+    };
+    const queue = QueueServiceClient.fromConnectionString(bed.env.STORAGE_CONNECTION_STRING!).getQueueClient(
+      bed.env.WORK_QUEUE_NAME!,
+    );
+    const effect = (id: string) =>
+      Buffer.from(
+        JSON.stringify({ v: 1, kind: 'effect', id, decisionId: decision.id, effect: 'complete_pr' }),
+      ).toString('base64');
+    try {
+      await queue.sendMessage(effect(`${decision.id}-one`));
+      await waitFor(() => performed === 1, 'the first delivery to run the effect');
+      await queue.sendMessage(effect(`${decision.id}-two`));
+      await waitFor(
+        () => bed.logs.some((entry) => entry.message.includes('effect already running')),
+        'the second delivery to find the effect running',
+      );
+    } finally {
+      release();
+      bed.hooks.afterExternalEffect = undefined;
+    }
+    const done = await settled(decision.id);
+    await bed.host.idle();
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    assert.equal(performed, 1, 'performed once');
+    assert.equal(pr.status, 'completed');
+    assert.equal(await audit(decision.id, 'effect.done'), 1);
+    assert.equal(done.proof, decision.proof, 'the proof is untouched');
   });
 
   const voidedBy = (commit: string) =>

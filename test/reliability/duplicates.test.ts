@@ -59,7 +59,9 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
   const settled = (id: string) =>
     waitFor(async () => {
       const decision = (await bed.stack.store.decisions.get(id)) as Decision;
-      return decision.effect && decision.effect.status !== 'queued' ? decision : undefined;
+      return decision.effect && !['queued', 'running'].includes(decision.effect.status)
+        ? decision
+        : undefined;
     }, `the effect of ${id}`);
   const queue = () =>
     QueueServiceClient.fromConnectionString(bed.env.STORAGE_CONNECTION_STRING!).getQueueClient(

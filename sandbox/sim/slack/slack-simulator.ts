@@ -95,6 +95,8 @@ export interface RunningSlackSimulator {
   deliveries(): InteractionDelivery[];
   /** Presses a button as a person would on the page: the server sends the signed block_actions request. */
   click(options: ClickOptions): Promise<InteractionDelivery>;
+  /** A response_url as Slack mints one for an interaction on this message (for payloads a test composes). */
+  responseUrl(channel: string, ts: string): string;
   setInteractionsUrl(url: string | undefined): void;
   setRateLimit(rateLimit: SlackRateLimit | undefined): void;
   /** Changes the bot token's scopes (a reinstall of the app with other scopes). */
@@ -518,6 +520,15 @@ export async function startSlackSimulator(
     }
   });
 
+  /** The response_url Slack sends with an interaction on a message: 30 minutes, 5 replies. */
+  const mintResponseUrl = (channelId: string, ts: string): string => {
+    for (const [id, hook] of hooks) if (Date.now() - hook.createdAt > RESPONSE_URL_TTL_MS) hooks.delete(id);
+    const hookId = String(Date.now()) + randomBytes(2).readUInt16BE(0);
+    const hookSecret = randomBytes(12).toString('base64url');
+    hooks.set(hookId, { channel: channelId, ts, secret: hookSecret, createdAt: Date.now(), uses: 0 });
+    return `${server.url}/actions/${SIM_TEAM.id}/${hookId}/${hookSecret}`;
+  };
+
   const click = async (clickOptions: ClickOptions): Promise<InteractionDelivery> => {
     const channel = findChannel(clickOptions.channel);
     const message = channel ? findMessage(channel.id, clickOptions.ts) : undefined;
@@ -531,16 +542,7 @@ export async function startSlackSimulator(
     const user = users.find((candidate) => candidate.id === (clickOptions.userId ?? users[0]!.id));
     if (!user) throw new Error(`no simulated user ${clickOptions.userId}`);
 
-    for (const [id, hook] of hooks) if (Date.now() - hook.createdAt > RESPONSE_URL_TTL_MS) hooks.delete(id);
-    const hookId = String(Date.now()) + randomBytes(2).readUInt16BE(0);
-    const hookSecret = randomBytes(12).toString('base64url');
-    hooks.set(hookId, {
-      channel: channel.id,
-      ts: message.ts,
-      secret: hookSecret,
-      createdAt: Date.now(),
-      uses: 0,
-    });
+    const responseUrl = mintResponseUrl(channel.id, message.ts);
     const delivery = await deliverBlockActions({
       id: deliveries.length + 1,
       interactionsUrl,
@@ -554,7 +556,7 @@ export async function startSlackSimulator(
       messageTs: message.ts,
       isEphemeral: message.ephemeral,
       button,
-      responseUrl: `${server.url}/actions/${SIM_TEAM.id}/${hookId}/${hookSecret}`,
+      responseUrl,
     });
     deliveries.push(delivery);
     changed();
@@ -578,6 +580,7 @@ export async function startSlackSimulator(
     },
     deliveries: () => structuredClone(deliveries),
     click,
+    responseUrl: mintResponseUrl,
     setInteractionsUrl: (url) => {
       interactionsUrl = url;
     },
