@@ -7,10 +7,9 @@
 // again) and the `<queue>-poison` queue after maxDequeueCount attempts; and the queue output binding
 // written once a function returned.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import hostJson from '../functions/host.json' with { type: 'json' };
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { format } from 'node:util';
 import azureFunctions, {
   type FunctionOutput,
@@ -553,8 +552,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
 /** host.json's extensions.http.routePrefix, as the Functions host reads it (absent: "api"). */
 function hostRoutePrefix(): string {
-  const host = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'functions', 'host.json'), 'utf8'));
-  const prefix = host?.extensions?.http?.routePrefix;
+  // Imported, not read from disk: the host also runs bundled (the benchmarks' child process).
+  const prefix = (hostJson as { extensions?: { http?: { routePrefix?: unknown } } }).extensions?.http
+    ?.routePrefix;
   return typeof prefix === 'string' ? prefix.replace(/^\/+|\/+$/g, '') : 'api';
 }
 
