@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runTaskBundle, type TaskRunResult } from '../sandbox/agent/task-runner.ts';
 import { scriptedClaude } from '../sandbox/claude/index.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
+import { jobFor, jobKindOf } from '../test/tasks/job-kit.ts';
 import type { BenchContext } from './context.ts';
 import { round, summarize } from './stats.ts';
 import type { Figure } from './types.ts';
@@ -86,15 +87,19 @@ process.on('exit', () => {
     connections: readonly ('jira' | 'slack' | 'state')[] = ['jira', 'slack', 'state'],
   ): Promise<TaskRunResult> => {
     const rssFile = join(work, `rss-${++runs}.txt`);
+    // Each run in its own in-progress build, with that job's token: the function app (which holds the
+    // state) reads the build behind the token, as it does for a real agent.
+    const kind = jobKindOf(task);
+    const job = kind ? await jobFor(stack, kind, stack.agentVariables(variables)) : undefined;
     const result = await runTaskBundle({
       taskDir: join(tasksDir, task),
       inputs: {
         ...Object.fromEntries(connections.map((id) => [`${id}Connection`, id])),
         ...inputs,
       },
-      variables: stack.agentVariables(variables),
+      variables: stack.agentVariables({ ...variables, ...job?.variables }),
       endpoints: Object.fromEntries(connections.map((id) => [id, stack.endpoints[id]])),
-      accessToken: stack.secrets.accessToken,
+      accessToken: job?.token ?? stack.secrets.accessToken,
       // `claude` on the agent's PATH: the sandbox's stand-in.
       env: {
         NODE_OPTIONS: `--require ${preload}`,
