@@ -286,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
     args = parse(argv);
   } catch (error) {
     process.stderr.write(
-      `${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>]\n`,
+      `${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>] [--no-hub] [--latency none|real]\n`,
     );
     return 2;
   }
