@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningAzurite, startAzurite } from '../sandbox/azurite.ts';
+import type { LatencyProfileName } from '../sandbox/sim/latency.ts';
 import { type BuiltBundle, buildFunctions } from '../scripts/build.ts';
 import { packageExtension } from '../scripts/package.ts';
 import type { Figure } from './types.ts';
@@ -23,6 +24,8 @@ export interface BenchContext {
   azurite(): Promise<RunningAzurite>;
   artifacts(): Promise<Artifacts>;
   progress(message: string): void;
+  /** The simulators' latency profile the groups start their stacks with (`--latency`, default none). */
+  latency: LatencyProfileName;
 }
 
 export interface BenchGroup {
@@ -34,12 +37,16 @@ export interface Harness extends BenchContext {
   stop(): Promise<void>;
 }
 
-export function createHarness(progress: (message: string) => void): Harness {
+export function createHarness(
+  progress: (message: string) => void,
+  latency: LatencyProfileName = 'none',
+): Harness {
   let azurite: Promise<RunningAzurite> | undefined;
   let artifacts: Promise<Artifacts> | undefined;
   let root: string | undefined;
   return {
     progress,
+    latency,
     azurite() {
       azurite ??= startAzurite();
       return azurite;

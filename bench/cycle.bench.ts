@@ -33,6 +33,7 @@ export async function cycleBench(context: BenchContext): Promise<Figure[]> {
         storageConnectionString: azurite.connectionString,
         tasksDir,
         hub: false,
+        latency: context.latency,
       });
       try {
         const started = performance.now();

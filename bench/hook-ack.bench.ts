@@ -65,7 +65,10 @@ function delivery(stack: Stack, url: string, pr: PullRequestState): PreparedRequ
 
 export async function hookAckBench(context: BenchContext): Promise<Figure[]> {
   const azurite = await context.azurite();
-  const stack = await startStack({ storageConnectionString: azurite.connectionString });
+  const stack = await startStack({
+    storageConnectionString: azurite.connectionString,
+    latency: context.latency,
+  });
   try {
     // Real PRs, so the queue worker's re-read finds them (no PR pipeline: a Build Validation policy runs it).
     const prs = seedPullRequests(stack.azdo, REPO, WARMUP + SINGLE + BURST * ROUNDS);

@@ -5,6 +5,7 @@
 // active-PR list per repository, then one read per PR (its fetch_pr_details). Run at 5 repos × 20 PRs,
 // 50 × 20 and 50 × 2: the same 100 PRs over 5 or 50 repos show whether the cost follows the repos.
 import type { RunningAzurite } from '../sandbox/azurite.ts';
+import type { LatencyProfileName } from '../sandbox/sim/latency.ts';
 import { startStack } from '../sandbox/stack.ts';
 import { countedPoller } from '../sandbox/counted-poller.ts';
 import type { BenchContext } from './context.ts';
@@ -39,8 +40,13 @@ interface SizeResult {
   reference: { requests: number; ms: number }[];
 }
 
-async function measureSize(azurite: RunningAzurite, repos: number, prsPerRepo: number): Promise<SizeResult> {
-  const stack = await startStack({ storageConnectionString: azurite.connectionString });
+async function measureSize(
+  azurite: RunningAzurite,
+  repos: number,
+  prsPerRepo: number,
+  latency: LatencyProfileName,
+): Promise<SizeResult> {
+  const stack = await startStack({ storageConnectionString: azurite.connectionString, latency });
   try {
     const names = Array.from(
       { length: repos },
@@ -103,7 +109,7 @@ export async function pollerBench(context: BenchContext): Promise<Figure[]> {
     [50, 20],
   ] as const) {
     context.progress(`poller: ${repos} repos × ${prsPerRepo} active PRs`);
-    sizes.push(await measureSize(azurite, repos, prsPerRepo));
+    sizes.push(await measureSize(azurite, repos, prsPerRepo, context.latency));
   }
   const [small, wide, large] = sizes as [SizeResult, SizeResult, SizeResult];
   const steadyRequests = (size: SizeResult) => summarize(size.steady.map((cycle) => cycle.requests));

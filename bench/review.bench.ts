@@ -148,7 +148,10 @@ async function reviewFivePushes(stack: Stack, repo: string, fullReview: boolean)
 
 export async function reviewBench(context: BenchContext): Promise<Figure[]> {
   const azurite = await context.azurite();
-  const stack = await startStack({ storageConnectionString: azurite.connectionString });
+  const stack = await startStack({
+    storageConnectionString: azurite.connectionString,
+    latency: context.latency,
+  });
   try {
     const repo = 'Billo.Platform.Review';
     stack.azdo.seedRepository({ name: repo, defaultBranch: 'main', branches: ['develop'] });

@@ -2,6 +2,7 @@
 // Figures are medians with their spread over several runs; where a figure has a reference, the
 // reference is measured in the same run on the same machine.
 //   npm run bench -- --only slack-ack[,hook-ack…]   runs only those groups (results.json keeps the others)
+//   npm run bench -- --latency real                  the simulators answer as the real services do
 //   BENCH_DEBUG=1 npm run bench                      also prints the body of every non-2xx answer
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -12,9 +13,11 @@ import { cycleBench } from './cycle.bench.ts';
 import { reviewBench } from './review.bench.ts';
 import { functionStartBench } from './function-start.bench.ts';
 import { hookAckBench } from './hook-ack.bench.ts';
+import { latencyBench } from './latency.bench.ts';
 import { pollerBench } from './poller.bench.ts';
 import { sizesBench } from './sizes.bench.ts';
 import { slackAckBench } from './slack-ack.bench.ts';
+import { type LatencyProfileName, parseLatencyProfile } from '../sandbox/sim/latency.ts';
 import { round } from './stats.ts';
 import { storeBench } from './store.bench.ts';
 import { taskStartBench } from './task-start.bench.ts';
@@ -30,6 +33,7 @@ const GROUPS: BenchGroup[] = [
   { name: 'sizes', run: sizesBench },
   { name: 'cycle', run: cycleBench },
   { name: 'review', run: reviewBench },
+  { name: 'latency', run: latencyBench },
 ];
 
 function format(figure: Figure): string {
@@ -49,14 +53,21 @@ function format(figure: Figure): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(`usage: npm run bench [-- --only <group>[,<group>…]]
+    console.log(`usage: npm run bench [-- --only <group>[,<group>…]] [--latency none|real]
 Runs the benchmarks against Azurite and the simulators, prints one table and writes bench/results.json.
-Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other groups' last figures).`);
+Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other groups' last figures).
+--latency real: the simulators answer with the real services' response times (default none; the latency
+group always runs under real).`);
     return;
   }
-  let values: { only?: string };
+  let values: { only?: string; latency?: string };
+  let latency: LatencyProfileName;
   try {
-    ({ values } = parseArgs({ args: argv, options: { only: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { only: { type: 'string' }, latency: { type: 'string' } },
+    }));
+    latency = parseLatencyProfile(values.latency);
   } catch (error) {
     console.error(`${(error as Error).message}; see npm run bench -- --help`);
     process.exitCode = 2;
@@ -80,8 +91,8 @@ Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other 
     console.log(`[bench ${round((performance.now() - started) / 1000)} s] ${message}`);
   // Other work on the machine moves every figure: say how busy it was.
   const loadAtStart = loadavg().map((value) => round(value, 2));
-  progress(`load average ${loadAtStart.join(', ')} on ${cpus().length} CPUs`);
-  const harness = createHarness(progress);
+  progress(`load average ${loadAtStart.join(', ')} on ${cpus().length} CPUs; latency profile ${latency}`);
+  const harness = createHarness(progress, latency);
   const figures: Figure[] = [];
   const failed: string[] = [];
   try {
@@ -123,6 +134,7 @@ Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other 
       loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((value) => round(value, 2)) },
     },
     groups: selected.map((group) => group.name),
+    latency,
     // Each figure says when it was measured: a partial run keeps older ones.
     figures: [...figures.map((figure) => ({ ...figure, at })), ...kept],
   };

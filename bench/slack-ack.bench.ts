@@ -237,7 +237,10 @@ function inlineClickables(
 
 export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
   const azurite = await context.azurite();
-  const stack = await startStack({ storageConnectionString: azurite.connectionString });
+  const stack = await startStack({
+    storageConnectionString: azurite.connectionString,
+    latency: context.latency,
+  });
   try {
     const productCount = WARMUP + SINGLE + BURST * ROUNDS;
     const inlineCount = INLINE_SINGLE + BURST * INLINE_ROUNDS;

@@ -261,7 +261,10 @@ export async function taskStartBench(context: BenchContext): Promise<Figure[]> {
     }
 
     const azurite = await context.azurite();
-    const stack = await startStack({ storageConnectionString: azurite.connectionString });
+    const stack = await startStack({
+      storageConnectionString: azurite.connectionString,
+      latency: context.latency,
+    });
     let rss: Map<string, number[]>;
     try {
       rss = await fullRuns(stack, artifacts.tasksDir, context);

@@ -5,7 +5,8 @@
 //   node --import tsx sandbox/main.ts --stack-only --write-env sandbox.env.json
 //                                                          the same stack for outside tools: every URL and the
 //                                                          secrets in use written to the file (mode 0600)
-// Options: --result-json <file> (the scripted cycle's result and summary as JSON), --no-hub.
+// Options: --result-json <file> (the scripted cycle's result and summary as JSON), --no-hub,
+// --latency none|real (real: the simulators answer as slowly as the real services; docs/sandbox.md).
 // Secrets may come from the environment instead of being generated: SANDBOX_AZDO_PAT,
 // SANDBOX_ACCESS_TOKEN, SANDBOX_JIRA_API_TOKEN, SANDBOX_SLACK_BOT_TOKEN, SANDBOX_SLACK_SIGNING_SECRET,
 // SANDBOX_WEBHOOK_SECRET, SANDBOX_OPERATOR_TOKEN, SANDBOX_EXTENSION_CERTIFICATE, SANDBOX_DECISION_SIGNING_KEY.
@@ -18,6 +19,7 @@ import { isSandboxError } from './errors.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from './sandbox.ts';
 import { type CycleResult, formatSummary, runCycle } from './scenario.ts';
 import { writeSecretFile } from './secret-file.ts';
+import { type LatencyProfileName, parseLatencyProfile } from './sim/latency.ts';
 import { SANDBOX_ALLOWED_USERS, type StackSecrets } from './stack.ts';
 
 /** Environment variables that can supply each secret of the stack. */
@@ -90,6 +92,7 @@ interface Args {
   writeEnv: string | undefined;
   resultJson: string | undefined;
   hub: boolean;
+  latency: LatencyProfileName;
 }
 
 function parse(argv: string[]): Args {
@@ -101,13 +104,14 @@ function parse(argv: string[]): Args {
       'write-env': { type: 'string' },
       'result-json': { type: 'string' },
       'no-hub': { type: 'boolean', default: false },
+      latency: { type: 'string', default: 'none' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>] [--no-hub]\nSee docs/sandbox.md.\n',
+      "usage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>] [--no-hub] [--latency none|real]\n  --latency real   the simulators answer with the real services' response times (default none)\nSee docs/sandbox.md.\n",
     );
     process.exit(0);
   }
@@ -121,6 +125,7 @@ function parse(argv: string[]): Args {
     writeEnv: values['write-env'],
     resultJson: values['result-json'],
     hub: !values['no-hub'],
+    latency: parseLatencyProfile(values.latency),
   };
 }
 
@@ -187,6 +192,7 @@ async function scripted(args: Args, startedAt: number): Promise<number> {
       mode: 'scripted',
       log: print,
       secrets: secretsFromEnvironment(process.env),
+      latency: args.latency,
     });
     if (abort.signal.aborted) return 130;
     print('');
@@ -233,6 +239,7 @@ async function longRunning(args: Args): Promise<number> {
       log: args.interactive ? print : () => {},
       secrets: given,
       hub: args.hub,
+      latency: args.latency,
     });
     if (stopping) return 130;
     if (args.writeEnv) writeEnvFile(args.writeEnv, sandbox, given);
@@ -279,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
     args = parse(argv);
   } catch (error) {
     process.stderr.write(
-      `${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>]\n`,
+      `${(error as Error).message}\nusage: npm start [-- --interactive | --stack-only --write-env <file>] [--result-json <file>] [--no-hub] [--latency none|real]\n`,
     );
     return 2;
   }

@@ -21,6 +21,7 @@ import { type HubServer, startHubServer } from './hub-server.ts';
 import type { AgentServices, PipelineDefinition } from './pipeline-runner.ts';
 import { processWideList } from './process-registry.ts';
 import type { SimIdentity } from './sim/azdo/simulator.ts';
+import type { LatencyProfileName } from './sim/latency.ts';
 import { DIST_TASKS, type Stack, type StackSecrets, startStack } from './stack.ts';
 
 export const PAYMENT = 'Billo.Platform.Payment';
@@ -62,6 +63,8 @@ export interface SandboxOptions {
   timerIntervalMs?: number;
   /** How long a deployment stage waits for its approval. */
   approvalTimeoutMs?: number;
+  /** The simulators' latency profile (default `none`). */
+  latency?: LatencyProfileName;
 }
 
 export interface SandboxUrls {
@@ -173,6 +176,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       pipelines,
       pipelineRunDurationMs: 400,
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.latency ? { latency: options.latency } : {}),
     });
     cleanup.push(() => stack.stop());
     const { azdo, jira, slack } = stack;

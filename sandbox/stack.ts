@@ -10,6 +10,7 @@ import { type RunningAzurite, startAzurite } from './azurite.ts';
 import { CLAUDE_STAND_IN_PATH } from './claude/index.ts';
 import { type AzureDevOpsSimulator, startAzureDevOpsSimulator } from './sim/azdo/simulator.ts';
 import { type JiraSimulator, startJiraSimulator } from './sim/jira/jira-simulator.ts';
+import { LATENCY_PROFILES, type LatencyProfileName, latencySampler } from './sim/latency.ts';
 import { appTokenClaims, signAppToken } from '../core/app-token.ts';
 import { EXTENSION_ID } from '../core/config.ts';
 import {
@@ -59,6 +60,10 @@ export interface StackOptions {
   pipelines?: { id: number; name: string; agent?: boolean }[];
   /** Use these credentials instead of fresh ones (outside tools that already hold them). */
   secrets?: Partial<StackSecrets>;
+  /** How fast the simulators answer: `none` (default) at once, `real` as the real services do. */
+  latency?: LatencyProfileName;
+  /** Seed of the latency samples (a run can be repeated). */
+  latencySeed?: number;
 }
 
 export interface Stack {
@@ -149,6 +154,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.interactionsUrl ? { interactionsUrl: options.interactionsUrl } : {}),
     });
     started.push(slack);
+    const profile = LATENCY_PROFILES[options.latency ?? 'none'];
+    const seed = options.latencySeed ?? 1;
+    azdo.server.latency = latencySampler(profile, 'azure-devops', seed);
+    jira.server.latency = latencySampler(profile, 'jira', seed + 1);
+    slack.server.latency = latencySampler(profile, 'slack', seed + 2);
     const store = createTableStore({ connectionString: storageConnectionString, tablePrefix });
     const connectionString = storageConnectionString;
     // The tasks' state connection names the function app only: no storage key leaves the app.

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registerLogSource } from '../captured-logs.ts';
+import type { LatencySampler } from './latency.ts';
 
 export interface SimRequest {
   method: string;
@@ -64,6 +65,10 @@ export interface RequestLogEntry {
   status: number;
   operation: string | undefined;
   template: string | undefined;
+  /** Who called, as the service's rate limits count (set by simulators that know their callers). */
+  identity?: string;
+  /** The latency profile's delay applied before answering, in ms. */
+  latencyMs?: number;
   fault?: FaultKind;
 }
 
@@ -89,6 +94,14 @@ interface CompiledRoute extends SimRoute {
   names: string[];
 }
 
+interface SendContext {
+  method: string;
+  url: URL;
+  route: CompiledRoute | undefined;
+  identity?: string | undefined;
+  latencyMs?: number;
+}
+
 type ActiveFault = Fault & { times: number; after: number; seen: number };
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -104,6 +117,10 @@ export class SimServer {
   #url = '';
   /** Shapes an error body the way the simulated service does. */
   errorBody: (status: number, message: string) => unknown = (_status, message) => ({ message });
+  /** The latency profile's delay for each routed request (undefined: answer at once). */
+  latency: LatencySampler | undefined;
+  /** Names the caller of a request for the log (e.g. the identity a PAT authenticates as). */
+  identify: ((headers: IncomingMessage['headers']) => string | undefined) | undefined;
 
   constructor(readonly name: string) {
     // Query strings end up in real services' access logs: the test run scans them for secrets.
@@ -222,7 +239,13 @@ export class SimServer {
       );
       return true;
     });
-    const context = { method, url, route };
+    const context: SendContext = { method, url, route, identity: this.identify?.(req.headers) };
+    // The real service's response time, once the operation is known (after routing).
+    if (route && this.latency) {
+      const delay = Math.round(this.latency({ method, operation: route.operation }));
+      context.latencyMs = delay;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    }
     const fault = this.#takeFault(route);
     if (fault) {
       if (fault.kind === 'reset') {
@@ -335,11 +358,7 @@ export class SimServer {
     return { status: 404, body: { message: `no admin route ${method} ${url.pathname}` } };
   }
 
-  #log(
-    context: { method: string; url: URL; route: CompiledRoute | undefined },
-    status: number,
-    fault?: FaultKind,
-  ): void {
+  #log(context: SendContext, status: number, fault?: FaultKind): void {
     this.requestLog.push({
       at: new Date().toISOString(),
       method: context.method,
@@ -348,13 +367,15 @@ export class SimServer {
       status,
       operation: context.route?.operation,
       template: context.route?.template,
+      ...(context.identity ? { identity: context.identity } : {}),
+      ...(context.latencyMs !== undefined ? { latencyMs: context.latencyMs } : {}),
       ...(fault ? { fault } : {}),
     });
   }
 
   #send(
     res: ServerResponse,
-    context: { method: string; url: URL; route: CompiledRoute | undefined },
+    context: SendContext,
     response: SimResponse,
     fault?: FaultKind,
     log = true,

@@ -4,7 +4,7 @@
 // specs (see routes.ts), with control methods that act "as a person in the UI" and fire the service hooks
 // a real subscription would.
 import { randomUUID } from 'node:crypto';
-import { type Fault, type RequestLogEntry, SimServer } from '../server.ts';
+import { basicCredentials, bearerToken, type Fault, type RequestLogEntry, SimServer } from '../server.ts';
 import { genericErrorBody, refusals } from './errors.ts';
 import {
   addCommit,
@@ -369,6 +369,17 @@ export class AzureDevOpsSimulator {
     for (const pipeline of options.pipelines ?? []) this.addPipeline(pipeline);
     for (const webhook of options.webhooks ?? []) this.addWebhook(webhook);
     this.server.errorBody = genericErrorBody;
+    // Rate limits count per identity: the log names who each request authenticated as.
+    this.server.identify = (headers) => {
+      const basic = basicCredentials(headers);
+      const bearer = basic ? undefined : bearerToken(headers);
+      const credential = this.credentials.find((cred) =>
+        basic
+          ? cred.kind === 'pat' && cred.token === basic.password
+          : cred.kind === 'bearer' && cred.token === bearer,
+      );
+      return credential?.identity.uniqueName;
+    };
     registerAzureDevOpsRoutes(this);
     registerAzureDevOpsAdminRoutes(this);
   }
