@@ -52,3 +52,53 @@ ${body}
 export function htmlResponse(status: number, html: string) {
   return { status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html };
 }
+
+/**
+ * Markdown as Azure DevOps shows a PR description or a run summary, enough to read: `#` headings,
+ * `-`/`*` list items, `|` tables, **bold**, `code`, [text](url) links (http(s) only). Escaped first, so
+ * the only tags are the ones added here.
+ */
+export function markdownToHtml(markdown: string): string {
+  const inline = (text: string) =>
+    escapeHtml(text)
+      .replace(/`([^`]+)`/g, '<code>$1</code>')
+      .replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
+      .replace(
+        /\[([^\]]*)\]\(([^)\s]+)\)/g,
+        (_whole, label: string, url: string) =>
+          // url is escaped already: safeHref would escape it twice.
+          `<a href="${/^https?:\/\//i.test(url) ? url : '#'}" rel="noopener noreferrer">${label}</a>`,
+      );
+  const html: string[] = [];
+  let list = false;
+  let table = false;
+  const close = () => {
+    if (list) html.push('</ul>');
+    if (table) html.push('</table>');
+    list = false;
+    table = false;
+  };
+  for (const line of markdown.split(/\r?\n/)) {
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+    const item = /^\s*[-*+]\s+(.*)$/.exec(line);
+    if (/^\s*\|.*\|\s*$/.test(line)) {
+      if (/^\s*\|[\s|:-]+\|\s*$/.test(line)) continue;
+      if (!table) close();
+      if (!table) html.push('<table class="md">');
+      table = true;
+      const cells = line.trim().slice(1, -1).split('|');
+      html.push(`<tr>${cells.map((cell) => `<td>${inline(cell.trim())}</td>`).join('')}</tr>`);
+    } else if (item) {
+      if (!list) close();
+      if (!list) html.push('<ul>');
+      list = true;
+      html.push(`<li>${inline(item[1] ?? '')}</li>`);
+    } else {
+      close();
+      if (heading) html.push(`<h${heading[1]!.length}>${inline(heading[2] ?? '')}</h${heading[1]!.length}>`);
+      else if (line.trim()) html.push(`<p>${inline(line)}</p>`);
+    }
+  }
+  close();
+  return html.join('\n');
+}
