@@ -339,6 +339,11 @@ function requireText(value: string, name: string, max: number): void {
 // ---------------------------------------------------------------------------------------------
 // Shared renderings.
 
+/** A count as a person writes it: "1 ticket", "2 tickets", "0 tickets". */
+export function counted(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
 /** A ticket key linked to Jira (`{base}/browse/{KEY}`); an odd key or base gives plain text. */
 export function ticketLink(key: string, jiraBaseUrl: string): string {
   const base = jiraBaseUrl.replace(/\/+$/, '');
@@ -447,7 +452,7 @@ const GATE_BODIES: { readonly [G in GateKind]: (details: DetailsOf<G>) => GateBo
   },
   create_release_pr: (d) => ({
     title: `Create release PR: ${d.repo} ${d.version}`,
-    summary: `Create the release PR for ${inline(d.repo)} ${inline(d.version, 50)} (${d.tickets.length} tickets)?`,
+    summary: `Create the release PR for ${inline(d.repo)} ${inline(d.version, 50)} (${counted(d.tickets.length, 'ticket')})?`,
     blocks: [
       facts([
         ['Repository', inline(d.repo)],
@@ -474,7 +479,7 @@ const GATE_BODIES: { readonly [G in GateKind]: (details: DetailsOf<G>) => GateBo
   },
   run_pipelines: (d) => ({
     title: `Run pipelines: ${d.repo} ${d.version}`,
-    summary: `Trigger ${d.pipelines.length} pipelines for ${inline(d.repo)} ${inline(d.version, 50)}?`,
+    summary: `Trigger ${counted(d.pipelines.length, 'pipeline')} for ${inline(d.repo)} ${inline(d.version, 50)}?`,
     blocks: [
       facts([
         ['Repository', inline(d.repo)],
@@ -695,7 +700,7 @@ export function reviewChangesRequestedCard(input: ReviewChangesRequestedInput): 
   const what = human ? 'needs a human review' : 'changes requested';
   return {
     text: fallback(
-      `PR #${input.prId} ${inline(input.prTitle)} in ${inline(input.repo)}: ${what} (${findings.length} findings)`,
+      `PR #${input.prId} ${inline(input.prTitle)} in ${inline(input.repo)}: ${what} (${counted(findings.length, 'finding')})`,
     ),
     blocks,
   };
@@ -724,7 +729,9 @@ export function stagedCard(input: StagedInput): SlackCard {
     ),
   ];
   if (input.ticketsOnStaging !== undefined) {
-    blocks.push(context([`${input.ticketsOnStaging} tickets on staging for ${inline(input.repo)}`]));
+    blocks.push(
+      context([`${counted(input.ticketsOnStaging, 'ticket')} on staging for ${inline(input.repo)}`]),
+    );
   }
   return {
     text: fallback(
@@ -847,7 +854,7 @@ export function releaseCompletedCard(input: ReleaseCompletedInput): SlackCard {
   );
   return {
     text: fallback(
-      `Released ${inline(input.repo)} ${inline(input.version, 50)} (${input.tickets.length} tickets)`,
+      `Released ${inline(input.repo)} ${inline(input.version, 50)} (${counted(input.tickets.length, 'ticket')})`,
     ),
     blocks,
   };

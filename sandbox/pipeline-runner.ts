@@ -103,6 +103,8 @@ export interface StepRecord {
   durationMs: number;
   /** The step's log as the agent shows it (secrets masked); the last lines only. */
   log: string[];
+  /** Markdown the step uploaded as the run's summary (##vso[task.uploadsummary]). */
+  summaries?: string[];
 }
 
 export interface StageRecord {
@@ -367,6 +369,14 @@ class RunExecution {
       const compiled = compilePipeline(this.services, this.definition);
       const source = this.source();
       mkdirSync(this.#workDir, { recursive: true });
+      // The run page reads these live: stages and steps appear as they run.
+      const stages = this.#stages;
+      this.azdo.runRecords.set(this.run.id, {
+        get stages() {
+          return [...stages.values()].map((stage) => stage.record);
+        },
+        steps: this.#steps,
+      });
       this.emit({
         type: 'run-started',
         runId: this.run.id,
@@ -730,6 +740,7 @@ class RunExecution {
           );
         }
         record.log = result.logLines.slice(-40);
+        if (result.summaries.some(Boolean)) record.summaries = result.summaries.filter(Boolean);
         record.result = this.cancelled()
           ? 'Canceled'
           : ((result.result as StepResult | undefined) ?? (result.exitCode === 0 ? 'Succeeded' : 'Failed'));

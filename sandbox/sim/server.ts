@@ -112,6 +112,7 @@ export class SimServer {
   readonly delayed = new Map<string, number>();
   readonly #routes: CompiledRoute[] = [];
   readonly #adminRoutes = new Map<string, SimAdminHandler>();
+  readonly #pages: CompiledRoute[] = [];
   #faults: ActiveFault[] = [];
   #server: Server | undefined;
   #url = '';
@@ -139,27 +140,16 @@ export class SimServer {
   }
 
   route(method: string, template: string, operation: string, handler: SimHandler): this {
-    const names: string[] = [];
-    const source = template
-      .split('/')
-      .map((segment) =>
-        segment.replace(/\{([^}]+)\}|[^{]+/g, (part, name: string | undefined) => {
-          if (name) {
-            names.push(name);
-            return '([^/]+)';
-          }
-          return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        }),
-      )
-      .join('/');
-    this.#routes.push({
-      method: method.toUpperCase(),
-      template,
-      operation,
-      handler,
-      names,
-      pattern: new RegExp(`^${source}/?$`, 'i'),
-    });
+    this.#routes.push(compileRoute(method, template, operation, handler));
+    return this;
+  }
+
+  /**
+   * A page for people (HTML at the service's web URL, e.g. a PR page): matched like a route, but kept
+   * out of `routes` and the request log, which are the REST contract's record, and never faulted.
+   */
+  page(method: string, template: string, handler: SimHandler): this {
+    this.#pages.push(compileRoute(method, template, `page ${template}`, handler));
     return this;
   }
 
@@ -228,6 +218,10 @@ export class SimServer {
       );
     }
     if (url.pathname.startsWith('/_sim/')) return await this.#admin(res, url, method, rawBody);
+    const page = this.#pages.find(
+      (candidate) => candidate.method === method && candidate.pattern.test(url.pathname),
+    );
+    if (page) return await this.#page(res, page, req, url, method, rawBody);
 
     let params: Record<string, string> = {};
     const route = this.#routes.find((candidate) => {
@@ -318,6 +312,49 @@ export class SimServer {
     return this.#send(res, context, response, fault?.kind);
   }
 
+  async #page(
+    res: ServerResponse,
+    page: CompiledRoute,
+    req: IncomingMessage,
+    url: URL,
+    method: string,
+    rawBody: Buffer,
+  ): Promise<void> {
+    const match = page.pattern.exec(url.pathname)!;
+    const params = Object.fromEntries(
+      page.names.map((name, index) => [name, safeDecode(match[index + 1] ?? '')]),
+    );
+    let response: SimResponse;
+    try {
+      response = await page.handler({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        rawBody,
+        params,
+        json<T>() {
+          try {
+            return JSON.parse(rawBody.toString('utf8')) as T;
+          } catch {
+            throw new SimHttpError(400, 'the request body is not valid JSON');
+          }
+        },
+        form() {
+          return new URLSearchParams(rawBody.toString('utf8'));
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof SimHttpError)) throw error;
+      response = {
+        status: error.status,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: error.message,
+      };
+    }
+    this.#send(res, { method, url, route: undefined }, response, undefined, false);
+  }
+
   async #admin(res: ServerResponse, url: URL, method: string, rawBody: Buffer): Promise<void> {
     const custom = this.#adminRoutes.get(`${method} ${url.pathname}`);
     let response: SimResponse;
@@ -392,6 +429,35 @@ export class SimServer {
     res.writeHead(response.status, headers);
     res.end(payload);
   }
+}
+
+function compileRoute(
+  method: string,
+  template: string,
+  operation: string,
+  handler: SimHandler,
+): CompiledRoute {
+  const names: string[] = [];
+  const source = template
+    .split('/')
+    .map((segment) =>
+      segment.replace(/\{([^}]+)\}|[^{]+/g, (part, name: string | undefined) => {
+        if (name) {
+          names.push(name);
+          return '([^/]+)';
+        }
+        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      }),
+    )
+    .join('/');
+  return {
+    method: method.toUpperCase(),
+    template,
+    operation,
+    handler,
+    names,
+    pattern: new RegExp(`^${source}/?$`, 'i'),
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -71,7 +71,7 @@ void runTask('StageRelease', async (context) => {
   if (updateBuildNumber)
     context.updateBuildNumber(buildNumberFor(repo, staging.version, context.variable('Build.BuildId')));
   const message = outcome.changed
-    ? `${keys.join(', ')} staged on ${repo} ${staging.version} (${staging.tickets.length} tickets on staging)`
+    ? `${keys.join(', ')} staged on ${repo} ${staging.version} (${staging.tickets.length} ticket${staging.tickets.length === 1 ? '' : 's'} on staging)`
     : `${keys.join(', ')} already on ${repo} ${staging.version}: nothing changed`;
   context.log(message);
   return { result: outcome.warnings.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message };

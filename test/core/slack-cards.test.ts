@@ -20,6 +20,7 @@ import {
   repeatedClickNotice,
   reviewChangesRequestedCard,
   type SlackCard,
+  counted,
   stagedCard,
   ticketLink,
 } from '../../core/slack-cards.ts';
@@ -593,6 +594,33 @@ describe('core/slack-cards', () => {
     for (const [key, base, expected] of cases) {
       it(`${key} on ${base} → ${expected}`, () => assert.equal(ticketLink(key, base), expected));
     }
+  });
+
+  describe('counts', () => {
+    it('reads "1 ticket", "2 tickets", "0 tickets"', () => {
+      assert.equal(counted(1, 'ticket'), '1 ticket');
+      assert.equal(counted(2, 'ticket'), '2 tickets');
+      assert.equal(counted(0, 'finding'), '0 findings');
+    });
+
+    it('a card about one ticket says "1 ticket"', () => {
+      const staged = stagedCard({
+        repo: 'Billo.Platform.Payment',
+        version: '1.4.0',
+        ticket: { key: 'ALLPOST-4028', summary: 'Login page' },
+        jiraBaseUrl: JIRA,
+        ticketsOnStaging: 1,
+      });
+      assert.match(JSON.stringify(staged.blocks), /"1 ticket on staging for Billo\.Platform\.Payment"/);
+      const released = releaseCompletedCard({
+        repo: 'Billo.Platform.Payment',
+        version: '1.4.0',
+        notes: '',
+        tickets: [{ key: 'ALLPOST-4028', summary: 'Login page' }],
+        jiraBaseUrl: JIRA,
+      });
+      assert.equal(released.text, 'Released Billo.Platform.Payment 1.4.0 (1 ticket)');
+    });
   });
 
   describe('untrusted text', () => {

@@ -264,6 +264,77 @@ describe('npm start: one release cycle end to end', function () {
       assert.ok(presses.every((press) => press.status === 200));
     });
 
+    it('pages: every link on the Slack cards and in the run summaries resolves, to the page of what it names', async () => {
+      const { slack, azdo, jira } = sandbox.stack;
+      const slackUnescape = (url: string) => url.replace(/&amp;/g, '&');
+      const cardLinks = slack
+        .messages(sandbox.channel)
+        .flatMap((message) =>
+          [...JSON.stringify([message.text, message.blocks]).matchAll(/<(https?:\/\/[^|>"]+)[|>]/g)].map(
+            (match) => slackUnescape(match[1]!),
+          ),
+        );
+      const summaryLinks = [...azdo.runRecords.values()]
+        .flatMap((record) => record.steps.flatMap((step) => step.summaries ?? []))
+        .flatMap((summary) => [...summary.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((match) => match[1]!));
+      const links = [...new Set([...cardLinks, ...summaryLinks])];
+      const on = (base: string) => links.filter((link) => link.startsWith(`${base}/`));
+      assert.ok(
+        on(jira.url).some((link) => link.includes('/browse/')),
+        'the cards link tickets',
+      );
+      assert.ok(
+        on(azdo.url).some((link) => link.includes('/pullrequest/')),
+        'the cards link pull requests',
+      );
+      assert.ok(summaryLinks.length > 0, 'the run summaries hold links');
+      const answers = await Promise.all(
+        links.map(async (link) => {
+          const response = await fetch(link);
+          return { link, status: response.status, html: await response.text() };
+        }),
+      );
+      assert.deepEqual(
+        answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.link}`),
+        [],
+      );
+
+      // The login PR's page, from its link on a card: its title, and the review's finding at its file:line.
+      const login = azdo.pullRequests.get(2)!;
+      const loginPage = answers.find((answer) => /\/pullrequest\/2$/.test(answer.link));
+      assert.ok(loginPage, 'a card links PR #2');
+      assert.ok(loginPage.html.includes(login.title.replace(/&/g, '&amp;')), 'the PR page shows its title');
+      const finding = login.threads.find((thread) =>
+        thread.threadContext?.filePath.startsWith('/src/login/'),
+      )!;
+      const at = `${finding.threadContext!.filePath}:${finding.threadContext!.rightFileStart!.line}`;
+      assert.ok(loginPage.html.includes(`<span class="at">${at}</span>`), `the thread shown at ${at}`);
+      const words = finding.comments[0]!.content.split('\n')[0]!
+        .replace(/[*_`[\]]/g, '')
+        .slice(0, 30);
+      assert.ok(
+        loginPage.html.replace(/<[^>]+>/g, '').includes(words.replace(/&/g, '&amp;').replace(/</g, '&lt;')),
+        `the review's words "${words}"`,
+      );
+
+      // A ticket page from its link: summary and status.
+      const ticket = jira.state.issue('ALLPOST-4028')!;
+      const ticketPage = answers.find((answer) => answer.link.endsWith('/browse/ALLPOST-4028'));
+      assert.ok(ticketPage, 'a card links ALLPOST-4028');
+      assert.ok(ticketPage.html.includes(`data-status="${ticket.status}"`));
+
+      // A run page: the stages the runner recorded.
+      const runLink = links.find((link) => link.includes('/_build/results?buildId='));
+      assert.ok(runLink, 'a card or summary links a run');
+      const run = azdo.runs.get(Number(new URL(runLink).searchParams.get('buildId')))!;
+      const runPage = answers.find((answer) => answer.link === runLink)!;
+      for (const stage of azdo.runRecords.get(run.id)?.stages ?? [])
+        assert.ok(
+          runPage.html.includes(`data-stage="${stage.name}"`),
+          `run ${run.id} shows stage ${stage.name}`,
+        );
+    });
+
     it('store: the archived release with its tickets and who answered each gate; staging empty for one repo, holding the other', async () => {
       const { store } = sandbox.stack;
       const archived = (await store.releases.get(PAYMENT, '1.0.0'))!;

@@ -25,6 +25,7 @@ import {
   type SubscriptionState,
 } from './hooks.ts';
 import { registerAzureDevOpsAdminRoutes } from './admin.ts';
+import { registerAzureDevOpsPages } from './pages.ts';
 import { registerAzureDevOpsRoutes } from './routes.ts';
 import { processWideList } from '../../process-registry.ts';
 
@@ -183,6 +184,29 @@ export interface BuildFacts {
   requestedFor?: SimIdentity;
 }
 
+/** What the pipeline runner recorded of a run it played (stages, steps, logs, summaries), for the run page. */
+export interface RunRecordView {
+  readonly stages: readonly {
+    name: string;
+    displayName: string;
+    result: string;
+    reason?: string;
+    environment?: string;
+    approval?: { id: string; status: string; by?: string };
+  }[];
+  readonly steps: readonly {
+    stage: string;
+    job: string;
+    displayName: string;
+    result: string;
+    message?: string;
+    durationMs: number;
+    log: readonly string[];
+    /** Markdown the step uploaded as a run summary (##vso[task.uploadsummary]). */
+    summaries?: readonly string[];
+  }[];
+}
+
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
 
 /** A step's status: `uninitiated` waits for the steps before it (in sequence); `skipped` was not needed. */
@@ -295,6 +319,8 @@ export class AzureDevOpsSimulator {
   readonly pipelines = new Map<number, PipelineState>();
   readonly runs = new Map<number, RunState>();
   readonly approvals = new Map<string, ApprovalState>();
+  /** Filled by the sandbox's pipeline runner while it plays a run; read by the run page. */
+  readonly runRecords = new Map<number, RunRecordView>();
   /** Azure DevOps groups (by id) and their members: a group may be an approver. */
   readonly groups = new Map<string, { group: SimIdentity; members: SimIdentity[] }>();
   readonly environments = new Map<number, EnvironmentState>();
@@ -382,6 +408,7 @@ export class AzureDevOpsSimulator {
     };
     registerAzureDevOpsRoutes(this);
     registerAzureDevOpsAdminRoutes(this);
+    registerAzureDevOpsPages(this);
   }
 
   get url(): string {

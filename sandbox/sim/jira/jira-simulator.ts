@@ -20,6 +20,7 @@ import {
   SimHttpError,
   SimServer,
 } from '../server.ts';
+import { registerJiraPages } from './pages.ts';
 
 export type StatusCategory = 'new' | 'indeterminate' | 'done';
 
@@ -797,6 +798,7 @@ export function createJiraSimServer(
     }
   }
 
+  registerJiraPages(server, state);
   return server;
 }
 

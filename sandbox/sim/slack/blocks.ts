@@ -204,23 +204,67 @@ function slackUnescape(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/** mrkdwn as Slack shows it: `<url|label>` links, mentions, *bold*, _italic_, `code`; everything else is text. */
-export function renderMrkdwn(text: string): string {
+/** User ids to display names, so `<@U123>` reads `@Alice Admin` as in Slack. */
+export type UserNames = ReadonlyMap<string, string>;
+
+const NO_NAMES: UserNames = new Map();
+
+/** The shortcodes our cards and notes use, as Slack draws them; an unknown one stays as typed. */
+const EMOJI: Record<string, string> = {
+  white_check_mark: '✅',
+  heavy_check_mark: '✔️',
+  x: '❌',
+  warning: '⚠️',
+  rocket: '🚀',
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  no_entry: '⛔',
+  no_entry_sign: '🚫',
+  eyes: '👀',
+  tada: '🎉',
+  memo: '📝',
+  package: '📦',
+  lock: '🔒',
+  robot_face: '🤖',
+  red_circle: '🔴',
+  large_green_circle: '🟢',
+  large_yellow_circle: '🟡',
+  information_source: 'ℹ️',
+  thumbsup: '👍',
+  '+1': '👍',
+  thumbsdown: '👎',
+  '-1': '👎',
+  recycle: '♻️',
+  fire: '🔥',
+};
+
+/** On already escaped text: `:name:` of the table becomes its emoji. */
+function emoji(escaped: string): string {
+  return escaped.replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole);
+}
+
+/** mrkdwn as Slack shows it: `<url|label>` links, mentions, *bold*, _italic_, ~strike~, `code`, :emoji:;
+ * everything else is text (escaped first, so tags are only ever the ones added here). */
+export function renderMrkdwn(text: string, names: UserNames = NO_NAMES): string {
   let html = '';
   let last = 0;
   for (const match of text.matchAll(/<([^<>]*)>/g)) {
     html += formatInline(escapeHtml(slackUnescape(text.slice(last, match.index))));
-    html += renderAngle(match[1] ?? '');
+    html += renderAngle(match[1] ?? '', names);
     last = match.index + match[0].length;
   }
   html += formatInline(escapeHtml(slackUnescape(text.slice(last))));
   return html;
 }
 
-function renderAngle(inner: string): string {
+function renderAngle(inner: string, names: UserNames): string {
   const [target = '', label] = inner.split('|', 2);
-  if (target.startsWith('@') || target.startsWith('#'))
-    return `<span class="mention">${escapeHtml(slackUnescape(label ?? target))}</span>`;
+  if (target.startsWith('@')) {
+    const name = label ?? names.get(target.slice(1)) ?? target.slice(1);
+    return `<span class="mention">@${escapeHtml(slackUnescape(name))}</span>`;
+  }
+  if (target.startsWith('#'))
+    return `<span class="mention">#${escapeHtml(slackUnescape(label ?? target.slice(1)))}</span>`;
   if (target.startsWith('!'))
     return `<span class="mention">@${escapeHtml(slackUnescape(label ?? target.slice(1)))}</span>`;
   if (/^https?:\/\//.test(target)) {
@@ -231,16 +275,19 @@ function renderAngle(inner: string): string {
 
 /** On already escaped text: the inserted tags wrap escaped content only. */
 function formatInline(escaped: string): string {
-  return escaped
+  return emoji(escaped)
     .replace(/`([^`\n]+)`/g, '<code>$1</code>')
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, '$1<b>$2</b>')
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, '$1<i>$2</i>')
     .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/g, '$1<s>$2</s>');
 }
 
-function renderText(value: unknown): string {
+function renderText(value: unknown, names: UserNames): string {
   if (!isObject(value) || typeof value.text !== 'string') return '';
-  return value.type === 'mrkdwn' ? renderMrkdwn(value.text) : escapeHtml(slackUnescape(value.text));
+  // plain_text shows emoji shortcodes too (its `emoji` flag defaults to true).
+  return value.type === 'mrkdwn'
+    ? renderMrkdwn(value.text, names)
+    : emoji(escapeHtml(slackUnescape(value.text)));
 }
 
 function renderButton(button: Record<string, unknown>, blockId: string, messageTs: string): string {
@@ -254,7 +301,7 @@ function renderButton(button: Record<string, unknown>, blockId: string, messageT
     `data-value="${escapeHtml(String(button.value ?? ''))}"`,
     confirm ? `data-confirm="${escapeHtml(confirm)}"` : '',
   ].filter(Boolean);
-  return `<button type="button" ${attributes.join(' ')}>${renderText(button.text)}</button>`;
+  return `<button type="button" ${attributes.join(' ')}>${renderText(button.text, NO_NAMES)}</button>`;
 }
 
 function confirmText(confirm: Record<string, unknown>): string {
@@ -264,43 +311,48 @@ function confirmText(confirm: Record<string, unknown>): string {
   return parts.filter(Boolean).join('\n\n') || 'Are you sure?';
 }
 
-function renderElement(element: unknown, blockId: string, messageTs: string): string {
+function renderElement(element: unknown, blockId: string, messageTs: string, names: UserNames): string {
   if (!isObject(element)) return '';
   if (element.type === 'button') return renderButton(element, blockId, messageTs);
   if (element.type === 'image')
     return `<span class="img">[image: ${escapeHtml(String(element.alt_text ?? ''))}]</span>`;
   if (element.type === 'mrkdwn' || element.type === 'plain_text')
-    return `<span>${renderText(element)}</span>`;
+    return `<span>${renderText(element, names)}</span>`;
   return `<span class="unsupported">[${escapeHtml(String(element.type))}]</span>`;
 }
 
-export function renderBlocks(blocks: readonly SimBlock[], messageTs: string): string {
+export function renderBlocks(
+  blocks: readonly SimBlock[],
+  messageTs: string,
+  names: UserNames = NO_NAMES,
+): string {
   return blocks
     .map((block) => {
       const blockId = String(block.block_id ?? '');
       switch (block.type) {
         case 'header':
-          return `<div class="b-header">${renderText(block.text)}</div>`;
+          return `<div class="b-header">${renderText(block.text, names)}</div>`;
         case 'section': {
-          const text = block.text === undefined ? '' : `<div class="b-text">${renderText(block.text)}</div>`;
+          const text =
+            block.text === undefined ? '' : `<div class="b-text">${renderText(block.text, names)}</div>`;
           const fields = Array.isArray(block.fields)
-            ? `<div class="b-fields">${block.fields.map((field) => `<div>${renderText(field)}</div>`).join('')}</div>`
+            ? `<div class="b-fields">${block.fields.map((field) => `<div>${renderText(field, names)}</div>`).join('')}</div>`
             : '';
           const accessory =
             block.accessory === undefined
               ? ''
-              : `<div class="b-accessory">${renderElement(block.accessory, blockId, messageTs)}</div>`;
+              : `<div class="b-accessory">${renderElement(block.accessory, blockId, messageTs, names)}</div>`;
           return `<div class="b-section"><div class="b-body">${text}${fields}</div>${accessory}</div>`;
         }
         case 'context': {
           const elements = Array.isArray(block.elements) ? block.elements : [];
-          return `<div class="b-context">${elements.map((element) => renderElement(element, blockId, messageTs)).join(' ')}</div>`;
+          return `<div class="b-context">${elements.map((element) => renderElement(element, blockId, messageTs, names)).join(' ')}</div>`;
         }
         case 'divider':
           return '<hr class="b-divider">';
         case 'actions': {
           const elements = Array.isArray(block.elements) ? block.elements : [];
-          return `<div class="b-actions">${elements.map((element) => renderElement(element, blockId, messageTs)).join('')}</div>`;
+          return `<div class="b-actions">${elements.map((element) => renderElement(element, blockId, messageTs, names)).join('')}</div>`;
         }
         case 'image':
           return `<div class="b-image">[image: ${escapeHtml(String(block.alt_text ?? ''))}]</div>`;

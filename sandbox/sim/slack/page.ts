@@ -1,7 +1,7 @@
 // The simulator's web page: one channel's messages rendered from their blocks on the server, a small
 // inline script that polls for changes every second and redraws only the messages that changed, and
 // buttons that ask the simulator server (not the browser) to deliver the signed block_actions request.
-import { escapeHtml, renderBlocks } from './blocks.ts';
+import { escapeHtml, renderBlocks, renderMrkdwn, type UserNames } from './blocks.ts';
 import type { InteractionDelivery } from './interactions.ts';
 import type { SimChannel, SimMessage, SimUser } from './slack-simulator.ts';
 
@@ -20,7 +20,7 @@ export interface MessagesState {
   deliveriesHtml: string;
 }
 
-export function renderMessage(message: SimMessage): string {
+export function renderMessage(message: SimMessage, names: UserNames = new Map()): string {
   const author = message.source === 'webhook' ? 'incoming-webhook' : 'Release Agent';
   const time = new Date(Number(message.ts.split('.')[0]) * 1000).toISOString().slice(11, 19);
   const notes = [
@@ -30,8 +30,9 @@ export function renderMessage(message: SimMessage): string {
   const body = message.deleted
     ? '<div class="deleted">This message was deleted.</div>'
     : message.blocks.length > 0
-      ? renderBlocks(message.blocks, message.ts)
-      : `<div class="b-text">${escapeHtml(message.text)}</div>`;
+      ? renderBlocks(message.blocks, message.ts, names)
+      : // A message without blocks: Slack formats its text as mrkdwn (mrkdwn: true is the default).
+        `<div class="b-text">${renderMrkdwn(message.text, names)}</div>`;
   return (
     `<article class="message${message.ephemeral ? ' ephemeral' : ''}" id="m-${escapeHtml(message.ts)}" data-ts="${escapeHtml(message.ts)}" data-rev="${message.revision}">` +
     `<div class="meta"><b>${author}</b> <span class="app">APP</span> <time>${time}</time> ${notes} <span class="ts">${escapeHtml(message.ts)}</span></div>` +
@@ -58,15 +59,21 @@ export function renderDeliveries(deliveries: readonly InteractionDelivery[]): st
   return `<table><thead><tr><th>time</th><th>user</th><th>action_id</th><th>value</th><th>app answered</th><th>took</th><th>note</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+export function userNames(users: readonly SimUser[]): UserNames {
+  return new Map(users.map((user) => [user.id, user.name]));
+}
+
 export function renderMessagesState(
   messages: readonly SimMessage[],
   deliveries: readonly InteractionDelivery[],
+  users: readonly SimUser[] = [],
 ): MessagesState {
+  const names = userNames(users);
   return {
     messages: messages.map((message) => ({
       ts: message.ts,
       revision: message.revision,
-      html: renderMessage(message),
+      html: renderMessage(message, names),
     })),
     deliveriesHtml: renderDeliveries(deliveries),
   };
@@ -137,7 +144,7 @@ export function renderChannelPage(channel: SimChannel, options: PageOptions): st
     <label>Click as <select id="user">${userOptions}</select></label>
   </div>
   <div id="status" role="status"></div>
-  <section id="messages">${options.messages.map(renderMessage).join('')}</section>
+  <section id="messages">${options.messages.map((message) => renderMessage(message, userNames(options.users))).join('')}</section>
   <h3>Button presses sent to the app</h3>
   <section id="deliveries">${renderDeliveries(options.deliveries)}</section>
 </main>

@@ -494,6 +494,7 @@ export async function startSlackSimulator(
         ...renderMessagesState(
           visible,
           deliveries.filter((d) => d.channel === channel.id),
+          users,
         ),
       },
     };

@@ -367,6 +367,32 @@ describe('sandbox/sim/slack protocol', function () {
     });
   });
 
+  describe('page: mrkdwn as Slack shows it', () => {
+    it('renders bold, italics, strike, code, links, mentions by name and emoji shortcodes; no markup from text', async () => {
+      const slack = createWebApiSlack({
+        ...FAST,
+        token: new Secret(BOT_TOKEN),
+        apiUrl: sim.apiUrl,
+        defaultChannel: CHANNEL,
+      });
+      await slack.postMessage(
+        gateCard(
+          ':white_check_mark: _staged_ ~old~ `v1.4.0` by <@U0RELMGR> for <https://jira.example/browse/A-1|A-1> :not_an_emoji: <img src=x onerror=alert(1)>',
+        ),
+      );
+      // A message without blocks: its text is mrkdwn too.
+      await slack.postMessage({ text: '*Released* payments :rocket: (1 ticket)' });
+      const html = await (await fetch(`${sim.url}/channels/${CHANNEL}`)).text();
+      assert.ok(html.includes('✅ <i>staged</i> <s>old</s> <code>v1.4.0</code>'), html);
+      assert.ok(html.includes('<span class="mention">@Release Manager</span>'), 'a mention shows the name');
+      assert.ok(html.includes('<a href="https://jira.example/browse/A-1"'));
+      assert.ok(html.includes(':not_an_emoji:'), 'an unknown shortcode stays as typed');
+      assert.ok(!html.includes('<img'), 'no markup from message text');
+      assert.ok(html.includes('<b>Released</b> payments 🚀 (1 ticket)'));
+      assert.ok(!html.includes('*Released*'), 'no asterisks shown');
+    });
+  });
+
   describe('command line', () => {
     it('starts on the given port with the signing secret read from the named environment variable', async function () {
       this.timeout(15_000);
