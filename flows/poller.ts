@@ -181,21 +181,25 @@ async function redriveEffects(deps: Deps, report: PollReport): Promise<void> {
       const giveUp = redriven > MAX_EFFECT_REDRIVES;
       // Only the effect changes: the decision, its answer and its proof stay as the app recorded them.
       // Concurrent pollers: the ETag-guarded write lets one of them re-queue it.
-      const stored = await deps.store.decisions.update(decision.id, (current) =>
-        !current.effect || !effectNeedsRedrive(current, deps.now(), EFFECT_LOST_AFTER_SECONDS)
-          ? undefined
-          : {
-              ...current,
-              effect: giveUp
-                ? {
-                    status: 'failed',
-                    detail: `the effect never finished, even after ${MAX_EFFECT_REDRIVES} re-queues: check Azure DevOps and act there`,
-                    at,
-                  }
-                : { ...queuedAgain(current.effect), at, redriven },
-            },
-      );
-      if (stored.effect?.at !== at) return;
+      // Whether this poller's write is the one stored (the last run of the transition decides: it runs
+      // again after a 412). Not the timestamp: two pollers can stamp the same millisecond.
+      let wrote = false;
+      const stored = await deps.store.decisions.update(decision.id, (current) => {
+        const effect = current.effect;
+        wrote = !!effect && effectNeedsRedrive(current, deps.now(), EFFECT_LOST_AFTER_SECONDS);
+        if (!effect || !wrote) return undefined;
+        return {
+          ...current,
+          effect: giveUp
+            ? {
+                status: 'failed',
+                detail: `the effect never finished, even after ${MAX_EFFECT_REDRIVES} re-queues: check Azure DevOps and act there`,
+                at,
+              }
+            : { ...queuedAgain(effect), at, redriven },
+        };
+      });
+      if (!wrote || !stored.effect) return;
       const effect = effectFor(stored);
       if (giveUp) {
         report.effectsAbandoned++;

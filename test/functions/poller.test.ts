@@ -221,8 +221,11 @@ describe('functions: poller', () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-414_pollers');
       const decision = await decidedWithLostEffect(bed, await askMerge(bed, pr));
       const before = prUpdates();
-      // Two cycles at once, as two instances would run them (the host's timer lock is per process).
-      const reports = await Promise.all([pollOnce(services().deps, 'one'), pollOnce(services().deps, 'two')]);
+      // Two cycles at once, as two instances would run them (the host's timer lock is per process), on
+      // one frozen clock: both stamp the same instant, so only the stored write may tell who won.
+      const instant = new Date();
+      const deps = { ...services().deps, now: () => new Date(instant) };
+      const reports = await Promise.all([pollOnce(deps, 'one'), pollOnce(deps, 'two')]);
       assert.equal(reports[0]!.effectsRedriven + reports[1]!.effectsRedriven, 1);
       await bed.host.idle();
       const done = (await bed.stack.store.decisions.get(decision.id)) as Decision;
