@@ -5,9 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { answerHelp, runCommand } from '../scripts/cli.ts';
 import { launchChromium } from '../test/support/chromium.ts';
 import { type Sandbox, startSandbox } from './sandbox.ts';
 import { runCycle } from './scenario.ts';
+
+const USAGE = `Usage: npm run screenshots
+
+Starts the sandbox (its own Azurite, task bundles built into dist/tasks), runs one scripted release
+cycle and writes a PNG of each simulator page into docs/images/: the Slack channel, the Azure DevOps
+pull request, run and environments pages, a Jira ticket and the Jira board. Takes about half a minute.
+RELEASE_AGENT_CHROMIUM=/path/to/chromium uses that browser instead of the packaged one.`;
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'images');
 const VIEWPORT = { width: 1200, height: 800 };
@@ -85,4 +93,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+answerHelp(process.argv.slice(2), USAGE);
+await runCommand(main);
