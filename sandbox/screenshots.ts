@@ -48,9 +48,24 @@ async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   let sandbox: Sandbox | undefined;
   const browser = await launchChromium();
+  const abort = new AbortController();
+  // Ctrl-C or SIGTERM: the cycle stops; the sandbox (once started, so nothing it starts is left) and
+  // the browser are stopped on the way out.
+  const stop = () => {
+    if (abort.signal.aborted) return;
+    abort.abort();
+    process.stdout.write('\nstopping everything…\n');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     sandbox = await startSandbox({ mode: 'scripted', log: (line) => process.stdout.write(`${line}\n`) });
-    const result = await runCycle(sandbox, { print: (line) => process.stdout.write(`${line}\n`) });
+    if (abort.signal.aborted) return 130;
+    const result = await runCycle(sandbox, {
+      print: (line) => process.stdout.write(`${line}\n`),
+      signal: abort.signal,
+    });
+    if (abort.signal.aborted) return 130;
     if (!result.ok) {
       process.stderr.write(`the cycle failed at "${result.failedStep}": ${result.error?.message}\n`);
       return 1;
@@ -88,6 +103,8 @@ async function main(): Promise<number> {
     await shoot(page, `${jira.url}/jira/boards`, 'jira-board.png');
     return 0;
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await browser.close();
     await sandbox?.stop();
   }
