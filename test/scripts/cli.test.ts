@@ -23,7 +23,16 @@ describe('command-line manners', () => {
     const ours = Object.entries(scripts)
       .filter(([, command]) => command.includes('--import tsx'))
       .map(([name]) => name);
-    assert.deepEqual(ours.sort(), ['bench', 'build', 'functions', 'import', 'package', 'setup', 'start']);
+    assert.deepEqual(ours.sort(), [
+      'bench',
+      'build',
+      'functions',
+      'import',
+      'package',
+      'screenshots',
+      'setup',
+      'start',
+    ]);
     for (const name of ours) {
       const { stdout } = await run('npm', ['run', '-s', name, '--', '--help'], {
         cwd: REPO,
