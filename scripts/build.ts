@@ -3,7 +3,16 @@
 //   functions/index.ts     → dist/functions/index.cjs    (+ host.json, package.json)
 //   hub/src/index.tsx      → dist/hub/hub.js + hub.css   (+ index.html, fonts, manifest.hub.json)
 // and prints each bundle's size. Fails on any esbuild error.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin, stop } from 'esbuild';
 import { answerHelp, runCommand } from './cli.ts';
@@ -107,24 +116,29 @@ export async function buildTasks(
   const built: BuiltBundle[] = [];
   for (const name of taskNames().filter((task) => !only || only.includes(task))) {
     const out = join(outRoot, name);
-    // Chunk names are content hashes: a rebuild must not leave the previous build's beside them.
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
-    const file = join(out, TASK_ENTRY);
+    // Built beside it, then swapped in whole: a run still going from the previous build, or a second
+    // build at once, never sees one build's entry with another's chunks (their names are content
+    // hashes, so a rebuild must not leave the previous build's beside them either).
+    const partial = join(outRoot, `.${name}.${process.pid}.partial`);
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
     const { metafile } = await build({
       ...taskModuleOptions,
       entryPoints: { index: join(root, 'tasks', name, 'index.ts') },
-      outdir: out,
+      outdir: partial,
       // The Node24 handler (execution in task.json) runs them.
       target: 'node24',
       metafile: true,
     });
-    removeUnreachableChunks(metafile, file);
-    copyFileSync(join(root, 'tasks', name, 'task.json'), join(out, 'task.json'));
+    removeUnreachableChunks(metafile, join(partial, TASK_ENTRY));
+    copyFileSync(join(root, 'tasks', name, 'task.json'), join(partial, 'task.json'));
     for (const extra of ['icon.png']) {
       if (existsSync(join(root, 'tasks', name, extra)))
-        copyFileSync(join(root, 'tasks', name, extra), join(out, extra));
+        copyFileSync(join(root, 'tasks', name, extra), join(partial, extra));
     }
+    rmSync(out, { recursive: true, force: true });
+    renameSync(partial, out);
+    const file = join(out, TASK_ENTRY);
     const modules = readdirSync(out).filter((entry) => entry.endsWith('.mjs'));
     built.push({
       name: `task ${name}`,
