@@ -284,27 +284,9 @@ export class SimServer {
         body: this.errorBody(status, `${this.name} simulator: no route for ${method} ${url.pathname}`),
       });
     }
-    const request: SimRequest = {
-      method,
-      path: url.pathname,
-      query: url.searchParams,
-      headers: req.headers,
-      rawBody,
-      params,
-      json<T>() {
-        try {
-          return JSON.parse(rawBody.toString('utf8')) as T;
-        } catch {
-          throw new SimHttpError(400, 'the request body is not valid JSON');
-        }
-      },
-      form() {
-        return new URLSearchParams(rawBody.toString('utf8'));
-      },
-    };
     let response: SimResponse;
     try {
-      response = await route.handler(request);
+      response = await route.handler(simRequest(req, url, method, rawBody, params));
     } catch (error) {
       if (!(error instanceof SimHttpError)) throw error;
       response = { status: error.status, body: error.body ?? this.errorBody(error.status, error.message) };
@@ -326,24 +308,7 @@ export class SimServer {
     );
     let response: SimResponse;
     try {
-      response = await page.handler({
-        method,
-        path: url.pathname,
-        query: url.searchParams,
-        headers: req.headers,
-        rawBody,
-        params,
-        json<T>() {
-          try {
-            return JSON.parse(rawBody.toString('utf8')) as T;
-          } catch {
-            throw new SimHttpError(400, 'the request body is not valid JSON');
-          }
-        },
-        form() {
-          return new URLSearchParams(rawBody.toString('utf8'));
-        },
-      });
+      response = await page.handler(simRequest(req, url, method, rawBody, params));
     } catch (error) {
       if (!(error instanceof SimHttpError)) throw error;
       response = {
@@ -496,4 +461,32 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** What a route's or a page's handler gets of a request. */
+function simRequest(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  rawBody: Buffer,
+  params: Record<string, string>,
+): SimRequest {
+  return {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    headers: req.headers,
+    rawBody,
+    params,
+    json<T>() {
+      try {
+        return JSON.parse(rawBody.toString('utf8')) as T;
+      } catch {
+        throw new SimHttpError(400, 'the request body is not valid JSON');
+      }
+    },
+    form() {
+      return new URLSearchParams(rawBody.toString('utf8'));
+    },
+  };
 }
