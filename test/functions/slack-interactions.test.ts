@@ -8,6 +8,7 @@ import { GATE_ACTIONS } from '../../core/gates.ts';
 import { signSlackRequest } from '../../core/slack-signature.ts';
 import type { Decision, GateKind } from '../../core/model.ts';
 import { APPROVAL_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
+import { cardPress } from '../support/slack-press.ts';
 import {
   askMerge,
   cardText,
@@ -162,7 +163,7 @@ describe('functions: Slack interactions', () => {
     const before = prUpdates();
     const request = signedSlackRequest(
       bed.stack.secrets.slackSigningSecret,
-      payload(decision.slack, button.action_id!, button.value!, MERGER, bed.stack.slack.url),
+      cardPress(decision.slack, button.action_id!, button.value!, MERGER, bed.stack.slack.url),
     );
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -195,7 +196,7 @@ describe('functions: Slack interactions', () => {
     // The buttons are gone from the card; the old message (as another client still shows it) is clicked.
     const stale = signedSlackRequest(
       bed.stack.secrets.slackSigningSecret,
-      payload(
+      cardPress(
         decision.slack,
         GATE_ACTIONS.merge_pr.reject.actionId,
         `ra1|r|${decision.id}|${decision.nonce}`,
@@ -288,8 +289,8 @@ describe('functions: Slack interactions', () => {
       assert.equal((await decisionOf(decision.id)).status, 'pending', 'the decision stays pending');
       assert.equal(pr.status, 'active', 'the PR is not merged');
     });
-    const approve = (change: (p: ReturnType<typeof payload>) => void = () => {}) => {
-      const body = payload(
+    const approve = (change: (p: ReturnType<typeof cardPress>) => void = () => {}) => {
+      const body = cardPress(
         decision.slack,
         GATE_ACTIONS.merge_pr.approve.actionId,
         `ra1|a|${decision.id}|${decision.nonce}`,
@@ -489,7 +490,7 @@ describe('functions: Slack interactions', () => {
       return await response.text();
     };
     const onCard = () => ({
-      ...payload(
+      ...cardPress(
         decision.slack,
         GATE_ACTIONS.merge_pr.approve.actionId,
         `ra1|a|${decision.id}|${decision.nonce}`,
@@ -596,7 +597,7 @@ describe('functions: Slack interactions', () => {
       const decision = await askMerge(bed, pr);
       const request = signedSlackRequest(
         bed.stack.secrets.slackSigningSecret,
-        payload(
+        cardPress(
           decision.slack,
           GATE_ACTIONS.merge_pr.approve.actionId,
           `ra1|a|${decision.id}|${decision.nonce}`,
@@ -654,7 +655,7 @@ describe('functions: Slack interactions', () => {
       decision = await askMerge(bed, pr);
       body = signedSlackRequest(
         bed.stack.secrets.slackSigningSecret,
-        payload(
+        cardPress(
           decision.slack,
           GATE_ACTIONS.merge_pr.approve.actionId,
           `ra1|a|${decision.id}|${decision.nonce}`,
@@ -736,7 +737,7 @@ describe('functions: Slack interactions', () => {
     it('a wrong nonce is refused and the clicker is told', async () => {
       const bad = signedSlackRequest(
         bed.stack.secrets.slackSigningSecret,
-        payload(
+        cardPress(
           decision.slack,
           GATE_ACTIONS.merge_pr.approve.actionId,
           `ra1|a|${decision.id}|${'x'.repeat(24)}`,
@@ -750,30 +751,6 @@ describe('functions: Slack interactions', () => {
     });
   });
 });
-
-/** A block_actions payload as Slack sends it for a press on a card's button. */
-function payload(
-  at: { channel: string; ts: string },
-  actionId: string,
-  value: string,
-  userId: string,
-  slackUrl: string,
-) {
-  return {
-    type: 'block_actions',
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T0SANDBOX' },
-    api_app_id: 'A0RELEASEAGENT',
-    container: { type: 'message', message_ts: at.ts, channel_id: at.channel, is_ephemeral: false },
-    trigger_id: `trigger-${Math.random()}`,
-    team: { id: 'T0SANDBOX', domain: 'sandbox' },
-    channel: { id: at.channel, name: 'releases' },
-    message: { type: 'message', ts: at.ts, text: 'card', blocks: [] },
-    response_url: `${slackUrl}/actions/T0SANDBOX/1/abc`,
-    actions: [
-      { action_id: actionId, block_id: 'b', value, type: 'button', action_ts: `${Date.now() / 1000}` },
-    ],
-  };
-}
 
 function payloadOf(request: { body: string }): unknown {
   return JSON.parse(decodeURIComponent(request.body.slice('payload='.length)));

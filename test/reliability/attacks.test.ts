@@ -29,6 +29,7 @@ import {
   type Testbed,
   waitFor,
 } from '../functions/testbed.ts';
+import { cardPress } from '../support/slack-press.ts';
 import { taskDir } from '../support/task-bundles.ts';
 
 describe('attacks on the gates: nothing but a configured person decides', () => {
@@ -411,31 +412,13 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       );
       const value = /"value":"([^"]+)"/.exec(button)?.[1] ?? '';
       // A press as Slack sends it (signed with the real secret): only who, where and on what varies.
-      const base = {
-        type: 'block_actions',
-        user: { id: 'U0RELMGR', username: 'release.manager', name: 'release.manager', team_id: 'T0SANDBOX' },
-        api_app_id: 'A0RELEASEAGENT',
-        container: {
-          type: 'message',
-          message_ts: decision.slack.ts,
-          channel_id: decision.slack.channel,
-          is_ephemeral: false,
-        },
-        trigger_id: 'trigger-1',
-        team: { id: 'T0SANDBOX', domain: 'sandbox' },
-        channel: { id: decision.slack.channel, name: 'releases' },
-        message: { type: 'message', ts: decision.slack.ts, text: 'card', blocks: [] },
-        response_url: `${bed.stack.slack.url}/actions/T0SANDBOX/1/abc`,
-        actions: [
-          {
-            action_id: GATE_ACTIONS.merge_pr.approve.actionId,
-            block_id: 'b',
-            value,
-            type: 'button',
-            action_ts: '1',
-          },
-        ],
-      };
+      const base = cardPress(
+        decision.slack,
+        GATE_ACTIONS.merge_pr.approve.actionId,
+        value,
+        'U0RELMGR',
+        bed.stack.slack.url,
+      );
       const variants = [
         { ...base, team: { id: 'T0OTHER', domain: 'other' } },
         { ...base, api_app_id: 'A0OTHER' },

@@ -26,6 +26,7 @@ import {
   type Testbed,
   waitFor,
 } from '../functions/testbed.ts';
+import { cardPress } from '../support/slack-press.ts';
 
 interface Instance {
   apiUrl: string;
@@ -118,29 +119,14 @@ describe('reliability: two app instances on one storage account', function () {
     const decision = await askMerge(bed, pr);
     const before = completions();
     const request = signedSlackRequest(stack.secrets.slackSigningSecret, {
-      type: 'block_actions',
-      user: { id: 'U0RELMGR', username: 'release.manager', name: 'release.manager', team_id: 'T0SANDBOX' },
-      api_app_id: 'A0RELEASEAGENT',
-      container: {
-        type: 'message',
-        message_ts: decision.slack.ts,
-        channel_id: decision.slack.channel,
-        is_ephemeral: false,
-      },
-      trigger_id: 'trigger-instances',
-      team: { id: 'T0SANDBOX', domain: 'sandbox' },
-      channel: { id: decision.slack.channel, name: 'releases' },
-      message: { type: 'message', ts: decision.slack.ts, text: 'card', blocks: [] },
+      ...cardPress(
+        decision.slack,
+        GATE_ACTIONS.merge_pr.approve.actionId,
+        `ra1|a|${decision.id}|${decision.nonce}`,
+        'U0RELMGR',
+        stack.slack.url,
+      ),
       response_url: stack.slack.responseUrl(decision.slack.channel, decision.slack.ts),
-      actions: [
-        {
-          action_id: GATE_ACTIONS.merge_pr.approve.actionId,
-          block_id: 'b',
-          value: `ra1|a|${decision.id}|${decision.nonce}`,
-          type: 'button',
-          action_ts: `${Date.now() / 1000}`,
-        },
-      ],
     });
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, index) =>
