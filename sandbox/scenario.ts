@@ -210,14 +210,16 @@ class Cycle {
         );
       },
     );
-    const audit = (await this.store.audit.list({ subject: threadId, action: 'pr.run-queued' })).find(
-      (entry) => entry.detail?.runId === queued.runId,
+    // The flow writes the thread's state first and its audit entry right after: wait for both.
+    const audit = await this.wait(`the audit entry of run ${queued.runId}`, async () =>
+      (await this.store.audit.list({ subject: threadId, action: 'pr.run-queued' })).find(
+        (entry) => entry.detail?.runId === queued.runId,
+      ),
     );
-    if (audit?.actor !== `release-agent:${via}`)
-      this.fail(
-        `PR #${prId} was expected to be discovered by the ${via}, the audit says ${audit?.actor ?? 'nothing'}`,
-        { prId },
-      );
+    if (audit.actor !== `release-agent:${via}`)
+      this.fail(`PR #${prId} was expected to be discovered by the ${via}, the audit says ${audit.actor}`, {
+        prId,
+      });
     this.say(
       'function-app',
       `PR #${prId} discovered by the ${via}, PR pipeline queued (run ${queued.runId})`,
