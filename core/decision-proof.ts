@@ -39,11 +39,49 @@ export type ProofCheck = { ok: true } | { ok: false; reason: 'no_key' | 'missing
 
 /** Recomputes the proof and compares in constant time. */
 export function verifyDecisionProof(decision: Decision, key: Secret): ProofCheck {
+  return checkProof(key, decision.proof, () => signDecision(decision, key));
+}
+
+function checkProof(key: Secret, presented: unknown, expected: () => string | undefined): ProofCheck {
   if (key.isEmpty) return { ok: false, reason: 'no_key' };
-  if (typeof decision.proof !== 'string' || !decision.proof) return { ok: false, reason: 'missing' };
-  const expected = signDecision(decision, key);
-  if (expected === undefined) return { ok: false, reason: 'invalid' };
-  const a = Buffer.from(expected);
-  const b = Buffer.from(decision.proof);
+  if (typeof presented !== 'string' || !presented) return { ok: false, reason: 'missing' };
+  const recomputed = expected();
+  if (recomputed === undefined) return { ok: false, reason: 'invalid' };
+  const a = Buffer.from(recomputed);
+  const b = Buffer.from(presented);
   return a.length === b.length && timingSafeEqual(a, b) ? { ok: true } : { ok: false, reason: 'invalid' };
+}
+
+const ANSWER_PROOF_VERSION = 'raa1';
+
+/** The text an answer's proof signs: the decision it answers and every field of the answer. */
+function answerProofText(decision: Decision): string | undefined {
+  const taken = decision.answer;
+  if (!taken) return undefined;
+  return canonicalJson([
+    ANSWER_PROOF_VERSION,
+    decision.id,
+    decision.threadId,
+    decision.gate,
+    decision.target,
+    decision.nonce,
+    taken.outcome,
+    taken.by,
+    taken.via,
+    taken.at,
+    taken.click ?? null,
+    taken.responseUrl ?? null,
+  ]);
+}
+
+/** `raa1.<base64url HMAC>` over the decision's answer; undefined without an answer or a key. */
+export function signAnswer(decision: Decision, key: Secret): string | undefined {
+  const text = answerProofText(decision);
+  if (text === undefined || key.isEmpty) return undefined;
+  return `${ANSWER_PROOF_VERSION}.${createHmac('sha256', key.reveal()).update(text).digest('base64url')}`;
+}
+
+/** Recomputes an answer's proof and compares in constant time. */
+export function verifyAnswerProof(decision: Decision, key: Secret): ProofCheck {
+  return checkProof(key, decision.answer?.proof, () => signAnswer(decision, key));
 }

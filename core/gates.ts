@@ -2,7 +2,14 @@
 // superseded, exactly once. A click must carry the decision's nonce and, when it names what it
 // decides, the very target (PR + commit, approval id…) the decision was created for.
 import { ReleaseAgentError } from './errors.ts';
-import type { Decision, DecisionOutcome, DecisionSource, DecisionTarget, GateKind } from './model.ts';
+import type {
+  Decision,
+  DecisionAnswer,
+  DecisionOutcome,
+  DecisionSource,
+  DecisionTarget,
+  GateKind,
+} from './model.ts';
 import { canonicalJson, isoTime } from './values.ts';
 
 export interface GateButton {
@@ -218,13 +225,28 @@ export interface DecideInput {
 /** `decided`: the outcome was recorded. `expired`: too late, the decision is now expired and nothing was approved. */
 export type DecideResult = { kind: 'decided'; decision: Decision } | { kind: 'expired'; decision: Decision };
 
+/** An answer taken: `answered` (the decision is still pending, its `answer` set) or too late (`expired`). */
+export type AnswerResult = { kind: 'answered'; decision: Decision } | { kind: 'expired'; decision: Decision };
+
 /**
- * Records a human answer. Checks, in order: still pending (DECISION_NOT_PENDING), the nonce
- * (DECISION_NONCE_MISMATCH), the presented target (DECISION_TARGET_MISMATCH), then the expiry: an
- * expired decision comes back as `{ kind: 'expired' }` with status `expired`, never approved.
+ * Takes a human answer without deciding yet (the checks that need outside services come after, see
+ * `confirm`). Checks, in order: still pending (DECISION_NOT_PENDING), not already answered by someone
+ * (CONFLICT), the outcome, source and decider, the nonce (DECISION_NONCE_MISMATCH), the presented target
+ * (DECISION_TARGET_MISMATCH), then the expiry: an expired decision comes back as `{ kind: 'expired' }`
+ * with status `expired`, never approved.
  */
-export function decide(decision: Decision, input: DecideInput): DecideResult {
+export function answer(
+  decision: Decision,
+  input: DecideInput & { click?: string; responseUrl?: string },
+): AnswerResult {
   assertPending(decision);
+  if (decision.answer) {
+    throw new ReleaseAgentError(
+      'CONFLICT',
+      `${decision.answer.by} has already answered decision ${decision.id}; their answer is being checked`,
+      { decisionId: decision.id, answeredBy: decision.answer.by },
+    );
+  }
   if (!OUTCOMES.includes(input.outcome)) {
     throw new ReleaseAgentError('INPUT_INVALID', `not an outcome: ${String(input.outcome)}`, {
       decisionId: decision.id,
@@ -269,16 +291,51 @@ export function decide(decision: Decision, input: DecideInput): DecideResult {
       decision: { ...decision, status: 'expired', decidedAt: at, reason: 'expired before a decision' },
     };
   }
-  return {
-    kind: 'decided',
-    decision: {
-      ...decision,
-      status: input.outcome,
-      decidedAt: at,
-      decidedBy: input.by,
-      decidedVia: input.via,
-    },
+  const taken: DecisionAnswer = {
+    outcome: input.outcome,
+    by: input.by,
+    via: input.via,
+    at,
+    ...(input.click ? { click: input.click } : {}),
+    ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
   };
+  return { kind: 'answered', decision: { ...decision, answer: taken } };
+}
+
+/**
+ * Decides by the answer taken (after its checks passed): the status becomes the answer's outcome, as
+ * of when the person answered. DECISION_NOT_PENDING when it was decided meanwhile; INPUT_INVALID
+ * without an answer.
+ */
+export function confirm(decision: Decision): Decision {
+  assertPending(decision);
+  const taken = decision.answer;
+  if (!taken) {
+    throw new ReleaseAgentError('INPUT_INVALID', `decision ${decision.id} has no answer to confirm`, {
+      decisionId: decision.id,
+    });
+  }
+  return {
+    ...decision,
+    status: taken.outcome,
+    decidedAt: taken.at,
+    decidedBy: taken.by,
+    decidedVia: taken.via,
+  };
+}
+
+/** Drops an answer the checks refused: the decision waits for another answer. */
+export function withdrawAnswer(decision: Decision): Decision {
+  const { answer: _refused, ...rest } = decision;
+  return rest;
+}
+
+/** `answer` then `confirm` at once, for an answer with nothing left to check (one answered in Azure DevOps). */
+export function decide(decision: Decision, input: DecideInput): DecideResult {
+  const taken = answer(decision, input);
+  return taken.kind === 'expired'
+    ? taken
+    : { kind: 'decided', decision: withdrawAnswer(confirm(taken.decision)) };
 }
 
 /** Ends a pending decision because what it asked about changed (a new push, a newer release). */

@@ -71,6 +71,22 @@ export type DecisionTarget =
   | { gate: 'run_pipelines'; repo: string; version: string; approvalId: string; pipelines: string[] }
   | { gate: 'approve_stage'; repo: string; version: string; approvalId: string; stage: string };
 
+/** An answer to a pending decision, recorded before the checks that need outside services. */
+export interface DecisionAnswer {
+  outcome: DecisionOutcome;
+  by: string;
+  via: DecisionSource;
+  at: string;
+  /** The delivery it came with (Slack's channel, message, action, user and action time). */
+  click?: string;
+  /** Where the clicker is told when the checks refuse it (Slack's response_url). */
+  responseUrl?: string;
+  /** The function app's HMAC over the answer (core/decision-proof.ts): the worker checks only its own. */
+  proof?: string;
+  /** When the poller last queued its checks again (their message was lost); not part of the proof. */
+  redrivenAt?: string;
+}
+
 /** One human decision at one gate: pending → approved | rejected | expired | superseded, once. */
 export interface Decision {
   id: string;
@@ -98,6 +114,13 @@ export interface Decision {
   proof?: string;
   /** The decider's e-mail when a mapping gave one (Slack users.info), for separation of duties. */
   decidedByEmail?: string;
+  /**
+   * A Slack answer taken at the door (only storage is touched before Slack gets its 200) and not yet
+   * checked against outside facts: separation of duties, the PR's current commit. The worker checks
+   * it, then decides (status, proof, effect) or refuses it (the answer is cleared, the clicker told).
+   * Kept after the decision as the record of the click (a redelivered click finds it).
+   */
+  answer?: DecisionAnswer;
   /** The side effect after a decision, performed by the worker. */
   effect?: {
     /**

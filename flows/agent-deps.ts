@@ -77,8 +77,6 @@ export interface AgentDeps {
   /** Absent where there is no queue (then an effect cannot wait and says so). */
   workQueue?: WorkQueue;
   azdo: AzureDevOps | undefined;
-  /** A client with a short timeout and no retries, for the checks made while Slack waits. */
-  azdoQuick: Pick<AzureDevOps, 'getPullRequest'> | undefined;
   slack: Slack | undefined;
   channel: string | undefined;
   jira: Jira | undefined;

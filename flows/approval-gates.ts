@@ -11,7 +11,7 @@
 // repo: a PR build runs the YAML of the PR branch, whose author names it.
 import type { Approval } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
-import { decide, expire } from '../core/gates.ts';
+import { decide, expire, withdrawAnswer } from '../core/gates.ts';
 import type { Decision, DecisionTarget, GateKind, Thread } from '../core/model.ts';
 import type { GateDetails } from '../core/slack-cards.ts';
 import { environmentFromText } from '../core/service-hook-events.ts';
@@ -184,7 +184,8 @@ export async function settleDecisions(
         const step =
           approval.steps.find((candidate) => candidate.status === approval.status) ?? approval.steps[0];
         const by = step?.approver?.displayName ?? 'someone in Azure DevOps';
-        const result = decide(current, {
+        // Answered in Azure DevOps: that is what happened, whatever Slack answer still waits for its checks.
+        const result = decide(withdrawAnswer(current), {
           outcome: approval.status,
           by,
           via: 'azdo',

@@ -75,6 +75,15 @@ export function authorOf(pr: Pick<PullRequest, 'createdBy'>): Person {
 
 type DutyDeps = Pick<AgentDeps, 'store' | 'slack' | 'now' | 'log' | 'settings'>;
 
+/** Whether answering this gate-1 decision needs its PR's author (the operator credential is no person). */
+export function authorCheckApplies(
+  settings: DutyDeps['settings'],
+  decision: Decision,
+  request: DutyRequest,
+): boolean {
+  return settings.separationOfDuties && decision.gate === 'merge_pr' && request.via !== 'api';
+}
+
 export interface DutyRequest {
   by: string;
   via: DecisionSource;

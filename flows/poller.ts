@@ -5,12 +5,14 @@
 // card, pending decisions whose approval was answered in Azure DevOps are settled, and pending
 // decisions whose card was never posted get it. Effects (always): a decided decision whose effect's
 // message was lost or poisoned, or whose run died, has its effect queued again (effects are idempotent
-// and run one at a time; the decision and its proof are left as they are).
+// and run one at a time; the decision and its proof are left as they are), and so do the checks of a
+// Slack answer whose message was lost (the answer stays; the checks are idempotent).
 import { errorMessage } from '../core/errors.ts';
+import type { Decision } from '../core/model.ts';
 import { type AgentDeps, isWatched } from './agent-deps.ts';
 import { askForApproval, pendingFor, settleDecisions } from './approval-gates.ts';
 import { EFFECT_LOST_AFTER_SECONDS, effectNeedsRedrive, queuedAgain } from './decision-effects.ts';
-import { effectFor } from './decide.ts';
+import { ANSWER_LOST_AFTER_SECONDS, answerNeedsRedrive, effectFor } from './decide.ts';
 import { postPendingCard, refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
 import { type PrThreadState, prThreadId } from './threads.ts';
@@ -26,6 +28,7 @@ export interface PollReport {
   cardsPosted: number;
   effectsRedriven: number;
   effectsAbandoned: number;
+  answersRedriven: number;
   errors: string[];
 }
 
@@ -45,9 +48,11 @@ export async function pollOnce(deps: Deps, cycleId: string): Promise<PollReport>
     cardsPosted: 0,
     effectsRedriven: 0,
     effectsAbandoned: 0,
+    answersRedriven: 0,
     errors: [],
   };
   await guarded(report, 'effects', () => redriveEffects(deps, report));
+  await guarded(report, 'answers', () => redriveAnswers(deps, report));
   if (!deps.azdo) return report;
   // One part failing (Azure DevOps throttling the PR list, say) must not starve the others.
   if (deps.settings.pollEnabled)
@@ -223,6 +228,36 @@ async function redriveEffects(deps: Deps, report: PollReport): Promise<void> {
         effect,
         redriven,
       });
+    });
+  }
+}
+
+/**
+ * Slack answers still waiting for their checks long after they were taken: their message was lost.
+ * Queued again once per ANSWER_LOST_AFTER_SECONDS (the stamp is an ETag-guarded write, so concurrent
+ * pollers queue it once).
+ */
+async function redriveAnswers(deps: Deps, report: PollReport): Promise<void> {
+  if (!deps.workQueue) return;
+  const waitMs = ANSWER_LOST_AFTER_SECONDS * 1000;
+  const lost = (decision: Decision) => {
+    const redrivenAt = decision.answer?.redrivenAt;
+    const recently = redrivenAt !== undefined && deps.now().getTime() - Date.parse(redrivenAt) < waitMs;
+    return answerNeedsRedrive(decision, deps.now(), ANSWER_LOST_AFTER_SECONDS) && !recently;
+  };
+  for (const decision of await deps.store.decisions.listPending()) {
+    if (!lost(decision)) continue;
+    await guarded(report, `answer ${decision.id}`, async () => {
+      let wrote = false;
+      await deps.store.decisions.update(decision.id, (current) => {
+        wrote = lost(current);
+        if (!wrote || !current.answer) return undefined;
+        return { ...current, answer: { ...current.answer, redrivenAt: deps.now().toISOString() } };
+      });
+      if (!wrote) return;
+      await deps.workQueue!.send(workMessage('confirm', { decisionId: decision.id }), { delaySeconds: 0 });
+      report.answersRedriven++;
+      deps.log.warn('answer checks re-queued: their message was lost', { decisionId: decision.id });
     });
   }
 }

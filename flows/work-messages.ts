@@ -18,6 +18,8 @@ const base = { v: z.literal(WORK_MESSAGE_VERSION), id };
 export const workMessageSchema = z.discriminatedUnion('kind', [
   /** Perform a decided decision's side effect (complete the PR, answer the approval…). */
   z.object({ ...base, kind: z.literal('effect'), decisionId: id, effect: z.enum(EFFECTS) }),
+  /** Check a decision's answer (separation of duties, the PR's commit), then decide and do its effect. */
+  z.object({ ...base, kind: z.literal('confirm'), decisionId: id }),
   /** Redraw a decision's card; `notice: 'repeated'` adds "your click changed nothing". */
   z.object({ ...base, kind: z.literal('card'), decisionId: id, notice: z.enum(['repeated']).optional() }),
   /** A short note only the clicker sees, through the button's response_url. */

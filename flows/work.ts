@@ -3,10 +3,11 @@ import type { PipelineRun } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { observeApproval } from './approval-gates.ts';
+import { confirmAnswer, effectFor } from './decide.ts';
 import { type EffectAttempt, isTransient, performEffect } from './decision-effects.ts';
 import { refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
-import type { WorkMessage, WorkMessageOf } from './work-messages.ts';
+import { type WorkMessage, type WorkMessageOf, workMessage } from './work-messages.ts';
 
 /** How many deliveries the host makes before a message goes to the poison queue (host.json maxDequeueCount). */
 export const MAX_DEQUEUE_COUNT = 5;
@@ -20,6 +21,9 @@ export async function handleWorkMessage(
   switch (message.kind) {
     case 'effect':
       await performEffect(deps, message, attempt);
+      return;
+    case 'confirm':
+      await confirmAndPerform(deps, message, attempt);
       return;
     case 'card': {
       const decision = await deps.store.decisions.get(message.decisionId);
@@ -60,6 +64,28 @@ export async function handleWorkMessage(
       await queueRelease(deps, message);
       return;
   }
+}
+
+/**
+ * A Slack answer's checks, then its effect in the same run (one queue hop from click to merge). The
+ * refusal's note and card go through the queue, so a failure to send them is retried on its own.
+ */
+async function confirmAndPerform(
+  deps: AgentDeps,
+  message: WorkMessageOf<'confirm'>,
+  attempt: EffectAttempt,
+): Promise<void> {
+  const result = await confirmAnswer(deps, message.decisionId);
+  if (result.kind === 'refused') {
+    for (const follow of result.messages) await deps.workQueue?.send(follow, { delaySeconds: 0 });
+    deps.log.info('answer not taken', { decisionId: message.decisionId, code: result.error.code });
+    return;
+  }
+  await performEffect(
+    deps,
+    workMessage('effect', { decisionId: result.decision.id, effect: effectFor(result.decision) }),
+    attempt,
+  );
 }
 
 async function reply(deps: AgentDeps, message: WorkMessageOf<'reply'>): Promise<void> {

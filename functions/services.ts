@@ -98,8 +98,6 @@ export function services(): Services {
       store: createTableStore({ connectionString, tablePrefix: config.STORAGE_TABLE_PREFIX }),
       workQueue: delayedSender(queueConnection, config.WORK_QUEUE_NAME),
       azdo: azdoReady ? azdo(10_000, 3) : undefined,
-      // While Slack waits (3 s): one short attempt; the commit-pinned completion is the real guard.
-      azdoQuick: azdoReady ? azdo(1_500, 1) : undefined,
       slack: slackReady
         ? createSlack(config, { timeoutMs: 5_000, retry: { maxAttempts: 3, maxTotalMs: 10_000 } })
         : undefined,

@@ -1,25 +1,25 @@
 // POST /api/slack/interactions: a button press. Verify the signature over the raw body, parse, check the
 // click comes from the configured workspace (SLACK_TEAM_ID), app (SLACK_APP_ID) and channel
-// (SLACK_CHANNEL_ID), dedupe the delivery, record the decision (single-shot, only on the decision's own
-// card with a button of its gate), queue the side effect, answer 200, all well inside Slack's 3 s.
-// Refused clicks (another workspace, app, channel or card, not allowed, already decided, a newer push,
-// expired) still answer 200: Slack shows any other status as an error; the card or an ephemeral reply
-// says why instead. So does every other verified request (a view, a shortcut, a button not ours, a
-// payload we cannot read): acknowledged and ignored. Only an unverified request gets 401.
+// (SLACK_CHANNEL_ID), take the answer (single-shot, only on the decision's own card with a button of its
+// gate, only from someone allowed to answer), queue its checks, answer 200. Nothing but Azure Storage is
+// called before the 200 (flows/decide.ts `answerGate`): the checks that need Azure DevOps or Slack's API
+// (separation of duties, the PR's current commit) run in the worker, which decides or tells the clicker
+// why not and redraws the card. A redelivery of the same click finds its answer and changes nothing.
+// Refused clicks (another workspace, app, channel or card, not allowed, already decided, expired) still
+// answer 200: Slack shows any other status as an error; the card or an ephemeral reply says why
+// instead. So does every other verified request (a view, a shortcut, a button not ours, a payload we
+// cannot read): acknowledged and ignored. Only an unverified request gets 401.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { gateActionFromActionId, decodeActionValue } from '../core/gates.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { readInteraction } from '../core/slack-interaction.ts';
 import { verifySlackSignature } from '../core/slack-signature.ts';
-import { decideGate } from '../flows/decide.ts';
+import { answerGate } from '../flows/decide.ts';
 import { isTransient } from '../flows/decision-effects.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { workMessage } from '../flows/work-messages.ts';
 import { enqueue, jsonResponse, readBody, requireMediaType } from './http.ts';
 import { services } from './services.ts';
-
-/** A delivery Slack retries (or a double submit) is the same click for a day. */
-const CLICK_DEDUPE_SECONDS = 86_400;
 
 export async function slackInteractions(
   request: HttpRequest,
@@ -106,15 +106,10 @@ export async function slackInteractions(
     return jsonResponse(200, { ok: true, refused: 'FORBIDDEN' });
   }
 
-  const clickKey = `slack|${payload.container.channelId}|${payload.container.messageTs}|${action.actionId}|${user.id}|${action.actionTs ?? payload.triggerId ?? ''}`;
-  if (!(await deps.store.inbox.claim(clickKey, CLICK_DEDUPE_SECONDS, deps.now()))) {
-    log.info('duplicate Slack delivery ignored', { decisionId: value.decisionId });
-    return jsonResponse(200, { ok: true, duplicate: true });
-  }
-
-  let result: Awaited<ReturnType<typeof decideGate>>;
+  const click = `slack|${payload.container.channelId}|${payload.container.messageTs}|${action.actionId}|${user.id}|${action.actionTs ?? payload.triggerId ?? ''}`;
+  let result: Awaited<ReturnType<typeof answerGate>>;
   try {
-    result = await decideGate(
+    result = await answerGate(
       { ...deps, log },
       {
         decisionId: value.decisionId,
@@ -123,15 +118,21 @@ export async function slackInteractions(
         by: user.id,
         via: 'slack',
         card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
+        click,
+        responseUrl: payload.responseUrl,
       },
     );
   } catch (error) {
-    // Deciding failed (storage down, say): nothing was decided, and the claim must not turn the
-    // clicker's retry into a "duplicate". Slack still gets its 200; the clicker is told to try again.
-    return await notRecorded(context, log, clickKey, payload.responseUrl, value.decisionId, error);
+    // Taking the answer failed (storage down, say): nothing was recorded. Slack still gets its 200;
+    // the clicker is told to try again.
+    return notRecorded(context, log, payload.responseUrl, value.decisionId, error);
+  }
+  if (result.kind === 'duplicate') {
+    log.info('duplicate Slack delivery ignored', { decisionId: value.decisionId });
+    return jsonResponse(200, { ok: true, duplicate: true });
   }
   if (result.kind === 'refused' && isTransient(result.error)) {
-    return await notRecorded(context, log, clickKey, payload.responseUrl, value.decisionId, result.error);
+    return notRecorded(context, log, payload.responseUrl, value.decisionId, result.error);
   }
   const messages = [...result.messages];
   if (result.kind === 'refused') {
@@ -140,6 +141,7 @@ export async function slackInteractions(
     if (
       [
         'FORBIDDEN',
+        'CONFLICT',
         'DECISION_NOT_FOUND',
         'DECISION_NONCE_MISMATCH',
         'DECISION_TARGET_MISMATCH',
@@ -157,7 +159,7 @@ export async function slackInteractions(
   enqueue(context, messages);
   return jsonResponse(200, {
     ok: true,
-    ...(result.kind === 'refused' ? { refused: result.error.code } : {}),
+    ...(result.kind === 'refused' ? { refused: result.error.code } : { answered: true }),
   });
 }
 
@@ -185,25 +187,15 @@ function ignore(
   return jsonResponse(200, { ok: true, ignored: interaction.type });
 }
 
-async function notRecorded(
+function notRecorded(
   context: InvocationContext,
   log: Logger,
-  clickKey: string,
   responseUrl: string,
   decisionId: string,
   error: unknown,
-): Promise<HttpResponseInit> {
+): HttpResponseInit {
   const code = isReleaseAgentError(error) ? error.code : 'INTERNAL';
-  log.error('Slack click could not be recorded: its claim is released for a retry', { decisionId, code });
-  try {
-    await services().deps.store.inbox.release(clickKey);
-  } catch (releaseError) {
-    // The claim then holds the retry off until it expires: say so in the log, the note still goes.
-    log.error('could not release the claim of a click that was not recorded', {
-      decisionId,
-      code: isReleaseAgentError(releaseError) ? releaseError.code : 'INTERNAL',
-    });
-  }
+  log.error('Slack click could not be recorded', { decisionId, code });
   enqueue(context, [
     workMessage('reply', {
       responseUrl,

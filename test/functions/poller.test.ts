@@ -5,6 +5,7 @@ import { GATE_ACTIONS } from '../../core/gates.ts';
 import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { pollOnce } from '../../flows/poller.ts';
+import { ANSWER_LOST_AFTER_SECONDS, answerGate } from '../../flows/decide.ts';
 import { services } from '../../functions/services.ts';
 import { decisionIdFor, refreshCard } from '../../flows/gate-requests.ts';
 import type { PrThreadState } from '../../flows/threads.ts';
@@ -232,6 +233,36 @@ describe('functions: poller', () => {
       assert.equal(done.effect?.status, 'done', done.effect?.detail);
       assert.equal(done.effect?.redriven, 1);
       assert.equal(prUpdates() - before, 1);
+    });
+  });
+
+  describe('Slack answers whose checks were lost', () => {
+    it('the poller queues the checks again once (two pollers at once), and the PR completes', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-415_answer_lost');
+      const decision = await askMerge(bed, pr);
+      // Taken as the Slack ack takes it, but its `confirm` message never reaches the worker.
+      const taken = await answerGate(services().deps, {
+        decisionId: decision.id,
+        outcome: 'approved',
+        nonce: decision.nonce,
+        by: 'U0RELMGR',
+        via: 'slack',
+        card: { ...decision.slack!, gate: 'merge_pr' },
+      });
+      assert.equal(taken.kind, 'answered');
+      // Young: its message may still be on its way.
+      assert.equal((await pollOnce(services().deps, 'young')).answersRedriven, 0);
+      const later = new Date(Date.now() + (ANSWER_LOST_AFTER_SECONDS + 1) * 1000);
+      const deps = { ...services().deps, now: () => new Date(later) };
+      const reports = await Promise.all([pollOnce(deps, 'one'), pollOnce(deps, 'two')]);
+      assert.equal(reports[0]!.answersRedriven + reports[1]!.answersRedriven, 1);
+      await bed.host.idle();
+      assert.equal(pr.status, 'completed');
+      const decided = (await bed.stack.store.decisions.get(decision.id)) as Decision;
+      assert.equal(decided.status, 'approved');
+      assert.equal(decided.decidedBy, 'U0RELMGR');
+      // Decided: nothing more to queue.
+      assert.equal((await pollOnce(deps, 'after')).answersRedriven, 0);
     });
   });
 

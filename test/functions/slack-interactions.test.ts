@@ -225,10 +225,13 @@ describe('functions: Slack interactions', () => {
       actionId: GATE_ACTIONS.merge_pr.approve.actionId,
       userId: MERGER,
     });
+    // Acknowledged from storage alone; the worker reads the PR, finds the push and refuses.
     assert.equal(delivery.status, 200);
-    assert.match(delivery.responseBody, /PR_STALE_COMMIT/);
-    const superseded = await decisionOf(decision.id);
-    assert.equal(superseded.status, 'superseded');
+    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, answered: true });
+    const superseded = await waitFor(async () => {
+      const stored = await decisionOf(decision.id);
+      return stored.status === 'superseded' && stored;
+    }, 'the worker to supersede the decision');
     assert.match(
       superseded.reason ?? '',
       new RegExp(`a new commit ${pushed.commitId.slice(0, 7)} was pushed`),
@@ -357,6 +360,42 @@ describe('functions: Slack interactions', () => {
     });
   });
 
+  it('the acknowledgement waits on storage alone: with Azure DevOps and Slack’s API down the click is taken, and decided once they are back', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-86_outage');
+    const decision = await askMerge(bed, pr);
+    const before = bed.stack.azdo.requestLog.length;
+    bed.stack.azdo.addFault({ kind: 'status', status: 503, times: 1_000_000 });
+    bed.stack.slack.server.addFault({ route: 'users.info', kind: 'status', status: 503, times: 1_000_000 });
+    let delivery: Awaited<ReturnType<typeof bed.stack.slack.click>>;
+    try {
+      delivery = await bed.stack.slack.click({
+        ...decision.slack,
+        actionId: GATE_ACTIONS.merge_pr.approve.actionId,
+        userId: MERGER,
+      });
+    } finally {
+      bed.stack.azdo.clearFaults();
+      bed.stack.slack.server.clearFaults();
+    }
+    // Checked in the ack, an unreadable PR would have refused the click (the author check is closed).
+    assert.equal(delivery.status, 200);
+    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, answered: true });
+    await waitFor(() => pr.status === 'completed', 'the merge once Azure DevOps answers again');
+    const decided = await decisionOf(decision.id);
+    assert.equal(decided.status, 'approved');
+    assert.equal(decided.decidedBy, MERGER);
+    assert.equal(decided.answer?.by, MERGER, 'the answer stays as the record of the click');
+    assert.ok(
+      bed.stack.azdo.requestLog
+        .slice(before)
+        .some(
+          (entry) =>
+            /^Pull Requests_Get Pull Request( By Id)?$/.test(entry.operation ?? '') && entry.status === 200,
+        ),
+      'the worker read the PR before merging',
+    );
+  });
+
   describe('separation of duties', () => {
     it('the Slack user whose e-mail is the PR author’s cannot merge it; someone else can', async () => {
       const { azdo } = bed.stack;
@@ -380,7 +419,8 @@ describe('functions: Slack interactions', () => {
         userId: 'U0QA',
       });
       assert.equal(own.status, 200);
-      assert.match(own.responseBody, /FORBIDDEN/);
+      // Taken at the door; the worker's check (Slack e-mail vs the PR author's) refuses it.
+      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, answered: true });
       await waitFor(
         () =>
           bed.stack.slack
@@ -391,8 +431,15 @@ describe('functions: Slack interactions', () => {
             ),
         'the reason, to the clicker',
       );
-      assert.equal((await decisionOf(decision.id)).status, 'pending');
+      const refusedAnswer = await decisionOf(decision.id);
+      assert.equal(refusedAnswer.status, 'pending');
+      assert.equal(refusedAnswer.answer, undefined, 'the refused answer is withdrawn');
       assert.equal(pr.status, 'active');
+      const audited = await bed.stack.store.audit.list({ subject: decision.id, action: 'answer-refused' });
+      assert.deepEqual(
+        audited.map((entry) => [entry.actor, entry.detail?.code]),
+        [['slack:U0QA', 'FORBIDDEN']],
+      );
       const other = await bed.stack.slack.click({
         ...decision.slack,
         actionId: GATE_ACTIONS.merge_pr.approve.actionId,
@@ -438,7 +485,7 @@ describe('functions: Slack interactions', () => {
         actionId: GATE_ACTIONS.approve_stage.approve.actionId,
         userId: 'U0SANDBOX',
       });
-      assert.match(own.responseBody, /FORBIDDEN/);
+      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, answered: true });
       await waitFor(
         () =>
           bed.stack.slack

@@ -15,7 +15,7 @@ import type { Decision } from '../../core/model.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { approvalInstructions, observeApproval } from '../../flows/approval-gates.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
-import { decideGate } from '../../flows/decide.ts';
+import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
 import { commentTicket, DEFAULT_WORKFLOW, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
 import { notifyFailure } from '../../flows/notify.ts';
@@ -560,6 +560,49 @@ const STEPS: Step<unknown>[] = [
       assert.equal(decision?.status, 'approved');
       assert.equal(decision?.effect?.status, 'queued');
       assert.ok(cell.queued.has(decision.id), 'its queue message was handed to the binding');
+    },
+  }),
+  step({
+    service: 'azure-devops',
+    name: 'worker: checks of a Slack answer to gate 1 (its author, its commit), then the merge',
+    routes: ['Pull Requests_Get Pull Request'],
+    notice: 'log',
+    arrange: async (cell) => {
+      const merge = await approvedMerge(cell);
+      const [asked] = await cell.ports.store.decisions.findByThread(merge.threadId);
+      const taken = await answerGate(cell.ports.deps, {
+        decisionId: asked!.id,
+        outcome: 'approved',
+        nonce: asked!.nonce,
+        by: 'U0RELMGR',
+        via: 'slack',
+      });
+      assert.equal(taken.kind, 'answered');
+      return { ...merge, decisionId: asked!.id };
+    },
+    act: async (cell, { decisionId }) => {
+      const message = workMessage('confirm', { decisionId });
+      const delivered = await deliver((attempt) => handleWorkMessage(cell.ports.deps, message, attempt));
+      const decision = await cell.ports.store.decisions.get(decisionId);
+      if (decision?.status === 'pending')
+        return { result: 'failed', message: delivered.poisoned ?? 'not decided' };
+      return await effectOutcome(cell, decisionId, delivered.poisoned);
+    },
+    verify: async (cell, { decisionId, pr }, outcome) => {
+      const decision = await cell.ports.store.decisions.get(decisionId);
+      if (decision?.status === 'pending') {
+        // A service that did not answer refuses nobody: the answer waits for the poller to re-queue its checks.
+        assert.equal(outcome.result, 'failed');
+        assert.equal(decision.answer?.by, 'U0RELMGR');
+        assert.equal(pr.status, 'active');
+        return;
+      }
+      assert.equal(decision?.status, 'approved');
+      assert.equal(decision?.decidedBy, 'U0RELMGR');
+      if (outcome.result === 'recovered') assert.equal(pr.status, 'completed');
+    },
+    cleanup: (_cell, { pr }) => {
+      if (pr.status === 'active') pr.status = 'abandoned';
     },
   }),
   step({

@@ -51,8 +51,6 @@ export const ADAPTER_RETRY: Partial<RetryPolicy> = {
 
 export interface Adapters {
   azdo: RestAzureDevOps;
-  /** Like the function app's: one short attempt, for the checks made while Slack waits. */
-  azdoQuick: RestAzureDevOps;
   jira: Jira;
   slack: Slack;
   claude: ClaudeRunner;
@@ -70,7 +68,6 @@ export function adaptersFor(stack: Stack): Adapters {
     });
   return {
     azdo: azdo(),
-    azdoQuick: azdo(1),
     jira: createJiraClient({
       baseUrl: stack.jira.url,
       email: stack.jira.email,
@@ -132,7 +129,6 @@ export function portsFor(stack: Stack, env: Record<string, string> = {}): Ports 
     deps: {
       store,
       azdo: adapters.azdo,
-      azdoQuick: adapters.azdoQuick,
       slack: adapters.slack,
       channel: stack.slackChannel,
       jira: adapters.jira,
