@@ -267,6 +267,31 @@ export function assertArchivedUnchanged(existing: ArchivedRelease, incoming: Arc
 }
 
 /**
+ * Every (ticket, PR) on `staging` is in `archived`: retiring that staging release in favour of the
+ * archive loses nothing (an earlier run archived the version and stopped before retiring staging).
+ */
+export function archiveCovers(archived: ArchivedRelease, staging: StagingRelease): boolean {
+  const archivedPrs = new Map(archived.tickets.map((ticket) => [ticket.key, new Set(ticket.prIds)]));
+  return staging.tickets.every((ticket) => {
+    const prs = archivedPrs.get(ticket.key);
+    return prs !== undefined && ticket.prIds.every((prId) => prs.has(prId));
+  });
+}
+
+/**
+ * Staging may be retired in favour of the archive of its version only when the archive covers it;
+ * RELEASE_ARCHIVED otherwise (staging has gained tickets since, and retiring it would lose them).
+ */
+export function assertArchiveCovers(archived: ArchivedRelease, staging: StagingRelease): void {
+  if (archiveCovers(archived, staging)) return;
+  throw new ReleaseAgentError(
+    'RELEASE_ARCHIVED',
+    `release ${archived.version} of ${archived.repo} is archived without tickets its staging release holds`,
+    { repo: archived.repo, version: archived.version },
+  );
+}
+
+/**
  * Makes untrusted text (a Jira summary) inert inside one Markdown list item: one line, no links,
  * images or raw HTML. Minimal on purpose: emphasis characters stay as typed.
  */

@@ -6,7 +6,7 @@ import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { ArchivedRelease, StagingRelease } from '../core/model.ts';
 import { archiveRelease, renderReleaseNotes, withTicketStatuses } from '../core/releases.ts';
 import { releaseCompletedCard } from '../core/slack-cards.ts';
-import { moveTicketTo } from './jira-workflow.ts';
+import { moveTicket } from './jira-workflow.ts';
 import {
   type FlowReport,
   gateRecords,
@@ -90,7 +90,7 @@ export async function completeRelease(
   const statuses = new Map<string, string>();
   for (const ticket of staging.tickets) {
     try {
-      const move = await moveTicketTo(deps.jira, ticket.key, input.doneStatus, input.workflow);
+      const move = await moveTicket(deps.jira, ticket.key, input.doneStatus, { workflow: input.workflow });
       statuses.set(ticket.key, move.to);
       deps.log(
         move.changed

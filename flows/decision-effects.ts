@@ -18,7 +18,7 @@ import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { refreshCard } from './gate-requests.ts';
-import { moveTicketTo } from './jira-workflow.ts';
+import { moveTicket } from './jira-workflow.ts';
 import { type PrThreadState, prThreadId, type ReleaseThreadState } from './threads.ts';
 import type { EffectKind, WorkMessageOf } from './work-messages.ts';
 
@@ -551,7 +551,7 @@ async function transitionTicket(
   if (!deps.jira || !status) return `${key} not moved (Jira is not configured)`;
   try {
     // Walks the workflow when there is no direct transition (In Progress → Code Review → Staging).
-    const moved = await moveTicketTo(deps.jira, key, status);
+    const moved = await moveTicket(deps.jira, key, status);
     return moved.changed ? `${key} → ${moved.to}` : `${key} already ${moved.to}`;
   } catch (error) {
     // A Jira outage is worth a redelivery (completing the PR again is a no-op); a workflow without

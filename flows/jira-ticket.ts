@@ -1,6 +1,6 @@
 // The PR's Jira ticket: find it (branch, then title, then the one this agent created earlier), or have
 // Claude write one and create a Story; link it to the PR once; move it through the workflow. Also the
-// plain `transition` and `comment` actions, and `moveTicket`, which StageRelease uses too.
+// plain `transition` and `comment` actions. Tickets move with flows/jira-workflow.ts's moveTicket.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { errorMessage, ReleaseAgentError, isReleaseAgentError } from '../core/er
 import type { Secret } from '../core/secret.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import { buildPullRequestDiff, type GitRunner } from './pr-diff.ts';
-import { DEFAULT_WORKFLOW_ORDER, moveTicketTo } from './jira-workflow.ts';
+import { type MoveResult, moveTicket } from './jira-workflow.ts';
 import {
   describeClaims,
   openPrClaims,
@@ -21,75 +21,7 @@ import {
   upsertPrThread,
 } from './pr-thread.ts';
 
-/** The Python agent's ticket path, in order; a move that Jira cannot make directly walks it forward. */
-export const DEFAULT_WORKFLOW: readonly string[] = DEFAULT_WORKFLOW_ORDER;
-
 const TICKET_KEY = /^[A-Z][A-Z0-9_]+-\d+$/;
-
-const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
-
-export interface MoveResult {
-  key: string;
-  from: string;
-  to: string;
-  changed: boolean;
-  /** Every status the ticket passed through, the target last. */
-  path: string[];
-  /** Why nothing was done although the ticket is not in the asked status. */
-  skipped?: string;
-}
-
-export interface MoveOptions {
-  workflow: readonly string[];
-  /** Leave a ticket that is already further along the workflow where it is (no moving backwards). */
-  keepIfPast: boolean;
-}
-
-/**
- * Moves a ticket to `status`, walking the workflow forward when Jira offers no direct transition
- * (flows/jira-workflow.ts). JIRA_TRANSITION_UNAVAILABLE names the transitions Jira offered where it
- * got stuck, and says when the workflow order cannot help.
- */
-export async function moveTicket(
-  jira: Jira,
-  key: string,
-  status: string,
-  options: MoveOptions,
-): Promise<MoveResult> {
-  try {
-    const moved = await moveTicketTo(jira, key, status, options.workflow);
-    return { key, from: moved.from, to: moved.to, changed: moved.changed, path: moved.path };
-  } catch (error) {
-    if (!isReleaseAgentError(error, 'JIRA_TRANSITION_UNAVAILABLE')) throw error;
-    const from = typeof error.fields.from === 'string' ? error.fields.from : undefined;
-    const order = options.workflow;
-    const at = from === undefined ? -1 : order.findIndex((name) => same(name, from));
-    const target = order.findIndex((name) => same(name, status));
-    const path = order.join(' → ');
-    if (at >= 0 && target >= 0 && at > target && options.keepIfPast && from !== undefined) {
-      return {
-        key,
-        from,
-        to: from,
-        changed: false,
-        path: [],
-        skipped: `"${from}" is past "${status}" in the workflow (${path})`,
-      };
-    }
-    const hint =
-      at < 0 || target < 0
-        ? `the workflow (${path}) does not hold both "${from ?? '?'}" and "${status}", so it cannot help`
-        : at > target
-          ? `"${status}" comes before "${from}" in the workflow (${path}) and moves only walk forward`
-          : `no step of the workflow (${path}) leads on from "${from}"`;
-    throw new ReleaseAgentError(
-      'JIRA_TRANSITION_UNAVAILABLE',
-      `${error.message}; ${hint}`,
-      { ...error.fields, workflow: [...order] },
-      { cause: error },
-    );
-  }
-}
 
 /** Jira answers 404 for an issue that does not exist (or that the account cannot see). */
 export function isMissingIssue(error: unknown): boolean {

@@ -1,25 +1,29 @@
-// Moving a Jira ticket to a status when the workflow has no direct transition: step forward along the
-// team's status order until the target is reachable. Shared by every flow that moves tickets.
+// Moving a Jira ticket to a status, the one way every flow does it (the JiraTicket task, StageRelease,
+// CompleteRelease, a gate's effect): directly when Jira offers the transition, otherwise stepping
+// forward along the team's status order until the target is reachable.
 import type { Jira } from '../adapters/jira/jira.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 
-/** The Python agent's workflow, in order. */
-export const DEFAULT_WORKFLOW_ORDER: readonly string[] = [
-  'To Do',
-  'In Progress',
-  'Code Review',
-  'Staging',
-  'Done',
-];
+/** The Python agent's ticket path, in order; a move that Jira cannot make directly walks it forward. */
+export const DEFAULT_WORKFLOW: readonly string[] = ['To Do', 'In Progress', 'Code Review', 'Staging', 'Done'];
 
-export interface TicketMove {
+export interface MoveResult {
   key: string;
   from: string;
   to: string;
-  /** False when the ticket already was in the status. */
+  /** False when the ticket already was in the status (or was left where it is, see `skipped`). */
   changed: boolean;
   /** Every status the ticket passed through, the target last; empty when nothing changed. */
   path: string[];
+  /** Why nothing was done although the ticket is not in the asked status. */
+  skipped?: string;
+}
+
+export interface MoveOptions {
+  /** The team's status order; default DEFAULT_WORKFLOW. */
+  workflow?: readonly string[];
+  /** Leave a ticket that is already further along the workflow where it is (no moving backwards). */
+  keepIfPast?: boolean;
 }
 
 const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -30,15 +34,58 @@ function indexIn(order: readonly string[], status: string): number {
 
 /**
  * Moves `key` to `status`: directly when Jira offers that transition, otherwise through the statuses
- * between the current one and the target in `workflowOrder`, trying the direct move again after each
- * step. Throws JIRA_TRANSITION_UNAVAILABLE when no route forward exists (e.g. the ticket is past the target).
+ * between the current one and the target in the workflow, trying the direct move again after each
+ * step. With `keepIfPast`, a ticket already past the target stays where it is (`skipped` says why).
+ * JIRA_TRANSITION_UNAVAILABLE names the transitions Jira offered where it got stuck, and says why the
+ * workflow order could not help.
  */
-export async function moveTicketTo(
+export async function moveTicket(
   jira: Pick<Jira, 'getIssue' | 'transition'>,
   key: string,
   status: string,
-  workflowOrder: readonly string[] = DEFAULT_WORKFLOW_ORDER,
-): Promise<TicketMove> {
+  options: MoveOptions = {},
+): Promise<MoveResult> {
+  const order = options.workflow ?? DEFAULT_WORKFLOW;
+  try {
+    return await walkTo(jira, key, status, order);
+  } catch (error) {
+    if (!isReleaseAgentError(error, 'JIRA_TRANSITION_UNAVAILABLE')) throw error;
+    const from = typeof error.fields.from === 'string' ? error.fields.from : undefined;
+    const at = from === undefined ? -1 : indexIn(order, from);
+    const target = indexIn(order, status);
+    const path = order.join(' → ');
+    if (at >= 0 && target >= 0 && at > target && options.keepIfPast && from !== undefined) {
+      return {
+        key,
+        from,
+        to: from,
+        changed: false,
+        path: [],
+        skipped: `"${from}" is past "${status}" in the workflow (${path})`,
+      };
+    }
+    const hint =
+      at < 0 || target < 0
+        ? `the workflow (${path}) does not hold both "${from ?? '?'}" and "${status}", so it cannot help`
+        : at > target
+          ? `"${status}" comes before "${from}" in the workflow (${path}) and moves only walk forward`
+          : `no step of the workflow (${path}) leads on from "${from}"`;
+    throw new ReleaseAgentError(
+      'JIRA_TRANSITION_UNAVAILABLE',
+      `${error.message}; ${hint}`,
+      { ...error.fields, workflow: [...order] },
+      { cause: error },
+    );
+  }
+}
+
+/** The walk itself; JIRA_TRANSITION_UNAVAILABLE from Jira when no route forward exists. */
+async function walkTo(
+  jira: Pick<Jira, 'getIssue' | 'transition'>,
+  key: string,
+  status: string,
+  workflowOrder: readonly string[],
+): Promise<MoveResult> {
   const from = (await jira.getIssue(key)).status;
   if (same(from, status)) return { key, from, to: from, changed: false, path: [] };
   const path: string[] = [];
@@ -64,10 +111,7 @@ export async function moveTicketTo(
   throw new ReleaseAgentError(
     'JIRA_TRANSITION_UNAVAILABLE',
     `cannot move ${key} from "${current}" to "${status}"`,
-    {
-      key,
-      status,
-    },
+    { key, from: current, status },
   );
 }
 

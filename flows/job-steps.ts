@@ -11,7 +11,7 @@ import { normalizeVersion } from '../core/versions.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
 import { ensureTicket } from './jira-ticket.ts';
 import { environmentFromInstructions } from './approval-gates.ts';
-import { DEFAULT_WORKFLOW_ORDER } from './jira-workflow.ts';
+import { DEFAULT_WORKFLOW } from './jira-workflow.ts';
 import type { JobAnswer, JobStep, JobSteps } from './job-api.ts';
 import type { ReleaseFlowDeps } from './release-common.ts';
 import { completeReleasePullRequest, createReleasePullRequest, planRelease } from './release-pull-request.ts';
@@ -306,7 +306,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           repo: role.repo,
           version: body.version,
           doneStatus: body.doneStatus,
-          workflow: body.workflow.length > 0 ? body.workflow : DEFAULT_WORKFLOW_ORDER,
+          workflow: body.workflow.length > 0 ? body.workflow : DEFAULT_WORKFLOW,
           jiraVersion: body.jiraVersion,
         },
       ),

@@ -17,7 +17,8 @@ import {
   nextVersion,
   releaseAsFromDescription,
 } from '../core/versions.ts';
-import { isMissingIssue, type MoveResult, moveTicket } from './jira-ticket.ts';
+import { isMissingIssue } from './jira-ticket.ts';
+import { type MoveResult, moveTicket } from './jira-workflow.ts';
 import { describeClaims, openPrClaims, readPrThreadState, upsertPrThread } from './pr-thread.ts';
 
 export interface StageReleaseDeps {

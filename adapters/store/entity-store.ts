@@ -12,7 +12,6 @@
 //   Inbox      PK key                     RK 'claim'
 //   Audit      PK 'audit'                 RK '<reverse at>|<uuid>'
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
 import type {
   ArchivedRelease,
@@ -22,6 +21,7 @@ import type {
   StagingRelease,
   Thread,
 } from '../../core/model.ts';
+import { assertArchiveCovers, assertArchivedUnchanged } from '../../core/releases.ts';
 import { changesProps } from './codec.ts';
 import type { EntityProps, EntityTable } from './entity-table.ts';
 import { decodeKeyPart, encodeKeyPart, joinKey, KEY_SEPARATOR, reverseTime } from './keys.ts';
@@ -241,8 +241,7 @@ function releaseArchive(records: RecordTable): ReleaseArchive {
         release,
         {},
       );
-      if (!result.created && !isDeepStrictEqual(result.stored, jsonCopy(release)))
-        throw alreadyArchived(release);
+      if (!result.created) assertArchivedUnchanged(result.stored, release);
       return result;
     },
     async archiveFromStaging(repo, build) {
@@ -277,7 +276,7 @@ function releaseArchive(records: RecordTable): ReleaseArchive {
           if (existing) {
             // An earlier run archived this version and stopped before retiring staging: finish it,
             // unless staging has gained tickets the archive lacks (retiring it would lose them).
-            if (!archiveCovers(existing, staging.value)) throw alreadyArchived(release);
+            assertArchiveCovers(existing, staging.value);
             await records.table.replace(stagingAt.partitionKey, STAGING_ROW, tombstone, staging.etag);
             return existing;
           }
@@ -300,23 +299,6 @@ function releaseArchive(records: RecordTable): ReleaseArchive {
       throw records.exhausted(stagingAt, lastError);
     },
   };
-}
-
-/** Every (ticket, PR) on staging is in the archive. */
-function archiveCovers(archived: ArchivedRelease, staging: StagingRelease): boolean {
-  const archivedPrs = new Map(archived.tickets.map((ticket) => [ticket.key, new Set(ticket.prIds)]));
-  return staging.tickets.every((ticket) => {
-    const prs = archivedPrs.get(ticket.key);
-    return prs !== undefined && ticket.prIds.every((prId) => prs.has(prId));
-  });
-}
-
-function alreadyArchived(release: ArchivedRelease): ReleaseAgentError {
-  return new ReleaseAgentError(
-    'RELEASE_ARCHIVED',
-    `${release.repo} ${release.version} is already archived with different content`,
-    { repo: release.repo, version: release.version },
-  );
 }
 
 const REVIEWS_PARTITION = 'reviews';
@@ -453,10 +435,6 @@ function definedProps(props: Record<string, string | undefined>): EntityProps {
   return Object.fromEntries(
     Object.entries(props).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-}
-
-function jsonCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 function compare(a: string, b: string): number {

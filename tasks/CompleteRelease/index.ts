@@ -1,7 +1,7 @@
 // CompleteRelease: tickets → Done, Jira version, Slack notification, staging → archive. The function app
 // performs it (flows/complete-release.ts) for this run of the repo's release pipeline, with its own Jira
 // and Slack: the job holds no credential of them or of the app's state.
-import { DEFAULT_WORKFLOW_ORDER } from '../../flows/jira-workflow.ts';
+import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { applyReport, optionalVersionInput, repositoryInput } from '../_common/release-task.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
@@ -16,7 +16,7 @@ void runTask('CompleteRelease', async (context) => {
     repository,
     ...(version ? { version } : {}),
     doneStatus: inputs.optional('doneStatus', 'Done'),
-    workflow: workflow.length > 0 ? workflow : [...DEFAULT_WORKFLOW_ORDER],
+    workflow: workflow.length > 0 ? workflow : [...DEFAULT_WORKFLOW],
     jiraVersion: inputs.boolean('jiraVersion', false),
   });
   return applyReport(context, report);

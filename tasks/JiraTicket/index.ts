@@ -3,7 +3,8 @@
 // it holds no Jira credential and chooses no project or status); this step only writes the Story with
 // Claude when the app asks for one. `transition` and `comment` act with a Jira connection, for pipelines
 // of reviewed branches (flows/jira-ticket.ts).
-import { commentTicket, DEFAULT_WORKFLOW, draftStory, transitionTicket } from '../../flows/jira-ticket.ts';
+import { commentTicket, draftStory, transitionTicket } from '../../flows/jira-ticket.ts';
+import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import {
   jiraProjectsInput,
   pullRequestOfRun,

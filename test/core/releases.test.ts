@@ -3,7 +3,9 @@ import type { ArchivedRelease, GateRecord, StagingRelease } from '../../core/mod
 import {
   type AddTicketInput,
   addTicketToStaging,
+  archiveCovers,
   archiveRelease,
+  assertArchiveCovers,
   assertArchivedUnchanged,
   escapeMarkdownInline,
   rebaseStaging,
@@ -415,6 +417,34 @@ describe('core/releases', () => {
     it('refuses to compare different releases', () => {
       const other = { ...archive(), version: '1.6.0' };
       assert.throws(() => assertArchivedUnchanged(archive(), other), coded('INPUT_INVALID'));
+    });
+  });
+
+  describe('archiveCovers: may staging be retired in favour of the archive of its version', () => {
+    const archived = archiveRelease(staged, { releasedAt: T2, notes: '', gates: [] });
+    const withTickets = (tickets: StagingRelease['tickets']): StagingRelease => ({ ...staged, tickets });
+
+    it('covers the staging release it was made from, and one with fewer tickets or PRs', () => {
+      assert.equal(archiveCovers(archived, staged), true);
+      assert.equal(archiveCovers(archived, withTickets(staged.tickets.slice(1))), true);
+      const [first, ...rest] = staged.tickets;
+      assert.ok(first);
+      assert.equal(archiveCovers(archived, withTickets([{ ...first, prIds: [10] }, ...rest])), true);
+      assert.doesNotThrow(() => assertArchiveCovers(archived, staged));
+    });
+
+    it('does not cover a ticket the archive lacks, nor another PR of an archived ticket', () => {
+      const [first, ...rest] = staged.tickets;
+      assert.ok(first);
+      const newTicket = { ...first, key: 'ALLPOST-99', prIds: [99] };
+      const newPr = { ...first, prIds: [...first.prIds, 99] };
+      for (const staging of [withTickets([...staged.tickets, newTicket]), withTickets([newPr, ...rest])]) {
+        assert.equal(archiveCovers(archived, staging), false);
+        assert.throws(
+          () => assertArchiveCovers(archived, staging),
+          coded('RELEASE_ARCHIVED', { repo: 'web-app', version: '1.5.0' }),
+        );
+      }
     });
   });
 

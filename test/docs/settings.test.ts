@@ -8,7 +8,7 @@ import { configSchema, RETIRED_SETTINGS } from '../../core/config.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Where the product's code lives (the sandbox, tests and bench are not the product). */
-const PRODUCT_DIRS = ['core', 'flows', 'functions', 'adapters', 'tasks', 'scripts'];
+const PRODUCT_DIRS = ['core', 'flows', 'functions', 'adapters', 'tasks', 'scripts', 'import'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createJiraClient } from '../../adapters/jira/jira-client.ts';
 import type { Jira } from '../../adapters/jira/jira.ts';
 import { Secret } from '../../core/secret.ts';
-import { DEFAULT_WORKFLOW, moveTicket } from '../../flows/jira-ticket.ts';
+import { DEFAULT_WORKFLOW, moveTicket } from '../../flows/jira-workflow.ts';
 import { type JiraSimulator, startJiraSimulator } from '../../sandbox/sim/jira/jira-simulator.ts';
 
 describe('moving a Jira ticket through the workflow', () => {
@@ -57,6 +57,22 @@ describe('moving a Jira ticket through the workflow', () => {
       message: /available transitions are "Reopen" \(→ To Do\); "Code Review" comes before "Done"/,
     });
     assert.equal(sim.state.issue(key)?.status, 'Done');
+  });
+
+  it('without options walks the default workflow and does not keep a ticket past the status', async () => {
+    const key = ticket();
+    assert.deepEqual((await moveTicket(jira, key, 'Staging')).path, [
+      'In Progress',
+      'Code Review',
+      'Staging',
+    ]);
+    const done = ticket('Done');
+    await assert.rejects(moveTicket(jira, done, 'Staging'), {
+      code: 'JIRA_TRANSITION_UNAVAILABLE',
+      message:
+        /"Staging" comes before "Done" in the workflow \(To Do → In Progress → Code Review → Staging → Done\)/,
+    });
+    assert.equal(sim.state.issue(done)?.status, 'Done');
   });
 
   it('says when the workflow order cannot help', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AzureDevOps, PullRequest } from '../../adapters/azdo/azdo.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
 import type { Slack } from '../../adapters/slack/slack.ts';
-import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
+import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { buildNumberFor } from '../../core/build-number.ts';
 import { stageRelease, type StageReleaseInput } from '../../flows/stage-release.ts';
 

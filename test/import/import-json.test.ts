@@ -1,9 +1,9 @@
 // Release files exported as JSON (test/fixtures/python-agent/releases/) into Table Storage on Azurite.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openJsonSource } from '../../adapters/import/json-source.ts';
-import { importState } from '../../flows/import-state.ts';
-import { main } from '../../scripts/import.ts';
+import { openJsonSource } from '../../import/sources/json-source.ts';
+import { importState } from '../../import/import-state.ts';
+import { main } from '../../import/cli.ts';
 import {
   azuriteConnectionString,
   capturingIo,

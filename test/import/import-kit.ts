@@ -7,7 +7,7 @@ import { TableClient } from '@azure/data-tables';
 import { COLLECTIONS } from '../../adapters/store/entity-store.ts';
 import type { Store } from '../../adapters/store/store.ts';
 import { createTableStore } from '../../adapters/store/table-store.ts';
-import type { CliIo } from '../../scripts/import.ts';
+import type { CliIo } from '../../import/cli.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'python-agent');
@@ -70,18 +70,14 @@ export interface CliRun {
   stderr: string;
 }
 
-/** The CLI as users run it: `node --import tsx scripts/import.ts …` in a child process. */
+/** The CLI as users run it: `node --import tsx import/cli.ts …` in a child process. */
 export function runCliProcess(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'import.ts'), ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'import', 'cli.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -8,7 +8,7 @@ import {
   type ReleaseRow,
   type RowResult,
   type ThreadRow,
-} from '../../core/import-mapping.ts';
+} from '../../import/mapping.ts';
 
 const options = { jiraBaseUrl: 'https://jira.example' };
 const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

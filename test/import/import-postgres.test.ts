@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPostgresSource } from '../../adapters/import/postgres-source.ts';
-import type { ImportSource, SourceItem } from '../../adapters/import/source.ts';
+import { openPostgresSource } from '../../import/sources/postgres-source.ts';
+import type { ImportSource, SourceItem } from '../../import/sources/source.ts';
 import type { Store } from '../../adapters/store/store.ts';
 import { AZURITE_KEY } from '../../sandbox/azurite.ts';
 import { freePort } from '../../sandbox/ports.ts';
 import { createDecision } from '../../core/gates.ts';
-import type { ReleaseRow } from '../../core/import-mapping.ts';
+import type { ReleaseRow } from '../../import/mapping.ts';
 import type { ArchivedRelease, Decision, StagingRelease, Thread } from '../../core/model.ts';
 import { decisionIdFor } from '../../flows/gate-requests.ts';
-import { formatReport, type ImportReport, importExitCode, importState } from '../../flows/import-state.ts';
-import { main } from '../../scripts/import.ts';
+import { formatReport, type ImportReport, importExitCode, importState } from '../../import/import-state.ts';
+import { main } from '../../import/cli.ts';
 import { type RunningPostgres, startPostgres } from '../support/postgres.ts';
 import {
   azuriteConnectionString,

@@ -1,17 +1,17 @@
 // The import flow's own rules over the in-memory store (same store logic as Table Storage) and a
 // source made in the test: store refusals per row, fatal store failures, dry runs, progress.
 import assert from 'node:assert/strict';
-import type { ImportSource, SourceItem } from '../../adapters/import/source.ts';
+import type { ImportSource, SourceItem } from '../../import/sources/source.ts';
 import type { EntityTable } from '../../adapters/store/entity-table.ts';
 import { createMemoryStore, MemoryTables } from '../../adapters/store/memory-store.ts';
-import type { ReleaseRow, ThreadRow } from '../../core/import-mapping.ts';
+import type { ReleaseRow, ThreadRow } from '../../import/mapping.ts';
 import {
   formatReport,
   type ImportProgress,
   importExitCode,
   importState,
   progressPrinter,
-} from '../../flows/import-state.ts';
+} from '../../import/import-state.ts';
 import { JIRA } from './import-kit.ts';
 
 function thread(id: string, overrides: Partial<ThreadRow> = {}): ThreadRow {

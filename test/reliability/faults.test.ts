@@ -17,7 +17,8 @@ import { approvalInstructions, observeApproval } from '../../flows/approval-gate
 import { completeRelease } from '../../flows/complete-release.ts';
 import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
-import { commentTicket, DEFAULT_WORKFLOW, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
+import { commentTicket, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
+import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { notifyFailure } from '../../flows/notify.ts';
 import { pollOnce } from '../../flows/poller.ts';
 import type { FlowReport } from '../../flows/release-common.ts';

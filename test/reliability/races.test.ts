@@ -10,7 +10,7 @@ import type { ArchivedRelease, StagingRelease } from '../../core/model.ts';
 import { Secret } from '../../core/secret.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
-import { DEFAULT_WORKFLOW } from '../../flows/jira-ticket.ts';
+import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { realWaiter } from '../../flows/release-common.ts';
 import { type StageReleaseDeps, stageRelease } from '../../flows/stage-release.ts';
 import type { Stack } from '../../sandbox/stack.ts';

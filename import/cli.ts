@@ -1,19 +1,19 @@
 // Imports the Python release agent's state into Table Storage (docs/import.md):
-//   node --import tsx scripts/import.ts --from postgres [--dsn <dsn>] [--dry-run] [--overwrite]
-//   node --import tsx scripts/import.ts --from json --source <dir> [--dry-run] [--overwrite]
+//   node --import tsx import/cli.ts --from postgres [--dsn <dsn>] [--dry-run] [--overwrite]
+//   node --import tsx import/cli.ts --from json --source <dir> [--dry-run] [--overwrite]
 // Exit codes: 0 all imported (or already there), 1 rows skipped, 2 usage/source/target error, 3 bug.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openJsonSource } from '../adapters/import/json-source.ts';
-import { openPostgresSource, parseDsn } from '../adapters/import/postgres-source.ts';
-import type { ImportSource } from '../adapters/import/source.ts';
+import { openJsonSource } from './sources/json-source.ts';
+import { openPostgresSource, parseDsn } from './sources/postgres-source.ts';
+import type { ImportSource } from './sources/source.ts';
 import type { EntityTable } from '../adapters/store/entity-table.ts';
 import { createTableStore, DEFAULT_TABLE_PREFIX } from '../adapters/store/table-store.ts';
 import { configSchema } from '../core/config.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { redact } from '../core/secret.ts';
-import { formatReport, importExitCode, importState, progressPrinter } from '../flows/import-state.ts';
+import { formatReport, importExitCode, importState, progressPrinter } from './import-state.ts';
 
 export const USAGE = `Import the state of the Python release agent into Table Storage.
 

@@ -3,7 +3,7 @@
 // through a server-side cursor in batches, so memory stays flat however large the tables are.
 import pg from 'pg';
 import { isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
-import type { ReleaseRow, SourceTable, ThreadRow } from '../../core/import-mapping.ts';
+import type { ReleaseRow, SourceTable, ThreadRow } from '../mapping.ts';
 import type { ImportSource, SourceItem } from './source.ts';
 
 export interface PostgresSourceOptions {

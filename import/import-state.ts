@@ -4,7 +4,7 @@
 // second run writes nothing; a difference is a conflict, reported and left alone unless `overwrite`
 // (archived releases are immutable even then). Rows that cannot be mapped are reported with their key.
 import { isDeepStrictEqual } from 'node:util';
-import type { ImportSource, SourceItem } from '../adapters/import/source.ts';
+import type { ImportSource, SourceItem } from './sources/source.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type ErrorCode, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { createDecision, supersede } from '../core/gates.ts';
@@ -19,9 +19,9 @@ import {
   type SourceTable,
   shownValue,
   type ThreadRow,
-} from '../core/import-mapping.ts';
+} from './mapping.ts';
 import type { ArchivedRelease, Decision, StagingRelease, Thread } from '../core/model.ts';
-import { decisionIdFor, randomNonce } from './gate-requests.ts';
+import { decisionIdFor, randomNonce } from '../flows/gate-requests.ts';
 
 export type ImportCollection = 'archived' | 'staging' | 'threads' | 'decisions';
 

@@ -2,7 +2,7 @@
 // archived_releases (or one release JSON file, read into the same row shape) in, one record or a coded
 // IMPORT_ROW_INVALID problem out. Pure: no I/O, no clock, no randomness (the flow adds the nonce).
 // docs/import.md documents every accepted shape; test/import/ pins them.
-import { ReleaseAgentError } from './errors.ts';
+import { ReleaseAgentError } from '../core/errors.ts';
 import type {
   ArchivedRelease,
   Bump,
@@ -11,10 +11,10 @@ import type {
   StagedTicket,
   StagingRelease,
   Thread,
-} from './model.ts';
-import { renderReleaseNotes } from './releases.ts';
-import type { GateDetails, TicketRef } from './slack-cards.ts';
-import { BUMPS, normalizeVersion } from './versions.ts';
+} from '../core/model.ts';
+import { renderReleaseNotes } from '../core/releases.ts';
+import type { GateDetails, TicketRef } from '../core/slack-cards.ts';
+import { BUMPS, normalizeVersion } from '../core/versions.ts';
 
 export type SourceTable = 'agent_threads' | 'staging_releases' | 'archived_releases';
 

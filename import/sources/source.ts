@@ -1,6 +1,6 @@
 // The import source port: the Python release agent's state, table by table. Two adapters: its
 // PostgreSQL database (postgres-source.ts) and release files exported as JSON (json-source.ts).
-import type { ReleaseRow, SourceTable, ThreadRow } from '../../core/import-mapping.ts';
+import type { ReleaseRow, SourceTable, ThreadRow } from '../mapping.ts';
 
 /** A row to map, or something the source could not even read as a row (a file that is not JSON). */
 export type SourceItem<Row> = { row: Row } | { unreadable: { table: string; key: string; reason: string } };

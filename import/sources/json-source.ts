@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ReleaseAgentError } from '../../core/errors.ts';
-import type { ReleaseRow, ThreadRow } from '../../core/import-mapping.ts';
+import type { ReleaseRow, ThreadRow } from '../mapping.ts';
 import type { ImportSource, SourceItem } from './source.ts';
 
 export interface JsonSourceOptions {
