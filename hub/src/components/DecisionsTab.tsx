@@ -92,11 +92,7 @@ function DecisionCard(props: {
   const answer = async (chosen: Choice) => {
     setBusy(true);
     try {
-      await api.decide(decision.threadId, {
-        action: chosen.action,
-        decisionId: decision.id,
-        ...(decision.nonce ? { nonce: decision.nonce } : {}),
-      });
+      await api.decide(decision.threadId, { action: chosen.action, decisionId: decision.id });
       props.onAnswered({ severity: MessageCardSeverity.Info, text: answeredText(decision, chosen) });
     } catch (error) {
       const conflict = error instanceof ApiError && error.kind === 'conflict';
@@ -205,8 +201,9 @@ function answeredText(decision: DecisionView, choice: Choice): string {
 
 type Row = [label: string, value: React.ReactNode];
 
-function field(record: Readonly<Record<string, unknown>>, name: string): unknown {
-  return record[name];
+/** A field of the card's details or the target, read by name: each gate's rows pick what its kind has. */
+function field(record: object | undefined, name: string): unknown {
+  return record ? (record as Readonly<Record<string, unknown>>)[name] : undefined;
 }
 
 function text(value: unknown): string | undefined {
