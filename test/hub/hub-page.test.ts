@@ -199,6 +199,21 @@ describe('hub page (headless Chromium)', function () {
       await gate1.getByRole('link', { name: 'ALLPOST-4033' }).getAttribute('href'),
       'https://billolife.atlassian.net/browse/ALLPOST-4033',
     );
+    // Gates 3–5: each card's own facts, as the app sent them.
+    assert.equal(
+      await card('ra-decision-card', 'Gate 3')
+        .getByRole('link', { name: 'PR #110: Release payments-api 1.4.0' })
+        .getAttribute('href'),
+      'https://dev.azure.com/acme/Payments/_git/payments-api/pullrequest/110',
+    );
+    const gate4 = card('ra-decision-card', 'Gate 4');
+    for (const text of ['1.4.0', 'payments-api-ci', 'payments-api-cd']) {
+      assert.ok(await gate4.getByText(text, { exact: true }).isVisible(), `gate 4 shows ${text}`);
+    }
+    const gate5 = card('ra-decision-card', 'Gate 5');
+    for (const text of ['2.1.0', 'production', 'May 8, 2026, 9:20 AM']) {
+      assert.ok(await gate5.getByText(text, { exact: true }).isVisible(), `gate 5 shows ${text}`);
+    }
     await screenshot('decisions-light');
 
     // Back out of the confirmation first: nothing is sent.
