@@ -133,7 +133,8 @@ export function createHubApi(options: HubApiOptions): HubApi {
     const text = await response.text().catch(() => '');
     const json = parseJson(text);
     if (!response.ok) throw httpError(response.status, json);
-    if (text.trim() && json === undefined) {
+    // Every answer of the API is a JSON body (core/views.ts): an empty one is not the API's either.
+    if (json === undefined) {
       throw new ApiError(
         'malformed',
         `the function app answered ${path} with something that is not JSON`,

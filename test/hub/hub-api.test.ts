@@ -181,12 +181,17 @@ describe('hub API client on the function app', function () {
   it('names an answer that is not the API’s: not JSON, or an error page without a code', async () => {
     const odd = await oddServer({
       '/api/reviews': { status: 200, text: '<html>oops</html>' },
+      '/api/staging': { status: 200, text: '' },
       '/api/approvals/pending': { status: 502, text: '<html>Bad Gateway</html>' },
     });
     try {
       const hub = createHubApi({ baseUrl: odd.url, getToken: async () => '' });
       await assert.rejects(
         hub.reviews(),
+        (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
+      );
+      await assert.rejects(
+        hub.stagingReleases(),
         (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
       );
       await assert.rejects(
