@@ -4,32 +4,26 @@
 // against GATE_ALLOWED_USERS like a Slack clicker; a `by` in the body is refused.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
-import { GATE_ACTIONS } from '../core/gates.ts';
-import type { Decision } from '../core/model.ts';
+import {
+  type DecideRefusal,
+  type DecideResponse,
+  decisionView,
+  type PendingResponse,
+} from '../core/views.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { decideGate } from '../flows/decide.ts';
 import { authenticate, enqueue, errorBody, jsonResponse, readJsonObject, statusOf } from './http.ts';
 import { services } from './services.ts';
 
-/** A decision as the API shows it: never its nonce. */
-export function decisionView(decision: Decision): Record<string, unknown> {
-  const spec = GATE_ACTIONS[decision.gate];
-  const { nonce: _nonce, ...rest } = decision;
-  return {
-    ...rest,
-    gateNumber: spec.number,
-    title: spec.title,
-    repo: decision.target.repo,
-    actions: { approve: spec.approve.label.toLowerCase(), reject: spec.reject.label.toLowerCase() },
-  };
-}
+/** What POST /api/approvals/{threadId} reads: DecideRequest, plus `decision` (the Python agent's name for `action`). */
+const DECIDE_FIELDS: ReadonlySet<string> = new Set(['action', 'decision', 'decisionId']);
 
 export async function pendingApprovalsHandler(request: HttpRequest): Promise<HttpResponseInit> {
   const { config, deps } = services();
   authenticate(request, config, Math.floor(deps.now().getTime() / 1000));
   const repo = request.query.get('repo') ?? undefined;
   const pending = await deps.store.decisions.listPending(repo ? { repo } : {});
-  return jsonResponse(200, { pending: pending.map(decisionView) });
+  return jsonResponse(200, { pending: pending.map(decisionView) } satisfies PendingResponse);
 }
 
 export async function decideApprovalHandler(
@@ -43,6 +37,24 @@ export async function decideApprovalHandler(
   if (!threadId || threadId.length > 400)
     throw new ReleaseAgentError('INPUT_INVALID', 'threadId is required', { field: 'threadId' });
   const body = await readJsonObject(request);
+  // Who decides is who authenticated: a name in the body would let a caller speak for someone else.
+  if (body.by !== undefined) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      'by is not accepted: the decider is the authenticated caller (hub user or operator)',
+      { field: 'by' },
+    );
+  }
+  // A field the API does not read is refused, not ignored: the caller would believe it counted (a
+  // nonce, say: it proves a Slack button came from its card; an API caller proves itself by its token).
+  const unknown = Object.keys(body).find((name) => !DECIDE_FIELDS.has(name));
+  if (unknown !== undefined) {
+    throw new ReleaseAgentError(
+      'INPUT_INVALID',
+      `${unknown.slice(0, 60)} is not accepted: the body is { action, decisionId }`,
+      { field: unknown.slice(0, 60) },
+    );
+  }
   const action = body.action ?? body.decision;
   if (typeof action !== 'string' || !action.trim()) {
     throw new ReleaseAgentError('INPUT_INVALID', 'action is required (merge, cancel, approve, skip, …)', {
@@ -52,14 +64,6 @@ export async function decideApprovalHandler(
   const decisionId = body.decisionId;
   if (decisionId !== undefined && (typeof decisionId !== 'string' || decisionId.length > 200)) {
     throw new ReleaseAgentError('INPUT_INVALID', 'decisionId must be a decision id', { field: 'decisionId' });
-  }
-  // Who decides is who authenticated: a name in the body would let a caller speak for someone else.
-  if (body.by !== undefined) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      'by is not accepted: the decider is the authenticated caller (hub user or operator)',
-      { field: 'by' },
-    );
   }
   const result = await decideGate(
     { ...deps, log },
@@ -77,7 +81,10 @@ export async function decideApprovalHandler(
     return jsonResponse(statusOf(result.error), {
       ...errorBody(result.error.code, result.error.message),
       ...(result.decision ? { decision: decisionView(result.decision) } : {}),
-    });
+    } satisfies DecideRefusal);
   }
-  return jsonResponse(200, { decision: decisionView(result.decision), effect: 'queued' });
+  return jsonResponse(200, {
+    decision: decisionView(result.decision),
+    effect: 'queued',
+  } satisfies DecideResponse);
 }

@@ -1,5 +1,6 @@
 // GET /api/releases/{repo}: a repo's archived releases, newest first (the Python agent's endpoint; hub or operator).
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { type ReleasesResponse, releaseView } from '../core/views.ts';
 import { limitParam, repoParam } from './api-read.ts';
 import { authenticate, jsonResponse } from './http.ts';
 import { services } from './services.ts';
@@ -10,5 +11,5 @@ export async function releasesHandler(request: HttpRequest): Promise<HttpRespons
   const repo = repoParam(request.params.repo);
   const limit = limitParam(request, 50, 500);
   const releases = await deps.store.releases.list(repo, limit);
-  return jsonResponse(200, { repo, releases });
+  return jsonResponse(200, { repo, releases: releases.map(releaseView) } satisfies ReleasesResponse);
 }

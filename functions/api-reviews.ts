@@ -1,5 +1,6 @@
 // GET /api/reviews?repo=&limit=: the AI review log for the hub, newest first (hub or operator only).
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { type ReviewsResponse, reviewView } from '../core/views.ts';
 import { limitParam, repoParam } from './api-read.ts';
 import { authenticate, jsonResponse } from './http.ts';
 import { services } from './services.ts';
@@ -12,5 +13,5 @@ export async function reviewsHandler(request: HttpRequest): Promise<HttpResponse
     ...(repo ? { repo } : {}),
     limit: limitParam(request, 100, 500),
   });
-  return jsonResponse(200, { reviews });
+  return jsonResponse(200, { reviews: reviews.map(reviewView) } satisfies ReviewsResponse);
 }

@@ -6,6 +6,7 @@ import type { AzureDevOps } from '../adapters/azdo/azdo.ts';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { createJiraClient } from '../adapters/jira/jira-client.ts';
 import { createSlack } from '../adapters/slack/create-slack.ts';
+import type { Store } from '../adapters/store/store.ts';
 import { createTableStore } from '../adapters/store/table-store.ts';
 import { azdoOrganizationUrl, type Config, type Env, loadConfig } from '../core/config.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
@@ -40,6 +41,8 @@ export interface ServiceOverrides {
   now?: () => Date;
   log?: Logger;
   hooks?: AgentHooks;
+  /** Instead of the Table Storage account (the hub's tests run the real routes over the memory store). */
+  store?: Store;
 }
 
 let overrides: ServiceOverrides = {};
@@ -95,7 +98,8 @@ export function services(): Services {
   built = {
     config,
     deps: {
-      store: createTableStore({ connectionString, tablePrefix: config.STORAGE_TABLE_PREFIX }),
+      store:
+        overrides.store ?? createTableStore({ connectionString, tablePrefix: config.STORAGE_TABLE_PREFIX }),
       workQueue: delayedSender(queueConnection, config.WORK_QUEUE_NAME),
       azdo: azdoReady ? azdo(10_000, 3) : undefined,
       slack: slackReady

@@ -4,6 +4,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { type Config, configProblems, retiredSettingProblems } from '../core/config.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
+import type { CallerStatus, MisconfiguredStatus, PublicStatus, QueueView } from '../core/views.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { approvalsTheAppCannotAnswer } from '../flows/approval-gates.ts';
 import { unpipelinedPrProblems } from '../flows/config-health.ts';
@@ -31,8 +32,8 @@ export async function statusHandler(
     const variables = isReleaseAgentError(error) ? error.fields.variables : undefined;
     return jsonResponse(200, {
       status: 'misconfigured',
-      ...(Array.isArray(variables) ? { variables } : {}),
-    });
+      ...(Array.isArray(variables) ? { variables: variables.map(String) } : {}),
+    } satisfies MisconfiguredStatus);
   }
   let nowMs = Date.now();
   try {
@@ -41,7 +42,7 @@ export async function statusHandler(
     // No storage yet: the wall clock will do for reading a token.
   }
   const caller = optionalCaller(request, config, Math.floor(nowMs / 1000));
-  let queue: Record<string, unknown> | undefined;
+  let queue: QueueView | undefined;
   try {
     const { queues } = services();
     const [depth, poison] = await withTimeout(Promise.all([queues.depth(), queues.peekPoison(10)]));
@@ -77,18 +78,17 @@ export async function statusHandler(
   } catch (error) {
     log.warn('status: the PR threads could not be read', { error: errorMessage(error).slice(0, 200) });
   }
-  const poisoned = typeof queue?.poisonDepth === 'number' && queue.poisonDepth > 0;
-  if (poisoned)
-    problems.push(`${queue?.poisonDepth} work message(s) failed 5 times and are in the poison queue`);
+  if (queue && queue.poisonDepth > 0)
+    problems.push(`${queue.poisonDepth} work message(s) failed 5 times and are in the poison queue`);
   const status = problems.length === 0 ? 'ok' : 'degraded';
   // Anyone may probe health; what is missing or queued is for the hub and the operator.
-  if (!caller) return jsonResponse(200, { status });
+  if (!caller) return jsonResponse(200, { status } satisfies PublicStatus);
   return jsonResponse(200, {
     status,
     problems,
     ...known,
     ...(queue ? { queue } : {}),
-  });
+  } satisfies CallerStatus);
 }
 
 async function withTimeout<T>(work: Promise<T>): Promise<T> {

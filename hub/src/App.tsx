@@ -13,6 +13,7 @@ import { Page } from 'azure-devops-ui/Page.js';
 import { Surface, SurfaceBackground } from 'azure-devops-ui/Surface.js';
 import { Tab, TabBar, TabSize } from 'azure-devops-ui/Tabs.js';
 import * as React from 'react';
+import { isCallerStatus } from '../../core/views.ts';
 import { createHubApi, normalizeBaseUrl } from './api.ts';
 import { DecisionsTab } from './components/DecisionsTab.tsx';
 import { HistoryTab } from './components/HistoryTab.tsx';
@@ -61,7 +62,7 @@ export function App(props: AppProps): React.ReactElement {
     let current = true;
     setStatusJira(undefined);
     api.status().then(
-      (status) => current && setStatusJira(status.jiraBaseUrl),
+      (status) => current && setStatusJira((isCallerStatus(status) && status.jiraBaseUrl) || undefined),
       () => undefined,
     );
     return () => {

@@ -302,6 +302,9 @@ describe('functions: HTTP API', () => {
       assert.equal(listed.threadId, decision.threadId);
       assert.deepEqual(listed.actions, { approve: 'merge', reject: 'cancel' });
       assert.ok(!JSON.stringify(body).includes(decision.nonce), 'no nonce');
+      // The view (core/views.ts), not the record: its card's message stays private too.
+      assert.ok(decision.slack, 'the stored decision has its card');
+      assert.equal(listed.slack, undefined);
     });
 
     it('POST /api/approvals/{threadId} merge → 200 and the PR completes; again → 409; unknown thread → 404', async () => {
@@ -425,6 +428,13 @@ describe('functions: HTTP API', () => {
       const bad = await expectError(await postJson(path, { action: 'trigger' }), 400, 'INPUT_INVALID');
       assert.match(bad.error.message, /not valid at gate merge_pr/);
       await expectError(await postJson(path, {}), 400, 'INPUT_INVALID');
+      // A field the API does not read is refused, not ignored (a nonce is for Slack buttons).
+      const nonce = await expectError(
+        await postJson(path, { action: 'merge', nonce: decision.nonce }),
+        400,
+        'INPUT_INVALID',
+      );
+      assert.match(nonce.error.message, /^nonce is not accepted/);
       await expectError(
         await bed.api(path, {
           method: 'POST',

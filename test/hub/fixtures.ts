@@ -1,5 +1,5 @@
-// What the hub tests seed: records shaped exactly like the store's (core/model.ts), so the same seed
-// can go into the real function app's store when the tests move onto it.
+// What the hub tests seed into the function app's memory store (test/hub/hub-app.ts): stored records
+// (core/model.ts), which the app's routes answer as views (core/views.ts).
 import type { ArchivedRelease, Decision, ReviewRecord, StagingRelease } from '../../core/model.ts';
 
 export const JIRA_BASE_URL = 'https://billolife.atlassian.net';

@@ -1,8 +1,9 @@
-// The hub's API client (hub/src/api.ts) in Node: against the test API, and against odd answers.
+// The hub's API client (hub/src/api.ts) in Node, against the function app's real routes over the
+// memory store (test/hub/hub-app.ts): what the client reads is what the handlers send (core/views.ts).
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '../../sandbox/ports.ts';
+import { decisionView, releaseView, reviewView, stagingView } from '../../core/views.ts';
 import {
   ApiError,
   alreadyDecidedText,
@@ -11,22 +12,17 @@ import {
   normalizeBaseUrl,
   UNREACHABLE_MESSAGE,
 } from '../../hub/src/api.ts';
-import { type HubTestApi, startHubTestApi } from './hub-test-api.ts';
+import { freePort } from '../../sandbox/ports.ts';
+import { ARCHIVED, PENDING, REVIEWS, STAGING } from './fixtures.ts';
+import { type HubApp, HUB_USER, startHubApp } from './hub-app.ts';
 
-/** A function app that answers odd bodies over real HTTP: each `path?query` with its status and body. */
-async function oddFunctionApp(
-  routes: Record<string, { status?: number; body: unknown }>,
+/** A server in front of nothing: each `path` answers its status and raw text. */
+async function oddServer(
+  routes: Record<string, { status: number; text: string }>,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const server = createServer((request, response) => {
-    const answer = routes[request.url ?? ''];
-    const body = answer
-      ? typeof answer.body === 'string'
-        ? answer.body
-        : JSON.stringify(answer.body)
-      : JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no route' } });
-    response
-      .writeHead(answer ? (answer.status ?? 200) : 404, { 'content-type': 'application/json' })
-      .end(body);
+    const answer = routes[request.url ?? ''] ?? { status: 404, text: 'not found' };
+    response.writeHead(answer.status, { 'content-type': 'text/html' }).end(answer.text);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -35,48 +31,54 @@ async function oddFunctionApp(
   };
 }
 
-describe('hub API client', () => {
-  let api: HubTestApi;
-  before(async () => {
-    api = await startHubTestApi();
+describe('hub API client on the function app', function () {
+  this.timeout(20_000);
+  let app: HubApp;
+  beforeEach(async () => {
+    app = await startHubApp();
   });
-  after(async () => {
-    await api.stop();
+  afterEach(async () => {
+    await app?.stop();
   });
 
-  const client = (token = api.token) =>
-    createHubApi({ baseUrl: `${api.url}/api/`, getToken: async () => token });
+  const client = (token = app.token) =>
+    createHubApi({ baseUrl: `${app.url}/api/`, getToken: async () => token });
 
-  it('finds every staging release without a list route: one call per repo seen in reviews and decisions', async () => {
+  it('reads every staging release with one call, and knows the repos of reviews and decisions', async () => {
     const hub = client();
     const repos = await hub.knownRepos();
     assert.deepEqual([...repos].sort(), ['billing-worker', 'document-analyser', 'payments-api']);
-    const staging = await hub.stagingReleases(repos);
-    assert.deepEqual(staging.map((release) => [release.repo, release.version]).sort(), [
-      ['billing-worker', '0.9.3'],
-      ['payments-api', '1.4.0'],
-    ]);
-    const payments = staging.find((release) => release.repo === 'payments-api');
+    const staging = await hub.stagingReleases();
+    // Exactly the views of the stored records, as the handler built them.
     assert.deepEqual(
-      payments?.tickets.map((ticket) => [ticket.key, ticket.prIds]),
-      [
-        ['ALLPOST-4028', [101, 102]],
-        ['ALLPOST-4031', [105]],
-      ],
+      [...staging].sort((a, b) => a.repo.localeCompare(b.repo)),
+      [...STAGING].sort((a, b) => a.repo.localeCompare(b.repo)).map(stagingView),
     );
-    assert.ok(
-      api.requests.some((request) => request.path === '/api/staging?repo=document-analyser'),
-      'asked for each repo',
-    );
-    assert.ok(
-      api.requests.every(
-        (request) => request.path === '/api/status' || request.authorization === `Bearer ${api.token}`,
-      ),
+    const paths = app.requests.map((request) => request.path);
+    assert.equal(paths.filter((path) => path.startsWith('/api/staging')).length, 1);
+    assert.ok(paths.includes('/api/staging'), 'the list route, not one call per repo');
+    assert.ok(app.requests.every((request) => request.authorization === `Bearer ${app.token}`));
+  });
+
+  it('knows the watched repos from the status when WATCHED_REPOS names them', async () => {
+    await app.stop();
+    app = await startHubApp({ env: { WATCHED_REPOS: 'billing-worker,ledger' } });
+    const status = await client().status();
+    assert.ok('repos' in status, 'the hub gets the caller status');
+    assert.deepEqual(await client().knownRepos(), ['billing-worker', 'ledger']);
+    assert.equal(
+      app.requests.filter((request) => request.path.startsWith('/api/reviews')).length,
+      0,
+      'no guess from reviews when the app names its repos',
     );
   });
 
   it('reads archived releases newest first with their gate answers', async () => {
     const releases = await client().releases('payments-api');
+    assert.deepEqual(
+      releases,
+      ARCHIVED.filter((release) => release.repo === 'payments-api').map(releaseView),
+    );
     assert.deepEqual(
       releases.map((release) => release.version),
       ['1.3.0', '1.2.0'],
@@ -85,19 +87,24 @@ describe('hub API client', () => {
       releases[0]?.gates.map((gate) => gate.by),
       ['Dana Reyes', 'Dana Reyes', 'Omar Haddad', 'Omar Haddad'],
     );
+    assert.deepEqual(await client().releases('ledger'), [], 'a repo without releases: an empty list');
   });
 
   it('lists the five kinds of pending decision and answers one exactly once', async () => {
     const hub = client();
     const pending = await hub.pendingDecisions();
-    assert.deepEqual(
-      pending.map((decision) => decision.gate),
-      ['merge_pr', 'create_release_pr', 'merge_release_pr', 'run_pipelines', 'approve_stage'],
-    );
+    assert.deepEqual(pending, PENDING.map(decisionView));
+    assert.ok(!JSON.stringify(pending).includes('nonce'), 'the API never shows nonces');
     const decision = pending.find((item) => item.gate === 'run_pipelines')!;
-    assert.equal(decision.nonce, undefined, 'the API never shows nonces');
     const decided = await hub.decide(decision.threadId, { action: 'trigger', decisionId: decision.id });
-    assert.equal(decided?.status, 'approved');
+    assert.equal(decided.status, 'approved');
+    assert.equal(decided.decidedBy, HUB_USER);
+    assert.equal(decided.decidedVia, 'hub');
+    const stored = await app.store.decisions.get(decision.id);
+    assert.equal(stored?.status, 'approved');
+    assert.ok(stored?.proof, 'the stored decision carries its proof');
+    assert.equal((decided as unknown as Record<string, unknown>).proof, undefined, 'the view does not');
+    assert.deepEqual(app.requests.at(-1)?.body, { action: 'trigger', decisionId: decision.id });
     const again = await hub.decide(decision.threadId, { action: 'skip', decisionId: decision.id }).then(
       () => assert.fail('a second answer must be refused'),
       (error: unknown) => error,
@@ -105,11 +112,30 @@ describe('hub API client', () => {
     assert.ok(again instanceof ApiError);
     assert.equal(again.kind, 'conflict');
     assert.equal(again.status, 409);
-    assert.equal(alreadyDecidedText(again), 'already decided by hub-user (approved via hub)');
+    assert.equal(again.code, 'DECISION_NOT_PENDING');
+    assert.equal(alreadyDecidedText(again), `already decided by ${HUB_USER} (approved via hub)`);
   });
 
-  it('reads reviews with verdict, findings and cost', async () => {
+  it('the API refuses a field it does not read (a nonce) rather than ignore it', async () => {
+    const decision = PENDING[0]!;
+    const response = await fetch(`${app.url}/api/approvals/${encodeURIComponent(decision.threadId)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'merge', decisionId: decision.id, nonce: decision.nonce }),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'INPUT_INVALID');
+    assert.match(body.error.message, /^nonce is not accepted/);
+    assert.equal((await app.store.decisions.get(decision.id))?.status, 'pending', 'nothing decided');
+  });
+
+  it('reads reviews newest first with verdict, findings and cost', async () => {
     const reviews = await client().reviews();
+    assert.deepEqual(
+      reviews,
+      [...REVIEWS].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map(reviewView),
+    );
     assert.deepEqual(
       reviews.map((review) => [review.prId, review.verdict, review.findingsCount, review.costUsd]),
       [
@@ -118,6 +144,10 @@ describe('hub API client', () => {
         [91, 'request_changes', 5, 0.61],
         [52, 'needs_human_review', 0, 1.05],
       ],
+    );
+    assert.deepEqual(
+      (await client().reviews('billing-worker')).map((review) => review.prId),
+      [91],
     );
   });
 
@@ -139,61 +169,38 @@ describe('hub API client', () => {
     await assert.rejects(
       client('not-the-token').pendingDecisions(),
       (error: unknown) =>
-        error instanceof ApiError && error.kind === 'unauthorized' && /\(401\)/.test(error.message),
+        error instanceof ApiError &&
+        error.kind === 'unauthorized' &&
+        error.code === 'AUTH_INVALID' &&
+        /\(401\)/.test(error.message),
     );
+    // A refused token still gets the public health (nothing more).
+    assert.deepEqual(Object.keys(await client('not-the-token').status()), ['status']);
   });
 
-  it('reads answers defensively: list forms, unknown fields ignored, missing fields left out', async () => {
-    const odd = await oddFunctionApp({
-      '/api/staging': {
-        body: [
-          { repo: 'a', tickets: [{ key: 'X-1', extra: true }, 'X-2', { summary: 'no key' }], future: 1 },
-          { version: '1' },
-        ],
-      },
-      '/api/status': {
-        body: {
-          status: 'ok',
-          problems: 'one,two',
-          watchedRepos: 'a, b',
-          jiraBaseUrl: 'https://j.example.net',
-        },
-      },
-      '/api/releases/a': {
-        body: [{ version: '1.0.0' }, { version: '1.1.0', releasedAt: '2026-01-02T00:00:00Z' }],
-      },
-      '/api/approvals/pending': {
-        body: { decisions: [{ id: 'd', threadId: 't', target: { gate: 'nope' } }, { id: 'no-thread' }] },
-      },
-      '/api/reviews': { body: '<html>oops</html>' },
+  it('names an answer that is not the API’s: not JSON, or an error page without a code', async () => {
+    const odd = await oddServer({
+      '/api/reviews': { status: 200, text: '<html>oops</html>' },
+      '/api/staging': { status: 200, text: '' },
+      '/api/approvals/pending': { status: 502, text: '<html>Bad Gateway</html>' },
     });
     try {
       const hub = createHubApi({ baseUrl: odd.url, getToken: async () => '' });
-      assert.deepEqual(await hub.stagingReleases(), [
-        {
-          repo: 'a',
-          tickets: [
-            { key: 'X-1', prIds: [] },
-            { key: 'X-2', prIds: [] },
-          ],
-        },
-      ]);
-      assert.deepEqual(await hub.status(), {
-        status: 'ok',
-        problems: ['one', 'two'],
-        repos: ['a', 'b'],
-        jiraBaseUrl: 'https://j.example.net',
-      });
-      assert.deepEqual(
-        (await hub.releases('a')).map((release) => release.version),
-        ['1.1.0', '1.0.0'],
-      );
-      const pending = await hub.pendingDecisions();
-      assert.equal(pending.length, 1);
-      assert.equal(pending[0]?.gate, undefined, 'an unknown gate is kept without a gate');
       await assert.rejects(
         hub.reviews(),
         (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
+      );
+      await assert.rejects(
+        hub.stagingReleases(),
+        (error: unknown) => error instanceof ApiError && error.kind === 'malformed',
+      );
+      await assert.rejects(
+        hub.pendingDecisions(),
+        (error: unknown) =>
+          error instanceof ApiError &&
+          error.kind === 'http' &&
+          error.code === undefined &&
+          error.message === 'the function app answered HTTP 502',
       );
     } finally {
       await odd.stop();

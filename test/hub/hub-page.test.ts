@@ -1,6 +1,7 @@
 // The hub page in headless Chromium: the standalone build (HUB_SDK=standalone) served by
-// sandbox/hub-server.ts against the test API. Each tab shows the seeded records; a gate answered from
-// the hub sends the right request and the list refreshes; an already-decided answer, an unreachable
+// sandbox/hub-server.ts, which forwards /api to the function app's real routes over the memory store
+// seeded with fixtures.ts (test/hub/hub-app.ts). Each tab shows the seeded records as the app sends
+// them; a gate answered from the hub sends the right request, the app records it, and the list refreshes; an already-decided answer, an unreachable
 // function app and Settings behave as people expect; the dark theme renders. Screenshots of each tab
 // go to test-output/hub-screenshots/ (git-ignored); the README's docs/images/hub-releases.png is
 // written when missing or with UPDATE_GOLDEN=1.
@@ -11,8 +12,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type HubServer, startHubServer } from '../../sandbox/hub-server.ts';
 import { freePort } from '../../sandbox/ports.ts';
+import type { CallerStatus } from '../../core/views.ts';
 import { buildHub } from '../../scripts/build.ts';
-import { type HubTestApi, startHubTestApi } from './hub-test-api.ts';
+import { HUB_USER, type HubApp, SLACK_USER, startHubApp } from './hub-app.ts';
 import { launchChromium } from '../support/chromium.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -23,7 +25,7 @@ const VIEWPORT = { width: 1180, height: 760 };
 describe('hub page (headless Chromium)', function () {
   this.timeout(30_000);
   let outDir: string;
-  let api: HubTestApi;
+  let api: HubApp;
   let hub: HubServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -32,7 +34,7 @@ describe('hub page (headless Chromium)', function () {
   before(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'hub-standalone-'));
     await buildHub({ sdk: 'standalone', outDir });
-    api = await startHubTestApi();
+    api = await startHubApp();
     hub = await startHubServer({
       apiUrl: api.url,
       appToken: api.token,
@@ -197,6 +199,21 @@ describe('hub page (headless Chromium)', function () {
       await gate1.getByRole('link', { name: 'ALLPOST-4033' }).getAttribute('href'),
       'https://billolife.atlassian.net/browse/ALLPOST-4033',
     );
+    // Gates 3–5: each card's own facts, as the app sent them.
+    assert.equal(
+      await card('ra-decision-card', 'Gate 3')
+        .getByRole('link', { name: 'PR #110: Release payments-api 1.4.0' })
+        .getAttribute('href'),
+      'https://dev.azure.com/acme/Payments/_git/payments-api/pullrequest/110',
+    );
+    const gate4 = card('ra-decision-card', 'Gate 4');
+    for (const text of ['1.4.0', 'payments-api-ci', 'payments-api-cd']) {
+      assert.ok(await gate4.getByText(text, { exact: true }).isVisible(), `gate 4 shows ${text}`);
+    }
+    const gate5 = card('ra-decision-card', 'Gate 5');
+    for (const text of ['2.1.0', 'production', 'May 8, 2026, 9:20 AM']) {
+      assert.ok(await gate5.getByText(text, { exact: true }).isVisible(), `gate 5 shows ${text}`);
+    }
     await screenshot('decisions-light');
 
     // Back out of the confirmation first: nothing is sent.
@@ -220,7 +237,11 @@ describe('hub page (headless Chromium)', function () {
         body: { action: 'merge', decisionId: 'dec-merge-107' },
       },
     ]);
-    assert.equal(api.decision('dec-merge-107')?.status, 'approved');
+    // The function app recorded the answer as the hub user's, from the hub.
+    const stored = await api.store.decisions.get('dec-merge-107');
+    assert.equal(stored?.status, 'approved');
+    assert.equal(stored?.decidedBy, HUB_USER);
+    assert.equal(stored?.decidedVia, 'hub');
     // The list was read again and the answered gate is gone.
     await gate1.waitFor({ state: 'detached' });
     assert.ok(
@@ -233,11 +254,11 @@ describe('hub page (headless Chromium)', function () {
     await openTab('decisions');
     const gate2 = card('ra-decision-card', 'Gate 2');
     await gate2.waitFor();
-    api.decideElsewhere('dec-create-billing-093', 'U0ALICE');
+    await api.decideElsewhere('dec-create-billing-093', SLACK_USER);
     await gate2.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Confirm Create' }).click();
     await page
-      .getByText('gate 2 for billing-worker: already decided by U0ALICE (approved via slack)')
+      .getByText(`gate 2 for billing-worker: already decided by ${SLACK_USER} (approved via slack)`)
       .waitFor();
     await gate2.waitFor({ state: 'detached' });
     const post = api.requests.filter((request) => request.method === 'POST').at(-1);
@@ -249,7 +270,15 @@ describe('hub page (headless Chromium)', function () {
     const url = page.getByRole('textbox', { name: 'Function app URL' });
     assert.equal(await url.inputValue(), hub.apiUrl, 'defaults to the page server');
     await page.getByRole('button', { name: 'Test connection' }).click();
-    await page.getByText(`Connected to ${hub.apiUrl}: status ok`).waitFor();
+    // What the function app itself reports to this token (no Azure DevOps, Slack or Jira behind it).
+    const status = (await (
+      await fetch(`${api.url}/api/status`, { headers: { authorization: `Bearer ${api.token}` } })
+    ).json()) as CallerStatus;
+    assert.equal(status.status, 'degraded');
+    assert.ok(status.problems.length > 0);
+    await page
+      .getByText(`Connected to ${hub.apiUrl}: status degraded; problems: ${status.problems.join('; ')}`)
+      .waitFor();
     await screenshot('settings-light');
 
     const closed = `http://127.0.0.1:${await freePort()}`;

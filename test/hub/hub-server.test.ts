@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HubServer, startHubServer } from '../../sandbox/hub-server.ts';
 import { freePort } from '../../sandbox/ports.ts';
-import { type HubTestApi, startHubTestApi } from './hub-test-api.ts';
+import { type HubApp, startHubApp } from './hub-app.ts';
 
-describe('hub page server (sandbox)', () => {
+describe('hub page server (sandbox)', function () {
+  this.timeout(20_000);
   let root: string;
-  let api: HubTestApi;
+  let api: HubApp;
   let hub: HubServer;
   let tokens = 0;
 
@@ -24,7 +25,7 @@ describe('hub page server (sandbox)', () => {
     writeFileSync(join(root, 'hub.js'), 'void 0;');
     mkdirSync(join(root, 'assets'));
     writeFileSync(join(root, 'assets', 'font.woff2'), 'font');
-    api = await startHubTestApi();
+    api = await startHubApp();
     hub = await startHubServer({
       apiUrl: `${api.url}/api`,
       appToken: () => {
@@ -79,11 +80,13 @@ describe('hub page server (sandbox)', () => {
       authorization: `Bearer ${api.token}`,
       body: { action: 'cancel', decisionId: 'dec-merge-107' },
     });
-    const refused = await fetch(`${hub.url}api/approvals/pending`);
-    assert.equal(refused.status, 401);
-    assert.deepEqual(await refused.json(), {
-      error: { code: 'AUTH_INVALID', message: 'the app token was refused (bad_signature)' },
+    const refused = await fetch(`${hub.url}api/approvals/pending`, {
+      headers: { authorization: 'Bearer not-the-token' },
     });
+    assert.equal(refused.status, 401);
+    const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'AUTH_INVALID');
+    assert.match(error.message, /^the app token was refused/);
   });
 
   it('fails the request when the function app is not there, as a browser would see it', async () => {

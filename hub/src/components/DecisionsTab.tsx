@@ -8,8 +8,8 @@ import { Dialog } from 'azure-devops-ui/Dialog.js';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard.js';
 import * as React from 'react';
 import { GATE_ACTIONS, type GateButton, type GateSpec } from '../../../core/gates.ts';
-import type { GateKind } from '../../../core/model.ts';
-import { GATE_WORDING } from '../../../core/slack-cards.ts';
+import type { DecisionTarget, GateKind } from '../../../core/model.ts';
+import { type GateDetails, GATE_WORDING } from '../../../core/slack-cards.ts';
 import { ApiError, alreadyDecidedText, type DecisionView } from '../api.ts';
 import {
   branchName,
@@ -87,16 +87,13 @@ function DecisionCard(props: {
   const { api } = useHub();
   const [choice, setChoice] = React.useState<Choice | undefined>();
   const [busy, setBusy] = React.useState(false);
-  const spec = decision.gate ? GATE_ACTIONS[decision.gate] : undefined;
+  // A gate this hub does not know yet (a newer function app) is listed without buttons.
+  const spec: GateSpec | undefined = GATE_ACTIONS[decision.gate];
 
   const answer = async (chosen: Choice) => {
     setBusy(true);
     try {
-      await api.decide(decision.threadId, {
-        action: chosen.action,
-        decisionId: decision.id,
-        ...(decision.nonce ? { nonce: decision.nonce } : {}),
-      });
+      await api.decide(decision.threadId, { action: chosen.action, decisionId: decision.id });
       props.onAnswered({ severity: MessageCardSeverity.Info, text: answeredText(decision, chosen) });
     } catch (error) {
       const conflict = error instanceof ApiError && error.kind === 'conflict';
@@ -189,13 +186,11 @@ function verb(button: GateButton): string {
 }
 
 function gateLabel(decision: DecisionView): string {
-  return decision.gate
-    ? `gate ${GATE_ACTIONS[decision.gate].number} for ${orMissing(decision.repo)}`
-    : `decision ${decision.id}`;
+  return `gate ${decision.gateNumber} for ${orMissing(decision.repo)}`;
 }
 
 function answeredText(decision: DecisionView, choice: Choice): string {
-  const wording = decision.gate ? GATE_WORDING[decision.gate] : undefined;
+  const wording: (typeof GATE_WORDING)[GateKind] | undefined = GATE_WORDING[decision.gate];
   const done = choice.button.outcome === 'approved' ? wording?.approvedVerb : wording?.rejectedVerb;
   return `${done ?? choice.button.label}: ${gateLabel(decision)} is decided; the Slack card is being updated.`;
 }
@@ -205,63 +200,46 @@ function answeredText(decision: DecisionView, choice: Choice): string {
 
 type Row = [label: string, value: React.ReactNode];
 
-function field(record: Readonly<Record<string, unknown>>, name: string): unknown {
-  return record[name];
+/** The card's details when they are this gate's (a decision recorded without a card has none). */
+function detailsOf<G extends GateKind>(
+  decision: DecisionView,
+  gate: G,
+): Extract<GateDetails, { gate: G }> | undefined {
+  const details = decision.details;
+  return details?.gate === gate ? (details as Extract<GateDetails, { gate: G }>) : undefined;
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== ''
-    ? value
-    : typeof value === 'number'
-      ? String(value)
-      : undefined;
+function targetOf<G extends GateKind>(
+  decision: DecisionView,
+  gate: G,
+): Extract<DecisionTarget, { gate: G }> | undefined {
+  const target = decision.target;
+  return target.gate === gate ? (target as Extract<DecisionTarget, { gate: G }>) : undefined;
 }
 
-function numberOf(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function record(value: unknown): Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-/** The Jira site the gate card links to. */
-function jiraOf(decision: DecisionView): string | undefined {
-  return text(field(decision.details, 'jiraBaseUrl'));
-}
-
-/** The first of details.name, target.name. */
-function pick(decision: DecisionView, name: string): unknown {
-  return field(decision.details, name) ?? field(decision.target, name);
+/** Gates 2–5 name a version in their target. */
+function versionOf(decision: DecisionView): string | undefined {
+  return 'version' in decision.target ? decision.target.version : undefined;
 }
 
 function subject(decision: DecisionView): string {
   const repo = orMissing(decision.repo);
-  const version = text(pick(decision, 'version'));
-  switch (decision.gate) {
-    case 'merge_pr':
-      return `PR #${orMissing(text(pick(decision, 'prId')))} in ${repo}`;
-    case 'approve_stage':
-      return `${repo} ${orMissing(version)} to ${orMissing(text(pick(decision, 'stage')))}`;
-    default:
-      return `${repo} ${orMissing(version)}`;
-  }
+  const version = orMissing(versionOf(decision));
+  const merge = targetOf(decision, 'merge_pr');
+  if (merge) return `PR #${merge.prId} in ${repo}`;
+  const stage = targetOf(decision, 'approve_stage');
+  if (stage) return `${repo} ${version} to ${stage.stage}`;
+  return `${repo} ${version}`;
 }
 
 const GATE_ROWS: Readonly<Record<GateKind, (decision: DecisionView) => Row[]>> = {
   merge_pr: (decision) => {
-    const repo = decision.repo ?? '';
-    const prId = numberOf(pick(decision, 'prId'));
-    const review = record(field(decision.details, 'review'));
-    const ticket = text(record(field(decision.details, 'ticket')).key);
-    const source = branchName(text(field(decision.details, 'sourceBranch')));
-    const target = branchName(text(field(decision.details, 'targetBranch')));
+    const details = detailsOf(decision, 'merge_pr');
+    const target = targetOf(decision, 'merge_pr');
+    const prId = details?.prId ?? target?.prId;
+    const ticket = details?.ticket?.key;
+    const source = branchName(details?.sourceBranch);
+    const into = branchName(details?.targetBranch);
     return [
       [
         'Pull request',
@@ -270,40 +248,43 @@ const GATE_ROWS: Readonly<Record<GateKind, (decision: DecisionView) => Row[]>> =
         ) : (
           <PullRequestLink
             key="pr"
-            repo={repo}
+            repo={decision.repo}
             prId={prId}
-            {...optional('url', text(field(decision.details, 'prUrl')))}
-            {...optional('title', text(field(decision.details, 'prTitle')))}
+            {...optional('url', details?.prUrl)}
+            {...optional('title', details?.prTitle)}
           />
         ),
       ],
-      ['Author', orMissing(text(field(decision.details, 'author')))],
+      ['Author', orMissing(details?.author)],
       [
         'Ticket',
-        ticket ? <TicketLink key="ticket" ticketKey={ticket} jiraBaseUrl={jiraOf(decision)} /> : MISSING,
+        ticket ? <TicketLink key="ticket" ticketKey={ticket} jiraBaseUrl={details?.jiraBaseUrl} /> : MISSING,
       ],
-      ['Branch', source ? `${source}${target ? ` → ${target}` : ''}` : MISSING],
-      ['Commit', shortCommit(text(pick(decision, 'sourceCommit')))],
-      ['Findings', formatCount(numberOf(review.findingsCount))],
-      ['Review cost', formatUsd(numberOf(review.costUsd))],
+      ['Branch', source ? `${source}${into ? ` → ${into}` : ''}` : MISSING],
+      ['Commit', shortCommit(details?.sourceCommit ?? target?.sourceCommit)],
+      ['Findings', formatCount(details?.review.findingsCount)],
+      ['Review cost', formatUsd(details?.review.costUsd)],
     ];
   },
-  create_release_pr: (decision) => [
-    ['Version', orMissing(text(pick(decision, 'version')))],
-    [
-      'Tickets',
-      <TicketKeys
-        key="tickets"
-        jiraBaseUrl={jiraOf(decision)}
-        tickets={list(field(decision.details, 'tickets')).flatMap((item) => text(record(item).key) ?? [])}
-      />,
-    ],
-  ],
-  merge_release_pr: (decision) => {
-    const pr = record(field(decision.details, 'releasePr'));
-    const prId = numberOf(pr.id) ?? numberOf(field(decision.target, 'prId'));
+  create_release_pr: (decision) => {
+    const details = detailsOf(decision, 'create_release_pr');
     return [
-      ['Version', orMissing(text(pick(decision, 'version')))],
+      ['Version', orMissing(versionOf(decision))],
+      [
+        'Tickets',
+        <TicketKeys
+          key="tickets"
+          jiraBaseUrl={details?.jiraBaseUrl}
+          tickets={details?.tickets.map((ticket) => ticket.key) ?? []}
+        />,
+      ],
+    ];
+  },
+  merge_release_pr: (decision) => {
+    const pr = detailsOf(decision, 'merge_release_pr')?.releasePr;
+    const prId = pr?.id ?? targetOf(decision, 'merge_release_pr')?.prId;
+    return [
+      ['Version', orMissing(versionOf(decision))],
       [
         'Release PR',
         prId === undefined ? (
@@ -311,29 +292,23 @@ const GATE_ROWS: Readonly<Record<GateKind, (decision: DecisionView) => Row[]>> =
         ) : (
           <PullRequestLink
             key="release-pr"
-            repo={decision.repo ?? ''}
+            repo={decision.repo}
             prId={prId}
-            {...optional('url', text(pr.url))}
-            {...optional('title', text(pr.title))}
+            {...optional('url', pr?.url)}
+            {...optional('title', pr?.title)}
           />
         ),
       ],
     ];
   },
   run_pipelines: (decision) => {
-    const fromDetails = list(field(decision.details, 'pipelines')).map((item) => ({
-      name: text(record(item).name) ?? MISSING,
-      url: text(record(item).url),
-    }));
-    const pipelines =
+    const fromDetails = detailsOf(decision, 'run_pipelines')?.pipelines ?? [];
+    const pipelines: { name: string; url?: string }[] =
       fromDetails.length > 0
         ? fromDetails
-        : list(field(decision.target, 'pipelines')).map((name) => ({
-            name: text(name) ?? MISSING,
-            url: undefined,
-          }));
+        : (targetOf(decision, 'run_pipelines')?.pipelines ?? []).map((name) => ({ name }));
     return [
-      ['Version', orMissing(text(pick(decision, 'version')))],
+      ['Version', orMissing(versionOf(decision))],
       [
         'Pipelines',
         pipelines.length === 0 ? (
@@ -350,16 +325,19 @@ const GATE_ROWS: Readonly<Record<GateKind, (decision: DecisionView) => Row[]>> =
       ],
     ];
   },
-  approve_stage: (decision) => [
-    ['Version', orMissing(text(pick(decision, 'version')))],
-    ['Stage', orMissing(text(pick(decision, 'stage')))],
-    [
-      'Run',
-      <UrlLink key="run" url={text(field(decision.details, 'runUrl'))}>
-        {text(field(decision.details, 'runUrl')) ? 'Open the run' : MISSING}
-      </UrlLink>,
-    ],
-  ],
+  approve_stage: (decision) => {
+    const runUrl = detailsOf(decision, 'approve_stage')?.runUrl;
+    return [
+      ['Version', orMissing(versionOf(decision))],
+      ['Stage', orMissing(targetOf(decision, 'approve_stage')?.stage)],
+      [
+        'Run',
+        <UrlLink key="run" url={runUrl}>
+          {runUrl ? 'Open the run' : MISSING}
+        </UrlLink>,
+      ],
+    ];
+  },
 };
 
 function optional<K extends string>(name: K, value: string | undefined): Partial<Record<K, string>> {
@@ -380,12 +358,12 @@ function TicketKeys(props: { tickets: string[]; jiraBaseUrl: string | undefined 
 function DecisionFacts(props: { decision: DecisionView }): React.ReactElement {
   const { decision } = props;
   const rows: Row[] = [
-    ...(decision.gate ? GATE_ROWS[decision.gate](decision) : []),
+    ...(GATE_ROWS[decision.gate]?.(decision) ?? []),
     ['Asked', formatTime(decision.createdAt)],
     ...(decision.expiresAt ? ([['Expires', formatTime(decision.expiresAt)]] satisfies Row[]) : []),
   ];
-  const review = record(field(decision.details, 'review'));
-  const summary = decision.gate === 'merge_pr' ? text(review.summary) : undefined;
+  const review = detailsOf(decision, 'merge_pr')?.review;
+  const summary = review?.summary;
   return (
     <div className="flex-column rhythm-vertical-8">
       <dl className="ra-decision-facts">
@@ -397,7 +375,7 @@ function DecisionFacts(props: { decision: DecisionView }): React.ReactElement {
         ))}
       </dl>
       {summary ? <p className="ra-review-summary">{summary}</p> : null}
-      {review.injectionSuspected === true ? (
+      {review?.injectionSuspected === true ? (
         <MessageCard severity={MessageCardSeverity.Warning}>
           The review suspects instructions hidden in the PR text: read the diff yourself.
         </MessageCard>

@@ -7,7 +7,8 @@ import { FormItem } from 'azure-devops-ui/FormItem.js';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard.js';
 import { TextField, TextFieldWidth } from 'azure-devops-ui/TextField.js';
 import * as React from 'react';
-import { normalizeBaseUrl, type StatusView } from '../api.ts';
+import { isCallerStatus } from '../../../core/views.ts';
+import { normalizeBaseUrl, type StatusResponse } from '../api.ts';
 import type { HubSettings } from '../settings.ts';
 import { errorText } from './LoadState.tsx';
 
@@ -17,7 +18,7 @@ export interface SettingsTabProps {
   defaultUrl: string | undefined;
   standalone: boolean;
   onSave(settings: HubSettings): Promise<void>;
-  testConnection(url: string): Promise<StatusView>;
+  testConnection(url: string): Promise<StatusResponse>;
 }
 
 interface Outcome {
@@ -69,10 +70,11 @@ export function SettingsTab(props: SettingsTabProps): React.ReactElement {
       const target = normalizeBaseUrl(url);
       if (!target) return { severity: MessageCardSeverity.Error, text: 'Enter the function app URL first.' };
       const status = await props.testConnection(target);
-      const problems = status.problems.length > 0 ? `; problems: ${status.problems.join('; ')}` : '';
+      const found = isCallerStatus(status) ? status.problems : [];
+      const problems = found.length > 0 ? `; problems: ${found.join('; ')}` : '';
       return {
-        severity: status.problems.length > 0 ? MessageCardSeverity.Warning : MessageCardSeverity.Info,
-        text: `Connected to ${target}: status ${status.status ?? 'unknown'}${problems}`,
+        severity: status.status === 'ok' ? MessageCardSeverity.Info : MessageCardSeverity.Warning,
+        text: `Connected to ${target}: status ${status.status}${problems}`,
       };
     });
 

@@ -10,7 +10,7 @@ export interface RepoReleases {
 
 export async function loadRepoReleases(api: HubApi): Promise<RepoReleases[]> {
   const known = await api.knownRepos();
-  const staging = await api.stagingReleases(known);
+  const staging = await api.stagingReleases();
   const repos = [...new Set([...staging.map((release) => release.repo), ...known])].sort((a, b) =>
     a.localeCompare(b),
   );
