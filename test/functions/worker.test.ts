@@ -115,8 +115,8 @@ describe('functions: queue worker', () => {
     assert.equal(updates.filter((entry) => entry.status < 300).length, 1, 'answered once');
     await bed.host.idle();
     assert.equal(await audit(decision.id, 'effect.done'), 1);
-    const thread = await bed.stack.store.threads.get(threadId);
-    assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
+    const thread = await bed.stack.store.threads.getOf('release', threadId);
+    assert.equal(thread?.state.gates?.length, 1, 'the gate recorded once');
   });
 
   const askApproval = async (
