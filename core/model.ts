@@ -140,19 +140,101 @@ export interface Decision {
   };
 }
 
-/** The Python agent's agent_threads row: one PR flow or one release flow. */
-export interface Thread {
-  id: string;
-  graph: 'pr' | 'release';
-  repo: string;
-  prId?: number;
-  status: 'running' | 'waiting' | 'done' | 'failed' | 'cancelled';
-  /** Flow state (JSON), e.g. ticket key, reviewed commit, version. */
+/** What a thread tracks: one pull request's flow, or one release's. */
+export type ThreadKind = 'pr' | 'release';
+
+export type ThreadStatus = 'running' | 'waiting' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * A thread imported from the Python agent (scripts/import.ts): its original graph name and status, and
+ * its state as it was (the Python agent's own keys, which our flows do not read).
+ */
+export interface PythonAgentOrigin {
+  graphName: unknown;
+  status: unknown;
   state: Record<string, unknown>;
+}
+
+/** State of a PR thread. */
+export interface PrThreadState {
+  title?: string;
+  sourceRefName?: string;
+  targetRefName?: string;
+  ticketKey?: string;
+  ticketCreated?: boolean;
+  /** The ticket whose link was posted on the PR as a comment thread (posted once per ticket). */
+  ticketLinkedKey?: string;
+  ticketLinkThreadId?: number;
+  /**
+   * A ticket the branch or title names that another open PR holds: flagged on the PR once, never
+   * recorded as this PR's `ticketKey`.
+   */
+  ticketConflictKey?: string;
+  /** The source commit the last review looked at. */
+  reviewedCommit?: string;
+  verdict?: string;
+  /** Set once the merge commit is known (StageRelease, the completed event). */
+  mergeCommit?: string;
+  /** The PR-validation run queued for a source commit by the webhook or the poller. */
+  queuedRuns?: { sourceCommit: string; runId: number }[];
+  /** The latest source commit the function app has handled (discovery), so the poller skips it. */
+  discoveredCommit?: string;
+  pythonAgent?: PythonAgentOrigin;
+}
+
+/** State of a release thread, written by the release pipeline's tasks. */
+export interface ReleaseThreadState {
+  /** Always set by our flows; absent only on a thread imported from the Python agent. */
+  version?: string;
+  /** The release pipeline run that carries this release: approvals of that run belong to it. */
+  runId?: number;
+  pipelineId?: number;
+  runUrl?: string;
+  /** Pipelines gate 4 triggers. */
+  pipelines?: { id: number; name: string }[];
+  releasePrId?: number;
+  releasePrUrl?: string;
+  mergeCommit?: string;
+  tag?: string;
+  notes?: string;
+  /** Who answered each gate, for the archived release. */
+  gates?: GateRecord[];
+  /** Runs RunPipelines queued for this release: a retried task awaits them instead of queueing again. */
+  pipelineRuns?: { pipelineId: number; runId: number; commit: string; webUrl?: string; queuedAt: string }[];
+  /** When CompleteRelease posted the release notification (posted once). */
+  notifiedAt?: string;
+  pythonAgent?: PythonAgentOrigin;
+}
+
+interface ThreadCommon {
+  id: string;
+  repo: string;
+  status: ThreadStatus;
   slackMessageTs?: string;
   createdAt: string;
   updatedAt: string;
 }
+
+/** The flow of one pull request (id `pr.<repo>.<prId>`). */
+export interface PrThread extends ThreadCommon {
+  kind: 'pr';
+  prId: number;
+  state: PrThreadState;
+}
+
+/** The flow of one release (id `release.<repo>.<version>`). */
+export interface ReleaseThread extends ThreadCommon {
+  kind: 'release';
+  /** Only on a thread imported from the Python agent that named a PR. */
+  prId?: number;
+  state: ReleaseThreadState;
+}
+
+/** One PR flow or one release flow (the Python agent's agent_threads rows); narrow it by `kind`. */
+export type Thread = PrThread | ReleaseThread;
+
+/** The thread of one kind. */
+export type ThreadOf<K extends ThreadKind> = Extract<Thread, { kind: K }>;
 
 export type ReviewVerdict = 'approve' | 'request_changes' | 'needs_human_review';
 

@@ -12,7 +12,7 @@
 import type { Approval } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import { decide, expire, withdrawAnswer } from '../core/gates.ts';
-import type { Decision, DecisionTarget, GateKind, Thread } from '../core/model.ts';
+import type { Decision, DecisionTarget, GateKind, ReleaseThread } from '../core/model.ts';
 import type { GateDetails } from '../core/slack-cards.ts';
 import { environmentFromText } from '../core/service-hook-events.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
@@ -123,8 +123,8 @@ export async function askForApproval(
     // Asked before (by the other of webhook and poller): make sure its card exists.
     return 'already-asked';
   }
-  const state = thread?.state as ReleaseThreadState | undefined;
-  if (!thread || !state) {
+  const state = thread?.state;
+  if (!thread) {
     deps.log.warn('approval pending for a release that cannot be identified: its card shows what is known', {
       approvalId: approval.id,
       environment: environment ?? null,
@@ -234,10 +234,10 @@ export async function pendingFor(deps: Pick<Deps, 'store'>, approvalId: string):
 }
 
 /** The release thread whose pipeline run is waiting on the approval. */
-async function releaseThreadOfRun(deps: Deps, runId: number): Promise<Thread | undefined> {
+async function releaseThreadOfRun(deps: Deps, runId: number): Promise<ReleaseThread | undefined> {
   for (const status of ['running', 'waiting'] as const) {
     const found = (await deps.store.threads.listByStatus(status)).find(
-      (thread) => thread.graph === 'release' && (thread.state as Partial<ReleaseThreadState>).runId === runId,
+      (thread): thread is ReleaseThread => thread.kind === 'release' && thread.state.runId === runId,
     );
     if (found) return found;
   }

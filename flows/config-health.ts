@@ -3,7 +3,6 @@
 // runs the review: neither PR_PIPELINE_ID / PR_PIPELINE_BY_REPO nor a Build Validation policy.
 import type { AgentDeps } from './agent-deps.ts';
 import { pipelineFor } from './agent-deps.ts';
-import type { PrThreadState } from './threads.ts';
 
 /** How long a Build Validation policy may take to start and report before the PR counts as unreviewed. */
 export const UNREVIEWED_GRACE_SECONDS = 1_800;
@@ -16,10 +15,10 @@ export async function unpipelinedPrProblems(
   const threads = await deps.store.threads.listByStatus('running');
   const byRepo = new Map<string, number[]>();
   for (const thread of threads) {
-    if (thread.graph !== 'pr' || thread.prId === undefined) continue;
+    if (thread.kind !== 'pr') continue;
     const { settings } = deps;
     if (pipelineFor(settings.prPipelineByRepo, thread.repo, settings.prPipelineId) !== undefined) continue;
-    const state = thread.state as PrThreadState;
+    const { state } = thread;
     const commit = state.discoveredCommit;
     if (!commit || state.reviewedCommit === commit) continue;
     if (state.queuedRuns?.some((run) => run.sourceCommit === commit)) continue;

@@ -15,11 +15,11 @@ import { randomUUID } from 'node:crypto';
 import type { Approval, CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
-import type { Decision, GateRecord } from '../core/model.ts';
+import type { Decision, GateRecord, ThreadKind, ThreadOf } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { refreshCard } from './gate-requests.ts';
 import { moveTicket } from './jira-workflow.ts';
-import { type PrThreadState, prThreadId, type ReleaseThreadState } from './threads.ts';
+import { prThreadId } from './threads.ts';
 import type { EffectKind, WorkMessageOf } from './work-messages.ts';
 
 export interface EffectAttempt {
@@ -389,8 +389,9 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
   }
   const merge = pr.mergeCommitId ? ` (merge ${pr.mergeCommitId.slice(0, 7)})` : '';
   const details = [`PR completed${merge}`];
-  const thread = await updateThread<PrThreadState>(
+  const thread = await updateThread(
     deps,
+    'pr',
     threadId,
     (state) => ({
       ...state,
@@ -400,7 +401,7 @@ async function completePr(deps: EffectDeps, decision: Decision, last: boolean): 
   );
   // Only the ticket the ticket step linked (project-checked, held by no other open PR) moves: a key the
   // branch or title merely names could be anyone's ticket.
-  const ticket = (thread?.state as PrThreadState | undefined)?.ticketKey;
+  const ticket = thread?.state.ticketKey;
   if (ticket) details.push(await transitionTicket(deps, ticket, deps.settings.jiraStagingStatus, last));
   return { status: 'done', detail: details.join('; ') };
 }
@@ -456,8 +457,8 @@ async function completedMeanwhile(
 async function declinePr(deps: EffectDeps, decision: Decision, last: boolean): Promise<EffectResult> {
   const target = decision.target;
   if (target.gate !== 'merge_pr' || decision.status !== 'rejected') return mismatch(decision, 'decline_pr');
-  const thread = await deps.store.threads.get(prThreadId(target.repo, target.prId));
-  const ticket = (thread?.state as PrThreadState | undefined)?.ticketKey;
+  const thread = await deps.store.threads.getOf('pr', prThreadId(target.repo, target.prId));
+  const ticket = thread?.state.ticketKey;
   const details = ['PR left open, not merged'];
   if (ticket && deps.jira) {
     try {
@@ -534,7 +535,7 @@ async function recordGate(deps: EffectDeps, decision: Decision): Promise<void> {
     via: decision.decidedVia ?? 'api',
     at: decision.decidedAt ?? deps.now().toISOString(),
   };
-  await updateThread<ReleaseThreadState>(deps, decision.threadId, (state) => {
+  await updateThread(deps, 'release', decision.threadId, (state) => {
     const gates = state.gates ?? [];
     if (gates.some((gate) => gate.gate === record.gate && gate.at === record.at && gate.by === record.by))
       return undefined;
@@ -562,27 +563,36 @@ async function transitionTicket(
   }
 }
 
-/** Changes a thread's state (and status) if the thread exists; returns the stored thread. */
-async function updateThread<S>(
+/** Changes a thread's state (and status) if a thread of that kind exists; returns the stored thread. */
+async function updateThread<K extends ThreadKind>(
   deps: EffectDeps,
+  kind: K,
   threadId: string,
-  change: (state: S) => S | undefined,
+  change: (state: ThreadOf<K>['state']) => ThreadOf<K>['state'] | undefined,
   status?: 'done' | 'cancelled',
-): Promise<{ state: Record<string, unknown> } | undefined> {
+): Promise<ThreadOf<K> | undefined> {
   if (!(await deps.store.threads.get(threadId))) return undefined;
   try {
-    return await deps.store.threads.update(threadId, (thread) => {
-      const state = change(thread.state as S);
+    return await deps.store.threads.updateOf(kind, threadId, (thread) => {
+      const state = change(thread.state);
       if (state === undefined && (status === undefined || thread.status === status)) return undefined;
       return {
         ...thread,
         ...(status ? { status } : {}),
-        state: (state ?? thread.state) as Record<string, unknown>,
+        state: state ?? thread.state,
         updatedAt: deps.now().toISOString(),
       };
     });
   } catch (error) {
     if (isReleaseAgentError(error, 'STORE_NOT_FOUND')) return undefined;
+    // The decision names a thread of the other kind: nothing of this effect belongs in it.
+    if (isReleaseAgentError(error, 'THREAD_KIND_MISMATCH')) {
+      deps.log.warn('decision names a thread of another kind; its state is left as it is', {
+        threadId,
+        kind,
+      });
+      return undefined;
+    }
     throw error;
   }
 }

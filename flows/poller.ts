@@ -15,7 +15,7 @@ import { EFFECT_LOST_AFTER_SECONDS, effectNeedsRedrive, queuedAgain } from './de
 import { ANSWER_LOST_AFTER_SECONDS, answerNeedsRedrive, effectFor } from './decide.ts';
 import { postPendingCard, refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
-import { type PrThreadState, prThreadId } from './threads.ts';
+import { prThreadId } from './threads.ts';
 import { workMessage } from './work-messages.ts';
 
 export interface PollReport {
@@ -84,7 +84,7 @@ async function pollPullRequests(deps: Deps, cycleId: string, report: PollReport)
     const threadId = prThreadId(pr.repository.name, pr.id);
     // Not running (new, or closed and since reactivated): read it, observePullRequest sorts it out.
     const thread = runningById.get(threadId) ?? (await deps.store.threads.get(threadId));
-    const state = thread?.state as PrThreadState | undefined;
+    const state = thread?.kind === 'pr' ? thread.state : undefined;
     if (
       state &&
       pr.sourceCommitId &&
@@ -108,18 +108,18 @@ async function pollPullRequests(deps: Deps, cycleId: string, report: PollReport)
   // Tracked PRs that are no longer active were completed or abandoned: record which.
   const activeIds = new Set(active.map((pr) => `${pr.repository.name.toLowerCase()}|${pr.id}`));
   for (const thread of running) {
-    if (thread.graph !== 'pr' || thread.prId === undefined) continue;
+    if (thread.kind !== 'pr') continue;
     if (
       activeIds.has(`${thread.repo.toLowerCase()}|${thread.prId}`) ||
       !isWatched(deps.settings, thread.repo)
     )
       continue;
-    const state = thread.state as PrThreadState;
+    const { state } = thread;
     if (state.targetRefName && state.targetRefName !== deps.settings.targetBranch) continue;
     await guarded(report, `PR ${thread.prId}`, async () => {
       const result = await observePullRequest(deps, {
         repo: thread.repo,
-        prId: thread.prId!,
+        prId: thread.prId,
         source: 'poller',
         requestId: `${cycleId}-${thread.prId}`,
       });

@@ -8,7 +8,7 @@
 import type { PipelineRun, PullRequest } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import { supersede } from '../core/gates.ts';
-import type { Decision, Thread } from '../core/model.ts';
+import type { Decision, PrThread } from '../core/model.ts';
 import { type AgentDeps, isWatched, pipelineFor } from './agent-deps.ts';
 import { refreshCard, supersedeStaleMergeDecisions } from './gate-requests.ts';
 import { type PrThreadState, prThreadId } from './threads.ts';
@@ -86,7 +86,7 @@ export async function observePullRequest(deps: Deps, input: ObservePullRequestIn
     deps.log.info('merge approvals superseded by a push', { repo, prId: pr.id, count: superseded.length });
   await withdrawStaleAutoComplete(deps, pr, repo, threadId, commit);
 
-  const state = thread.state as PrThreadState;
+  const state = thread.state;
   const handled =
     state.queuedRuns?.some((run) => run.sourceCommit === commit) || state.discoveredCommit === commit;
   if (handled && !input.force) return { outcome: 'already-handled', threadId };
@@ -133,7 +133,7 @@ export async function observePullRequest(deps: Deps, input: ObservePullRequestIn
   return { outcome: 'run-queued', threadId, runId: run.id };
 }
 
-async function ensureThread(deps: Deps, pr: PullRequest, repo: string, threadId: string): Promise<Thread> {
+async function ensureThread(deps: Deps, pr: PullRequest, repo: string, threadId: string): Promise<PrThread> {
   const at = deps.now().toISOString();
   const state: PrThreadState = {
     title: pr.title,
@@ -142,11 +142,11 @@ async function ensureThread(deps: Deps, pr: PullRequest, repo: string, threadId:
   };
   const { stored } = await deps.store.threads.createIfAbsent({
     id: threadId,
-    graph: 'pr',
+    kind: 'pr',
     repo,
     prId: pr.id,
     status: 'running',
-    state: state as Record<string, unknown>,
+    state,
     createdAt: at,
     updatedAt: at,
   });
@@ -158,11 +158,7 @@ async function setState(
   threadId: string,
   change: (state: PrThreadState) => PrThreadState,
 ): Promise<void> {
-  await deps.store.threads.update(threadId, (thread) => ({
-    ...thread,
-    state: change(thread.state as PrThreadState) as Record<string, unknown>,
-    updatedAt: deps.now().toISOString(),
-  }));
+  await deps.store.threads.setState('pr', threadId, change, deps.now());
 }
 
 /** Completed (confirmed through REST, never from git.pullrequest.merged) or abandoned: record it. */
@@ -173,7 +169,7 @@ async function recordClosed(
   threadId: string,
 ): Promise<ObserveResult> {
   const outcome = pr.status === 'completed' ? 'completed' : 'abandoned';
-  const existing = await deps.store.threads.get(threadId);
+  const existing = await deps.store.threads.getOf('pr', threadId);
   if (!existing && pr.targetRefName !== deps.settings.targetBranch)
     return { outcome: 'ignored', threadId, reason: 'not a tracked PR' };
   if (!existing) await ensureThread(deps, pr, repo, threadId);
@@ -189,14 +185,14 @@ async function recordClosed(
     await refreshCard(deps, updated);
   }
   const status = outcome === 'completed' ? 'done' : 'cancelled';
-  await deps.store.threads.update(threadId, (thread) => {
-    const state = thread.state as PrThreadState;
+  await deps.store.threads.updateOf('pr', threadId, (thread) => {
+    const { state } = thread;
     const mergeCommit = outcome === 'completed' ? pr.mergeCommitId : undefined;
     if (thread.status === status && (!mergeCommit || state.mergeCommit === mergeCommit)) return undefined;
     return {
       ...thread,
       status,
-      state: { ...state, ...(mergeCommit ? { mergeCommit } : {}) } as Record<string, unknown>,
+      state: { ...state, ...(mergeCommit ? { mergeCommit } : {}) },
       updatedAt: deps.now().toISOString(),
     };
   });

@@ -1,6 +1,6 @@
 // The PR thread (agent_threads row of a PR flow) as the pipeline tasks use it: read its state, and
 // create-or-merge a patch into it with the store's conditional writes (the transition is pure).
-import type { Thread } from '../core/model.ts';
+import type { PrThread, Thread } from '../core/model.ts';
 import { canonicalJson } from '../core/values.ts';
 import type { AzureDevOps } from '../adapters/azdo/azdo.ts';
 import type { Store } from '../adapters/store/store.ts';
@@ -11,8 +11,8 @@ export async function readPrThreadState(
   repo: string,
   prId: number,
 ): Promise<PrThreadState> {
-  const thread = await store.threads.get(prThreadId(repo, prId));
-  return (thread?.state ?? {}) as PrThreadState;
+  const thread = await store.threads.getOf('pr', prThreadId(repo, prId));
+  return thread?.state ?? {};
 }
 
 export interface PrThreadPatch {
@@ -32,13 +32,13 @@ function defined(state: PrThreadState): PrThreadState {
 }
 
 /** Creates the PR thread or merges the patch into it; returns the stored thread. */
-export async function upsertPrThread(store: Pick<Store, 'threads'>, patch: PrThreadPatch): Promise<Thread> {
+export async function upsertPrThread(store: Pick<Store, 'threads'>, patch: PrThreadPatch): Promise<PrThread> {
   const id = prThreadId(patch.repo, patch.prId);
   const at = patch.now.toISOString();
   const state = defined(patch.state);
   const { created, stored } = await store.threads.createIfAbsent({
     id,
-    graph: 'pr',
+    kind: 'pr',
     repo: patch.repo,
     prId: patch.prId,
     status: patch.status ?? 'running',
@@ -47,8 +47,8 @@ export async function upsertPrThread(store: Pick<Store, 'threads'>, patch: PrThr
     updatedAt: at,
   });
   if (created) return stored;
-  return await store.threads.update(id, (current) => {
-    const next: Thread = {
+  return await store.threads.updateOf('pr', id, (current) => {
+    const next: PrThread = {
       ...current,
       status: patch.status ?? current.status,
       state: { ...current.state, ...state },
@@ -80,7 +80,7 @@ export async function openPrClaims(
   const threads = await deps.store.threads.listByTicket(ticketKey);
   const claims: TicketClaim[] = [];
   for (const thread of threads) {
-    if (thread.graph !== 'pr' || thread.prId === undefined) continue;
+    if (thread.kind !== 'pr') continue;
     if (thread.repo === self.repo && thread.prId === self.prId) continue;
     if (thread.status === 'done' || thread.status === 'failed' || thread.status === 'cancelled') continue;
     try {

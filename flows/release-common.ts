@@ -3,7 +3,7 @@
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type ErrorCode, errorMessage, ReleaseAgentError } from '../core/errors.ts';
-import type { Decision, GateRecord, StagingRelease, Thread } from '../core/model.ts';
+import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
 import type { SlackCard } from '../core/slack-cards.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
@@ -145,8 +145,8 @@ export function fitDescription(text: string, limit: number): string {
   return `${lines.slice(0, kept).join('\n')}${note(ticketLines(kept))}`.slice(0, limit);
 }
 
-export function releaseState(thread: Thread | undefined): Partial<ReleaseThreadState> {
-  return (thread?.state ?? {}) as Partial<ReleaseThreadState>;
+export function releaseState(thread: ReleaseThread | undefined): ReleaseThreadState {
+  return thread?.state ?? {};
 }
 
 function defined<T extends object>(patch: T): Partial<T> {
@@ -166,13 +166,13 @@ export async function upsertReleaseThread(
     status?: Thread['status'];
     now: Date;
   },
-): Promise<Thread> {
+): Promise<ReleaseThread> {
   const id = releaseThreadId(input.repo, input.version);
   const at = input.now.toISOString();
   const patch = defined(input.patch);
   const { created, stored } = await store.threads.createIfAbsent({
     id,
-    graph: 'release',
+    kind: 'release',
     repo: input.repo,
     status: input.status ?? 'running',
     state: { ...patch, version: input.version },
@@ -180,7 +180,7 @@ export async function upsertReleaseThread(
     updatedAt: at,
   });
   if (created) return stored;
-  return await store.threads.update(id, (current) => ({
+  return await store.threads.updateOf('release', id, (current) => ({
     ...current,
     ...(input.status ? { status: input.status } : {}),
     state: { ...current.state, ...patch, version: input.version },
@@ -193,7 +193,7 @@ export interface ResolvedRelease {
   /** From the `version` input, else the staging release's; undefined when neither exists. */
   version: string | undefined;
   staging: StagingRelease | undefined;
-  thread: Thread | undefined;
+  thread: ReleaseThread | undefined;
 }
 
 /** The release a task acts on: the version the pipeline planned (or staging's), its staging release and thread. */
@@ -204,7 +204,7 @@ export async function resolveRelease(
 ): Promise<ResolvedRelease> {
   const staging = await store.staging.get(repo);
   const chosen = version ?? staging?.version;
-  const thread = chosen ? await store.threads.get(releaseThreadId(repo, chosen)) : undefined;
+  const thread = chosen ? await store.threads.getOf('release', releaseThreadId(repo, chosen)) : undefined;
   return { repo, version: chosen, staging, thread };
 }
 
@@ -212,7 +212,7 @@ export async function resolveRelease(
  * Who answered each gate of a release: the thread's recorded gates plus the thread's decided
  * decisions, without repeats, oldest first.
  */
-export function gateRecords(thread: Thread | undefined, decisions: readonly Decision[]): GateRecord[] {
+export function gateRecords(thread: ReleaseThread | undefined, decisions: readonly Decision[]): GateRecord[] {
   const records: GateRecord[] = [...(releaseState(thread).gates ?? [])];
   for (const decision of decisions) {
     if (decision.status !== 'approved' && decision.status !== 'rejected') continue;

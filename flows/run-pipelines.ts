@@ -70,14 +70,19 @@ export function storeReleaseRuns(store: Store, now: () => Date): ReleaseRuns {
       };
     },
     record: async (repo, version, run) => {
-      const at = now().toISOString();
-      await store.threads.update(releaseThreadId(repo, version), (current) => {
-        const others = (releaseState(current).pipelineRuns ?? []).filter(
-          (recorded) => !(recorded.pipelineId === run.pipelineId && recorded.commit === run.commit),
-        );
-        const pipelineRuns = [...others, { ...run, queuedAt: at }];
-        return { ...current, state: { ...current.state, pipelineRuns }, updatedAt: at };
-      });
+      const when = now();
+      const at = when.toISOString();
+      await store.threads.setState(
+        'release',
+        releaseThreadId(repo, version),
+        (state) => {
+          const others = (state.pipelineRuns ?? []).filter(
+            (recorded) => !(recorded.pipelineId === run.pipelineId && recorded.commit === run.commit),
+          );
+          return { ...state, pipelineRuns: [...others, { ...run, queuedAt: at }] };
+        },
+        when,
+      );
     },
   };
 }

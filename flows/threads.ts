@@ -1,6 +1,6 @@
 // Threads are the Python agent's agent_threads: one per PR flow and one per release flow. Their ids
 // are derived from what they track, so every part (tasks, webhooks, poller, API) finds the same one.
-import type { GateKind, GateRecord } from '../core/model.ts';
+import type { GateKind } from '../core/model.ts';
 import { DEFAULT_RELEASE_ENVIRONMENTS, type ReleaseEnvironments } from '../core/release-environments.ts';
 
 /** `pr.<repo>.<id>`; the repo is percent-encoded so the id is safe in a URL path segment. */
@@ -13,53 +13,7 @@ export function releaseThreadId(repo: string, version: string): string {
   return `release.${encodeURIComponent(repo)}.${version}`;
 }
 
-/** State of a PR thread (graph 'pr'). */
-export interface PrThreadState {
-  title?: string;
-  sourceRefName?: string;
-  targetRefName?: string;
-  ticketKey?: string;
-  ticketCreated?: boolean;
-  /** The ticket whose link was posted on the PR as a comment thread (posted once per ticket). */
-  ticketLinkedKey?: string;
-  ticketLinkThreadId?: number;
-  /**
-   * A ticket the branch or title names that another open PR holds: flagged on the PR once, never
-   * recorded as this PR's `ticketKey`.
-   */
-  ticketConflictKey?: string;
-  /** The source commit the last review looked at. */
-  reviewedCommit?: string;
-  verdict?: string;
-  /** Set once the merge commit is known (StageRelease, the completed event). */
-  mergeCommit?: string;
-  /** The PR-validation run queued for a source commit by the webhook or the poller. */
-  queuedRuns?: { sourceCommit: string; runId: number }[];
-  /** The latest source commit the function app has handled (discovery), so the poller skips it. */
-  discoveredCommit?: string;
-}
-
-/** State of a release thread (graph 'release'), written by the release pipeline's tasks. */
-export interface ReleaseThreadState {
-  version: string;
-  /** The release pipeline run that carries this release: approvals of that run belong to it. */
-  runId?: number;
-  pipelineId?: number;
-  runUrl?: string;
-  /** Pipelines gate 4 triggers. */
-  pipelines?: { id: number; name: string }[];
-  releasePrId?: number;
-  releasePrUrl?: string;
-  mergeCommit?: string;
-  tag?: string;
-  notes?: string;
-  /** Who answered each gate, for the archived release. */
-  gates?: GateRecord[];
-  /** Runs RunPipelines queued for this release: a retried task awaits them instead of queueing again. */
-  pipelineRuns?: { pipelineId: number; runId: number; commit: string; webUrl?: string; queuedAt: string }[];
-  /** When CompleteRelease posted the release notification (posted once). */
-  notifiedAt?: string;
-}
+export type { PrThreadState, ReleaseThreadState } from '../core/model.ts';
 
 export type GateEnvironments = Readonly<Record<Exclude<GateKind, 'merge_pr'>, readonly string[]>>;
 

@@ -11,6 +11,7 @@ import type {
   StagedTicket,
   StagingRelease,
   Thread,
+  ThreadKind,
 } from '../core/model.ts';
 import { renderReleaseNotes } from '../core/releases.ts';
 import type { GateDetails, TicketRef } from '../core/slack-cards.ts';
@@ -190,7 +191,7 @@ function statuses(status: Thread['status'], names: string[]): Record<string, Thr
 }
 
 /** Python graph names → our flows; `full_cycle` is decided per thread (see mapThreadRow). */
-const GRAPHS: Readonly<Record<string, Thread['graph'] | 'full_cycle'>> = {
+const GRAPHS: Readonly<Record<string, ThreadKind | 'full_cycle'>> = {
   pr_completed: 'pr',
   pr: 'pr',
   release: 'release',
@@ -291,7 +292,7 @@ export function mapThreadRow(row: ThreadRow, options: MappingOptions): RowResult
       );
     }
 
-    let flow: Thread['graph'];
+    let flow: ThreadKind;
     if (graph === 'full_cycle')
       flow = found ? (found.gate === 'merge_pr' ? 'pr' : 'release') : prId !== undefined ? 'pr' : 'release';
     else flow = graph;
@@ -299,17 +300,20 @@ export function mapThreadRow(row: ThreadRow, options: MappingOptions): RowResult
       fail(`a ${shownValue(row.graph_name)} thread cannot wait at gate ${found.gate}`);
     }
 
-    const thread: Thread = {
-      id,
-      graph: flow,
-      repo,
-      status: found ? 'waiting' : status,
-      // The original names stay readable for operators; the rest of the state is kept as it was.
-      state: { ...state, pythonAgent: { graphName: row.graph_name, status: row.status } },
-      createdAt,
-      updatedAt,
-    };
-    if (prId !== undefined) thread.prId = prId;
+    const common = { id, repo, status: found ? ('waiting' as const) : status, createdAt, updatedAt };
+    // The original names and state stay readable for operators, apart from the state our flows keep.
+    const pythonAgent = { graphName: row.graph_name, status: row.status, state };
+    let thread: Thread;
+    if (flow === 'pr') {
+      // Our PR flows know a PR thread by its PR.
+      const rawPrId = prId ?? firstDefined([state], PR_ID_KEYS);
+      if (rawPrId === undefined)
+        fail(`a PR thread needs a pr_id (or one in its state: ${PR_ID_KEYS.join(', ')})`);
+      thread = { ...common, kind: 'pr', prId: pullRequestId(rawPrId, 'pr_id'), state: { pythonAgent } };
+    } else {
+      thread = { ...common, kind: 'release', state: { pythonAgent } };
+      if (prId !== undefined) thread.prId = prId;
+    }
     const slackTs = optionalText(row.slack_message_ts, 'slack_message_ts');
     if (slackTs !== undefined) thread.slackMessageTs = slackTs;
     if (!found) return { thread };

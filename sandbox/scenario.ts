@@ -8,7 +8,7 @@ import { buttonsOf } from './sim/slack/blocks.ts';
 import type { SimMessage } from './sim/slack/slack-simulator.ts';
 import { GATE_ACTIONS } from '../core/gates.ts';
 import type { Decision, GateKind } from '../core/model.ts';
-import { type PrThreadState, prThreadId, releaseThreadId } from '../flows/threads.ts';
+import { prThreadId, releaseThreadId } from '../flows/threads.ts';
 import type { AgentRunRecord, PoolEvent } from './agent/pool.ts';
 import { SandboxError, waitUntil } from './errors.ts';
 import type { PipelineRunOutcome, StepRecord } from './pipeline-runner.ts';
@@ -204,10 +204,8 @@ class Cycle {
     const queued = await this.wait(
       `the function app to queue the PR pipeline for PR #${prId} at ${short(commit)}`,
       async () => {
-        const thread = await this.store.threads.get(threadId);
-        return (thread?.state as PrThreadState | undefined)?.queuedRuns?.find(
-          (run) => run.sourceCommit === commit,
-        );
+        const thread = await this.store.threads.getOf('pr', threadId);
+        return thread?.state.queuedRuns?.find((run) => run.sourceCommit === commit);
       },
     );
     // The flow writes the thread's state first and its audit entry right after: wait for both.

@@ -20,6 +20,8 @@ import type {
   ReviewRecord,
   StagingRelease,
   Thread,
+  ThreadKind,
+  ThreadOf,
 } from '../../core/model.ts';
 import { assertArchiveCovers, assertArchivedUnchanged } from '../../core/releases.ts';
 import { changesProps } from './codec.ts';
@@ -68,19 +70,26 @@ export function createEntityStore(
   };
 }
 
-/** Records addressed by their own `id`, one row each, listed by equality on index properties. */
+/**
+ * Records addressed by their own `id`, one row each, listed by equality on index properties. `decode`
+ * brings a record read in an older shape to the current one (in place, so a write based on that read
+ * still skips reading again); the next write stores the current shape.
+ */
 function idRecords<T extends { id: string; createdAt: string }>(
   records: RecordTable,
   rowKey: string,
   index: (value: T) => EntityProps,
+  decode: (value: T) => T = (value) => value,
 ) {
   const at = (id: string): RowAddress => ({ partitionKey: encodeKeyPart(id), rowKey, key: id });
   return {
     async get(id: string): Promise<T | undefined> {
-      return (await records.read<T>(at(id)))?.value;
+      const value = (await records.read<T>(at(id)))?.value;
+      return value === undefined ? undefined : decode(value);
     },
     async createIfAbsent(value: T): Promise<CreateResult<T>> {
-      return records.createOnce(at(value.id), value, index(value));
+      const result = await records.createOnce(at(value.id), value, index(value));
+      return result.created ? result : { created: false, stored: decode(result.stored) };
     },
     async update(id: string, transition: Transition<T>, options: UpdateOptions<T> = {}): Promise<T> {
       const known = records.recordOf(options.from);
@@ -93,7 +102,7 @@ function idRecords<T extends { id: string; createdAt: string }>(
               key: id,
             });
           }
-          const next = transition(current);
+          const next = transition(decode(current));
           if (next !== undefined) assertSameKey('id', next.id, id);
           return next;
         },
@@ -101,30 +110,85 @@ function idRecords<T extends { id: string; createdAt: string }>(
         // Only a read of this very row stands in for the first read.
         known && options.from?.id === id ? known : undefined,
       );
-      return updated as T;
+      return decode(updated as T);
     },
     async list(where: EntityProps): Promise<T[]> {
-      const found = await records.list<T>({ where });
+      const found = (await records.list<T>({ where })).map(decode);
       return found.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
     },
   };
 }
 
-function threadStore(records: RecordTable): ThreadStore {
-  const threads = idRecords<Thread>(records, 'thread', (thread) =>
-    definedProps({
-      repo: thread.repo,
-      status: thread.status,
-      graph: thread.graph,
-      prId: thread.prId === undefined ? undefined : String(thread.prId),
-      // Indexed so a PR's ticket can be checked against the other PRs linked to it.
-      ticketKey: typeof thread.state.ticketKey === 'string' ? thread.state.ticketKey : undefined,
-    }),
+/**
+ * Threads written before the discriminant was named `kind` carry `graph` (named after the Python
+ * agent's framework) instead: read as `kind`, and written back without it.
+ */
+export function migrateThread(thread: Thread): Thread {
+  const stored = thread as unknown as { kind?: unknown; graph?: unknown };
+  if (!('graph' in stored)) return thread;
+  if (stored.kind === undefined && (stored.graph === 'pr' || stored.graph === 'release'))
+    stored.kind = stored.graph;
+  delete stored.graph;
+  return thread;
+}
+
+function kindMismatch(id: string, expected: ThreadKind, actual: ThreadKind): ReleaseAgentError {
+  return new ReleaseAgentError(
+    'THREAD_KIND_MISMATCH',
+    `thread ${id} is a ${actual} thread, not a ${expected} thread`,
+    { threadId: id, expected, actual },
   );
+}
+
+function isKind<K extends ThreadKind>(kind: K, thread: Thread): thread is ThreadOf<K> {
+  return thread.kind === kind;
+}
+
+function threadStore(records: RecordTable): ThreadStore {
+  const threads = idRecords<Thread>(
+    records,
+    'thread',
+    (thread) =>
+      definedProps({
+        repo: thread.repo,
+        status: thread.status,
+        kind: thread.kind,
+        prId: thread.prId === undefined ? undefined : String(thread.prId),
+        // Indexed so a PR's ticket can be checked against the other PRs linked to it.
+        ticketKey: thread.kind === 'pr' ? thread.state.ticketKey : undefined,
+      }),
+    migrateThread,
+  );
+  const ofKind = <K extends ThreadKind>(kind: K, id: string, thread: Thread): ThreadOf<K> => {
+    if (!isKind(kind, thread)) throw kindMismatch(id, kind, thread.kind);
+    return thread;
+  };
+  const updateOf = async <K extends ThreadKind>(
+    kind: K,
+    id: string,
+    transition: Transition<ThreadOf<K>>,
+    options?: UpdateOptions<Thread>,
+  ): Promise<ThreadOf<K>> => {
+    const updated = await threads.update(id, (current) => transition(ofKind(kind, id, current)), options);
+    return ofKind(kind, id, updated);
+  };
   return {
     get: threads.get,
-    createIfAbsent: threads.createIfAbsent,
+    async getOf(kind, id) {
+      const thread = await threads.get(id);
+      return thread === undefined ? undefined : ofKind(kind, id, thread);
+    },
+    async createIfAbsent<T extends Thread>(thread: T) {
+      const { created, stored } = await threads.createIfAbsent(thread);
+      return { created, stored: ofKind<T['kind']>(thread.kind, thread.id, stored) };
+    },
     update: threads.update,
+    updateOf,
+    setState: (kind, id, transition, now) =>
+      updateOf(kind, id, (current) => {
+        const state = transition(current.state, current);
+        return state === undefined ? undefined : { ...current, state, updatedAt: now.toISOString() };
+      }),
     listByStatus: (status) => threads.list({ status }),
     listByPullRequest: (repo, prId) => threads.list({ repo, prId: String(prId) }),
     listByTicket: (ticketKey) => threads.list({ ticketKey }),

@@ -11,6 +11,8 @@ import type {
   ReviewRecord,
   StagingRelease,
   Thread,
+  ThreadKind,
+  ThreadOf,
 } from '../../core/model.ts';
 
 /** The outcome of a create-if-absent: ours when `created`, otherwise the record that was already there. */
@@ -34,9 +36,30 @@ export interface UpdateOptions<T> {
 /** The Python agent's agent_threads: one PR flow or one release flow. */
 export interface ThreadStore {
   get(id: string): Promise<Thread | undefined>;
-  createIfAbsent(thread: Thread): Promise<CreateResult<Thread>>;
+  /** The thread if it is of this kind; undefined when there is none; THREAD_KIND_MISMATCH when it is of the other kind. */
+  getOf<K extends ThreadKind>(kind: K, id: string): Promise<ThreadOf<K> | undefined>;
+  /** THREAD_KIND_MISMATCH when the id already holds a thread of the other kind. */
+  createIfAbsent<T extends Thread>(thread: T): Promise<CreateResult<ThreadOf<T['kind']>>>;
   /** The stored thread after the transition; STORE_NOT_FOUND when there is none. */
   update(id: string, transition: Transition<Thread>, options?: UpdateOptions<Thread>): Promise<Thread>;
+  /** `update` of a thread of this kind; THREAD_KIND_MISMATCH when it is of the other kind. */
+  updateOf<K extends ThreadKind>(
+    kind: K,
+    id: string,
+    transition: Transition<ThreadOf<K>>,
+    options?: UpdateOptions<Thread>,
+  ): Promise<ThreadOf<K>>;
+  /**
+   * The state of a thread of this kind through a pure transition (`undefined` = no change; a change
+   * also sets `updatedAt` to `at`). STORE_NOT_FOUND when there is none; THREAD_KIND_MISMATCH when the
+   * thread is of the other kind.
+   */
+  setState<K extends ThreadKind>(
+    kind: K,
+    id: string,
+    transition: (state: ThreadOf<K>['state'], thread: ThreadOf<K>) => ThreadOf<K>['state'] | undefined,
+    at: Date,
+  ): Promise<ThreadOf<K>>;
   /** Oldest first (by createdAt). */
   listByStatus(status: Thread['status']): Promise<Thread[]>;
   /** Oldest first (by createdAt). */

@@ -20,7 +20,7 @@ describe('flows/config-health: PRs nothing reviews', () => {
     ) =>
       await store.threads.createIfAbsent({
         id: prThreadId(repo, prId),
-        graph: 'pr',
+        kind: 'pr',
         repo,
         prId,
         status,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildNumberFor } from '../../core/build-number.ts';
-import type { Decision, Thread } from '../../core/model.ts';
+import type { Decision, ReleaseThread } from '../../core/model.ts';
 import {
   branchRef,
   fitDescription,
@@ -67,7 +67,15 @@ describe('release flows: shared rules', () => {
       via: 'hub',
       at: '2026-01-01T10:00:00.000Z',
     } as const;
-    const thread = { state: { version: '1.0.0', gates: [recorded] } } as unknown as Thread;
+    const thread: ReleaseThread = {
+      id: 'release.payments.1.0.0',
+      kind: 'release',
+      repo: 'payments',
+      status: 'running',
+      state: { version: '1.0.0', gates: [recorded] },
+      createdAt: '2026-01-01T08:00:00.000Z',
+      updatedAt: '2026-01-01T08:00:00.000Z',
+    };
     const decision = (status: Decision['status'], at: string, by = 'U1') =>
       ({
         gate: 'merge_release_pr',

@@ -68,7 +68,7 @@ describe('staging a merged PR (flow, in-memory store)', () => {
     const store = createMemoryStore();
     await store.threads.createIfAbsent({
       id: 'pr.Payments.3',
-      graph: 'pr',
+      kind: 'pr',
       repo: 'Payments',
       prId: 3,
       status: 'waiting',

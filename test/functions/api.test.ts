@@ -564,7 +564,7 @@ describe('functions: HTTP API', () => {
       const at = new Date().toISOString();
       await bed.stack.store.threads.createIfAbsent({
         id: releaseThreadId(REPO, '1.0.1'),
-        graph: 'release',
+        kind: 'release',
         repo: REPO,
         status: 'running',
         state: { version: '1.0.1' },

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATE_ACTIONS } from '../../core/gates.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
-import type { PrThreadState } from '../../flows/threads.ts';
 import { APPROVAL_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
 import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import {
@@ -60,9 +59,7 @@ describe('functions: Azure DevOps service hooks', () => {
   const runsFor = (prId: number) =>
     [...bed.stack.azdo.runs.values()].filter((run) => run.refName === `refs/pull/${prId}/merge`);
   const threadState = async (prId: number) =>
-    (await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${prId}`))?.state as
-      | PrThreadState
-      | undefined;
+    (await bed.stack.store.threads.getOf('pr', `pr.${encodeURIComponent(REPO)}.${prId}`))?.state;
 
   it('the recorded git.pullrequest.created event queues the PR pipeline on the PR merge ref', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-5_created');
@@ -155,7 +152,7 @@ describe('functions: Azure DevOps service hooks', () => {
     const ended = await bed.stack.store.decisions.get(decision.id);
     assert.equal(ended?.status, 'superseded');
     assert.match(ended?.reason ?? '', /completed in Azure DevOps/);
-    assert.equal(((await threadState(pr.id)) as PrThreadState).mergeCommit, pr.mergeCommit);
+    assert.equal((await threadState(pr.id))?.mergeCommit, pr.mergeCommit);
   });
 
   it('two deliveries (distinct event ids) of one completion act once', async () => {

@@ -8,7 +8,6 @@ import { pollOnce } from '../../flows/poller.ts';
 import { ANSWER_LOST_AFTER_SECONDS, answerGate } from '../../flows/decide.ts';
 import { services } from '../../functions/services.ts';
 import { decisionIdFor, refreshCard } from '../../flows/gate-requests.ts';
-import type { PrThreadState } from '../../flows/threads.ts';
 import { GIT_EVENTS } from '../../sandbox/sim/azdo/hooks.ts';
 import {
   askMerge,
@@ -69,9 +68,8 @@ describe('functions: poller', () => {
       await bed.host.runTimer('pr-poller');
       await bed.host.idle();
       assert.equal(runsFor(pr.id).length, 1);
-      const state = (await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`))
-        ?.state as PrThreadState;
-      assert.equal(state.queuedRuns?.length, 1);
+      const thread = await bed.stack.store.threads.getOf('pr', `pr.${encodeURIComponent(REPO)}.${pr.id}`);
+      assert.equal(thread?.state.queuedRuns?.length, 1);
     } finally {
       for (const subscription of subscriptions) bed.stack.azdo.hooks.subscriptions.delete(subscription.id);
     }
@@ -82,9 +80,9 @@ describe('functions: poller', () => {
     await poll();
     bed.stack.azdo.completePullRequest(pr, bed.stack.azdo.users.approver);
     await poll();
-    const thread = await bed.stack.store.threads.get(`pr.${encodeURIComponent(REPO)}.${pr.id}`);
+    const thread = await bed.stack.store.threads.getOf('pr', `pr.${encodeURIComponent(REPO)}.${pr.id}`);
     assert.equal(thread?.status, 'done');
-    assert.equal((thread?.state as PrThreadState | undefined)?.mergeCommit, pr.mergeCommit);
+    assert.equal(thread?.state.mergeCommit, pr.mergeCommit);
   });
 
   it('reconciles approvals: a card for one the webhook missed, the card updated for one answered in the UI', async () => {

@@ -143,12 +143,9 @@ describe('functions: Slack interactions', () => {
       assert.equal(bed.stack.azdo.approval(approval.id).status, expected);
       assert.match(bed.stack.azdo.approval(approval.id).comment ?? '', /Release Agent/);
       await waitFor(() => card(decision).includes('Result:'), 'the card to show the result');
-      const thread = await bed.stack.store.threads.get(threadId);
+      const thread = await bed.stack.store.threads.getOf('release', threadId);
       assert.deepEqual(
-        ((thread?.state.gates ?? []) as { gate: string; outcome: string }[]).map((record) => [
-          record.gate,
-          record.outcome,
-        ]),
+        (thread?.state.gates ?? []).map((record) => [record.gate, record.outcome]),
         [[gate, expected]],
       );
     });

@@ -221,10 +221,10 @@ export async function startRelease(
   };
   await store.threads.createIfAbsent({
     id: releaseThreadId(REPO, version),
-    graph: 'release',
+    kind: 'release',
     repo: REPO,
     status: 'running',
-    state: state as unknown as Record<string, unknown>,
+    state,
     createdAt: at,
     updatedAt: at,
   });

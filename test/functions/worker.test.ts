@@ -115,8 +115,39 @@ describe('functions: queue worker', () => {
     assert.equal(updates.filter((entry) => entry.status < 300).length, 1, 'answered once');
     await bed.host.idle();
     assert.equal(await audit(decision.id, 'effect.done'), 1);
-    const thread = await bed.stack.store.threads.get(threadId);
-    assert.equal((thread?.state.gates as unknown[] | undefined)?.length, 1, 'the gate recorded once');
+    const thread = await bed.stack.store.threads.getOf('release', threadId);
+    assert.equal(thread?.state.gates?.length, 1, 'the gate recorded once');
+  });
+
+  it('an approval whose decision names a thread of the other kind: answered, and that thread left as it is', async () => {
+    const { run, threadId } = await startRelease(bed, '5.0.1');
+    bed.stack.azdo.createPendingApproval({
+      environment: 'release-agent-sandbox',
+      runId: run.id,
+      pipelineId: RELEASE_PIPELINE.id,
+      instructions: approvalInstructions('release-agent-sandbox'),
+    });
+    await bed.host.runTimer('pr-poller');
+    const decision = await waitFor(
+      async () => (await bed.stack.store.decisions.findByThread(threadId))[0],
+      'the decision',
+    );
+    // The id now holds a PR thread: a gate record is release state, and must not be written into it.
+    const foreign = await bed.stack.store.threads.update(threadId, (current) => ({
+      id: current.id,
+      kind: 'pr',
+      repo: current.repo,
+      prId: 77,
+      status: 'running',
+      state: { title: 'not a release' },
+      createdAt: current.createdAt,
+      updatedAt: current.updatedAt,
+    }));
+    assert.equal((await decide(threadId, 'approve')).status, 200);
+    const done = await settled(decision.id);
+    assert.equal(done.effect?.status, 'done', done.effect?.detail);
+    await bed.host.idle();
+    assert.deepEqual(await bed.stack.store.threads.get(threadId), foreign);
   });
 
   const askApproval = async (

@@ -57,7 +57,7 @@ function waiting(state: Record<string, unknown>, overrides: Partial<ThreadRow> =
 }
 
 describe('import mapping: agent_threads', () => {
-  it('maps the columns, keeps the state and records the original graph and status', () => {
+  it('maps the columns, and keeps the original graph, status and state under pythonAgent', () => {
     const { thread, pendingGate } = ok(
       mapThreadRow(
         threadRow({ state: '{"ticket_id":"ALLPOST-1"}', slack_message_ts: '1716800000.000100' }),
@@ -66,16 +66,30 @@ describe('import mapping: agent_threads', () => {
     );
     assert.deepEqual(thread, {
       id: 't-1',
-      graph: 'pr',
+      kind: 'pr',
       repo: 'Billo.Web',
       prId: 7,
       status: 'done',
-      state: { ticket_id: 'ALLPOST-1', pythonAgent: { graphName: 'pr_completed', status: 'completed' } },
+      state: {
+        pythonAgent: { graphName: 'pr_completed', status: 'completed', state: { ticket_id: 'ALLPOST-1' } },
+      },
       slackMessageTs: '1716800000.000100',
       createdAt: '2024-05-01T10:00:00.000Z',
       updatedAt: '2024-05-01T11:00:00.000Z',
     });
     assert.equal(pendingGate, undefined);
+  });
+
+  it('gives a PR thread the PR id of its state when the pr_id column is empty, and a release thread its pr_id', () => {
+    const pr = ok(mapThreadRow(threadRow({ pr_id: null, state: '{"pr":{"id":"9"}}' }), options)).thread;
+    assert.equal(pr.kind, 'pr');
+    assert.equal(pr.prId, 9);
+    const release = ok(mapThreadRow(threadRow({ graph_name: 'release', pr_id: 5 }), options)).thread;
+    assert.equal(release.kind, 'release');
+    assert.equal(release.prId, 5);
+    assert.deepEqual(release.state, {
+      pythonAgent: { graphName: 'release', status: 'completed', state: {} },
+    });
   });
 
   it('maps the statuses, case and separators aside, and refuses unknown ones', () => {
@@ -162,7 +176,7 @@ describe('import mapping: agent_threads', () => {
       { awaiting: 'create_release', version: 'v2.4.0', tickets: [{ key: 'ALLPOST-30', summary: 'Export' }] },
       { graph_name: 'release', pr_id: null },
     );
-    assert.equal(mapped.thread.graph, 'release');
+    assert.equal(mapped.thread.kind, 'release');
     assert.deepEqual(mapped.pendingGate?.target, {
       gate: 'create_release_pr',
       repo: 'Billo.Web',
@@ -220,7 +234,7 @@ describe('import mapping: agent_threads', () => {
       },
       { graph_name: 'full_cycle' },
     );
-    assert.equal(mapped.thread.graph, 'release', 'a full_cycle thread past gate 1 is a release flow');
+    assert.equal(mapped.thread.kind, 'release', 'a full_cycle thread past gate 1 is a release flow');
     assert.deepEqual(mapped.pendingGate?.target, {
       gate: 'approve_stage',
       repo: 'Billo.Web',
@@ -241,16 +255,16 @@ describe('import mapping: agent_threads', () => {
   it('puts a full_cycle thread at gate 1, or with a PR and no gate, in the PR flow', () => {
     assert.equal(
       waiting({ pending_approval: 'merge_pr', source_commit: COMMIT }, { graph_name: 'full_cycle' }).thread
-        .graph,
+        .kind,
       'pr',
     );
     assert.equal(
-      ok(mapThreadRow(threadRow({ graph_name: 'full_cycle', status: 'running' }), options)).thread.graph,
+      ok(mapThreadRow(threadRow({ graph_name: 'full_cycle', status: 'running' }), options)).thread.kind,
       'pr',
     );
     assert.equal(
       ok(mapThreadRow(threadRow({ graph_name: 'full_cycle', status: 'running', pr_id: null }), options))
-        .thread.graph,
+        .thread.kind,
       'release',
     );
   });
@@ -264,6 +278,7 @@ describe('import mapping: agent_threads', () => {
       [{ thread_id: '' }, /thread_id is empty/],
       [{ graph_name: 'deploy' }, /unknown graph_name "deploy"/],
       [{ pr_id: 0 }, /pr_id 0 is not a pull request id/],
+      [{ pr_id: null }, /a PR thread needs a pr_id \(or one in its state/],
       [{ state: '[1,2]' }, /state must be a JSON object, got a list/],
       [{ state: '{oops' }, /state is not JSON/],
       [{ state: '"{oops"' }, /state must be a JSON object, got a string/],

@@ -118,7 +118,7 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
       const tablePrefix = uniquePrefix();
       const store = tableStore(tablePrefix);
       // Something stored already: the snapshot has rows, and the dry run has a conflict to report.
-      await store.threads.createIfAbsent(storedThread({ id: 'pr-90-done', state: { edited: true } }));
+      await store.threads.createIfAbsent(storedThread({ id: 'pr-90-done', state: { title: 'edited here' } }));
       const before = await snapshot(tablePrefix);
       assert.equal(before.Threads?.length, 1);
 
@@ -182,7 +182,7 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
       }
     });
 
-    it('stores the threads with our graph and status names', async () => {
+    it('stores the threads with our kind and status names', async () => {
       const byId = async (id: string) => {
         const thread = await store.threads.get(id);
         assert.ok(thread, id);
@@ -190,24 +190,29 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
       };
       assert.deepEqual(await byId('pr-101-merge'), {
         id: 'pr-101-merge',
-        graph: 'pr',
+        kind: 'pr',
         repo: 'Billo.Platform.Payment',
         prId: 101,
         status: 'waiting',
         state: {
-          pending_approval: 'merge_pr',
-          last_merge_source_commit: COMMIT,
-          pr_title: 'ALLPOST-11 Login page',
-          author: 'Jane Doe',
-          ticket_id: 'ALLPOST-11',
-          review: { summary: 'Looks good.', findings: [{ file: '/app.py', line: 3 }] },
-          pythonAgent: { graphName: 'pr_completed', status: 'interrupted' },
+          pythonAgent: {
+            graphName: 'pr_completed',
+            status: 'interrupted',
+            state: {
+              pending_approval: 'merge_pr',
+              last_merge_source_commit: COMMIT,
+              pr_title: 'ALLPOST-11 Login page',
+              author: 'Jane Doe',
+              ticket_id: 'ALLPOST-11',
+              review: { summary: 'Looks good.', findings: [{ file: '/app.py', line: 3 }] },
+            },
+          },
         },
         slackMessageTs: '1716800000.000100',
         createdAt: '2024-05-27T09:00:00.000Z',
         updatedAt: '2024-05-27T09:05:00.000Z',
       });
-      const expected: [string, Thread['graph'], Thread['status']][] = [
+      const expected: [string, Thread['kind'], Thread['status']][] = [
         ['pr-102-merge-nested', 'pr', 'waiting'],
         ['rel-doc-create', 'release', 'waiting'],
         ['rel-pay-merge', 'release', 'waiting'],
@@ -218,9 +223,9 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
         ['rel-cancelled', 'release', 'cancelled'],
         ['cycle-running', 'pr', 'running'],
       ];
-      for (const [id, graph, status] of expected) {
+      for (const [id, kind, status] of expected) {
         const thread = await byId(id);
-        assert.deepEqual([thread.graph, thread.status], [graph, status], id);
+        assert.deepEqual([thread.kind, thread.status], [kind, status], id);
       }
       assert.equal(await store.threads.get('bad-repo-slash'), undefined, 'a bad row is not imported');
       assert.deepEqual((await store.threads.listByStatus('waiting')).map((thread) => thread.id).sort(), [
@@ -375,10 +380,10 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
     it('are reported and left alone, then replaced with --overwrite, except archived releases', async () => {
       const tablePrefix = uniquePrefix();
       const store = tableStore(tablePrefix);
-      const editedThread = storedThread({ id: 'pr-90-done', state: { edited: true } });
+      const editedThread = storedThread({ id: 'pr-90-done', state: { title: 'edited here' } });
       const movedOn = storedThread({
         id: 'rel-doc-create',
-        graph: 'release',
+        kind: 'release',
         repo: 'Billo.Platform.Document',
         status: 'waiting',
       });
@@ -458,8 +463,14 @@ describe('import from the Python agent database (PostgreSQL → Table Storage)',
         ['decisions', `thread_id="rel-doc-create", decision="${stale.id}"`, 'overwritten'],
       ]);
       assert.equal(importExitCode(replaced), 1, 'the archived conflict and the bad rows remain');
-      assert.equal((await store.threads.get('pr-90-done'))?.state.ticket_id, 'ALLPOST-9');
-      assert.equal((await store.threads.get('rel-doc-create'))?.state.awaiting, 'create_release');
+      assert.equal(
+        (await store.threads.getOf('pr', 'pr-90-done'))?.state.pythonAgent?.state.ticket_id,
+        'ALLPOST-9',
+      );
+      assert.equal(
+        (await store.threads.getOf('release', 'rel-doc-create'))?.state.pythonAgent?.state.awaiting,
+        'create_release',
+      );
       assert.deepEqual(
         (await store.staging.get('Billo.Web'))?.tickets.map((ticket) => ticket.key),
         ['ALLPOST-40'],
@@ -611,7 +622,7 @@ describe('import CLI usage errors', () => {
 function storedThread(overrides: Partial<Thread>): Thread {
   return {
     id: 't',
-    graph: 'pr',
+    kind: 'pr',
     repo: 'Billo.Platform.Payment',
     prId: 90,
     status: 'done',

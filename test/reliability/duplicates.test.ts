@@ -11,7 +11,7 @@ import type { Decision } from '../../core/model.ts';
 import { approvalInstructions } from '../../flows/approval-gates.ts';
 import { decideGate } from '../../flows/decide.ts';
 import { pollOnce } from '../../flows/poller.ts';
-import { type PrThreadState, prThreadId } from '../../flows/threads.ts';
+import { prThreadId } from '../../flows/threads.ts';
 import { type WorkMessage, workMessage } from '../../flows/work-messages.ts';
 import { services } from '../../functions/services.ts';
 import { blockActionsPayload } from '../../sandbox/sim/slack/interactions.ts';
@@ -186,8 +186,8 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
     await waitFor(() => runsFor(pr.id).length > 0, 'the PR run');
     await bed.host.idle();
     assert.equal(runsFor(pr.id).length, 1);
-    const state = (await bed.stack.store.threads.get(prThreadId(REPO, pr.id)))?.state as PrThreadState;
-    assert.equal(state.queuedRuns?.length, 1);
+    const thread = await bed.stack.store.threads.getOf('pr', prThreadId(REPO, pr.id));
+    assert.equal(thread?.state.queuedRuns?.length, 1);
     figures.push('service hook → 1 PR run');
   });
 

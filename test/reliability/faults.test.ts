@@ -228,10 +228,10 @@ async function pendingApproval(cell: Cell, environment = 'release-agent-sandbox'
   const state: ReleaseThreadState = { version, runId: run.id, pipelineId: PIPELINES.release.id };
   await ports.store.threads.createIfAbsent({
     id: threadId,
-    graph: 'release',
+    kind: 'release',
     repo: cell.repo,
     status: 'running',
-    state: state as unknown as Record<string, unknown>,
+    state,
     createdAt: at,
     updatedAt: at,
   });
@@ -395,8 +395,7 @@ const pipelinesInput = (cell: Cell, version: string) => ({
 });
 
 async function releaseThread(cell: Cell, version: string): Promise<Partial<ReleaseThreadState>> {
-  return ((await cell.ports.store.threads.get(releaseThreadId(cell.repo, version)))?.state ??
-    {}) as Partial<ReleaseThreadState>;
+  return (await cell.ports.store.threads.getOf('release', releaseThreadId(cell.repo, version)))?.state ?? {};
 }
 
 async function prThread(cell: Cell, prId: number): Promise<PrThreadState | undefined> {
@@ -1237,10 +1236,8 @@ async function checkInvariants(cell: Cell, snapshot: Snapshot): Promise<void> {
     const claim = decodeKeyPart(key.split('|')[0] ?? '');
     if (!claim.startsWith('pr-run|') || Date.parse(row.expiresAt ?? '') <= now) continue;
     const [, repo, prId, commit] = claim.split('|');
-    const thread = await store.threads.get(prThreadId(cell.repo, Number(prId)));
-    const runs = ((thread?.state as PrThreadState | undefined)?.queuedRuns ?? []).map(
-      (run) => run.sourceCommit,
-    );
+    const thread = await store.threads.getOf('pr', prThreadId(cell.repo, Number(prId)));
+    const runs = (thread?.state.queuedRuns ?? []).map((run) => run.sourceCommit);
     assert.ok(
       runs.includes(commit ?? ''),
       `a live claim to queue the run of ${repo} PR ${prId} holds off every other delivery, and no run was queued`,
@@ -1458,7 +1455,7 @@ describe('reliability: faults during task runs, as the agent runs the bundles', 
     }
     assert.equal(result.result, 'SucceededWithIssues', `${result.resultMessage}\n${result.stderr}`);
     assert.match(result.resultMessage ?? '', /the Slack notification failed/);
-    const thread = await stack.store.threads.get(releaseThreadId(repo, '1.0.0'));
-    assert.ok((thread?.state as Partial<ReleaseThreadState> | undefined)?.releasePrId);
+    const thread = await stack.store.threads.getOf('release', releaseThreadId(repo, '1.0.0'));
+    assert.ok(thread?.state.releasePrId);
   });
 });

@@ -45,7 +45,7 @@ describe('task CompleteRelease (run as the agent runs it)', function () {
     const threadId = releaseThreadId(repo, '1.4.0');
     await stack.store.threads.createIfAbsent({
       id: threadId,
-      graph: 'release',
+      kind: 'release',
       repo,
       status: 'running',
       state: {

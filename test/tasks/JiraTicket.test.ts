@@ -47,7 +47,7 @@ describe('JiraTicket task (run as the agent runs it)', () => {
       linkThreads(seeded)[0]!.comments[0]!.content,
       new RegExp(`\\[${issue.key}\\]\\(${stack.jira.url}/browse/${issue.key}\\)`),
     );
-    const thread = await stack.store.threads.get(prThreadId(seeded.repo, seeded.pr.id));
+    const thread = await stack.store.threads.getOf('pr', prThreadId(seeded.repo, seeded.pr.id));
     assert.equal(thread?.state.ticketKey, issue.key);
     assert.equal(run.summaries.length, 1);
 
@@ -241,10 +241,10 @@ describe('JiraTicket task (run as the agent runs it)', () => {
       /Jira ticket:\*\* ⚠/.test(thread.comments[0]?.content ?? ''),
     );
     assert.ok(note, 'a note on the PR');
-    const thread = await stack.store.threads.get(prThreadId(hijack.repo, hijack.pr.id));
+    const thread = await stack.store.threads.getOf('pr', prThreadId(hijack.repo, hijack.pr.id));
     assert.equal(thread?.state.ticketKey, undefined, "not recorded as this PR's ticket");
     assert.equal(thread?.state.ticketConflictKey, issue.key);
-    const ownerThread = await stack.store.threads.get(prThreadId(owner.repo, owner.pr.id));
+    const ownerThread = await stack.store.threads.getOf('pr', prThreadId(owner.repo, owner.pr.id));
     assert.equal(ownerThread?.state.ticketKey, issue.key, 'the owner keeps it');
 
     // A re-run does not post the note again; once the owner PR is closed the ticket is free.

@@ -80,7 +80,7 @@ describe('task ReleasePullRequest (run as the agent runs it)', function () {
       );
       assert.match(run.summaries[0]!, /Invoice &lt;export&gt; \(PRs !12, !13\)/);
       const { thread, state } = await releaseThread(stack, repo);
-      assert.equal(thread.graph, 'release');
+      assert.equal(thread.kind, 'release');
       assert.equal(thread.status, 'running');
       assert.equal(state.version, '1.4.0');
       // The run is the one Azure DevOps says the job belongs to, not what its variables claim (77).

@@ -81,7 +81,7 @@ describe('ReviewPullRequest task (run as the agent runs it)', () => {
     assert.equal(record?.verdict, 'approve');
     assert.equal(record?.findingsCount, 1);
     assert.equal(record?.injectionSuspected, false);
-    const thread = await stack.store.threads.get(prThreadId(seeded.repo, pr.id));
+    const thread = await stack.store.threads.getOf('pr', prThreadId(seeded.repo, pr.id));
     assert.equal(thread?.state.reviewedCommit, pr.sourceCommit);
     // The branch's key is shown on the card, but only JiraTicket (project-checked) records the PR's ticket.
     assert.equal(thread?.state.ticketKey, undefined);

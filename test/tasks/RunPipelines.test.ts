@@ -33,7 +33,7 @@ describe('task RunPipelines (run as the agent runs it)', function () {
     const at = new Date().toISOString();
     await stack.store.threads.createIfAbsent({
       id: releaseThreadId(repo, '1.4.0'),
-      graph: 'release',
+      kind: 'release',
       repo,
       status: 'running',
       state: { version: '1.4.0', mergeCommit, ...state },

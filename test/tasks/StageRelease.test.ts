@@ -105,7 +105,7 @@ describe('StageRelease task (run as the agent runs it)', () => {
     const holder = seedPullRequest(stack, { repo, branch: `feature/${held.key}_work`, title: 'Their work' });
     await stack.store.threads.createIfAbsent({
       id: prThreadId(repo, holder.pr.id),
-      graph: 'pr',
+      kind: 'pr',
       repo,
       prId: holder.pr.id,
       status: 'running',

@@ -1,7 +1,7 @@
 // Shared setup of the release-pipeline task suites: runs a task bundle against a sandbox stack the way
 // the agent does (connections by id, agent variables, the job token) and seeds staging releases.
 import assert from 'node:assert/strict';
-import type { StagedTicket, StagingRelease, Thread } from '../../core/model.ts';
+import type { StagedTicket, ReleaseThread, StagingRelease } from '../../core/model.ts';
 import type { ReleaseThreadState } from '../../flows/threads.ts';
 import { releaseThreadId } from '../../flows/threads.ts';
 import { type EndpointSpec, runTaskBundle, type TaskRunResult } from '../../sandbox/agent/task-runner.ts';
@@ -82,10 +82,10 @@ export async function releaseThread(
   stack: Stack,
   repo: string,
   version = '1.4.0',
-): Promise<{ thread: Thread; state: ReleaseThreadState }> {
-  const thread = await stack.store.threads.get(releaseThreadId(repo, version));
+): Promise<{ thread: ReleaseThread; state: ReleaseThreadState }> {
+  const thread = await stack.store.threads.getOf('release', releaseThreadId(repo, version));
   assert.ok(thread, `release thread of ${repo} ${version}`);
-  return { thread, state: thread.state as unknown as ReleaseThreadState };
+  return { thread, state: thread.state };
 }
 
 /** The message a failed task ended with, for matching its code and the input it names. */

@@ -1,6 +1,6 @@
 // One contract for every Store implementation: each test builds a fresh, empty store.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { RestError } from '@azure/data-tables';
 import { ReleaseAgentError } from '../../../core/errors.ts';
 import type {
@@ -9,11 +9,14 @@ import type {
   Decision,
   ReviewRecord,
   StagedTicket,
+  PrThread,
+  ReleaseThread,
   StagingRelease,
-  Thread,
 } from '../../../core/model.ts';
+import { decodeValue } from '../../../adapters/store/codec.ts';
 import type { EntityTable, TableWrapper } from '../../../adapters/store/entity-table.ts';
-import type { RetryPolicy } from '../../../adapters/store/records.ts';
+import { encodeKeyPart } from '../../../adapters/store/keys.ts';
+import { DEFAULT_RETRY, RecordTable, type RetryPolicy } from '../../../adapters/store/records.ts';
 import type { Store } from '../../../adapters/store/store.ts';
 
 export interface StoreFactoryOptions {
@@ -65,17 +68,29 @@ function buildArchive(releasedAt: string) {
   });
 }
 
-function thread(id: string, overrides: Partial<Thread> = {}): Thread {
+function thread(id: string, overrides: Partial<PrThread> = {}): PrThread {
   return {
     id,
-    graph: 'pr',
+    kind: 'pr',
     repo: REPO,
     prId: 42,
     status: 'running',
-    state: { ticket: 'ALLPOST-1' },
+    state: { title: 'ALLPOST-1 Fix the payments' },
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
+  };
+}
+
+function releaseThread(id: string): ReleaseThread {
+  return {
+    id,
+    kind: 'release',
+    repo: REPO,
+    status: 'running',
+    state: { version: '1.4.0', runId: 7 },
+    createdAt: at(0),
+    updatedAt: at(0),
   };
 }
 
@@ -173,7 +188,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         }));
         assert.equal(updated.status, 'waiting');
         assert.deepEqual((await store.threads.get('t-1'))?.state, {
-          ticket: 'ALLPOST-1',
+          title: 'ALLPOST-1 Fix the payments',
           reviewedCommit: 'abc',
         });
         assert.deepEqual(
@@ -205,8 +220,14 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
           (await store.threads.listByTicket('ALLPOST-5')).map((t) => t.id),
           ['t-1', 't-2'],
         );
-        await store.threads.update('t-2', (current) => ({ ...current, state: { ticketKey: 'ALLPOST-6' } }));
-        await store.threads.update('t-3', (current) => ({ ...current, state: { ticketKey: 'ALLPOST-5' } }));
+        await store.threads.updateOf('pr', 't-2', (current) => ({
+          ...current,
+          state: { ticketKey: 'ALLPOST-6' },
+        }));
+        await store.threads.updateOf('pr', 't-3', (current) => ({
+          ...current,
+          state: { ticketKey: 'ALLPOST-5' },
+        }));
         assert.deepEqual(
           (await store.threads.listByTicket('ALLPOST-5')).map((t) => t.id),
           ['t-1', 't-3'],
@@ -229,6 +250,122 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
           store.threads.update('t-1', (current) => ({ ...current, id: 't-9' })),
           hasCode('INPUT_INVALID'),
         );
+      });
+      it('reads and changes a thread of one kind only, the state typed by that kind', async () => {
+        const store = makeStore();
+        const now = new Date(at(5));
+        await store.threads.createIfAbsent(thread('t-1'));
+        await store.threads.createIfAbsent(releaseThread('r-1'));
+        assert.equal((await store.threads.getOf('pr', 't-1'))?.prId, 42);
+        assert.equal((await store.threads.getOf('release', 'r-1'))?.state.version, '1.4.0');
+        assert.equal(await store.threads.getOf('pr', 'nope'), undefined);
+        await assert.rejects(
+          store.threads.getOf('pr', 'r-1'),
+          hasCode('THREAD_KIND_MISMATCH', { threadId: 'r-1', expected: 'pr', actual: 'release' }),
+        );
+
+        const changed = await store.threads.setState(
+          'pr',
+          't-1',
+          (state) => ({ ...state, reviewedCommit: 'abc' }),
+          now,
+        );
+        assert.deepEqual(changed, {
+          ...thread('t-1'),
+          state: { ...thread('t-1').state, reviewedCommit: 'abc' },
+          updatedAt: at(5),
+        });
+        assert.deepEqual(await store.threads.get('t-1'), changed);
+        // No change: nothing is written, updatedAt stays.
+        const same = await store.threads.setState('pr', 't-1', () => undefined, new Date(at(9)));
+        assert.equal(same.updatedAt, at(5));
+        assert.equal((await store.threads.get('t-1'))?.updatedAt, at(5));
+
+        await assert.rejects(
+          store.threads.setState('pr', 'r-1', (state) => ({ ...state, verdict: 'approve' }), now),
+          hasCode('THREAD_KIND_MISMATCH', { threadId: 'r-1' }),
+        );
+        assert.deepEqual(
+          await store.threads.get('r-1'),
+          releaseThread('r-1'),
+          'the release thread is untouched',
+        );
+        await assert.rejects(
+          store.threads.setState('release', 'nope', (state) => state, now),
+          hasCode('STORE_NOT_FOUND', { key: 'nope' }),
+        );
+        await assert.rejects(
+          store.threads.updateOf('release', 't-1', (current) => ({ ...current, status: 'done' })),
+          hasCode('THREAD_KIND_MISMATCH', { threadId: 't-1' }),
+        );
+        // An id that holds a thread of the other kind is no thread of this one.
+        await assert.rejects(
+          store.threads.createIfAbsent(releaseThread('t-1')),
+          hasCode('THREAD_KIND_MISMATCH', { threadId: 't-1', expected: 'release', actual: 'pr' }),
+        );
+      });
+
+      it('reads a thread stored with `graph` (the earlier name of its kind) as its kind, and writes it back as `kind`', async () => {
+        let raw: EntityTable | undefined;
+        const store = makeStore({
+          wrapTable: (table) => {
+            if (table.name.endsWith('Threads')) raw = table;
+            return table;
+          },
+        });
+        assert.ok(raw, 'the store opened its Threads table');
+        // Written as the store wrote threads before: `graph` in the record and as an index property.
+        const oldRow = async (value: Record<string, unknown>, index: Record<string, string>) => {
+          const address = {
+            partitionKey: encodeKeyPart(String(value.id)),
+            rowKey: 'thread',
+            key: String(value.id),
+          };
+          const props = new RecordTable(raw!, DEFAULT_RETRY).rowProps(address, value, index, randomUUID());
+          await raw!.create(address.partitionKey, address.rowKey, props);
+        };
+        const { kind: _pr, ...oldPr } = thread('old-pr', { state: { ticketKey: 'ALLPOST-7' } });
+        await oldRow(
+          { ...oldPr, graph: 'pr' },
+          { repo: REPO, status: 'running', graph: 'pr', prId: '42', ticketKey: 'ALLPOST-7' },
+        );
+        const { kind: _release, ...oldRelease } = releaseThread('old-release');
+        await oldRow(
+          { ...oldRelease, graph: 'release' },
+          { repo: REPO, status: 'running', graph: 'release' },
+        );
+
+        const pr = await store.threads.get('old-pr');
+        assert.deepEqual(pr, thread('old-pr', { state: { ticketKey: 'ALLPOST-7' } }));
+        assert.ok(pr && !('graph' in pr), 'no graph field is read back');
+        assert.deepEqual(await store.threads.getOf('release', 'old-release'), releaseThread('old-release'));
+        await assert.rejects(store.threads.getOf('pr', 'old-release'), hasCode('THREAD_KIND_MISMATCH'));
+        assert.deepEqual(
+          (await store.threads.listByStatus('running')).map((t) => [t.id, t.kind, 'graph' in t]),
+          [
+            ['old-pr', 'pr', false],
+            ['old-release', 'release', false],
+          ],
+        );
+        assert.deepEqual(
+          (await store.threads.listByTicket('ALLPOST-7')).map((t) => t.kind),
+          ['pr'],
+        );
+
+        await store.threads.setState(
+          'pr',
+          'old-pr',
+          (state) => ({ ...state, verdict: 'approve' }),
+          new Date(at(3)),
+        );
+        const row = await raw!.get(encodeKeyPart('old-pr'), 'thread');
+        assert.ok(row);
+        assert.equal(row.props.kind, 'pr');
+        assert.equal(row.props.graph, undefined, 'the index property is written under its new name only');
+        const stored = decodeValue<Record<string, unknown>>(row.props);
+        assert.equal(stored?.kind, 'pr');
+        assert.equal(stored && 'graph' in stored, false, 'the record is written without graph');
+        assert.deepEqual(stored?.state, { ticketKey: 'ALLPOST-7', verdict: 'approve' });
       });
     });
 
