@@ -35,7 +35,8 @@ import { taskDir } from '../support/task-bundles.ts';
 describe('attacks on the gates: nothing but a configured person decides', () => {
   let bed: Testbed;
   before(async () => {
-    bed = await startTestbed();
+    // A merge waiting for its policies checks them again every second (default 30 s).
+    bed = await startTestbed({ env: { MERGE_POLICY_RECHECK_SECONDS: '1' } });
   });
   after(() => bed?.stop());
 
@@ -360,8 +361,8 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
           userId: 'U0RELMGR',
         });
         await waitFor(
-          async () => (await bed.stack.store.decisions.get(decision.id))?.status === 'approved',
-          'the click recorded',
+          async () => (await bed.stack.store.decisions.get(decision.id))?.effect?.status === 'waiting',
+          'the click recorded, its merge waiting for the policies',
         );
         bed.stack.azdo.pushCommit(REPO, 'feature/ALLPOST-13_race', { message: 'sneaky change' });
         bed.stack.azdo.setPolicyStatus(REPO, pr.id, 'approved');
