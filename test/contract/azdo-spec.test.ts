@@ -8,10 +8,12 @@
 import assert from 'node:assert/strict';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
 import { Secret } from '../../core/secret.ts';
-import { AZDO_ROUTES } from '../../sandbox/sim/azdo/routes.ts';
+import { API_RESOURCE_LOCATIONS } from '../../sandbox/sim/azdo/locations.ts';
+import { AZDO_ROUTES, LOCATION_DISCOVERY_ROUTE } from '../../sandbox/sim/azdo/routes.ts';
 import { recordedAzureDevOpsRequests, startAzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import type { RequestLogEntry } from '../../sandbox/sim/server.ts';
 import {
+  locationProblems,
   loadSpecOperations,
   operationForPath,
   requestProblems,
@@ -51,11 +53,28 @@ describe('Azure DevOps contract: the 7.1 specs', () => {
     try {
       assert.deepEqual(
         sim.server.routes.map((route) => `${route.method} ${route.template} ${route.operation}`),
-        AZDO_ROUTES.map((route) => `${route.method} ${route.template} ${route.operation}`),
+        [...AZDO_ROUTES, LOCATION_DISCOVERY_ROUTE].map(
+          (route) => `${route.method} ${route.template} ${route.operation}`,
+        ),
       );
     } finally {
       await sim.stop();
     }
+  });
+
+  it('(a) every resource location the simulator advertises routes to a spec operation at 7.1', () => {
+    assert.ok(API_RESOURCE_LOCATIONS.length >= 12);
+    assert.deepEqual(locationProblems(operations, API_RESOURCE_LOCATIONS), []);
+    assert.deepEqual(
+      locationProblems(operations, [
+        { ...API_RESOURCE_LOCATIONS[0]!, routeTemplate: '{project}/_apis/{area}/pullrequestz' },
+        { ...API_RESOURCE_LOCATIONS[1]!, maxVersion: '7.2', releasedVersion: '7.1' },
+      ]),
+      [
+        'git pullRequests a5d28130-9cd2-40fa-9f08-902e7daa9efb: /{organization}/{project}/_apis/git/pullrequestz is no path of the specs',
+        'git pullRequests 9946fd70-0d40-406e-b686-b4744cbbcc37: advertises 7.2 (released 7.1): calls would negotiate past 7.1',
+      ],
+    );
   });
 
   it('(a) finds a route that is not in the specs', () => {
@@ -149,8 +168,14 @@ describe('Azure DevOps contract: the 7.1 specs', () => {
       const recorded = recordedAzureDevOpsRequests().slice(before);
       assert.deepEqual(
         recorded.map((request) => request.operation),
-        ['Pull Requests_Get Pull Requests By Project', 'Environments_List', 'Environments_Add'],
+        [
+          'Location discovery',
+          'Pull Requests_Get Pull Requests By Project',
+          'Environments_List',
+          'Environments_Add',
+        ],
       );
+      assert.equal(recorded[0]!.path, `/${sim.organization}/_apis/git`);
       assert.deepEqual(requestProblems(operations, recorded), []);
     } finally {
       await sim.stop();

@@ -169,6 +169,13 @@ export function requestProblems(
   const problems: string[] = [];
   for (const entry of entries) {
     const name = `${entry.method} ${entry.path}${entry.query}`;
+    // Location discovery is how a client finds the operations, not one of them (checked by locationProblems).
+    if (
+      entry.method === 'OPTIONS' &&
+      entry.operation === 'Location discovery' &&
+      /^\/[^/]+\/_apis\/[^/]+$/.test(entry.path)
+    )
+      continue;
     const byTemplate = entry.template
       ? operationForTemplate(operations, entry.method, entry.template)
       : undefined;
@@ -190,6 +197,50 @@ export function requestProblems(
       if (key !== 'api-version' && !operation.queryParameters.has(key)) {
         problems.push(`${name}: ${operation.operationId} declares no query parameter ${key}`);
       }
+    }
+  }
+  return problems;
+}
+
+export interface AdvertisedLocation {
+  id: string;
+  area: string;
+  resourceName: string;
+  routeTemplate: string;
+  maxVersion: string;
+  releasedVersion: string;
+}
+
+/**
+ * Why each advertised resource location would send a client off the specs: its route template, with
+ * `{area}` and `{resource}` filled in as the library does, must be the path of a spec operation, and its
+ * versions must keep a negotiated api-version at 7.1.
+ */
+export function locationProblems(
+  operations: readonly SpecOperation[],
+  locations: readonly AdvertisedLocation[],
+): string[] {
+  const problems: string[] = [];
+  for (const location of locations) {
+    const name = `${location.area} ${location.resourceName} ${location.id}`;
+    const template = `/{organization}/${location.routeTemplate
+      .replace('{area}', location.area)
+      .replace('{resource}', location.resourceName)}`;
+    // Optional trailing parameters ({threadId}, {*filter}) may be left out: the template or a prefix of it.
+    const segments = template.split('/');
+    let found = false;
+    for (let end = segments.length; end > 0 && !found; end--) {
+      const candidate = segments.slice(0, end).join('/');
+      if (end < segments.length && !segments[end]!.startsWith('{')) break;
+      found = operations.some(
+        (operation) => templateKey(operation.template) === templateKey(candidate.replace('{*', '{')),
+      );
+    }
+    if (!found) problems.push(`${name}: ${template} is no path of the specs`);
+    if (location.maxVersion !== '7.1' || location.releasedVersion !== '7.1') {
+      problems.push(
+        `${name}: advertises ${location.maxVersion} (released ${location.releasedVersion}): calls would negotiate past 7.1`,
+      );
     }
   }
   return problems;

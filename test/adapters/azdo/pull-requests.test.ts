@@ -1,3 +1,4 @@
+import { anchorComments, summaryWithFolded } from '../../../flows/review-anchors.ts';
 import assert from 'node:assert/strict';
 import { REVIEW_STATUS_CONTEXT } from '../../../adapters/azdo/azdo.ts';
 import type { AzureDevOpsSimulator } from '../../../sandbox/sim/azdo/simulator.ts';
@@ -171,10 +172,10 @@ describe('Azure DevOps adapter: pull requests', () => {
         targetRefName: 'refs/heads/develop',
         title: 'r',
       });
-      const posted = await adapterFor(sim).postReview(repo, pr.id, {
-        iterationId: 1,
-        summary: 'Looks good overall.',
-        comments: [
+      // The review flow decides what can be anchored (flows/review-anchors.ts); the adapter posts it.
+      const adapter = adapterFor(sim);
+      const { anchored, folded } = anchorComments(
+        [
           { path: 'src/login.ts', line: 3, body: 'Validate the input.' },
           { path: '/src/login.ts', line: 10, endLine: 12, body: 'Extract a function.' },
           { path: 'untouched.ts', line: 1, body: 'Not in this PR.' },
@@ -182,11 +183,17 @@ describe('Azure DevOps adapter: pull requests', () => {
           { path: 'src/login.ts', line: 0, body: 'Line zero.' },
           { path: 'src/login.ts', line: 40, body: 'Past the end.' },
         ],
-        lineCounts: { 'src/login.ts': 20 },
+        await adapter.getIterationChanges(repo, pr.id, 1),
+        { 'src/login.ts': 20 },
+      );
+      const posted = await adapter.postReview(repo, pr.id, {
+        iterationId: 1,
+        summary: summaryWithFolded('Looks good overall.', folded),
+        comments: anchored,
       });
 
       assert.deepEqual(
-        posted.folded.map((comment) => [comment.path, comment.reason]),
+        folded.map((comment) => [comment.path, comment.reason]),
         [
           ['untouched.ts', 'file-not-in-iteration'],
           ['src/old.ts', 'file-deleted'],
@@ -230,17 +237,22 @@ describe('Azure DevOps adapter: pull requests', () => {
       sim.pushCommit(repo, 'feature/ALLPOST-4028_login', {
         changes: [{ path: 'src/b.ts', changeType: 'add' }],
       });
-      const posted = await adapterFor(sim).postReview(repo, pr.id, {
-        iterationId: 1,
-        summary: 's',
-        comments: [
+      const adapter = adapterFor(sim);
+      const { anchored, folded } = anchorComments(
+        [
           { path: 'src/a.ts', line: 1, body: 'in iteration 1' },
           { path: 'src/b.ts', line: 1, body: 'only in iteration 2' },
         ],
+        await adapter.getIterationChanges(repo, pr.id, 1),
+      );
+      const posted = await adapter.postReview(repo, pr.id, {
+        iterationId: 1,
+        summary: summaryWithFolded('s', folded),
+        comments: anchored,
       });
       assert.equal(posted.inlineThreadIds.length, 1);
       assert.deepEqual(
-        posted.folded.map((comment) => comment.body),
+        folded.map((comment) => comment.body),
         ['only in iteration 2'],
       );
     });
