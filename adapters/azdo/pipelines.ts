@@ -33,9 +33,13 @@ export class AzureDevOpsPipelines {
       ...(input.version ? { version: input.version } : {}),
     };
     const parameters: RunPipelineParameters = {
-      // The service takes numbers and booleans as template parameter values too.
+      // Template parameter values are strings on the wire; the pipeline's parameter types parse them.
       ...(input.templateParameters
-        ? { templateParameters: input.templateParameters as Record<string, string> }
+        ? {
+            templateParameters: Object.fromEntries(
+              Object.entries(input.templateParameters).map(([name, value]) => [name, String(value)]),
+            ),
+          }
         : {}),
       ...(Object.keys(self).length > 0 ? { resources: { repositories: { self } } } : {}),
     };

@@ -13,6 +13,8 @@ import { AZDO_ROUTES, LOCATION_DISCOVERY_ROUTE } from '../../sandbox/sim/azdo/ro
 import { recordedAzureDevOpsRequests, startAzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import type { RequestLogEntry } from '../../sandbox/sim/server.ts';
 import {
+  bodyProblems,
+  loadSpecSchemas,
   locationProblems,
   loadSpecOperations,
   operationForPath,
@@ -31,6 +33,10 @@ after('every request recorded by an Azure DevOps simulator in this run is a 7.1 
   const recorded = recordedAzureDevOpsRequests();
   assert.ok(recorded.length > 0, 'no request was recorded: the check would prove nothing');
   assert.deepEqual(requestProblems(operations, recorded), []);
+  // And its bodies are the spec's: what was sent, and what the simulator answered.
+  const { problems, bodyChecks } = bodyProblems(operations, loadSpecSchemas(), recorded);
+  assert.ok(bodyChecks > 0, 'no body was checked: the check would prove nothing');
+  assert.deepEqual([...new Set(problems)], []);
 });
 
 describe('Azure DevOps contract: the 7.1 specs', () => {
