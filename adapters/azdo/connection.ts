@@ -1,7 +1,8 @@
 // One connection to an Azure DevOps organisation, shared by the adapter's areas (git.ts, pipelines.ts,
 // approvals.ts, setup.ts). Two ways to call:
 // - `library(...)`: a client of azure-devops-node-api (GitApi, PipelinesApi, BuildApi). The library
-//   discovers each area's resource locations (`OPTIONS _apis/{area}`), builds the URL, negotiates the
+//   discovers each area's resource locations (`OPTIONS _apis/{area}`, once per organisation and area
+//   in this process), builds the URL, negotiates the
 //   api-version and (de)serialises its typed interfaces. Its wire goes through our shared HTTP client
 //   (below): the same timeouts, bounded retries, rate-limit waits and secret redaction as every call.
 // - `rest(...)`: a typed REST call for the areas the library has no client for (approvals, check
@@ -72,10 +73,23 @@ interface LibraryResponse {
   readBody(): Promise<string>;
 }
 
-/** A library client: its REST layer's transport is replaced by ours. */
+/** A library client: its REST layer's transport is replaced by ours, its location lookups shared. */
 interface LibraryClient {
   rest: { client: { request(verb: string, url: string, data: unknown, headers: unknown): unknown } };
+  vsoClient: object;
 }
+
+/** The one VsoClient method the location cache wraps (private in the library's typings). */
+interface AreaLocationLookup {
+  beginGetAreaLocations(area: string): Promise<unknown>;
+}
+
+/**
+ * An area's resource locations, by organisation and area: the same for every caller, so a connection
+ * made per request (the job API's, with the job's token) does not ask them again. Only answers are
+ * kept; a failed lookup is asked again next time.
+ */
+const areaLocations = new Map<string, Promise<unknown>>();
 
 /** The call a library request belongs to: its name, identifiers and what it accepts. */
 interface CallContext extends LibraryCallOptions {
@@ -118,6 +132,19 @@ export class AzureDevOpsConnection {
     const api = new Client(this.organizationUrl, [], {});
     api.rest.client.request = (verb, url, data, headers) =>
       this.#send(verb, String(url), data, headers as Record<string, string | undefined>);
+    const vso = api.vsoClient as AreaLocationLookup;
+    const lookup = vso.beginGetAreaLocations.bind(vso);
+    vso.beginGetAreaLocations = (area) => {
+      const key = `${this.organizationUrl.toLowerCase()} ${area.toLowerCase()}`;
+      const known = areaLocations.get(key);
+      if (known) return known;
+      const asked = lookup(area);
+      asked.then(
+        () => areaLocations.set(key, asked),
+        () => undefined,
+      );
+      return asked;
+    };
     return api;
   }
 

@@ -5,17 +5,10 @@
 // version the 7.1 specs demand; test/contract/azdo-spec.test.ts checks that every template, filled in,
 // is a path of a spec operation.
 
-/** An ApiResourceLocation, the shape the service answers (and the library reads). */
-export interface ApiResourceLocation {
-  id: string;
-  area: string;
-  resourceName: string;
-  routeTemplate: string;
-  resourceVersion: number;
-  minVersion: string;
-  maxVersion: string;
-  releasedVersion: string;
-}
+import type { ApiResourceLocation as LibraryLocation } from 'azure-devops-node-api/interfaces/common/VSSInterfaces.js';
+
+/** The library's ApiResourceLocation (what the service answers and the library reads), every field set. */
+export type ApiResourceLocation = Required<LibraryLocation>;
 
 const location = (
   id: string,

@@ -95,6 +95,40 @@ describe('Azure DevOps adapter: pull requests', () => {
       );
     });
 
+    it("asks an area's resource locations once per organisation, whatever adapter asks", async () => {
+      // An organisation of its own: no earlier test of this process has asked its locations.
+      const own = await startSim({ organization: `org-${Date.now().toString(36)}` });
+      try {
+        const { repo, pr } = seedFeaturePullRequest(own);
+        await adapterFor(own).getPullRequest(repo, pr.id);
+        await adapterFor(own).listIterations(repo, pr.id);
+        await adapterFor(own)
+          .getBuild(1)
+          .catch(() => undefined);
+        assert.deepEqual(
+          own.server.requestLog
+            .filter((entry) => entry.method === 'OPTIONS')
+            .map((entry) => [entry.path, entry.status]),
+          [
+            [`/${own.organization}/_apis/git`, 200],
+            [`/${own.organization}/_apis/build`, 200],
+          ],
+        );
+        // The calls went to the routes the locations gave, at the version they advertise.
+        const calls = own.server.requestLog.filter((entry) => entry.method === 'GET');
+        assert.deepEqual(
+          calls.map((entry) => [entry.operation, new URLSearchParams(entry.query).get('api-version')]),
+          [
+            ['Pull Requests_Get Pull Request', '7.1'],
+            ['Pull Request Iterations_List', '7.1'],
+            ['Builds_Get', '7.1'],
+          ],
+        );
+      } finally {
+        await own.stop();
+      }
+    });
+
     it('lists iterations, one per push', async () => {
       const { repo, pr } = seedFeaturePullRequest(sim);
       const pushed = sim.pushCommit(repo, 'feature/ALLPOST-4028_login', { changes: ['src/login.ts'] });
