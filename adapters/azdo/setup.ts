@@ -1,7 +1,8 @@
-// Setup-only Azure DevOps calls (scripts/setup.ts): environments, their Approval checks, service-hook
-// subscriptions and the Status branch policy. Typed REST calls of the 7.1 specs: check configurations
-// and service hooks have no client in azure-devops-node-api, and setup runs rarely enough that one way
-// of calling for all of it is simpler.
+// Setup-only Azure DevOps calls (scripts/setup.ts): environments (azure-devops-node-api's TaskAgentApi),
+// their Approval checks, service-hook subscriptions and the Status branch policy (typed REST calls of
+// the 7.1 specs: the library has no client for check configurations, and its service-hook and policy
+// clients would add two more areas to discover for one call each).
+import { TaskAgentApi } from 'azure-devops-node-api/TaskAgentApi.js';
 import {
   APPROVAL_CHECK_TYPE_ID,
   type ApprovalCheckInput,
@@ -11,6 +12,7 @@ import {
 } from './azdo.ts';
 import {
   type AzureDevOpsConnection,
+  expectArray,
   expectObject,
   identity,
   listValue,
@@ -53,38 +55,34 @@ interface WireSubscription {
 
 export class AzureDevOpsSetup {
   readonly #connection: AzureDevOpsConnection;
+  readonly #taskAgent: TaskAgentApi;
   #projectId: string | undefined;
 
   constructor(connection: AzureDevOpsConnection) {
     this.#connection = connection;
+    this.#taskAgent = connection.client(TaskAgentApi);
   }
 
   async ensureEnvironment(name: string, description = ''): Promise<Environment> {
-    const path = `${this.#connection.projectPath()}/_apis/distributedtask/environments`;
-    const found = await this.#connection.rest<WireList<{ id: number; name: string }>>(
+    const fields = { environment: name };
+    const found = await this.#connection.library(
       'listEnvironments',
-      'GET',
-      path,
-      {
-        query: { name },
-        fields: { environment: name },
-      },
+      () => this.#taskAgent.getEnvironments(this.#connection.project, name),
+      { fields },
     );
-    const existing = listValue(found.body, 'listEnvironments').find(
-      (env) => env.name.toLowerCase() === name.toLowerCase(),
+    const existing = expectArray(found, 'listEnvironments').find(
+      (env) => (env.name ?? '').toLowerCase() === name.toLowerCase(),
     );
-    if (existing) return { id: existing.id, name: existing.name, created: false };
-    const created = await this.#connection.rest<{ id: number; name: string }>(
+    if (existing?.id !== undefined) return { id: existing.id, name: existing.name ?? name, created: false };
+    const created = expectObject(
+      await this.#connection.library(
+        'createEnvironment',
+        () => this.#taskAgent.addEnvironment({ name, description }, this.#connection.project),
+        { fields },
+      ),
       'createEnvironment',
-      'POST',
-      path,
-      {
-        body: { name, description },
-        fields: { environment: name },
-      },
     );
-    const env = expectObject(created.body, 'createEnvironment');
-    return { id: env.id, name: env.name, created: true };
+    return { id: created.id ?? 0, name: created.name ?? name, created: true };
   }
 
   async ensureApprovalCheck(

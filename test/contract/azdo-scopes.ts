@@ -19,6 +19,7 @@ const LIBRARY_CLIENTS: Record<string, string> = {
   '#api': 'GitApi.js',
   '#pipelines': 'PipelinesApi.js',
   '#builds': 'BuildApi.js',
+  '#taskAgent': 'TaskAgentApiBase.js',
 };
 
 export interface AdapterCall {

@@ -29,7 +29,7 @@ const location = (
 
 const PR = '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}';
 
-/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi). */
+/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi, TaskAgentApi). */
 export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
   location(
     'a5d28130-9cd2-40fa-9f08-902e7daa9efb',
@@ -96,6 +96,12 @@ export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
     'pipelines',
     'runs',
     '{project}/_apis/{area}/{pipelineId}/{resource}/{runId}',
+  ),
+  location(
+    '8572b1fc-2482-47fa-8f74-7e3ed53ee54b',
+    'distributedtask',
+    'environments',
+    '{project}/_apis/{area}/{resource}/{environmentId}',
   ),
   location(
     '0cd358e1-9217-4d94-8269-1c1ee6f93dcf',
