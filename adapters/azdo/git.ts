@@ -702,7 +702,7 @@ function changeType(wire: unknown): FileChangeType {
   return 'other';
 }
 
-export function normalizePath(path: string): string {
+function normalizePath(path: string): string {
   const forward = path.replace(/\\/g, '/').replace(/^\.\//, '');
   return forward.startsWith('/') ? forward : `/${forward}`;
 }

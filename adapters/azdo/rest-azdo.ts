@@ -13,7 +13,6 @@ import { AzureDevOpsPipelines } from './pipelines.ts';
 import { AzureDevOpsSetup } from './setup.ts';
 
 export type { AzureDevOpsAuth } from './connection.ts';
-export { normalizePath } from './git.ts';
 
 export interface RestAzureDevOpsOptions extends ConnectionOptions {
   /**
