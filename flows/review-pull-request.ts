@@ -16,6 +16,7 @@ import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.t
 import type { Secret } from '../core/secret.ts';
 import { isOpenThread, planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
+import { anchorComments, type FoldedComment, summaryWithFolded } from './review-anchors.ts';
 import type { ReviewRecorded, ReviewReporting, ReviewStart } from './review-record.ts';
 
 export interface ReviewDeps {
@@ -52,7 +53,8 @@ export type ReviewOutcome =
       record: ReviewRecord;
       review: PullRequestReview;
       iterationId: number;
-      posted: PostedReview;
+      /** `folded`: findings that could not be anchored on the iteration (in the summary instead). */
+      posted: PostedReview & { folded: FoldedComment[] };
       status: StatusState;
       diff: { method: DiffMethod; note: string };
       ticketKey: string | undefined;
@@ -186,13 +188,14 @@ async function budgetSpent(
     removed: [],
   };
   const plan = planReviewThreads(await deps.azdo.listReviewThreads(input.repo, input.prId), []);
-  const posted = await deps.azdo.postReview(input.repo, input.prId, {
+  const threadsPosted = await deps.azdo.postReview(input.repo, input.prId, {
     iterationId,
     summary: reviewThreadText(review, sourceCommit),
     comments: [],
     reviewSummary: true,
     ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
+  const posted = { ...threadsPosted, folded: [] };
   const status = statusOf(review);
   await deps.azdo.setPullRequestStatus(input.repo, input.prId, {
     iterationId,
@@ -305,19 +308,25 @@ export async function reviewPullRequestFlow(deps: ReviewDeps, input: ReviewInput
   // updated in place, and a thread a person settled is never raised again.
   const plan = planReviewThreads(threads, review.findings);
   // Threads and status first, the report after: a retry after a crash may post twice, never lose a review.
-  const posted = await deps.azdo.postReview(repo, prId, {
-    iterationId: iteration.id,
-    summary: reviewThreadText(review, sourceCommit, plan),
-    comments: plan.post.map((finding) => ({
+  // Only findings on files this iteration changed, at lines they have, can be threads on the PR.
+  const { anchored, folded } = anchorComments(
+    plan.post.map((finding) => ({
       path: finding.file,
       line: finding.line,
       body: inlineText(finding),
       fingerprint: finding.fingerprint,
     })),
-    lineCounts: diff.lineCounts,
+    changes,
+    diff.lineCounts,
+  );
+  const threadsPosted = await deps.azdo.postReview(repo, prId, {
+    iterationId: iteration.id,
+    summary: summaryWithFolded(reviewThreadText(review, sourceCommit, plan), folded),
+    comments: anchored,
     reviewSummary: true,
     ...(plan.summaryThreadId !== undefined ? { summaryThreadId: plan.summaryThreadId } : {}),
   });
+  const posted = { ...threadsPosted, folded };
   for (const fixed of plan.resolve) {
     await deps.azdo.replyToThread(
       repo,

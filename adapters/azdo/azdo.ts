@@ -73,18 +73,19 @@ export interface InlineComment {
   body: string;
   /** Kept on the thread (core/review-threads.ts FINDING_PROPERTY) so later reviews know the finding. */
   fingerprint?: string;
+  /** The file's change in the iteration (IterationChange.changeTrackingId): anchors the thread across iterations. */
+  changeTrackingId?: number;
 }
 
 export interface PostReviewInput {
-  /** The iteration that was reviewed: anchors are checked against its changed files. */
+  /** The iteration that was reviewed: inline threads are anchored in it. */
   iterationId: number;
   summary: string;
-  comments: readonly InlineComment[];
   /**
-   * Line counts of files at the reviewed commit, when the caller has the checkout: an anchor past the
-   * end of its file is folded into the summary too. Keys are paths as in `comments`.
+   * Posted as given, one thread each: the caller decides which findings can be anchored on the PR
+   * (flows/review-anchors.ts) and puts the others in the summary.
    */
-  lineCounts?: Readonly<Record<string, number>>;
+  comments: readonly InlineComment[];
   /** Default `closed`: an informational summary must not block a comment-resolution policy. */
   summaryStatus?: ThreadStatus;
   /** Default `active`: findings are for the author to resolve. */
@@ -106,13 +107,9 @@ export interface ReviewThread {
   comments: { id: number; authorId: string; content: string }[];
 }
 
-export type FoldReason = 'file-not-in-iteration' | 'file-deleted' | 'line-out-of-range';
-
 export interface PostedReview {
   summaryThreadId: number;
   inlineThreadIds: number[];
-  /** Comments whose anchor was not valid: they are in the summary thread instead. */
-  folded: (InlineComment & { reason: FoldReason })[];
 }
 
 export type StatusState = 'pending' | 'succeeded' | 'failed' | 'error' | 'notApplicable';
@@ -326,7 +323,7 @@ export interface AzureDevOps {
     pullRequestId: number,
     iterationId: number,
   ): Promise<IterationChange[]>;
-  /** Posts the summary thread and one thread per valid inline anchor; invalid anchors go into the summary. */
+  /** Posts (or updates) the summary thread and one thread per inline comment, as given. */
   postReview(repository: string, pullRequestId: number, review: PostReviewInput): Promise<PostedReview>;
   /** Every thread of the PR (Threads_List), with our properties read. */
   listReviewThreads(repository: string, pullRequestId: number): Promise<ReviewThread[]>;

@@ -100,6 +100,21 @@ interface SendContext {
   route: CompiledRoute | undefined;
   identity?: string | undefined;
   latencyMs?: number;
+  rawBody?: Buffer;
+}
+
+/** The bodies of a logged exchange, kept beside the log (not in it) when a server records them. */
+export interface ExchangeBodies {
+  /** Parsed JSON, or undefined when the request had no JSON body. */
+  request: unknown;
+  response: unknown;
+}
+
+const exchangeBodies = new WeakMap<RequestLogEntry, ExchangeBodies>();
+
+/** What was sent and answered in a logged exchange, when its server records bodies (`recordBodies`). */
+export function bodiesOf(entry: RequestLogEntry): ExchangeBodies | undefined {
+  return exchangeBodies.get(entry);
 }
 
 type ActiveFault = Fault & { times: number; after: number; seen: number };
@@ -108,6 +123,8 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class SimServer {
   readonly requestLog: RequestLogEntry[] = [];
+  /** Keep each routed exchange's bodies for the contract checks (`bodiesOf`). */
+  recordBodies = false;
   /** Operations held by a delay fault right now (a test waits on this instead of sleeping). */
   readonly delayed = new Map<string, number>();
   readonly #routes: CompiledRoute[] = [];
@@ -233,7 +250,7 @@ export class SimServer {
       );
       return true;
     });
-    const context: SendContext = { method, url, route, identity: this.identify?.(req.headers) };
+    const context: SendContext = { method, url, route, identity: this.identify?.(req.headers), rawBody };
     // The real service's response time, once the operation is known (after routing).
     if (route && this.latency) {
       const delay = Math.round(this.latency({ method, operation: route.operation }));
@@ -382,7 +399,18 @@ export class SimServer {
     fault?: FaultKind,
     log = true,
   ): void {
-    if (log) this.#log(context, response.status, fault);
+    if (log) {
+      this.#log(context, response.status, fault);
+      const entry = this.requestLog.at(-1);
+      // A snapshot: the simulator's state objects change after the answer.
+      if (this.recordBodies && entry && context.route && response.status < 300) {
+        const answered =
+          response.body === undefined || typeof response.body === 'string' || Buffer.isBuffer(response.body)
+            ? undefined
+            : JSON.parse(JSON.stringify(response.body));
+        exchangeBodies.set(entry, { request: parseJson(context.rawBody), response: answered });
+      }
+    }
     const headers = { ...response.headers };
     let payload: string | Buffer | undefined;
     if (response.body === undefined) payload = undefined;
@@ -489,4 +517,13 @@ function simRequest(
       return new URLSearchParams(rawBody.toString('utf8'));
     },
   };
+}
+
+function parseJson(raw: Buffer | undefined): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

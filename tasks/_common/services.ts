@@ -1,12 +1,12 @@
 // Builds the adapters a task needs from the agent's contract: Azure DevOps through the job's own
 // OAuth token (SystemVssConnection, i.e. System.AccessToken), the rest from the extension's service
 // connections. Every credential read is registered as a secret before anything can print it. The
-// Jira, Slack Web API, Table Storage and Claude CLI clients load on their first call (the bundles are
-// split), so a task starts without compiling the libraries it may never use.
+// Azure DevOps, Jira, Slack Web API, Table Storage and Claude CLI clients load on their first call
+// (the bundles are split), so a task starts without compiling the libraries it may never use.
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import type { AzureDevOps } from '../../adapters/azdo/azdo.ts';
-import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
+import { createAzureDevOpsOnFirstCall } from '../../adapters/azdo/azdo-on-first-call.ts';
 import { claudeRunnerFromEnv } from '../../adapters/claude/cli-claude.ts';
 import type { ClaudeRunner } from '../../adapters/claude/claude.ts';
 import type { Jira } from '../../adapters/jira/jira.ts';
@@ -66,7 +66,11 @@ export function azureDevOpsFromAgent(context: TaskContext): AzureDevOpsContext {
   }
   const buildId = context.variable('Build.BuildId');
   return {
-    azdo: new RestAzureDevOps({ organizationUrl, project, auth: { kind: 'bearer', token: accessToken } }),
+    azdo: createAzureDevOpsOnFirstCall({
+      organizationUrl,
+      project,
+      auth: { kind: 'bearer', token: accessToken },
+    }),
     organizationUrl,
     project,
     repositoryName: context.variable('Build.Repository.Name'),

@@ -1,5 +1,6 @@
 // The Azure DevOps scopes each identity needs, from the 7.1 specs' `security` of the operations its
 // code calls, against the "Permissions" table of docs/deploy.md and the manifest's `scopes`.
+import { API_RESOURCE_LOCATIONS } from '../../sandbox/sim/azdo/locations.ts';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ function documentedScopes(identity: string): string[] {
 
 describe('Azure DevOps permissions: computed from the 7.1 specs', () => {
   const operations = loadSpecOperations();
-  const calls = adapterCalls();
+  const calls = adapterCalls(API_RESOURCE_LOCATIONS);
   const methods = [...calls.keys()];
   const appMethods = adapterMethodsCalledFrom('functions/index.ts', methods);
   const setupMethods = adapterMethodsCalledFrom('scripts/setup.ts', methods);

@@ -1,5 +1,6 @@
-// Which Azure DevOps scopes each identity needs, computed rather than guessed: the REST adapter's
-// calls (adapters/azdo/rest-azdo.ts, read as source) are mapped to the 7.1 spec operations, the
+// Which Azure DevOps scopes each identity needs, computed rather than guessed: the adapter's calls
+// (its area files read as source; a library client method read from azure-devops-node-api's own source,
+// its location's route template from the simulator's location table) are mapped to the 7.1 spec operations, the
 // adapter methods an identity's code calls are found through the import graph from its entry point,
 // and the spec's `security` of those operations gives the scopes.
 import { existsSync, readFileSync } from 'node:fs';
@@ -7,10 +8,22 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { operationForPath, type SpecOperation } from './azdo-spec.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const ADAPTER = join(ROOT, 'adapters', 'azdo', 'rest-azdo.ts');
+/** The adapter's area files: each a class whose public methods are the port's (rest-azdo.ts composes them). */
+const AREA_FILES = ['git.ts', 'pipelines.ts', 'approvals.ts', 'setup.ts'].map((file) =>
+  join(ROOT, 'adapters', 'azdo', file),
+);
+const ADAPTER_DIR = join(ROOT, 'adapters', 'azdo');
+const LIBRARY = join(ROOT, 'node_modules', 'azure-devops-node-api');
+/** The library clients the areas hold, by the field they hold them in. */
+const LIBRARY_CLIENTS: Record<string, string> = {
+  '#api': 'GitApi.js',
+  '#pipelines': 'PipelinesApi.js',
+  '#builds': 'BuildApi.js',
+  '#taskAgent': 'TaskAgentApiBase.js',
+};
 
 export interface AdapterCall {
-  /** The adapter's label of the call (its first argument). */
+  /** The adapter's label of the call (its first argument), or the library method called. */
   label: string;
   method: string;
   /** A concrete path the call could take, relative to the organisation URL. */
@@ -22,10 +35,10 @@ interface Member {
   text: string;
 }
 
-/** The members of `class RestAzureDevOps`, each with its source text. */
-function adapterMembers(source: string): Member[] {
-  const start = source.indexOf('export class RestAzureDevOps');
-  if (start < 0) throw new Error('rest-azdo.ts has no class RestAzureDevOps');
+/** The members of the file's exported class, each with its source text. */
+function classMembers(source: string, file: string): Member[] {
+  const start = source.search(/export class \w+/);
+  if (start < 0) throw new Error(`${file} has no exported class`);
   const body = source.slice(start);
   const end = body.indexOf('\n}\n');
   const lines = body.slice(0, end).split('\n');
@@ -76,7 +89,7 @@ function callArguments(text: string, open: number): string[] {
   throw new Error('unbalanced call');
 }
 
-/** The `(` after `this.#call<…>` (type arguments may hold parentheses and braces). */
+/** The `(` after `this.#connection.rest<…>` (type arguments may hold parentheses and braces). */
 function openParen(text: string, from: number): number {
   let index = from;
   if (text[index] === '<') {
@@ -92,13 +105,6 @@ function openParen(text: string, from: number): number {
   return index;
 }
 
-const HELPERS: Record<string, string> = {
-  '#projectPath': 'proj',
-  '#repoPath': 'proj/_apis/git/repositories/repo',
-  '#prPath': 'proj/_apis/git/repositories/repo/pullrequests/1',
-  '#prSubPath': 'proj/_apis/git/repositories/repo/pullRequests/1',
-};
-
 /** The concrete paths a path expression can take (a ternary gives two). */
 function pathsOf(expression: string, member: Member): string[] {
   const named = /^\w+$/.test(expression)
@@ -110,8 +116,7 @@ function pathsOf(expression: string, member: Member): string[] {
   const alternatives = ternary ? [ternary[1] as string, ternary[2] as string] : [text];
   return alternatives.map((alternative) => {
     let path = alternative.trim();
-    path = path.replace(/\$\{\s*this\.(#\w+)\([^()]*\)\s*\}/g, (_, helper: string) => helperPath(helper));
-    path = path.replace(/^this\.(#\w+)\([^()]*\)$/, (_, helper: string) => helperPath(helper));
+    path = path.replace(/\$\{\s*this\.#connection\.projectPath\(\)\s*\}/g, 'proj');
     // A path built on a named one (`${path}/${id}`): that name's own path.
     path = path.replace(/\$\{\s*(\w+)\s*\}/g, (whole, name: string) =>
       new RegExp(`const ${name} =\\s*([\\s\\S]*?);\\n`).test(member.text)
@@ -123,48 +128,93 @@ function pathsOf(expression: string, member: Member): string[] {
   });
 }
 
-function helperPath(helper: string): string {
-  const path = HELPERS[helper];
-  if (!path) throw new Error(`unknown path helper ${helper}`);
-  return path;
+const VERBS: Record<string, string> = {
+  get: 'GET',
+  create: 'POST',
+  update: 'PATCH',
+  replace: 'PUT',
+  del: 'DELETE',
+};
+
+/**
+ * The HTTP call a library client method makes, read from the library's own source (its location id,
+ * verb and route values) and the route template the service advertises for that location.
+ */
+export function libraryCall(
+  clientFile: string,
+  method: string,
+  locations: readonly { id: string; area: string; resourceName: string; routeTemplate: string }[],
+): AdapterCall {
+  const source = readFileSync(join(LIBRARY, clientFile), 'utf8');
+  const start = source.indexOf(`\n    ${method}(`);
+  if (start < 0) throw new Error(`${clientFile} has no method ${method}`);
+  const body = source.slice(start, source.indexOf('\n    }\n', start));
+  const versioning = /getVersioningData\("[^"]*", "(\w+)", "([0-9a-f-]+)"/.exec(body);
+  const verb = /this\.rest\.(get|create|update|replace|del)\(/.exec(body);
+  if (!versioning || !verb) throw new Error(`${clientFile} ${method}: no location or verb`);
+  const location = locations.find((entry) => entry.id === versioning[2]);
+  if (!location) throw new Error(`${clientFile} ${method}: location ${versioning[2]} is not advertised`);
+  const routeValues = new Set(
+    [...(/let routeValues = \{([^}]*)\}/.exec(body)?.[1] ?? '').matchAll(/(\w+):/g)].map((m) => m[1]),
+  );
+  // As the library fills a template: a parameter it has no value for drops its segment.
+  const path = location.routeTemplate
+    .split('/')
+    .map((segment) => {
+      if (segment === '{area}') return location.area;
+      if (segment === '{resource}') return location.resourceName;
+      const parameter = /^\{\*?(\w+)\}$/.exec(segment)?.[1];
+      if (!parameter) return segment;
+      if (!routeValues.has(parameter)) return '';
+      return parameter === 'project' ? 'proj' : '1';
+    })
+    .filter(Boolean)
+    .join('/');
+  return { label: method, method: VERBS[verb[1] as string] as string, path };
 }
 
 /** Every public method of the adapter → the HTTP calls it can make (through its private helpers too). */
-export function adapterCalls(source = readFileSync(ADAPTER, 'utf8')): Map<string, AdapterCall[]> {
-  const members = adapterMembers(source);
-  const own = new Map<string, AdapterCall[]>();
-  const calls = new Map<string, Set<string>>();
-  for (const member of members) {
-    const found: AdapterCall[] = [];
-    // #pages hands its caller's path on to #call: its callers are read instead.
-    const wrappers = member.name === '#pages' || member.name === '#call';
-    for (const match of wrappers ? [] : member.text.matchAll(/this\.#(call|pages)\b/g)) {
-      const args = callArguments(member.text, openParen(member.text, (match.index ?? 0) + match[0].length));
-      const [labelArg, second, third] = args as [string, string, string | undefined];
-      const label = labelArg.replace(/^'|'$/g, '');
-      const method = match[1] === 'pages' ? 'GET' : second.replace(/^'|'$/g, '');
-      const pathArg = match[1] === 'pages' ? second : (third as string);
-      for (const path of pathsOf(pathArg, member)) found.push({ label, method, path });
-    }
-    own.set(member.name, found);
-    calls.set(
-      member.name,
-      new Set(
-        [...member.text.matchAll(/this\.(#?\w+)\(/g)]
-          .map((call) => call[1] as string)
-          .filter((name) => name !== member.name && !['#call', '#pages'].includes(name)),
-      ),
-    );
-  }
+export function adapterCalls(
+  locations: readonly { id: string; area: string; resourceName: string; routeTemplate: string }[],
+  files: readonly string[] = AREA_FILES,
+): Map<string, AdapterCall[]> {
   const result = new Map<string, AdapterCall[]>();
-  const reach = (name: string, seen: Set<string>): AdapterCall[] => {
-    if (seen.has(name)) return [];
-    seen.add(name);
-    return [...(own.get(name) ?? []), ...[...(calls.get(name) ?? [])].flatMap((next) => reach(next, seen))];
-  };
-  for (const member of members) {
-    if (member.name.startsWith('#') || member.name === 'constructor') continue;
-    result.set(member.name, reach(member.name, new Set()));
+  for (const file of files) {
+    const members = classMembers(readFileSync(file, 'utf8'), file);
+    const own = new Map<string, AdapterCall[]>();
+    const calls = new Map<string, Set<string>>();
+    for (const member of members) {
+      const found: AdapterCall[] = [];
+      for (const match of member.text.matchAll(/this\.#connection\.rest\b/g)) {
+        const args = callArguments(member.text, openParen(member.text, (match.index ?? 0) + match[0].length));
+        const [labelArg, second, third] = args as [string, string, string];
+        const label = labelArg.replace(/^'|'$/g, '');
+        for (const path of pathsOf(third, member))
+          found.push({ label, method: second.replace(/^'|'$/g, ''), path });
+      }
+      for (const match of member.text.matchAll(/this\.(#\w+)\.(\w+)\(/g)) {
+        const client = LIBRARY_CLIENTS[match[1] as string];
+        if (client) found.push(libraryCall(client, match[2] as string, locations));
+      }
+      own.set(member.name, found);
+      calls.set(
+        member.name,
+        new Set(
+          [...member.text.matchAll(/this\.(#?\w+)\(/g)]
+            .map((call) => call[1] as string)
+            .filter((name) => name !== member.name),
+        ),
+      );
+    }
+    const reach = (name: string, seen: Set<string>): AdapterCall[] => {
+      if (seen.has(name)) return [];
+      seen.add(name);
+      return [...(own.get(name) ?? []), ...[...(calls.get(name) ?? [])].flatMap((next) => reach(next, seen))];
+    };
+    for (const member of members) {
+      if (member.name.startsWith('#') || member.name === 'constructor') continue;
+      result.set(member.name, reach(member.name, new Set()));
+    }
   }
   return result;
 }
@@ -190,7 +240,7 @@ export function importClosure(entry: string): string[] {
 
 /** The adapter methods the code reachable from `entry` calls (`.name(` on anything). */
 export function adapterMethodsCalledFrom(entry: string, methods: readonly string[]): string[] {
-  const files = importClosure(entry).filter((file) => file !== relative(ROOT, ADAPTER));
+  const files = importClosure(entry).filter((file) => !file.startsWith(relative(ROOT, ADAPTER_DIR)));
   const called = new Set<string>();
   for (const file of files) {
     const source = readFileSync(join(ROOT, file), 'utf8');

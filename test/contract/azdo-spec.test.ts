@@ -8,10 +8,14 @@
 import assert from 'node:assert/strict';
 import { RestAzureDevOps } from '../../adapters/azdo/rest-azdo.ts';
 import { Secret } from '../../core/secret.ts';
-import { AZDO_ROUTES } from '../../sandbox/sim/azdo/routes.ts';
+import { API_RESOURCE_LOCATIONS } from '../../sandbox/sim/azdo/locations.ts';
+import { AZDO_ROUTES, LOCATION_DISCOVERY_ROUTE } from '../../sandbox/sim/azdo/routes.ts';
 import { recordedAzureDevOpsRequests, startAzureDevOpsSimulator } from '../../sandbox/sim/azdo/simulator.ts';
 import type { RequestLogEntry } from '../../sandbox/sim/server.ts';
 import {
+  bodyProblems,
+  loadSpecSchemas,
+  locationProblems,
   loadSpecOperations,
   operationForPath,
   requestProblems,
@@ -29,6 +33,10 @@ after('every request recorded by an Azure DevOps simulator in this run is a 7.1 
   const recorded = recordedAzureDevOpsRequests();
   assert.ok(recorded.length > 0, 'no request was recorded: the check would prove nothing');
   assert.deepEqual(requestProblems(operations, recorded), []);
+  // And its bodies are the spec's: what was sent, and what the simulator answered.
+  const { problems, bodyChecks } = bodyProblems(operations, loadSpecSchemas(), recorded);
+  assert.ok(bodyChecks > 0, 'no body was checked: the check would prove nothing');
+  assert.deepEqual([...new Set(problems)], []);
 });
 
 describe('Azure DevOps contract: the 7.1 specs', () => {
@@ -51,11 +59,28 @@ describe('Azure DevOps contract: the 7.1 specs', () => {
     try {
       assert.deepEqual(
         sim.server.routes.map((route) => `${route.method} ${route.template} ${route.operation}`),
-        AZDO_ROUTES.map((route) => `${route.method} ${route.template} ${route.operation}`),
+        [...AZDO_ROUTES, LOCATION_DISCOVERY_ROUTE].map(
+          (route) => `${route.method} ${route.template} ${route.operation}`,
+        ),
       );
     } finally {
       await sim.stop();
     }
+  });
+
+  it('(a) every resource location the simulator advertises routes to a spec operation at 7.1', () => {
+    assert.ok(API_RESOURCE_LOCATIONS.length >= 12);
+    assert.deepEqual(locationProblems(operations, API_RESOURCE_LOCATIONS), []);
+    assert.deepEqual(
+      locationProblems(operations, [
+        { ...API_RESOURCE_LOCATIONS[0]!, routeTemplate: '{project}/_apis/{area}/pullrequestz' },
+        { ...API_RESOURCE_LOCATIONS[1]!, maxVersion: '7.2', releasedVersion: '7.1' },
+      ]),
+      [
+        'git pullRequests a5d28130-9cd2-40fa-9f08-902e7daa9efb: /{organization}/{project}/_apis/git/pullrequestz is no path of the specs',
+        'git pullRequests 9946fd70-0d40-406e-b686-b4744cbbcc37: advertises 7.2 (released 7.1): calls would negotiate past 7.1',
+      ],
+    );
   });
 
   it('(a) finds a route that is not in the specs', () => {
@@ -147,10 +172,20 @@ describe('Azure DevOps contract: the 7.1 specs', () => {
       await adapter.listActivePullRequests({ targetRefName: 'refs/heads/develop' });
       await adapter.ensureEnvironment('contract-env');
       const recorded = recordedAzureDevOpsRequests().slice(before);
+      // Location discovery comes first unless this process already asked it of this organisation URL.
       assert.deepEqual(
-        recorded.map((request) => request.operation),
+        recorded
+          .filter((request) => request.operation !== 'Location discovery')
+          .map((request) => request.operation),
         ['Pull Requests_Get Pull Requests By Project', 'Environments_List', 'Environments_Add'],
       );
+      for (const discovery of recorded.filter((request) => request.operation === 'Location discovery'))
+        assert.ok(
+          [`/${sim.organization}/_apis/git`, `/${sim.organization}/_apis/distributedtask`].includes(
+            discovery.path,
+          ),
+          discovery.path,
+        );
       assert.deepEqual(requestProblems(operations, recorded), []);
     } finally {
       await sim.stop();

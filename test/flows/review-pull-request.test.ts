@@ -152,9 +152,15 @@ describe('the review flow (fakes, in-memory store)', () => {
     );
     assert.equal(outcome.kind === 'reviewed' && outcome.record.verdict, 'request_changes');
     assert.equal(statuses[0]?.state, 'failed');
+    // Anchored by the flow: the path as Azure DevOps has it, the file's change tracking id added.
     assert.deepEqual(
-      posted[0]?.comments.map(({ path, line, body }) => ({ path, line, body })),
-      [{ path: 'src/refund.ts', line: 1, body: '**critical**: Refunds twice.' }],
+      posted[0]?.comments.map(({ path, line, body, changeTrackingId }) => ({
+        path,
+        line,
+        body,
+        changeTrackingId,
+      })),
+      [{ path: '/src/refund.ts', line: 1, body: '**critical**: Refunds twice.', changeTrackingId: 1 }],
     );
     assert.match(posted[0]?.comments[0]?.fingerprint ?? '', /^[0-9a-f]{16}$/);
     assert.deepEqual(outcome.kind === 'reviewed' && outcome.warnings, [
@@ -163,6 +169,33 @@ describe('the review flow (fakes, in-memory store)', () => {
     ]);
     assert.equal((await store.decisions.listPending()).length, 0);
     assert.match(reviewRunSummary(outcome, 'Payments'), /The model answered approve/);
+  });
+
+  it('a finding the iteration cannot anchor goes into the summary, not into a thread', async () => {
+    const { azdo, posted } = fakeAzureDevOps();
+    const store = createMemoryStore();
+    const claude = claudeAnswering({
+      verdict: 'request_changes',
+      summary: 'Two problems.',
+      findings: [
+        { file: 'src/refund.ts', line: 1, severity: 'major', message: 'Refunds twice.' },
+        { file: 'src/untouched.ts', line: 4, severity: 'major', message: 'Not in this push.' },
+      ],
+      injection_suspected: false,
+    });
+    const outcome = await reviewPullRequestFlow(
+      { azdo, claude, reporting: appSide(azdo, store), now: () => new Date() },
+      input(),
+    );
+    assert.deepEqual(
+      posted[0]?.comments.map((comment) => comment.path),
+      ['/src/refund.ts'],
+    );
+    assert.match(posted[0]?.summary ?? '', /`\/src\/untouched\.ts` line 4: .*Not in this push\./);
+    assert.deepEqual(
+      outcome.kind === 'reviewed' && outcome.posted.folded.map((comment) => [comment.path, comment.reason]),
+      [['src/untouched.ts', 'file-not-in-iteration']],
+    );
   });
 
   it('a PR that is not active is not reviewed', async () => {

@@ -50,7 +50,7 @@ describe('reliability: every inbound kind delivered 20 times at once has one eff
       (entry) =>
         entry.operation === 'Pull Requests_Update' &&
         entry.method === 'PATCH' &&
-        entry.path.endsWith(`/pullrequests/${prId}`),
+        entry.path.toLowerCase().endsWith(`/pullrequests/${prId}`),
     );
   const runsFor = (prId: number) =>
     [...bed.stack.azdo.runs.values()].filter((run) => run.refName === `refs/pull/${prId}/merge`);

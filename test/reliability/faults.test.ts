@@ -454,7 +454,7 @@ const successfulPatches = (cell: Cell, prId: number) =>
       entry.operation === 'Pull Requests_Update' &&
       entry.status === 200 &&
       !entry.fault &&
-      entry.path.endsWith(`/pullrequests/${prId}`),
+      entry.path.toLowerCase().endsWith(`/pullrequests/${prId}`),
   ).length;
 
 // ---- the steps ----

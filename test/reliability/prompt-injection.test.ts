@@ -251,7 +251,8 @@ describe('reliability: prompt injection corpus', () => {
         // Nothing merged, no merge asked of anyone: the AI never merges, and gate 1 is not even asked.
         const completions = stack.azdo.requestLog.filter(
           (entry) =>
-            entry.operation === 'Pull Requests_Update' && entry.path.endsWith(`/pullrequests/${pr.id}`),
+            entry.operation === 'Pull Requests_Update' &&
+            entry.path.toLowerCase().endsWith(`/pullrequests/${pr.id}`),
         );
         if (completions.length > 0 || pr.status !== 'active') merged++;
         assert.deepEqual(completions, [], 'no completion request');

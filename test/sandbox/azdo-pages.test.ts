@@ -34,7 +34,7 @@ describe('Azure DevOps simulator pages', () => {
         method: 'POST',
         headers: { authorization: PAT_AUTH, 'content-type': 'application/json' },
         body: JSON.stringify({
-          comments: [{ parentCommentId: 0, content: `Missing null check ${hostile}`, commentType: 1 }],
+          comments: [{ parentCommentId: 0, content: `Missing null check ${hostile}`, commentType: 'text' }],
           status: 'active',
           threadContext: {
             filePath: '/src/login.ts',

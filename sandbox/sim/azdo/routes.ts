@@ -6,6 +6,7 @@ import { basicCredentials, bearerToken, type SimRequest, type SimResponse } from
 import { azdoError, refusals } from './errors.ts';
 import { objectId, type RepositoryState, validRefName } from './git.ts';
 import { HOOK_EVENT_TYPES, type HookEventType } from './hooks.ts';
+import { locationsOfArea } from './locations.ts';
 import {
   type AzureDevOpsSimulator,
   type PolicyConfigurationState,
@@ -296,9 +297,49 @@ export const AZDO_ROUTES: readonly AzureDevOpsRoute[] = ROUTES.map(
   }),
 );
 
+/** Location discovery (locations.ts): not an operation of the specs, the way clients find the routes. */
+export const LOCATION_DISCOVERY_ROUTE = {
+  method: 'OPTIONS',
+  template: '/{organization}/_apis/{area}',
+  operation: 'Location discovery',
+} as const;
+
 export function registerAzureDevOpsRoutes(sim: AzureDevOpsSimulator): void {
   for (const route of ROUTES)
     sim.server.route(route.method, route.template, route.operation, (request) => guard(sim, route, request));
+  const { method, template, operation } = LOCATION_DISCOVERY_ROUTE;
+  sim.server.route(method, template, operation, (request) => discoverLocations(sim, request));
+}
+
+/** What the service answers the library's `OPTIONS _apis/{area}`: the caller is authenticated first. */
+function discoverLocations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
+  if (!authenticate(sim, request)) {
+    return {
+      status: 401,
+      headers: {
+        'www-authenticate':
+          'Bearer authorization_uri=https://login.microsoftonline.com/common, Basic realm="https://dev.azure.com/", TFS-Federated',
+      },
+      body: refusals.unauthorized(),
+    };
+  }
+  if ((request.params.organization ?? '').toLowerCase() !== sim.organization.toLowerCase()) {
+    throw azdoError(
+      404,
+      `The organization ${request.params.organization} does not exist.`,
+      'HostNotFoundException',
+      'framework',
+    );
+  }
+  const locations = locationsOfArea(request.params.area ?? '');
+  if (!locations) {
+    throw azdoError(
+      404,
+      `No resource area ${request.params.area} is registered.`,
+      'ResourceAreaNotFoundException',
+    );
+  }
+  return list(locations);
 }
 
 /** What every route checks first, in the service's order: caller, organisation, project, api-version. */

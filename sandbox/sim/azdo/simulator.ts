@@ -406,6 +406,8 @@ export class AzureDevOpsSimulator {
       );
       return credential?.identity.uniqueName;
     };
+    // The contract test checks every exchange's bodies against the specs.
+    this.server.recordBodies = true;
     registerAzureDevOpsRoutes(this);
     registerAzureDevOpsAdminRoutes(this);
     registerAzureDevOpsPages(this);

@@ -1,3 +1,4 @@
+import { locationsOfArea } from '../../../sandbox/sim/azdo/locations.ts';
 import assert from 'node:assert/strict';
 import { RestAzureDevOps } from '../../../adapters/azdo/rest-azdo.ts';
 import { isReleaseAgentError } from '../../../core/errors.ts';
@@ -50,6 +51,11 @@ describe('Azure DevOps adapter: authentication', () => {
 
   it("answers AUTH_INVALID for the service's 203 sign-in page", async () => {
     const signIn = new SimServer('sign-in');
+    // Discovery answers (the library asks it first); the call itself gets the sign-in page.
+    signIn.route('OPTIONS', '/{organization}/_apis/{area}', 'Location discovery', (request) => ({
+      status: 200,
+      body: { count: 1, value: locationsOfArea(request.params.area ?? '') ?? [] },
+    }));
     signIn.route(
       'GET',
       '/{organization}/{project}/_apis/git/pullrequests',

@@ -34,7 +34,8 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.equal(run.result, undefined);
       assert.ok(run.webUrl?.includes(`buildId=${run.id}`));
       const stored = sim.runs.get(run.id)!;
-      assert.deepEqual(stored.templateParameters, { version: '1.4.0', deploy: true });
+      // Sent as the spec types them (a map of strings): the pipeline's parameter types parse them.
+      assert.deepEqual(stored.templateParameters, { version: '1.4.0', deploy: 'true' });
       assert.deepEqual([stored.refName, stored.version], ['refs/heads/main', 'abc123']);
 
       now += 30_000;

@@ -1,3 +1,4 @@
+import { anchorComments, summaryWithFolded } from '../../../flows/review-anchors.ts';
 import assert from 'node:assert/strict';
 import { REVIEW_STATUS_CONTEXT } from '../../../adapters/azdo/azdo.ts';
 import type { AzureDevOpsSimulator } from '../../../sandbox/sim/azdo/simulator.ts';
@@ -94,6 +95,40 @@ describe('Azure DevOps adapter: pull requests', () => {
       );
     });
 
+    it("asks an area's resource locations once per organisation, whatever adapter asks", async () => {
+      // An organisation of its own: no earlier test of this process has asked its locations.
+      const own = await startSim({ organization: `org-${Date.now().toString(36)}` });
+      try {
+        const { repo, pr } = seedFeaturePullRequest(own);
+        await adapterFor(own).getPullRequest(repo, pr.id);
+        await adapterFor(own).listIterations(repo, pr.id);
+        await adapterFor(own)
+          .getBuild(1)
+          .catch(() => undefined);
+        assert.deepEqual(
+          own.server.requestLog
+            .filter((entry) => entry.method === 'OPTIONS')
+            .map((entry) => [entry.path, entry.status]),
+          [
+            [`/${own.organization}/_apis/git`, 200],
+            [`/${own.organization}/_apis/build`, 200],
+          ],
+        );
+        // The calls went to the routes the locations gave, at the version they advertise.
+        const calls = own.server.requestLog.filter((entry) => entry.method === 'GET');
+        assert.deepEqual(
+          calls.map((entry) => [entry.operation, new URLSearchParams(entry.query).get('api-version')]),
+          [
+            ['Pull Requests_Get Pull Request', '7.1'],
+            ['Pull Request Iterations_List', '7.1'],
+            ['Builds_Get', '7.1'],
+          ],
+        );
+      } finally {
+        await own.stop();
+      }
+    });
+
     it('lists iterations, one per push', async () => {
       const { repo, pr } = seedFeaturePullRequest(sim);
       const pushed = sim.pushCommit(repo, 'feature/ALLPOST-4028_login', { changes: ['src/login.ts'] });
@@ -171,10 +206,10 @@ describe('Azure DevOps adapter: pull requests', () => {
         targetRefName: 'refs/heads/develop',
         title: 'r',
       });
-      const posted = await adapterFor(sim).postReview(repo, pr.id, {
-        iterationId: 1,
-        summary: 'Looks good overall.',
-        comments: [
+      // The review flow decides what can be anchored (flows/review-anchors.ts); the adapter posts it.
+      const adapter = adapterFor(sim);
+      const { anchored, folded } = anchorComments(
+        [
           { path: 'src/login.ts', line: 3, body: 'Validate the input.' },
           { path: '/src/login.ts', line: 10, endLine: 12, body: 'Extract a function.' },
           { path: 'untouched.ts', line: 1, body: 'Not in this PR.' },
@@ -182,11 +217,17 @@ describe('Azure DevOps adapter: pull requests', () => {
           { path: 'src/login.ts', line: 0, body: 'Line zero.' },
           { path: 'src/login.ts', line: 40, body: 'Past the end.' },
         ],
-        lineCounts: { 'src/login.ts': 20 },
+        await adapter.getIterationChanges(repo, pr.id, 1),
+        { 'src/login.ts': 20 },
+      );
+      const posted = await adapter.postReview(repo, pr.id, {
+        iterationId: 1,
+        summary: summaryWithFolded('Looks good overall.', folded),
+        comments: anchored,
       });
 
       assert.deepEqual(
-        posted.folded.map((comment) => [comment.path, comment.reason]),
+        folded.map((comment) => [comment.path, comment.reason]),
         [
           ['untouched.ts', 'file-not-in-iteration'],
           ['src/old.ts', 'file-deleted'],
@@ -230,17 +271,22 @@ describe('Azure DevOps adapter: pull requests', () => {
       sim.pushCommit(repo, 'feature/ALLPOST-4028_login', {
         changes: [{ path: 'src/b.ts', changeType: 'add' }],
       });
-      const posted = await adapterFor(sim).postReview(repo, pr.id, {
-        iterationId: 1,
-        summary: 's',
-        comments: [
+      const adapter = adapterFor(sim);
+      const { anchored, folded } = anchorComments(
+        [
           { path: 'src/a.ts', line: 1, body: 'in iteration 1' },
           { path: 'src/b.ts', line: 1, body: 'only in iteration 2' },
         ],
+        await adapter.getIterationChanges(repo, pr.id, 1),
+      );
+      const posted = await adapter.postReview(repo, pr.id, {
+        iterationId: 1,
+        summary: summaryWithFolded('s', folded),
+        comments: anchored,
       });
       assert.equal(posted.inlineThreadIds.length, 1);
       assert.deepEqual(
-        posted.folded.map((comment) => comment.body),
+        folded.map((comment) => comment.body),
         ['only in iteration 2'],
       );
     });
