@@ -138,7 +138,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           z.object({
             file: text(1_000),
             line: z.number().int().min(0).max(10_000_000),
-            severity: z.enum(FINDING_SEVERITIES as [string, ...string[]]),
+            severity: z.enum(FINDING_SEVERITIES),
             message: text(4_000),
           }),
         )
