@@ -5,14 +5,25 @@ import * as z from 'zod/mini';
 
 export type Issue = z.core.$ZodIssue;
 
-/** The issue's field as dotted path (`findings.0.line`), `(root)` for the value itself. */
-export function issueField(issue: Issue, root = '(root)'): string {
-  return issue.path.length > 0 ? issue.path.map(String).join('.') : root;
+export interface FieldStyle {
+  /** The field named when the value itself is wrong; default `(root)`. */
+  root?: string;
+  /** `findings.0.line` (default) or `actions[0].value`. */
+  indices?: 'dots' | 'brackets';
+}
+
+/** The issue's field as a path (`findings.0.line`), `root` for the value itself. */
+export function issueField(issue: Issue, style: FieldStyle = {}): string {
+  if (issue.path.length === 0) return style.root ?? '(root)';
+  if (style.indices !== 'brackets') return issue.path.map(String).join('.');
+  return issue.path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index > 0 ? '.' : ''}${String(key)}`))
+    .join('');
 }
 
 /** `field: problem`, the form every coded input error uses. */
-export function formatIssue(issue: Issue, root = '(root)'): string {
-  return `${issueField(issue, root)}: ${issue.message}`;
+export function formatIssue(issue: Issue, style: FieldStyle = {}): string {
+  return `${issueField(issue, style)}: ${issue.message}`;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
@@ -28,12 +39,12 @@ export function parseOrFail<S extends z.core.$ZodType>(
   schema: S,
   value: unknown,
   fail: (field: string, problem: string) => never,
-  root = '(root)',
+  style: FieldStyle = {},
 ): z.output<S> {
   const parsed = parseWith(schema, value);
   if (parsed.ok) return parsed.value;
   const issue = parsed.issues[0];
-  return issue ? fail(issueField(issue, root), issue.message) : fail(root, 'invalid');
+  return issue ? fail(issueField(issue, style), issue.message) : fail(style.root ?? '(root)', 'invalid');
 }
 
 const EXPECTED: Record<string, string> = {

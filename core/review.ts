@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { ReleaseAgentError } from './errors.ts';
 import { describeValue, formatIssue, notBlank, parseWith } from './input.ts';
-import type { FindingSeverity, ReviewFinding, ReviewVerdict } from './model.ts';
+import type { FindingSeverity, ReviewVerdict } from './model.ts';
 
 export const FINDING_SEVERITIES = [
   'info',
