@@ -3,13 +3,32 @@
 // is always the authenticated identity (the hub user's id, or `operator` for X-Operator-Token), checked
 // against GATE_ALLOWED_USERS like a Slack clicker; a `by` in the body is refused.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { GATE_ACTIONS } from '../core/gates.ts';
 import type { Decision } from '../core/model.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { decideGate } from '../flows/decide.ts';
-import { authenticate, enqueue, errorBody, jsonResponse, readJsonObject, statusOf } from './http.ts';
+import {
+  authenticate,
+  enqueue,
+  errorBody,
+  invalidInput,
+  jsonResponse,
+  readJsonBody,
+  statusOf,
+} from './http.ts';
 import { services } from './services.ts';
+
+const verb = z.string().check(z.trim(), z.minLength(1), z.maxLength(100));
+
+/** `action` (or the Python agent's `decision`), the decision it answers, and `by` only to refuse it. */
+const decideBody = z.object({
+  action: z.optional(verb),
+  decision: z.optional(verb),
+  decisionId: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  by: z.optional(z.unknown()),
+});
 
 /** A decision as the API shows it: never its nonce. */
 export function decisionView(decision: Decision): Record<string, unknown> {
@@ -42,17 +61,10 @@ export async function decideApprovalHandler(
   const threadId = request.params.threadId?.trim();
   if (!threadId || threadId.length > 400)
     throw new ReleaseAgentError('INPUT_INVALID', 'threadId is required', { field: 'threadId' });
-  const body = await readJsonObject(request);
+  const body = await readJsonBody(request, decideBody);
   const action = body.action ?? body.decision;
-  if (typeof action !== 'string' || !action.trim()) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'action is required (merge, cancel, approve, skip, …)', {
-      field: 'action',
-    });
-  }
+  if (!action) invalidInput('action', 'required (merge, cancel, approve, skip, …)');
   const decisionId = body.decisionId;
-  if (decisionId !== undefined && (typeof decisionId !== 'string' || decisionId.length > 200)) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'decisionId must be a decision id', { field: 'decisionId' });
-  }
   // Who decides is who authenticated: a name in the body would let a caller speak for someone else.
   if (body.by !== undefined) {
     throw new ReleaseAgentError(
