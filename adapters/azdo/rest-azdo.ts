@@ -4,7 +4,9 @@
 // Why not azure-devops-node-api: it starts with location discovery (`OPTIONS _apis/{area}`,
 // `GET _apis/ResourceAreas`) and negotiates 7.2-preview versions. Neither is in the 7.1 specs, it has no
 // client for approvals, checks or environments, and it would bypass our timeouts, retries and redaction.
+import * as z from 'zod/mini';
 import { type ErrorFields, isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
+import { parseOrFail } from '../../core/input.ts';
 import { redact, type Secret } from '../../core/secret.ts';
 import { createHttpClient, type HttpClient, type RequestOptions } from '../http/http-client.ts';
 import type { Clock, RetryPolicy } from '../http/retry.ts';
@@ -1295,34 +1297,27 @@ function staleCommit(
   );
 }
 
+// The answers' fields are read as their wire types say; the envelope is checked, so a proxy's HTML
+// page or an empty 200 becomes SERVICE_MALFORMED rather than a TypeError further on.
+const wireObject = z.looseObject({});
+const wireList = z.looseObject({ value: z.array(z.unknown()) });
+
+function malformed(operation: string, what: string): never {
+  throw new ReleaseAgentError('SERVICE_MALFORMED', `azure-devops ${operation} answered without ${what}`, {
+    service: 'azure-devops',
+    operation,
+  });
+}
+
 function expectObject<T>(body: T | undefined, operation: string): T {
-  if (body === null || typeof body !== 'object') {
-    throw new ReleaseAgentError(
-      'SERVICE_MALFORMED',
-      `azure-devops ${operation} answered without a JSON object`,
-      {
-        service: 'azure-devops',
-        operation,
-      },
-    );
-  }
-  return body;
+  return parseOrFail(wireObject, body, () => malformed(operation, 'a JSON object')) as T;
 }
 
 /** Azure DevOps wraps every collection as `{ count, value: [...] }`. */
 function listValue<T>(body: WireList<T> | undefined, operation: string): T[] {
-  const value = expectObject(body, operation).value;
-  if (!Array.isArray(value)) {
-    throw new ReleaseAgentError(
-      'SERVICE_MALFORMED',
-      `azure-devops ${operation} answered without a value list`,
-      {
-        service: 'azure-devops',
-        operation,
-      },
-    );
-  }
-  return value;
+  return parseOrFail(wireList, body, (field) =>
+    malformed(operation, field === 'value' ? 'a value list' : 'a JSON object'),
+  ).value as T[];
 }
 
 function identity(wire: WireIdentity | undefined): Identity {
