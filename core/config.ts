@@ -2,6 +2,7 @@
 // are RETIRED_SETTINGS); validated once at start-up with a message naming each bad variable. Secrets
 // are wrapped in `Secret`.
 import * as z from 'zod';
+import { formatIssue } from './input.ts';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
 import { GATE_KINDS } from './gates.ts';
@@ -266,7 +267,7 @@ export function loadConfig(env: Env): Config {
   const input: Env = { ...env, STORAGE_CONNECTION_STRING: fallbackStorage };
   const result = configSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => formatIssue(issue));
     const variables = result.error.issues.map((issue) => String(issue.path[0]));
     // Messages quote bad values; a secret pasted into the wrong variable must not be quoted back.
     const secrets = Object.entries(configSchema.shape)

@@ -1,7 +1,9 @@
 // Azure DevOps service-hook events: the envelope is validated and the few fields we route on are read.
 // Nothing in an event is trusted beyond routing: a PR is re-read through REST before anything is done,
 // and an approval is read back with GET approvals. Pure: parsed JSON in, a typed event or INPUT_INVALID.
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from './errors.ts';
+import { parseOrFail } from './input.ts';
 
 export const PULL_REQUEST_EVENTS = ['git.pullrequest.created', 'git.pullrequest.updated'] as const;
 export const APPROVAL_PENDING_EVENT = 'ms.vss-pipelinechecks-events.approval-pending';
@@ -46,59 +48,100 @@ export interface OtherEvent {
 
 export type ServiceHookEvent = PullRequestEvent | ApprovalEvent | OtherEvent;
 
-type Json = Record<string, unknown>;
-
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const COMMIT = /^[0-9a-f]{40}$/i;
 /** An ISO-8601 date and time as Azure DevOps writes them (e.g. 2026-05-04T12:00:00.123Z). */
 const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 
+// The fields routed on are required; the others are read when they are what they should be and
+// absent otherwise (an event is a hint: what it says is read back through REST before acting).
+const text = z.string().check(z.trim(), z.minLength(1));
+const lenient = <T extends z.core.$ZodType>(schema: T) => z.catch(z.optional(schema), undefined);
+const optionalText = lenient(text);
+const commit = lenient(z.object({ commitId: z.string().check(z.regex(COMMIT), z.toLowerCase()) }));
+/** A positive id, as a number or as digits. */
+const positiveInteger = lenient(
+  z.pipe(
+    z.union([z.number(), z.string().check(z.regex(/^\d+$/))]),
+    z.pipe(
+      z.transform((value: number | string) => Number(value)),
+      z.int().check(z.positive()),
+    ),
+  ),
+);
+
+const envelopeSchema = z.object({
+  id: text.check(z.regex(ID, 'not an event id')),
+  eventType: text.check(z.maxLength(200, 'too long')),
+});
+
+const pullRequestSchema = z.object({
+  resource: z.object({
+    repository: z.object({ name: text, id: optionalText }),
+    pullRequestId: z
+      .int('expected a positive whole number')
+      .check(z.positive('expected a positive whole number')),
+    status: text,
+    targetRefName: optionalText,
+    lastMergeSourceCommit: commit,
+    lastMergeCommit: commit,
+    closedDate: lenient(text.check(z.regex(DATE))),
+  }),
+});
+
+const approvalSchema = z.object({
+  resource: z.object({
+    approval: z.object({
+      id: text.check(z.regex(ID, 'not an approval id'), z.toLowerCase()),
+      status: optionalText,
+    }),
+    run: lenient(z.object({ id: positiveInteger })),
+    pipeline: lenient(z.object({ id: positiveInteger, name: optionalText })),
+    stage: lenient(z.object({ name: optionalText })),
+    stageName: optionalText,
+    resource: lenient(z.object({ type: z.optional(z.unknown()), name: optionalText })),
+  }),
+  message: lenient(z.object({ text: optionalText })),
+});
+
 /** Reads a delivery's parsed JSON body. */
 export function parseServiceHookEvent(body: unknown): ServiceHookEvent {
-  const root = object(body, 'body');
-  const id = text(root.id, 'id');
-  if (!ID.test(id)) invalid('id', 'not an event id');
-  const eventType = text(root.eventType, 'eventType');
-  if (eventType.length > 200) invalid('eventType', 'too long');
+  const { id, eventType } = parseOrFail(envelopeSchema, body, invalid, { root: 'body' });
   if ((PULL_REQUEST_EVENTS as readonly string[]).includes(eventType)) {
-    return pullRequestEvent(
+    const { resource } = parseOrFail(pullRequestSchema, body, invalid, { root: 'body' });
+    return {
+      kind: 'pull-request',
       id,
-      eventType as PullRequestEvent['eventType'],
-      object(root.resource, 'resource'),
-    );
+      eventType: eventType as PullRequestEvent['eventType'],
+      repo: resource.repository.name,
+      repositoryId: resource.repository.id,
+      prId: resource.pullRequestId,
+      status: resource.status,
+      targetRefName: resource.targetRefName,
+      sourceCommit: resource.lastMergeSourceCommit?.commitId,
+      mergeCommit: resource.lastMergeCommit?.commitId,
+      closedDate: resource.closedDate,
+    };
   }
   if (eventType === APPROVAL_PENDING_EVENT || eventType === APPROVAL_COMPLETED_EVENT) {
-    return approvalEvent(id, eventType, object(root.resource, 'resource'), root.message);
+    const { resource, message } = parseOrFail(approvalSchema, body, invalid, { root: 'body' });
+    const target = resource.resource;
+    return {
+      kind: 'approval',
+      id,
+      eventType,
+      approvalId: resource.approval.id,
+      status: resource.approval.status ?? (eventType === APPROVAL_PENDING_EVENT ? 'pending' : 'completed'),
+      environment:
+        (target?.type === undefined || target.type === 'environment' ? target?.name : undefined) ??
+        environmentFromText(message?.text),
+      stage: resource.stage?.name ?? resource.stageName,
+      runId: resource.run?.id,
+      pipelineId: resource.pipeline?.id,
+      pipelineName: resource.pipeline?.name,
+    };
   }
   return { kind: 'other', id, eventType };
-}
-
-function pullRequestEvent(
-  id: string,
-  eventType: PullRequestEvent['eventType'],
-  resource: Json,
-): PullRequestEvent {
-  const repository = object(resource.repository, 'resource.repository');
-  const repo = text(repository.name, 'resource.repository.name');
-  const prId = resource.pullRequestId;
-  if (typeof prId !== 'number' || !Number.isSafeInteger(prId) || prId <= 0)
-    invalid('resource.pullRequestId', 'expected a positive whole number');
-  const commit = optionalObject(resource.lastMergeSourceCommit)?.commitId;
-  const merge = optionalObject(resource.lastMergeCommit)?.commitId;
-  const closed = optionalText(resource.closedDate);
-  return {
-    kind: 'pull-request',
-    id,
-    eventType,
-    repo,
-    repositoryId: optionalText(repository.id),
-    prId,
-    status: text(resource.status, 'resource.status'),
-    targetRefName: optionalText(resource.targetRefName),
-    sourceCommit: typeof commit === 'string' && COMMIT.test(commit) ? commit.toLowerCase() : undefined,
-    mergeCommit: typeof merge === 'string' && COMMIT.test(merge) ? merge.toLowerCase() : undefined,
-    closedDate: closed && DATE.test(closed) ? closed : undefined,
-  };
 }
 
 /**
@@ -116,66 +159,11 @@ export function pullRequestEventMeaning(event: PullRequestEvent): string | undef
   return undefined;
 }
 
-function approvalEvent(
-  id: string,
-  eventType: ApprovalEvent['eventType'],
-  resource: Json,
-  message: unknown,
-): ApprovalEvent {
-  const approval = object(resource.approval, 'resource.approval');
-  const approvalId = text(approval.id, 'resource.approval.id');
-  if (!ID.test(approvalId)) invalid('resource.approval.id', 'not an approval id');
-  const run = optionalObject(resource.run);
-  const pipeline = optionalObject(resource.pipeline);
-  const stage = optionalObject(resource.stage);
-  const target = optionalObject(resource.resource);
-  const messageText = optionalText(optionalObject(message)?.text);
-  return {
-    kind: 'approval',
-    id,
-    eventType,
-    approvalId: approvalId.toLowerCase(),
-    status: optionalText(approval.status) ?? (eventType === APPROVAL_PENDING_EVENT ? 'pending' : 'completed'),
-    environment:
-      (target?.type === undefined || target.type === 'environment'
-        ? optionalText(target?.name)
-        : undefined) ?? environmentFromText(messageText),
-    stage: optionalText(stage?.name) ?? optionalText(resource.stageName),
-    runId: positiveInteger(run?.id),
-    pipelineId: positiveInteger(pipeline?.id),
-    pipelineName: optionalText(pipeline?.name),
-  };
-}
-
 /** "Approval pending for deployment of pipeline run1 to environment env1." → env1 */
 export function environmentFromText(text: string | undefined): string | undefined {
   const match = text ? /\bto environment\s+(.+?)\.?\s*$/i.exec(text.trim()) : null;
   const name = match?.[1]?.trim();
   return name ? name : undefined;
-}
-
-function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    invalid(path, 'expected an object');
-  return value as Json;
-}
-
-function optionalObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function text(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.trim().length === 0) invalid(path, 'expected a non-empty string');
-  return value.trim();
-}
-
-function optionalText(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
-}
-
-function positiveInteger(value: unknown): number | undefined {
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isSafeInteger(number) && number > 0 ? number : undefined;
 }
 
 function invalid(field: string, problem: string): never {

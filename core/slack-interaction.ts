@@ -2,7 +2,9 @@
 // Parse only after the signature of the raw body was verified (core/slack-signature.ts). Pure: the
 // form body in, a typed payload or a coded INPUT_INVALID error naming the first bad field out;
 // readInteraction sorts any verified body into a button press or an interaction to ignore.
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from './errors.ts';
+import { parseOrFail, parseWith } from './input.ts';
 
 export interface BlockActionUser {
   id: string;
@@ -45,7 +47,49 @@ export interface BlockActionsPayload {
 const MAX_ID_LENGTH = 255;
 const MAX_VALUE_LENGTH = 2000;
 
-type Json = Record<string, unknown>;
+/** A field that is absent when it is not what is expected (the envelope only sorts interactions). */
+const lenient = <T extends z.core.$ZodType>(schema: T) => z.catch(z.optional(schema), undefined);
+
+/** What sorts a verified interaction: its type, where to answer, and whether a message holds it. */
+const envelopeSchema = z.object({
+  type: lenient(z.string()),
+  response_url: lenient(z.string().check(z.refine(isHttpUrl))),
+  container: lenient(z.object({ type: z.literal('message') })),
+  message: lenient(z.object({})),
+});
+
+// Slack sends more fields than these: unknown keys are dropped, not refused.
+const id = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
+const optionalText = z.nullish(z.string());
+const ts = z
+  .string()
+  .check(z.regex(/^\d{1,12}\.\d{1,9}$/, 'expected a message timestamp such as 1712345678.000100'));
+
+const actionSchema = z.object({
+  action_id: id,
+  block_id: id,
+  value: z.string().check(z.maxLength(MAX_VALUE_LENGTH)),
+  type: id,
+  action_ts: optionalText,
+});
+
+const blockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id, username: optionalText, name: optionalText, team_id: optionalText }).check(
+    z.refine((user) => Boolean(user.username ?? user.name), {
+      message: 'missing',
+      path: ['username'],
+    }),
+  ),
+  channel: z.object({ id, name: optionalText }),
+  message: z.object({ ts, text: optionalText, blocks: z.optional(z.array(z.unknown())) }),
+  container: z.object({ type: id, message_ts: ts, channel_id: id, is_ephemeral: z.optional(z.unknown()) }),
+  actions: z.array(actionSchema).check(z.minLength(1, 'expected at least one action')),
+  response_url: z.string().check(z.minLength(1), z.refine(isHttpUrl, 'expected an http(s) URL')),
+  trigger_id: optionalText,
+  team: z.nullish(z.object({ id: optionalText })),
+  api_app_id: optionalText,
+});
 
 /**
  * A verified interaction: a button press on a message, or something the Release Agent does not act on
@@ -58,37 +102,26 @@ export type Interaction =
 
 /** Sorts a verified interaction body; never throws. */
 export function readInteraction(formBody: string | Uint8Array): Interaction {
-  let root: Json | undefined;
+  let parsed: unknown;
   try {
-    const text =
-      typeof formBody === 'string' ? formBody : new TextDecoder('utf-8', { fatal: false }).decode(formBody);
-    const parsed: unknown = JSON.parse(new URLSearchParams(text).get('payload') ?? '');
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) root = parsed as Json;
+    parsed = JSON.parse(new URLSearchParams(decode(formBody)).get('payload') ?? '');
   } catch {
-    root = undefined;
+    parsed = undefined;
   }
-  if (!root)
+  const envelope = parseWith(envelopeSchema, parsed);
+  if (!envelope.ok)
     return {
       kind: 'ignored',
       type: 'unknown',
       reason: 'the payload is not readable',
       responseUrl: undefined,
     };
-  const type = typeof root.type === 'string' ? root.type.slice(0, 40) : 'unknown';
-  const responseUrl =
-    typeof root.response_url === 'string' && isHttpUrl(root.response_url) ? root.response_url : undefined;
+  const type = envelope.value.type?.slice(0, 40) ?? 'unknown';
+  const responseUrl = envelope.value.response_url;
   const ignored = (reason: string): Interaction => ({ kind: 'ignored', type, reason, responseUrl });
   if (type !== 'block_actions') return ignored(`a ${type} interaction is not something it answers`);
-  const container = root.container;
-  if (
-    typeof container !== 'object' ||
-    container === null ||
-    (container as Json).type !== 'message' ||
-    typeof root.message !== 'object' ||
-    root.message === null
-  ) {
+  if (!envelope.value.container || !envelope.value.message)
     return ignored('only buttons on its cards in the channel count');
-  }
   try {
     return { kind: 'button', payload: parseBlockActions(formBody) };
   } catch (error) {
@@ -97,11 +130,15 @@ export function readInteraction(formBody: string | Uint8Array): Interaction {
   }
 }
 
+function decode(formBody: string | Uint8Array): string {
+  return typeof formBody === 'string'
+    ? formBody
+    : new TextDecoder('utf-8', { fatal: false }).decode(formBody);
+}
+
 /** Decodes the `payload` field of an application/x-www-form-urlencoded interaction body. */
 export function parseBlockActions(formBody: string | Uint8Array): BlockActionsPayload {
-  const text =
-    typeof formBody === 'string' ? formBody : new TextDecoder('utf-8', { fatal: false }).decode(formBody);
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams(decode(formBody));
   const payloads = form.getAll('payload');
   if (payloads.length !== 1)
     invalid(
@@ -114,102 +151,43 @@ export function parseBlockActions(formBody: string | Uint8Array): BlockActionsPa
   } catch {
     invalid('payload', 'the payload field is not JSON');
   }
-  const root = object(parsed, 'payload');
-  if (root.type !== 'block_actions') invalid('type', `expected block_actions, got ${describe(root.type)}`);
-
-  const user = object(root.user, 'user');
-  const userId = id(user.id, 'user.id');
-  const username = optionalString(user.username, 'user.username') ?? optionalString(user.name, 'user.name');
-  if (!username) invalid('user.username', 'missing');
-
-  const channel = object(root.channel, 'channel');
-  const channelId = id(channel.id, 'channel.id');
-  const message = object(root.message, 'message');
-  const messageTs = ts(message.ts, 'message.ts');
-  const blocks = message.blocks === undefined ? [] : message.blocks;
-  if (!Array.isArray(blocks)) invalid('message.blocks', 'expected an array');
-
-  const container = object(root.container, 'container');
-  const parsedContainer: BlockActionsContainer = {
-    type: id(container.type, 'container.type'),
-    messageTs: ts(container.message_ts, 'container.message_ts'),
-    channelId: id(container.channel_id, 'container.channel_id'),
-    isEphemeral: container.is_ephemeral === true,
-  };
+  const root = parseOrFail(blockActionsSchema, parsed, invalid, { root: 'payload', indices: 'brackets' });
+  const { user, channel, message, container } = root;
   // The container names the message the button sits on; a mismatch means a hand-made payload.
-  if (parsedContainer.messageTs !== messageTs) invalid('container.message_ts', 'does not match message.ts');
-  if (parsedContainer.channelId !== channelId) invalid('container.channel_id', 'does not match channel.id');
-
-  if (!Array.isArray(root.actions) || root.actions.length === 0)
-    invalid('actions', 'expected at least one action');
-  const actions = root.actions.map((action, index) => parseAction(action, `actions[${index}]`));
-
-  const responseUrl = requiredString(root.response_url, 'response_url');
-  if (!isHttpUrl(responseUrl)) invalid('response_url', 'expected an http(s) URL');
-
-  const team = root.team === undefined || root.team === null ? undefined : object(root.team, 'team');
+  if (container.message_ts !== message.ts) invalid('container.message_ts', 'does not match message.ts');
+  if (container.channel_id !== channel.id) invalid('container.channel_id', 'does not match channel.id');
+  const actions = root.actions.map(
+    (action): BlockAction => ({
+      actionId: action.action_id,
+      blockId: action.block_id,
+      value: action.value,
+      type: action.type,
+      actionTs: action.action_ts ?? undefined,
+    }),
+  );
   return {
     type: 'block_actions',
     user: {
-      id: userId,
-      username,
-      name: optionalString(user.name, 'user.name'),
-      teamId: optionalString(user.team_id, 'user.team_id'),
+      id: user.id,
+      username: (user.username ?? user.name) as string,
+      name: user.name ?? undefined,
+      teamId: user.team_id ?? undefined,
     },
-    channel: { id: channelId, name: optionalString(channel.name, 'channel.name') },
-    message: { ts: messageTs, text: optionalString(message.text, 'message.text'), blocks },
-    container: parsedContainer,
+    channel: { id: channel.id, name: channel.name ?? undefined },
+    message: { ts: message.ts, text: message.text ?? undefined, blocks: message.blocks ?? [] },
+    container: {
+      type: container.type,
+      messageTs: container.message_ts,
+      channelId: container.channel_id,
+      isEphemeral: container.is_ephemeral === true,
+    },
     action: actions[0] as BlockAction,
     actions,
-    responseUrl,
-    triggerId: optionalString(root.trigger_id, 'trigger_id'),
-    teamId: team ? optionalString(team.id, 'team.id') : undefined,
-    apiAppId: optionalString(root.api_app_id, 'api_app_id'),
+    responseUrl: root.response_url,
+    triggerId: root.trigger_id ?? undefined,
+    teamId: root.team?.id ?? undefined,
+    apiAppId: root.api_app_id ?? undefined,
   };
-}
-
-function parseAction(value: unknown, path: string): BlockAction {
-  const action = object(value, path);
-  const actionValue = requiredString(action.value, `${path}.value`, true);
-  if (actionValue.length > MAX_VALUE_LENGTH)
-    invalid(`${path}.value`, `longer than ${MAX_VALUE_LENGTH} characters`);
-  return {
-    actionId: id(action.action_id, `${path}.action_id`),
-    blockId: id(action.block_id, `${path}.block_id`),
-    value: actionValue,
-    type: id(action.type, `${path}.type`),
-    actionTs: optionalString(action.action_ts, `${path}.action_ts`),
-  };
-}
-
-function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    invalid(path, `expected an object, got ${describe(value)}`);
-  return value as Json;
-}
-
-function requiredString(value: unknown, path: string, allowEmpty = false): string {
-  if (typeof value !== 'string') invalid(path, `expected a string, got ${describe(value)}`);
-  if (!allowEmpty && value.length === 0) invalid(path, 'empty');
-  return value;
-}
-
-function optionalString(value: unknown, path: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return requiredString(value, path, true);
-}
-
-function id(value: unknown, path: string): string {
-  const text = requiredString(value, path);
-  if (text.length > MAX_ID_LENGTH) invalid(path, `longer than ${MAX_ID_LENGTH} characters`);
-  return text;
-}
-
-function ts(value: unknown, path: string): string {
-  const text = requiredString(value, path);
-  if (!/^\d{1,12}\.\d{1,9}$/.test(text))
-    invalid(path, 'expected a message timestamp such as 1712345678.000100');
-  return text;
 }
 
 function isHttpUrl(text: string): boolean {
@@ -219,13 +197,6 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
-  return typeof value;
 }
 
 function invalid(field: string, problem: string): never {

@@ -3,6 +3,7 @@
 // own store and the facts of the job's build (core/job-roles.ts). Nothing here writes a decision except
 // through the review's gate-1 request, which only ever asks a person.
 import * as z from 'zod';
+import { parseOrFail } from '../core/input.ts';
 import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import type { JobRole, JobRoleKind } from '../core/job-roles.ts';
 import type { ReleaseEnvironments } from '../core/release-environments.ts';
@@ -138,7 +139,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
           z.object({
             file: text(1_000),
             line: z.number().int().min(0).max(10_000_000),
-            severity: z.enum(FINDING_SEVERITIES as [string, ...string[]]),
+            severity: z.enum(FINDING_SEVERITIES),
             message: text(4_000),
           }),
         )
@@ -342,14 +343,14 @@ export function isJobStep(value: string): value is JobStep {
 
 /** Parses the body against the step's shape: INPUT_INVALID naming the first field that is wrong. */
 export function parseStepBody<S extends JobStep>(step: S, body: unknown): JobSteps[S]['request'] {
-  const parsed = JOB_STEP_DEFINITIONS[step].body.safeParse(body);
-  if (parsed.success) return parsed.data as JobSteps[S]['request'];
-  const issue = parsed.error.issues[0];
-  const field = issue?.path.join('.') || 'body';
-  throw new ReleaseAgentError('INPUT_INVALID', `step ${step}: ${field}: ${issue?.message ?? 'invalid'}`, {
-    step,
-    field,
-  });
+  return parseOrFail(
+    JOB_STEP_DEFINITIONS[step].body,
+    body,
+    (field, problem) => {
+      throw new ReleaseAgentError('INPUT_INVALID', `step ${step}: ${field}: ${problem}`, { step, field });
+    },
+    { root: 'body' },
+  ) as JobSteps[S]['request'];
 }
 
 /** FORBIDDEN unless the job's role may ask this step, for the repository it names. */

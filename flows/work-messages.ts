@@ -4,6 +4,7 @@
 // a redelivery keeps it, a new request gets a new one).
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { parseOrFail } from '../core/input.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
@@ -82,18 +83,14 @@ export function parseWorkMessage(entry: unknown): WorkMessage {
       throw new ReleaseAgentError('INPUT_INVALID', 'work message is not JSON', { field: 'message' });
     }
   }
-  const parsed = workMessageSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `invalid work message: ${issue?.path.join('.') || 'message'}: ${issue?.message ?? ''}`,
-      {
-        field: issue?.path.join('.') ?? 'message',
-      },
-    );
-  }
-  return parsed.data;
+  return parseOrFail(
+    workMessageSchema,
+    value,
+    (field, problem) => {
+      throw new ReleaseAgentError('INPUT_INVALID', `invalid work message: ${field}: ${problem}`, { field });
+    },
+    { root: 'message' },
+  );
 }
 
 /** What a message is about, for logs and the status page (no URLs, no free text). */

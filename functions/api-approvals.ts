@@ -3,6 +3,7 @@
 // is always the authenticated identity (the hub user's id, or `operator` for X-Operator-Token), checked
 // against GATE_ALLOWED_USERS like a Slack clicker; a `by` in the body is refused.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../core/errors.ts';
 import {
   type DecideRefusal,
@@ -12,11 +13,28 @@ import {
 } from '../core/views.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { decideGate } from '../flows/decide.ts';
-import { authenticate, enqueue, errorBody, jsonResponse, readJsonObject, statusOf } from './http.ts';
+import {
+  authenticate,
+  enqueue,
+  errorBody,
+  invalidInput,
+  jsonResponse,
+  readJsonBody,
+  statusOf,
+} from './http.ts';
 import { services } from './services.ts';
 
 /** What POST /api/approvals/{threadId} reads: DecideRequest, plus `decision` (the Python agent's name for `action`). */
 const DECIDE_FIELDS: ReadonlySet<string> = new Set(['action', 'decision', 'decisionId']);
+
+const verb = z.string().check(z.trim(), z.minLength(1), z.maxLength(100));
+
+/** Loose: the fields it does not read are kept, to be refused by name below. */
+const decideBody = z.looseObject({
+  action: z.optional(verb),
+  decision: z.optional(verb),
+  decisionId: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
 
 export async function pendingApprovalsHandler(request: HttpRequest): Promise<HttpResponseInit> {
   const { config, deps } = services();
@@ -36,7 +54,7 @@ export async function decideApprovalHandler(
   const threadId = request.params.threadId?.trim();
   if (!threadId || threadId.length > 400)
     throw new ReleaseAgentError('INPUT_INVALID', 'threadId is required', { field: 'threadId' });
-  const body = await readJsonObject(request);
+  const body: Record<string, unknown> & z.infer<typeof decideBody> = await readJsonBody(request, decideBody);
   // Who decides is who authenticated: a name in the body would let a caller speak for someone else.
   if (body.by !== undefined) {
     throw new ReleaseAgentError(
@@ -56,15 +74,8 @@ export async function decideApprovalHandler(
     );
   }
   const action = body.action ?? body.decision;
-  if (typeof action !== 'string' || !action.trim()) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'action is required (merge, cancel, approve, skip, …)', {
-      field: 'action',
-    });
-  }
+  if (!action) invalidInput('action', 'required (merge, cancel, approve, skip, …)');
   const decisionId = body.decisionId;
-  if (decisionId !== undefined && (typeof decisionId !== 'string' || decisionId.length > 200)) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'decisionId must be a decision id', { field: 'decisionId' });
-  }
   const result = await decideGate(
     { ...deps, log },
     {

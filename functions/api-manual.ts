@@ -2,13 +2,24 @@
 // manual triggers), for X-Operator-Token only (never the hub). Both only queue work: the worker
 // re-reads the PR, or queues the release pipeline configured for the repo (RELEASE_PIPELINE_BY_REPO).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../core/errors.ts';
+import { parseOrFail } from '../core/input.ts';
 import { pipelineFor } from '../flows/agent-deps.ts';
 import { releaseThreadId } from '../flows/threads.ts';
 import { workMessage } from '../flows/work-messages.ts';
 import { repoParam } from './api-read.ts';
-import { authenticate, enqueue, jsonResponse, readJsonObject } from './http.ts';
+import { authenticate, enqueue, invalidInput, jsonResponse, readJsonBody } from './http.ts';
 import { services } from './services.ts';
+
+/** A PR number in the path: 1 to 9 digits, not 0. */
+const prNumber = z.pipe(
+  z.string().check(z.regex(/^\d{1,9}$/, 'must be a PR number')),
+  z.pipe(
+    z.transform((digits: string) => Number(digits)),
+    z.int().check(z.minimum(1, 'must be a PR number')),
+  ),
+);
 
 export async function manualPrHandler(
   request: HttpRequest,
@@ -16,15 +27,12 @@ export async function manualPrHandler(
 ): Promise<HttpResponseInit> {
   const { config, deps } = services();
   authenticate(request, config, Math.floor(deps.now().getTime() / 1000), ['operator']);
-  const prText = request.params.prId ?? '';
-  if (!/^\d{1,9}$/.test(prText) || Number(prText) === 0)
-    throw new ReleaseAgentError('INPUT_INVALID', 'prId must be a PR number', { field: 'prId' });
-  const prId = Number(prText);
-  const body = await readJsonObject(request);
-  let repo =
-    typeof body.repo === 'string' || request.query.get('repo')
-      ? repoParam((body.repo as string | undefined) ?? request.query.get('repo'))
-      : undefined;
+  const prId = parseOrFail(prNumber, request.params.prId ?? '', (_field, problem) =>
+    invalidInput('prId', problem),
+  );
+  const body = await readJsonBody(request, z.object({ repo: z.optional(z.string()) }));
+  const repoText = body.repo ?? request.query.get('repo');
+  let repo = repoText ? repoParam(repoText) : undefined;
   if (!repo) {
     // The Python agent took only the id: find the PR among the project's active ones.
     if (!deps.azdo)
@@ -50,7 +58,10 @@ export async function manualReleaseHandler(
 ): Promise<HttpResponseInit> {
   const { config, deps } = services();
   const caller = authenticate(request, config, Math.floor(deps.now().getTime() / 1000), ['operator']);
-  const body = await readJsonObject(request);
+  const body = await readJsonBody(
+    request,
+    z.object({ repo: z.optional(z.string()), pipelineId: z.optional(z.unknown()) }),
+  );
   // The pipeline that runs is configuration, never the caller's choice: say so rather than ignore it.
   if (body.pipelineId !== undefined) {
     throw new ReleaseAgentError(
@@ -59,7 +70,7 @@ export async function manualReleaseHandler(
       { field: 'pipelineId' },
     );
   }
-  const repo = repoParam(typeof body.repo === 'string' ? body.repo : undefined);
+  const repo = repoParam(body.repo);
   const pipelineId = pipelineFor(deps.settings.releasePipelineByRepo, repo);
   if (pipelineId === undefined) {
     throw new ReleaseAgentError(

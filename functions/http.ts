@@ -4,7 +4,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { verifyAppToken } from '../core/app-token.ts';
 import { appTokenAudiences, type Config } from '../core/config.ts';
+import * as z from 'zod/mini';
 import { type ErrorCode, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { parseOrFail } from '../core/input.ts';
 import { matchesSecret } from '../core/shared-secret.ts';
 import type { Logger, LogFields } from '../flows/agent-deps.ts';
 import type { WorkMessage } from '../flows/work-messages.ts';
@@ -135,8 +137,16 @@ export async function readBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES):
 
 /** A JSON object body (an empty body reads as {}). */
 export async function readJsonObject(request: HttpRequest): Promise<Record<string, unknown>> {
+  return readJsonBody(request, z.record(z.string(), z.unknown()));
+}
+
+/** The JSON body read by `schema` (an empty body reads as {}): INPUT_INVALID naming the first bad field. */
+export async function readJsonBody<S extends z.core.$ZodType>(
+  request: HttpRequest,
+  schema: S,
+): Promise<z.output<S>> {
   const body = await readBody(request);
-  if (body.length === 0) return {};
+  if (body.length === 0) return parseInput(schema, {});
   requireMediaType(request, 'application/json');
   let value: unknown;
   try {
@@ -144,10 +154,17 @@ export async function readJsonObject(request: HttpRequest): Promise<Record<strin
   } catch {
     throw new ReleaseAgentError('INPUT_INVALID', 'the body is not valid JSON', { field: 'body' });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ReleaseAgentError('INPUT_INVALID', 'the body must be a JSON object', { field: 'body' });
-  }
-  return value as Record<string, unknown>;
+  return parseInput(schema, value);
+}
+
+/** A request's body or parameters read by `schema`; the field named is the body's key or the parameter. */
+export function parseInput<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
+  return parseOrFail(schema, value, invalidInput, { root: 'body' });
+}
+
+/** The 400 for a client's bad input: INPUT_INVALID naming the field. */
+export function invalidInput(field: string, problem: string): never {
+  throw new ReleaseAgentError('INPUT_INVALID', `${field}: ${problem}`, { field });
 }
 
 function tooLarge(maxBytes: number): ReleaseAgentError {

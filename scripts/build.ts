@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -38,6 +39,44 @@ export const zodEnglishOnly: Plugin = {
       resolveDir: dirname(args.path),
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * A task's entry reads its inputs with zod/mini (14–44 KiB of zod's core, tree-shaken). jira.js, in a
+ * chunk loaded on first use, imports the whole `zod`; esbuild would put the core modules both use in
+ * one shared chunk that the entry imports at once, namespace and all (165 KiB compiled at every
+ * start, Jira or not). zod/mini and what it imports are loaded as modules of their own instead: a
+ * task that calls Jira holds two copies of zod's core, one in the entry and one in the Jira chunk.
+ */
+export const zodMiniApart: Plugin = {
+  name: 'zod-mini-apart',
+  setup(build) {
+    const namespace = 'zod-mini-apart';
+    build.onResolve({ filter: /^zod\/mini$/ }, async (args) => {
+      // build.resolve runs this hook again: the mark lets that call through to esbuild's own resolution.
+      if (args.pluginData === namespace) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: namespace,
+      });
+      return { path: resolved.path, namespace };
+    });
+    build.onResolve({ filter: /.*/, namespace }, (args) => {
+      const path = args.path === '../locales/index.js' ? join('..', 'locales', 'en-only') : args.path;
+      return { path: resolve(args.resolveDir, path), namespace };
+    });
+    build.onLoad({ filter: /.*/, namespace }, (args) =>
+      args.path.endsWith('en-only')
+        ? {
+            contents: 'export { default as en } from "./en.js";',
+            resolveDir: dirname(args.path),
+            loader: 'js',
+          }
+        : { contents: readFileSync(args.path, 'utf8'), resolveDir: dirname(args.path), loader: 'js' },
+    );
   },
 };
 
@@ -102,7 +141,7 @@ export const taskModuleOptions: BuildOptions = {
       'const __dirname=__bundleDirname(__filename);',
     ].join(''),
   },
-  plugins: [zodEnglishOnly],
+  plugins: [zodMiniApart, zodEnglishOnly],
 };
 
 /** The file the agent runs (task.json's execution target); its chunks sit beside it. */

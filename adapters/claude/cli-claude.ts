@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { Env } from '../../core/config.ts';
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../../core/errors.ts';
+import { parseWith } from '../../core/input.ts';
 import { redact, redactDeep, Secret } from '../../core/secret.ts';
 import type {
   ClaudeFailureReason,
@@ -310,10 +312,10 @@ export function interpretClaudeOutput(outcome: ClaudeProcessOutcome): ClaudeRunR
     );
   }
 
-  const costUsd = nonNegativeNumber(message.total_cost_usd);
-  const durationMs = nonNegativeNumber(message.duration_ms) ?? outcome.durationMs;
-  const subtype = typeof message.subtype === 'string' ? message.subtype : '';
-  const errors = stringList(message.errors);
+  const costUsd = message.total_cost_usd;
+  const durationMs = message.duration_ms ?? outcome.durationMs;
+  const subtype = message.subtype ?? '';
+  const errors = message.errors ?? [];
 
   if (subtype === 'success' && message.is_error === false) {
     const structuredOutput = message.structured_output ?? parseJsonText(message.result);
@@ -330,8 +332,8 @@ export function interpretClaudeOutput(outcome: ClaudeProcessOutcome): ClaudeRunR
       structuredOutput,
       costUsd: costUsd ?? 0,
       durationMs,
-      numTurns: nonNegativeNumber(message.num_turns) ?? 0,
-      sessionId: typeof message.session_id === 'string' ? message.session_id : '',
+      numTurns: message.num_turns ?? 0,
+      sessionId: message.session_id ?? '',
     };
   }
   if (subtype === 'success') {
@@ -354,29 +356,50 @@ const FAILURE_BY_SUBTYPE: Record<string, ClaudeFailureReason> = {
   error_max_structured_output_retries: 'invalid_output',
 };
 
-type ResultMessage = Record<string, unknown> & { type: 'result' };
+/** A field read when it is what it should be, absent otherwise (the CLI's output is not ours). */
+const lenient = <T extends z.core.$ZodType>(schema: T) => z.catch(z.optional(schema), undefined);
+const nonNegative = lenient(z.number().check(z.minimum(0)));
+
+/** The CLI's `type: "result"` message: the fields the outcome is read from. */
+const resultMessageSchema = z.object({
+  type: z.literal('result'),
+  subtype: lenient(z.string()),
+  is_error: z.optional(z.unknown()),
+  result: z.optional(z.unknown()),
+  structured_output: z.optional(z.unknown()),
+  total_cost_usd: nonNegative,
+  duration_ms: nonNegative,
+  num_turns: nonNegative,
+  session_id: lenient(z.string()),
+  errors: lenient(
+    z.pipe(
+      z.array(z.unknown()),
+      z.transform((items: unknown[]) =>
+        items.map((item) => clip(typeof item === 'string' ? item : JSON.stringify(item))),
+      ),
+    ),
+  ),
+});
+
+type ResultMessage = z.output<typeof resultMessageSchema>;
 
 /** The `type: "result"` object: all of stdout, or the last such line (warnings may precede it). */
 function readResultMessage(stdout: string): ResultMessage | undefined {
-  const whole = parseJsonText(stdout);
-  if (isResultMessage(whole)) return whole;
+  const whole = asResultMessage(parseJsonText(stdout));
+  if (whole) return whole;
   const lines = stdout.split('\n');
   for (let index = lines.length - 1; index >= 0; index--) {
     const line = lines[index]?.trim() ?? '';
     if (!line.startsWith('{')) continue;
-    const parsed = parseJsonText(line);
-    if (isResultMessage(parsed)) return parsed;
+    const parsed = asResultMessage(parseJsonText(line));
+    if (parsed) return parsed;
   }
   return undefined;
 }
 
-function isResultMessage(value: unknown): value is ResultMessage {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    (value as { type?: unknown }).type === 'result'
-  );
+function asResultMessage(value: unknown): ResultMessage | undefined {
+  const parsed = parseWith(resultMessageSchema, value);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 /** JSON in a string, tolerating a Markdown code fence around it; undefined when it is not JSON. */
@@ -441,15 +464,6 @@ function spawnCode(result: { code?: unknown }): string {
 function stderrTail(stderr: string): string[] {
   const trimmed = stderr.trim();
   return trimmed ? [`stderr: ${clip(trimmed.slice(-MAX_ERROR_CHARS))}`] : [];
-}
-
-function stringList(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((item) => clip(typeof item === 'string' ? item : JSON.stringify(item)));
-}
-
-function nonNegativeNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 function clip(text: string): string {

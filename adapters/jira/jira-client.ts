@@ -28,6 +28,7 @@ import {
   type SchemaMismatchBehavior,
 } from 'jira.js/core';
 import * as z from 'zod';
+import { parseWith } from '../../core/input.ts';
 import { textToAdf } from '../../core/adf.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
@@ -179,8 +180,8 @@ export function createJiraClient(options: JiraClientOptions): Jira {
       true,
       (jira) => getProjectVersions(jira, { projectIdOrKey: project }),
       (raw) => {
-        if (!Array.isArray(raw)) throw malformed('getProjectVersions', 'not a list of versions');
-        return raw.map((version) => toVersion(version, 'getProjectVersions'));
+        const list = answer(z.array(z.unknown()), raw, 'getProjectVersions', 'not a list of versions');
+        return list.map((version) => toVersion(version, 'getProjectVersions'));
       },
     );
 
@@ -212,12 +213,8 @@ export function createJiraClient(options: JiraClientOptions): Jira {
               description: toAdf(description),
             },
           }),
-        (created) => {
-          const createdKey = (created as { key?: unknown } | undefined)?.key;
-          if (typeof createdKey !== 'string' || !ISSUE_KEY.test(createdKey))
-            throw malformed('createIssue', 'no issue key');
-          return createdKey;
-        },
+        (created) =>
+          answer(z.object({ key: z.string().regex(ISSUE_KEY) }), created, 'createIssue', 'no issue key').key,
       );
       return { key, url: `${site}/browse/${key}` };
     },
@@ -273,11 +270,7 @@ export function createJiraClient(options: JiraClientOptions): Jira {
         'addComment',
         false,
         (c) => addComment(c, { issueIdOrKey: key, body: toAdf(body) }),
-        (created) => {
-          const createdId = (created as { id?: unknown } | undefined)?.id;
-          if (typeof createdId !== 'string') throw malformed('addComment', 'no comment id');
-          return createdId;
-        },
+        (created) => answer(z.object({ id: z.string() }), created, 'addComment', 'no comment id').id,
       );
       return { id };
     },
@@ -365,15 +358,10 @@ export function createJiraClient(options: JiraClientOptions): Jira {
               ...(nextPageToken ? { nextPageToken } : {}),
             }),
           (raw) => {
-            const {
-              issues: list,
-              nextPageToken: next,
-              isLast,
-            } = (raw ?? {}) as { issues?: unknown; nextPageToken?: unknown; isLast?: unknown };
-            if (!Array.isArray(list)) throw malformed(SEARCH, 'a page without an issues list');
+            const page = answer(searchPageSchema, raw, SEARCH, 'a page without an issues list');
             return {
-              issues: list.map((issue) => toIssue(issue, SEARCH)),
-              next: typeof next === 'string' && next !== '' && isLast !== true ? next : undefined,
+              issues: page.issues.map((issue) => toIssue(issue, SEARCH)),
+              next: page.nextPageToken && page.isLast !== true ? page.nextPageToken : undefined,
             };
           },
         );
@@ -413,6 +401,20 @@ function checkProjectKey(project: string): void {
       project: project.slice(0, 40),
     });
   }
+}
+
+/** A page of the JQL search: its issues (each read by toIssue), and where the next page starts. */
+const searchPageSchema = z.object({
+  issues: z.array(z.unknown()),
+  nextPageToken: z.string().optional().catch(undefined),
+  isLast: z.unknown().optional(),
+});
+
+/** Jira's answer read by `schema`, or SERVICE_MALFORMED saying what it lacked. */
+function answer<S extends z.ZodType>(schema: S, raw: unknown, operation: string, what: string): z.output<S> {
+  const parsed = parseWith(schema, raw);
+  if (!parsed.ok) throw malformed(operation, what);
+  return parsed.value;
 }
 
 function malformed(operation: string, what: string): ReleaseAgentError {

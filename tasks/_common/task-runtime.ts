@@ -5,7 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task.js';
+import * as z from 'zod/mini';
 import { ReleaseAgentError, errorMessage, isReleaseAgentError } from '../../core/errors.ts';
+import { parseOrFail } from '../../core/input.ts';
 import { redact, Secret } from '../../core/secret.ts';
 
 export type TaskResultKind = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Skipped';
@@ -13,6 +15,23 @@ export type TaskResultKind = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'S
 export interface TaskOutcome {
   result: TaskResultKind;
   message: string;
+}
+
+/** Number() as the inputs were always read (`1e3`, ` 2 `); NaN and Infinity are refused after. */
+const toNumber = z.transform((text: string) => Number(text));
+
+/** An input's text read by `schema`: INPUT_INVALID naming the input, the problem and the value. */
+function readInput<S extends z.core.$ZodType>(
+  name: string,
+  value: string,
+  schema: S,
+  problem: string,
+): z.output<S> {
+  return parseOrFail(schema, value, () => {
+    throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" ${problem}, got "${value}"`, {
+      input: name,
+    });
+  });
 }
 
 export class TaskInputs {
@@ -36,43 +55,21 @@ export class TaskInputs {
   boolean(name: string, fallback: boolean): boolean {
     const value = tl.getInput(name, false)?.trim().toLowerCase();
     if (!value) return fallback;
-    if (value === 'true') return true;
-    if (value === 'false') return false;
-    throw new ReleaseAgentError('INPUT_INVALID', `input "${name}" must be true or false, got "${value}"`, {
-      input: name,
-    });
+    return readInput(name, value, z.enum(['true', 'false']), 'must be true or false') === 'true';
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
     const value = tl.getInput(name, false)?.trim();
     if (!value) return fallback;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "${name}" must be a whole number from ${min} to ${max}, got "${value}"`,
-        {
-          input: name,
-        },
-      );
-    }
-    return parsed;
+    const whole = z.pipe(toNumber, z.int().check(z.minimum(min), z.maximum(max)));
+    return readInput(name, value, whole, `must be a whole number from ${min} to ${max}`);
   }
 
   number(name: string, fallback: number, min: number, max: number): number {
     const value = tl.getInput(name, false)?.trim();
     if (!value) return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "${name}" must be a number from ${min} to ${max}, got "${value}"`,
-        {
-          input: name,
-        },
-      );
-    }
-    return parsed;
+    const number = z.pipe(toNumber, z.number().check(z.minimum(min), z.maximum(max)));
+    return readInput(name, value, number, `must be a number from ${min} to ${max}`);
   }
 
   /** One of a fixed set of values. */
@@ -85,15 +82,14 @@ export class TaskInputs {
         `input "${name}" is required (one of ${allowed.join(', ')})`,
         { input: name },
       );
-    const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
-    if (!match) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "${name}" must be one of ${allowed.join(', ')}, got "${value}"`,
-        { input: name },
-      );
-    }
-    return match;
+    const byCase = new Map(allowed.map((candidate) => [candidate.toLowerCase(), candidate]));
+    const key = readInput(
+      name,
+      value.toLowerCase(),
+      z.enum([...byCase.keys()]),
+      `must be one of ${allowed.join(', ')}`,
+    );
+    return byCase.get(key) as T;
   }
 
   /** A comma- or newline-separated list. */

@@ -114,4 +114,58 @@ describe('service-hook events', () => {
       coded('INPUT_INVALID', { field: 'resource.approval' }),
     );
   });
+
+  it('refuses a blank or too long event type and a PR id given as text', () => {
+    assert.throws(
+      () => parseServiceHookEvent({ id: 'a1', eventType: '  ' }),
+      coded('INPUT_INVALID', { field: 'eventType' }),
+    );
+    assert.throws(
+      () => parseServiceHookEvent({ id: 'a1', eventType: 'x'.repeat(201) }),
+      coded('INPUT_INVALID', { field: 'eventType' }),
+    );
+    const pr = fixture('azdo-servicehook-git.pullrequest.created.json');
+    pr.resource.pullRequestId = '1';
+    assert.throws(
+      () => parseServiceHookEvent(pr),
+      coded('INPUT_INVALID', { field: 'resource.pullRequestId' }),
+    );
+  });
+
+  it('reads the optional fields it routes on when they are well formed and leaves the others out', () => {
+    const pr = fixture('azdo-servicehook-git.pullrequest.created.json');
+    pr.resource.repository.name = '  Fabrikam  ';
+    pr.resource.lastMergeSourceCommit = { commitId: 'A'.repeat(40) };
+    pr.resource.lastMergeCommit = { commitId: 'not-a-commit' };
+    pr.resource.closedDate = 'yesterday';
+    pr.resource.targetRefName = 42;
+    const event = parseServiceHookEvent(pr) as PullRequestEvent;
+    assert.equal(event.repo, 'Fabrikam');
+    assert.equal(event.sourceCommit, 'a'.repeat(40));
+    assert.equal(event.mergeCommit, undefined);
+    assert.equal(event.closedDate, undefined);
+    assert.equal(event.targetRefName, undefined);
+
+    const approval = fixture('azdo-servicehook-approval-pending.json');
+    approval.resource.approval.id = 'ABC-1';
+    approval.resource.run = { id: '12' };
+    approval.resource.pipeline = { id: -3, name: 'release' };
+    approval.resource.resource = { type: 'environment', name: 7 };
+    approval.message = { text: 'Approval pending for deployment of pipeline release to environment prod.' };
+    assert.deepEqual(
+      (({ approvalId, runId, pipelineId, pipelineName, environment }) => ({
+        approvalId,
+        runId,
+        pipelineId,
+        pipelineName,
+        environment,
+      }))(
+        parseServiceHookEvent(approval) as Extract<
+          ReturnType<typeof parseServiceHookEvent>,
+          { kind: 'approval' }
+        >,
+      ),
+      { approvalId: 'abc-1', runId: 12, pipelineId: undefined, pipelineName: 'release', environment: 'prod' },
+    );
+  });
 });

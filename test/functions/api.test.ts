@@ -427,7 +427,26 @@ describe('functions: HTTP API', () => {
       const path = `/approvals/${encodeURIComponent(decision.threadId)}`;
       const bad = await expectError(await postJson(path, { action: 'trigger' }), 400, 'INPUT_INVALID');
       assert.match(bad.error.message, /not valid at gate merge_pr/);
-      await expectError(await postJson(path, {}), 400, 'INPUT_INVALID');
+      const missing = await expectError(await postJson(path, {}), 400, 'INPUT_INVALID');
+      assert.match(missing.error.message, /^action: required/);
+      // Each field of the body is read by its schema; the answer names the one that is wrong.
+      for (const [body, field] of [
+        [{ action: 42 }, 'action'],
+        [{ action: 'merge', decisionId: ['d'] }, 'decisionId'],
+        [{ action: 'merge', decisionId: 'x'.repeat(201) }, 'decisionId'],
+        [[{ action: 'merge' }], 'body'],
+      ] as const) {
+        const named = await expectError(await postJson(path, body), 400, 'INPUT_INVALID');
+        assert.match(named.error.message, new RegExp(`^${field}: `), JSON.stringify(named));
+      }
+      const limit = await expectError(
+        await bed.api(`/releases/${REPO}?limit=1.5`, { headers: bed.operator }),
+        400,
+        'INPUT_INVALID',
+      );
+      assert.match(limit.error.message, /^limit: must be a whole number from 1 to/);
+      const repo = await expectError(await postJson('/manual/release', { repo: 7 }), 400, 'INPUT_INVALID');
+      assert.match(repo.error.message, /^repo: expected a string, got number 7/);
       // A field the API does not read is refused, not ignored (a nonce is for Slack buttons).
       const nonce = await expectError(
         await postJson(path, { action: 'merge', nonce: decision.nonce }),
