@@ -13,13 +13,13 @@ import type {
   DecisionSource,
   DecisionStatus,
   DecisionTarget,
+  GateDetails,
   GateKind,
   ReviewRecord,
   ReviewVerdict,
   StagedTicket,
   StagingRelease,
 } from './model.ts';
-import type { GateDetails } from './slack-cards.ts';
 
 /** Every refusal: a coded error (core/errors.ts) worded for people, without stacks or secrets. */
 export interface ErrorBody {

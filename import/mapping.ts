@@ -3,18 +3,20 @@
 // IMPORT_ROW_INVALID problem out. Pure: no I/O, no clock, no randomness (the flow adds the nonce).
 // docs/import.md documents every accepted shape; test/import/ pins them.
 import { ReleaseAgentError } from '../core/errors.ts';
+import { GATE_ACTIONS } from '../core/gate-registry.ts';
 import type {
   ArchivedRelease,
   Bump,
   DecisionTarget,
+  GateDetails,
   GateKind,
   StagedTicket,
   StagingRelease,
   Thread,
   ThreadKind,
+  TicketRef,
 } from '../core/model.ts';
 import { renderReleaseNotes } from '../core/releases.ts';
-import type { GateDetails, TicketRef } from '../core/slack-cards.ts';
 import { BUMPS, normalizeVersion } from '../core/versions.ts';
 
 export type SourceTable = 'agent_threads' | 'staging_releases' | 'archived_releases';
@@ -91,62 +93,13 @@ export const PENDING_GATE_KEYS = [
 /** Keys of an interrupt object that name its gate or node. */
 const GATE_NAME_KEYS = ['gate', 'node', 'name', 'type', 'kind', 'step', 'action'];
 
-/** Python node and gate names (lower case, `_` for any other separator) → our gate. */
-const GATE_ALIASES: Readonly<Record<string, { gate: GateKind; stage?: string }>> = {
-  ...aliases('merge_pr', [
-    'merge_pr',
-    'merge',
-    'pr_merge',
-    'merge_pull_request',
-    'approve_merge',
-    'gate_1',
-    '1',
+/** Python node and gate names (lower case, `_` for any other separator) → our gate (core/gate-registry.ts). */
+const GATE_ALIASES: Readonly<Record<string, { gate: GateKind; stage?: string }>> = Object.fromEntries(
+  Object.values(GATE_ACTIONS).flatMap((spec) => [
+    ...spec.pythonNames.map((name) => [name, { gate: spec.gate }]),
+    ...Object.entries(spec.pythonStageNames ?? {}).map(([name, stage]) => [name, { gate: spec.gate, stage }]),
   ]),
-  ...aliases('create_release_pr', [
-    'create_release_pr',
-    'create_release',
-    'create_release_pull_request',
-    'approve_release_pr',
-    'gate_2',
-    '2',
-  ]),
-  ...aliases('merge_release_pr', [
-    'merge_release_pr',
-    'merge_release',
-    'merge_release_pull_request',
-    'gate_3',
-    '3',
-  ]),
-  ...aliases('run_pipelines', [
-    'run_pipelines',
-    'run_pipeline',
-    'trigger_pipelines',
-    'trigger_pipeline',
-    'trigger_ci',
-    'trigger_ci_build',
-    'run_ci',
-    'ci_build',
-    'gate_4',
-    '4',
-  ]),
-  ...aliases('approve_stage', [
-    'approve_stage',
-    'approve_release_stage',
-    'stage_approval',
-    'approve_deployment',
-    'cd_approval',
-    'gate_5',
-    '5',
-  ]),
-  approve_sandbox: { gate: 'approve_stage', stage: 'sandbox' },
-  sandbox_approval: { gate: 'approve_stage', stage: 'sandbox' },
-  approve_production: { gate: 'approve_stage', stage: 'production' },
-  production_approval: { gate: 'approve_stage', stage: 'production' },
-};
-
-function aliases(gate: GateKind, names: string[]): Record<string, { gate: GateKind }> {
-  return Object.fromEntries(names.map((name) => [name, { gate }]));
-}
+);
 
 /** Python thread statuses (lower case, `_` for any other separator) → ours. */
 const STATUS_ALIASES: Readonly<Record<string, Thread['status']>> = {
