@@ -3,14 +3,7 @@
 // agent's names for it. The Slack cards, the hub, the flows and the importer read this registry; a
 // gate's card body is in core/gate-cards.ts and its details type in core/model.ts.
 import { ReleaseAgentError } from './errors.ts';
-import type {
-  DecisionOutcome,
-  DecisionTarget,
-  GateDetails,
-  GateKind,
-  ReleaseThreadState,
-  TicketRef,
-} from './model.ts';
+import type { DecisionOutcome, DecisionTarget, GateDetails, GateKind, TicketRef } from './model.ts';
 import { DEFAULT_RELEASE_ENVIRONMENTS, type ReleaseEnvironments } from './release-environments.ts';
 
 /** The side effects the worker performs after a decision (flows/decision-effects.ts). */
@@ -43,13 +36,17 @@ export interface ApprovalFacts {
   repo: string;
   version: string;
   approvalId: string;
+  /** The approval's environment (gate 5: the stage). */
   environment: string;
-  /** The release thread of the run, when the run is one of ours. */
-  state: ReleaseThreadState | undefined;
+  /** The release's tickets (gate 2; empty when unknown). */
+  tickets: readonly TicketRef[];
+  /** The release PR (gate 3), when it is known. */
+  releasePrId?: number;
+  releasePrUrl?: string;
+  /** The pipelines gate 4 runs. */
+  pipelines: readonly string[];
   /** The run's page. */
-  runUrl: string | undefined;
-  /** The repo's staging release's tickets (empty when unknown). */
-  stagingTickets: readonly TicketRef[];
+  runUrl?: string;
   jiraBaseUrl: string;
 }
 
@@ -170,12 +167,20 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
     },
     environments: ['create'],
     effect: APPROVAL_EFFECT,
-    approvalQuestion: ({ repo, version, approvalId, stagingTickets, jiraBaseUrl }) => {
+    approvalQuestion: ({ repo, version, approvalId, tickets, jiraBaseUrl }) => {
       const gate = 'create_release_pr';
-      const tickets = stagingTickets.map((ticket) => ({ key: ticket.key, summary: ticket.summary }));
       return {
         target: { gate, repo, version, approvalId },
-        details: { gate, repo, version, tickets, jiraBaseUrl },
+        details: {
+          gate,
+          repo,
+          version,
+          tickets: tickets.map(({ key, summary }) => ({
+            key,
+            ...(summary === undefined ? {} : { summary }),
+          })),
+          jiraBaseUrl,
+        },
       };
     },
     pythonNames: [
@@ -201,17 +206,11 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
     },
     environments: ['merge'],
     effect: APPROVAL_EFFECT,
-    approvalQuestion: ({ repo, version, approvalId, state }) => {
+    approvalQuestion: ({ repo, version, approvalId, releasePrId: prId, releasePrUrl: url }) => {
       const gate = 'merge_release_pr';
-      const prId = state?.releasePrId;
       return {
         target: { gate, repo, version, approvalId, ...(prId === undefined ? {} : { prId }) },
-        details: {
-          gate,
-          repo,
-          version,
-          releasePr: { id: prId ?? 0, ...(state?.releasePrUrl ? { url: state.releasePrUrl } : {}) },
-        },
+        details: { gate, repo, version, releasePr: { id: prId ?? 0, ...(url ? { url } : {}) } },
       };
     },
     pythonNames: ['merge_release_pr', 'merge_release', 'merge_release_pull_request', 'gate_3', '3'],
@@ -229,12 +228,11 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
     },
     environments: ['run'],
     effect: APPROVAL_EFFECT,
-    approvalQuestion: ({ repo, version, approvalId, state }) => {
+    approvalQuestion: ({ repo, version, approvalId, pipelines }) => {
       const gate = 'run_pipelines';
-      const pipelines = state?.pipelines ?? [];
       return {
-        target: { gate, repo, version, approvalId, pipelines: pipelines.map((pipeline) => pipeline.name) },
-        details: { gate, repo, version, pipelines: pipelines.map((pipeline) => ({ name: pipeline.name })) },
+        target: { gate, repo, version, approvalId, pipelines: [...pipelines] },
+        details: { gate, repo, version, pipelines: pipelines.map((name) => ({ name })) },
       };
     },
     pythonNames: [

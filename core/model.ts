@@ -50,13 +50,12 @@ export interface ArchivedRelease {
   tag?: string;
 }
 
-/** The five gates. */
-export type GateKind =
-  | 'merge_pr' // 1: merge a reviewed PR            [Merge] [Cancel]
-  | 'create_release_pr' // 2: open develop → main     [Create] [Cancel]
-  | 'merge_release_pr' // 3: merge the release PR      [Merge] [Cancel]
-  | 'run_pipelines' // 4: trigger the CI/CD pipelines   [Trigger] [Skip]
-  | 'approve_stage'; // 5: deploy to sandbox/production [Approve] [Skip]
+/**
+ * The five gates, one per details type below (core/gate-registry.ts defines each): 1 `merge_pr` merge a
+ * reviewed PR, 2 `create_release_pr` open develop → main, 3 `merge_release_pr` merge the release PR,
+ * 4 `run_pipelines` trigger the CI/CD pipelines, 5 `approve_stage` deploy to sandbox/production.
+ */
+export type GateKind = GateDetails['gate'];
 
 export type DecisionStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 export type DecisionOutcome = 'approved' | 'rejected';

@@ -262,17 +262,19 @@ interface Known {
 async function gateQuestion(deps: Deps, gate: ReleaseGate, known: Known): Promise<GateQuestion> {
   const ask = GATE_ACTIONS[gate].approvalQuestion;
   if (!ask) throw new Error(`gate ${gate} has no approval question`);
+  const { state } = known;
   const staging = known.repo === UNKNOWN_RELEASE ? undefined : await deps.store.staging.get(known.repo);
-  const url =
-    known.state?.runUrl ?? (known.runId === undefined ? undefined : runUrl(deps.settings, known.runId));
+  const url = state?.runUrl ?? (known.runId === undefined ? undefined : runUrl(deps.settings, known.runId));
   return ask({
     repo: known.repo,
     version: known.version,
     approvalId: known.approvalId,
     environment: known.environment,
-    state: known.state,
-    runUrl: url,
-    stagingTickets: staging?.tickets ?? [],
+    tickets: staging?.tickets ?? [],
+    ...(state?.releasePrId === undefined ? {} : { releasePrId: state.releasePrId }),
+    ...(state?.releasePrUrl ? { releasePrUrl: state.releasePrUrl } : {}),
+    pipelines: (state?.pipelines ?? []).map((pipeline) => pipeline.name),
+    ...(url ? { runUrl: url } : {}),
     jiraBaseUrl: deps.settings.jiraBaseUrl,
   });
 }

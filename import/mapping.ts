@@ -3,7 +3,7 @@
 // IMPORT_ROW_INVALID problem out. Pure: no I/O, no clock, no randomness (the flow adds the nonce).
 // docs/import.md documents every accepted shape; test/import/ pins them.
 import { ReleaseAgentError } from '../core/errors.ts';
-import { GATE_ACTIONS } from '../core/gate-registry.ts';
+import { type ApprovalFacts, GATE_ACTIONS } from '../core/gate-registry.ts';
 import type {
   ArchivedRelease,
   Bump,
@@ -398,63 +398,49 @@ function buildPendingGate(found: FoundGate, thread: GateContext, options: Mappin
         ? String(rawApproval)
         : `imported:${thread.threadId}:${found.gate}`;
 
-  switch (found.gate) {
-    case 'create_release_pr': {
-      const tickets = ticketRefs(firstDefined(sources, ['tickets', 'staging.tickets']));
-      return {
-        target: { gate: 'create_release_pr', repo, version, approvalId },
-        details: { gate: 'create_release_pr', repo, version, tickets, jiraBaseUrl: options.jiraBaseUrl },
-        askedAt,
-      };
-    }
-    case 'merge_release_pr': {
-      const rawPrId =
-        firstDefined([found.context], ['release_pr_id', 'releasePrId', 'pr_id']) ??
-        firstDefined([thread.state], RELEASE_PR_KEYS);
-      const prId = rawPrId === undefined ? undefined : pullRequestId(rawPrId, 'release_pr_id');
-      if (prId === undefined)
-        return { target: { gate: 'merge_release_pr', repo, version, approvalId }, askedAt };
-      const url = text(['release_pr_url', 'release_pr.url']);
-      return {
-        target: { gate: 'merge_release_pr', repo, version, approvalId, prId },
-        details: {
-          gate: 'merge_release_pr',
-          repo,
-          version,
-          releasePr: { id: prId, ...(url ? { url } : {}) },
-        },
-        askedAt,
-      };
-    }
-    case 'run_pipelines': {
-      const pipelines = pipelineNames(firstDefined(sources, PIPELINE_KEYS));
-      return {
-        target: { gate: 'run_pipelines', repo, version, approvalId, pipelines },
-        details: { gate: 'run_pipelines', repo, version, pipelines: pipelines.map((name) => ({ name })) },
-        askedAt,
-      };
-    }
-    case 'approve_stage': {
-      // The interrupt's own stage, then the one its name implies (approve_production), then the state's.
-      const fromContext = firstDefined([found.context], STAGE_KEYS);
-      const fromState = firstDefined([thread.state], STAGE_KEYS);
-      const named = [fromContext, found.impliedStage, fromState].find(
-        (value): value is string => typeof value === 'string' && value.trim() !== '',
-      );
-      if (named === undefined)
-        fail(`gate approve_stage (${found.where}) needs the stage: state.stage is empty`);
-      // Our environments are `sandbox` and `production`; the Python agent wrote "Sandbox", "Production".
-      const stage = /^(sandbox|production)$/i.test(named.trim()) ? named.trim().toLowerCase() : named.trim();
-      const runUrl = text(['run_url', 'release_url']);
-      return {
-        target: { gate: 'approve_stage', repo, version, approvalId, stage },
-        details: { gate: 'approve_stage', repo, version, stage, ...(runUrl ? { runUrl } : {}) },
-        askedAt,
-      };
-    }
-    default:
-      return fail(`gate ${found.gate} is not supported`);
+  const ask = GATE_ACTIONS[found.gate].approvalQuestion;
+  if (!ask) return fail(`gate ${found.gate} is not supported`);
+  const facts: ApprovalFacts = {
+    repo,
+    version,
+    approvalId,
+    environment: '',
+    tickets: [],
+    pipelines: [],
+    jiraBaseUrl: options.jiraBaseUrl,
+  };
+  // What each gate's question reads, from the Python agent's keys (core/gate-registry.ts asks it).
+  if (found.gate === 'create_release_pr') {
+    facts.tickets = ticketRefs(firstDefined(sources, ['tickets', 'staging.tickets']));
+  } else if (found.gate === 'merge_release_pr') {
+    const rawPrId =
+      firstDefined([found.context], ['release_pr_id', 'releasePrId', 'pr_id']) ??
+      firstDefined([thread.state], RELEASE_PR_KEYS);
+    const prId = rawPrId === undefined ? undefined : pullRequestId(rawPrId, 'release_pr_id');
+    // Without its PR there is nothing to show: the decision is kept without a card's details.
+    if (prId === undefined) return { target: ask(facts).target, askedAt };
+    facts.releasePrId = prId;
+    const url = text(['release_pr_url', 'release_pr.url']);
+    if (url) facts.releasePrUrl = url;
+  } else if (found.gate === 'run_pipelines') {
+    facts.pipelines = pipelineNames(firstDefined(sources, PIPELINE_KEYS));
+  } else if (found.gate === 'approve_stage') {
+    // The interrupt's own stage, then the one its name implies (approve_production), then the state's.
+    const fromContext = firstDefined([found.context], STAGE_KEYS);
+    const fromState = firstDefined([thread.state], STAGE_KEYS);
+    const named = [fromContext, found.impliedStage, fromState].find(
+      (value): value is string => typeof value === 'string' && value.trim() !== '',
+    );
+    if (named === undefined)
+      fail(`gate approve_stage (${found.where}) needs the stage: state.stage is empty`);
+    // Our environments are `sandbox` and `production`; the Python agent wrote "Sandbox", "Production".
+    facts.environment = /^(sandbox|production)$/i.test(named.trim())
+      ? named.trim().toLowerCase()
+      : named.trim();
+    const runUrl = text(['run_url', 'release_url']);
+    if (runUrl) facts.runUrl = runUrl;
   }
+  return { ...ask(facts), askedAt };
 }
 
 // ---------------------------------------------------------------------------------------------
