@@ -3,6 +3,7 @@
 // a gate's own body (title, question, facts) is its entry of GATE_BODIES.
 import {
   type ActionsBlock,
+  type Actor,
   actorText,
   type Block,
   branchName,
@@ -24,7 +25,6 @@ import {
   ticketList,
   usd,
   VIA_TEXT,
-  type Actor,
 } from './card-blocks.ts';
 import { GATE_ACTIONS, type GateButton } from './gate-registry.ts';
 import type { AzdoApprovalAccess, DecisionSource, GateDetails, GateKind } from './model.ts';
@@ -62,9 +62,6 @@ export interface DecidedGateCardInput {
 }
 
 const GATE_COUNT = Object.keys(GATE_ACTIONS).length;
-
-// ---------------------------------------------------------------------------------------------
-// Gate cards.
 
 interface GateBody {
   title: string;
