@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { formatIssue } from './input.ts';
 import { ReleaseAgentError } from './errors.ts';
 import { parseGateAllowList } from './gate-access.ts';
-import { GATE_KINDS } from './gates.ts';
+import { GATE_KINDS } from './gate-registry.ts';
 import { parseReleaseEnvironments } from './release-environments.ts';
 import { redact, Secret } from './secret.ts';
 

@@ -3,7 +3,7 @@
 // ids, Azure DevOps user ids for the hub, `operator` for the X-Operator-Token) separated by `|` or `,`.
 // Closed by default: a gate with no entry and no `*` is decided by no one.
 import { ReleaseAgentError } from './errors.ts';
-import { GATE_ACTIONS, GATE_KINDS, isGateKind } from './gates.ts';
+import { GATE_ACTIONS, GATE_KINDS, isGateKind } from './gate-registry.ts';
 import type { GateKind } from './model.ts';
 
 export type GateAllowList = Readonly<Partial<Record<GateKind | '*', readonly string[]>>>;

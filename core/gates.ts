@@ -1,115 +1,21 @@
-// The five human gates. Each question is one Decision: pending → approved | rejected | expired |
+// A gate's question is one Decision: pending → approved | rejected | expired |
 // superseded, exactly once. A click must carry the decision's nonce and, when it names what it
 // decides, the very target (PR + commit, approval id…) the decision was created for.
 import { ReleaseAgentError } from './errors.ts';
-import type {
-  Decision,
-  DecisionAnswer,
-  DecisionOutcome,
-  DecisionSource,
-  DecisionTarget,
-  GateKind,
-} from './model.ts';
+import { isGateKind } from './gate-registry.ts';
+import type { Decision, DecisionAnswer, DecisionOutcome, DecisionSource, DecisionTarget } from './model.ts';
 import { canonicalJson, isoTime } from './values.ts';
 
-export interface GateButton {
-  /** Slack `action_id` (unique per gate and outcome). */
-  actionId: string;
-  label: string;
-  outcome: DecisionOutcome;
-}
-
-export interface GateSpec {
-  gate: GateKind;
-  number: 1 | 2 | 3 | 4 | 5;
-  title: string;
-  approve: GateButton;
-  reject: GateButton;
-  /** Verbs the REST API accepts (the Python agent's `merge|cancel|approve|skip`, plus ours). */
-  verbs: Readonly<Record<string, DecisionOutcome>>;
-}
-
-function gateSpec(
-  gate: GateKind,
-  number: GateSpec['number'],
-  title: string,
-  approveLabel: string,
-  rejectLabel: string,
-): GateSpec {
-  const approveVerb = approveLabel.toLowerCase();
-  const rejectVerb = rejectLabel.toLowerCase();
-  return Object.freeze({
-    gate,
-    number,
-    title,
-    approve: Object.freeze({
-      actionId: `release_agent:${gate}:approve`,
-      label: approveLabel,
-      outcome: 'approved',
-    }),
-    reject: Object.freeze({
-      actionId: `release_agent:${gate}:reject`,
-      label: rejectLabel,
-      outcome: 'rejected',
-    }),
-    // The button's own verb, plus the generic approve/reject every gate understands. Declining is
-    // always safe, so every gate also takes cancel and skip; approving takes only this gate's verb.
-    verbs: Object.freeze({
-      [approveVerb]: 'approved',
-      approve: 'approved',
-      [rejectVerb]: 'rejected',
-      cancel: 'rejected',
-      skip: 'rejected',
-      reject: 'rejected',
-    } satisfies Record<string, DecisionOutcome>),
-  } satisfies GateSpec);
-}
-
-/** Gate metadata, keyed by gate: the registry that cards, the hub and the API read. */
-export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze({
-  merge_pr: gateSpec('merge_pr', 1, 'Merge the pull request', 'Merge', 'Cancel'),
-  create_release_pr: gateSpec('create_release_pr', 2, 'Create the release pull request', 'Create', 'Cancel'),
-  merge_release_pr: gateSpec('merge_release_pr', 3, 'Merge the release pull request', 'Merge', 'Cancel'),
-  run_pipelines: gateSpec('run_pipelines', 4, 'Run the CI/CD pipelines', 'Trigger', 'Skip'),
-  approve_stage: gateSpec('approve_stage', 5, 'Approve the deployment stage', 'Approve', 'Skip'),
-});
-
-export const GATE_KINDS = Object.keys(GATE_ACTIONS) as GateKind[];
-
-export function isGateKind(value: unknown): value is GateKind {
-  return typeof value === 'string' && Object.hasOwn(GATE_ACTIONS, value);
-}
-
-/** The gate and outcome of a Slack `action_id`, or undefined when it is not one of ours. */
-export function gateActionFromActionId(
-  actionId: string,
-): { gate: GateKind; outcome: DecisionOutcome } | undefined {
-  for (const spec of Object.values(GATE_ACTIONS)) {
-    for (const button of [spec.approve, spec.reject]) {
-      if (button.actionId === actionId) return { gate: spec.gate, outcome: button.outcome };
-    }
-  }
-  return undefined;
-}
-
-/** The outcome an API verb means at a gate; INPUT_INVALID naming the verb when the gate has no such verb. */
-export function outcomeFromAction(gate: GateKind, action: string): DecisionOutcome {
-  const spec = GATE_ACTIONS[gate];
-  const verb = action.trim().toLowerCase();
-  const outcome = spec && Object.hasOwn(spec.verbs, verb) ? spec.verbs[verb] : undefined;
-  if (!outcome) {
-    const accepted = spec ? Object.keys(spec.verbs).join(', ') : '';
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `action "${action}" is not valid at gate ${gate} (accepted: ${accepted})`,
-      {
-        action,
-        gate,
-      },
-    );
-  }
-  return outcome;
-}
+// What a gate is (number, buttons, verbs, wording, effect…) is defined in core/gate-registry.ts.
+export {
+  GATE_ACTIONS,
+  GATE_KINDS,
+  type GateButton,
+  type GateSpec,
+  gateActionFromActionId,
+  isGateKind,
+  outcomeFromAction,
+} from './gate-registry.ts';
 
 // Ids and nonces travel in button values and URLs: keep them to URL-unreserved characters.
 const TOKEN = /^[A-Za-z0-9._~-]{1,200}$/;

@@ -1,6 +1,5 @@
 // The domain's records. Pure data (JSON-serialisable), shared by core logic, the store, the tasks,
 // the function app and the hub. Timestamps are ISO-8601 strings in UTC.
-import type { GateDetails } from './slack-cards.ts';
 
 /** Semantic-version bump a change asks for. */
 export type Bump = 'major' | 'minor' | 'patch';
@@ -51,13 +50,12 @@ export interface ArchivedRelease {
   tag?: string;
 }
 
-/** The five gates. */
-export type GateKind =
-  | 'merge_pr' // 1: merge a reviewed PR            [Merge] [Cancel]
-  | 'create_release_pr' // 2: open develop → main     [Create] [Cancel]
-  | 'merge_release_pr' // 3: merge the release PR      [Merge] [Cancel]
-  | 'run_pipelines' // 4: trigger the CI/CD pipelines   [Trigger] [Skip]
-  | 'approve_stage'; // 5: deploy to sandbox/production [Approve] [Skip]
+/**
+ * The five gates, one per details type below (core/gate-registry.ts defines each): 1 `merge_pr` merge a
+ * reviewed PR, 2 `create_release_pr` open develop → main, 3 `merge_release_pr` merge the release PR,
+ * 4 `run_pipelines` trigger the CI/CD pipelines, 5 `approve_stage` deploy to sandbox/production.
+ */
+export type GateKind = GateDetails['gate'];
 
 export type DecisionStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 export type DecisionOutcome = 'approved' | 'rejected';
@@ -70,6 +68,84 @@ export type DecisionTarget =
   | { gate: 'merge_release_pr'; repo: string; version: string; approvalId: string; prId?: number }
   | { gate: 'run_pipelines'; repo: string; version: string; approvalId: string; pipelines: string[] }
   | { gate: 'approve_stage'; repo: string; version: string; approvalId: string; stage: string };
+
+// What a gate card shows, per gate (core/gate-registry.ts defines the gates; core/gate-cards.ts
+// renders these). Stored on the decision to re-render its card in place.
+
+export interface TicketRef {
+  key: string;
+  summary?: string;
+}
+
+export interface PullRequestRef {
+  id: number;
+  url?: string;
+  title?: string;
+}
+
+export interface MergePrDetails {
+  gate: 'merge_pr';
+  repo: string;
+  prId: number;
+  prTitle: string;
+  prUrl?: string;
+  author: string;
+  sourceBranch?: string;
+  targetBranch?: string;
+  /** The reviewed commit the approval is bound to. */
+  sourceCommit: string;
+  ticket?: TicketRef;
+  /** Base of ticket links (config JIRA_BASE_URL). */
+  jiraBaseUrl: string;
+  review: { summary: string; findingsCount: number; costUsd: number; injectionSuspected?: boolean };
+}
+
+/**
+ * Gates 2–5: set when Azure DevOps said (`$expand=permissions`) that the app's identity may not answer
+ * the approval: an answer here cannot release the stage, so the card sends people to Azure DevOps.
+ */
+export interface AzdoApprovalAccess {
+  appCannotApprove?: { url?: string };
+}
+
+export interface CreateReleasePrDetails extends AzdoApprovalAccess {
+  gate: 'create_release_pr';
+  repo: string;
+  version: string;
+  tickets: TicketRef[];
+  jiraBaseUrl: string;
+}
+
+export interface MergeReleasePrDetails extends AzdoApprovalAccess {
+  gate: 'merge_release_pr';
+  repo: string;
+  version: string;
+  releasePr: PullRequestRef;
+}
+
+export interface RunPipelinesDetails extends AzdoApprovalAccess {
+  gate: 'run_pipelines';
+  repo: string;
+  version: string;
+  pipelines: { name: string; url?: string }[];
+}
+
+export interface ApproveStageDetails extends AzdoApprovalAccess {
+  gate: 'approve_stage';
+  repo: string;
+  version: string;
+  /** The environment: `sandbox` or `production`. */
+  stage: string;
+  runUrl?: string;
+}
+
+/** What a gate card shows, per gate. */
+export type GateDetails =
+  | MergePrDetails
+  | CreateReleasePrDetails
+  | MergeReleasePrDetails
+  | RunPipelinesDetails
+  | ApproveStageDetails;
 
 /** An answer to a pending decision, recorded before the checks that need outside services. */
 export interface DecisionAnswer {

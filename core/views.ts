@@ -4,7 +4,7 @@
 // them. These are views, not the stored records of core/model.ts: each builder copies only what the
 // API shows, so a field added to a record stays private until it is added here (a decision's nonce,
 // proof, Slack message and the decider's e-mail are never shown). No Node imports: the hub bundles it.
-import { GATE_ACTIONS } from './gates.ts';
+import { GATE_ACTIONS } from './gate-registry.ts';
 import type {
   ArchivedRelease,
   Bump,
@@ -13,13 +13,13 @@ import type {
   DecisionSource,
   DecisionStatus,
   DecisionTarget,
+  GateDetails,
   GateKind,
   ReviewRecord,
   ReviewVerdict,
   StagedTicket,
   StagingRelease,
 } from './model.ts';
-import type { GateDetails } from './slack-cards.ts';
 
 /** Every refusal: a coded error (core/errors.ts) worded for people, without stacks or secrets. */
 export interface ErrorBody {

@@ -11,13 +11,20 @@
 // repo: a PR build runs the YAML of the PR branch, whose author names it.
 import type { Approval } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
+import {
+  GATE_ACTIONS,
+  type GateQuestion,
+  gateEnvironments,
+  gateForEnvironment,
+  type ReleaseGate,
+  UNMARKED_APPROVAL_GATE,
+} from '../core/gate-registry.ts';
 import { decide, expire, withdrawAnswer } from '../core/gates.ts';
-import type { Decision, DecisionTarget, GateKind, ReleaseThread } from '../core/model.ts';
-import type { GateDetails } from '../core/slack-cards.ts';
+import type { Decision, ReleaseThread } from '../core/model.ts';
 import { environmentFromText } from '../core/service-hook-events.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
 import { refreshCard, requestDecision } from './gate-requests.ts';
-import { gateEnvironments, gateForEnvironment, type ReleaseThreadState } from './threads.ts';
+import type { ReleaseThreadState } from './threads.ts';
 
 export interface ApprovalHints {
   environment?: string;
@@ -35,7 +42,6 @@ export type ApprovalOutcome =
   | 'not-found';
 
 type Deps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings'>;
-type ReleaseGate = Exclude<GateKind, 'merge_pr'>;
 
 /** The marker our setup writes into an Approval check's instructions, so the poller can tell its gate. */
 export function approvalInstructions(
@@ -55,7 +61,7 @@ export async function approvalsTheAppCannotAnswer(deps: Pick<Deps, 'store'>): Pr
   return (await deps.store.decisions.listPending()).filter(
     (decision) =>
       decision.details !== undefined &&
-      decision.details.gate !== 'merge_pr' &&
+      'appCannotApprove' in decision.details &&
       decision.details.appCannotApprove !== undefined,
   );
 }
@@ -104,7 +110,7 @@ export async function askForApproval(
     // A run of a release pipeline we know waits on an approval that names no gate of ours (a check
     // setup could not mark, an environment RELEASE_ENVIRONMENTS does not name): asked as a stage
     // approval rather than left waiting unseen. Its step still needs the marked gate's approval.
-    gate = 'approve_stage';
+    gate = UNMARKED_APPROVAL_GATE;
     deps.log.warn('approval of a release pipeline run names no gate environment: asked as a stage', {
       approvalId: approval.id,
       environment: environment ?? null,
@@ -253,50 +259,22 @@ interface Known {
   runId: number | undefined;
 }
 
-async function gateQuestion(
-  deps: Deps,
-  gate: ReleaseGate,
-  known: Known,
-): Promise<{ target: DecisionTarget; details: Exclude<GateDetails, { gate: 'merge_pr' }> }> {
-  const { repo, version, approvalId, state } = known;
-  switch (gate) {
-    case 'create_release_pr': {
-      const staging = repo === UNKNOWN_RELEASE ? undefined : await deps.store.staging.get(repo);
-      const tickets = (staging?.tickets ?? []).map((ticket) => ({
-        key: ticket.key,
-        summary: ticket.summary,
-      }));
-      return {
-        target: { gate, repo, version, approvalId },
-        details: { gate, repo, version, tickets, jiraBaseUrl: deps.settings.jiraBaseUrl },
-      };
-    }
-    case 'merge_release_pr': {
-      const prId = state?.releasePrId;
-      return {
-        target: { gate, repo, version, approvalId, ...(prId === undefined ? {} : { prId }) },
-        details: {
-          gate,
-          repo,
-          version,
-          releasePr: { id: prId ?? 0, ...(state?.releasePrUrl ? { url: state.releasePrUrl } : {}) },
-        },
-      };
-    }
-    case 'run_pipelines': {
-      const pipelines = state?.pipelines ?? [];
-      return {
-        target: { gate, repo, version, approvalId, pipelines: pipelines.map((pipeline) => pipeline.name) },
-        details: { gate, repo, version, pipelines: pipelines.map((pipeline) => ({ name: pipeline.name })) },
-      };
-    }
-    case 'approve_stage': {
-      const url =
-        state?.runUrl ?? (known.runId === undefined ? undefined : runUrl(deps.settings, known.runId));
-      return {
-        target: { gate, repo, version, approvalId, stage: known.environment },
-        details: { gate, repo, version, stage: known.environment, ...(url ? { runUrl: url } : {}) },
-      };
-    }
-  }
+async function gateQuestion(deps: Deps, gate: ReleaseGate, known: Known): Promise<GateQuestion> {
+  const ask = GATE_ACTIONS[gate].approvalQuestion;
+  if (!ask) throw new Error(`gate ${gate} has no approval question`);
+  const { state } = known;
+  const staging = known.repo === UNKNOWN_RELEASE ? undefined : await deps.store.staging.get(known.repo);
+  const url = state?.runUrl ?? (known.runId === undefined ? undefined : runUrl(deps.settings, known.runId));
+  return ask({
+    repo: known.repo,
+    version: known.version,
+    approvalId: known.approvalId,
+    environment: known.environment,
+    tickets: staging?.tickets ?? [],
+    ...(state?.releasePrId === undefined ? {} : { releasePrId: state.releasePrId }),
+    ...(state?.releasePrUrl ? { releasePrUrl: state.releasePrUrl } : {}),
+    pipelines: (state?.pipelines ?? []).map((pipeline) => pipeline.name),
+    ...(url ? { runUrl: url } : {}),
+    jiraBaseUrl: deps.settings.jiraBaseUrl,
+  });
 }

@@ -13,6 +13,7 @@ import type { PullRequest } from '../adapters/azdo/azdo.ts';
 import { signAnswer, signDecision, verifyAnswerProof } from '../core/decision-proof.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { mayDecide } from '../core/gate-access.ts';
+import { gateEffect } from '../core/gate-registry.ts';
 import {
   answer,
   confirm,
@@ -325,8 +326,7 @@ function requireSigningKey(deps: AnswerDeps): void {
 
 /** The effect a decided decision asks the worker for. */
 export function effectFor(decision: Decision): EffectKind {
-  if (decision.gate === 'merge_pr') return decision.status === 'approved' ? 'complete_pr' : 'decline_pr';
-  return 'decide_approval';
+  return gateEffect(decision.gate, decision.status === 'approved' ? 'approved' : 'rejected');
 }
 
 async function record(

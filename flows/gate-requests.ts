@@ -3,16 +3,9 @@
 // posted once, by whoever created it. Decided cards are re-rendered in place from the stored details.
 import { createHash, randomBytes } from 'node:crypto';
 import { createDecision, encodeActionValue, supersede } from '../core/gates.ts';
-import type { Decision, DecisionTarget } from '../core/model.ts';
-import {
-  type Actor,
-  decidedGateCard,
-  type GateDetails,
-  type GateEffect,
-  type GateResolution,
-  gateCard,
-  type SlackCard,
-} from '../core/slack-cards.ts';
+import type { Actor, SlackCard } from '../core/card-blocks.ts';
+import { decidedGateCard, type GateEffect, type GateResolution, gateCard } from '../core/gate-cards.ts';
+import type { Decision, DecisionTarget, GateDetails } from '../core/model.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { canonicalJson } from '../core/values.ts';

@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { parseOrFail } from '../core/input.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
+import { EFFECTS, type EffectKind } from '../core/gate-registry.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
 
-export const EFFECTS = ['complete_pr', 'decline_pr', 'decide_approval'] as const;
-export type EffectKind = (typeof EFFECTS)[number];
+// The effects are the gates' (core/gate-registry.ts).
+export { EFFECTS, type EffectKind };
 
 const id = z.string().regex(/^[A-Za-z0-9._~:|-]{1,200}$/);
 const repo = z.string().min(1).max(256);

@@ -3,18 +3,20 @@
 // IMPORT_ROW_INVALID problem out. Pure: no I/O, no clock, no randomness (the flow adds the nonce).
 // docs/import.md documents every accepted shape; test/import/ pins them.
 import { ReleaseAgentError } from '../core/errors.ts';
+import { type ApprovalFacts, GATE_ACTIONS } from '../core/gate-registry.ts';
 import type {
   ArchivedRelease,
   Bump,
   DecisionTarget,
+  GateDetails,
   GateKind,
   StagedTicket,
   StagingRelease,
   Thread,
   ThreadKind,
+  TicketRef,
 } from '../core/model.ts';
 import { renderReleaseNotes } from '../core/releases.ts';
-import type { GateDetails, TicketRef } from '../core/slack-cards.ts';
 import { BUMPS, normalizeVersion } from '../core/versions.ts';
 
 export type SourceTable = 'agent_threads' | 'staging_releases' | 'archived_releases';
@@ -91,62 +93,13 @@ export const PENDING_GATE_KEYS = [
 /** Keys of an interrupt object that name its gate or node. */
 const GATE_NAME_KEYS = ['gate', 'node', 'name', 'type', 'kind', 'step', 'action'];
 
-/** Python node and gate names (lower case, `_` for any other separator) → our gate. */
-const GATE_ALIASES: Readonly<Record<string, { gate: GateKind; stage?: string }>> = {
-  ...aliases('merge_pr', [
-    'merge_pr',
-    'merge',
-    'pr_merge',
-    'merge_pull_request',
-    'approve_merge',
-    'gate_1',
-    '1',
+/** Python node and gate names (lower case, `_` for any other separator) → our gate (core/gate-registry.ts). */
+const GATE_ALIASES: Readonly<Record<string, { gate: GateKind; stage?: string }>> = Object.fromEntries(
+  Object.values(GATE_ACTIONS).flatMap((spec) => [
+    ...spec.pythonNames.map((name) => [name, { gate: spec.gate }]),
+    ...Object.entries(spec.pythonStageNames ?? {}).map(([name, stage]) => [name, { gate: spec.gate, stage }]),
   ]),
-  ...aliases('create_release_pr', [
-    'create_release_pr',
-    'create_release',
-    'create_release_pull_request',
-    'approve_release_pr',
-    'gate_2',
-    '2',
-  ]),
-  ...aliases('merge_release_pr', [
-    'merge_release_pr',
-    'merge_release',
-    'merge_release_pull_request',
-    'gate_3',
-    '3',
-  ]),
-  ...aliases('run_pipelines', [
-    'run_pipelines',
-    'run_pipeline',
-    'trigger_pipelines',
-    'trigger_pipeline',
-    'trigger_ci',
-    'trigger_ci_build',
-    'run_ci',
-    'ci_build',
-    'gate_4',
-    '4',
-  ]),
-  ...aliases('approve_stage', [
-    'approve_stage',
-    'approve_release_stage',
-    'stage_approval',
-    'approve_deployment',
-    'cd_approval',
-    'gate_5',
-    '5',
-  ]),
-  approve_sandbox: { gate: 'approve_stage', stage: 'sandbox' },
-  sandbox_approval: { gate: 'approve_stage', stage: 'sandbox' },
-  approve_production: { gate: 'approve_stage', stage: 'production' },
-  production_approval: { gate: 'approve_stage', stage: 'production' },
-};
-
-function aliases(gate: GateKind, names: string[]): Record<string, { gate: GateKind }> {
-  return Object.fromEntries(names.map((name) => [name, { gate }]));
-}
+);
 
 /** Python thread statuses (lower case, `_` for any other separator) → ours. */
 const STATUS_ALIASES: Readonly<Record<string, Thread['status']>> = {
@@ -445,63 +398,49 @@ function buildPendingGate(found: FoundGate, thread: GateContext, options: Mappin
         ? String(rawApproval)
         : `imported:${thread.threadId}:${found.gate}`;
 
-  switch (found.gate) {
-    case 'create_release_pr': {
-      const tickets = ticketRefs(firstDefined(sources, ['tickets', 'staging.tickets']));
-      return {
-        target: { gate: 'create_release_pr', repo, version, approvalId },
-        details: { gate: 'create_release_pr', repo, version, tickets, jiraBaseUrl: options.jiraBaseUrl },
-        askedAt,
-      };
-    }
-    case 'merge_release_pr': {
-      const rawPrId =
-        firstDefined([found.context], ['release_pr_id', 'releasePrId', 'pr_id']) ??
-        firstDefined([thread.state], RELEASE_PR_KEYS);
-      const prId = rawPrId === undefined ? undefined : pullRequestId(rawPrId, 'release_pr_id');
-      if (prId === undefined)
-        return { target: { gate: 'merge_release_pr', repo, version, approvalId }, askedAt };
-      const url = text(['release_pr_url', 'release_pr.url']);
-      return {
-        target: { gate: 'merge_release_pr', repo, version, approvalId, prId },
-        details: {
-          gate: 'merge_release_pr',
-          repo,
-          version,
-          releasePr: { id: prId, ...(url ? { url } : {}) },
-        },
-        askedAt,
-      };
-    }
-    case 'run_pipelines': {
-      const pipelines = pipelineNames(firstDefined(sources, PIPELINE_KEYS));
-      return {
-        target: { gate: 'run_pipelines', repo, version, approvalId, pipelines },
-        details: { gate: 'run_pipelines', repo, version, pipelines: pipelines.map((name) => ({ name })) },
-        askedAt,
-      };
-    }
-    case 'approve_stage': {
-      // The interrupt's own stage, then the one its name implies (approve_production), then the state's.
-      const fromContext = firstDefined([found.context], STAGE_KEYS);
-      const fromState = firstDefined([thread.state], STAGE_KEYS);
-      const named = [fromContext, found.impliedStage, fromState].find(
-        (value): value is string => typeof value === 'string' && value.trim() !== '',
-      );
-      if (named === undefined)
-        fail(`gate approve_stage (${found.where}) needs the stage: state.stage is empty`);
-      // Our environments are `sandbox` and `production`; the Python agent wrote "Sandbox", "Production".
-      const stage = /^(sandbox|production)$/i.test(named.trim()) ? named.trim().toLowerCase() : named.trim();
-      const runUrl = text(['run_url', 'release_url']);
-      return {
-        target: { gate: 'approve_stage', repo, version, approvalId, stage },
-        details: { gate: 'approve_stage', repo, version, stage, ...(runUrl ? { runUrl } : {}) },
-        askedAt,
-      };
-    }
-    default:
-      return fail(`gate ${found.gate} is not supported`);
+  const ask = GATE_ACTIONS[found.gate].approvalQuestion;
+  if (!ask) return fail(`gate ${found.gate} is not supported`);
+  const facts: ApprovalFacts = {
+    repo,
+    version,
+    approvalId,
+    environment: '',
+    tickets: [],
+    pipelines: [],
+    jiraBaseUrl: options.jiraBaseUrl,
+  };
+  // What each gate's question reads, from the Python agent's keys (core/gate-registry.ts asks it).
+  if (found.gate === 'create_release_pr') {
+    facts.tickets = ticketRefs(firstDefined(sources, ['tickets', 'staging.tickets']));
+  } else if (found.gate === 'merge_release_pr') {
+    const rawPrId =
+      firstDefined([found.context], ['release_pr_id', 'releasePrId', 'pr_id']) ??
+      firstDefined([thread.state], RELEASE_PR_KEYS);
+    const prId = rawPrId === undefined ? undefined : pullRequestId(rawPrId, 'release_pr_id');
+    // Without its PR there is nothing to show: the decision is kept without a card's details.
+    if (prId === undefined) return { target: ask(facts).target, askedAt };
+    facts.releasePrId = prId;
+    const url = text(['release_pr_url', 'release_pr.url']);
+    if (url) facts.releasePrUrl = url;
+  } else if (found.gate === 'run_pipelines') {
+    facts.pipelines = pipelineNames(firstDefined(sources, PIPELINE_KEYS));
+  } else if (found.gate === 'approve_stage') {
+    // The interrupt's own stage, then the one its name implies (approve_production), then the state's.
+    const fromContext = firstDefined([found.context], STAGE_KEYS);
+    const fromState = firstDefined([thread.state], STAGE_KEYS);
+    const named = [fromContext, found.impliedStage, fromState].find(
+      (value): value is string => typeof value === 'string' && value.trim() !== '',
+    );
+    if (named === undefined)
+      fail(`gate approve_stage (${found.where}) needs the stage: state.stage is empty`);
+    // Our environments are `sandbox` and `production`; the Python agent wrote "Sandbox", "Production".
+    facts.environment = /^(sandbox|production)$/i.test(named.trim())
+      ? named.trim().toLowerCase()
+      : named.trim();
+    const runUrl = text(['run_url', 'release_url']);
+    if (runUrl) facts.runUrl = runUrl;
   }
+  return { ...ask(facts), askedAt };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,29 +1,32 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { isReleaseAgentError } from '../../core/errors.ts';
-import type { GateKind } from '../../core/model.ts';
 import {
   type ActionsBlock,
   type Block,
   type ContextBlock,
+  counted,
+  formatUtcTime,
+  type SlackCard,
+  ticketLink,
+} from '../../core/card-blocks.ts';
+import {
   type DecidedGateCardInput,
   decidedGateCard,
+  gateCard,
+  repeatedClickNotice,
+} from '../../core/gate-cards.ts';
+import { GATE_ACTIONS } from '../../core/gate-registry.ts';
+import type { GateDetails, GateKind } from '../../core/model.ts';
+import {
   deploymentApprovedCard,
   failureCard,
-  formatUtcTime,
-  GATE_WORDING,
-  type GateDetails,
-  gateCard,
   pipelinesFinishedCard,
   releaseCompletedCard,
   releasePrCreatedCard,
-  repeatedClickNotice,
   reviewChangesRequestedCard,
-  type SlackCard,
-  counted,
   stagedCard,
-  ticketLink,
-} from '../../core/slack-cards.ts';
+} from '../../core/release-cards.ts';
 import { SLACK_LIMITS } from '../../core/slack-text.ts';
 import { assertGolden } from '../support/golden.ts';
 
@@ -380,7 +383,7 @@ describe('core/slack-cards', () => {
     ];
 
     it('covers every gate of the model', () => {
-      assert.deepEqual(expected.map(([gate]) => gate).sort(), Object.keys(GATE_WORDING).sort());
+      assert.deepEqual(expected.map(([gate]) => gate).sort(), Object.keys(GATE_ACTIONS).sort());
     });
 
     for (const [gate, approveLabel, rejectLabel, rejectStyle] of expected) {
@@ -449,7 +452,7 @@ describe('core/slack-cards', () => {
         assert.equal(outcome.block_id, `decision:dec-${gate}:outcome`);
         assert.equal(
           outcome.elements[0]?.text,
-          `✅ ${GATE_WORDING[gate].approvedVerb} by <@U123> via Slack at 12:00 UTC`,
+          `✅ ${GATE_ACTIONS[gate].wording.approvedVerb} by <@U123> via Slack at 12:00 UTC`,
         );
       });
     }

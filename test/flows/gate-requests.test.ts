@@ -3,9 +3,8 @@ import { createWebApiSlack } from '../../adapters/slack/web-api-slack.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
 import type { Store } from '../../adapters/store/store.ts';
 import { decide, decodeActionValue, GATE_ACTIONS } from '../../core/gates.ts';
-import type { DecisionTarget } from '../../core/model.ts';
+import type { DecisionTarget, GateDetails } from '../../core/model.ts';
 import { Secret } from '../../core/secret.ts';
-import type { GateDetails } from '../../core/slack-cards.ts';
 import {
   decisionIdFor,
   refreshCard,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { environmentFromInstructions } from '../../flows/approval-gates.ts';
-import { DEFAULT_GATE_ENVIRONMENTS } from '../../flows/threads.ts';
+import { DEFAULT_GATE_ENVIRONMENTS } from '../../core/gate-registry.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 import { main } from '../../scripts/setup.ts';
 

@@ -7,9 +7,8 @@ import { Card } from 'azure-devops-ui/Card.js';
 import { Dialog } from 'azure-devops-ui/Dialog.js';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard.js';
 import * as React from 'react';
-import { GATE_ACTIONS, type GateButton, type GateSpec } from '../../../core/gates.ts';
-import type { DecisionTarget, GateKind } from '../../../core/model.ts';
-import { type GateDetails, GATE_WORDING } from '../../../core/slack-cards.ts';
+import { GATE_ACTIONS, type GateButton, type GateSpec } from '../../../core/gate-registry.ts';
+import type { DecisionTarget, GateDetails, GateKind } from '../../../core/model.ts';
 import { ApiError, alreadyDecidedText, type DecisionView } from '../api.ts';
 import {
   branchName,
@@ -125,7 +124,7 @@ function DecisionCard(props: {
             />
             <Button
               text={spec.reject.label}
-              danger={GATE_WORDING[spec.gate].rejectStyle === 'danger'}
+              danger={spec.reject.style === 'danger'}
               disabled={busy}
               onClick={() => setChoice({ button: spec.reject, action: verb(spec.reject) })}
             />
@@ -169,8 +168,7 @@ function ConfirmDecision(props: {
         {
           text: `Confirm ${choice.button.label}`,
           primary: choice.button.outcome === 'approved',
-          danger:
-            choice.button.outcome === 'rejected' && GATE_WORDING[props.spec.gate].rejectStyle === 'danger',
+          danger: choice.button.outcome === 'rejected' && props.spec.reject.style === 'danger',
           onClick: props.onConfirm,
           disabled: props.busy,
         },
@@ -190,7 +188,7 @@ function gateLabel(decision: DecisionView): string {
 }
 
 function answeredText(decision: DecisionView, choice: Choice): string {
-  const wording: (typeof GATE_WORDING)[GateKind] | undefined = GATE_WORDING[decision.gate];
+  const wording: GateSpec['wording'] | undefined = GATE_ACTIONS[decision.gate]?.wording;
   const done = choice.button.outcome === 'approved' ? wording?.approvedVerb : wording?.rejectedVerb;
   return `${done ?? choice.button.label}: ${gateLabel(decision)} is decided; the Slack card is being updated.`;
 }

@@ -1,7 +1,7 @@
 // History: every archived release per repo, with its tickets, notes, and who answered each gate and when.
 import { Card } from 'azure-devops-ui/Card.js';
 import * as React from 'react';
-import { GATE_ACTIONS, isGateKind } from '../../../core/gates.ts';
+import { GATE_ACTIONS, isGateKind } from '../../../core/gate-registry.ts';
 import type { GateRecordView, ReleaseView } from '../api.ts';
 import { formatTime, MISSING, orMissing } from '../format.ts';
 import { useHub } from './hub-context.ts';
