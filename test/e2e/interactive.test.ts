@@ -3,6 +3,7 @@
 // the gate-1 card shows up on the page, a person clicks Merge (accepting the page's confirm dialog)
 // and the PR is completed and the card redrawn, with nobody calling the app or the store directly.
 import assert from 'node:assert/strict';
+import { waitUntil } from '../../sandbox/errors.ts';
 import { writeSecretFile } from '../../sandbox/secret-file.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -134,6 +135,13 @@ describe('npm start -- --interactive, driven through the Slack page (headless Ch
       .map((line) => /(curl .*)$/.exec(line)?.[1])
       .filter((command): command is string => command !== undefined);
     assert.equal(commands.length, 3, banner);
+    // The release command releases what is on staging: the PR merged above lands there through the
+    // develop pipeline's StageRelease, which may still be running.
+    await waitUntil(
+      async () => ((await sandbox.stack.store.staging.get(PAYMENT))?.tickets.length ?? 0) > 0,
+      'the merged PR on staging',
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const statuses: string[] = [];
     for (const command of commands) {
       // The command exactly as printed, run by a shell; -w only reports the status it got.
