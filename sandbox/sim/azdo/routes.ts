@@ -443,15 +443,15 @@ function optionalInt(request: SimRequest, name: string): number | undefined {
 function getProject(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
   const id = request.params.projectId ?? '';
   if (!sameProject(sim, id)) throw refusals.projectNotFound(id);
-  return ok(sim.projectJson());
+  return ok(sim.wire.projectJson());
 }
 
 function listRepositories(sim: AzureDevOpsSimulator): SimResponse {
-  return list([...sim.repositories.values()].map((repo) => sim.repositoryJson(repo)));
+  return list([...sim.repositories.values()].map((repo) => sim.wire.repositoryJson(repo)));
 }
 
 function getRepository(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
-  return ok(sim.repositoryJson(repoOf(sim, request)));
+  return ok(sim.wire.repositoryJson(repoOf(sim, request)));
 }
 
 // ---- pull requests ----
@@ -476,7 +476,7 @@ function listPullRequests(sim: AzureDevOpsSimulator, request: SimRequest): SimRe
     .sort((a, b) => b.id - a.id)
     .slice(skip, skip + top);
   // Lists cut descriptions to 400 characters, as the service does; GET one PR for the whole text.
-  return list(found.map((pr) => sim.pullRequestJson(pr, { cutDescription: true })));
+  return list(found.map((pr) => sim.wire.pullRequestJson(pr, { cutDescription: true })));
 }
 
 function createPullRequest(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
@@ -507,11 +507,11 @@ function createPullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
     },
     caller,
   );
-  return ok(sim.pullRequestJson(pr));
+  return ok(sim.wire.pullRequestJson(pr));
 }
 
 function getPullRequest(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
-  return ok(sim.pullRequestJson(prOf(sim, request)));
+  return ok(sim.wire.pullRequestJson(prOf(sim, request)));
 }
 
 interface PullRequestPatch {
@@ -542,7 +542,7 @@ function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
     if (!sim.policyAllowsCompletion(pr)) throw refusals.policyRejected();
     // The service accepts the completion and merges in the background; with conflicts it stays active.
     if (!pr.mergeConflict) sim.completePullRequest(pr, caller, body.completionOptions ?? {});
-    return ok(sim.pullRequestJson(pr));
+    return ok(sim.wire.pullRequestJson(pr));
   }
   if (body.title !== undefined) pr.title = body.title;
   if (body.description !== undefined) pr.description = body.description;
@@ -567,7 +567,7 @@ function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
   } else if (body.completionOptions) {
     pr.completionOptions = body.completionOptions;
   }
-  const answer = sim.pullRequestJson(pr);
+  const answer = sim.wire.pullRequestJson(pr);
   // The service completes an auto-complete PR in the background once its policies pass.
   sim.autoCompleteIfReady(pr);
   return ok(answer);
@@ -575,7 +575,7 @@ function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
 
 function listIterations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
   const pr = prOf(sim, request);
-  return list(pr.iterations.map((iteration) => sim.iterationJson(pr, iteration)));
+  return list(pr.iterations.map((iteration) => sim.wire.iterationJson(pr, iteration)));
 }
 
 function getIterationChanges(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -649,7 +649,7 @@ function createThread(sim: AzureDevOpsSimulator, request: SimRequest, caller: Si
     ...(body.pullRequestThreadContext ? { pullRequestThreadContext: body.pullRequestThreadContext } : {}),
     ...(body.properties ? { properties: checkedProperties(body.properties) } : {}),
   });
-  return ok(sim.threadJson(thread));
+  return ok(sim.wire.threadJson(thread));
 }
 
 type ThreadStateContext = NonNullable<PullRequestState['threads'][number]['threadContext']>;
@@ -723,7 +723,7 @@ function commentJson(
   return {
     id: comment.id,
     parentCommentId: comment.parentCommentId,
-    author: sim.identityJson(comment.author),
+    author: sim.wire.identityJson(comment.author),
     content: comment.content,
     publishedDate: comment.publishedDate,
     lastUpdatedDate: comment.publishedDate,
@@ -768,7 +768,7 @@ function updateComment(sim: AzureDevOpsSimulator, request: SimRequest, caller: S
 }
 
 function listThreads(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
-  return list(prOf(sim, request).threads.map((thread) => sim.threadJson(thread)));
+  return list(prOf(sim, request).threads.map((thread) => sim.wire.threadJson(thread)));
 }
 
 function updateThread(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -783,7 +783,7 @@ function updateThread(sim: AzureDevOpsSimulator, request: SimRequest): SimRespon
     thread.status = body.status;
     thread.lastUpdatedDate = sim.isoNow();
   }
-  return ok(sim.threadJson(thread));
+  return ok(sim.wire.threadJson(thread));
 }
 
 function policyJson(sim: AzureDevOpsSimulator, policy: PolicyConfigurationState) {
@@ -795,7 +795,7 @@ function policyJson(sim: AzureDevOpsSimulator, policy: PolicyConfigurationState)
     isDeleted: false,
     type: { id: policy.type.id, displayName: policy.type.id === STATUS_POLICY_TYPE_ID ? 'Status' : 'Policy' },
     settings: policy.settings,
-    createdBy: sim.identityJson(policy.createdBy),
+    createdBy: sim.wire.identityJson(policy.createdBy),
     createdDate: policy.createdDate,
     url: `${sim.organizationUrl}/${sim.project.id}/_apis/policy/configurations/${policy.id}`,
   };
@@ -873,11 +873,11 @@ function createStatus(sim: AzureDevOpsSimulator, request: SimRequest, caller: Si
     ...(body.iterationId !== undefined ? { iterationId: body.iterationId } : {}),
     createdBy: caller,
   });
-  return ok(sim.statusJson(status));
+  return ok(sim.wire.statusJson(status));
 }
 
 function listStatuses(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
-  return list(prOf(sim, request).statuses.map((status) => sim.statusJson(status)));
+  return list(prOf(sim, request).statuses.map((status) => sim.wire.statusJson(status)));
 }
 
 function queryPullRequests(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -897,7 +897,7 @@ function queryPullRequests(sim: AzureDevOpsSimulator, request: SimRequest): SimR
               ? pr.mergeCommit === commit
               : sim.pullRequestCommits(pr).includes(commit),
           )
-          .map((pr) => sim.pullRequestJson(pr)),
+          .map((pr) => sim.wire.pullRequestJson(pr)),
       ]),
     );
   });
@@ -970,21 +970,21 @@ function runPipeline(sim: AzureDevOpsSimulator, request: SimRequest): SimRespons
     ...(self?.refName ? { refName: self.refName } : {}),
     ...(self?.version ? { version: self.version } : {}),
   });
-  return ok(sim.runJson(run));
+  return ok(sim.wire.runJson(run));
 }
 
 function getBuild(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
   const id = request.params.buildId ?? '';
   const run = /^\d{1,9}$/.test(id) ? sim.runs.get(Number(id)) : undefined;
   if (!run) throw refusals.buildNotFound(id);
-  return ok(sim.buildJson(run));
+  return ok(sim.wire.buildJson(run));
 }
 
 function getRun(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
   const run = sim.runs.get(Number(request.params.runId));
   if (!run || String(run.pipelineId) !== request.params.pipelineId)
     throw refusals.runNotFound(request.params.runId ?? '');
-  return ok(sim.runJson(run));
+  return ok(sim.wire.runJson(run));
 }
 
 // ---- approvals ----
@@ -1011,7 +1011,7 @@ function queryApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller: 
     .slice(0, top ?? Number.MAX_SAFE_INTEGER);
   return list(
     found.map((approval) =>
-      sim.approvalJson(approval, {
+      sim.wire.approvalJson(approval, {
         steps: expand.steps,
         ...(expand.permissions ? { permissionsFor: caller } : {}),
       }),
@@ -1038,13 +1038,13 @@ function updateApprovals(sim: AzureDevOpsSimulator, request: SimRequest, caller:
   const decided = updates.map(({ approval, status, comment }) =>
     sim.decideApproval(approval.id, status, caller, comment),
   );
-  return list(decided.map((approval) => sim.approvalJson(approval, { steps: true })));
+  return list(decided.map((approval) => sim.wire.approvalJson(approval, { steps: true })));
 }
 
 function getApproval(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const expand = approvalExpand(request);
   return ok(
-    sim.approvalJson(sim.approval(request.params.approvalId ?? ''), {
+    sim.wire.approvalJson(sim.approval(request.params.approvalId ?? ''), {
       steps: expand.steps,
       ...(expand.permissions ? { permissionsFor: caller } : {}),
     }),
@@ -1056,7 +1056,7 @@ function getApproval(sim: AzureDevOpsSimulator, request: SimRequest, caller: Sim
 function addEnvironment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const body = jsonBody<{ name?: string; description?: string }>(request);
   if (!body.name) throw refusals.badRequest('The environment name is required.', 'distributedtask');
-  return ok(sim.environmentJson(sim.addEnvironment(body.name, body.description ?? '', caller)));
+  return ok(sim.wire.environmentJson(sim.addEnvironment(body.name, body.description ?? '', caller)));
 }
 
 function listEnvironments(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -1065,7 +1065,7 @@ function listEnvironments(sim: AzureDevOpsSimulator, request: SimRequest): SimRe
   const found = [...sim.environments.values()]
     .filter((env) => !name || env.name.toLowerCase() === name)
     .slice(0, top ?? Number.MAX_SAFE_INTEGER);
-  return list(found.map((env) => sim.environmentJson(env)));
+  return list(found.map((env) => sim.wire.environmentJson(env)));
 }
 
 function addCheckConfiguration(
@@ -1096,7 +1096,7 @@ function addCheckConfiguration(
     timeout: body.timeout ?? 43_200,
     createdBy: caller,
   });
-  return ok(sim.checkJson(check));
+  return ok(sim.wire.checkJson(check));
 }
 
 function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -1108,7 +1108,7 @@ function listCheckConfigurations(sim: AzureDevOpsSimulator, request: SimRequest)
   );
   return list(
     found.map((check) => {
-      const json = sim.checkJson(check);
+      const json = sim.wire.checkJson(check);
       if (!settings) delete json.settings;
       return json;
     }),
@@ -1131,7 +1131,7 @@ function updateCheckConfiguration(
   if (body.settings !== undefined) check.settings = body.settings;
   if (typeof body.timeout === 'number') check.timeout = body.timeout;
   check.modifiedBy = caller;
-  return ok(sim.checkJson(check));
+  return ok(sim.wire.checkJson(check));
 }
 
 // ---- service hooks ----
@@ -1182,7 +1182,7 @@ function createSubscription(
     ...checked,
     createdBy: { id: caller.id, displayName: caller.displayName },
   });
-  return ok(sim.subscriptionJson(subscription));
+  return ok(sim.wire.subscriptionJson(subscription));
 }
 
 function listSubscriptions(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -1193,7 +1193,7 @@ function listSubscriptions(sim: AzureDevOpsSimulator, request: SimRequest): SimR
       return !wanted || subscription[name] === wanted;
     }),
   );
-  return list(found.map((subscription) => sim.subscriptionJson(subscription)));
+  return list(found.map((subscription) => sim.wire.subscriptionJson(subscription)));
 }
 
 function replaceSubscription(
@@ -1221,5 +1221,5 @@ function replaceSubscription(
     modifiedBy: { id: caller.id, displayName: caller.displayName },
     modifiedDate: sim.isoNow(),
   });
-  return ok(sim.subscriptionJson(subscription));
+  return ok(sim.wire.subscriptionJson(subscription));
 }
