@@ -2,8 +2,8 @@
 // with their iterations, threads, comments and statuses, branch policies, the pull-request query, refs and
 // annotated tags.
 import type { SimRequest, SimResponse } from '../server.ts';
-import { azdoError, refusals } from './errors.ts';
-import { objectId, validRefName } from './git.ts';
+import { refusals } from './errors.ts';
+import { validRefName } from './git.ts';
 import {
   type AzureDevOpsSimulator,
   type PolicyConfigurationState,
@@ -24,7 +24,6 @@ import {
   sameProject,
 } from './route-kit.ts';
 
-const EMPTY_IDENTITY = '00000000-0000-0000-0000-000000000000';
 const DESCRIPTION_LIMIT = 4000;
 const THREAD_STATUSES = new Set(['active', 'fixed', 'wontFix', 'closed', 'byDesign', 'pending', 'unknown']);
 const STATUS_STATES = new Set(['notSet', 'pending', 'succeeded', 'failed', 'error', 'notApplicable']);
@@ -278,37 +277,14 @@ function updatePullRequest(sim: AzureDevOpsSimulator, request: SimRequest, calle
     );
   }
   if (body.status === 'completed') {
-    // The service refuses a completion pinned to another commit than the source's head (409 TF401192);
-    // a missing or all-zero commit counts as "none" and merges whatever the branch holds.
-    const pinned = body.lastMergeSourceCommit?.commitId;
-    if (pinned && !/^0+$/.test(pinned) && pinned !== pr.sourceCommit) throw refusals.stale();
-    // Simulated identities hold no "bypass policies" permission.
-    if (body.completionOptions?.bypassPolicy === true) throw refusals.bypassDenied();
-    if (!sim.policyAllowsCompletion(pr)) throw refusals.policyRejected();
-    // The service accepts the completion and merges in the background; with conflicts it stays active.
-    if (!pr.mergeConflict) sim.completePullRequest(pr, caller, body.completionOptions ?? {});
+    sim.requestCompletion(pr, caller, body.lastMergeSourceCommit?.commitId, body.completionOptions ?? {});
     return ok(sim.wire.pullRequestJson(pr));
   }
   if (body.title !== undefined) pr.title = body.title;
   if (body.description !== undefined) pr.description = body.description;
-  if (body.status === 'abandoned') {
-    pr.status = 'abandoned';
-    pr.closedDate = sim.isoNow();
-    pr.closedBy = caller;
-  }
+  if (body.status === 'abandoned') sim.abandonPullRequest(pr, caller);
   if (body.autoCompleteSetBy) {
-    const id = (body.autoCompleteSetBy.id ?? '').toLowerCase();
-    if (id === EMPTY_IDENTITY) {
-      pr.autoCompleteSetBy = undefined;
-    } else if (id !== caller.id.toLowerCase()) {
-      // The service accepts only the caller's own id here (another id is answered 400).
-      throw refusals.invalidArgument(
-        'The identity that sets auto-complete must be the authenticated identity.',
-      );
-    } else {
-      pr.autoCompleteSetBy = caller;
-      if (body.completionOptions) pr.completionOptions = body.completionOptions;
-    }
+    sim.setAutoComplete(pr, caller, body.autoCompleteSetBy.id ?? '', body.completionOptions);
   } else if (body.completionOptions) {
     pr.completionOptions = body.completionOptions;
   }
@@ -334,19 +310,7 @@ function getIterationChanges(sim: AzureDevOpsSimulator, request: SimRequest): Si
   const page = all.slice(skip, skip + top);
   const more = skip + top < all.length;
   return ok({
-    changeEntries: page.map((change, index) => ({
-      changeTrackingId: change.changeTrackingId,
-      changeId: skip + index + 1,
-      item: {
-        objectId:
-          change.changeType === 'delete' ? undefined : objectId('blob', change.path, iteration.sourceCommit),
-        path: change.path,
-        gitObjectType: 'blob',
-        commitId: iteration.sourceCommit,
-      },
-      changeType: change.changeType,
-      ...(change.originalPath ? { originalPath: change.originalPath } : {}),
-    })),
+    changeEntries: page.map((change, index) => sim.wire.changeEntryJson(iteration, change, skip + index + 1)),
     nextSkip: more ? skip + top : 0,
     nextTop: more ? top : 0,
   });
@@ -461,55 +425,24 @@ function threadOf(sim: AzureDevOpsSimulator, request: SimRequest) {
   return thread;
 }
 
-function commentJson(
-  sim: AzureDevOpsSimulator,
-  comment: PullRequestState['threads'][number]['comments'][number],
-) {
-  return {
-    id: comment.id,
-    parentCommentId: comment.parentCommentId,
-    author: sim.wire.identityJson(comment.author),
-    content: comment.content,
-    publishedDate: comment.publishedDate,
-    lastUpdatedDate: comment.publishedDate,
-    commentType: comment.commentType,
-  };
-}
-
 function createComment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const thread = threadOf(sim, request);
   const body = jsonBody<{ content?: unknown; parentCommentId?: unknown }>(request);
   if (typeof body.content !== 'string' || body.content.length === 0)
     throw refusals.invalidArgument('A comment needs content.');
   const parent = typeof body.parentCommentId === 'number' ? body.parentCommentId : 0;
-  return ok(commentJson(sim, sim.addComment(thread, caller, body.content, parent)));
+  return ok(sim.wire.commentJson(sim.addComment(thread, caller, body.content, parent)));
 }
 
 function updateComment(sim: AzureDevOpsSimulator, request: SimRequest, caller: SimIdentity): SimResponse {
   const thread = threadOf(sim, request);
-  const commentId = intParam(request.params.commentId, 'commentId');
-  const comment = thread.comments.find((candidate) => candidate.id === commentId);
-  if (!comment)
-    throw azdoError(
-      404,
-      `Comment ${commentId} was not found in thread ${thread.id}.`,
-      'CommentNotFoundException',
-      'git',
-    );
-  // Only its author edits a comment, as in the service.
-  if (comment.author.id !== caller.id)
-    throw azdoError(
-      403,
-      'You do not have permission to edit this comment.',
-      'CommentPermissionException',
-      'git',
-    );
+  const comment = sim.editableComment(thread, intParam(request.params.commentId, 'commentId'), caller);
   const body = jsonBody<{ content?: unknown }>(request);
   if (typeof body.content !== 'string' || body.content.length === 0)
     throw refusals.invalidArgument('A comment needs content.');
   comment.content = body.content;
   thread.lastUpdatedDate = sim.isoNow();
-  return ok(commentJson(sim, comment));
+  return ok(sim.wire.commentJson(comment));
 }
 
 function listThreads(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -529,21 +462,6 @@ function updateThread(sim: AzureDevOpsSimulator, request: SimRequest): SimRespon
     thread.lastUpdatedDate = sim.isoNow();
   }
   return ok(sim.wire.threadJson(thread));
-}
-
-function policyJson(sim: AzureDevOpsSimulator, policy: PolicyConfigurationState) {
-  return {
-    id: policy.id,
-    revision: 1,
-    isEnabled: policy.isEnabled,
-    isBlocking: policy.isBlocking,
-    isDeleted: false,
-    type: { id: policy.type.id, displayName: policy.type.id === STATUS_POLICY_TYPE_ID ? 'Status' : 'Policy' },
-    settings: policy.settings,
-    createdBy: sim.wire.identityJson(policy.createdBy),
-    createdDate: policy.createdDate,
-    url: `${sim.organizationUrl}/${sim.project.id}/_apis/policy/configurations/${policy.id}`,
-  };
 }
 
 function createPolicyConfiguration(
@@ -570,8 +488,7 @@ function createPolicyConfiguration(
   if (body.type.id === STATUS_POLICY_TYPE_ID && typeof body.settings?.statusName !== 'string')
     throw refusals.invalidArgument('A Status policy needs settings.statusName.');
   return ok(
-    policyJson(
-      sim,
+    sim.wire.policyJson(
       sim.addPolicyConfiguration({
         isEnabled: body.isEnabled,
         isBlocking: body.isBlocking,
@@ -588,7 +505,7 @@ function listPolicyConfigurations(sim: AzureDevOpsSimulator, request: SimRequest
   return list(
     [...sim.policyConfigurations.values()]
       .filter((policy) => !type || policy.type.id.toLowerCase() === type)
-      .map((policy) => policyJson(sim, policy)),
+      .map((policy) => sim.wire.policyJson(policy)),
   );
 }
 
@@ -656,23 +573,12 @@ function createAnnotatedTag(
 ): SimResponse {
   const repo = repoOf(sim, request);
   const body = jsonBody<{ name?: string; taggedObject?: { objectId?: string }; message?: string }>(request);
-  const name = body.name ?? '';
-  if (!name || !validRefName(name)) throw refusals.invalidRefName(name);
-  const commitId = body.taggedObject?.objectId ?? '';
-  if (!repo.commits.has(commitId)) throw refusals.commitNotFound(commitId);
-  if (repo.refs.has(`refs/tags/${name}`)) throw refusals.tagExists(name);
-  const taggedBy = { name: caller.displayName, email: caller.uniqueName, date: sim.isoNow() };
-  const tagObject = objectId('tag', name, commitId);
-  repo.tags.set(name, { name, objectId: tagObject, commitId, message: body.message ?? '', taggedBy });
-  repo.refs.set(`refs/tags/${name}`, tagObject);
-  return ok({
-    name,
-    objectId: tagObject,
-    taggedObject: { objectId: commitId, objectType: 'commit' },
-    taggedBy,
-    message: body.message ?? '',
-    url: `${sim.organizationUrl}/${sim.project.id}/_apis/git/repositories/${repo.id}/annotatedTags/${tagObject}`,
-  });
+  const tag = sim.createAnnotatedTag(
+    repo,
+    { name: body.name ?? '', commitId: body.taggedObject?.objectId ?? '', message: body.message ?? '' },
+    caller,
+  );
+  return ok(sim.wire.annotatedTagJson(repo, tag));
 }
 
 function listRefs(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
@@ -684,12 +590,7 @@ function listRefs(sim: AzureDevOpsSimulator, request: SimRequest): SimResponse {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, target]) => {
       const tag = name.startsWith('refs/tags/') ? repo.tags.get(name.slice('refs/tags/'.length)) : undefined;
-      return {
-        name,
-        objectId: target,
-        ...(peel && tag ? { peeledObjectId: tag.commitId } : {}),
-        url: `${sim.organizationUrl}/${sim.project.id}/_apis/git/repositories/${repo.id}/refs?filter=${encodeURIComponent(name.slice(5))}`,
-      };
+      return sim.wire.refJson(repo, name, target, peel ? tag : undefined);
     });
   return list(refs);
 }

@@ -4,7 +4,7 @@
 // person in the UI". No HTTP and no JSON shapes here: wire.ts renders this state, and simulator.ts serves
 // it and turns the events a change publishes into service-hook deliveries.
 import { randomUUID } from 'node:crypto';
-import { refusals } from './errors.ts';
+import { azdoError, refusals } from './errors.ts';
 import {
   addCommit,
   changedFiles,
@@ -14,6 +14,8 @@ import {
   newRepository,
   objectId,
   type RepositoryState,
+  type TagState,
+  validRefName,
 } from './git.ts';
 import type { HookEventType } from './hooks.ts';
 import { processWideList } from '../../process-registry.ts';
@@ -274,6 +276,8 @@ const DEFAULT_PAT = 'sim-pat';
 /** The pipeline check type id of "Approval" (fixed by Azure DevOps). */
 const APPROVAL_CHECK_TYPE = '8c6f20a7-a545-4486-9777-f762fafe0d4d';
 const DEFAULT_ACCESS_TOKEN = 'sim-access-token';
+/** The id that clears a pull request's auto-complete. */
+const EMPTY_IDENTITY = '00000000-0000-0000-0000-000000000000';
 
 export abstract class AzureDevOpsState {
   readonly organization: string;
@@ -616,6 +620,55 @@ export abstract class AzureDevOpsState {
     );
   }
 
+  /**
+   * A completion asked through the API (Pull Requests_Update with status completed), refused as the
+   * service refuses it: pinned to another commit than the source's head (409 TF401192; a missing or
+   * all-zero commit counts as "none" and merges whatever the branch holds), bypassing policies (simulated
+   * identities hold no "bypass policies" permission), or blocked by a policy. The service accepts the
+   * completion and merges in the background; with conflicts the PR stays active.
+   */
+  requestCompletion(
+    pr: PullRequestState,
+    by: SimIdentity,
+    pinnedCommit: string | undefined,
+    options: Record<string, unknown>,
+  ): void {
+    if (pinnedCommit && !/^0+$/.test(pinnedCommit) && pinnedCommit !== pr.sourceCommit)
+      throw refusals.stale();
+    if (options.bypassPolicy === true) throw refusals.bypassDenied();
+    if (!this.policyAllowsCompletion(pr)) throw refusals.policyRejected();
+    if (!pr.mergeConflict) this.completePullRequest(pr, by, options);
+  }
+
+  abandonPullRequest(pr: PullRequestState, by: SimIdentity): void {
+    pr.status = 'abandoned';
+    pr.closedDate = this.isoNow();
+    pr.closedBy = by;
+  }
+
+  /**
+   * Auto-complete set (or cleared with the empty identity) through the API: the service accepts only the
+   * caller's own id (another id is answered 400). `completionOptions` come with it when set.
+   */
+  setAutoComplete(
+    pr: PullRequestState,
+    by: SimIdentity,
+    setById: string,
+    completionOptions: Record<string, unknown> | undefined,
+  ): void {
+    const id = setById.toLowerCase();
+    if (id === EMPTY_IDENTITY) {
+      pr.autoCompleteSetBy = undefined;
+      return;
+    }
+    if (id !== by.id.toLowerCase())
+      throw refusals.invalidArgument(
+        'The identity that sets auto-complete must be the authenticated identity.',
+      );
+    pr.autoCompleteSetBy = by;
+    if (completionOptions) pr.completionOptions = completionOptions;
+  }
+
   /** Changed files of an iteration: from the merge base with its target commit to its source commit. */
   iterationChanges(
     pr: PullRequestState,
@@ -636,6 +689,23 @@ export abstract class AzureDevOpsState {
   pullRequestCommits(pr: PullRequestState): string[] {
     const repo = this.repositories.get(pr.repositoryId)!;
     return commitsBetween(repo, pr.targetCommit, pr.sourceCommit).map((commit) => commit.commitId);
+  }
+
+  /** An annotated tag on a commit, as Annotated Tags_Create makes it: once per name. */
+  createAnnotatedTag(
+    repo: RepositoryState,
+    input: { name: string; commitId: string; message: string },
+    by: SimIdentity,
+  ): TagState {
+    const { name, commitId, message } = input;
+    if (!name || !validRefName(name)) throw refusals.invalidRefName(name);
+    if (!repo.commits.has(commitId)) throw refusals.commitNotFound(commitId);
+    if (repo.refs.has(`refs/tags/${name}`)) throw refusals.tagExists(name);
+    const taggedBy = { name: by.displayName, email: by.uniqueName, date: this.isoNow() };
+    const tag: TagState = { name, objectId: objectId('tag', name, commitId), commitId, message, taggedBy };
+    repo.tags.set(name, tag);
+    repo.refs.set(`refs/tags/${name}`, tag.objectId);
+    return tag;
   }
 
   addThread(
@@ -682,6 +752,26 @@ export abstract class AzureDevOpsState {
     };
     thread.comments.push(comment);
     thread.lastUpdatedDate = comment.publishedDate;
+    return comment;
+  }
+
+  /** The comment `by` may edit: only its author edits a comment, as in the service. */
+  editableComment(thread: ThreadState, commentId: number, by: SimIdentity): ThreadState['comments'][number] {
+    const comment = thread.comments.find((candidate) => candidate.id === commentId);
+    if (!comment)
+      throw azdoError(
+        404,
+        `Comment ${commentId} was not found in thread ${thread.id}.`,
+        'CommentNotFoundException',
+        'git',
+      );
+    if (comment.author.id !== by.id)
+      throw azdoError(
+        403,
+        'You do not have permission to edit this comment.',
+        'CommentPermissionException',
+        'git',
+      );
     return comment;
   }
 

@@ -4,20 +4,22 @@
 import { randomUUID } from 'node:crypto';
 import type { IdentityRef } from 'azure-devops-node-api/interfaces/common/VSSInterfaces.js';
 import type { GitCommitRef } from 'azure-devops-node-api/interfaces/GitInterfaces.js';
-import type { RepositoryState } from './git.ts';
+import { type FileChange, objectId, type RepositoryState, type TagState } from './git.ts';
 import type { HookEvent, HookEventType, SubscriptionState } from './hooks.ts';
-import type {
-  ApprovalState,
-  AzureDevOpsState,
-  CheckState,
-  EnvironmentState,
-  IterationState,
-  PullRequestState,
-  RunState,
-  SimIdentity,
-  StateEvent,
-  StatusState,
-  ThreadState,
+import {
+  type ApprovalState,
+  type AzureDevOpsState,
+  type CheckState,
+  type EnvironmentState,
+  type IterationState,
+  type PolicyConfigurationState,
+  type PullRequestState,
+  type RunState,
+  type SimIdentity,
+  type StateEvent,
+  STATUS_POLICY_TYPE_ID,
+  type StatusState,
+  type ThreadState,
 } from './state.ts';
 
 /** A list answer's pull-request descriptions are cut to this many characters, as the service cuts them. */
@@ -365,6 +367,79 @@ export class AzureDevOpsWire {
       createdDate: subscription.createdDate,
       modifiedBy: subscription.modifiedBy ?? subscription.createdBy,
       modifiedDate: subscription.modifiedDate,
+    };
+  }
+
+  /** A comment as the comment routes answer it (a thread lists its comments with threadJson). */
+  commentJson(comment: ThreadState['comments'][number]): Record<string, unknown> {
+    return {
+      id: comment.id,
+      parentCommentId: comment.parentCommentId,
+      author: this.identityJson(comment.author),
+      content: comment.content,
+      publishedDate: comment.publishedDate,
+      lastUpdatedDate: comment.publishedDate,
+      commentType: comment.commentType,
+    };
+  }
+
+  policyJson(policy: PolicyConfigurationState): Record<string, unknown> {
+    return {
+      id: policy.id,
+      revision: 1,
+      isEnabled: policy.isEnabled,
+      isBlocking: policy.isBlocking,
+      isDeleted: false,
+      type: {
+        id: policy.type.id,
+        displayName: policy.type.id === STATUS_POLICY_TYPE_ID ? 'Status' : 'Policy',
+      },
+      settings: policy.settings,
+      createdBy: this.identityJson(policy.createdBy),
+      createdDate: policy.createdDate,
+      url: `${this.organizationUrl}/${this.state.project.id}/_apis/policy/configurations/${policy.id}`,
+    };
+  }
+
+  /** One changed file of an iteration; `changeId` counts from 1 across the pages. */
+  changeEntryJson(
+    iteration: IterationState,
+    change: FileChange & { changeTrackingId: number },
+    changeId: number,
+  ): Record<string, unknown> {
+    return {
+      changeTrackingId: change.changeTrackingId,
+      changeId,
+      item: {
+        objectId:
+          change.changeType === 'delete' ? undefined : objectId('blob', change.path, iteration.sourceCommit),
+        path: change.path,
+        gitObjectType: 'blob',
+        commitId: iteration.sourceCommit,
+      },
+      changeType: change.changeType,
+      ...(change.originalPath ? { originalPath: change.originalPath } : {}),
+    };
+  }
+
+  annotatedTagJson(repo: RepositoryState, tag: TagState): Record<string, unknown> {
+    return {
+      name: tag.name,
+      objectId: tag.objectId,
+      taggedObject: { objectId: tag.commitId, objectType: 'commit' },
+      taggedBy: tag.taggedBy,
+      message: tag.message,
+      url: `${this.organizationUrl}/${this.state.project.id}/_apis/git/repositories/${repo.id}/annotatedTags/${tag.objectId}`,
+    };
+  }
+
+  /** A ref; `peeledTo`: the annotated tag it names, when the caller asked for peeled tags. */
+  refJson(repo: RepositoryState, name: string, target: string, peeledTo?: TagState): Record<string, unknown> {
+    return {
+      name,
+      objectId: target,
+      ...(peeledTo ? { peeledObjectId: peeledTo.commitId } : {}),
+      url: `${this.organizationUrl}/${this.state.project.id}/_apis/git/repositories/${repo.id}/refs?filter=${encodeURIComponent(name.slice(5))}`,
     };
   }
 
