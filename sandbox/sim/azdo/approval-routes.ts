@@ -199,9 +199,7 @@ function updateCheckConfiguration(
   caller: SimIdentity,
 ): SimResponse {
   const id = intParam(request.params.id, 'id');
-  const check = sim.checks.get(id);
-  if (!check) throw refusals.checkNotFound(id);
-  if (sim.lockedChecks.has(id)) throw refusals.checkNotEditable(id, caller);
+  const check = sim.editableCheck(id, caller);
   const body = jsonBody<{ settings?: unknown; timeout?: number; type?: { id?: string } }>(request);
   if (body.type?.id && body.type.id !== check.type.id)
     throw refusals.badRequest('The check type cannot be changed.', 'pipelines');

@@ -921,6 +921,14 @@ export abstract class AzureDevOpsState {
     return state;
   }
 
+  /** The check `by` may change: a locked one needs the Administrator role on its resource (403). */
+  editableCheck(id: number, by: SimIdentity): CheckState {
+    const check = this.checks.get(id);
+    if (!check) throw refusals.checkNotFound(id);
+    if (this.lockedChecks.has(id)) throw refusals.checkNotEditable(id, by);
+    return check;
+  }
+
   /** A group of people (an approver may be one): any one member answers for it. */
   addGroup(displayName: string, members: SimIdentity[]): SimIdentity {
     const group: SimIdentity = {

@@ -3,7 +3,7 @@
 // service-hook events a subscription receives. Reads the state, never changes it.
 import { randomUUID } from 'node:crypto';
 import type { IdentityRef } from 'azure-devops-node-api/interfaces/common/VSSInterfaces.js';
-import type { GitCommitRef } from 'azure-devops-node-api/interfaces/GitInterfaces.js';
+import type { GitCommitRef, GitRef } from 'azure-devops-node-api/interfaces/GitInterfaces.js';
 import { type FileChange, objectId, type RepositoryState, type TagState } from './git.ts';
 import type { HookEvent, HookEventType, SubscriptionState } from './hooks.ts';
 import {
@@ -434,7 +434,7 @@ export class AzureDevOpsWire {
   }
 
   /** A ref; `peeledTo`: the annotated tag it names, when the caller asked for peeled tags. */
-  refJson(repo: RepositoryState, name: string, target: string, peeledTo?: TagState): Record<string, unknown> {
+  refJson(repo: RepositoryState, name: string, target: string, peeledTo?: TagState): GitRef {
     return {
       name,
       objectId: target,
