@@ -139,14 +139,8 @@ export class AzureDevOpsWire {
       publishedDate: thread.publishedDate,
       lastUpdatedDate: thread.lastUpdatedDate,
       comments: thread.comments.map((comment) => ({
-        id: comment.id,
-        parentCommentId: comment.parentCommentId,
-        author: this.identityJson(comment.author),
-        content: comment.content,
-        publishedDate: comment.publishedDate,
-        lastUpdatedDate: comment.publishedDate,
+        ...this.commentJson(comment),
         lastContentUpdatedDate: comment.publishedDate,
-        commentType: comment.commentType,
         usersLiked: [],
       })),
       status: thread.status,
@@ -370,7 +364,7 @@ export class AzureDevOpsWire {
     };
   }
 
-  /** A comment as the comment routes answer it (a thread lists its comments with threadJson). */
+  /** A comment as the comment routes answer it (a thread's list of comments adds two members). */
   commentJson(comment: ThreadState['comments'][number]): Record<string, unknown> {
     return {
       id: comment.id,
