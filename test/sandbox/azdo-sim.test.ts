@@ -423,6 +423,50 @@ describe('Azure DevOps simulator', () => {
       assert.match(String(twice.body.message), /^TF401181/);
     });
 
+    it("lets only a comment's author edit it (403), and auto-complete be set only as the caller (400)", async () => {
+      const { repo, pr } = seedFeaturePullRequest(sim);
+      const path = `Payments/_apis/git/repositories/${repo}/pullRequests/${pr.id}`;
+      const thread = await call(sim, 'POST', `${path}/threads`, {
+        body: { comments: [{ content: 'first' }] },
+      });
+      assert.equal(thread.status, 200);
+      const comment = `${path}/threads/${thread.body.id}/comments/1`;
+      const other = await call(sim, 'PATCH', comment, {
+        auth: 'Bearer sim-access-token',
+        body: { content: 'not mine' },
+      });
+      assert.deepEqual([other.status, other.body.typeKey], [403, 'CommentPermissionException']);
+      const own = await call(sim, 'PATCH', comment, { body: { content: 'edited' } });
+      assert.deepEqual([own.status, own.body.content], [200, 'edited']);
+      const missing = await call(sim, 'PATCH', `${path}/threads/${thread.body.id}/comments/9`, {
+        body: { content: 'x' },
+      });
+      assert.deepEqual([missing.status, missing.body.typeKey], [404, 'CommentNotFoundException']);
+
+      sim.setBlockingPolicy(repo, true); // so that setting auto-complete does not complete the PR at once
+      const forSomeoneElse = await call(sim, 'PATCH', path, {
+        body: { autoCompleteSetBy: { id: sim.users.approver.id } },
+      });
+      assert.deepEqual(
+        [forSomeoneElse.status, forSomeoneElse.body.typeKey],
+        [400, 'InvalidArgumentValueException'],
+      );
+      assert.equal(pr.autoCompleteSetBy, undefined);
+      const asCaller = await call(sim, 'PATCH', path, {
+        body: {
+          autoCompleteSetBy: { id: sim.users.agent.id },
+          completionOptions: { mergeStrategy: 'squash' },
+        },
+      });
+      assert.equal(asCaller.status, 200);
+      assert.equal((asCaller.body.autoCompleteSetBy as { id: string }).id, sim.users.agent.id);
+      assert.deepEqual(asCaller.body.completionOptions, { mergeStrategy: 'squash' });
+      const cleared = await call(sim, 'PATCH', path, {
+        body: { autoCompleteSetBy: { id: '00000000-0000-0000-0000-000000000000' } },
+      });
+      assert.deepEqual([cleared.status, cleared.body.autoCompleteSetBy], [200, undefined]);
+    });
+
     it('refuses a second decision on an approval', async () => {
       const approval = sim.createPendingApproval({ environment: 'sandbox' });
       const first = await call(sim, 'PATCH', 'Payments/_apis/pipelines/approvals', {

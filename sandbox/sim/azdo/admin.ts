@@ -42,7 +42,7 @@ export function registerAzureDevOpsAdminRoutes(sim: AzureDevOpsSimulator): void 
       ...(Array.isArray(body.branches) ? { branches: body.branches as string[] } : {}),
       ...(Array.isArray(body.files) ? { files: body.files as string[] } : {}),
     });
-    return { ...sim.repositoryJson(repo), headCommitId: repo.refs.get(repo.defaultBranch) };
+    return { ...sim.wire.repositoryJson(repo), headCommitId: repo.refs.get(repo.defaultBranch) };
   });
   route('POST', 'pushes', (body) => {
     const commit = sim.pushCommit(text(body, 'repository'), text(body, 'branch'), {
@@ -59,7 +59,7 @@ export function registerAzureDevOpsAdminRoutes(sim: AzureDevOpsSimulator): void 
       title: text(body, 'title'),
       description: optionalText(body, 'description') ?? '',
     });
-    return sim.pullRequestJson(pr);
+    return sim.wire.pullRequestJson(pr);
   });
   route('POST', 'policies', (body) => {
     const repository = text(body, 'repository');
@@ -77,7 +77,7 @@ export function registerAzureDevOpsAdminRoutes(sim: AzureDevOpsSimulator): void 
       ...(typeof body.pipelineId === 'number' ? { pipelineId: body.pipelineId } : {}),
       ...(typeof body.runId === 'number' ? { runId: body.runId } : {}),
     });
-    return sim.approvalJson(approval, { steps: true });
+    return sim.wire.approvalJson(approval, { steps: true });
   });
   route('POST', 'approvals/decisions', (body) => {
     const status = text(body, 'status');
@@ -86,7 +86,7 @@ export function registerAzureDevOpsAdminRoutes(sim: AzureDevOpsSimulator): void 
     const approval = sim.decideApprovalAsUser(text(body, 'approvalId'), status, {
       comment: optionalText(body, 'comment') ?? '',
     });
-    return sim.approvalJson(approval, { steps: true });
+    return sim.wire.approvalJson(approval, { steps: true });
   });
   route('POST', 'pipelines', (body) => {
     return sim.addPipeline({
@@ -111,7 +111,7 @@ export function registerAzureDevOpsAdminRoutes(sim: AzureDevOpsSimulator): void 
         ? { headers: body.headers as Record<string, string> }
         : {}),
     });
-    return subscriptions.map((subscription) => sim.subscriptionJson(subscription));
+    return subscriptions.map((subscription) => sim.wire.subscriptionJson(subscription));
   });
   route('GET', 'deliveries', () => sim.deliveries);
   route('POST', 'flush', async () => {
