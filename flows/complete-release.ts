@@ -50,7 +50,7 @@ export async function completeRelease(
   }
   const existing = await deps.store.releases.get(input.repo, version);
   if (existing) {
-    deps.log(`${input.repo} ${version} was archived at ${existing.releasedAt}: nothing to do.`);
+    deps.log.info(`${input.repo} ${version} was archived at ${existing.releasedAt}: nothing to do.`);
     // An earlier run that stopped right after archiving left its thread open: finish that, nothing else.
     if (release.thread && release.thread.status !== 'done') {
       await upsertReleaseThread(deps.store, {
@@ -58,7 +58,7 @@ export async function completeRelease(
         version,
         status: 'done',
         patch: {},
-        now: new Date(deps.waiter.now()),
+        now: deps.now(),
       });
     }
     return {
@@ -92,7 +92,7 @@ export async function completeRelease(
     try {
       const move = await moveTicket(deps.jira, ticket.key, input.doneStatus, { workflow: input.workflow });
       statuses.set(ticket.key, move.to);
-      deps.log(
+      deps.log.info(
         move.changed
           ? `${ticket.key}: ${move.from} → ${move.path.join(' → ')}`
           : `${ticket.key}: already ${move.to}`,
@@ -108,7 +108,7 @@ export async function completeRelease(
   const threadId = releaseThreadId(input.repo, version);
   const decisions = await deps.store.decisions.findByThread(threadId);
   const gates = gateRecords(thread, decisions);
-  const releasedAt = new Date(deps.waiter.now());
+  const releasedAt = deps.now();
   // Pure: the store may call it again on a concurrent change, with the staging release it re-read.
   const build = (current: StagingRelease): ArchivedRelease => {
     const fields = {
@@ -171,10 +171,10 @@ export async function completeRelease(
       issues: issues.length,
     },
   });
-  deps.log(
+  deps.log.info(
     `Archived ${input.repo} ${version} with ${archived.tickets.length} ticket(s) and ${archived.gates.length} gate record(s).`,
   );
-  for (const issue of issues) deps.warn(issue);
+  for (const issue of issues) deps.log.warn(issue);
   if (issues.length > 0) {
     return {
       result: 'SucceededWithIssues',
@@ -214,7 +214,7 @@ async function releaseJiraVersions(
         }
       }
       if (!jiraVersion.released) await deps.jira.releaseVersion(jiraVersion.id);
-      deps.log(`Jira version ${name} of ${project} is released.`);
+      deps.log.info(`Jira version ${name} of ${project} is released.`);
     } catch (error) {
       issues.push(`Jira version ${name} of ${project} not released: ${errorMessage(error)}`);
     }

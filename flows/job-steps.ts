@@ -9,6 +9,7 @@ import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import { FINDING_SEVERITIES } from '../core/review.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
+import type { Logger } from './context.ts';
 import { ensureTicket } from './jira-ticket.ts';
 import { environmentFromInstructions } from './approval-gates.ts';
 import { DEFAULT_WORKFLOW } from './jira-workflow.ts';
@@ -92,12 +93,17 @@ function releaseDeps({ deps, log }: StepContext): ReleaseFlowDeps {
     store: deps.store,
     ...(deps.slack ? { slack: { slack: deps.slack, channel: deps.channel } } : {}),
     jiraBaseUrl: deps.settings.jiraBaseUrl,
-    log: (line) => log.push({ level: 'info', text: line }),
-    warn: (line) => log.push({ level: 'warning', text: line }),
-    waiter: {
-      now: () => deps.now().getTime(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    },
+    now: deps.now,
+    log: jobLogger(log),
+  };
+}
+
+/** The flow's lines, handed back to the job for its own log (errors show there as warnings). */
+function jobLogger(log: Log): Logger {
+  return {
+    info: (text) => log.push({ level: 'info', text }),
+    warn: (text) => log.push({ level: 'warning', text }),
+    error: (text) => log.push({ level: 'warning', text }),
   };
 }
 

@@ -2,6 +2,7 @@
 // release thread (found by repo + version), bounded polling, pipeline lists and small text rules.
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
+import { type FlowContext, sleepOf } from './context.ts';
 import { type ErrorCode, errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
 import type { SlackCard } from '../core/slack-cards.ts';
@@ -28,32 +29,17 @@ export function failedReport(
   return { result: 'Failed', message: `[${code}] ${message}`, outputs };
 }
 
-/** Time as the flows see it: injected so tests and the agent differ only here. */
-export interface Waiter {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realWaiter: Waiter = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 export interface SlackTarget {
   slack: Slack;
   channel: string | undefined;
 }
 
-/** The ports and settings every release flow gets. */
-export interface ReleaseFlowDeps {
-  store: Store;
+/** The context and settings every release flow gets. */
+export interface ReleaseFlowDeps extends FlowContext {
   /** Absent when the task has no Slack connection: nothing is posted. */
   slack?: SlackTarget;
   /** For ticket links in notes and cards. */
   jiraBaseUrl: string;
-  log(line: string): void;
-  warn(line: string): void;
-  waiter: Waiter;
 }
 
 /**
@@ -61,7 +47,7 @@ export interface ReleaseFlowDeps {
  * failure is a warning and the caller reports SucceededWithIssues.
  */
 export async function postCard(
-  deps: Pick<ReleaseFlowDeps, 'slack' | 'warn'>,
+  deps: Pick<ReleaseFlowDeps, 'slack' | 'log'>,
   card: SlackCard,
 ): Promise<boolean> {
   if (!deps.slack) return false;
@@ -73,7 +59,7 @@ export async function postCard(
     });
     return true;
   } catch (error) {
-    deps.warn(`the Slack notification could not be posted: ${errorMessage(error)}`);
+    deps.log.warn(`the Slack notification could not be posted: ${errorMessage(error)}`);
     return false;
   }
 }
@@ -242,18 +228,19 @@ export type PollOutcome<T> = { done: true; value: T; elapsedMs: number } | { don
  * (the last wait is shortened to end on the deadline, and one last check runs there).
  */
 export async function pollUntil<T>(options: {
-  waiter: Waiter;
+  clock: Pick<FlowContext, 'now' | 'sleep'>;
   intervalMs: number;
   maxWaitMs: number;
   check(round: number, elapsedMs: number): Promise<T | undefined>;
 }): Promise<PollOutcome<T>> {
-  const started = options.waiter.now();
+  const started = options.clock.now().getTime();
+  const sleep = sleepOf(options.clock);
   for (let round = 1; ; round++) {
-    const elapsedMs = options.waiter.now() - started;
+    const elapsedMs = options.clock.now().getTime() - started;
     const value = await options.check(round, elapsedMs);
     if (value !== undefined) return { done: true, value, elapsedMs };
     if (elapsedMs >= options.maxWaitMs) return { done: false, elapsedMs };
-    await options.waiter.sleep(Math.max(0, Math.min(options.intervalMs, options.maxWaitMs - elapsedMs)));
+    await sleep(Math.max(0, Math.min(options.intervalMs, options.maxWaitMs - elapsedMs)));
   }
 }
 

@@ -37,7 +37,7 @@ export interface PlanInput {
 export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Promise<FlowReport> {
   const staging = await deps.store.staging.get(input.repo);
   if (!staging || staging.tickets.length === 0) {
-    deps.log(`${input.repo} has no staged tickets: nothing to release.`);
+    deps.log.info(`${input.repo} has no staged tickets: nothing to release.`);
     return {
       result: 'Succeeded',
       message: `nothing to release: ${input.repo} has no staged tickets`,
@@ -45,7 +45,7 @@ export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Prom
     };
   }
   const notes = renderReleaseNotes(staging, { jiraBaseUrl: deps.jiraBaseUrl });
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version: staging.version,
@@ -67,10 +67,10 @@ export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Prom
     detail: { version: staging.version, tickets: staging.tickets.length, runId: input.run.runId },
   });
   const pipelines = releaseState(thread).pipelines ?? [];
-  deps.log(
+  deps.log.info(
     `${input.repo} ${staging.version}: ${staging.tickets.length} ticket(s) staged; release thread ${thread.id}.`,
   );
-  deps.log(
+  deps.log.info(
     pipelines.length > 0
       ? `Pipelines for gate 4: ${pipelines.map((pipeline) => `${pipeline.name} (${pipeline.id})`).join(', ')}.`
       : 'No pipelines configured for gate 4.',
@@ -109,7 +109,7 @@ export async function createReleasePullRequest(
   const { staging, version } = release;
   if (!staging || staging.tickets.length === 0 || !version) throw nothingStaged(input.repo);
   if (staging.version !== version) {
-    deps.warn(
+    deps.log.warn(
       `staging of ${input.repo} is at ${staging.version} now; this release stays ${version} as planned`,
     );
   }
@@ -121,13 +121,13 @@ export async function createReleasePullRequest(
     title,
     description: fitDescription(notes, PR_DESCRIPTION_LIMIT),
   });
-  deps.log(
+  deps.log.info(
     created
       ? `Created PR #${pullRequest.id} "${title}": ${pullRequest.webUrl}`
       : `Reused the open PR #${pullRequest.id} "${pullRequest.title}" from ${input.sourceRef} to ${input.targetRef}: ${pullRequest.webUrl}`,
   );
   const known = releaseState(release.thread).releasePrId === pullRequest.id;
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version,
@@ -223,12 +223,12 @@ export async function completeReleasePullRequest(
     commitId: mergeCommit,
     message: `Release ${input.repo} ${version}`,
   });
-  deps.log(
+  deps.log.info(
     tag.created
       ? `Tagged ${mergeCommit.slice(0, 8)} as ${tagName}.`
       : `Tag ${tagName} already points at ${mergeCommit.slice(0, 8)}.`,
   );
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version,
@@ -283,7 +283,7 @@ async function mergePullRequest(
     );
   }
   const approvedBy = await gateThreeApprover(deps, input.repo, version);
-  deps.log(`Completing PR #${pr.id} at ${sourceCommit.slice(0, 8)} (${input.mergeStrategy}).`);
+  deps.log.info(`Completing PR #${pr.id} at ${sourceCommit.slice(0, 8)} (${input.mergeStrategy}).`);
   let outcome: Awaited<ReturnType<AzureDevOps['completePullRequest']>>;
   try {
     outcome = await deps.azdo.completePullRequest(input.repo, pr.id, {
@@ -312,7 +312,7 @@ async function mergePullRequest(
     case 'already-completed':
       return outcome.pullRequest;
     case 'auto-complete-set':
-      deps.log(
+      deps.log.info(
         `Required policies are pending: auto-complete is set, waiting up to ${seconds(input.maxWaitMs)}.`,
       );
       return await awaitCompletion(deps, input, outcome.pullRequest, sourceCommit, true);
@@ -351,7 +351,7 @@ async function awaitCompletion(
     if (autoComplete) await deps.azdo.cancelAutoComplete(input.repo, accepted.id);
   };
   const outcome = await pollUntil<PullRequest>({
-    waiter: deps.waiter,
+    clock: deps,
     intervalMs: input.pollIntervalMs,
     maxWaitMs: input.maxWaitMs,
     check: async (round, elapsedMs) => {
@@ -380,7 +380,7 @@ async function awaitCompletion(
           { ...fields, mergeStatus: pr.mergeStatus },
         );
       }
-      deps.log(
+      deps.log.info(
         `[${seconds(elapsedMs)}] PR #${pr.id}: ${pr.status}, merge ${pr.mergeStatus ?? 'not computed'}, auto-complete ${pr.autoCompleteSetById ? 'on' : 'off'}: waiting.`,
       );
       return undefined;

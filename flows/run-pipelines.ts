@@ -151,7 +151,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
   const version = release.version;
   const pipelines = input.pipelines.length > 0 ? input.pipelines : release.pipelines;
   if (pipelines.length === 0) {
-    deps.warn(
+    deps.log.warn(
       "no pipelines to run: set the pipelines input or the release pipeline template's pipelines parameter",
     );
     return {
@@ -179,13 +179,13 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       const run = await deps.azdo.getPipelineRun(pipeline.id, recorded.runId);
       // A failed or canceled run is what a retry wants to replace; anything else is awaited.
       if (!finished(run) || run.result === 'succeeded') {
-        deps.log(
+        deps.log.info(
           `${pipeline.name}: run #${run.id} was already queued for ${commit.slice(0, 8)} by this release: awaiting it.`,
         );
         tracked.push({ pipeline, run });
         continue;
       }
-      deps.log(
+      deps.log.info(
         `${pipeline.name}: run #${run.id} for ${commit.slice(0, 8)} ended ${run.result ?? 'without a result'}: queueing a new run.`,
       );
     }
@@ -206,7 +206,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
     }
     tracked.push({ pipeline, run });
-    deps.log(
+    deps.log.info(
       `${pipeline.name}: queued run #${run.id} on ${input.branch} at ${commit.slice(0, 8)}${run.webUrl ? `: ${run.webUrl}` : ''}`,
     );
     if (version)
@@ -218,12 +218,12 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
   }
   if (!version)
-    deps.warn(
+    deps.log.warn(
       `${input.repo} has no release version to record the runs under: a retry would queue them again`,
     );
 
   const outcome = await pollUntil<true>({
-    waiter: deps.waiter,
+    clock: deps,
     intervalMs: input.pollIntervalMs,
     maxWaitMs: input.maxWaitMs,
     check: async (round, elapsedMs) => {
@@ -231,7 +231,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
         if (round > 1 && !finished(item.run))
           item.run = await deps.azdo.getPipelineRun(item.pipeline.id, item.run.id);
       }
-      deps.log(
+      deps.log.info(
         `[${seconds(elapsedMs)}] ${tracked.map((item) => `${describe(item)} ${stateText(item.run)}`).join('; ')}`,
       );
       return tracked.every((item) => finished(item.run)) ? true : undefined;

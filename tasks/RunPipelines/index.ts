@@ -1,7 +1,7 @@
 // RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait
 // (flows/run-pipelines.ts). The runs are queued and awaited with the job's own token; the release's
 // records of them are kept by the function app, reached with that token too.
-import { branchRef, realWaiter } from '../../flows/release-common.ts';
+import { branchRef } from '../../flows/release-common.ts';
 import { parseTemplateParameters, runPipelines } from '../../flows/run-pipelines.ts';
 import {
   applyReport,
@@ -41,9 +41,8 @@ void runTask('RunPipelines', async (context) => {
     ...(slack ? { slack } : {}),
     // Its cards link runs, not tickets.
     jiraBaseUrl: '',
-    log: context.log,
-    warn: context.warn,
-    waiter: realWaiter,
+    now: () => new Date(),
+    log: context.logger,
     azdo: azureDevOpsFromAgent(context).azdo,
     runs: releaseRunsThroughApp(context, functionAppFromConnection(context)),
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task.js';
 import { ReleaseAgentError, errorMessage, isReleaseAgentError } from '../../core/errors.ts';
 import { redact, Secret } from '../../core/secret.ts';
+import type { LogFields, Logger } from '../../flows/context.ts';
 
 export type TaskResultKind = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Skipped';
 
@@ -164,6 +165,12 @@ export interface TaskContext {
   updateBuildNumber(value: string): void;
   /** Every secret registered so far (for redaction). */
   secrets: Secret[];
+  /** The flows' logger, writing to this step's log (errors as warnings: the result says what failed). */
+  logger: Logger;
+}
+
+function logLine(message: string, fields?: LogFields): string {
+  return fields && Object.keys(fields).length > 0 ? `${message} ${JSON.stringify(fields)}` : message;
 }
 
 /**
@@ -193,6 +200,11 @@ export async function runTask(
       tl.uploadSummary(file);
     },
     updateBuildNumber: (value) => tl.updateBuildNumber(value),
+    logger: {
+      info: (message, fields) => context.log(logLine(message, fields)),
+      warn: (message, fields) => context.warn(logLine(message, fields)),
+      error: (message, fields) => context.warn(logLine(message, fields)),
+    },
   };
   try {
     const outcome = await body(context);

@@ -7,7 +7,6 @@ import {
   gateRecords,
   parsePipelineList,
   pollUntil,
-  type Waiter,
 } from '../../flows/release-common.ts';
 import { coded } from '../core/expect-error.ts';
 
@@ -115,15 +114,15 @@ describe('release flows: shared rules', () => {
   it('polls at the interval until a value comes, and stops at the deadline with one last check', async () => {
     let now = 0;
     const sleeps: number[] = [];
-    const waiter: Waiter = {
-      now: () => now,
-      sleep: async (ms) => {
+    const clock = {
+      now: () => new Date(now),
+      sleep: async (ms: number) => {
         sleeps.push(ms);
         now += ms;
       },
     };
     const done = await pollUntil({
-      waiter,
+      clock,
       intervalMs: 30,
       maxWaitMs: 100,
       check: async (round) => (round === 3 ? 'ok' : undefined),
@@ -133,7 +132,7 @@ describe('release flows: shared rules', () => {
     now = 0;
     const checked: number[] = [];
     const late = await pollUntil({
-      waiter,
+      clock,
       intervalMs: 30,
       maxWaitMs: 100,
       check: async (_, elapsed) => void checked.push(elapsed),

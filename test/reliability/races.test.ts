@@ -11,7 +11,7 @@ import { Secret } from '../../core/secret.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
-import { realWaiter } from '../../flows/release-common.ts';
+import { silentLogger } from '../../flows/context.ts';
 import { type StageReleaseDeps, stageRelease } from '../../flows/stage-release.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { startReliabilityStack, uniqueRepo } from './kit.ts';
@@ -79,9 +79,8 @@ describe('reliability: races on one repo’s staging release', () => {
         store,
         jira: jira(),
         jiraBaseUrl: stack.jira.url,
-        log: () => undefined,
-        warn: () => undefined,
-        waiter: realWaiter,
+        now: () => new Date(),
+        log: silentLogger,
       },
       { repo, version: undefined, doneStatus: 'Done', workflow: DEFAULT_WORKFLOW, jiraVersion: false },
     );
