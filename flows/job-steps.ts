@@ -212,10 +212,11 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
         {
           azdo: requireAzdo(deps),
           store: deps.store,
-          ...(deps.jira ? { jira: deps.jira } : {}),
-          ...(deps.slack ? { slack: deps.slack } : {}),
-          ...(deps.channel ? { channel: deps.channel } : {}),
           now: deps.now,
+          // The app's own log: the warnings reach the job in the outcome.
+          log: deps.log,
+          ...(deps.jira ? { jira: deps.jira } : {}),
+          ...(deps.slack ? { slack: { slack: deps.slack, channel: deps.channel } } : {}),
         },
         {
           repo: role.repo,

@@ -312,9 +312,9 @@ const stageDeps = (cell: Cell) => ({
   azdo: cell.ports.azdo,
   store: cell.ports.store,
   jira: cell.ports.jira,
-  slack: cell.ports.slack,
-  channel: cell.stack.slackChannel,
+  slack: { slack: cell.ports.slack, channel: cell.stack.slackChannel },
   now: cell.ports.deps.now,
+  log: cell.ports.deps.log,
 });
 
 /** develop ahead of main, a staged ticket and the planned release thread (the release pipeline's plan). */

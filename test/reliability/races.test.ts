@@ -103,7 +103,7 @@ describe('reliability: races on one repo’s staging release', () => {
       const kind = index % 25 === 7 ? 'feat!' : index % 5 === 3 ? 'feat' : 'fix';
       return merge(repo, `ALLPOST-${5000 + index}`, `${kind}: change ${index}`);
     });
-    const deps: StageReleaseDeps = { azdo, store: stack.store, now: () => new Date() };
+    const deps: StageReleaseDeps = { azdo, store: stack.store, now: () => new Date(), log: silentLogger };
     const outcomes = await Promise.all(merged.map((item) => stage(deps, repo, item)));
 
     const staged = outcomes.map((outcome) => {
@@ -139,7 +139,7 @@ describe('reliability: races on one repo’s staging release', () => {
     const repo = uniqueRepo('Billo.Races');
     stack.azdo.seedRepository({ name: repo, defaultBranch: 'main', branches: ['develop'] });
     const store = stack.store;
-    const deps: StageReleaseDeps = { azdo, store, now: () => new Date() };
+    const deps: StageReleaseDeps = { azdo, store, now: () => new Date(), log: silentLogger };
     const first = merge(repo, 'ALLPOST-6001', 'fix: first');
     assert.equal((await stage(deps, repo, first)).kind, 'staged');
     assert.equal((await store.staging.get(repo))?.version, '1.0.0');
@@ -189,7 +189,7 @@ describe('reliability: races on one repo’s staging release', () => {
     this.timeout(90_000);
     const repo = uniqueRepo('Billo.Races');
     stack.azdo.seedRepository({ name: repo, defaultBranch: 'main', branches: ['develop'] });
-    const deps: StageReleaseDeps = { azdo, store: stack.store, now: () => new Date() };
+    const deps: StageReleaseDeps = { azdo, store: stack.store, now: () => new Date(), log: silentLogger };
     const keys: string[] = [];
     let serial = 7000;
     const mergeSome = (count: number) =>
