@@ -11,6 +11,13 @@ import type { ReleaseThreadState } from './threads.ts';
 /** The header naming the job's build (Build.BuildId). */
 export const BUILD_HEADER = 'x-release-agent-build';
 
+/**
+ * A step that ran and failed answers with its coded error (classifyError in core/errors.ts): 424 when an
+ * outside service it depends on failed, 422 for any other coded failure of the step itself.
+ */
+export const JOB_STEP_FAILED = 422;
+export const JOB_STEP_OUTSIDE_FAILED = 424;
+
 export type RecordedRun = NonNullable<ReleaseThreadState['pipelineRuns']>[number];
 
 export interface StageOptions {
