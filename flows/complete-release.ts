@@ -8,7 +8,6 @@ import { archiveRelease, renderReleaseNotes, withTicketStatuses } from '../core/
 import { releaseCompletedCard } from '../core/slack-cards.ts';
 import { moveTicket } from './jira-workflow.ts';
 import {
-  type FlowReport,
   gateRecords,
   postCard,
   type ReleaseFlowDeps,
@@ -31,14 +30,25 @@ export interface CompleteReleaseInput {
 
 export type CompleteReleaseDeps = ReleaseFlowDeps & { jira: Jira };
 
-function summaryOf(archived: ArchivedRelease, extra = ''): { title: string; markdown: string } {
-  return { title: `Released ${archived.repo} ${archived.version}`, markdown: `${archived.notes}${extra}` };
-}
+/** What completing a release did: the task maps it onto the run (outputs, summary, result). */
+export type CompleteReleaseOutcome =
+  | { kind: 'already-released'; repo: string; version: string; releasedAt: string; notes: string }
+  | {
+      kind: 'released';
+      repo: string;
+      version: string;
+      /** The archived release notes (Markdown). */
+      notes: string;
+      tickets: number;
+      doneStatus: string;
+      /** What went wrong without undoing the release (a ticket not moved, Slack down…), for a person. */
+      issues: string[];
+    };
 
 export async function completeRelease(
   deps: CompleteReleaseDeps,
   input: CompleteReleaseInput,
-): Promise<FlowReport> {
+): Promise<CompleteReleaseOutcome> {
   const release = await resolveRelease(deps.store, input.repo, input.version);
   const version = release.version;
   if (!version) {
@@ -62,10 +72,11 @@ export async function completeRelease(
       });
     }
     return {
-      result: 'Succeeded',
-      message: `already completed: ${input.repo} ${version} was released at ${existing.releasedAt}`,
-      outputs: { version },
-      summary: summaryOf(existing),
+      kind: 'already-released',
+      repo: input.repo,
+      version,
+      releasedAt: existing.releasedAt,
+      notes: existing.notes,
     };
   }
   const staging = release.staging;
@@ -175,22 +186,14 @@ export async function completeRelease(
     `Archived ${input.repo} ${version} with ${archived.tickets.length} ticket(s) and ${archived.gates.length} gate record(s).`,
   );
   for (const issue of issues) deps.log.warn(issue);
-  if (issues.length > 0) {
-    return {
-      result: 'SucceededWithIssues',
-      message: `released ${input.repo} ${version} with ${issues.length} issue(s): ${issues.join('; ')}`,
-      outputs: { version },
-      summary: summaryOf(
-        archived,
-        `\n**Needs a look:**\n\n${issues.map((issue) => `- ${issue}`).join('\n')}\n`,
-      ),
-    };
-  }
   return {
-    result: 'Succeeded',
-    message: `released ${input.repo} ${version}: ${archived.tickets.length} ticket(s) ${input.doneStatus}`,
-    outputs: { version },
-    summary: summaryOf(archived),
+    kind: 'released',
+    repo: input.repo,
+    version,
+    notes: archived.notes,
+    tickets: archived.tickets.length,
+    doneStatus: input.doneStatus,
+    issues,
   };
 }
 

@@ -3,6 +3,7 @@
 // The job authenticates with its own System.AccessToken and names its build; the app reads the build
 // from Azure DevOps and decides from that alone what the job may ask (core/job-roles.ts).
 import type { ReviewRecorded, ReviewReport, ReviewStart } from './review-record.ts';
+import type { CompleteReleaseOutcome } from './complete-release.ts';
 import type { EnsureTicketResult } from './jira-ticket.ts';
 import type { FlowReport, PipelineRef } from './release-common.ts';
 import type { StageReleaseOutcome } from './stage-release.ts';
@@ -78,7 +79,7 @@ export interface JobSteps {
       workflow: string[];
       jiraVersion: boolean;
     };
-    response: FlowReport;
+    response: CompleteReleaseOutcome;
   };
   'release.runs': {
     request: ReleaseRequest & { version?: string };

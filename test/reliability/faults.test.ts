@@ -15,6 +15,7 @@ import type { Decision } from '../../core/model.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { approvalInstructions, observeApproval } from '../../flows/approval-gates.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
+import { completeReleaseReport } from '../../tasks/_common/reports.ts';
 import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
 import { commentTicket, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
@@ -980,9 +981,17 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await completeRelease(
-            { ...cell.ports.release, jira: cell.ports.jira },
-            { repo: cell.repo, version, doneStatus: 'Done', workflow: DEFAULT_WORKFLOW, jiraVersion: false },
+          completeReleaseReport(
+            await completeRelease(
+              { ...cell.ports.release, jira: cell.ports.jira },
+              {
+                repo: cell.repo,
+                version,
+                doneStatus: 'Done',
+                workflow: DEFAULT_WORKFLOW,
+                jiraVersion: false,
+              },
+            ),
           ),
         ),
       ),
@@ -1112,9 +1121,17 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await completeRelease(
-            { ...cell.ports.release, jira: cell.ports.jira },
-            { repo: cell.repo, version, doneStatus: 'Done', workflow: DEFAULT_WORKFLOW, jiraVersion: false },
+          completeReleaseReport(
+            await completeRelease(
+              { ...cell.ports.release, jira: cell.ports.jira },
+              {
+                repo: cell.repo,
+                version,
+                doneStatus: 'Done',
+                workflow: DEFAULT_WORKFLOW,
+                jiraVersion: false,
+              },
+            ),
           ),
         ),
       ),
