@@ -5,7 +5,8 @@
 import type { ReviewRecorded, ReviewReport, ReviewStart } from './review-record.ts';
 import type { CompleteReleaseOutcome } from './complete-release.ts';
 import type { EnsureTicketResult } from './jira-ticket.ts';
-import type { FlowReport, PipelineRef } from './release-common.ts';
+import type { PipelineRef } from './release-common.ts';
+import type { MergedOutcome, PlanOutcome, ReleasePrOutcome } from './release-pull-request.ts';
 import type { StageReleaseOutcome } from './stage-release.ts';
 import type { ReleaseThreadState } from './threads.ts';
 
@@ -59,8 +60,8 @@ export interface JobSteps {
     response: EnsureTicketResult;
   };
   stage: { request: StageOptions; response: StageReleaseOutcome };
-  'release.plan': { request: ReleaseRequest & { pipelines: PipelineRef[] }; response: FlowReport };
-  'release.create': { request: BranchesOptions; response: FlowReport };
+  'release.plan': { request: ReleaseRequest & { pipelines: PipelineRef[] }; response: PlanOutcome };
+  'release.create': { request: BranchesOptions; response: ReleasePrOutcome };
   /** `pending`: policies still pending after the app's wait; ask again. */
   'release.complete': {
     request: BranchesOptions & {
@@ -70,7 +71,7 @@ export interface JobSteps {
       waitSeconds: number;
       pollIntervalSeconds: number;
     };
-    response: FlowReport | { pending: true; message: string };
+    response: MergedOutcome | { kind: 'pending'; message: string };
   };
   'release.finish': {
     request: ReleaseRequest & {

@@ -291,7 +291,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       } catch (error) {
         // Policies still pending: the task asks again until its own limit (an HTTP call must stay short).
         if (isReleaseAgentError(error, 'PR_COMPLETION_TIMEOUT'))
-          return { pending: true as const, message: error.message };
+          return { kind: 'pending' as const, message: error.message };
         throw error;
       }
     },

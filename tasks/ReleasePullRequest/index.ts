@@ -9,6 +9,7 @@ import {
   pipelinesInput,
   repositoryInput,
 } from '../_common/release-task.ts';
+import { mergedReport, planReport, releasePrReport } from '../_common/reports.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -24,7 +25,7 @@ void runTask('ReleasePullRequest', async (context) => {
     const pipelines = pipelinesInput(context);
     return applyReport(
       context,
-      await askFunctionApp(context, app, 'release.plan', { repository, pipelines }),
+      planReport(await askFunctionApp(context, app, 'release.plan', { repository, pipelines })),
     );
   }
 
@@ -36,7 +37,10 @@ void runTask('ReleasePullRequest', async (context) => {
     targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
   };
   if (action === 'create')
-    return applyReport(context, await askFunctionApp(context, app, 'release.create', branches));
+    return applyReport(
+      context,
+      releasePrReport(await askFunctionApp(context, app, 'release.create', branches)),
+    );
 
   const pullRequestId = inputs.integer('pullRequestId', 0, 1, 2_147_483_647);
   const request = {
@@ -54,7 +58,7 @@ void runTask('ReleasePullRequest', async (context) => {
       waitSeconds: Math.max(0, (maxWaitMs - (Date.now() - started)) / 1000),
       pollIntervalSeconds: pollIntervalMs / 1000,
     });
-    if (!('pending' in answer)) return applyReport(context, answer);
+    if (answer.kind !== 'pending') return applyReport(context, mergedReport(answer));
     const waited = Date.now() - started;
     if (waited >= maxWaitMs) {
       throw new ReleaseAgentError(

@@ -1,6 +1,8 @@
 // Flow outcomes → what a task shows on its run: the result, the message, output variables, the run
 // summary (Markdown) and the build number. Pure (no task-lib), so tests map outcomes the same way.
+import { buildNumberFor } from '../../core/build-number.ts';
 import type { CompleteReleaseOutcome } from '../../flows/complete-release.ts';
+import type { MergedOutcome, PlanOutcome, ReleasePrOutcome } from '../../flows/release-pull-request.ts';
 
 export type ReportResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
 
@@ -42,5 +44,53 @@ export function completeReleaseReport(outcome: CompleteReleaseOutcome): TaskRepo
     message: `released ${repo} ${version}: ${outcome.tickets} ticket(s) ${outcome.doneStatus}`,
     outputs: { version },
     summary: { title, markdown: outcome.notes },
+  };
+}
+
+/** ReleasePullRequest plan: `hasRelease` (and `version`), the notes as summary, the build number. */
+export function planReport(outcome: PlanOutcome): TaskReport {
+  if (outcome.kind === 'nothing-staged') {
+    return {
+      result: 'Succeeded',
+      message: `nothing to release: ${outcome.repo} has no staged tickets`,
+      outputs: { hasRelease: 'false' },
+    };
+  }
+  const { repo, version } = outcome;
+  return {
+    result: 'Succeeded',
+    message: `${repo} ${version}: ${outcome.tickets} ticket(s) to release`,
+    outputs: { hasRelease: 'true', version },
+    summary: { title: `Release ${repo} ${version}`, markdown: outcome.notes },
+    buildNumber: buildNumberFor(repo, version),
+  };
+}
+
+/** ReleasePullRequest create: `pullRequestId`; a failed Slack card is an issue, not a failure. */
+export function releasePrReport(outcome: ReleasePrOutcome): TaskReport {
+  const { repo, version, pr, created } = outcome;
+  const what = `${created ? 'created' : 'reused'} release PR #${pr.id} for ${repo} ${version}`;
+  return {
+    result: outcome.notified ? 'Succeeded' : 'SucceededWithIssues',
+    message: outcome.notified ? what : `${what}; the Slack notification failed`,
+    outputs: { pullRequestId: String(pr.id) },
+    summary: {
+      title: `Release PR: ${repo} ${version}`,
+      markdown: `[PR #${pr.id}: ${pr.title}](${pr.url}) (${created ? 'created' : 'reused'})\n\n${outcome.notes}`,
+    },
+  };
+}
+
+/** ReleasePullRequest complete: `mergeCommit` and `tag`. */
+export function mergedReport(outcome: MergedOutcome): TaskReport {
+  const { repo, version, pr, mergeCommit, tag } = outcome;
+  return {
+    result: 'Succeeded',
+    message: `merged release PR #${pr.id} of ${repo} ${version} as ${mergeCommit.slice(0, 8)}, tagged ${tag}`,
+    outputs: { mergeCommit, tag },
+    summary: {
+      title: `Release merged: ${repo} ${version}`,
+      markdown: `[PR #${pr.id}](${pr.url}) merged into \`${outcome.targetRef}\` as \`${mergeCommit}\`, tagged \`${tag}\`.`,
+    },
   };
 }

@@ -15,7 +15,7 @@ import type { Decision } from '../../core/model.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { approvalInstructions, observeApproval } from '../../flows/approval-gates.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
-import { completeReleaseReport } from '../../tasks/_common/reports.ts';
+import { completeReleaseReport, mergedReport, releasePrReport } from '../../tasks/_common/reports.ts';
 import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
 import { commentTicket, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
@@ -336,7 +336,7 @@ async function plannedRelease(cell: Cell) {
     pipelines: [PIPELINES.ci, PIPELINES.cd],
     run: {},
   });
-  assert.equal(plan.result, 'Succeeded', plan.message);
+  assert.equal(plan.kind, 'planned');
   return { version: '1.0.0', ticket };
 }
 
@@ -354,7 +354,7 @@ const releaseDeps = (cell: Cell) => ({ ...cell.ports.release, azdo: cell.ports.a
 async function releasePrOpen(cell: Cell) {
   const planned = await plannedRelease(cell);
   const created = await createReleasePullRequest(releaseDeps(cell), branches(cell, planned.version));
-  assert.equal(created.result, 'Succeeded', created.message);
+  assert.equal(releasePrReport(created).result, 'Succeeded');
   return planned;
 }
 
@@ -366,7 +366,7 @@ const mergeReleasePr = (cell: Cell, version: string) =>
 async function releasePrMerged(cell: Cell) {
   const planned = await releasePrOpen(cell);
   const merged = await mergeReleasePr(cell, planned.version);
-  assert.equal(merged.result, 'Succeeded', merged.message);
+  assert.equal(merged.kind, 'merged');
   return planned;
 }
 
@@ -741,14 +741,16 @@ const STEPS: Step<unknown>[] = [
     arrange: async (cell) => plannedRelease(cell),
     act: (cell, { version }) =>
       attempt(async () =>
-        fromReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        fromReport(
+          releasePrReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        ),
       ),
     verify: async (cell, { version }, outcome) => {
       const before = await releaseThread(cell, version);
       if (outcome.result === 'failed') assert.equal(before.releasePrId, undefined, 'the thread names no PR');
       // A re-run of the stage: one release PR, whatever the first attempt left behind.
       const rerun = await createReleasePullRequest(releaseDeps(cell), branches(cell, version));
-      assert.notEqual(rerun.result, 'Failed', rerun.message);
+      assert.equal(rerun.kind, 'release-pr');
       const open = [...cell.stack.azdo.pullRequests.values()].filter(
         (pr) =>
           pr.status === 'active' &&
@@ -765,7 +767,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['Pull Requests_Update', 'Pull Requests_Get Pull Request'],
     notice: 'notify',
     arrange: releasePrOpen,
-    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(mergedReport(await mergeReleasePr(cell, version)))),
     verify: async (cell, { version }, outcome) => {
       const state = await releaseThread(cell, version);
       if (outcome.result === 'failed') {
@@ -773,7 +776,7 @@ const STEPS: Step<unknown>[] = [
         assert.equal(state.tag, undefined, 'no tag recorded');
       }
       const rerun = await mergeReleasePr(cell, version);
-      assert.equal(rerun.result, 'Succeeded', rerun.message);
+      assert.equal(rerun.tag, 'v1.0.0');
       const after = await releaseThread(cell, version);
       assert.equal(after.tag, 'v1.0.0');
       assert.ok(cell.stack.azdo.repository(cell.repo).refs.has('refs/tags/v1.0.0'));
@@ -785,11 +788,12 @@ const STEPS: Step<unknown>[] = [
     routes: ['Annotated Tags_Create', 'Refs_List'],
     notice: 'notify',
     arrange: releasePrOpen,
-    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(mergedReport(await mergeReleasePr(cell, version)))),
     verify: async (cell, { version }, outcome) => {
       if (outcome.result === 'failed') assert.equal((await releaseThread(cell, version)).tag, undefined);
       const rerun = await mergeReleasePr(cell, version);
-      assert.equal(rerun.result, 'Succeeded', rerun.message);
+      assert.equal(rerun.tag, 'v1.0.0');
       assert.equal((await releaseThread(cell, version)).tag, 'v1.0.0');
     },
   }),
@@ -1094,7 +1098,9 @@ const STEPS: Step<unknown>[] = [
     arrange: async (cell) => plannedRelease(cell),
     act: (cell, { version }) =>
       attempt(async () =>
-        fromReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        fromReport(
+          releasePrReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        ),
       ),
     verify: async (cell, { version }) => {
       const state = await releaseThread(cell, version);
