@@ -1,5 +1,5 @@
-// What the release pipeline's flows share: the report a flow hands back to its task entry, the
-// release thread (found by repo + version), bounded polling, pipeline lists and small text rules.
+// What the release pipeline's flows share: their deps, the release thread (found by repo + version),
+// bounded polling, pipeline lists and small text rules.
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type FlowContext, sleepOf } from './context.ts';
@@ -8,26 +8,6 @@ import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from
 import type { SlackCard } from '../core/slack-cards.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
-
-export type ReportResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
-
-/** What a flow did, for the task entry to map onto the agent (outputs, summary, build number, result). */
-export interface FlowReport {
-  result: ReportResult;
-  message: string;
-  outputs: Record<string, string>;
-  summary?: { title: string; markdown: string };
-  buildNumber?: string;
-}
-
-/** A failed report whose message starts with the error code, like a thrown ReleaseAgentError's. */
-export function failedReport(
-  code: ErrorCode,
-  message: string,
-  outputs: Record<string, string> = {},
-): FlowReport {
-  return { result: 'Failed', message: `[${code}] ${message}`, outputs };
-}
 
 export interface SlackTarget {
   slack: Slack;

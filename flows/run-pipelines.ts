@@ -3,11 +3,9 @@
 // thread as soon as they are queued, so a retried task awaits them instead of queueing them again.
 import type { AzureDevOps, PipelineRun } from '../adapters/azdo/azdo.ts';
 import type { Store } from '../adapters/store/store.ts';
-import { errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { type ErrorCode, errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { type PipelineResult, pipelinesFinishedCard } from '../core/slack-cards.ts';
 import {
-  type FlowReport,
-  failedReport,
   type PipelineRef,
   pollUntil,
   postCard,
@@ -146,7 +144,35 @@ export function parseTemplateParameters(text: string, input = 'templateParameter
   return values;
 }
 
-export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesInput): Promise<FlowReport> {
+/** One run of the release: its pipeline, id, link and how it ended (undefined: still running). */
+export interface RunFact {
+  pipeline: PipelineRef;
+  runId: number;
+  url?: string;
+  result?: string;
+}
+
+/** What running the release's pipelines came to; every kind but `skipped` lists the runs it queued or awaited. */
+export type RunPipelinesOutcome =
+  | { kind: 'skipped' }
+  | { kind: 'not-queued'; runs: RunFact[]; pipeline: PipelineRef; code: ErrorCode; reason: string }
+  | { kind: 'timed-out'; runs: RunFact[]; running: RunFact[]; maxWaitMs: number }
+  | { kind: 'failed'; runs: RunFact[]; failed: RunFact[] }
+  | { kind: 'succeeded'; runs: RunFact[]; commit: string; notified: boolean };
+
+function factOf(item: Tracked): RunFact {
+  return {
+    pipeline: item.pipeline,
+    runId: item.run.id,
+    ...(item.run.webUrl ? { url: item.run.webUrl } : {}),
+    ...(finished(item.run) && item.run.result ? { result: item.run.result } : {}),
+  };
+}
+
+export async function runPipelines(
+  deps: RunPipelinesDeps,
+  input: RunPipelinesInput,
+): Promise<RunPipelinesOutcome> {
   const release = await deps.runs.resolve(input.repo, input.version);
   const version = release.version;
   const pipelines = input.pipelines.length > 0 ? input.pipelines : release.pipelines;
@@ -154,11 +180,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     deps.log.warn(
       "no pipelines to run: set the pipelines input or the release pipeline template's pipelines parameter",
     );
-    return {
-      result: 'Succeeded',
-      message: 'no pipelines configured: nothing to run',
-      outputs: { runIds: '', result: 'skipped' },
-    };
+    return { kind: 'skipped' };
   }
   const commit = input.commit ?? release.mergeCommit;
   if (!commit) {
@@ -170,7 +192,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
   }
 
   const tracked: Tracked[] = [];
-  const outputs = () => ({ runIds: tracked.map((item) => String(item.run.id)).join(',') });
+  const runs = () => tracked.map(factOf);
   for (const pipeline of pipelines) {
     const recorded = release.runs
       .filter((run) => run.pipelineId === pipeline.id && run.commit === commit)
@@ -200,10 +222,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
     } catch (error) {
       const code = isReleaseAgentError(error) ? error.code : 'PIPELINE_FAILED';
-      return failedReport(code, `could not queue ${pipeline.name} (${pipeline.id}): ${errorMessage(error)}`, {
-        ...outputs(),
-        result: 'failed',
-      });
+      return { kind: 'not-queued', runs: runs(), pipeline, code, reason: errorMessage(error) };
     }
     tracked.push({ pipeline, run });
     deps.log.info(
@@ -249,31 +268,11 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     })),
   });
   const posted = await postCard(deps, card);
-  const link = (item: Tracked) => `${describe(item)}${item.run.webUrl ? ` (${item.run.webUrl})` : ''}`;
-
   if (timedOut) {
-    const running = tracked.filter((item) => !finished(item.run));
-    return failedReport(
-      'PIPELINE_TIMEOUT',
-      `still running after ${seconds(input.maxWaitMs)}: ${running.map(link).join(', ')}`,
-      { ...outputs(), result: 'timedOut' },
-    );
+    const running = tracked.filter((item) => !finished(item.run)).map(factOf);
+    return { kind: 'timed-out', runs: runs(), running, maxWaitMs: input.maxWaitMs };
   }
-  const failed = tracked.filter((item) => item.run.result !== 'succeeded');
-  if (failed.length > 0) {
-    return failedReport(
-      'PIPELINE_FAILED',
-      failed
-        .map((item) => `${link(item)} ${item.run.result === 'canceled' ? 'was canceled' : 'failed'}`)
-        .join(', '),
-      { ...outputs(), result: 'failed' },
-    );
-  }
-  const what = `${tracked.length} pipeline run(s) succeeded for ${commit.slice(0, 8)}: ${tracked.map(describe).join(', ')}`;
-  const slackFailed = Boolean(deps.slack) && !posted;
-  return {
-    result: slackFailed ? 'SucceededWithIssues' : 'Succeeded',
-    message: slackFailed ? `${what}; the Slack notification failed` : what,
-    outputs: { ...outputs(), result: 'succeeded' },
-  };
+  const failed = tracked.filter((item) => item.run.result !== 'succeeded').map(factOf);
+  if (failed.length > 0) return { kind: 'failed', runs: runs(), failed };
+  return { kind: 'succeeded', runs: runs(), commit, notified: !deps.slack || posted };
 }

@@ -10,6 +10,7 @@ import {
   releaseRunsThroughApp,
   repositoryInput,
 } from '../_common/release-task.ts';
+import { runPipelinesReport } from '../_common/reports.ts';
 import { azureDevOpsFromAgent, functionAppFromConnection, slackFromConnection } from '../_common/services.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { runTask } from '../_common/task-runtime.ts';
@@ -46,5 +47,5 @@ void runTask('RunPipelines', async (context) => {
     azdo: azureDevOpsFromAgent(context).azdo,
     runs: releaseRunsThroughApp(context, functionAppFromConnection(context)),
   };
-  return applyReport(context, await runPipelines(deps, input));
+  return applyReport(context, runPipelinesReport(await runPipelines(deps, input)));
 });

@@ -2,6 +2,8 @@
 // summary (Markdown) and the build number. Pure (no task-lib), so tests map outcomes the same way.
 import { buildNumberFor } from '../../core/build-number.ts';
 import type { CompleteReleaseOutcome } from '../../flows/complete-release.ts';
+import type { RunFact, RunPipelinesOutcome } from '../../flows/run-pipelines.ts';
+import { seconds } from '../../flows/release-common.ts';
 import type { MergedOutcome, PlanOutcome, ReleasePrOutcome } from '../../flows/release-pull-request.ts';
 
 export type ReportResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
@@ -93,4 +95,54 @@ export function mergedReport(outcome: MergedOutcome): TaskReport {
       markdown: `[PR #${pr.id}](${pr.url}) merged into \`${outcome.targetRef}\` as \`${mergeCommit}\`, tagged \`${tag}\`.`,
     },
   };
+}
+
+const runName = (run: RunFact) => `${run.pipeline.name} #${run.runId}`;
+const runLink = (run: RunFact) => `${runName(run)}${run.url ? ` (${run.url})` : ''}`;
+
+/** A failure the task reports with its code first, like a thrown coded error. */
+function failed(code: string, message: string, outputs: Record<string, string>): TaskReport {
+  return { result: 'Failed', message: `[${code}] ${message}`, outputs };
+}
+
+/** RunPipelines: `runIds` and `result` (skipped, failed, timedOut, succeeded); a run that failed fails the task. */
+export function runPipelinesReport(outcome: RunPipelinesOutcome): TaskReport {
+  if (outcome.kind === 'skipped') {
+    return {
+      result: 'Succeeded',
+      message: 'no pipelines configured: nothing to run',
+      outputs: { runIds: '', result: 'skipped' },
+    };
+  }
+  const runIds = outcome.runs.map((run) => String(run.runId)).join(',');
+  switch (outcome.kind) {
+    case 'not-queued':
+      return failed(
+        outcome.code,
+        `could not queue ${outcome.pipeline.name} (${outcome.pipeline.id}): ${outcome.reason}`,
+        { runIds, result: 'failed' },
+      );
+    case 'timed-out':
+      return failed(
+        'PIPELINE_TIMEOUT',
+        `still running after ${seconds(outcome.maxWaitMs)}: ${outcome.running.map(runLink).join(', ')}`,
+        { runIds, result: 'timedOut' },
+      );
+    case 'failed':
+      return failed(
+        'PIPELINE_FAILED',
+        outcome.failed
+          .map((run) => `${runLink(run)} ${run.result === 'canceled' ? 'was canceled' : 'failed'}`)
+          .join(', '),
+        { runIds, result: 'failed' },
+      );
+    case 'succeeded': {
+      const what = `${outcome.runs.length} pipeline run(s) succeeded for ${outcome.commit.slice(0, 8)}: ${outcome.runs.map(runName).join(', ')}`;
+      return {
+        result: outcome.notified ? 'Succeeded' : 'SucceededWithIssues',
+        message: outcome.notified ? what : `${what}; the Slack notification failed`,
+        outputs: { runIds, result: 'succeeded' },
+      };
+    }
+  }
 }

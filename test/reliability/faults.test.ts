@@ -15,14 +15,19 @@ import type { Decision } from '../../core/model.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { approvalInstructions, observeApproval } from '../../flows/approval-gates.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
-import { completeReleaseReport, mergedReport, releasePrReport } from '../../tasks/_common/reports.ts';
+import {
+  completeReleaseReport,
+  mergedReport,
+  releasePrReport,
+  runPipelinesReport,
+  type TaskReport,
+} from '../../tasks/_common/reports.ts';
 import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
 import { commentTicket, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { notifyFailure } from '../../flows/notify.ts';
 import { pollOnce } from '../../flows/poller.ts';
-import type { FlowReport } from '../../flows/release-common.ts';
 import {
   completeReleasePullRequest,
   createReleasePullRequest,
@@ -413,7 +418,7 @@ function thrown(error: unknown): Outcome {
   return { result: 'failed', message: `[${error.code}] ${error.message}` };
 }
 
-function fromReport(report: Pick<FlowReport, 'result' | 'message'>): Outcome {
+function fromReport(report: Pick<TaskReport, 'result' | 'message'>): Outcome {
   const result =
     report.result === 'Succeeded'
       ? 'recovered'
@@ -803,11 +808,12 @@ const STEPS: Step<unknown>[] = [
     routes: ['Runs_Run Pipeline'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       for (const run of recorded) assert.ok(cell.stack.azdo.runs.has(run.runId), 'a recorded run exists');
-      const rerun = await runReleasePipelines(cell, version);
+      const rerun = runPipelinesReport(await runReleasePipelines(cell, version));
       assert.equal(rerun.result, 'Succeeded', rerun.message);
     },
   }),
@@ -817,7 +823,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['Runs_Get'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       assert.equal(recorded.length, 2, 'both queued runs are recorded before the wait');
@@ -825,7 +832,7 @@ const STEPS: Step<unknown>[] = [
       const runsOfRelease = () =>
         [...cell.stack.azdo.runs.values()].filter((run) => run.version === commit).length;
       const runsBefore = runsOfRelease();
-      const rerun = await runReleasePipelines(cell, version);
+      const rerun = runPipelinesReport(await runReleasePipelines(cell, version));
       assert.equal(rerun.result, 'Succeeded', rerun.message);
       assert.equal(runsOfRelease(), runsBefore, 'a re-run awaits the recorded runs: nothing queued twice');
     },
@@ -1113,7 +1120,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['chat.postMessage'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       assert.equal(((await releaseThread(cell, version)).pipelineRuns ?? []).length, 2);
     },
