@@ -3,7 +3,7 @@
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type FlowContext, sleepOf } from './context.ts';
-import { type ErrorCode, errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
 import type { SlackCard } from '../core/slack-cards.ts';
 import { normalizeVersion } from '../core/versions.ts';
