@@ -1,12 +1,11 @@
 // What the release pipeline's flows share: their deps, the release thread (found by repo + version),
-// bounded polling, pipeline lists and small text rules.
+// bounded polling, the pipeline reference and small text rules.
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type FlowContext, sleepOf } from './context.ts';
-import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
 import type { SlackCard } from '../core/slack-cards.ts';
-import { normalizeVersion } from '../core/versions.ts';
 import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
 
 export interface SlackTarget {
@@ -49,51 +48,9 @@ export interface PipelineRef {
   name: string;
 }
 
-/** `12`, `12:Payments CI` items (already split on commas and new lines); INPUT_INVALID naming the input. */
-export function parsePipelineList(items: readonly string[], input: string): PipelineRef[] {
-  const pipelines: PipelineRef[] = [];
-  for (const item of items) {
-    const match = /^(\d{1,9})(?:\s*:\s*(.*))?$/.exec(item.trim());
-    const id = match ? Number(match[1]) : 0;
-    if (!match || id < 1) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "${input}" must list pipeline ids or id:name pairs, got "${item.slice(0, 80)}"`,
-        { input },
-      );
-    }
-    if (pipelines.some((pipeline) => pipeline.id === id)) continue;
-    pipelines.push({ id, name: match[2]?.trim() || `pipeline ${id}` });
-  }
-  return pipelines;
-}
-
-/** `develop` → `refs/heads/develop`; a full ref is kept. */
-export function branchRef(value: string, input: string): string {
-  const ref = value.startsWith('refs/') ? value : `refs/heads/${value}`;
-  if (!/^refs\/[^\s\\~^:?*[]+$/.test(ref) || ref.endsWith('/') || ref.includes('..')) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" is not a branch name: "${value.slice(0, 80)}"`,
-      { input },
-    );
-  }
-  return ref;
-}
-
-/** `x.y.z` from an input, INPUT_INVALID naming it otherwise. */
-export function versionInput(value: string, input = 'version'): string {
-  try {
-    return normalizeVersion(value);
-  } catch {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" must be a version x.y.z, got "${value.slice(0, 80)}"`,
-      {
-        input,
-      },
-    );
-  }
+export interface PipelineRef {
+  id: number;
+  name: string;
 }
 
 /**

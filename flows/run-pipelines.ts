@@ -105,45 +105,6 @@ function cardResult(run: PipelineRun, timedOut: boolean): PipelineResult {
   return 'none';
 }
 
-/** Parses `templateParameters`: a JSON object of plain values, or key=value lines. */
-export function parseTemplateParameters(text: string, input = 'templateParameters'): Record<string, string> {
-  const trimmed = text.trim();
-  if (!trimmed) return {};
-  const invalid = (why: string) =>
-    new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" must be a JSON object or key=value lines: ${why}`,
-      { input },
-    );
-  if (trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (error) {
-      throw invalid(errorMessage(error));
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('not an object');
-    const values: Record<string, string> = {};
-    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw invalid(`the value of "${key}" is not a string, number or boolean`);
-      }
-      // Azure DevOps takes template parameters as strings and converts them by the parameter's type.
-      values[key] = String(value);
-    }
-    return values;
-  }
-  const values: Record<string, string> = {};
-  for (const line of trimmed.split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    const at = line.indexOf('=');
-    const key = at > 0 ? line.slice(0, at).trim() : '';
-    if (!key) throw invalid(`"${line.trim().slice(0, 80)}" has no key=`);
-    values[key] = line.slice(at + 1).trim();
-  }
-  return values;
-}
-
 /** One run of the release: its pipeline, id, link and how it ended (undefined: still running). */
 export interface RunFact {
   pipeline: PipelineRef;

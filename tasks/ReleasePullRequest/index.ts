@@ -2,7 +2,7 @@
 // them (flows/release-pull-request.ts) for this run of the repo's release pipeline: the run is verified
 // with Azure DevOps, the job holds no credential of the app's state.
 import { ReleaseAgentError } from '../../core/errors.ts';
-import { branchRef, seconds } from '../../flows/release-common.ts';
+import { seconds } from '../../flows/release-common.ts';
 import {
   applyReport,
   optionalVersionInput,
@@ -33,8 +33,8 @@ void runTask('ReleasePullRequest', async (context) => {
   const branches = {
     repository,
     ...(version ? { version } : {}),
-    sourceRef: branchRef(inputs.optional('sourceBranch', 'develop'), 'sourceBranch'),
-    targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
+    sourceRef: inputs.branch('sourceBranch', 'develop'),
+    targetRef: inputs.branch('targetBranch', 'main'),
   };
   if (action === 'create')
     return applyReport(

@@ -3,7 +3,7 @@
 // number, summary, result).
 import { ReleaseAgentError } from '../../core/errors.ts';
 import type { FunctionApp } from '../../adapters/function-app/function-app.ts';
-import { parsePipelineList, type PipelineRef, versionInput } from '../../flows/release-common.ts';
+import type { PipelineRef } from '../../flows/release-common.ts';
 import type { ReleaseRuns } from '../../flows/run-pipelines.ts';
 import type { TaskReport } from './reports.ts';
 import { askFunctionApp } from './services.ts';
@@ -35,12 +35,11 @@ export function repositoryInput(context: TaskContext): string {
 
 /** The optional `version` input (the version the release pipeline planned). */
 export function optionalVersionInput(context: TaskContext): string | undefined {
-  const value = context.inputs.optional('version');
-  return value ? versionInput(value) : undefined;
+  return context.inputs.version('version');
 }
 
 export function pipelinesInput(context: TaskContext): PipelineRef[] {
-  return parsePipelineList(context.inputs.list('pipelines'), 'pipelines');
+  return context.inputs.pipelines('pipelines');
 }
 
 /** The release's run records, kept by the function app (the job reaches them with its own token). */

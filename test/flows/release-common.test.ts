@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { buildNumberFor } from '../../core/build-number.ts';
 import type { Decision, ReleaseThread } from '../../core/model.ts';
-import {
-  branchRef,
-  fitDescription,
-  gateRecords,
-  parsePipelineList,
-  pollUntil,
-} from '../../flows/release-common.ts';
+import { fitDescription, gateRecords, pollUntil } from '../../flows/release-common.ts';
+import { branchRef, parsePipelineList } from '../../tasks/_common/inputs.ts';
 import { coded } from '../core/expect-error.ts';
 
 describe('release flows: shared rules', () => {
