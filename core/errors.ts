@@ -76,3 +76,76 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * What kind of failure an error is, the one rule every entry maps from:
+ * - `client`: the caller's request was wrong or not allowed (a 4xx naming what); never retried.
+ * - `config`: the app's settings are missing or wrong (503); retrying does not help until they are fixed.
+ * - `outside`: an outside service failed (502); `transient` when it may work again (down, throttled, timed out).
+ * - `refused`: the operation itself failed for a reason of the domain (a version that does not increase,
+ *   a transition Jira lacks); `transient` only for a write that lost a race (STORE_CONFLICT).
+ * - `internal`: not a coded error (a bug or the unexpected); 500 and retried by the worker.
+ */
+export type ErrorKind = 'client' | 'config' | 'outside' | 'refused' | 'internal';
+
+export interface ErrorClass {
+  kind: ErrorKind;
+  /** The HTTP status of the API routes for it. */
+  status: number;
+  /** Worth another attempt later (the worker redelivers, a caller may retry). */
+  transient: boolean;
+}
+
+const CLIENT_STATUS: Partial<Record<ErrorCode, number>> = {
+  INPUT_INVALID: 400,
+  TICKET_KEY_INVALID: 400,
+  VERSION_INVALID: 400,
+  // A name the store cannot key (e.g. a repo of 200 emoji: short, but long once encoded).
+  STORE_KEY_INVALID: 400,
+  SIGNATURE_INVALID: 401,
+  AUTH_INVALID: 401,
+  FORBIDDEN: 403,
+  DECISION_NONCE_MISMATCH: 403,
+  NOT_FOUND: 404,
+  DECISION_NOT_FOUND: 404,
+  STORE_NOT_FOUND: 404,
+  RELEASE_NOT_FOUND: 404,
+  CONFLICT: 409,
+  DECISION_NOT_PENDING: 409,
+  DECISION_EXPIRED: 409,
+  DECISION_TARGET_MISMATCH: 409,
+  PR_STALE_COMMIT: 409,
+  THREAD_KIND_MISMATCH: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+};
+
+/** Outside-service codes that say nothing about the request: the service may answer next time. */
+const TRANSIENT_OUTSIDE: ReadonlySet<ErrorCode> = new Set([
+  'SERVICE_TIMEOUT',
+  'SERVICE_NETWORK',
+  'SERVICE_MALFORMED',
+  'SERVICE_RETRIES_EXHAUSTED',
+]);
+
+/** Every status a client error answers with (a caller reads these as a refusal, not an outage). */
+export const CLIENT_ERROR_STATUSES: readonly number[] = [...new Set(Object.values(CLIENT_STATUS))].sort(
+  (a, b) => a - b,
+);
+
+export function classifyError(error: unknown): ErrorClass {
+  if (!isReleaseAgentError(error)) return { kind: 'internal', status: 500, transient: true };
+  const { code } = error;
+  const clientStatus = CLIENT_STATUS[code];
+  if (clientStatus !== undefined) return { kind: 'client', status: clientStatus, transient: false };
+  if (code === 'NOT_CONFIGURED' || code === 'CONFIG_INVALID')
+    return { kind: 'config', status: 503, transient: false };
+  if (code.startsWith('SERVICE_') || code === 'SLACK_API_ERROR') {
+    if (TRANSIENT_OUTSIDE.has(code)) return { kind: 'outside', status: 502, transient: true };
+    // An HTTP answer is transient when the service was down or throttled, not when it refused the request.
+    const status = error.fields.status;
+    const transient = typeof status !== 'number' || status >= 500 || status === 408 || status === 429;
+    return { kind: 'outside', status: 502, transient };
+  }
+  return { kind: 'refused', status: 500, transient: code === 'STORE_CONFLICT' };
+}

@@ -10,17 +10,11 @@ import { type GateAllowList, parseGateAllowList } from '../core/gate-access.ts';
 import type { Decision } from '../core/model.ts';
 import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import type { Secret } from '../core/secret.ts';
+import type { FlowContext, Logger } from './context.ts';
 import type { WorkMessage } from './work-messages.ts';
 
-export type LogFields = Record<string, string | number | boolean | undefined | null>;
-
-export interface Logger {
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-}
-
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+// The flow context's logger, re-exported for the entries that import it from here.
+export { type LogFields, type Logger, silentLogger } from './context.ts';
 
 export interface AgentSettings {
   /** Empty: every repository. Compared case-insensitively. */
@@ -72,7 +66,7 @@ export interface WorkQueue {
   send(message: WorkMessage, options: { delaySeconds: number }): Promise<void>;
 }
 
-export interface AgentDeps {
+export interface AgentDeps extends FlowContext {
   store: Store;
   /** Absent where there is no queue (then an effect cannot wait and says so). */
   workQueue?: WorkQueue;

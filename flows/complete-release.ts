@@ -8,7 +8,6 @@ import { archiveRelease, renderReleaseNotes, withTicketStatuses } from '../core/
 import { releaseCompletedCard } from '../core/slack-cards.ts';
 import { moveTicket } from './jira-workflow.ts';
 import {
-  type FlowReport,
   gateRecords,
   postCard,
   type ReleaseFlowDeps,
@@ -31,14 +30,25 @@ export interface CompleteReleaseInput {
 
 export type CompleteReleaseDeps = ReleaseFlowDeps & { jira: Jira };
 
-function summaryOf(archived: ArchivedRelease, extra = ''): { title: string; markdown: string } {
-  return { title: `Released ${archived.repo} ${archived.version}`, markdown: `${archived.notes}${extra}` };
-}
+/** What completing a release did: the task maps it onto the run (outputs, summary, result). */
+export type CompleteReleaseOutcome =
+  | { kind: 'already-released'; repo: string; version: string; releasedAt: string; notes: string }
+  | {
+      kind: 'released';
+      repo: string;
+      version: string;
+      /** The archived release notes (Markdown). */
+      notes: string;
+      tickets: number;
+      doneStatus: string;
+      /** What went wrong without undoing the release (a ticket not moved, Slack down…), for a person. */
+      issues: string[];
+    };
 
 export async function completeRelease(
   deps: CompleteReleaseDeps,
   input: CompleteReleaseInput,
-): Promise<FlowReport> {
+): Promise<CompleteReleaseOutcome> {
   const release = await resolveRelease(deps.store, input.repo, input.version);
   const version = release.version;
   if (!version) {
@@ -50,7 +60,7 @@ export async function completeRelease(
   }
   const existing = await deps.store.releases.get(input.repo, version);
   if (existing) {
-    deps.log(`${input.repo} ${version} was archived at ${existing.releasedAt}: nothing to do.`);
+    deps.log.info(`${input.repo} ${version} was archived at ${existing.releasedAt}: nothing to do.`);
     // An earlier run that stopped right after archiving left its thread open: finish that, nothing else.
     if (release.thread && release.thread.status !== 'done') {
       await upsertReleaseThread(deps.store, {
@@ -58,14 +68,15 @@ export async function completeRelease(
         version,
         status: 'done',
         patch: {},
-        now: new Date(deps.waiter.now()),
+        now: deps.now(),
       });
     }
     return {
-      result: 'Succeeded',
-      message: `already completed: ${input.repo} ${version} was released at ${existing.releasedAt}`,
-      outputs: { version },
-      summary: summaryOf(existing),
+      kind: 'already-released',
+      repo: input.repo,
+      version,
+      releasedAt: existing.releasedAt,
+      notes: existing.notes,
     };
   }
   const staging = release.staging;
@@ -92,7 +103,7 @@ export async function completeRelease(
     try {
       const move = await moveTicket(deps.jira, ticket.key, input.doneStatus, { workflow: input.workflow });
       statuses.set(ticket.key, move.to);
-      deps.log(
+      deps.log.info(
         move.changed
           ? `${ticket.key}: ${move.from} → ${move.path.join(' → ')}`
           : `${ticket.key}: already ${move.to}`,
@@ -108,7 +119,7 @@ export async function completeRelease(
   const threadId = releaseThreadId(input.repo, version);
   const decisions = await deps.store.decisions.findByThread(threadId);
   const gates = gateRecords(thread, decisions);
-  const releasedAt = new Date(deps.waiter.now());
+  const releasedAt = deps.now();
   // Pure: the store may call it again on a concurrent change, with the staging release it re-read.
   const build = (current: StagingRelease): ArchivedRelease => {
     const fields = {
@@ -171,26 +182,18 @@ export async function completeRelease(
       issues: issues.length,
     },
   });
-  deps.log(
+  deps.log.info(
     `Archived ${input.repo} ${version} with ${archived.tickets.length} ticket(s) and ${archived.gates.length} gate record(s).`,
   );
-  for (const issue of issues) deps.warn(issue);
-  if (issues.length > 0) {
-    return {
-      result: 'SucceededWithIssues',
-      message: `released ${input.repo} ${version} with ${issues.length} issue(s): ${issues.join('; ')}`,
-      outputs: { version },
-      summary: summaryOf(
-        archived,
-        `\n**Needs a look:**\n\n${issues.map((issue) => `- ${issue}`).join('\n')}\n`,
-      ),
-    };
-  }
+  for (const issue of issues) deps.log.warn(issue);
   return {
-    result: 'Succeeded',
-    message: `released ${input.repo} ${version}: ${archived.tickets.length} ticket(s) ${input.doneStatus}`,
-    outputs: { version },
-    summary: summaryOf(archived),
+    kind: 'released',
+    repo: input.repo,
+    version,
+    notes: archived.notes,
+    tickets: archived.tickets.length,
+    doneStatus: input.doneStatus,
+    issues,
   };
 }
 
@@ -214,7 +217,7 @@ async function releaseJiraVersions(
         }
       }
       if (!jiraVersion.released) await deps.jira.releaseVersion(jiraVersion.id);
-      deps.log(`Jira version ${name} of ${project} is released.`);
+      deps.log.info(`Jira version ${name} of ${project} is released.`);
     } catch (error) {
       issues.push(`Jira version ${name} of ${project} not released: ${errorMessage(error)}`);
     }

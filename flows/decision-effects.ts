@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Approval, CompletionOutcome, PullRequest } from '../adapters/azdo/azdo.ts';
 import { verifyDecisionProof } from '../core/decision-proof.ts';
-import { errorMessage, isReleaseAgentError } from '../core/errors.ts';
+import { classifyError, errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord, ThreadKind, ThreadOf } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { refreshCard } from './gate-requests.ts';
@@ -104,23 +104,9 @@ type EffectDeps = Pick<
   'store' | 'azdo' | 'jira' | 'slack' | 'now' | 'log' | 'settings' | 'hooks' | 'workQueue'
 >;
 
-const TRANSIENT_CODES = new Set([
-  'SERVICE_TIMEOUT',
-  'SERVICE_NETWORK',
-  'SERVICE_MALFORMED',
-  'SERVICE_RETRIES_EXHAUSTED',
-  'STORE_CONFLICT',
-]);
-
 /** Worth another delivery: an outside service down, throttled or timed out, or an unexpected error. */
 export function isTransient(error: unknown): boolean {
-  if (!isReleaseAgentError(error)) return true;
-  if (TRANSIENT_CODES.has(error.code)) return true;
-  if (error.code === 'SERVICE_HTTP' || error.code === 'SLACK_API_ERROR') {
-    const status = error.fields.status;
-    return typeof status !== 'number' || status >= 500 || status === 408 || status === 429;
-  }
-  return false;
+  return classifyError(error).transient;
 }
 
 export async function performEffect(

@@ -3,13 +3,22 @@
 // The job authenticates with its own System.AccessToken and names its build; the app reads the build
 // from Azure DevOps and decides from that alone what the job may ask (core/job-roles.ts).
 import type { ReviewRecorded, ReviewReport, ReviewStart } from './review-record.ts';
+import type { CompleteReleaseOutcome } from './complete-release.ts';
 import type { EnsureTicketResult } from './jira-ticket.ts';
-import type { FlowReport, PipelineRef } from './release-common.ts';
+import type { PipelineRef } from './release-common.ts';
+import type { MergedOutcome, PlanOutcome, ReleasePrOutcome } from './release-pull-request.ts';
 import type { StageReleaseOutcome } from './stage-release.ts';
 import type { ReleaseThreadState } from './threads.ts';
 
 /** The header naming the job's build (Build.BuildId). */
 export const BUILD_HEADER = 'x-release-agent-build';
+
+/**
+ * A step that ran and failed answers with its coded error (classifyError in core/errors.ts): 424 when an
+ * outside service it depends on failed, 422 for any other coded failure of the step itself.
+ */
+export const JOB_STEP_FAILED = 422;
+export const JOB_STEP_OUTSIDE_FAILED = 424;
 
 export type RecordedRun = NonNullable<ReleaseThreadState['pipelineRuns']>[number];
 
@@ -51,8 +60,8 @@ export interface JobSteps {
     response: EnsureTicketResult;
   };
   stage: { request: StageOptions; response: StageReleaseOutcome };
-  'release.plan': { request: ReleaseRequest & { pipelines: PipelineRef[] }; response: FlowReport };
-  'release.create': { request: BranchesOptions; response: FlowReport };
+  'release.plan': { request: ReleaseRequest & { pipelines: PipelineRef[] }; response: PlanOutcome };
+  'release.create': { request: BranchesOptions; response: ReleasePrOutcome };
   /** `pending`: policies still pending after the app's wait; ask again. */
   'release.complete': {
     request: BranchesOptions & {
@@ -62,7 +71,7 @@ export interface JobSteps {
       waitSeconds: number;
       pollIntervalSeconds: number;
     };
-    response: FlowReport | { pending: true; message: string };
+    response: MergedOutcome | { kind: 'pending'; message: string };
   };
   'release.finish': {
     request: ReleaseRequest & {
@@ -71,7 +80,7 @@ export interface JobSteps {
       workflow: string[];
       jiraVersion: boolean;
     };
-    response: FlowReport;
+    response: CompleteReleaseOutcome;
   };
   'release.runs': {
     request: ReleaseRequest & { version?: string };

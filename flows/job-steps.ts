@@ -10,6 +10,7 @@ import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import { FINDING_SEVERITIES } from '../core/review.ts';
 import { normalizeVersion } from '../core/versions.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
+import type { Logger } from './context.ts';
 import { ensureTicket } from './jira-ticket.ts';
 import { environmentFromInstructions } from './approval-gates.ts';
 import { DEFAULT_WORKFLOW } from './jira-workflow.ts';
@@ -93,12 +94,17 @@ function releaseDeps({ deps, log }: StepContext): ReleaseFlowDeps {
     store: deps.store,
     ...(deps.slack ? { slack: { slack: deps.slack, channel: deps.channel } } : {}),
     jiraBaseUrl: deps.settings.jiraBaseUrl,
-    log: (line) => log.push({ level: 'info', text: line }),
-    warn: (line) => log.push({ level: 'warning', text: line }),
-    waiter: {
-      now: () => deps.now().getTime(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    },
+    now: deps.now,
+    log: jobLogger(log),
+  };
+}
+
+/** The flow's lines, handed back to the job for its own log (errors show there as warnings). */
+function jobLogger(log: Log): Logger {
+  return {
+    info: (text) => log.push({ level: 'info', text }),
+    warn: (text) => log.push({ level: 'warning', text }),
+    error: (text) => log.push({ level: 'warning', text }),
   };
 }
 
@@ -207,10 +213,11 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
         {
           azdo: requireAzdo(deps),
           store: deps.store,
-          ...(deps.jira ? { jira: deps.jira } : {}),
-          ...(deps.slack ? { slack: deps.slack } : {}),
-          ...(deps.channel ? { channel: deps.channel } : {}),
           now: deps.now,
+          // The app's own log: the warnings reach the job in the outcome.
+          log: deps.log,
+          ...(deps.jira ? { jira: deps.jira } : {}),
+          ...(deps.slack ? { slack: { slack: deps.slack, channel: deps.channel } } : {}),
         },
         {
           repo: role.repo,
@@ -285,7 +292,7 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       } catch (error) {
         // Policies still pending: the task asks again until its own limit (an HTTP call must stay short).
         if (isReleaseAgentError(error, 'PR_COMPLETION_TIMEOUT'))
-          return { pending: true as const, message: error.message };
+          return { kind: 'pending' as const, message: error.message };
         throw error;
       }
     },

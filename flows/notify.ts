@@ -19,11 +19,11 @@ export interface NotifyInput {
 
 export type NotifyOutcome =
   | { kind: 'posted'; channel: string | undefined; ts: string | undefined }
+  | { kind: 'no-slack' }
   | { kind: 'not-posted'; warning: string };
 
 export async function notifyFailure(deps: NotifyDeps, input: NotifyInput): Promise<NotifyOutcome> {
-  if (!deps.slack)
-    return { kind: 'not-posted', warning: 'no Slack connection (input slackConnection): nothing was sent' };
+  if (!deps.slack) return { kind: 'no-slack' };
   const card = failureCard({
     step: input.step,
     message: input.message,

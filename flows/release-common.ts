@@ -1,59 +1,24 @@
-// What the release pipeline's flows share: the report a flow hands back to its task entry, the
-// release thread (found by repo + version), bounded polling, pipeline lists and small text rules.
+// What the release pipeline's flows share: their deps, the release thread (found by repo + version),
+// bounded polling, the pipeline reference and small text rules.
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
-import { type ErrorCode, errorMessage, ReleaseAgentError } from '../core/errors.ts';
+import { type FlowContext, sleepOf } from './context.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
 import type { SlackCard } from '../core/slack-cards.ts';
-import { normalizeVersion } from '../core/versions.ts';
 import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
-
-export type ReportResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
-
-/** What a flow did, for the task entry to map onto the agent (outputs, summary, build number, result). */
-export interface FlowReport {
-  result: ReportResult;
-  message: string;
-  outputs: Record<string, string>;
-  summary?: { title: string; markdown: string };
-  buildNumber?: string;
-}
-
-/** A failed report whose message starts with the error code, like a thrown ReleaseAgentError's. */
-export function failedReport(
-  code: ErrorCode,
-  message: string,
-  outputs: Record<string, string> = {},
-): FlowReport {
-  return { result: 'Failed', message: `[${code}] ${message}`, outputs };
-}
-
-/** Time as the flows see it: injected so tests and the agent differ only here. */
-export interface Waiter {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realWaiter: Waiter = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export interface SlackTarget {
   slack: Slack;
   channel: string | undefined;
 }
 
-/** The ports and settings every release flow gets. */
-export interface ReleaseFlowDeps {
-  store: Store;
+/** The context and settings every release flow gets. */
+export interface ReleaseFlowDeps extends FlowContext {
   /** Absent when the task has no Slack connection: nothing is posted. */
   slack?: SlackTarget;
   /** For ticket links in notes and cards. */
   jiraBaseUrl: string;
-  log(line: string): void;
-  warn(line: string): void;
-  waiter: Waiter;
 }
 
 /**
@@ -61,7 +26,7 @@ export interface ReleaseFlowDeps {
  * failure is a warning and the caller reports SucceededWithIssues.
  */
 export async function postCard(
-  deps: Pick<ReleaseFlowDeps, 'slack' | 'warn'>,
+  deps: Pick<ReleaseFlowDeps, 'slack' | 'log'>,
   card: SlackCard,
 ): Promise<boolean> {
   if (!deps.slack) return false;
@@ -73,7 +38,7 @@ export async function postCard(
     });
     return true;
   } catch (error) {
-    deps.warn(`the Slack notification could not be posted: ${errorMessage(error)}`);
+    deps.log.warn(`the Slack notification could not be posted: ${errorMessage(error)}`);
     return false;
   }
 }
@@ -83,51 +48,9 @@ export interface PipelineRef {
   name: string;
 }
 
-/** `12`, `12:Payments CI` items (already split on commas and new lines); INPUT_INVALID naming the input. */
-export function parsePipelineList(items: readonly string[], input: string): PipelineRef[] {
-  const pipelines: PipelineRef[] = [];
-  for (const item of items) {
-    const match = /^(\d{1,9})(?:\s*:\s*(.*))?$/.exec(item.trim());
-    const id = match ? Number(match[1]) : 0;
-    if (!match || id < 1) {
-      throw new ReleaseAgentError(
-        'INPUT_INVALID',
-        `input "${input}" must list pipeline ids or id:name pairs, got "${item.slice(0, 80)}"`,
-        { input },
-      );
-    }
-    if (pipelines.some((pipeline) => pipeline.id === id)) continue;
-    pipelines.push({ id, name: match[2]?.trim() || `pipeline ${id}` });
-  }
-  return pipelines;
-}
-
-/** `develop` → `refs/heads/develop`; a full ref is kept. */
-export function branchRef(value: string, input: string): string {
-  const ref = value.startsWith('refs/') ? value : `refs/heads/${value}`;
-  if (!/^refs\/[^\s\\~^:?*[]+$/.test(ref) || ref.endsWith('/') || ref.includes('..')) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" is not a branch name: "${value.slice(0, 80)}"`,
-      { input },
-    );
-  }
-  return ref;
-}
-
-/** `x.y.z` from an input, INPUT_INVALID naming it otherwise. */
-export function versionInput(value: string, input = 'version'): string {
-  try {
-    return normalizeVersion(value);
-  } catch {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" must be a version x.y.z, got "${value.slice(0, 80)}"`,
-      {
-        input,
-      },
-    );
-  }
+export interface PipelineRef {
+  id: number;
+  name: string;
 }
 
 /**
@@ -242,18 +165,19 @@ export type PollOutcome<T> = { done: true; value: T; elapsedMs: number } | { don
  * (the last wait is shortened to end on the deadline, and one last check runs there).
  */
 export async function pollUntil<T>(options: {
-  waiter: Waiter;
+  clock: Pick<FlowContext, 'now' | 'sleep'>;
   intervalMs: number;
   maxWaitMs: number;
   check(round: number, elapsedMs: number): Promise<T | undefined>;
 }): Promise<PollOutcome<T>> {
-  const started = options.waiter.now();
+  const started = options.clock.now().getTime();
+  const sleep = sleepOf(options.clock);
   for (let round = 1; ; round++) {
-    const elapsedMs = options.waiter.now() - started;
+    const elapsedMs = options.clock.now().getTime() - started;
     const value = await options.check(round, elapsedMs);
     if (value !== undefined) return { done: true, value, elapsedMs };
     if (elapsedMs >= options.maxWaitMs) return { done: false, elapsedMs };
-    await options.waiter.sleep(Math.max(0, Math.min(options.intervalMs, options.maxWaitMs - elapsedMs)));
+    await sleep(Math.max(0, Math.min(options.intervalMs, options.maxWaitMs - elapsedMs)));
   }
 }
 

@@ -7,10 +7,8 @@
 import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import { releaseTag, renderReleaseNotes } from '../core/releases.ts';
-import { buildNumberFor } from '../core/build-number.ts';
 import { releasePrCreatedCard } from '../core/slack-cards.ts';
 import {
-  type FlowReport,
   fitDescription,
   type PipelineRef,
   pollUntil,
@@ -33,19 +31,20 @@ export interface PlanInput {
   run: { runId?: number; pipelineId?: number; runUrl?: string };
 }
 
-/** Plan: what would be released. "Nothing to release" is a success with hasRelease=false. */
-export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Promise<FlowReport> {
+/** What planning found: nothing staged, or the version and its notes (the release thread is open). */
+export type PlanOutcome =
+  | { kind: 'nothing-staged'; repo: string }
+  | { kind: 'planned'; repo: string; version: string; tickets: number; notes: string; threadId: string };
+
+/** Plan: what would be released. "Nothing to release" is an outcome, not a failure. */
+export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Promise<PlanOutcome> {
   const staging = await deps.store.staging.get(input.repo);
   if (!staging || staging.tickets.length === 0) {
-    deps.log(`${input.repo} has no staged tickets: nothing to release.`);
-    return {
-      result: 'Succeeded',
-      message: `nothing to release: ${input.repo} has no staged tickets`,
-      outputs: { hasRelease: 'false' },
-    };
+    deps.log.info(`${input.repo} has no staged tickets: nothing to release.`);
+    return { kind: 'nothing-staged', repo: input.repo };
   }
   const notes = renderReleaseNotes(staging, { jiraBaseUrl: deps.jiraBaseUrl });
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version: staging.version,
@@ -67,20 +66,21 @@ export async function planRelease(deps: ReleaseFlowDeps, input: PlanInput): Prom
     detail: { version: staging.version, tickets: staging.tickets.length, runId: input.run.runId },
   });
   const pipelines = releaseState(thread).pipelines ?? [];
-  deps.log(
+  deps.log.info(
     `${input.repo} ${staging.version}: ${staging.tickets.length} ticket(s) staged; release thread ${thread.id}.`,
   );
-  deps.log(
+  deps.log.info(
     pipelines.length > 0
       ? `Pipelines for gate 4: ${pipelines.map((pipeline) => `${pipeline.name} (${pipeline.id})`).join(', ')}.`
       : 'No pipelines configured for gate 4.',
   );
   return {
-    result: 'Succeeded',
-    message: `${input.repo} ${staging.version}: ${staging.tickets.length} ticket(s) to release`,
-    outputs: { hasRelease: 'true', version: staging.version },
-    summary: { title: `Release ${input.repo} ${staging.version}`, markdown: notes },
-    buildNumber: buildNumberFor(input.repo, staging.version),
+    kind: 'planned',
+    repo: input.repo,
+    version: staging.version,
+    tickets: staging.tickets.length,
+    notes,
+    threadId: thread.id,
   };
 }
 
@@ -100,16 +100,28 @@ function nothingStaged(repo: string): ReleaseAgentError {
   });
 }
 
+/** The release PR of a version: opened now or an open one reused; `notified` false when Slack failed. */
+export interface ReleasePrOutcome {
+  kind: 'release-pr';
+  repo: string;
+  version: string;
+  created: boolean;
+  pr: { id: number; url: string; title: string };
+  notes: string;
+  /** False only when a card was due and Slack refused it (no Slack, or announced before: true). */
+  notified: boolean;
+}
+
 /** Create: the develop → main PR titled `Release <repo> <version>` with the notes; reuses an open one. */
 export async function createReleasePullRequest(
   deps: AzureDevOpsDeps,
   input: BranchesInput,
-): Promise<FlowReport> {
+): Promise<ReleasePrOutcome> {
   const release = await resolveRelease(deps.store, input.repo, input.version);
   const { staging, version } = release;
   if (!staging || staging.tickets.length === 0 || !version) throw nothingStaged(input.repo);
   if (staging.version !== version) {
-    deps.warn(
+    deps.log.warn(
       `staging of ${input.repo} is at ${staging.version} now; this release stays ${version} as planned`,
     );
   }
@@ -121,13 +133,13 @@ export async function createReleasePullRequest(
     title,
     description: fitDescription(notes, PR_DESCRIPTION_LIMIT),
   });
-  deps.log(
+  deps.log.info(
     created
       ? `Created PR #${pullRequest.id} "${title}": ${pullRequest.webUrl}`
       : `Reused the open PR #${pullRequest.id} "${pullRequest.title}" from ${input.sourceRef} to ${input.targetRef}: ${pullRequest.webUrl}`,
   );
   const known = releaseState(release.thread).releasePrId === pullRequest.id;
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version,
@@ -153,15 +165,14 @@ export async function createReleasePullRequest(
     });
     slackFailed = Boolean(deps.slack) && !(await postCard(deps, card));
   }
-  const what = `${created ? 'created' : 'reused'} release PR #${pullRequest.id} for ${input.repo} ${version}`;
   return {
-    result: slackFailed ? 'SucceededWithIssues' : 'Succeeded',
-    message: slackFailed ? `${what}; the Slack notification failed` : what,
-    outputs: { pullRequestId: String(pullRequest.id) },
-    summary: {
-      title: `Release PR: ${input.repo} ${version}`,
-      markdown: `[PR #${pullRequest.id}: ${title}](${pullRequest.webUrl}) (${created ? 'created' : 'reused'})\n\n${notes}`,
-    },
+    kind: 'release-pr',
+    repo: input.repo,
+    version,
+    created,
+    pr: { id: pullRequest.id, url: pullRequest.webUrl, title },
+    notes,
+    notified: !slackFailed,
   };
 }
 
@@ -195,11 +206,22 @@ async function findReleasePr(
   return await deps.azdo.getPullRequest(input.repo, match.id);
 }
 
+/** The release PR merged and its merge commit tagged. */
+export interface MergedOutcome {
+  kind: 'merged';
+  repo: string;
+  version: string;
+  pr: { id: number; url: string };
+  targetRef: string;
+  mergeCommit: string;
+  tag: string;
+}
+
 /** Complete: merge the release PR (at the source commit read now), wait for policies if needed, tag it. */
 export async function completeReleasePullRequest(
   deps: AzureDevOpsDeps,
   input: CompleteInput,
-): Promise<FlowReport> {
+): Promise<MergedOutcome> {
   const release = await resolveRelease(deps.store, input.repo, input.version);
   const version = release.version;
   if (!version) throw nothingStaged(input.repo);
@@ -223,12 +245,12 @@ export async function completeReleasePullRequest(
     commitId: mergeCommit,
     message: `Release ${input.repo} ${version}`,
   });
-  deps.log(
+  deps.log.info(
     tag.created
       ? `Tagged ${mergeCommit.slice(0, 8)} as ${tagName}.`
       : `Tag ${tagName} already points at ${mergeCommit.slice(0, 8)}.`,
   );
-  const now = new Date(deps.waiter.now());
+  const now = deps.now();
   const thread = await upsertReleaseThread(deps.store, {
     repo: input.repo,
     version,
@@ -245,13 +267,13 @@ export async function completeReleasePullRequest(
     });
   }
   return {
-    result: 'Succeeded',
-    message: `merged release PR #${pr.id} of ${input.repo} ${version} as ${mergeCommit.slice(0, 8)}, tagged ${tagName}`,
-    outputs: { mergeCommit, tag: tagName },
-    summary: {
-      title: `Release merged: ${input.repo} ${version}`,
-      markdown: `[PR #${pr.id}](${pr.webUrl}) merged into \`${input.targetRef}\` as \`${mergeCommit}\`, tagged \`${tagName}\`.`,
-    },
+    kind: 'merged',
+    repo: input.repo,
+    version,
+    pr: { id: pr.id, url: pr.webUrl },
+    targetRef: input.targetRef,
+    mergeCommit,
+    tag: tagName,
   };
 }
 
@@ -283,7 +305,7 @@ async function mergePullRequest(
     );
   }
   const approvedBy = await gateThreeApprover(deps, input.repo, version);
-  deps.log(`Completing PR #${pr.id} at ${sourceCommit.slice(0, 8)} (${input.mergeStrategy}).`);
+  deps.log.info(`Completing PR #${pr.id} at ${sourceCommit.slice(0, 8)} (${input.mergeStrategy}).`);
   let outcome: Awaited<ReturnType<AzureDevOps['completePullRequest']>>;
   try {
     outcome = await deps.azdo.completePullRequest(input.repo, pr.id, {
@@ -312,7 +334,7 @@ async function mergePullRequest(
     case 'already-completed':
       return outcome.pullRequest;
     case 'auto-complete-set':
-      deps.log(
+      deps.log.info(
         `Required policies are pending: auto-complete is set, waiting up to ${seconds(input.maxWaitMs)}.`,
       );
       return await awaitCompletion(deps, input, outcome.pullRequest, sourceCommit, true);
@@ -351,7 +373,7 @@ async function awaitCompletion(
     if (autoComplete) await deps.azdo.cancelAutoComplete(input.repo, accepted.id);
   };
   const outcome = await pollUntil<PullRequest>({
-    waiter: deps.waiter,
+    clock: deps,
     intervalMs: input.pollIntervalMs,
     maxWaitMs: input.maxWaitMs,
     check: async (round, elapsedMs) => {
@@ -380,7 +402,7 @@ async function awaitCompletion(
           { ...fields, mergeStatus: pr.mergeStatus },
         );
       }
-      deps.log(
+      deps.log.info(
         `[${seconds(elapsedMs)}] PR #${pr.id}: ${pr.status}, merge ${pr.mergeStatus ?? 'not computed'}, auto-complete ${pr.autoCompleteSetById ? 'on' : 'off'}: waiting.`,
       );
       return undefined;

@@ -3,11 +3,9 @@
 // thread as soon as they are queued, so a retried task awaits them instead of queueing them again.
 import type { AzureDevOps, PipelineRun } from '../adapters/azdo/azdo.ts';
 import type { Store } from '../adapters/store/store.ts';
-import { errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { type ErrorCode, errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { type PipelineResult, pipelinesFinishedCard } from '../core/slack-cards.ts';
 import {
-  type FlowReport,
-  failedReport,
   type PipelineRef,
   pollUntil,
   postCard,
@@ -107,58 +105,43 @@ function cardResult(run: PipelineRun, timedOut: boolean): PipelineResult {
   return 'none';
 }
 
-/** Parses `templateParameters`: a JSON object of plain values, or key=value lines. */
-export function parseTemplateParameters(text: string, input = 'templateParameters'): Record<string, string> {
-  const trimmed = text.trim();
-  if (!trimmed) return {};
-  const invalid = (why: string) =>
-    new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" must be a JSON object or key=value lines: ${why}`,
-      { input },
-    );
-  if (trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (error) {
-      throw invalid(errorMessage(error));
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('not an object');
-    const values: Record<string, string> = {};
-    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw invalid(`the value of "${key}" is not a string, number or boolean`);
-      }
-      // Azure DevOps takes template parameters as strings and converts them by the parameter's type.
-      values[key] = String(value);
-    }
-    return values;
-  }
-  const values: Record<string, string> = {};
-  for (const line of trimmed.split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    const at = line.indexOf('=');
-    const key = at > 0 ? line.slice(0, at).trim() : '';
-    if (!key) throw invalid(`"${line.trim().slice(0, 80)}" has no key=`);
-    values[key] = line.slice(at + 1).trim();
-  }
-  return values;
+/** One run of the release: its pipeline, id, link and how it ended (undefined: still running). */
+export interface RunFact {
+  pipeline: PipelineRef;
+  runId: number;
+  url?: string;
+  result?: string;
 }
 
-export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesInput): Promise<FlowReport> {
+/** What running the release's pipelines came to; every kind but `skipped` lists the runs it queued or awaited. */
+export type RunPipelinesOutcome =
+  | { kind: 'skipped' }
+  | { kind: 'not-queued'; runs: RunFact[]; pipeline: PipelineRef; code: ErrorCode; reason: string }
+  | { kind: 'timed-out'; runs: RunFact[]; running: RunFact[]; maxWaitMs: number }
+  | { kind: 'failed'; runs: RunFact[]; failed: RunFact[] }
+  | { kind: 'succeeded'; runs: RunFact[]; commit: string; notified: boolean };
+
+function factOf(item: Tracked): RunFact {
+  return {
+    pipeline: item.pipeline,
+    runId: item.run.id,
+    ...(item.run.webUrl ? { url: item.run.webUrl } : {}),
+    ...(finished(item.run) && item.run.result ? { result: item.run.result } : {}),
+  };
+}
+
+export async function runPipelines(
+  deps: RunPipelinesDeps,
+  input: RunPipelinesInput,
+): Promise<RunPipelinesOutcome> {
   const release = await deps.runs.resolve(input.repo, input.version);
   const version = release.version;
   const pipelines = input.pipelines.length > 0 ? input.pipelines : release.pipelines;
   if (pipelines.length === 0) {
-    deps.warn(
+    deps.log.warn(
       "no pipelines to run: set the pipelines input or the release pipeline template's pipelines parameter",
     );
-    return {
-      result: 'Succeeded',
-      message: 'no pipelines configured: nothing to run',
-      outputs: { runIds: '', result: 'skipped' },
-    };
+    return { kind: 'skipped' };
   }
   const commit = input.commit ?? release.mergeCommit;
   if (!commit) {
@@ -170,7 +153,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
   }
 
   const tracked: Tracked[] = [];
-  const outputs = () => ({ runIds: tracked.map((item) => String(item.run.id)).join(',') });
+  const runs = () => tracked.map(factOf);
   for (const pipeline of pipelines) {
     const recorded = release.runs
       .filter((run) => run.pipelineId === pipeline.id && run.commit === commit)
@@ -179,13 +162,13 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       const run = await deps.azdo.getPipelineRun(pipeline.id, recorded.runId);
       // A failed or canceled run is what a retry wants to replace; anything else is awaited.
       if (!finished(run) || run.result === 'succeeded') {
-        deps.log(
+        deps.log.info(
           `${pipeline.name}: run #${run.id} was already queued for ${commit.slice(0, 8)} by this release: awaiting it.`,
         );
         tracked.push({ pipeline, run });
         continue;
       }
-      deps.log(
+      deps.log.info(
         `${pipeline.name}: run #${run.id} for ${commit.slice(0, 8)} ended ${run.result ?? 'without a result'}: queueing a new run.`,
       );
     }
@@ -200,13 +183,10 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
     } catch (error) {
       const code = isReleaseAgentError(error) ? error.code : 'PIPELINE_FAILED';
-      return failedReport(code, `could not queue ${pipeline.name} (${pipeline.id}): ${errorMessage(error)}`, {
-        ...outputs(),
-        result: 'failed',
-      });
+      return { kind: 'not-queued', runs: runs(), pipeline, code, reason: errorMessage(error) };
     }
     tracked.push({ pipeline, run });
-    deps.log(
+    deps.log.info(
       `${pipeline.name}: queued run #${run.id} on ${input.branch} at ${commit.slice(0, 8)}${run.webUrl ? `: ${run.webUrl}` : ''}`,
     );
     if (version)
@@ -218,12 +198,12 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
       });
   }
   if (!version)
-    deps.warn(
+    deps.log.warn(
       `${input.repo} has no release version to record the runs under: a retry would queue them again`,
     );
 
   const outcome = await pollUntil<true>({
-    waiter: deps.waiter,
+    clock: deps,
     intervalMs: input.pollIntervalMs,
     maxWaitMs: input.maxWaitMs,
     check: async (round, elapsedMs) => {
@@ -231,7 +211,7 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
         if (round > 1 && !finished(item.run))
           item.run = await deps.azdo.getPipelineRun(item.pipeline.id, item.run.id);
       }
-      deps.log(
+      deps.log.info(
         `[${seconds(elapsedMs)}] ${tracked.map((item) => `${describe(item)} ${stateText(item.run)}`).join('; ')}`,
       );
       return tracked.every((item) => finished(item.run)) ? true : undefined;
@@ -249,31 +229,11 @@ export async function runPipelines(deps: RunPipelinesDeps, input: RunPipelinesIn
     })),
   });
   const posted = await postCard(deps, card);
-  const link = (item: Tracked) => `${describe(item)}${item.run.webUrl ? ` (${item.run.webUrl})` : ''}`;
-
   if (timedOut) {
-    const running = tracked.filter((item) => !finished(item.run));
-    return failedReport(
-      'PIPELINE_TIMEOUT',
-      `still running after ${seconds(input.maxWaitMs)}: ${running.map(link).join(', ')}`,
-      { ...outputs(), result: 'timedOut' },
-    );
+    const running = tracked.filter((item) => !finished(item.run)).map(factOf);
+    return { kind: 'timed-out', runs: runs(), running, maxWaitMs: input.maxWaitMs };
   }
-  const failed = tracked.filter((item) => item.run.result !== 'succeeded');
-  if (failed.length > 0) {
-    return failedReport(
-      'PIPELINE_FAILED',
-      failed
-        .map((item) => `${link(item)} ${item.run.result === 'canceled' ? 'was canceled' : 'failed'}`)
-        .join(', '),
-      { ...outputs(), result: 'failed' },
-    );
-  }
-  const what = `${tracked.length} pipeline run(s) succeeded for ${commit.slice(0, 8)}: ${tracked.map(describe).join(', ')}`;
-  const slackFailed = Boolean(deps.slack) && !posted;
-  return {
-    result: slackFailed ? 'SucceededWithIssues' : 'Succeeded',
-    message: slackFailed ? `${what}; the Slack notification failed` : what,
-    outputs: { ...outputs(), result: 'succeeded' },
-  };
+  const failed = tracked.filter((item) => item.run.result !== 'succeeded').map(factOf);
+  if (failed.length > 0) return { kind: 'failed', runs: runs(), failed };
+  return { kind: 'succeeded', runs: runs(), commit, notified: !deps.slack || posted };
 }

@@ -3,8 +3,6 @@
 // tickets → the staging status, an optional Jira fix version, and a Slack note.
 import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import type { Jira } from '../adapters/jira/jira.ts';
-import type { Slack } from '../adapters/slack/slack.ts';
-import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Bump, StagingRelease } from '../core/model.ts';
 import { addTicketToStaging, rebaseStaging, withTicketStatuses } from '../core/releases.ts';
@@ -17,17 +15,18 @@ import {
   nextVersion,
   releaseAsFromDescription,
 } from '../core/versions.ts';
+import type { FlowContext } from './context.ts';
 import { isMissingIssue } from './jira-ticket.ts';
 import { type MoveResult, moveTicket } from './jira-workflow.ts';
 import { describeClaims, openPrClaims, readPrThreadState, upsertPrThread } from './pr-thread.ts';
+import type { SlackTarget } from './release-common.ts';
 
-export interface StageReleaseDeps {
+/** The flow context plus the ports staging uses (Jira and Slack optional). */
+export interface StageReleaseDeps extends FlowContext {
   azdo: AzureDevOps;
-  store: Pick<Store, 'staging' | 'releases' | 'threads'>;
   jira?: Jira;
-  slack?: Slack;
-  channel?: string;
-  now: () => Date;
+  /** Absent: no notification is posted. */
+  slack?: SlackTarget;
 }
 
 export interface StageReleaseInput {
@@ -105,15 +104,27 @@ function ticketKeysOf(
   return { keys, ignored: [...new Set(ignored)] };
 }
 
-export async function stageRelease(
-  deps: StageReleaseDeps,
-  input: StageReleaseInput,
-): Promise<StageReleaseOutcome> {
-  const { repo } = input;
-  const merged = await deps.azdo.findPullRequestByMergeCommit(repo, input.commit);
-  if (!merged) return { kind: 'no-pr', commit: input.commit };
-  // The query's copy may carry a cut description: Release-As and ticket keys need the whole text.
-  const pr = await deps.azdo.getPullRequest(repo, merged.id);
+/** The PR this commit completed, read whole (the query's copy may carry a cut description). */
+export async function findMergedPullRequest(
+  deps: Pick<StageReleaseDeps, 'azdo'>,
+  repo: string,
+  commit: string,
+): Promise<PullRequest | undefined> {
+  const merged = await deps.azdo.findPullRequestByMergeCommit(repo, commit);
+  // Release-As and ticket keys need the whole text.
+  return merged ? await deps.azdo.getPullRequest(repo, merged.id) : undefined;
+}
+
+/**
+ * The tickets the PR brings into the release: its keys in the configured projects that no other open
+ * PR holds and, with Jira, that name an issue (its summary and status read from Jira).
+ */
+export async function ticketsOfPullRequest(
+  deps: Pick<StageReleaseDeps, 'azdo' | 'store' | 'jira'>,
+  repo: string,
+  pr: PullRequest,
+  input: Pick<StageReleaseInput, 'ticketPattern' | 'projects'>,
+): Promise<{ tickets: StagedTicketInfo[]; warnings: string[] }> {
   const state = await readPrThreadState(deps.store, repo, pr.id);
   const warnings: string[] = [];
   const found = ticketKeysOf(pr, state.ticketKey, {
@@ -132,7 +143,6 @@ export async function stageRelease(
     if (claims.length === 0) keys.push(key);
     else warnings.push(`${describeClaims(key, claims)}: left off this release and not moved`);
   }
-
   // With Jira, a key that names no issue (a lookalike in prose) is not a ticket; summaries come from Jira.
   const tickets: StagedTicketInfo[] = [];
   for (const key of keys) {
@@ -148,26 +158,55 @@ export async function stageRelease(
       warnings.push(`${key} is not a Jira issue: left off the release`);
     }
   }
+  return { tickets, warnings };
+}
+
+/** Records the merge on the PR's thread (done), whether or not it stages anything. */
+export async function recordMerge(
+  deps: Pick<StageReleaseDeps, 'store' | 'now'>,
+  repo: string,
+  pr: PullRequest,
+  commit: string,
+): Promise<void> {
   await upsertPrThread(deps.store, {
     repo,
     prId: pr.id,
     now: deps.now(),
     status: 'done',
     state: {
-      mergeCommit: input.commit,
+      mergeCommit: commit,
       title: pr.title,
       sourceRefName: pr.sourceRefName,
       targetRefName: pr.targetRefName,
     },
   });
-  if (tickets.length === 0) return { kind: 'no-ticket', pr, warnings };
+}
 
-  const conventional = { conventional: input.conventionalBumps };
-  const bump =
+export interface VersionPlan {
+  bump: Bump;
+  releaseAs: string | undefined;
+  lastReleased: string | undefined;
+}
+
+/** How the PR moves the version: its bump (commit message, title, description), its Release-As. */
+export function bumpOf(pr: PullRequest, commitMessage: string | undefined, conventionalBumps: boolean): Bump {
+  const conventional = { conventional: conventionalBumps };
+  return (
     highestBump([
-      bumpFromCommitMessage(input.commitMessage ?? '', conventional),
+      bumpFromCommitMessage(commitMessage ?? '', conventional),
       bumpFromCommitMessage(`${pr.title}\n\n${pr.description}`, conventional),
-    ]) ?? 'patch';
+    ]) ?? 'patch'
+  );
+}
+
+/** The bump, the Release-As and the repo's last release; VERSION_NOT_INCREASING for a Release-As at or below it. */
+export async function planVersion(
+  deps: Pick<StageReleaseDeps, 'store'>,
+  repo: string,
+  pr: PullRequest,
+  input: Pick<StageReleaseInput, 'commitMessage' | 'conventionalBumps' | 'firstRelease'>,
+): Promise<VersionPlan> {
+  const bump = bumpOf(pr, input.commitMessage, input.conventionalBumps);
   const releaseAs = releaseAsFromDescription(pr.description);
   const lastReleased = (await deps.store.releases.latest(repo))?.version;
   // A Release-As at or below the last release is refused even when staging already holds a higher one.
@@ -178,6 +217,21 @@ export async function stageRelease(
       bumps: [],
       releaseAs,
     });
+  return { bump, releaseAs, lastReleased };
+}
+
+/**
+ * Adds the tickets to the repo's staging release (one optimistic write). `changed` is false when they
+ * were all there already (a re-run).
+ */
+export async function addToStaging(
+  deps: Pick<StageReleaseDeps, 'store' | 'now'>,
+  repo: string,
+  pr: PullRequest,
+  tickets: readonly StagedTicketInfo[],
+  plan: VersionPlan,
+  firstRelease: string,
+): Promise<{ staging: StagingRelease; changed: boolean; previousVersion: string | undefined }> {
   const before = await deps.store.staging.get(repo);
   const now = deps.now();
   let changed = false;
@@ -192,10 +246,10 @@ export async function stageRelease(
           ...(ticket.status ? { status: ticket.status } : {}),
         },
         prId: pr.id,
-        bump,
-        ...(releaseAs ? { releaseAs } : {}),
-        ...(lastReleased ? { lastReleased } : {}),
-        firstRelease: input.firstRelease,
+        bump: plan.bump,
+        ...(plan.releaseAs ? { releaseAs: plan.releaseAs } : {}),
+        ...(plan.lastReleased ? { lastReleased: plan.lastReleased } : {}),
+        firstRelease,
         now,
       }).staging;
     }
@@ -211,89 +265,147 @@ export async function stageRelease(
   // A release archived between reading the last release and this write left staging started over
   // from the older base, i.e. at the version just released: version it again over the new one.
   const released = (await deps.store.releases.latest(repo))?.version;
-  if (released && released !== lastReleased && compareVersions(staging.version, released) <= 0) {
+  if (released && released !== plan.lastReleased && compareVersions(staging.version, released) <= 0) {
     staging =
       (await deps.store.staging.update(repo, (current) =>
         current && compareVersions(current.version, released) <= 0
-          ? rebaseStaging(current, { lastReleased: released, firstRelease: input.firstRelease, now }).staging
+          ? rebaseStaging(current, { lastReleased: released, firstRelease, now }).staging
           : undefined,
       )) ?? staging;
   }
+  return { staging, changed, previousVersion: before?.version };
+}
 
-  if (deps.jira && input.stagingStatus.trim()) {
-    for (const ticket of tickets) {
-      try {
-        ticket.move = await moveTicket(deps.jira, ticket.key, input.stagingStatus, {
-          workflow: input.workflow,
-          keepIfPast: true,
-        });
-        if (ticket.move.skipped)
-          warnings.push(`${ticket.key} was left in "${ticket.move.from}": ${ticket.move.skipped}`);
-      } catch (error) {
-        // Staging is right already; a ticket that cannot move is fixed by hand (or by a re-run).
-        warnings.push(`${ticket.key} was not moved to "${input.stagingStatus}": ${errorMessage(error)}`);
-      }
+/**
+ * Moves the tickets to the staging status (a ticket already past it stays) and records on the staging
+ * release where the moves left them (the hub shows it). Each ticket's `move` is set; a ticket that
+ * cannot move is a warning: staging is right already, a person (or a re-run) fixes the ticket.
+ */
+export async function moveTicketsToStaging(
+  deps: Pick<StageReleaseDeps, 'store' | 'now'> & { jira: Jira },
+  repo: string,
+  tickets: StagedTicketInfo[],
+  staging: StagingRelease,
+  input: Pick<StageReleaseInput, 'stagingStatus' | 'workflow'>,
+): Promise<{ staging: StagingRelease; warnings: string[] }> {
+  const warnings: string[] = [];
+  for (const ticket of tickets) {
+    try {
+      ticket.move = await moveTicket(deps.jira, ticket.key, input.stagingStatus, {
+        workflow: input.workflow,
+        keepIfPast: true,
+      });
+      if (ticket.move.skipped)
+        warnings.push(`${ticket.key} was left in "${ticket.move.from}": ${ticket.move.skipped}`);
+    } catch (error) {
+      warnings.push(`${ticket.key} was not moved to "${input.stagingStatus}": ${errorMessage(error)}`);
     }
-    // The staging release shows each ticket's status (the hub reads it): record where the moves left them.
-    const moved = new Map(
-      tickets.flatMap((ticket) =>
-        ticket.move ? [[ticket.key, ticket.move.skipped ? ticket.move.from : ticket.move.to] as const] : [],
-      ),
-    );
-    staging =
-      (await deps.store.staging.update(repo, (current) => {
-        if (!current) return undefined;
-        const next = withTicketStatuses(current, moved);
-        return next === current ? undefined : { ...next, updatedAt: deps.now().toISOString() };
-      })) ?? staging;
   }
+  const moved = new Map(
+    tickets.flatMap((ticket) =>
+      ticket.move ? [[ticket.key, ticket.move.skipped ? ticket.move.from : ticket.move.to] as const] : [],
+    ),
+  );
+  const updated = await deps.store.staging.update(repo, (current) => {
+    if (!current) return undefined;
+    const next = withTicketStatuses(current, moved);
+    return next === current ? undefined : { ...next, updatedAt: deps.now().toISOString() };
+  });
+  return { staging: updated ?? staging, warnings };
+}
 
+/** Puts the current fix version on every ticket on staging (an older one stays until the release is done). */
+export async function setFixVersions(
+  jira: Jira,
+  repo: string,
+  staging: StagingRelease,
+): Promise<{ name: string; warnings: string[] }> {
+  const name = fixVersionName(repo, staging.version);
+  const warnings: string[] = [];
+  for (const ticket of staging.tickets) {
+    try {
+      await jira.ensureVersion(ticket.key.slice(0, ticket.key.lastIndexOf('-')), name);
+      await jira.addFixVersion(ticket.key, name);
+    } catch (error) {
+      warnings.push(`fix version ${name} was not set on ${ticket.key}: ${errorMessage(error)}`);
+    }
+  }
+  return { name, warnings };
+}
+
+/** One card per staged ticket; a Slack failure is a warning (staging is written already). */
+export async function notifyStaged(
+  target: SlackTarget,
+  repo: string,
+  pr: PullRequest,
+  tickets: readonly StagedTicketInfo[],
+  staging: StagingRelease,
+  jiraBaseUrl: string,
+): Promise<{ notified: boolean; warnings: string[] }> {
+  try {
+    for (const ticket of tickets) {
+      const card = stagedCard({
+        repo,
+        version: staging.version,
+        ticket: { key: ticket.key, ...(ticket.summary ? { summary: ticket.summary } : {}) },
+        jiraBaseUrl,
+        pr: { id: pr.id, url: pr.webUrl, title: pr.title },
+        ticketsOnStaging: staging.tickets.length,
+      });
+      await target.slack.postMessage({
+        ...(target.channel ? { channel: target.channel } : {}),
+        text: card.text,
+        blocks: card.blocks,
+      });
+    }
+    return { notified: true, warnings: [] };
+  } catch (error) {
+    return { notified: false, warnings: [`the Slack notification failed: ${errorMessage(error)}`] };
+  }
+}
+
+/** The steps above, in order: find the PR, its tickets, record the merge, version, stage, move, notify. */
+export async function stageRelease(
+  deps: StageReleaseDeps,
+  input: StageReleaseInput,
+): Promise<StageReleaseOutcome> {
+  const { repo } = input;
+  const pr = await findMergedPullRequest(deps, repo, input.commit);
+  if (!pr) return { kind: 'no-pr', commit: input.commit };
+  const { tickets, warnings } = await ticketsOfPullRequest(deps, repo, pr, input);
+  await recordMerge(deps, repo, pr, input.commit);
+  if (tickets.length === 0) return { kind: 'no-ticket', pr, warnings };
+
+  const plan = await planVersion(deps, repo, pr, input);
+  const added = await addToStaging(deps, repo, pr, tickets, plan, input.firstRelease);
+  let { staging } = added;
+  if (deps.jira && input.stagingStatus.trim()) {
+    const moved = await moveTicketsToStaging({ ...deps, jira: deps.jira }, repo, tickets, staging, input);
+    staging = moved.staging;
+    warnings.push(...moved.warnings);
+  }
   let fixVersion: string | undefined;
   if (deps.jira && input.fixVersion) {
-    fixVersion = fixVersionName(repo, staging.version);
-    // Every ticket on staging carries the current version; an older one stays until the release is done.
-    for (const ticket of staging.tickets) {
-      try {
-        await deps.jira.ensureVersion(ticket.key.slice(0, ticket.key.lastIndexOf('-')), fixVersion);
-        await deps.jira.addFixVersion(ticket.key, fixVersion);
-      } catch (error) {
-        warnings.push(`fix version ${fixVersion} was not set on ${ticket.key}: ${errorMessage(error)}`);
-      }
-    }
+    const set = await setFixVersions(deps.jira, repo, staging);
+    fixVersion = set.name;
+    warnings.push(...set.warnings);
   }
-
   let notified = false;
-  if (deps.slack && changed) {
-    try {
-      for (const ticket of tickets) {
-        const card = stagedCard({
-          repo,
-          version: staging.version,
-          ticket: { key: ticket.key, ...(ticket.summary ? { summary: ticket.summary } : {}) },
-          jiraBaseUrl: input.jiraBaseUrl,
-          pr: { id: pr.id, url: pr.webUrl, title: pr.title },
-          ticketsOnStaging: staging.tickets.length,
-        });
-        await deps.slack.postMessage({
-          ...(deps.channel ? { channel: deps.channel } : {}),
-          text: card.text,
-          blocks: card.blocks,
-        });
-      }
-      notified = true;
-    } catch (error) {
-      warnings.push(`the Slack notification failed: ${errorMessage(error)}`);
-    }
+  if (deps.slack && added.changed) {
+    const sent = await notifyStaged(deps.slack, repo, pr, tickets, staging, input.jiraBaseUrl);
+    notified = sent.notified;
+    warnings.push(...sent.warnings);
   }
+  for (const warning of warnings) deps.log.warn(warning, { repo, prId: pr.id });
   return {
     kind: 'staged',
     pr,
     staging,
-    changed,
-    previousVersion: before?.version,
+    changed: added.changed,
+    previousVersion: added.previousVersion,
     tickets,
-    bump,
-    releaseAs,
+    bump: plan.bump,
+    releaseAs: plan.releaseAs,
     fixVersionName: fixVersion,
     warnings,
     notified,

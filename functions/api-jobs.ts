@@ -5,11 +5,11 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
-import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { classifyError, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
 import { Secret } from '../core/secret.ts';
 import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
-import { BUILD_HEADER } from '../flows/job-api.ts';
+import { BUILD_HEADER, JOB_STEP_FAILED, JOB_STEP_OUTSIDE_FAILED } from '../flows/job-api.ts';
 import {
   authorizeJobStep,
   isJobStep,
@@ -115,10 +115,13 @@ export async function jobStepHandler(
     // The step's own failure (a version that does not increase, an abandoned release PR, Jira refusing
     // a transition…) is the job's answer: its code and words fail the task, as they did when it ran
     // there. Coded messages carry no secrets; anything else stays a logged internal error.
-    if (!isReleaseAgentError(error) || error.code === 'NOT_CONFIGURED' || error.code === 'CONFIG_INVALID')
-      throw error;
+    const { kind } = classifyError(error);
+    if (!isReleaseAgentError(error) || kind === 'internal' || kind === 'config') throw error;
     log.warn('job step failed', { step, buildId: role.buildId, code: error.code });
-    const outside = error.code.startsWith('SERVICE_') || error.code === 'SLACK_API_ERROR';
-    return jsonResponse(outside ? 424 : 422, errorBody(error.code, error.message));
+    // 424: an outside service the step depends on failed; 422: the step itself could not be done.
+    return jsonResponse(
+      kind === 'outside' ? JOB_STEP_OUTSIDE_FAILED : JOB_STEP_FAILED,
+      errorBody(error.code, error.message),
+    );
   }
 }

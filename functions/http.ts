@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { verifyAppToken } from '../core/app-token.ts';
 import { appTokenAudiences, type Config } from '../core/config.ts';
 import * as z from 'zod/mini';
-import { type ErrorCode, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { classifyError, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { parseOrFail } from '../core/input.ts';
 import { matchesSecret } from '../core/shared-secret.ts';
 import type { Logger, LogFields } from '../flows/agent-deps.ts';
@@ -14,38 +14,9 @@ import type { WorkMessage } from '../flows/work-messages.ts';
 /** Larger bodies are refused with 413 (Slack payloads and service-hook events are a few KiB). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  INPUT_INVALID: 400,
-  TICKET_KEY_INVALID: 400,
-  VERSION_INVALID: 400,
-  // A name the store cannot key (e.g. a repo of 200 emoji: short, but long once encoded).
-  STORE_KEY_INVALID: 400,
-  SIGNATURE_INVALID: 401,
-  AUTH_INVALID: 401,
-  FORBIDDEN: 403,
-  DECISION_NONCE_MISMATCH: 403,
-  NOT_FOUND: 404,
-  DECISION_NOT_FOUND: 404,
-  STORE_NOT_FOUND: 404,
-  RELEASE_NOT_FOUND: 404,
-  CONFLICT: 409,
-  DECISION_NOT_PENDING: 409,
-  DECISION_EXPIRED: 409,
-  DECISION_TARGET_MISMATCH: 409,
-  PR_STALE_COMMIT: 409,
-  THREAD_KIND_MISMATCH: 409,
-  BODY_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  NOT_CONFIGURED: 503,
-  CONFIG_INVALID: 503,
-};
-
+/** The HTTP status of a failure: the one classification in core/errors.ts. */
 export function statusOf(error: unknown): number {
-  if (!isReleaseAgentError(error)) return 500;
-  return (
-    STATUS_OF[error.code] ??
-    (error.code.startsWith('SERVICE_') || error.code === 'SLACK_API_ERROR' ? 502 : 500)
-  );
+  return classifyError(error).status;
 }
 
 export function jsonResponse(
@@ -70,19 +41,19 @@ export function errorResponse(
   log: Logger,
   options: { serverStatus?: number } = {},
 ): HttpResponseInit {
-  const status = statusOf(error);
-  if (status < 500) {
+  const { kind, status } = classifyError(error);
+  if (kind === 'client') {
     const coded = error as ReleaseAgentError;
     return jsonResponse(status, errorBody(coded.code, coded.message));
   }
   const code = isReleaseAgentError(error) ? error.code : 'INTERNAL';
   log.error('request failed', { code, status });
-  const configProblem = code === 'CONFIG_INVALID' || code === 'NOT_CONFIGURED';
-  const message = configProblem
-    ? (error as ReleaseAgentError).message
-    : status === 502
-      ? 'an outside service failed; try again'
-      : 'internal error';
+  const message =
+    kind === 'config'
+      ? (error as ReleaseAgentError).message
+      : kind === 'outside'
+        ? 'an outside service failed; try again'
+        : 'internal error';
   return jsonResponse(options.serverStatus ?? status, errorBody(code, message));
 }
 

@@ -1,9 +1,16 @@
 // The function app as the tasks see it: one call per job step (flows/job-api.ts). The job's only
 // credential is its own System.AccessToken; the app reads the job's build from Azure DevOps and decides
 // what the job may ask. A refusal comes back as the app's coded error.
-import { ERROR_CODES, type ErrorCode, ReleaseAgentError } from '../../core/errors.ts';
+import { CLIENT_ERROR_STATUSES, ERROR_CODES, type ErrorCode, ReleaseAgentError } from '../../core/errors.ts';
 import type { Secret } from '../../core/secret.ts';
-import { BUILD_HEADER, type JobAnswer, type JobStep, type JobSteps } from '../../flows/job-api.ts';
+import {
+  BUILD_HEADER,
+  JOB_STEP_FAILED,
+  JOB_STEP_OUTSIDE_FAILED,
+  type JobAnswer,
+  type JobStep,
+  type JobSteps,
+} from '../../flows/job-api.ts';
 import { createHttpClient, type HttpClient } from '../http/http-client.ts';
 import type { RetryPolicy } from '../http/retry.ts';
 
@@ -48,7 +55,7 @@ export class HttpFunctionApp implements FunctionApp {
         body,
         headers: { authorization: `Bearer ${this.#token.reveal()}`, [BUILD_HEADER]: String(this.#buildId) },
         // The app answers a refusal with a coded JSON error: the task fails with that code and words.
-        acceptStatuses: [400, 401, 403, 404, 409, 413, 415, 422, 424],
+        acceptStatuses: [...CLIENT_ERROR_STATUSES, JOB_STEP_FAILED, JOB_STEP_OUTSIDE_FAILED],
       },
     );
     if (response.status >= 400) {
@@ -58,7 +65,7 @@ export class HttpFunctionApp implements FunctionApp {
         : 'SERVICE_HTTP';
       // The step's own failure reads as it would have where it ran; a refusal says who refused.
       const message =
-        response.status >= 422 && error?.message
+        (response.status === JOB_STEP_FAILED || response.status === JOB_STEP_OUTSIDE_FAILED) && error?.message
           ? error.message
           : `the function app refused ${step}: ${error?.message ?? `status ${response.status}`}`;
       throw new ReleaseAgentError(code, message, {

@@ -255,7 +255,10 @@ function stagingStore(records: RecordTable): StagingStore {
       const at = stagingAddress(repo);
       let lastError: unknown;
       let mayHaveLanded = false;
+      const started = Date.now();
+      let attempts = 0;
       for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
+        attempts = attempt;
         const stored = await records.read<StagingRelease>(at);
         // Gone right after a delete of ours whose answer was lost: ours removed it.
         if (stored?.value === undefined) return mayHaveLanded && stored === undefined;
@@ -266,10 +269,10 @@ function stagingStore(records: RecordTable): StagingStore {
         } catch (error) {
           mayHaveLanded = records.recoverable(error, at) === 'uncertain';
           lastError = error;
-          await records.pause(attempt);
+          if (!(await records.pause(attempt, started))) break;
         }
       }
-      throw records.exhausted(at, lastError);
+      throw records.exhausted(at, lastError, attempts);
     },
   };
 }
@@ -317,7 +320,10 @@ function releaseArchive(records: RecordTable): ReleaseArchive {
         return version === undefined ? undefined : get(repo, decodeKeyPart(version));
       };
       let lastError: unknown;
+      const started = Date.now();
+      let attempts = 0;
       for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
+        attempts = attempt;
         const staging = await records.read<StagingRelease>(stagingAt);
         const done = await landed(staging);
         if (done) return done;
@@ -355,12 +361,12 @@ function releaseArchive(records: RecordTable): ReleaseArchive {
           if (isReleaseAgentError(error)) throw error;
           records.recoverable(error, stagingAt);
           lastError = error;
-          await records.pause(attempt);
+          if (!(await records.pause(attempt, started))) break;
         }
       }
       const done = await landed(await records.read(stagingAt));
       if (done) return done;
-      throw records.exhausted(stagingAt, lastError);
+      throw records.exhausted(stagingAt, lastError, attempts);
     },
   };
 }

@@ -4,6 +4,7 @@
 // re-read and a change id of ours in its history means the write landed.
 import { randomUUID } from 'node:crypto';
 import { ReleaseAgentError } from '../../core/errors.ts';
+import { backoffDelay, type RetryPolicy } from '../http/retry.ts';
 import { asciiIndexValue, changesOf, changesProps, decodeValue, encodeValue } from './codec.ts';
 import {
   classifyTableError,
@@ -15,16 +16,15 @@ import {
   type TransactionStep,
 } from './entity-table.ts';
 
-export interface RetryPolicy {
-  /** Writes tried per logical change before STORE_CONFLICT. */
-  maxAttempts: number;
-  /** Pause before attempt `attempt + 1` (full jitter keeps racing writers apart). */
-  delayMs(attempt: number): number;
-}
+// The one retry-policy shape (adapters/http/retry.ts): attempts, a total time, full-jitter backoff.
+export type { RetryPolicy };
 
+/** Writes tried per logical change before STORE_CONFLICT; full jitter keeps racing writers apart. */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 40,
-  delayMs: (attempt) => Math.random() * Math.min(500, 5 * 2 ** attempt),
+  maxTotalMs: 60_000,
+  baseDelayMs: 10,
+  maxDelayMs: 500,
 };
 
 /** Where a record lives, and how errors name it. */
@@ -104,7 +104,10 @@ export class RecordTable {
   ): Promise<T | undefined> {
     const changeId = randomUUID();
     let lastError: unknown;
+    const started = Date.now();
+    let attempts = 0;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      attempts = attempt;
       const stored = attempt === 1 && known ? known : await this.read<T>(at);
       if (stored?.changes.includes(changeId)) return stored.value;
       const next = transition(stored?.value);
@@ -117,13 +120,13 @@ export class RecordTable {
       } catch (error) {
         this.recoverable(error, at);
         lastError = error;
-        await this.pause(attempt);
+        if (!(await this.pause(attempt, started))) break;
       }
     }
     // The last attempt may have landed even though its answer was lost.
     const stored = await this.read<T>(at);
     if (stored?.changes.includes(changeId)) return stored.value;
-    throw this.exhausted(at, lastError);
+    throw this.exhausted(at, lastError, attempts);
   }
 
   /** Create-if-absent: ours when created, else whatever is stored under the key. */
@@ -163,7 +166,10 @@ export class RecordTable {
     insert: () => Promise<unknown>,
   ): Promise<{ created: boolean; stored: T }> {
     let lastError: unknown;
+    const started = Date.now();
+    let attempts = 0;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      attempts = attempt;
       try {
         await insert();
         return { created: true, stored: value };
@@ -175,9 +181,9 @@ export class RecordTable {
       const stored = await this.read<T>(at);
       if (stored?.value !== undefined)
         return { created: stored.changes.includes(changeId), stored: stored.value };
-      await this.pause(attempt);
+      if (!(await this.pause(attempt, started))) break;
     }
-    throw this.exhausted(at, lastError);
+    throw this.exhausted(at, lastError, attempts);
   }
 
   /** Throws what must not be retried (mapping size limits to STORE_VALUE_TOO_LARGE); returns the kind otherwise. */
@@ -195,18 +201,24 @@ export class RecordTable {
     return kind;
   }
 
-  async pause(attempt: number): Promise<void> {
-    const ms = this.retry.delayMs(attempt);
+  /**
+   * Waits before attempt `attempt + 1`; false (without waiting) once that wait would end past the
+   * policy's total time since `started`: the caller stops and reports what it has.
+   */
+  async pause(attempt: number, started: number): Promise<boolean> {
+    const ms = backoffDelay(attempt, this.retry, Math.random());
+    if (Date.now() - started + ms > this.retry.maxTotalMs) return false;
     if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return true;
   }
 
   /** Conflicts that never settled → STORE_CONFLICT; a transport that kept failing → its own error. */
-  exhausted(at: RowAddress, lastError: unknown): unknown {
+  exhausted(at: RowAddress, lastError: unknown, attempts = this.retry.maxAttempts): unknown {
     if (classifyTableError(lastError) === 'uncertain') return lastError;
     return new ReleaseAgentError(
       'STORE_CONFLICT',
-      `${this.table.name} ${at.key}: still changing after ${this.retry.maxAttempts} attempts`,
-      { table: this.table.name, key: at.key, attempts: this.retry.maxAttempts },
+      `${this.table.name} ${at.key}: still changing after ${attempts} attempts`,
+      { table: this.table.name, key: at.key, attempts },
       { cause: lastError },
     );
   }

@@ -3,6 +3,7 @@
 // and Slack: the job holds no credential of them or of the app's state.
 import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { applyReport, optionalVersionInput, repositoryInput } from '../_common/release-task.ts';
+import { completeReleaseReport } from '../_common/reports.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -12,12 +13,12 @@ void runTask('CompleteRelease', async (context) => {
   const repository = repositoryInput(context);
   const version = optionalVersionInput(context);
   const app = functionAppFromConnection(context);
-  const report = await askFunctionApp(context, app, 'release.finish', {
+  const outcome = await askFunctionApp(context, app, 'release.finish', {
     repository,
     ...(version ? { version } : {}),
     doneStatus: inputs.optional('doneStatus', 'Done'),
     workflow: workflow.length > 0 ? workflow : [...DEFAULT_WORKFLOW],
     jiraVersion: inputs.boolean('jiraVersion', false),
   });
-  return applyReport(context, report);
+  return applyReport(context, completeReleaseReport(outcome));
 });

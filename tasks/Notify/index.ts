@@ -42,9 +42,12 @@ void runTask('Notify', async (context) => {
   );
   if (outcome.kind === 'posted')
     return { result: 'Succeeded', message: `failure notice posted to Slack (${step})` };
-  context.warn(outcome.warning);
   // No connection configured is a choice, not a problem; a failed post is worth a yellow mark.
-  return slack
-    ? { result: 'SucceededWithIssues', message: outcome.warning }
-    : { result: 'Succeeded', message: outcome.warning };
+  if (outcome.kind === 'no-slack') {
+    const warning = 'no Slack connection (input slackConnection): nothing was sent';
+    context.warn(warning);
+    return { result: 'Succeeded', message: warning };
+  }
+  context.warn(outcome.warning);
+  return { result: 'SucceededWithIssues', message: outcome.warning };
 });

@@ -2,13 +2,14 @@
 // them (flows/release-pull-request.ts) for this run of the repo's release pipeline: the run is verified
 // with Azure DevOps, the job holds no credential of the app's state.
 import { ReleaseAgentError } from '../../core/errors.ts';
-import { branchRef, seconds } from '../../flows/release-common.ts';
+import { seconds } from '../../flows/release-common.ts';
 import {
   applyReport,
   optionalVersionInput,
   pipelinesInput,
   repositoryInput,
 } from '../_common/release-task.ts';
+import { mergedReport, planReport, releasePrReport } from '../_common/reports.ts';
 import { askFunctionApp, functionAppFromConnection } from '../_common/services.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
@@ -24,7 +25,7 @@ void runTask('ReleasePullRequest', async (context) => {
     const pipelines = pipelinesInput(context);
     return applyReport(
       context,
-      await askFunctionApp(context, app, 'release.plan', { repository, pipelines }),
+      planReport(await askFunctionApp(context, app, 'release.plan', { repository, pipelines })),
     );
   }
 
@@ -32,11 +33,14 @@ void runTask('ReleasePullRequest', async (context) => {
   const branches = {
     repository,
     ...(version ? { version } : {}),
-    sourceRef: branchRef(inputs.optional('sourceBranch', 'develop'), 'sourceBranch'),
-    targetRef: branchRef(inputs.optional('targetBranch', 'main'), 'targetBranch'),
+    sourceRef: inputs.branch('sourceBranch', 'develop'),
+    targetRef: inputs.branch('targetBranch', 'main'),
   };
   if (action === 'create')
-    return applyReport(context, await askFunctionApp(context, app, 'release.create', branches));
+    return applyReport(
+      context,
+      releasePrReport(await askFunctionApp(context, app, 'release.create', branches)),
+    );
 
   const pullRequestId = inputs.integer('pullRequestId', 0, 1, 2_147_483_647);
   const request = {
@@ -54,7 +58,7 @@ void runTask('ReleasePullRequest', async (context) => {
       waitSeconds: Math.max(0, (maxWaitMs - (Date.now() - started)) / 1000),
       pollIntervalSeconds: pollIntervalMs / 1000,
     });
-    if (!('pending' in answer)) return applyReport(context, answer);
+    if (answer.kind !== 'pending') return applyReport(context, mergedReport(answer));
     const waited = Date.now() - started;
     if (waited >= maxWaitMs) {
       throw new ReleaseAgentError(

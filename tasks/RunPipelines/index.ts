@@ -1,8 +1,7 @@
 // RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait
 // (flows/run-pipelines.ts). The runs are queued and awaited with the job's own token; the release's
 // records of them are kept by the function app, reached with that token too.
-import { branchRef, realWaiter } from '../../flows/release-common.ts';
-import { parseTemplateParameters, runPipelines } from '../../flows/run-pipelines.ts';
+import { runPipelines } from '../../flows/run-pipelines.ts';
 import {
   applyReport,
   optionalVersionInput,
@@ -10,29 +9,19 @@ import {
   releaseRunsThroughApp,
   repositoryInput,
 } from '../_common/release-task.ts';
+import { runPipelinesReport } from '../_common/reports.ts';
 import { azureDevOpsFromAgent, functionAppFromConnection, slackFromConnection } from '../_common/services.ts';
-import { ReleaseAgentError } from '../../core/errors.ts';
 import { runTask } from '../_common/task-runtime.ts';
 
 void runTask('RunPipelines', async (context) => {
   const { inputs } = context;
-  const commit = inputs.optional('commit') || undefined;
-  if (commit !== undefined && !/^[0-9a-f]{40}$/i.test(commit)) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "commit" must be a full 40-character commit id, got "${commit.slice(0, 80)}"`,
-      {
-        input: 'commit',
-      },
-    );
-  }
   const input = {
     repo: repositoryInput(context),
     version: optionalVersionInput(context),
     pipelines: pipelinesInput(context),
-    commit: commit?.toLowerCase(),
-    branch: branchRef(inputs.optional('branch', 'refs/heads/main'), 'branch'),
-    templateParameters: parseTemplateParameters(inputs.optional('templateParameters')),
+    commit: inputs.commit('commit'),
+    branch: inputs.branch('branch', 'refs/heads/main'),
+    templateParameters: inputs.templateParameters('templateParameters'),
     pollIntervalMs: inputs.number('pollIntervalSeconds', 30, 0.1, 3_600) * 1000,
     maxWaitMs: inputs.number('maxWaitSeconds', 1_800, 0.1, 86_400) * 1000,
   };
@@ -41,11 +30,10 @@ void runTask('RunPipelines', async (context) => {
     ...(slack ? { slack } : {}),
     // Its cards link runs, not tickets.
     jiraBaseUrl: '',
-    log: context.log,
-    warn: context.warn,
-    waiter: realWaiter,
+    now: () => new Date(),
+    log: context.logger,
     azdo: azureDevOpsFromAgent(context).azdo,
     runs: releaseRunsThroughApp(context, functionAppFromConnection(context)),
   };
-  return applyReport(context, await runPipelines(deps, input));
+  return applyReport(context, runPipelinesReport(await runPipelines(deps, input)));
 });

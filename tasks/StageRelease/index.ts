@@ -2,8 +2,6 @@
 // commit completed on the repo's staging release (flows/stage-release.ts), and this step hands the
 // version to later steps. The app takes the repo and the commit from the build itself (verified with
 // Azure DevOps); the step's inputs only tune how versions grow and where tickets go.
-import { ReleaseAgentError } from '../../core/errors.ts';
-import { normalizeVersion } from '../../core/versions.ts';
 import { buildNumberFor } from '../../core/build-number.ts';
 import { stageRunSummary } from '../../flows/stage-release.ts';
 import { jiraProjectsInput, repositoryOfRun, ticketPatternInput } from '../_common/pull-request.ts';
@@ -13,17 +11,7 @@ import { runTask } from '../_common/task-runtime.ts';
 void runTask('StageRelease', async (context) => {
   const { inputs } = context;
   const repo = repositoryOfRun(context);
-  const firstReleaseText = inputs.optional('firstRelease');
-  let firstRelease: string | undefined;
-  try {
-    firstRelease = firstReleaseText ? normalizeVersion(firstReleaseText) : undefined;
-  } catch {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "firstRelease" must be a version x.y.z, got "${firstReleaseText}"`,
-      { input: 'firstRelease' },
-    );
-  }
+  const firstRelease = inputs.version('firstRelease');
   const conventionalBumps = inputs.boolean('conventionalBumps', false);
   const fixVersion = inputs.boolean('fixVersion', false);
   const updateBuildNumber = inputs.boolean('updateBuildNumber', true);

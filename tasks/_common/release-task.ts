@@ -1,14 +1,11 @@
 // What the release pipeline's task entries share: the inputs every one of them reads, the ports its
-// flow gets, and mapping a flow's report onto the agent (outputs, build number, summary, result).
+// flow gets, and writing the report of a flow's outcome (reports.ts) onto the agent (outputs, build
+// number, summary, result).
 import { ReleaseAgentError } from '../../core/errors.ts';
 import type { FunctionApp } from '../../adapters/function-app/function-app.ts';
-import {
-  type FlowReport,
-  parsePipelineList,
-  type PipelineRef,
-  versionInput,
-} from '../../flows/release-common.ts';
+import type { PipelineRef } from '../../flows/release-common.ts';
 import type { ReleaseRuns } from '../../flows/run-pipelines.ts';
+import type { TaskReport } from './reports.ts';
 import { askFunctionApp } from './services.ts';
 import type { TaskContext, TaskOutcome } from './task-runtime.ts';
 
@@ -38,12 +35,11 @@ export function repositoryInput(context: TaskContext): string {
 
 /** The optional `version` input (the version the release pipeline planned). */
 export function optionalVersionInput(context: TaskContext): string | undefined {
-  const value = context.inputs.optional('version');
-  return value ? versionInput(value) : undefined;
+  return context.inputs.version('version');
 }
 
 export function pipelinesInput(context: TaskContext): PipelineRef[] {
-  return parsePipelineList(context.inputs.list('pipelines'), 'pipelines');
+  return context.inputs.pipelines('pipelines');
 }
 
 /** The release's run records, kept by the function app (the job reaches them with its own token). */
@@ -58,7 +54,7 @@ export function releaseRunsThroughApp(context: TaskContext, app: FunctionApp): R
 }
 
 /** Sets the report's outputs, build number and summary, and gives the task's outcome. */
-export function applyReport(context: TaskContext, report: FlowReport): TaskOutcome {
+export function applyReport(context: TaskContext, report: TaskReport): TaskOutcome {
   for (const [name, value] of Object.entries(report.outputs)) context.setOutput(name, value);
   if (report.buildNumber) context.updateBuildNumber(report.buildNumber);
   if (report.summary) context.summary(report.summary.title, report.summary.markdown);

@@ -1,4 +1,5 @@
-// The shared runtime of every task: reads inputs with clear errors naming the input, registers every
+// The shared runtime of every task: reads each named input once, by one rule (TaskInputs: required or
+// optional, its type and default, an INPUT_INVALID naming the input), registers every
 // secret it derives with the agent, writes the Markdown run summary, and guarantees that every path
 // ends in exactly one setResult with a redacted message.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import * as z from 'zod/mini';
 import { ReleaseAgentError, errorMessage, isReleaseAgentError } from '../../core/errors.ts';
 import { parseOrFail } from '../../core/input.ts';
 import { redact, Secret } from '../../core/secret.ts';
+import type { LogFields, Logger } from '../../flows/context.ts';
+import type { PipelineRef } from '../../flows/release-common.ts';
+import { branchRef, parsePipelineList, parseTemplateParameters, versionInput } from './inputs.ts';
 
 export type TaskResultKind = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Skipped';
 
@@ -100,6 +104,41 @@ export class TaskInputs {
       .filter((item) => item.length > 0);
   }
 
+  /** An optional version x.y.z (`1.2` reads as 1.2.0). */
+  version(name: string): string | undefined {
+    const value = this.optional(name);
+    return value ? versionInput(value, name) : undefined;
+  }
+
+  /** A branch name or full ref, as a full ref (`develop` → refs/heads/develop). */
+  branch(name: string, fallback: string): string {
+    return branchRef(this.optional(name, fallback), name);
+  }
+
+  /** A list of pipeline ids or id:name pairs. */
+  pipelines(name: string): PipelineRef[] {
+    return parsePipelineList(this.list(name), name);
+  }
+
+  /** Template parameters: a JSON object of plain values, or key=value lines. */
+  templateParameters(name: string): Record<string, string> {
+    return parseTemplateParameters(this.optional(name), name);
+  }
+
+  /** An optional full 40-character commit id, lower case. */
+  commit(name: string): string | undefined {
+    const value = this.optional(name);
+    if (!value) return undefined;
+    if (!/^[0-9a-f]{40}$/i.test(value)) {
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `input "${name}" must be a full 40-character commit id, got "${value.slice(0, 80)}"`,
+        { input: name },
+      );
+    }
+    return value.toLowerCase();
+  }
+
   /** A secret: registered with the agent so it is masked in every log line. */
   secret(value: string | undefined): Secret {
     const secret = new Secret(value ?? '');
@@ -160,6 +199,12 @@ export interface TaskContext {
   updateBuildNumber(value: string): void;
   /** Every secret registered so far (for redaction). */
   secrets: Secret[];
+  /** The flows' logger, writing to this step's log (errors as warnings: the result says what failed). */
+  logger: Logger;
+}
+
+function logLine(message: string, fields?: LogFields): string {
+  return fields && Object.keys(fields).length > 0 ? `${message} ${JSON.stringify(fields)}` : message;
 }
 
 /**
@@ -189,6 +234,11 @@ export async function runTask(
       tl.uploadSummary(file);
     },
     updateBuildNumber: (value) => tl.updateBuildNumber(value),
+    logger: {
+      info: (message, fields) => context.log(logLine(message, fields)),
+      warn: (message, fields) => context.warn(logLine(message, fields)),
+      error: (message, fields) => context.warn(logLine(message, fields)),
+    },
   };
   try {
     const outcome = await body(context);

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { buildNumberFor } from '../../core/build-number.ts';
 import type { Decision, ReleaseThread } from '../../core/model.ts';
-import {
-  branchRef,
-  fitDescription,
-  gateRecords,
-  parsePipelineList,
-  pollUntil,
-  type Waiter,
-} from '../../flows/release-common.ts';
+import { fitDescription, gateRecords, pollUntil } from '../../flows/release-common.ts';
+import { branchRef, parsePipelineList } from '../../tasks/_common/inputs.ts';
 import { coded } from '../core/expect-error.ts';
 
 describe('release flows: shared rules', () => {
@@ -115,15 +109,15 @@ describe('release flows: shared rules', () => {
   it('polls at the interval until a value comes, and stops at the deadline with one last check', async () => {
     let now = 0;
     const sleeps: number[] = [];
-    const waiter: Waiter = {
-      now: () => now,
-      sleep: async (ms) => {
+    const clock = {
+      now: () => new Date(now),
+      sleep: async (ms: number) => {
         sleeps.push(ms);
         now += ms;
       },
     };
     const done = await pollUntil({
-      waiter,
+      clock,
       intervalMs: 30,
       maxWaitMs: 100,
       check: async (round) => (round === 3 ? 'ok' : undefined),
@@ -133,7 +127,7 @@ describe('release flows: shared rules', () => {
     now = 0;
     const checked: number[] = [];
     const late = await pollUntil({
-      waiter,
+      clock,
       intervalMs: 30,
       maxWaitMs: 100,
       check: async (_, elapsed) => void checked.push(elapsed),

@@ -15,13 +15,19 @@ import type { Decision } from '../../core/model.ts';
 import { compareVersions } from '../../core/versions.ts';
 import { approvalInstructions, observeApproval } from '../../flows/approval-gates.ts';
 import { completeRelease } from '../../flows/complete-release.ts';
+import {
+  completeReleaseReport,
+  mergedReport,
+  releasePrReport,
+  runPipelinesReport,
+  type TaskReport,
+} from '../../tasks/_common/reports.ts';
 import { answerGate, decideGate } from '../../flows/decide.ts';
 import { requestDecision } from '../../flows/gate-requests.ts';
 import { commentTicket, ensureTicket, transitionTicket } from '../../flows/jira-ticket.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import { notifyFailure } from '../../flows/notify.ts';
 import { pollOnce } from '../../flows/poller.ts';
-import type { FlowReport } from '../../flows/release-common.ts';
 import {
   completeReleasePullRequest,
   createReleasePullRequest,
@@ -312,9 +318,9 @@ const stageDeps = (cell: Cell) => ({
   azdo: cell.ports.azdo,
   store: cell.ports.store,
   jira: cell.ports.jira,
-  slack: cell.ports.slack,
-  channel: cell.stack.slackChannel,
+  slack: { slack: cell.ports.slack, channel: cell.stack.slackChannel },
   now: cell.ports.deps.now,
+  log: cell.ports.deps.log,
 });
 
 /** develop ahead of main, a staged ticket and the planned release thread (the release pipeline's plan). */
@@ -335,7 +341,7 @@ async function plannedRelease(cell: Cell) {
     pipelines: [PIPELINES.ci, PIPELINES.cd],
     run: {},
   });
-  assert.equal(plan.result, 'Succeeded', plan.message);
+  assert.equal(plan.kind, 'planned');
   return { version: '1.0.0', ticket };
 }
 
@@ -353,7 +359,7 @@ const releaseDeps = (cell: Cell) => ({ ...cell.ports.release, azdo: cell.ports.a
 async function releasePrOpen(cell: Cell) {
   const planned = await plannedRelease(cell);
   const created = await createReleasePullRequest(releaseDeps(cell), branches(cell, planned.version));
-  assert.equal(created.result, 'Succeeded', created.message);
+  assert.equal(releasePrReport(created).result, 'Succeeded');
   return planned;
 }
 
@@ -365,7 +371,7 @@ const mergeReleasePr = (cell: Cell, version: string) =>
 async function releasePrMerged(cell: Cell) {
   const planned = await releasePrOpen(cell);
   const merged = await mergeReleasePr(cell, planned.version);
-  assert.equal(merged.result, 'Succeeded', merged.message);
+  assert.equal(merged.kind, 'merged');
   return planned;
 }
 
@@ -412,7 +418,7 @@ function thrown(error: unknown): Outcome {
   return { result: 'failed', message: `[${error.code}] ${error.message}` };
 }
 
-function fromReport(report: Pick<FlowReport, 'result' | 'message'>): Outcome {
+function fromReport(report: Pick<TaskReport, 'result' | 'message'>): Outcome {
   const result =
     report.result === 'Succeeded'
       ? 'recovered'
@@ -740,14 +746,16 @@ const STEPS: Step<unknown>[] = [
     arrange: async (cell) => plannedRelease(cell),
     act: (cell, { version }) =>
       attempt(async () =>
-        fromReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        fromReport(
+          releasePrReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        ),
       ),
     verify: async (cell, { version }, outcome) => {
       const before = await releaseThread(cell, version);
       if (outcome.result === 'failed') assert.equal(before.releasePrId, undefined, 'the thread names no PR');
       // A re-run of the stage: one release PR, whatever the first attempt left behind.
       const rerun = await createReleasePullRequest(releaseDeps(cell), branches(cell, version));
-      assert.notEqual(rerun.result, 'Failed', rerun.message);
+      assert.equal(rerun.kind, 'release-pr');
       const open = [...cell.stack.azdo.pullRequests.values()].filter(
         (pr) =>
           pr.status === 'active' &&
@@ -764,7 +772,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['Pull Requests_Update', 'Pull Requests_Get Pull Request'],
     notice: 'notify',
     arrange: releasePrOpen,
-    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(mergedReport(await mergeReleasePr(cell, version)))),
     verify: async (cell, { version }, outcome) => {
       const state = await releaseThread(cell, version);
       if (outcome.result === 'failed') {
@@ -772,7 +781,7 @@ const STEPS: Step<unknown>[] = [
         assert.equal(state.tag, undefined, 'no tag recorded');
       }
       const rerun = await mergeReleasePr(cell, version);
-      assert.equal(rerun.result, 'Succeeded', rerun.message);
+      assert.equal(rerun.tag, 'v1.0.0');
       const after = await releaseThread(cell, version);
       assert.equal(after.tag, 'v1.0.0');
       assert.ok(cell.stack.azdo.repository(cell.repo).refs.has('refs/tags/v1.0.0'));
@@ -784,11 +793,12 @@ const STEPS: Step<unknown>[] = [
     routes: ['Annotated Tags_Create', 'Refs_List'],
     notice: 'notify',
     arrange: releasePrOpen,
-    act: (cell, { version }) => attempt(async () => fromReport(await mergeReleasePr(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(mergedReport(await mergeReleasePr(cell, version)))),
     verify: async (cell, { version }, outcome) => {
       if (outcome.result === 'failed') assert.equal((await releaseThread(cell, version)).tag, undefined);
       const rerun = await mergeReleasePr(cell, version);
-      assert.equal(rerun.result, 'Succeeded', rerun.message);
+      assert.equal(rerun.tag, 'v1.0.0');
       assert.equal((await releaseThread(cell, version)).tag, 'v1.0.0');
     },
   }),
@@ -798,11 +808,12 @@ const STEPS: Step<unknown>[] = [
     routes: ['Runs_Run Pipeline'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       for (const run of recorded) assert.ok(cell.stack.azdo.runs.has(run.runId), 'a recorded run exists');
-      const rerun = await runReleasePipelines(cell, version);
+      const rerun = runPipelinesReport(await runReleasePipelines(cell, version));
       assert.equal(rerun.result, 'Succeeded', rerun.message);
     },
   }),
@@ -812,7 +823,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['Runs_Get'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       const recorded = (await releaseThread(cell, version)).pipelineRuns ?? [];
       assert.equal(recorded.length, 2, 'both queued runs are recorded before the wait');
@@ -820,7 +832,7 @@ const STEPS: Step<unknown>[] = [
       const runsOfRelease = () =>
         [...cell.stack.azdo.runs.values()].filter((run) => run.version === commit).length;
       const runsBefore = runsOfRelease();
-      const rerun = await runReleasePipelines(cell, version);
+      const rerun = runPipelinesReport(await runReleasePipelines(cell, version));
       assert.equal(rerun.result, 'Succeeded', rerun.message);
       assert.equal(runsOfRelease(), runsBefore, 'a re-run awaits the recorded runs: nothing queued twice');
     },
@@ -980,9 +992,17 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await completeRelease(
-            { ...cell.ports.release, jira: cell.ports.jira },
-            { repo: cell.repo, version, doneStatus: 'Done', workflow: DEFAULT_WORKFLOW, jiraVersion: false },
+          completeReleaseReport(
+            await completeRelease(
+              { ...cell.ports.release, jira: cell.ports.jira },
+              {
+                repo: cell.repo,
+                version,
+                doneStatus: 'Done',
+                workflow: DEFAULT_WORKFLOW,
+                jiraVersion: false,
+              },
+            ),
           ),
         ),
       ),
@@ -1085,7 +1105,9 @@ const STEPS: Step<unknown>[] = [
     arrange: async (cell) => plannedRelease(cell),
     act: (cell, { version }) =>
       attempt(async () =>
-        fromReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        fromReport(
+          releasePrReport(await createReleasePullRequest(releaseDeps(cell), branches(cell, version))),
+        ),
       ),
     verify: async (cell, { version }) => {
       const state = await releaseThread(cell, version);
@@ -1098,7 +1120,8 @@ const STEPS: Step<unknown>[] = [
     routes: ['chat.postMessage'],
     notice: 'notify',
     arrange: releasePrMerged,
-    act: (cell, { version }) => attempt(async () => fromReport(await runReleasePipelines(cell, version))),
+    act: (cell, { version }) =>
+      attempt(async () => fromReport(runPipelinesReport(await runReleasePipelines(cell, version)))),
     verify: async (cell, { version }) => {
       assert.equal(((await releaseThread(cell, version)).pipelineRuns ?? []).length, 2);
     },
@@ -1112,9 +1135,17 @@ const STEPS: Step<unknown>[] = [
     act: (cell, { version }) =>
       attempt(async () =>
         fromReport(
-          await completeRelease(
-            { ...cell.ports.release, jira: cell.ports.jira },
-            { repo: cell.repo, version, doneStatus: 'Done', workflow: DEFAULT_WORKFLOW, jiraVersion: false },
+          completeReleaseReport(
+            await completeRelease(
+              { ...cell.ports.release, jira: cell.ports.jira },
+              {
+                repo: cell.repo,
+                version,
+                doneStatus: 'Done',
+                workflow: DEFAULT_WORKFLOW,
+                jiraVersion: false,
+              },
+            ),
           ),
         ),
       ),
@@ -1140,7 +1171,7 @@ const STEPS: Step<unknown>[] = [
       );
       return outcome.kind === 'posted'
         ? { result: 'recovered', message: 'posted' }
-        : { result: 'degraded', message: outcome.warning };
+        : { result: 'degraded', message: outcome.kind === 'not-posted' ? outcome.warning : 'no Slack' };
     },
     verify: async () => undefined,
   }),
@@ -1194,8 +1225,10 @@ async function checkNotice(cell: Cell, step: Step<unknown>, outcome: Outcome): P
       const posted = cell.stack.slack.message(notice.channel ?? '', notice.ts ?? '');
       assert.match(posted?.text ?? '', /Failed/);
     } else {
-      assert.equal(cell.service, 'slack', `the failure notice was not posted: ${notice.warning}`);
-      assert.match(notice.warning, /slack/i);
+      assert.equal(notice.kind, 'not-posted', 'the cell has a Slack connection');
+      const warning = notice.kind === 'not-posted' ? notice.warning : '';
+      assert.equal(cell.service, 'slack', `the failure notice was not posted: ${warning}`);
+      assert.match(warning, /slack/i);
     }
   }
   if (step.notice === 'card' && cell.service !== 'slack') {

@@ -19,7 +19,7 @@ import { errorMessage } from '../../core/errors.ts';
 import { Secret } from '../../core/secret.ts';
 import { type AgentDeps, type Logger, settingsFromConfig } from '../../flows/agent-deps.ts';
 import type { EffectAttempt } from '../../flows/decision-effects.ts';
-import { type ReleaseFlowDeps, realWaiter } from '../../flows/release-common.ts';
+import type { ReleaseFlowDeps } from '../../flows/release-common.ts';
 import { scriptedClaude } from '../../sandbox/claude/index.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
 
@@ -141,9 +141,12 @@ export function portsFor(stack: Stack, env: Record<string, string> = {}): Ports 
       store,
       slack: { slack: adapters.slack, channel: stack.slackChannel },
       jiraBaseUrl: stack.jira.url,
-      log: (line) => logs.push(line),
-      warn: (line) => warnings.push(line),
-      waiter: realWaiter,
+      now,
+      log: {
+        info: (line) => logs.push(line),
+        warn: (line) => warnings.push(line),
+        error: (line) => warnings.push(line),
+      },
     },
   };
 }

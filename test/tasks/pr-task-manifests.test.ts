@@ -37,7 +37,7 @@ function readTask(name: string): {
 function inputsRead(source: string): Set<string> {
   const names = new Set<string>();
   for (const match of source.matchAll(
-    /inputs\.(?:optional|required|boolean|integer|number|choice|list)\('([A-Za-z]+)'/g,
+    /inputs\.(?:optional|required|boolean|integer|number|choice|list|version|branch|pipelines|templateParameters|commit)\('([A-Za-z]+)'/g,
   ))
     names.add(match[1]!);
   for (const [helper, inputs] of Object.entries(HELPER_INPUTS)) {

@@ -539,10 +539,32 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         assert.deepEqual(keysOf(await store.staging.get(REPO)), ['ALLPOST-1', 'ALLPOST-3', 'ALLPOST-2']);
       });
 
+      it("gives up before its attempts when the next wait would pass the policy's total time", async () => {
+        let writes = 0;
+        const store = makeStore({
+          // A total already spent (-1 ms): no wait, however short its jitter, fits in it.
+          retry: { maxAttempts: 10, maxTotalMs: -1, baseDelayMs: 2_000, maxDelayMs: 2_000 },
+          wrapTable: onTable('Releases', () => ({
+            replace: async () => {
+              writes++;
+              throw preconditionFailed();
+            },
+          })),
+        });
+        await store.staging.update(REPO, addTicket(REPO, ticket('ALLPOST-1', 1)));
+        const started = Date.now();
+        await assert.rejects(
+          store.staging.update(REPO, addTicket(REPO, ticket('ALLPOST-2', 2))),
+          hasCode('STORE_CONFLICT', { key: REPO, attempts: 1 }),
+        );
+        assert.equal(writes, 1);
+        assert.ok(Date.now() - started < 1_500, 'no wait was started');
+      });
+
       it('gives up with STORE_CONFLICT naming the key when every write meets a change', async () => {
         let writes = 0;
         const store = makeStore({
-          retry: { maxAttempts: 3, delayMs: () => 0 },
+          retry: { maxAttempts: 3, baseDelayMs: 0 },
           wrapTable: onTable('Releases', () => ({
             replace: async () => {
               writes++;
