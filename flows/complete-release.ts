@@ -5,7 +5,7 @@ import type { Jira } from '../adapters/jira/jira.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { ArchivedRelease, StagingRelease } from '../core/model.ts';
 import { archiveRelease, renderReleaseNotes, withTicketStatuses } from '../core/releases.ts';
-import { releaseCompletedCard } from '../core/slack-cards.ts';
+import { releaseCompletedCard } from '../core/release-cards.ts';
 import { moveTicket } from './jira-workflow.ts';
 import {
   gateRecords,

@@ -8,11 +8,11 @@ import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import { type ClaudeRunner, writeTicket } from '../adapters/claude/claude.ts';
 import type { Jira } from '../adapters/jira/jira.ts';
 import type { Store } from '../adapters/store/store.ts';
-import { errorMessage, ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
+import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import { buildPullRequestDiff, type GitRunner } from './pr-diff.ts';
-import { type MoveResult, moveTicket } from './jira-workflow.ts';
+import { isMissingIssue, type MoveResult, moveTicket } from './jira-workflow.ts';
 import {
   describeClaims,
   openPrClaims,
@@ -22,14 +22,6 @@ import {
 } from './pr-thread.ts';
 
 const TICKET_KEY = /^[A-Z][A-Z0-9_]+-\d+$/;
-
-/** Jira answers 404 for an issue that does not exist (or that the account cannot see). */
-export function isMissingIssue(error: unknown): boolean {
-  return (
-    isReleaseAgentError(error, 'NOT_FOUND') ||
-    (isReleaseAgentError(error, 'SERVICE_HTTP') && error.fields.status === 404)
-  );
-}
 
 export function checkTicketKey(key: string, input = 'ticketKey'): string {
   const trimmed = key.trim().toUpperCase();

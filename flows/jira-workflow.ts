@@ -130,3 +130,11 @@ async function stepForward(
   }
   return undefined;
 }
+
+/** Jira answers 404 for an issue that does not exist (or that the account cannot see). */
+export function isMissingIssue(error: unknown): boolean {
+  return (
+    isReleaseAgentError(error, 'NOT_FOUND') ||
+    (isReleaseAgentError(error, 'SERVICE_HTTP') && error.fields.status === 404)
+  );
+}

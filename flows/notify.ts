@@ -2,7 +2,7 @@
 // fail the pipeline further: every problem here is reported back as a warning, never thrown.
 import type { Slack } from '../adapters/slack/slack.ts';
 import { errorMessage } from '../core/errors.ts';
-import { failureCard } from '../core/slack-cards.ts';
+import { failureCard } from '../core/release-cards.ts';
 
 export interface NotifyDeps {
   slack: Slack | undefined;

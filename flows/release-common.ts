@@ -5,7 +5,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { type FlowContext, sleepOf } from './context.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Decision, GateRecord, ReleaseThread, StagingRelease, Thread } from '../core/model.ts';
-import type { SlackCard } from '../core/slack-cards.ts';
+import type { SlackCard } from '../core/card-blocks.ts';
 import { type ReleaseThreadState, releaseThreadId } from './threads.ts';
 
 export interface SlackTarget {

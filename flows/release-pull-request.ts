@@ -7,7 +7,7 @@
 import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import { ReleaseAgentError, isReleaseAgentError } from '../core/errors.ts';
 import { releaseTag, renderReleaseNotes } from '../core/releases.ts';
-import { releasePrCreatedCard } from '../core/slack-cards.ts';
+import { releasePrCreatedCard } from '../core/release-cards.ts';
 import {
   fitDescription,
   type PipelineRef,

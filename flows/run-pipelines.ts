@@ -4,7 +4,7 @@
 import type { AzureDevOps, PipelineRun } from '../adapters/azdo/azdo.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type ErrorCode, errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
-import { type PipelineResult, pipelinesFinishedCard } from '../core/slack-cards.ts';
+import { type PipelineResult, pipelinesFinishedCard } from '../core/release-cards.ts';
 import {
   type PipelineRef,
   pollUntil,

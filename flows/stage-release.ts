@@ -6,7 +6,7 @@ import type { Jira } from '../adapters/jira/jira.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Bump, StagingRelease } from '../core/model.ts';
 import { addTicketToStaging, rebaseStaging, withTicketStatuses } from '../core/releases.ts';
-import { stagedCard } from '../core/slack-cards.ts';
+import { stagedCard } from '../core/release-cards.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
 import {
   bumpFromCommitMessage,
@@ -16,8 +16,7 @@ import {
   releaseAsFromDescription,
 } from '../core/versions.ts';
 import type { FlowContext } from './context.ts';
-import { isMissingIssue } from './jira-ticket.ts';
-import { type MoveResult, moveTicket } from './jira-workflow.ts';
+import { isMissingIssue, type MoveResult, moveTicket } from './jira-workflow.ts';
 import { describeClaims, openPrClaims, readPrThreadState, upsertPrThread } from './pr-thread.ts';
 import type { SlackTarget } from './release-common.ts';
 

@@ -13,15 +13,8 @@ import {
 } from '../core/views.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { decideGate } from '../flows/decide.ts';
-import {
-  authenticate,
-  enqueue,
-  errorBody,
-  invalidInput,
-  jsonResponse,
-  readJsonBody,
-  statusOf,
-} from './http.ts';
+import { enqueue, errorBody, invalidInput, jsonResponse, readJsonBody, statusOf } from './http.ts';
+import { authenticate } from './auth.ts';
 import { services } from './services.ts';
 
 /** What POST /api/approvals/{threadId} reads: DecideRequest, plus `decision` (the Python agent's name for `action`). */

@@ -9,7 +9,8 @@ import { pipelineFor } from '../flows/agent-deps.ts';
 import { releaseThreadId } from '../flows/threads.ts';
 import { workMessage } from '../flows/work-messages.ts';
 import { repoParam } from './api-read.ts';
-import { authenticate, enqueue, invalidInput, jsonResponse, readJsonBody } from './http.ts';
+import { enqueue, invalidInput, jsonResponse, readJsonBody } from './http.ts';
+import { authenticate } from './auth.ts';
 import { services } from './services.ts';
 
 /** A PR number in the path: 1 to 9 digits, not 0. */

@@ -2,7 +2,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { type ReleasesResponse, releaseView } from '../core/views.ts';
 import { limitParam, repoParam } from './api-read.ts';
-import { authenticate, jsonResponse } from './http.ts';
+import { jsonResponse } from './http.ts';
+import { authenticate } from './auth.ts';
 import { services } from './services.ts';
 
 export async function releasesHandler(request: HttpRequest): Promise<HttpResponseInit> {

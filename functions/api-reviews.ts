@@ -2,7 +2,8 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { type ReviewsResponse, reviewView } from '../core/views.ts';
 import { limitParam, repoParam } from './api-read.ts';
-import { authenticate, jsonResponse } from './http.ts';
+import { jsonResponse } from './http.ts';
+import { authenticate } from './auth.ts';
 import { services } from './services.ts';
 
 export async function reviewsHandler(request: HttpRequest): Promise<HttpResponseInit> {

@@ -4,7 +4,8 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { type StagingListResponse, type StagingResponse, stagingView } from '../core/views.ts';
 import { repoParam } from './api-read.ts';
-import { authenticate, jsonResponse } from './http.ts';
+import { jsonResponse } from './http.ts';
+import { authenticate } from './auth.ts';
 import { services } from './services.ts';
 
 export async function stagingHandler(request: HttpRequest): Promise<HttpResponseInit> {

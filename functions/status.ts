@@ -9,7 +9,8 @@ import type { Logger } from '../flows/agent-deps.ts';
 import { approvalsTheAppCannotAnswer } from '../flows/approval-gates.ts';
 import { unpipelinedPrProblems } from '../flows/config-health.ts';
 import { describeWorkMessage } from '../flows/work-messages.ts';
-import { jsonResponse, optionalCaller } from './http.ts';
+import { jsonResponse } from './http.ts';
+import { optionalCaller } from './auth.ts';
 import { currentConfig, serviceEnv, services } from './services.ts';
 
 const QUEUE_TIMEOUT_MS = 3_000;

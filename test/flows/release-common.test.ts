@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { buildNumberFor } from '../../core/build-number.ts';
 import type { Decision, ReleaseThread } from '../../core/model.ts';
 import { fitDescription, gateRecords, pollUntil } from '../../flows/release-common.ts';
-import { branchRef, parsePipelineList } from '../../tasks/_common/inputs.ts';
+import { branchRef, parsePipelineList } from '../../tasks/_common/task-runtime.ts';
 import { coded } from '../core/expect-error.ts';
 
 describe('release flows: shared rules', () => {
