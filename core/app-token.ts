@@ -3,6 +3,8 @@
 // is accepted: `none`, RS256 and the rest are refused before any key is used, so a token cannot
 // choose how it is checked. node:crypto is computation, not I/O.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod/mini';
+import { parseWith } from './input.ts';
 import type { Secret } from './secret.ts';
 
 /** Seconds of clock difference tolerated on `exp` and `nbf`. */
@@ -64,6 +66,24 @@ export interface AppTokenInput {
   };
 }
 
+/**
+ * The claims read after the signature check. The times must be finite numbers (zod's number refuses
+ * Infinity, which JSON's `1e999` gives); the others are compared as sent, their own failures naming
+ * them (wrong_issuer, no_user…). Every other claim passes through into `raw`.
+ */
+/** The header: an object; its `alg` is compared as sent (anything but HS256 is unsupported_algorithm). */
+const headerSchema = z.looseObject({ alg: z.optional(z.unknown()), crit: z.optional(z.unknown()) });
+
+const claimsSchema = z.looseObject({
+  exp: z.optional(z.number()),
+  nbf: z.optional(z.number()),
+  iat: z.optional(z.number()),
+  iss: z.optional(z.unknown()),
+  aud: z.optional(z.unknown()),
+  tid: z.optional(z.unknown()),
+  nameid: z.optional(z.unknown()),
+});
+
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -82,10 +102,10 @@ export function verifyAppToken(input: AppTokenInput): AppTokenResult {
   )
     return fail('malformed');
 
-  const header = decodeJson(headerPart);
-  if (!header) return fail('malformed');
-  if (header.alg !== 'HS256') return fail('unsupported_algorithm');
-  if (header.crit !== undefined) return fail('malformed');
+  const header = parseWith(headerSchema, decodeJson(headerPart));
+  if (!header.ok) return fail('malformed');
+  if (header.value.alg !== 'HS256') return fail('unsupported_algorithm');
+  if (header.value.crit !== undefined) return fail('malformed');
 
   const expected = createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest();
   const received = Buffer.from(signaturePart, 'base64url');
@@ -93,24 +113,18 @@ export function verifyAppToken(input: AppTokenInput): AppTokenResult {
   if (received.length !== expected.length || !timingSafeEqual(received, expected))
     return fail('bad_signature');
 
-  const payload = decodeJson(payloadPart);
-  if (!payload) return fail('malformed');
-  const tolerance = input.toleranceSeconds ?? APP_TOKEN_CLOCK_TOLERANCE_SECONDS;
-  const exp = payload.exp;
+  const parsed = parseWith(claimsSchema, decodeJson(payloadPart));
+  if (!parsed.ok) return fail('malformed');
+  const payload = parsed.value;
+  const { exp, nbf, iat } = payload;
   if (exp === undefined) return fail('missing_exp');
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('malformed');
+  const tolerance = input.toleranceSeconds ?? APP_TOKEN_CLOCK_TOLERANCE_SECONDS;
   if (input.nowSeconds > exp + tolerance) return fail('expired');
-  const nbf = payload.nbf;
-  if (nbf !== undefined) {
-    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) return fail('malformed');
-    if (input.nowSeconds + tolerance < nbf) return fail('not_yet_valid');
-  }
-  const iat = payload.iat;
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return fail('malformed');
+  if (nbf !== undefined && input.nowSeconds + tolerance < nbf) return fail('not_yet_valid');
   const expect = input.expect;
   if (expect) {
     // A token must say when it starts, so its lifetime can be bounded.
-    const start = typeof nbf === 'number' ? nbf : typeof iat === 'number' ? iat : undefined;
+    const start = nbf ?? iat;
     if (start === undefined || exp - start > (expect.maxLifetimeSeconds ?? APP_TOKEN_MAX_LIFETIME_SECONDS))
       return fail('lifetime_too_long');
     if (payload.iss !== (expect.issuer ?? APP_TOKEN_ISSUER)) return fail('wrong_issuer');
@@ -156,12 +170,10 @@ export function signAppToken(claims: Record<string, unknown>, key: Secret | stri
   return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
-function decodeJson(part: string): Record<string, unknown> | undefined {
+/** The segment's JSON, or undefined when it is none (the schemas then refuse it). */
+function decodeJson(part: string): unknown {
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }

@@ -45,6 +45,28 @@ describe('hub app token (HS256 JWT)', () => {
     assert.equal(reason(token({ nameid: 'u', exp: NOW + 600, nbf: NOW + 120 })), 'not_yet_valid');
   });
 
+  it('refuses claims of the wrong shape after the signature check (the claims schema)', () => {
+    assert.equal(reason(token({ nameid: 'u', exp: NOW + 60, nbf: 'soon' })), 'malformed');
+    assert.equal(reason(token({ nameid: 'u', exp: NOW + 60, iat: null })), 'malformed');
+    assert.equal(reason(token({ nameid: 'u', exp: [NOW + 60] })), 'malformed');
+    // JSON's 1e999 reads as Infinity: a token that never expires is not a time.
+    const head = Buffer.from('{"typ":"JWT","alg":"HS256"}').toString('base64url');
+    for (const payload of ['{"nameid":"u","exp":1e999}', '["u"]', '"u"', 'null']) {
+      const part = `${head}.${Buffer.from(payload).toString('base64url')}`;
+      const signed = `${part}.${createHmac('sha256', KEY).update(part).digest('base64url')}`;
+      assert.equal(reason(signed), 'malformed', payload);
+    }
+    const headerOnly = (header: string) => {
+      const part = `${Buffer.from(header).toString('base64url')}.${Buffer.from(`{"nameid":"u","exp":${NOW + 5}}`).toString('base64url')}`;
+      return `${part}.${createHmac('sha256', KEY).update(part).digest('base64url')}`;
+    };
+    assert.equal(reason(headerOnly('["HS256"]')), 'malformed');
+    assert.equal(reason(headerOnly('{"alg":"HS256","crit":["exp"]}')), 'malformed');
+    const raw = verify(token({ nameid: 'u', exp: NOW + 60, custom: 'kept' }));
+    assert.ok(raw.ok);
+    assert.equal(raw.claims.raw.custom, 'kept', 'claims the schema does not name still pass through');
+  });
+
   it('refuses malformed tokens and an empty key', () => {
     for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', '!!.??.**', `${'a'.repeat(9000)}.b.c`])
       assert.equal(reason(bad), 'malformed', bad.slice(0, 20));
