@@ -16,7 +16,9 @@ import {
   WebAPIRequestError,
   WebClient,
 } from '@slack/web-api';
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../../core/errors.ts';
+import { formatIssue, parseWith } from '../../core/input.ts';
 import { redact, type Secret } from '../../core/secret.ts';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, withRetries } from '../http/retry.ts';
 import {
@@ -138,21 +140,9 @@ export function createWebApiSlack(options: WebApiSlackOptions): Slack {
         unfurl_links: false,
         unfurl_media: false,
       };
-      const result = (await call('chat.postMessage', args, false)) as WebAPICallResult & {
-        channel?: unknown;
-        ts?: unknown;
-      };
-      if (typeof result.channel !== 'string' || typeof result.ts !== 'string') {
-        throw new ReleaseAgentError(
-          'SERVICE_MALFORMED',
-          'slack chat.postMessage answered ok without channel and ts',
-          {
-            service: SERVICE,
-            operation: 'chat.postMessage',
-            channel,
-          },
-        );
-      }
+      const result = answer(postedSchema, await call('chat.postMessage', args, false), 'chat.postMessage', {
+        channel,
+      });
       return { channel: result.channel, ts: result.ts };
     },
 
@@ -174,13 +164,46 @@ export function createWebApiSlack(options: WebApiSlackOptions): Slack {
 
     async userEmail(userId: string): Promise<string | undefined> {
       // Slack leaves profile.email out (ok: true) when the token lacks users:read.email.
-      const result = (await call('users.info', { user: userId }, true)) as WebAPICallResult & {
-        user?: { profile?: { email?: unknown } };
-      };
-      const email = result.user?.profile?.email;
-      return typeof email === 'string' && email.includes('@') ? email : undefined;
+      const result = answer(
+        userInfoSchema,
+        await call('users.info', { user: userId }, true),
+        'users.info',
+        {},
+      );
+      const email = result.user.profile?.email;
+      return email?.includes('@') ? email : undefined;
     },
   };
+}
+
+// The fields of Slack's answers we read; others pass unread. chat.postMessage's channel and ts are the
+// message's handle (later updates aim at it); users.info's email is optional (Slack leaves it out when
+// the token lacks users:read.email).
+const postedSchema = z.object({
+  channel: z.string().check(z.minLength(1)),
+  ts: z.string().check(z.minLength(1)),
+});
+const userInfoSchema = z.object({
+  user: z.object({ profile: z.optional(z.object({ email: z.optional(z.string()) })) }),
+});
+
+/** Slack's answer read by `schema`, or SERVICE_MALFORMED naming the field that was wrong. */
+function answer<S extends z.core.$ZodType>(
+  schema: S,
+  raw: unknown,
+  operation: string,
+  fields: { channel?: string },
+): z.output<S> {
+  const parsed = parseWith(schema, raw);
+  if (parsed.ok) return parsed.value;
+  const issue = parsed.issues[0];
+  const problem = issue ? formatIssue(issue) : 'invalid';
+  throw new ReleaseAgentError('SERVICE_MALFORMED', `${SERVICE} ${operation} answered ok with ${problem}`, {
+    service: SERVICE,
+    operation,
+    ...fields,
+    ...(issue ? { field: issue.path.map(String).join('.') } : {}),
+  });
 }
 
 /** Turns what @slack/web-api throws into our coded errors, with the token kept out of every message. */

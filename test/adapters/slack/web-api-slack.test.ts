@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Slack } from '../../../adapters/slack/slack.ts';
 import { createWebApiSlack } from '../../../adapters/slack/web-api-slack.ts';
 import { Secret } from '../../../core/secret.ts';
@@ -282,5 +284,71 @@ describe('adapters/slack web API (bot token) against the simulator', function ()
       assertNoSecret(error, BOT_TOKEN);
       sim = await startSim();
     });
+  });
+});
+
+describe('adapters/slack web API: answers of the wrong shape (the answer schemas)', () => {
+  let server: Server;
+  let slack: Slack;
+  /** What the stand-in Slack answers, by method. */
+  let answers: Record<string, unknown>;
+
+  beforeEach(async () => {
+    answers = {};
+    server = createServer((request, response) => {
+      const method = (request.url ?? '').replace(/^\/api\//, '');
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(answers[method] ?? { ok: false, error: 'unknown_method' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    slack = createWebApiSlack({
+      ...FAST,
+      token: new Secret(BOT_TOKEN),
+      apiUrl: `http://127.0.0.1:${port}/api/`,
+      defaultChannel: CHANNEL,
+    });
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('chat.postMessage ok without a string ts: SERVICE_MALFORMED naming ts', async () => {
+    answers['chat.postMessage'] = { ok: true, channel: CHANNEL, ts: 1712345678.000001 };
+    await assert.rejects(
+      slack.postMessage({ text: 'x' }),
+      coded('SERVICE_MALFORMED', (error) => {
+        assert.equal(error.fields.field, 'ts');
+        assert.equal(error.fields.operation, 'chat.postMessage');
+        assert.match(error.message, /ts: expected a string, got number/);
+      }),
+    );
+    answers['chat.postMessage'] = { ok: true, ts: '1712345678.000001' };
+    await assert.rejects(
+      slack.postMessage({ text: 'x' }),
+      coded('SERVICE_MALFORMED', (error) => assert.equal(error.fields.field, 'channel')),
+    );
+    answers['chat.postMessage'] = { ok: true, channel: CHANNEL, ts: '1712345678.000001', extra: 1 };
+    assert.deepEqual(await slack.postMessage({ text: 'x' }), { channel: CHANNEL, ts: '1712345678.000001' });
+  });
+
+  it('users.info: the e-mail when given, none without the scope, SERVICE_MALFORMED for a wrong shape', async () => {
+    answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 'a@b.example' } } };
+    assert.equal(await slack.userEmail('U1'), 'a@b.example');
+    answers['users.info'] = { ok: true, user: { id: 'U1', profile: {} } };
+    assert.equal(await slack.userEmail('U1'), undefined);
+    answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 'not-an-address' } } };
+    assert.equal(await slack.userEmail('U1'), undefined);
+    answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 42 } } };
+    await assert.rejects(
+      slack.userEmail('U1'),
+      coded('SERVICE_MALFORMED', (error) => assert.equal(error.fields.field, 'user.profile.email')),
+    );
+    answers['users.info'] = { ok: true };
+    await assert.rejects(
+      slack.userEmail('U1'),
+      coded('SERVICE_MALFORMED', (error) => assert.equal(error.fields.field, 'user')),
+    );
   });
 });
