@@ -335,19 +335,19 @@ describe('adapters/slack web API: answers of the wrong shape (the answer schemas
 
   it('users.info: the e-mail when given, none without the scope, SERVICE_MALFORMED for a wrong shape', async () => {
     answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 'a@b.example' } } };
-    assert.equal(await slack.userEmail('U1'), 'a@b.example');
+    assert.equal(await slack.userEmail!('U1'), 'a@b.example');
     answers['users.info'] = { ok: true, user: { id: 'U1', profile: {} } };
-    assert.equal(await slack.userEmail('U1'), undefined);
+    assert.equal(await slack.userEmail!('U1'), undefined);
     answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 'not-an-address' } } };
-    assert.equal(await slack.userEmail('U1'), undefined);
+    assert.equal(await slack.userEmail!('U1'), undefined);
     answers['users.info'] = { ok: true, user: { id: 'U1', profile: { email: 42 } } };
     await assert.rejects(
-      slack.userEmail('U1'),
+      slack.userEmail!('U1'),
       coded('SERVICE_MALFORMED', (error) => assert.equal(error.fields.field, 'user.profile.email')),
     );
     answers['users.info'] = { ok: true };
     await assert.rejects(
-      slack.userEmail('U1'),
+      slack.userEmail!('U1'),
       coded('SERVICE_MALFORMED', (error) => assert.equal(error.fields.field, 'user')),
     );
   });
