@@ -1,34 +1,56 @@
 // Azure DevOps pipeline approvals: typed REST calls of the 7.1 Approvals and Checks spec, which
 // azure-devops-node-api has no client for.
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import type { Approval, ApprovalDecision, ApprovalStatus } from './azdo.ts';
 import {
   type AzureDevOpsConnection,
-  expectObject,
   identity,
   listValue,
   refusalError,
-  type WireIdentity,
   type WireList,
   type WireServiceError,
+  wireAnswer,
 } from './connection.ts';
 
-interface WireApproval {
-  id: string;
-  status?: string;
-  createdOn?: string;
-  instructions?: string;
-  minRequiredApprovers?: number;
-  executionOrder?: string;
-  permissions?: string;
-  steps?: {
-    assignedApprover?: WireIdentity;
-    actualApprover?: WireIdentity;
-    status?: string;
-    comment?: string;
-  }[];
-  pipeline?: { id?: string; name?: string; owner?: { id?: number; name?: string } };
-}
+const wireIdentity = z.object({
+  id: z.optional(z.string()),
+  displayName: z.optional(z.string()),
+  uniqueName: z.optional(z.string()),
+});
+
+/**
+ * The fields of an approval we read: its status and steps decide whether a gate's effect may run.
+ * A status we do not know reads as `undefined` (never approved); a status that is not text is malformed.
+ */
+const wireApproval = z.object({
+  id: z.string().check(z.minLength(1)),
+  status: z.optional(z.string()),
+  createdOn: z.optional(z.string()),
+  instructions: z.optional(z.nullable(z.string())),
+  minRequiredApprovers: z.optional(z.number()),
+  executionOrder: z.optional(z.string()),
+  permissions: z.optional(z.string()),
+  steps: z.optional(
+    z.array(
+      z.object({
+        assignedApprover: z.optional(wireIdentity),
+        actualApprover: z.optional(z.nullable(wireIdentity)),
+        status: z.optional(z.string()),
+        comment: z.optional(z.nullable(z.string())),
+      }),
+    ),
+  ),
+  pipeline: z.optional(
+    z.object({
+      id: z.optional(z.string()),
+      name: z.optional(z.string()),
+      owner: z.optional(z.object({ id: z.optional(z.number()), name: z.optional(z.string()) })),
+    }),
+  ),
+});
+
+type WireApproval = z.output<typeof wireApproval>;
 
 export class AzureDevOpsApprovals {
   readonly #connection: AzureDevOpsConnection;
@@ -42,7 +64,7 @@ export class AzureDevOpsApprovals {
   }
 
   async listApprovals(state: 'pending' | 'approved' | 'rejected' | 'completed'): Promise<Approval[]> {
-    const response = await this.#connection.rest<WireList<WireApproval>>(
+    const response = await this.#connection.rest<WireList<unknown>>(
       'listApprovals',
       'GET',
       `${this.#connection.projectPath()}/_apis/pipelines/approvals`,
@@ -50,7 +72,9 @@ export class AzureDevOpsApprovals {
         query: { state, $expand: 'steps' },
       },
     );
-    return listValue(response.body, 'listApprovals').map(approval);
+    return listValue(response.body, 'listApprovals').map((item) =>
+      approval(wireAnswer(wireApproval, item, 'listApprovals')),
+    );
   }
 
   async getApproval(approvalId: string, options: { permissions?: boolean } = {}): Promise<Approval> {
@@ -61,12 +85,12 @@ export class AzureDevOpsApprovals {
       // `$expand` is a flags enum: both values, comma-separated.
       { query: { $expand: options.permissions ? 'steps,permissions' : 'steps' }, fields: { approvalId } },
     );
-    return approval(expectObject(response.body, 'getApproval'));
+    return approval(wireAnswer(wireApproval, response.body, 'getApproval', { approvalId }));
   }
 
   async decideApproval(approvalId: string, decision: ApprovalDecision): Promise<Approval> {
     const fields = { approvalId, decision: decision.status };
-    const response = await this.#connection.rest<WireList<WireApproval> | WireServiceError>(
+    const response = await this.#connection.rest<WireList<unknown> | WireServiceError>(
       'updateApproval',
       'PATCH',
       `${this.#connection.projectPath()}/_apis/pipelines/approvals`,
@@ -77,10 +101,10 @@ export class AzureDevOpsApprovals {
       },
     );
     if (response.status < 300) {
-      const updated = listValue(response.body as WireList<WireApproval>, 'updateApproval').find(
-        (item) => item.id === approvalId,
+      const updated = listValue(response.body as WireList<unknown>, 'updateApproval').find(
+        (item) => (item as { id?: unknown } | null)?.id === approvalId,
       );
-      if (updated) return approval(updated);
+      if (updated) return approval(wireAnswer(wireApproval, updated, 'updateApproval', fields));
       return await this.getApproval(approvalId);
     }
     // The refusal text is not part of the contract; the approval's own status and our permissions are.
@@ -128,7 +152,7 @@ function approval(wire: WireApproval): Approval {
     id: wire.id,
     status: approvalStatus(wire.status),
     createdOn: wire.createdOn ?? '',
-    instructions: wire.instructions,
+    instructions: wire.instructions ?? undefined,
     minRequiredApprovers: wire.minRequiredApprovers,
     executionOrder:
       wire.executionOrder === 'anyOrder' || wire.executionOrder === 'inSequence'
@@ -148,7 +172,7 @@ function approval(wire: WireApproval): Approval {
           ? identity(step.actualApprover ?? step.assignedApprover)
           : undefined,
       status: approvalStatus(step.status),
-      comment: step.comment,
+      comment: step.comment ?? undefined,
     })),
     pipeline: wire.pipeline
       ? {

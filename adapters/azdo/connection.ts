@@ -8,7 +8,9 @@
 // - `rest(...)`: a typed REST call for the areas the library has no client for (approvals, check
 //   configurations, service hooks, environments as the 7.1 specs have them).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type * as z from 'zod/mini';
 import { type ErrorFields, isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
+import { formatIssue, issueField, parseWith } from '../../core/input.ts';
 import { redact, type Secret } from '../../core/secret.ts';
 import { createHttpClient, type HttpClient, type RequestOptions } from '../http/http-client.ts';
 import type { Clock, RetryPolicy } from '../http/retry.ts';
@@ -309,6 +311,27 @@ export function expectObject<T>(body: T | null | undefined, operation: string): 
     );
   }
   return body;
+}
+
+/**
+ * An answer whose fields we then trust for a decision (an approval's status, a build's definition and
+ * branch), read by `schema`: SERVICE_MALFORMED naming the first wrong field. Fields we never read
+ * are left out of the schemas, so their drift does not fail a release.
+ */
+export function wireAnswer<S extends z.core.$ZodType>(
+  schema: S,
+  body: unknown,
+  operation: string,
+  fields: ErrorFields = {},
+): z.output<S> {
+  const parsed = parseWith(schema, body);
+  if (parsed.ok) return parsed.value;
+  const issue = parsed.issues[0];
+  throw new ReleaseAgentError(
+    'SERVICE_MALFORMED',
+    `azure-devops ${operation} answered with ${issue ? formatIssue(issue) : 'an invalid body'}`,
+    { ...fields, service: 'azure-devops', operation, ...(issue ? { field: issueField(issue) } : {}) },
+  );
 }
 
 /** Azure DevOps wraps every collection as `{ count, value: [...] }`. */

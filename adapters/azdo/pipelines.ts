@@ -1,11 +1,7 @@
 // Azure DevOps Pipelines runs and builds through azure-devops-node-api (PipelinesApi, BuildApi), with
 // the library's PipelinesInterfaces and BuildInterfaces as the wire types.
 import { BuildApi } from 'azure-devops-node-api/BuildApi.js';
-import {
-  type Build as WireBuild,
-  BuildReason,
-  BuildStatus,
-} from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
+import { BuildReason, BuildStatus } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import {
   type Run,
   RunResult,
@@ -13,8 +9,16 @@ import {
   RunState,
 } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import { PipelinesApi } from 'azure-devops-node-api/PipelinesApi.js';
+import * as z from 'zod/mini';
 import type { Build, PipelineRun, RunPipelineInput } from './azdo.ts';
-import { type AzureDevOpsConnection, expectObject, identity, isoDate, nameOf } from './connection.ts';
+import {
+  type AzureDevOpsConnection,
+  expectObject,
+  identity,
+  isoDate,
+  nameOf,
+  wireAnswer,
+} from './connection.ts';
 
 export class AzureDevOpsPipelines {
   readonly #connection: AzureDevOpsConnection;
@@ -66,9 +70,35 @@ export class AzureDevOpsPipelines {
       () => this.#builds.getBuild(this.#connection.project, buildId),
       { fields: { buildId } },
     );
-    return build(expectObject(wire, 'getBuild'));
+    return build(wireAnswer(wireBuild, wire, 'getBuild', { buildId }));
   }
 }
+
+/** The library deserialises enums to numbers; the service sends names where it has no enum map. */
+const wireEnum = z.optional(z.union([z.number(), z.string()]));
+
+/**
+ * The fields of a build we read: the job API derives a job's role from its definition, branch and
+ * status, so those must be there and be what they say. Others pass through unread.
+ */
+const wireBuild = z.looseObject({
+  id: z.number(),
+  status: wireEnum,
+  reason: wireEnum,
+  definition: z.object({ id: z.number(), name: z.optional(z.string()) }),
+  repository: z.optional(z.object({ id: z.optional(z.string()), name: z.optional(z.string()) })),
+  sourceBranch: z.string(),
+  sourceVersion: z.optional(z.string()),
+  triggerInfo: z.optional(z.nullable(z.record(z.string(), z.string()))),
+  requestedFor: z.optional(
+    z.object({
+      id: z.optional(z.string()),
+      displayName: z.optional(z.string()),
+      uniqueName: z.optional(z.string()),
+    }),
+  ),
+  _links: z.optional(z.unknown()),
+});
 
 const BUILD_STATUSES = new Set<Build['status']>([
   'inProgress',
@@ -79,16 +109,16 @@ const BUILD_STATUSES = new Set<Build['status']>([
   'none',
 ]);
 
-function build(wire: WireBuild): Build {
+function build(wire: z.output<typeof wireBuild>): Build {
   const prNumber = Number(wire.triggerInfo?.['pr.number']);
   const status = nameOf(BuildStatus, wire.status) as Build['status'] | undefined;
   return {
-    id: wire.id ?? 0,
+    id: wire.id,
     status: status && BUILD_STATUSES.has(status) ? status : 'none',
     reason: nameOf(BuildReason, wire.reason) ?? 'none',
-    definition: { id: wire.definition?.id ?? 0, name: wire.definition?.name ?? '' },
+    definition: { id: wire.definition.id, name: wire.definition.name ?? '' },
     repository: { id: wire.repository?.id ?? '', name: wire.repository?.name ?? '' },
-    sourceBranch: wire.sourceBranch ?? '',
+    sourceBranch: wire.sourceBranch,
     sourceVersion: wire.sourceVersion ?? '',
     pullRequest:
       Number.isSafeInteger(prNumber) && prNumber > 0

@@ -152,6 +152,50 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
     });
   });
 
+  describe('answers of the wrong shape (the answer schemas): SERVICE_MALFORMED naming the field', () => {
+    it('an approval whose status or step status is not text', async () => {
+      const adapter = adapterFor(sim);
+      const approval = sim.createPendingApproval({ environment: 'sandbox' });
+      assert.equal((await adapter.getApproval(approval.id)).status, 'pending', 'read as sent first');
+      approval.status = 1 as never;
+      await assert.rejects(
+        adapter.getApproval(approval.id),
+        coded('SERVICE_MALFORMED', { field: 'status', operation: 'getApproval', approvalId: approval.id }),
+      );
+      approval.status = 'pending';
+      approval.steps[0]!.status = ['approved'] as never;
+      await assert.rejects(
+        adapter.getApproval(approval.id),
+        coded('SERVICE_MALFORMED', { field: 'steps.0.status' }),
+      );
+      await assert.rejects(
+        adapter.listPendingApprovals(),
+        coded('SERVICE_MALFORMED', { field: 'steps.0.status', operation: 'listApprovals' }),
+      );
+    });
+
+    it("a build without its definition's id or with a branch that is not text", async () => {
+      const adapter = adapterFor(sim);
+      const { run } = sim.startAgentBuild({
+        pipelineId: 71,
+        reason: 'manual',
+        repository: 'shop',
+        sourceBranch: 'refs/heads/main',
+        sourceVersion: 'a'.repeat(40),
+      });
+      const read = await adapter.getBuild(run.id);
+      assert.deepEqual([read.definition.id, read.sourceBranch], [71, 'refs/heads/main']);
+      run.build!.sourceBranch = 7 as never;
+      await assert.rejects(
+        adapter.getBuild(run.id),
+        coded('SERVICE_MALFORMED', { field: 'sourceBranch', operation: 'getBuild', buildId: run.id }),
+      );
+      run.build!.sourceBranch = 'refs/heads/main';
+      sim.pipelines.get(71)!.id = 'seventy-one' as never;
+      await assert.rejects(adapter.getBuild(run.id), coded('SERVICE_MALFORMED', { field: 'definition.id' }));
+    });
+  });
+
   describe("who may approve (the service's rules)", () => {
     it('lets only an assigned approver or a member of an approver group answer, and says so in $expand=permissions', async () => {
       const adapter = adapterFor(sim);
