@@ -20,6 +20,7 @@ import {
   PullRequestStatus,
   VersionControlChangeType,
 } from 'azure-devops-node-api/interfaces/GitInterfaces.js';
+import * as z from 'zod/mini';
 import { type ErrorFields, isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
 import { FINDING_PROPERTY, SUMMARY_PROPERTY } from '../../core/review-threads.ts';
 import type {
@@ -48,6 +49,7 @@ import {
   LibraryRefusal,
   nameOf,
   refusalError,
+  wireAnswer,
 } from './connection.ts';
 
 const PAGE_SIZE = 100;
@@ -95,7 +97,7 @@ export class AzureDevOpsGit {
           ? this.#api.getPullRequests(repository, criteria, this.#project, undefined, skip, top)
           : this.#api.getPullRequestsByProject(this.#project, criteria, undefined, skip, top),
       )
-    ).map((wire) => this.#pullRequest(wire));
+    ).map((wire) => this.#pullRequest(wire, operation));
   }
 
   async getPullRequest(repository: string, pullRequestId: number): Promise<PullRequest> {
@@ -104,7 +106,7 @@ export class AzureDevOpsGit {
       () => this.#api.getPullRequest(repository, pullRequestId, this.#project),
       { fields: { repo: repository, prId: pullRequestId } },
     );
-    return this.#pullRequest(expectObject(wire, 'getPullRequest'));
+    return this.#pullRequest(wire, 'getPullRequest', { repo: repository, prId: pullRequestId });
   }
 
   async listIterations(repository: string, pullRequestId: number): Promise<PullRequestIteration[]> {
@@ -367,7 +369,7 @@ export class AzureDevOpsGit {
           ),
         { fields, acceptStatuses: [400, 403, 409] },
       );
-      const pullRequest = this.#pullRequest(expectObject(completed, 'completePullRequest'));
+      const pullRequest = this.#pullRequest(completed, 'completePullRequest', fields);
       return { kind: pullRequest.status === 'completed' ? 'completed' : 'completion-pending', pullRequest };
     } catch (error) {
       if (!(error instanceof LibraryRefusal)) throw error;
@@ -458,7 +460,7 @@ export class AzureDevOpsGit {
         // 409 GitPullRequestExistsException (TF401179): an active PR for these branches exists; reuse it.
         { fields, acceptStatuses: [409] },
       );
-      return { pullRequest: this.#pullRequest(expectObject(created, 'createPullRequest')), created: true };
+      return { pullRequest: this.#pullRequest(created, 'createPullRequest', fields), created: true };
     } catch (error) {
       if (!(error instanceof LibraryRefusal)) throw error;
       refusal = error;
@@ -496,7 +498,9 @@ export class AzureDevOpsGit {
     );
     const found = expectObject(answer, 'queryPullRequestsByCommit').results?.[0]?.[commitId] ?? [];
     const completed = found.find((wire) => nameOf(PullRequestStatus, wire.status) === 'completed');
-    return completed ? this.#pullRequest(completed) : undefined;
+    return completed
+      ? this.#pullRequest(completed, 'queryPullRequestsByCommit', { repo: repository, commitId })
+      : undefined;
   }
 
   async createAnnotatedTag(
@@ -652,7 +656,14 @@ export class AzureDevOpsGit {
     return [...items.values()];
   }
 
-  #pullRequest(wire: GitPullRequest): PullRequest {
+  /** The library's PR, once its fields we decide on have the shape they must (SERVICE_MALFORMED if not). */
+  #pullRequest(
+    answer: GitPullRequest | null | undefined,
+    operation: string,
+    fields: ErrorFields = {},
+  ): PullRequest {
+    const wire = answer as GitPullRequest;
+    wireAnswer(wirePullRequest, wire, operation, fields);
     const repoName = wire.repository?.name ?? '';
     const status = nameOf(PullRequestStatus, wire.status);
     return {
@@ -678,6 +689,22 @@ export class AzureDevOpsGit {
     };
   }
 }
+
+/**
+ * The fields of a pull request we decide on: its id and status, its branches, and the source commit a
+ * merge must name (the service merges whatever is there when lastMergeSourceCommit is missing). Others
+ * (dates the library turned into Date objects among them) pass through unread.
+ */
+const wirePullRequest = z.looseObject({
+  pullRequestId: z.number(),
+  status: z.optional(z.union([z.number(), z.string()])),
+  repository: z.optional(z.object({ id: z.optional(z.string()), name: z.optional(z.string()) })),
+  sourceRefName: z.optional(z.string()),
+  targetRefName: z.optional(z.string()),
+  lastMergeSourceCommit: z.optional(z.nullable(z.object({ commitId: z.optional(z.string()) }))),
+  lastMergeCommit: z.optional(z.nullable(z.object({ commitId: z.optional(z.string()) }))),
+  isDraft: z.optional(z.boolean()),
+});
 
 function threadStatus(status: ThreadStatus): CommentThreadStatus {
   return enumName<CommentThreadStatus>(status);
