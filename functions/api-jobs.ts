@@ -3,9 +3,11 @@
 // DevOps with the job's token, which proves the token is live in this project, and takes the job's role
 // from the build's facts alone (core/job-roles.ts). No job holds a credential of the app's state.
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import * as z from 'zod/mini';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
 import { classifyError, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { parseOrFail } from '../core/input.ts';
 import { type JobPolicy, type JobRole, jobRoleOf } from '../core/job-roles.ts';
 import { Secret } from '../core/secret.ts';
 import { type AgentSettings, type Logger, pipelineFor } from '../flows/agent-deps.ts';
@@ -19,6 +21,21 @@ import {
 } from '../flows/job-steps.ts';
 import { errorBody, jsonResponse, readJsonObject } from './http.ts';
 import { services } from './services.ts';
+
+/** `Bearer <token>`, read as the token (the problem is not said: it is about a credential). */
+const bearerSchema = z.pipe(
+  z.string().check(z.regex(/^Bearer\s+\S{8,4096}$/i)),
+  z.transform((header: string) => header.replace(/^Bearer\s+/i, '')),
+);
+
+/** The build id header: a positive whole number of at most 10 digits, as Build.BuildId prints it. */
+const buildIdSchema = z.pipe(
+  z.string().check(
+    z.regex(/^\d{1,10}$/),
+    z.refine((text: string) => Number(text) > 0, 'must not be 0'),
+  ),
+  z.transform(Number),
+);
 
 export function jobPolicy(settings: AgentSettings, config: Pick<Config, 'RELEASE_BRANCHES'>): JobPolicy {
   const releaseBranches = config.RELEASE_BRANCHES.split(',')
@@ -39,21 +56,24 @@ export async function jobOfRequest(
   config: Config,
   settings: AgentSettings,
 ): Promise<JobRole> {
-  const authorization = request.headers.get('authorization')?.trim() ?? '';
-  const token = /^Bearer\s+(\S{8,4096})$/i.exec(authorization)?.[1];
-  if (!token) {
+  const token = parseOrFail(bearerSchema, request.headers.get('authorization')?.trim() ?? '', () => {
     throw new ReleaseAgentError(
       'AUTH_INVALID',
       "Authorization must be 'Bearer <the job's System.AccessToken>'",
       {},
     );
-  }
-  const buildText = request.headers.get(BUILD_HEADER)?.trim() ?? '';
-  if (!/^\d{1,10}$/.test(buildText) || Number(buildText) === 0) {
-    throw new ReleaseAgentError('INPUT_INVALID', `${BUILD_HEADER} must be the job's Build.BuildId`, {
-      field: BUILD_HEADER,
-    });
-  }
+  });
+  const buildId = parseOrFail(
+    buildIdSchema,
+    request.headers.get(BUILD_HEADER)?.trim() ?? '',
+    (_field, problem) => {
+      throw new ReleaseAgentError(
+        'INPUT_INVALID',
+        `${BUILD_HEADER} must be the job's Build.BuildId: ${problem}`,
+        { field: BUILD_HEADER },
+      );
+    },
+  );
   if (!(config.AZDO_ORGANIZATION || config.AZDO_BASE_URL) || !config.AZDO_PROJECT) {
     throw new ReleaseAgentError(
       'NOT_CONFIGURED',
@@ -70,7 +90,6 @@ export async function jobOfRequest(
     timeoutMs: 10_000,
     retry: { maxAttempts: 2, maxTotalMs: 8_000 },
   });
-  const buildId = Number(buildText);
   let build: Awaited<ReturnType<RestAzureDevOps['getBuild']>>;
   try {
     build = await asJob.getBuild(buildId);

@@ -71,6 +71,65 @@ describe('functions: HTTP API', () => {
       body: JSON.stringify(body),
     });
 
+  describe('POST /api/jobs/{step}: the headers (schemas)', () => {
+    const job = (headers: Record<string, string>) =>
+      bed.api('/jobs/review.report', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+
+    it('a missing or malformed Authorization → 401 AUTH_INVALID', async () => {
+      for (const authorization of [
+        undefined,
+        `Basic job-token-0123456789`,
+        'Bearer short',
+        'Bearer a b c d e f g h i',
+      ]) {
+        await expectError(
+          await job({ 'x-release-agent-build': '7', ...(authorization ? { authorization } : {}) }),
+          401,
+          'AUTH_INVALID',
+        );
+      }
+    });
+
+    it('a build id that is not a positive whole number → 400 INPUT_INVALID naming the header', async () => {
+      for (const build of [undefined, 'seven', '-7', '0', '000', '1.5', '12345678901']) {
+        const body = await expectError(
+          await job({
+            authorization: 'Bearer job-token-0123456789',
+            ...(build === undefined ? {} : { 'x-release-agent-build': build }),
+          }),
+          400,
+          'INPUT_INVALID',
+        );
+        assert.match(body.error.message, /^x-release-agent-build must be the job's Build\.BuildId: /, build);
+      }
+    });
+
+    it("well-formed headers reach Azure DevOps: a live job token and its build's id are accepted", async () => {
+      const build = bed.stack.azdo.startAgentBuild({
+        pipelineId: PR_PIPELINE.id,
+        reason: 'manual',
+        repository: REPO,
+        sourceBranch: 'refs/heads/feature/headers',
+        sourceVersion: 'a'.repeat(40),
+      });
+      // Not a PR build: the role is none, so the step is refused as the job's, not as a malformed request.
+      const answer = await job({
+        authorization: `bearer   ${build.token}`,
+        'x-release-agent-build': ` ${build.run.id} `,
+      });
+      assert.equal(answer.status, 403, await answer.text());
+      const forged = await job({
+        authorization: 'Bearer job-token-0123456789',
+        'x-release-agent-build': String(build.run.id),
+      });
+      assert.equal(forged.status, 401, 'a well-formed token Azure DevOps does not know');
+    });
+  });
+
   describe('GET /api/status', () => {
     it('tells anyone the health only', async () => {
       const response = await bed.api('/status');
