@@ -2,13 +2,30 @@
 // kinds, gate numbers (1–5) or `*` (every gate without its own entry); values are user ids (Slack user
 // ids, Azure DevOps user ids for the hub, `operator` for the X-Operator-Token) separated by `|` or `,`.
 // Closed by default: a gate with no entry and no `*` is decided by no one.
+import * as z from 'zod/mini';
 import { ReleaseAgentError } from './errors.ts';
 import { GATE_ACTIONS, GATE_KINDS, isGateKind } from './gate-registry.ts';
+import { parseOrFail } from './input.ts';
 import type { GateKind } from './model.ts';
 
 export type GateAllowList = Readonly<Partial<Record<GateKind | '*', readonly string[]>>>;
 
 const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+/** One `gate=user|user` entry, split: a known gate (kind, number or `*`) and at least one user id. */
+const entrySchema = z.object({
+  gate: z.pipe(
+    z.string().check(
+      z.refine((key: string) => gateKey(key) !== undefined, {
+        error: `unknown gate (use ${GATE_KINDS.join(', ')}, 1-5 or *)`,
+      }),
+    ),
+    z.transform((key: string) => gateKey(key) as GateKind | '*'),
+  ),
+  users: z
+    .array(z.string().check(z.regex(USER_ID, { error: 'not a user id (letters, digits, ._@:- up to 128)' })))
+    .check(z.minLength(1, { error: 'lists no user' })),
+});
 
 /** Parses the setting; INPUT_INVALID naming the bad entry. Empty text allows no one anywhere. */
 export function parseGateAllowList(text: string): GateAllowList {
@@ -17,17 +34,18 @@ export function parseGateAllowList(text: string): GateAllowList {
     if (!entry) continue;
     const equals = entry.indexOf('=');
     if (equals <= 0) invalid(`"${entry}" is not gate=user|user`);
-    const key = gateKey(entry.slice(0, equals).trim());
-    if (!key)
-      invalid(`unknown gate "${entry.slice(0, equals).trim()}" (use ${GATE_KINDS.join(', ')}, 1-5 or *)`);
-    const users = entry
-      .slice(equals + 1)
-      .split(/[|,]/)
-      .map((user) => user.trim())
-      .filter((user) => user.length > 0);
-    if (users.length === 0) invalid(`gate ${key} lists no user`);
-    const bad = users.find((user) => !USER_ID.test(user));
-    if (bad !== undefined) invalid(`"${bad}" is not a user id`);
+    const { gate: key, users } = parseOrFail(
+      entrySchema,
+      {
+        gate: entry.slice(0, equals).trim(),
+        users: entry
+          .slice(equals + 1)
+          .split(/[|,]/)
+          .map((user) => user.trim())
+          .filter((user) => user.length > 0),
+      },
+      (field, problem) => invalid(`"${entry.slice(0, 200)}": ${field}: ${problem}`),
+    );
     list[key] = [...new Set([...(list[key] ?? []), ...users])];
   }
   return list;

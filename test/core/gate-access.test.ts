@@ -39,6 +39,26 @@ describe('GATE_ALLOWED_USERS', () => {
     );
   });
 
+  it('says which part of which entry is wrong (the entry schema)', () => {
+    const message = (text: string) => {
+      try {
+        parseGateAllowList(text);
+      } catch (error) {
+        coded('INPUT_INVALID', { variable: 'GATE_ALLOWED_USERS' })(error);
+        return (error as Error).message;
+      }
+      return assert.fail(`${text} was accepted`);
+    };
+    assert.match(
+      message('merge_pr=U1;deploy=U2'),
+      /^GATE_ALLOWED_USERS: "deploy=U2": gate: unknown gate \(use merge_pr, /,
+    );
+    assert.match(message('3=U1|;1=,|'), /^GATE_ALLOWED_USERS: "1=,\|": users: lists no user$/);
+    assert.match(message('*=U1|U 2'), /^GATE_ALLOWED_USERS: "\*=U1\|U 2": users\.1: not a user id/);
+    assert.match(message(`*=${'u'.repeat(129)}`), /users\.0: not a user id/);
+    assert.match(message('U1'), /^GATE_ALLOWED_USERS: "U1" is not gate=user\|user$/);
+  });
+
   it('reads the pipeline maps and the PR pipeline id', () => {
     const config = loadConfig({
       PR_PIPELINE_ID: '12',
