@@ -1,6 +1,8 @@
 // The Azure DevOps environments gates 2–5 wait on (RELEASE_ENVIRONMENTS). Environment names are shared
 // by every pipeline of a project: a plain `sandbox` or `production` would put our Approval check (and
 // our "unknown release" cards) on other teams' deployments, so the defaults carry our prefix.
+import * as z from 'zod/mini';
+import { parseOrFail } from './input.ts';
 
 /** The release template's stages, by the role their environment plays. */
 export interface ReleaseEnvironments {
@@ -30,6 +32,18 @@ export const DEFAULT_RELEASE_ENVIRONMENTS: Readonly<ReleaseEnvironments> = {
 // Approval check's marker `(release-agent environment: name)` must read back as the name).
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
+/** One `role=name` entry, split at its first `=`: a known role (any case) and an environment name. */
+const entrySchema = z.object({
+  role: z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((role: string) => role.toLowerCase()),
+    ),
+    z.enum(RELEASE_ENVIRONMENT_ROLES),
+  ),
+  name: z.string().check(z.regex(NAME)),
+});
+
 /**
  * `create=…;merge=…;run=…;sandbox=…;production=…`; roles left out keep their default. Throws a message
  * naming the bad entry; names must be distinct, so an approval's environment names one gate.
@@ -40,15 +54,21 @@ export function parseReleaseEnvironments(value: string): ReleaseEnvironments {
     .split(';')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([a-z]+)\s*=\s*(.*)$/i.exec(entry);
-    const role = match?.[1]?.toLowerCase() as keyof ReleaseEnvironments | undefined;
-    if (!match || !role || !(RELEASE_ENVIRONMENT_ROLES as readonly string[]).includes(role))
-      throw new Error(`expected ${RELEASE_ENVIRONMENT_ROLES.join('|')}=<environment>;…, got "${entry}"`);
-    const name = (match[2] ?? '').trim();
-    if (!NAME.test(name))
-      throw new Error(
-        `${role}: "${name}" is not an environment name (letters, digits, - and _, at most 100, no dots)`,
-      );
+    const equals = entry.indexOf('=');
+    const { role, name } = parseOrFail(
+      entrySchema,
+      equals < 0
+        ? { role: '' }
+        : { role: entry.slice(0, equals).trim(), name: entry.slice(equals + 1).trim() },
+      (field) => {
+        if (field !== 'name')
+          throw new Error(`expected ${RELEASE_ENVIRONMENT_ROLES.join('|')}=<environment>;…, got "${entry}"`);
+        const given = entry.slice(equals + 1).trim();
+        throw new Error(
+          `${entry.slice(0, equals).trim().toLowerCase()}: "${given}" is not an environment name (letters, digits, - and _, at most 100, no dots)`,
+        );
+      },
+    );
     environments[role] = name;
   }
   const names = RELEASE_ENVIRONMENT_ROLES.map((role) => environments[role].toLowerCase());

@@ -185,6 +185,23 @@ describe('core/config', () => {
       );
     });
 
+    it('says what is wrong with an entry: its role, or its name (the entry schema)', () => {
+      const message = (value: string) => configError({ RELEASE_ENVIRONMENTS: value }).message;
+      assert.match(
+        message('staging=pay-stage'),
+        /RELEASE_ENVIRONMENTS: expected create\|merge\|run\|sandbox\|production=<environment>;…, got "staging=pay-stage"/,
+      );
+      assert.match(message('production'), /got "production"/);
+      assert.match(message('=prod'), /got "=prod"/);
+      assert.match(
+        message('Production=prod.web'),
+        /RELEASE_ENVIRONMENTS: production: "prod.web" is not an environment name/,
+      );
+      assert.match(message('sandbox='), /sandbox: "" is not an environment name/);
+      assert.match(message(`run=${'r'.repeat(101)}`), /run: "r+" is not an environment name/);
+      assert.equal(loadConfig({ RELEASE_ENVIRONMENTS: 'RUN = Run_1' }).RELEASE_ENVIRONMENTS.run, 'Run_1');
+    });
+
     it('refuses one environment for two gates, naming it', () => {
       assert.match(
         configError({ RELEASE_ENVIRONMENTS: 'create=gate;merge=GATE' }).message,
