@@ -34,19 +34,22 @@ const wireApproval = z.object({
   steps: z.optional(
     z.array(
       z.object({
-        assignedApprover: z.optional(wireIdentity),
+        assignedApprover: z.optional(z.nullable(wireIdentity)),
         actualApprover: z.optional(z.nullable(wireIdentity)),
         status: z.optional(z.string()),
         comment: z.optional(z.nullable(z.string())),
       }),
     ),
   ),
+  // The service sends `owner: null` for a pipeline whose run it does not name.
   pipeline: z.optional(
-    z.object({
-      id: z.optional(z.string()),
-      name: z.optional(z.string()),
-      owner: z.optional(z.object({ id: z.optional(z.number()), name: z.optional(z.string()) })),
-    }),
+    z.nullable(
+      z.object({
+        id: z.optional(z.string()),
+        name: z.optional(z.string()),
+        owner: z.optional(z.nullable(z.object({ id: z.optional(z.number()), name: z.optional(z.string()) }))),
+      }),
+    ),
   ),
 });
 
@@ -169,7 +172,7 @@ function approval(wire: WireApproval): Approval {
     steps: (wire.steps ?? []).map((step) => ({
       approver:
         step.actualApprover || step.assignedApprover
-          ? identity(step.actualApprover ?? step.assignedApprover)
+          ? identity(step.actualApprover ?? step.assignedApprover ?? undefined)
           : undefined,
       status: approvalStatus(step.status),
       comment: step.comment ?? undefined,

@@ -155,6 +155,9 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
   describe('answers of the wrong shape (the answer schemas): SERVICE_MALFORMED naming the field', () => {
     it('an approval whose status or step status is not text', async () => {
       const adapter = adapterFor(sim);
+      // A pipeline without its run: the service sends `owner: null`, which is well-formed.
+      const unowned = sim.createPendingApproval({ environment: 'sandbox', pipelineId: 8 });
+      assert.deepEqual((await adapter.getApproval(unowned.id)).pipeline?.runId, undefined);
       const approval = sim.createPendingApproval({ environment: 'sandbox' });
       assert.equal((await adapter.getApproval(approval.id)).status, 'pending', 'read as sent first');
       approval.status = 1 as never;
