@@ -1,11 +1,13 @@
 // Slack's error codes (`{ ok: false, error }` from the Web API, the text body of a webhook or
 // response_url failure) mapped to our coded errors. The Slack code stays in `fields.slackError`.
+import * as z from 'zod/mini';
 import {
   type ErrorCode,
   type ErrorFields,
   isReleaseAgentError,
   ReleaseAgentError,
 } from '../../core/errors.ts';
+import { parseWith } from '../../core/input.ts';
 import { classifyHttpError } from '../http/http-client.ts';
 import type { RetryVerdict } from '../http/retry.ts';
 
@@ -59,9 +61,15 @@ const TRANSIENT_SLACK_ERRORS = new Set([
 ]);
 
 /** Slack error codes are short snake_case words; anything else in that place is a garbled body. */
+const slackErrorCode = z.string().check(z.regex(/^[a-z][a-z0-9_]{1,80}$/));
+
 export function isSlackErrorCode(value: unknown): value is string {
-  return typeof value === 'string' && /^[a-z][a-z0-9_]{1,80}$/.test(value);
+  return parseWith(slackErrorCode, value).ok;
 }
+
+/** A response_url's JSON answer: `{"ok":true}`, or `{"ok":false,"error":"<code>"}`. */
+const okReply = z.object({ ok: z.literal(true) });
+const errorReply = z.object({ error: slackErrorCode });
 
 export function slackApiError(
   slackError: string,
@@ -97,9 +105,9 @@ export function classifySlackError(error: unknown, idempotent: boolean): RetryVe
  */
 export function slackReplyError(status: number, body: unknown): string | undefined {
   if (typeof body === 'object' && body !== null) {
-    const reply = body as { ok?: unknown; error?: unknown };
-    if (reply.ok === true && status < 300) return undefined;
-    return isSlackErrorCode(reply.error) ? reply.error : `http_${status}`;
+    if (status < 300 && parseWith(okReply, body).ok) return undefined;
+    const failed = parseWith(errorReply, body);
+    return failed.ok ? failed.value.error : `http_${status}`;
   }
   const text = typeof body === 'string' ? body.trim() : '';
   if (status < 300) return text === '' || text === 'ok' ? undefined : 'unexpected_reply';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { slackReplyError } from '../../../adapters/slack/slack-errors.ts';
 import { createSlack } from '../../../adapters/slack/create-slack.ts';
 import type { Slack } from '../../../adapters/slack/slack.ts';
 import { createWebhookSlack, withoutButtons } from '../../../adapters/slack/webhook-slack.ts';
@@ -217,5 +218,26 @@ describe('adapters/slack createSlack', () => {
     } finally {
       await sim.stop();
     }
+  });
+});
+
+describe('adapters/slack: reading a webhook or response_url reply (the reply schemas)', () => {
+  it('ok as text or {"ok":true}; a failure names its Slack code, anything else the HTTP status', () => {
+    const cases: Array<[number, unknown, string | undefined]> = [
+      [200, 'ok', undefined],
+      [200, '', undefined],
+      [200, { ok: true }, undefined],
+      [200, 'something else', 'unexpected_reply'],
+      [200, { ok: 'true' }, 'http_200'],
+      [200, [{ ok: true }], 'http_200'],
+      [200, { ok: false, error: 'channel_not_found' }, 'channel_not_found'],
+      [400, { ok: true }, 'http_400'],
+      [400, { ok: false, error: 'Not A Code' }, 'http_400'],
+      [404, { ok: false, error: 42 }, 'http_404'],
+      [403, 'invalid_token', 'invalid_token'],
+      [500, '<html>oops</html>', 'http_500'],
+    ];
+    for (const [status, body, expected] of cases)
+      assert.equal(slackReplyError(status, body), expected, `${status} ${JSON.stringify(body)}`);
   });
 });
