@@ -14,6 +14,7 @@ import type { Slack } from '../../adapters/slack/slack.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
 import { localReviewReporting, type ReviewRecordDeps } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
+import { silentLogger } from '../../flows/context.ts';
 
 const pr: PullRequest = {
   id: 7,
@@ -100,7 +101,7 @@ const appSide = (
   extra: Partial<ReviewRecordDeps> = {},
 ) =>
   localReviewReporting(
-    { azdo, store, now: () => new Date(), jiraBaseUrl: 'https://jira.example', ...extra },
+    { azdo, store, now: () => new Date(), log: silentLogger, jiraBaseUrl: 'https://jira.example', ...extra },
     { repo: 'Payments', prId: 7, sourceCommit: undefined },
   );
 

@@ -165,6 +165,7 @@ const gateDeps = (cell: Cell) => ({
   slack: cell.ports.slack,
   channel: cell.stack.slackChannel,
   now: cell.ports.deps.now,
+  log: cell.ports.deps.log,
 });
 
 async function decided(cell: Cell, threadId: string, action: string) {
@@ -268,6 +269,7 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
       channel: cell.stack.slackChannel,
       jira: cell.ports.jira,
       now: cell.ports.deps.now,
+      log: cell.ports.deps.log,
       jiraBaseUrl: cell.stack.jira.url,
     },
     { repo: cell.repo, prId, sourceCommit: undefined },
