@@ -139,6 +139,7 @@ async function reviewFivePushes(stack: Stack, repo: string, fullReview: boolean)
             { repo, prId: pr.id, sourceCommit: undefined },
           ),
           now: () => new Date(),
+          log: silentLogger,
           git: historyGit(base, pushes),
         },
         { repo, prId: pr.id, cwd: checkout, maxBudgetUsd: 2, timeoutMs: 60_000, fullReview },

@@ -121,6 +121,7 @@ describe('the review flow (fakes, in-memory store)', () => {
         claude,
         reporting: appSide(azdo, store, { slack: failingSlack, channel: 'C1' }),
         now: () => new Date(),
+        log: silentLogger,
       },
       input(),
     );
@@ -148,7 +149,13 @@ describe('the review flow (fakes, in-memory store)', () => {
       },
     } as unknown as Jira;
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, store, { slack: failingSlack, jira }), now: () => new Date() },
+      {
+        azdo,
+        claude,
+        reporting: appSide(azdo, store, { slack: failingSlack, jira }),
+        now: () => new Date(),
+        log: silentLogger,
+      },
       input(),
     );
     assert.equal(outcome.kind === 'reviewed' && outcome.record.verdict, 'request_changes');
@@ -185,7 +192,7 @@ describe('the review flow (fakes, in-memory store)', () => {
       injection_suspected: false,
     });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, store), now: () => new Date() },
+      { azdo, claude, reporting: appSide(azdo, store), now: () => new Date(), log: silentLogger },
       input(),
     );
     assert.deepEqual(
@@ -204,7 +211,13 @@ describe('the review flow (fakes, in-memory store)', () => {
     const claude = claudeAnswering({});
     azdo.getPullRequest = async () => ({ ...pr, status: 'completed' });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, createMemoryStore()), now: () => new Date() },
+      {
+        azdo,
+        claude,
+        reporting: appSide(azdo, createMemoryStore()),
+        now: () => new Date(),
+        log: silentLogger,
+      },
       input(),
     );
     assert.equal(outcome.kind, 'not-active');

@@ -160,6 +160,9 @@ function issue(cell: Cell, status = 'Code Review') {
   return cell.stack.jira.state.createIssue({ project: 'ALLPOST', summary: `Work on ${cell.repo}`, status });
 }
 
+/** The clock and logger of a cell, for the flows a job runs (no store). */
+const notifyContext = (cell: Cell) => ({ now: cell.ports.deps.now, log: cell.ports.deps.log });
+
 const gateDeps = (cell: Cell) => ({
   store: cell.ports.store,
   slack: cell.ports.slack,
@@ -275,7 +278,13 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
     { repo: cell.repo, prId, sourceCommit: undefined },
   );
   const outcome = await reviewPullRequestFlow(
-    { azdo: cell.ports.azdo, claude: cell.ports.claude, reporting, now: cell.ports.deps.now },
+    {
+      azdo: cell.ports.azdo,
+      claude: cell.ports.claude,
+      reporting,
+      now: cell.ports.deps.now,
+      log: cell.ports.deps.log,
+    },
     { repo: cell.repo, prId, cwd, maxBudgetUsd: 1, timeoutMs: 30_000 },
   );
   assert.ok(outcome.kind === 'reviewed', `reviewed, not ${outcome.kind}`);
@@ -320,7 +329,7 @@ const stageDeps = (cell: Cell) => ({
   azdo: cell.ports.azdo,
   store: cell.ports.store,
   jira: cell.ports.jira,
-  slack: { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+  slack: { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
   now: cell.ports.deps.now,
   log: cell.ports.deps.log,
 });
@@ -1168,7 +1177,7 @@ const STEPS: Step<unknown>[] = [
     act: async (cell) => {
       // The notice of a failed run must never fail the run further: it throws nothing.
       const outcome = await notifyFailure(
-        { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+        { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
         { step: 'StageRelease', message: 'azure-devops answered 503', repo: cell.repo },
       );
       return outcome.kind === 'posted'
@@ -1220,7 +1229,7 @@ async function checkNotice(cell: Cell, step: Step<unknown>, outcome: Outcome): P
     // What the pipelines' `condition: failed()` Notify step does with the task's message, while the
     // fault still holds: a Slack card, or (Slack being the one down) a warning, never a throw.
     const notice = await notifyFailure(
-      { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+      { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
       { step: step.name, message: outcome.message, repo: cell.repo },
     );
     if (notice.kind === 'posted') {

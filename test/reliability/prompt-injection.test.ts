@@ -219,6 +219,7 @@ describe('reliability: prompt injection corpus', () => {
             claude,
             reporting,
             now: () => new Date(),
+            log: silentLogger,
             git: gitFor(input),
           },
           {
