@@ -169,10 +169,16 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       autoCreate: z.boolean().optional(),
       requireTicket: z.boolean().optional(),
     }),
-    run: async ({ deps }, role, body) => {
+    run: async ({ deps, log }, role, body) => {
       const config = deps.settings;
       return await ensureTicket(
-        { azdo: requireAzdo(deps), jira: requireJira(deps), store: deps.store, now: deps.now },
+        {
+          azdo: requireAzdo(deps),
+          jira: requireJira(deps),
+          store: deps.store,
+          now: deps.now,
+          log: jobLogger(log),
+        },
         {
           repo: role.repo,
           prId: role.prId,

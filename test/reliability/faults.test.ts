@@ -160,7 +160,7 @@ function issue(cell: Cell, status = 'Code Review') {
   return cell.stack.jira.state.createIssue({ project: 'ALLPOST', summary: `Work on ${cell.repo}`, status });
 }
 
-/** The clock and logger of a cell, for the flows a job runs (no store). */
+/** The clock and logger of a cell, for the flows a pipeline job runs (no store). */
 const notifyContext = (cell: Cell) => ({ now: cell.ports.deps.now, log: cell.ports.deps.log });
 
 const gateDeps = (cell: Cell) => ({
@@ -294,7 +294,7 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
 /** JiraTicket ensure for the PR as the task runs it (auto-create on), moving the ticket to `status`. */
 async function ensureOnce(cell: Cell, prId: number, cwd: string, status: string) {
   const result = await ensureTicket(
-    { ...cell.ports, now: cell.ports.deps.now },
+    { ...cell.ports, now: cell.ports.deps.now, log: cell.ports.deps.log },
     {
       repo: cell.repo,
       prId,
@@ -900,9 +900,11 @@ const STEPS: Step<unknown>[] = [
     act: (cell, ticket) =>
       attempt(async () => {
         const moved = await transitionTicket(
-          { jira: cell.ports.jira },
+          { ...notifyContext(cell), jira: cell.ports.jira },
           { ticketKey: ticket.key, status: 'Code Review', workflow: DEFAULT_WORKFLOW },
         );
+        // The key is given and valid: anything but a move is the step failing.
+        if (moved.kind !== 'moved') return { result: 'failed', message: moved.kind };
         return { result: 'recovered', message: `${moved.from} → ${moved.to}` };
       }),
     verify: async (_cell, ticket, outcome) => {
@@ -919,9 +921,10 @@ const STEPS: Step<unknown>[] = [
     act: (cell, ticket) =>
       attempt(async () => {
         const posted = await commentTicket(
-          { jira: cell.ports.jira },
+          { ...notifyContext(cell), jira: cell.ports.jira },
           { ticketKey: ticket.key, comment: 'Reviewed.' },
         );
+        if (posted.kind !== 'commented') return { result: 'failed', message: posted.kind };
         return { result: 'recovered', message: posted.commentId };
       }),
     verify: async (_cell, ticket, outcome) => {
