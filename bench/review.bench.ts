@@ -19,6 +19,7 @@ import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { round, summarize } from './stats.ts';
 import type { Figure } from './types.ts';
+import { silentLogger } from '../flows/context.ts';
 
 const PUSHES = 5;
 /** Claude Sonnet's list price for input tokens, and ~4 characters a token: the prompt's share of cost. */
@@ -128,10 +129,17 @@ async function reviewFivePushes(stack: Stack, repo: string, fullReview: boolean)
           azdo,
           claude: runner,
           reporting: localReviewReporting(
-            { azdo, store: stack.store, now: () => new Date(), jiraBaseUrl: stack.jira.url },
+            {
+              azdo,
+              store: stack.store,
+              now: () => new Date(),
+              log: silentLogger,
+              jiraBaseUrl: stack.jira.url,
+            },
             { repo, prId: pr.id, sourceCommit: undefined },
           ),
           now: () => new Date(),
+          log: silentLogger,
           git: historyGit(base, pushes),
         },
         { repo, prId: pr.id, cwd: checkout, maxBudgetUsd: 2, timeoutMs: 60_000, fullReview },

@@ -31,6 +31,7 @@ import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest 
 import { inBatches, seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
 import type { Figure } from './types.ts';
+import { silentLogger } from '../flows/context.ts';
 
 const REPO = 'Billo.Platform.Payment';
 const SLACK_LIMIT_MS = 3000;
@@ -148,7 +149,7 @@ async function askMerges(stack: Stack, prs: PullRequestState[]): Promise<Clickab
       // The card is posted for real: a click counts only on the decision's own card, and the worker
       // redraws that card after the merge.
       const { decision } = await requestDecision(
-        { store: stack.store, slack, channel: stack.slackChannel, now: () => new Date() },
+        { store: stack.store, slack, channel: stack.slackChannel, now: () => new Date(), log: silentLogger },
         {
           threadId: prThreadId(REPO, pr.id),
           target: { gate: 'merge_pr', repo: REPO, prId: pr.id, sourceCommit: pr.sourceCommit },

@@ -4,13 +4,12 @@
 import type { AzureDevOps } from '../adapters/azdo/azdo.ts';
 import type { Jira } from '../adapters/jira/jira.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
-import type { Store } from '../adapters/store/store.ts';
 import { azdoOrganizationUrl, type Config } from '../core/config.ts';
 import { type GateAllowList, parseGateAllowList } from '../core/gate-access.ts';
 import type { Decision } from '../core/model.ts';
 import type { ReleaseEnvironments } from '../core/release-environments.ts';
 import type { Secret } from '../core/secret.ts';
-import type { FlowContext, Logger } from './context.ts';
+import type { FlowContext } from './context.ts';
 import type { WorkMessage } from './work-messages.ts';
 
 // The flow context's logger, re-exported for the entries that import it from here.
@@ -66,16 +65,14 @@ export interface WorkQueue {
   send(message: WorkMessage, options: { delaySeconds: number }): Promise<void>;
 }
 
+/** The flow context (store, clock, logger) plus the app's ports, settings and hooks. */
 export interface AgentDeps extends FlowContext {
-  store: Store;
   /** Absent where there is no queue (then an effect cannot wait and says so). */
   workQueue?: WorkQueue;
   azdo: AzureDevOps | undefined;
   slack: Slack | undefined;
   channel: string | undefined;
   jira: Jira | undefined;
-  now: () => Date;
-  log: Logger;
   settings: AgentSettings;
   hooks: AgentHooks;
 }

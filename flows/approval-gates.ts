@@ -23,6 +23,7 @@ import { decide, expire, withdrawAnswer } from '../core/gates.ts';
 import type { Decision, ReleaseThread } from '../core/model.ts';
 import { environmentFromText } from '../core/service-hook-events.ts';
 import { type AgentDeps, runUrl } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 import { refreshCard, requestDecision } from './gate-requests.ts';
 import type { ReleaseThreadState } from './threads.ts';
 
@@ -41,7 +42,7 @@ export type ApprovalOutcome =
   | 'unchanged'
   | 'not-found';
 
-type Deps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings'>;
+type Deps = FlowContext & Pick<AgentDeps, 'azdo' | 'slack' | 'channel' | 'settings'>;
 
 /** The marker our setup writes into an Approval check's instructions, so the poller can tell its gate. */
 export function approvalInstructions(
@@ -162,10 +163,7 @@ export async function askForApproval(
     });
   }
   const threadId = thread?.id ?? `approval.${approval.id}`;
-  const asked = await requestDecision(
-    { store: deps.store, slack: deps.slack, channel: deps.channel, now: deps.now },
-    { threadId, target, details },
-  );
+  const asked = await requestDecision(deps, { threadId, target, details });
   deps.log.info('approval gate asked', {
     approvalId: approval.id,
     gate,

@@ -24,6 +24,7 @@ import {
 } from '../core/gates.ts';
 import type { Decision, DecisionAnswer, DecisionOutcome, DecisionSource, GateKind } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 import { effectNeedsRedrive, isTransient } from './decision-effects.ts';
 import { authorCheckApplies, checkDuties } from './duties.ts';
 import { type EffectKind, type WorkMessage, workMessage } from './work-messages.ts';
@@ -64,8 +65,8 @@ export type AnswerResult =
 
 export type DecideResult = { kind: 'decided'; decision: Decision; messages: WorkMessage[] } | Refused;
 
-type AnswerDeps = Pick<AgentDeps, 'store' | 'now' | 'log' | 'settings'>;
-type DecideDeps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'now' | 'log' | 'settings'>;
+type AnswerDeps = FlowContext & Pick<AgentDeps, 'settings'>;
+type DecideDeps = FlowContext & Pick<AgentDeps, 'azdo' | 'slack' | 'settings'>;
 
 /**
  * How long an answer may wait for its checks before its queue message is taken as lost: a click on

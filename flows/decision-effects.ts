@@ -17,6 +17,7 @@ import { verifyDecisionProof } from '../core/decision-proof.ts';
 import { classifyError, errorMessage, isReleaseAgentError } from '../core/errors.ts';
 import type { Decision, GateRecord, ThreadKind, ThreadOf } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 import { refreshCard } from './gate-requests.ts';
 import { moveTicket } from './jira-workflow.ts';
 import { prThreadId } from './threads.ts';
@@ -99,10 +100,8 @@ export function queuedAgain(effect: NonNullable<Decision['effect']>): NonNullabl
 /** The longest pause between two checks of a merge waiting for its policies. */
 const MAX_RECHECK_SECONDS = 600;
 
-type EffectDeps = Pick<
-  AgentDeps,
-  'store' | 'azdo' | 'jira' | 'slack' | 'now' | 'log' | 'settings' | 'hooks' | 'workQueue'
->;
+type EffectDeps = FlowContext &
+  Pick<AgentDeps, 'azdo' | 'jira' | 'slack' | 'settings' | 'hooks' | 'workQueue'>;
 
 /** Worth another delivery: an outside service down, throttled or timed out, or an unexpected error. */
 export function isTransient(error: unknown): boolean {

@@ -9,6 +9,7 @@ import type { Slack } from '../adapters/slack/slack.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import type { Decision, DecisionSource } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 
 /** What is known of a person: ids qualified by where they come from, and e-mails (lower case). */
 export interface Person {
@@ -73,7 +74,7 @@ export function authorOf(pr: Pick<PullRequest, 'createdBy'>): Person {
   };
 }
 
-type DutyDeps = Pick<AgentDeps, 'store' | 'slack' | 'now' | 'log' | 'settings'>;
+type DutyDeps = FlowContext & Pick<AgentDeps, 'slack' | 'settings'>;
 
 /** Whether answering this gate-1 decision needs its PR's author (the operator credential is no person). */
 export function authorCheckApplies(

@@ -9,13 +9,13 @@ import type { Decision, DecisionTarget, GateDetails } from '../core/model.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { canonicalJson } from '../core/values.ts';
+import type { FlowContext } from './context.ts';
 
-export interface GateRequestDeps {
-  store: Pick<Store, 'decisions' | 'audit' | 'inbox'>;
+/** The flow context plus Slack (optional) and the nonce source. */
+export interface GateRequestDeps extends FlowContext {
   /** Absent or non-interactive (incoming webhook): the decision is still answerable in the hub and the API. */
-  slack?: Slack;
-  channel?: string;
-  now: () => Date;
+  slack?: Slack | undefined;
+  channel?: string | undefined;
   /** Random nonce source (tests inject a fixed one). */
   nonce?: () => string;
 }

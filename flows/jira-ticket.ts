@@ -11,6 +11,7 @@ import type { Store } from '../adapters/store/store.ts';
 import { errorMessage, ReleaseAgentError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
 import { allTicketKeys, findTicketKey } from '../core/tickets.ts';
+import type { FlowContext } from './context.ts';
 import { buildPullRequestDiff, type GitRunner } from './pr-diff.ts';
 import { isMissingIssue, type MoveResult, moveTicket } from './jira-workflow.ts';
 import {
@@ -23,24 +24,17 @@ import {
 
 const TICKET_KEY = /^[A-Z][A-Z0-9_]+-\d+$/;
 
-export function checkTicketKey(key: string, input = 'ticketKey'): string {
+/** A Jira issue key as Jira spells it (`proj-1` → `PROJ-1`); undefined when it is not one. */
+export function normalTicketKey(key: string): string | undefined {
   const trimmed = key.trim().toUpperCase();
-  if (!TICKET_KEY.test(trimmed)) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      `input "${input}" is not a Jira issue key (PROJECT-123): "${key}"`,
-      { input },
-    );
-  }
-  return trimmed;
+  return TICKET_KEY.test(trimmed) ? trimmed : undefined;
 }
 
-export interface TicketDeps {
+/** The flow context plus the ports of ensure (run by the function app; Claude only where the checkout is). */
+export interface TicketDeps extends FlowContext {
   azdo: AzureDevOps;
   jira: Jira;
-  store: Pick<Store, 'threads'> | undefined;
   claude?: ClaudeRunner;
-  now: () => Date;
   git?: GitRunner;
 }
 
@@ -192,10 +186,6 @@ export async function draftStory(
 
 /** Finds or creates the PR's ticket, links it on the PR once, and moves it to `status`. */
 export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): Promise<EnsureTicketResult> {
-  if (!deps.store)
-    throw new ReleaseAgentError('INPUT_INVALID', 'input "stateConnection" is required for action ensure', {
-      input: 'stateConnection',
-    });
   const store = deps.store;
   const warnings: string[] = [];
   const pr = await deps.azdo.getPullRequest(input.repo, input.prId);
@@ -340,7 +330,7 @@ export async function ensureTicket(deps: TicketDeps, input: EnsureTicketInput): 
 }
 
 export interface ResolveTicketInput {
-  /** An explicit key (the `ticketKey` input) wins. */
+  /** An explicit key wins. */
   ticketKey?: string;
   pullRequest?: PullRequestRefInput;
   ticketPattern?: string;
@@ -348,50 +338,48 @@ export interface ResolveTicketInput {
   projects?: readonly string[];
 }
 
-/** The ticket of an explicit key, or of the PR (branch, title, then the PR thread). */
-/** What the transition and comment actions need: Azure DevOps and the store only to find a PR's ticket. */
-export interface TicketActionDeps {
+/** Why the ticket of a transition or a comment is not known; the task says which input to set. */
+export type TicketTargetProblem =
+  | { kind: 'invalid-key'; key: string }
+  /** Neither an explicit key nor a pull request. */
+  | { kind: 'no-target' }
+  /** A pull request, but no Azure DevOps to read it. */
+  | { kind: 'no-azdo'; repo: string; prId: number }
+  | { kind: 'pr-without-ticket'; repo: string; prId: number };
+
+export type ResolvedTicket = { kind: 'resolved'; key: string; source: TicketSource | 'input' };
+
+/**
+ * The flow context without the store (a pipeline job holds none) plus the ports of the transition and
+ * comment actions: Azure DevOps and the store only to find a PR's ticket.
+ */
+export type TicketActionDeps = Omit<FlowContext, 'store'> & {
   jira: Jira;
   azdo?: AzureDevOps;
   store?: Pick<Store, 'threads'>;
-}
+};
 
+/** The ticket of an explicit key, or of the PR (branch, title, then the PR thread). */
 export async function resolveTicketKey(
   deps: Omit<TicketActionDeps, 'jira'>,
   input: ResolveTicketInput,
-): Promise<{ key: string; source: TicketSource | 'input' }> {
-  if (input.ticketKey?.trim()) return { key: checkTicketKey(input.ticketKey), source: 'input' };
-  if (!input.pullRequest) {
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      'input "ticketKey" is required when the run is not for a pull request (no pullRequestId input or System.PullRequest.PullRequestId)',
-      { input: 'ticketKey' },
-    );
+): Promise<ResolvedTicket | TicketTargetProblem> {
+  if (input.ticketKey?.trim()) {
+    const key = normalTicketKey(input.ticketKey);
+    return key ? { kind: 'resolved', key, source: 'input' } : { kind: 'invalid-key', key: input.ticketKey };
   }
+  if (!input.pullRequest) return { kind: 'no-target' };
   const { repo, prId } = input.pullRequest;
-  if (!deps.azdo)
-    throw new ReleaseAgentError(
-      'INPUT_INVALID',
-      'Azure DevOps is needed to find the ticket of a pull request',
-      { input: 'ticketKey' },
-    );
+  if (!deps.azdo) return { kind: 'no-azdo', repo, prId };
   const pr = await deps.azdo.getPullRequest(repo, prId);
   const found = findTicketKey(
     { branch: pr.sourceRefName, title: pr.title },
     { pattern: input.ticketPattern, ...(input.projects ? { projects: input.projects } : {}) },
   );
-  if (found) return { key: found.key, source: found.source };
+  if (found) return { kind: 'resolved', key: found.key, source: found.source };
   const state = deps.store ? await readPrThreadState(deps.store, repo, prId) : {};
-  if (state.ticketKey) return { key: state.ticketKey, source: 'thread' };
-  throw new ReleaseAgentError(
-    'TICKET_MISSING',
-    `PR !${prId} in ${repo} has no ticket (branch, title or a linked ticket); set input "ticketKey"`,
-    {
-      repo,
-      prId,
-      input: 'ticketKey',
-    },
-  );
+  if (state.ticketKey) return { kind: 'resolved', key: state.ticketKey, source: 'thread' };
+  return { kind: 'pr-without-ticket', repo, prId };
 }
 
 export interface TransitionTicketInput extends ResolveTicketInput {
@@ -399,34 +387,43 @@ export interface TransitionTicketInput extends ResolveTicketInput {
   workflow: readonly string[];
 }
 
+export type TransitionTicketOutcome =
+  | TicketTargetProblem
+  /** No status to move to. */
+  | { kind: 'no-status' }
+  | ({ kind: 'moved'; source: TicketSource | 'input' } & MoveResult);
+
 export async function transitionTicket(
   deps: TicketActionDeps,
   input: TransitionTicketInput,
-): Promise<MoveResult & { source: TicketSource | 'input' }> {
-  if (!input.status.trim())
-    throw new ReleaseAgentError('INPUT_INVALID', 'input "status" is required for action transition', {
-      input: 'status',
-    });
-  const { key, source } = await resolveTicketKey(deps, input);
-  return {
-    ...(await moveTicket(deps.jira, key, input.status, { workflow: input.workflow, keepIfPast: false })),
-    source,
-  };
+): Promise<TransitionTicketOutcome> {
+  if (!input.status.trim()) return { kind: 'no-status' };
+  const target = await resolveTicketKey(deps, input);
+  if (target.kind !== 'resolved') return target;
+  const moved = await moveTicket(deps.jira, target.key, input.status, {
+    workflow: input.workflow,
+    keepIfPast: false,
+  });
+  return { kind: 'moved', ...moved, source: target.source };
 }
 
 export interface CommentTicketInput extends ResolveTicketInput {
   comment: string;
 }
 
+export type CommentTicketOutcome =
+  | TicketTargetProblem
+  /** No text to post. */
+  | { kind: 'no-comment' }
+  | { kind: 'commented'; key: string; commentId: string; source: TicketSource | 'input' };
+
 export async function commentTicket(
   deps: TicketActionDeps,
   input: CommentTicketInput,
-): Promise<{ key: string; commentId: string; source: TicketSource | 'input' }> {
-  if (!input.comment.trim())
-    throw new ReleaseAgentError('INPUT_INVALID', 'input "comment" is required for action comment', {
-      input: 'comment',
-    });
-  const { key, source } = await resolveTicketKey(deps, input);
-  const { id } = await deps.jira.comment(key, input.comment);
-  return { key, commentId: id, source };
+): Promise<CommentTicketOutcome> {
+  if (!input.comment.trim()) return { kind: 'no-comment' };
+  const target = await resolveTicketKey(deps, input);
+  if (target.kind !== 'resolved') return target;
+  const { id } = await deps.jira.comment(target.key, input.comment);
+  return { kind: 'commented', key: target.key, commentId: id, source: target.source };
 }

@@ -75,10 +75,11 @@ function requireAzdo(deps: AgentDeps) {
   return deps.azdo;
 }
 
-function recordDeps(deps: AgentDeps): ReviewRecordDeps {
+function recordDeps({ deps, log }: StepContext): ReviewRecordDeps {
   return {
     azdo: requireAzdo(deps),
     store: deps.store,
+    log: jobLogger(log),
     ...(deps.slack ? { slack: deps.slack } : {}),
     ...(deps.channel ? { channel: deps.channel } : {}),
     ...(deps.jira ? { jira: deps.jira } : {}),
@@ -131,8 +132,8 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
   'review.start': define<'review.start', 'pr'>({
     roles: ['pr'],
     body: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
-    run: ({ deps }, role) =>
-      startReview(recordDeps(deps), { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit }),
+    run: (context, role) =>
+      startReview(recordDeps(context), { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit }),
   }),
   'review.report': define<'review.report', 'pr'>({
     roles: ['pr'],
@@ -154,9 +155,9 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       failure: text(200).optional(),
       costUsd: z.number().min(0).max(10_000),
     }) as z.ZodType<JobSteps['review.report']['request']>,
-    run: ({ deps }, role, report) =>
+    run: (context, role, report) =>
       recordReview(
-        recordDeps(deps),
+        recordDeps(context),
         { repo: role.repo, prId: role.prId, sourceCommit: role.sourceCommit },
         report,
       ),
@@ -168,10 +169,16 @@ export const JOB_STEP_DEFINITIONS: Readonly<Record<JobStep, RegisteredStep>> = {
       autoCreate: z.boolean().optional(),
       requireTicket: z.boolean().optional(),
     }),
-    run: async ({ deps }, role, body) => {
+    run: async ({ deps, log }, role, body) => {
       const config = deps.settings;
       return await ensureTicket(
-        { azdo: requireAzdo(deps), jira: requireJira(deps), store: deps.store, now: deps.now },
+        {
+          azdo: requireAzdo(deps),
+          jira: requireJira(deps),
+          store: deps.store,
+          now: deps.now,
+          log: jobLogger(log),
+        },
         {
           repo: role.repo,
           prId: role.prId,

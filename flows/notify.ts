@@ -3,11 +3,13 @@
 import type { Slack } from '../adapters/slack/slack.ts';
 import { errorMessage } from '../core/errors.ts';
 import { failureCard } from '../core/release-cards.ts';
+import type { FlowContext } from './context.ts';
 
-export interface NotifyDeps {
+/** The flow context without the store (a failed run's step has none) plus Slack. */
+export type NotifyDeps = Omit<FlowContext, 'store'> & {
   slack: Slack | undefined;
   channel?: string;
-}
+};
 
 export interface NotifyInput {
   step: string;

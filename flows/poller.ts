@@ -10,6 +10,7 @@
 import { errorMessage } from '../core/errors.ts';
 import type { Decision } from '../core/model.ts';
 import { type AgentDeps, isWatched } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 import { askForApproval, pendingFor, settleDecisions } from './approval-gates.ts';
 import { EFFECT_LOST_AFTER_SECONDS, effectNeedsRedrive, queuedAgain } from './decision-effects.ts';
 import { ANSWER_LOST_AFTER_SECONDS, answerNeedsRedrive, effectFor } from './decide.ts';
@@ -32,10 +33,8 @@ export interface PollReport {
   errors: string[];
 }
 
-type Deps = Pick<
-  AgentDeps,
-  'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings' | 'workQueue'
->;
+/** The flow context plus the ports and settings a poll cycle uses. */
+type Deps = FlowContext & Pick<AgentDeps, 'azdo' | 'slack' | 'channel' | 'settings' | 'workQueue'>;
 
 export async function pollOnce(deps: Deps, cycleId: string): Promise<PollReport> {
   const report: PollReport = {
@@ -160,14 +159,13 @@ async function reconcileApprovals(deps: Deps, report: PollReport): Promise<void>
 /** A decision whose creator died before posting its card (requestDecision posts only once). */
 async function postMissingCards(deps: Deps, report: PollReport): Promise<void> {
   if (!deps.slack?.interactive || !deps.channel) return;
-  const gateDeps = { store: deps.store, slack: deps.slack, channel: deps.channel, now: deps.now };
   const graceMs = 60_000;
   for (const decision of await deps.store.decisions.listPending()) {
     if (decision.slack || !decision.details) continue;
     // Young ones may still be being posted by their creator.
     if (deps.now().getTime() - Date.parse(decision.createdAt) < graceMs) continue;
     await guarded(report, `card ${decision.id}`, async () => {
-      if (await postPendingCard(gateDeps, decision)) report.cardsPosted++;
+      if (await postPendingCard(deps, decision)) report.cardsPosted++;
     });
   }
 }

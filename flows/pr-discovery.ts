@@ -10,6 +10,7 @@ import { isReleaseAgentError } from '../core/errors.ts';
 import { supersede } from '../core/gates.ts';
 import type { Decision, PrThread } from '../core/model.ts';
 import { type AgentDeps, isWatched, pipelineFor } from './agent-deps.ts';
+import type { FlowContext } from './context.ts';
 import { refreshCard, supersedeStaleMergeDecisions } from './gate-requests.ts';
 import { type PrThreadState, prThreadId } from './threads.ts';
 
@@ -44,7 +45,8 @@ export interface ObserveResult {
 /** How long a claim to queue a run holds off a concurrent caller (a crashed one is retried after it). */
 export const RUN_CLAIM_SECONDS = 900;
 
-type Deps = Pick<AgentDeps, 'store' | 'azdo' | 'slack' | 'channel' | 'now' | 'log' | 'settings'>;
+/** The flow context plus the ports and settings discovery uses. */
+type Deps = FlowContext & Pick<AgentDeps, 'azdo' | 'slack' | 'channel' | 'settings'>;
 
 export async function observePullRequest(deps: Deps, input: ObservePullRequestInput): Promise<ObserveResult> {
   if (!deps.azdo) return { outcome: 'ignored', reason: 'Azure DevOps is not configured' };
@@ -76,8 +78,7 @@ export async function observePullRequest(deps: Deps, input: ObservePullRequestIn
   const thread = await ensureThread(deps, pr, repo, threadId);
   if (!commit) return { outcome: 'ignored', threadId, reason: 'no merge computed yet' };
 
-  const gateDeps = { store: deps.store, slack: deps.slack, channel: deps.channel, now: deps.now };
-  const superseded = await supersedeStaleMergeDecisions(gateDeps, {
+  const superseded = await supersedeStaleMergeDecisions(deps, {
     repo,
     prId: pr.id,
     currentCommit: commit,

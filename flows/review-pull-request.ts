@@ -15,19 +15,20 @@ import { ReleaseAgentError } from '../core/errors.ts';
 import type { ReviewFinding, ReviewRecord, ReviewVerdict } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
 import { isOpenThread, planReviewThreads, type ThreadPlan } from '../core/review-threads.ts';
+import type { FlowContext } from './context.ts';
 import { buildPullRequestDiff, type DiffMethod, type GitRunner } from './pr-diff.ts';
 import { anchorComments, type FoldedComment, summaryWithFolded } from './review-anchors.ts';
 import type { ReviewRecorded, ReviewReporting, ReviewStart } from './review-record.ts';
 
-export interface ReviewDeps {
+/** The flow context without the store (the job holds none: the app stores the review) plus the job's ports. */
+export type ReviewDeps = Omit<FlowContext, 'store'> & {
   /** The job's own Azure DevOps identity: reads the PR, posts threads and the status. */
   azdo: AzureDevOps;
   claude: ClaudeRunner;
   /** The function app: which commit to review, and where the verdict goes. */
   reporting: ReviewReporting;
-  now: () => Date;
   git?: GitRunner;
-}
+};
 
 export interface ReviewInput {
   repo: string;

@@ -6,11 +6,11 @@
 import type { AzureDevOps, PullRequest } from '../adapters/azdo/azdo.ts';
 import type { Jira } from '../adapters/jira/jira.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
-import type { Store } from '../adapters/store/store.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { MergePrDetails, ReviewFinding, ReviewRecord, ReviewVerdict, TicketRef } from '../core/model.ts';
 import { reviewChangesRequestedCard } from '../core/release-cards.ts';
 import { findTicketKey } from '../core/tickets.ts';
+import type { FlowContext } from './context.ts';
 import { decisionIdFor, requestDecision, supersedeStaleMergeDecisions } from './gate-requests.ts';
 import { readPrThreadState, upsertPrThread } from './pr-thread.ts';
 import { prThreadId } from './threads.ts';
@@ -56,14 +56,13 @@ export interface ReviewReporting {
   report(report: ReviewReport): Promise<ReviewRecorded>;
 }
 
-export interface ReviewRecordDeps {
+/** The flow context plus the app's ports (Slack and Jira optional) and the review settings. */
+export interface ReviewRecordDeps extends FlowContext {
   /** The app's own Azure DevOps identity: the facts about the PR come from here. */
   azdo: Pick<AzureDevOps, 'getPullRequest'>;
-  store: Pick<Store, 'reviews' | 'threads' | 'decisions' | 'audit' | 'inbox'>;
-  slack?: Slack;
-  channel?: string;
-  jira?: Jira;
-  now: () => Date;
+  slack?: Slack | undefined;
+  channel?: string | undefined;
+  jira?: Jira | undefined;
   nonce?: () => string;
   jiraBaseUrl: string;
   ticketPattern?: string;
@@ -83,16 +82,6 @@ const VERDICT_TEXT: Record<ReviewVerdict, string> = {
   request_changes: 'changes requested',
   needs_human_review: 'needs a human review',
 };
-
-function gateDeps(deps: ReviewRecordDeps) {
-  return {
-    store: deps.store,
-    ...(deps.slack ? { slack: deps.slack } : {}),
-    ...(deps.channel ? { channel: deps.channel } : {}),
-    now: deps.now,
-    ...(deps.nonce ? { nonce: deps.nonce } : {}),
-  };
-}
 
 /**
  * The ticket shown with the review: the one the ticket step linked (project-checked, not held by
@@ -123,7 +112,7 @@ export async function startReview(deps: ReviewRecordDeps, target: ReviewedPullRe
     };
   }
   const superseded = current
-    ? await supersedeStaleMergeDecisions(gateDeps(deps), {
+    ? await supersedeStaleMergeDecisions(deps, {
         repo: target.repo,
         prId: target.prId,
         currentCommit: current,
@@ -239,7 +228,7 @@ export async function recordReview(
       },
     };
     try {
-      const requested = await requestDecision(gateDeps(deps), {
+      const requested = await requestDecision(deps, {
         threadId: prThreadId(repo, prId),
         target,
         details,

@@ -13,6 +13,7 @@ import type { Secret } from '../core/secret.ts';
 import { approvalInstructions } from './approval-gates.ts';
 import { RELEASE_ENVIRONMENT_ROLES, type ReleaseEnvironments } from '../core/release-environments.ts';
 import { errorMessage, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import type { FlowContext } from './context.ts';
 
 export const SERVICE_HOOK_EVENTS: readonly ServiceHookEvent[] = [
   'git.pullrequest.created',
@@ -53,11 +54,12 @@ export interface SetupStep {
   problem?: string;
 }
 
-export async function setupOrganisation(
-  azdo: AzureDevOps,
-  input: SetupInput,
-  log: (line: string) => void = () => {},
-): Promise<SetupStep[]> {
+/** The flow context without the store (setup touches only Azure DevOps) plus the admin's Azure DevOps. */
+export type SetupDeps = Omit<FlowContext, 'store'> & { azdo: AzureDevOps };
+
+export async function setupOrganisation(deps: SetupDeps, input: SetupInput): Promise<SetupStep[]> {
+  const { azdo } = deps;
+  const log = (line: string) => deps.log.info(line);
   const steps: SetupStep[] = [];
   const url = `${input.functionAppUrl.replace(/\/+$/, '')}/api/azdo/events`;
   let appIdentity = input.appIdentityId;

@@ -13,6 +13,7 @@ import { loadConfig } from '../core/config.ts';
 import { releaseTemplateParameters } from '../core/release-environments.ts';
 import { Secret } from '../core/secret.ts';
 import { setupOrganisation } from '../flows/setup-organisation.ts';
+import { silentLogger } from '../flows/context.ts';
 import { buildTasks, stopBuildService } from '../scripts/build.ts';
 import { type AgentPool, type PoolEvent, startAgentPool } from './agent/pool.ts';
 import { type RunningAzurite, startAzurite } from './azurite.ts';
@@ -253,13 +254,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       auth: { kind: 'pat', token: new Secret(stack.secrets.azdoPat) },
     });
     const config = loadConfig(env);
-    const setup = await setupOrganisation(rest, {
-      functionAppUrl: host.url,
-      webhookSecret: new Secret(stack.secrets.webhookSecret),
-      approverIds: [azdo.users.approver.id],
-      environments: config.RELEASE_ENVIRONMENTS,
-      releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
-    });
+    const setup = await setupOrganisation(
+      { azdo: rest, now: () => new Date(), log: silentLogger },
+      {
+        functionAppUrl: host.url,
+        webhookSecret: new Secret(stack.secrets.webhookSecret),
+        approverIds: [azdo.users.approver.id],
+        environments: config.RELEASE_ENVIRONMENTS,
+        releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
+      },
+    );
     // A team that subscribed pull-request events for one repository only: the other relies on the poller.
     const payment = azdo.repository(PAYMENT);
     for (const subscription of azdo.hooks.subscriptions.values())

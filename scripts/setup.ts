@@ -86,7 +86,16 @@ succeeded (release-agent/ai-review).`);
   });
   try {
     const steps = await setupOrganisation(
-      azdo,
+      {
+        azdo,
+        now: () => new Date(),
+        // Each step one plain line on the console, as the admin reads it.
+        log: {
+          info: (line) => console.log(line),
+          warn: (line) => console.log(line),
+          error: (line) => console.log(line),
+        },
+      },
       {
         functionAppUrl,
         webhookSecret: config.WEBHOOK_SECRET,
@@ -97,7 +106,6 @@ succeeded (release-agent/ai-review).`);
         releasePipelines: config.RELEASE_PIPELINE_BY_REPO,
         ...(values['require-review-status'] ? { requireReviewStatusOn: config.PR_POLL_TARGET_BRANCH } : {}),
       },
-      (line) => console.log(line),
     );
     const unmarked = steps.filter((step) => step.kind === 'approval-check' && step.problem);
     const environments = config.RELEASE_ENVIRONMENTS;

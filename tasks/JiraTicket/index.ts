@@ -19,6 +19,8 @@ import {
   functionAppFromConnection,
   jiraContextFromConnection,
 } from '../_common/services.ts';
+import { applyReport } from '../_common/release-task.ts';
+import { commentTicketReport, ensureTicketReport, transitionTicketReport } from '../_common/reports.ts';
 import { runTask } from '../_common/task-runtime.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 
@@ -64,43 +66,7 @@ void runTask('JiraTicket', async (context) => {
     }
     result = { ...result, warnings: [...draftWarnings, ...result.warnings] };
     for (const warning of result.warnings) context.warn(warning);
-    if (result.kind === 'none') {
-      context.setOutput('ticketKey', '');
-      context.setOutput('ticketCreated', 'false');
-      context.summary(`Jira ticket of PR !${pr.prId}`, `No ticket: ${result.reason}.`);
-      return { result: 'SucceededWithIssues', message: result.reason };
-    }
-    if (result.kind === 'conflict') {
-      context.setOutput('ticketKey', '');
-      context.setOutput('ticketCreated', 'false');
-      context.summary(`Jira ticket of PR !${pr.prId}`, `⚠ ${result.reason}.`);
-      return { result: 'SucceededWithIssues', message: result.reason };
-    }
-    context.setOutput('ticketKey', result.ticketKey);
-    context.setOutput('ticketCreated', String(result.created));
-    const moved = result.move
-      ? result.move.changed
-        ? `moved ${result.move.from} → ${result.move.to}${result.move.path.length > 1 ? ` (via ${result.move.path.slice(0, -1).join(', ')})` : ''}`
-        : `stays in ${result.move.to}`
-      : 'not moved';
-    const how = result.createdNow
-      ? 'created'
-      : result.created
-        ? 'created earlier for this PR'
-        : `found in the ${result.source}`;
-    context.summary(
-      `Jira ticket of PR !${pr.prId}`,
-      [
-        `[${result.ticketKey}](${result.ticketUrl}) ${result.summary}`,
-        '',
-        `- ${how}`,
-        `- ${moved}`,
-        `- ${result.linkThreadId ? `linked on the PR (thread ${result.linkThreadId})` : 'not linked on the PR (no iteration)'}`,
-        ...result.warnings.map((warning) => `- ⚠ ${warning}`),
-      ].join('\n'),
-    );
-    const message = `${result.ticketKey} ${how}, ${moved}`;
-    return { result: result.warnings.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message };
+    return applyReport(context, ensureTicketReport(result, pr.prId));
   }
 
   const jira = jiraContextFromConnection(context, true)!;
@@ -110,7 +76,12 @@ void runTask('JiraTicket', async (context) => {
   const pr = ticketKey ? undefined : pullRequestOfRun(context, false);
   // Without the app's records only the branch and the title name the PR's ticket.
   const azdo = ticketKey ? undefined : azureDevOpsFromAgent(context);
-  const deps = { jira: jira.jira, ...(azdo ? { azdo: azdo.azdo } : {}) };
+  const deps = {
+    jira: jira.jira,
+    ...(azdo ? { azdo: azdo.azdo } : {}),
+    now: () => new Date(),
+    log: context.logger,
+  };
   const target = {
     ...(ticketKey ? { ticketKey } : {}),
     ...(pr ? { pullRequest: pr } : {}),
@@ -120,19 +91,11 @@ void runTask('JiraTicket', async (context) => {
 
   if (action === 'transition') {
     const status = inputs.required('status');
-    const moved = await transitionTicket(deps, { ...target, status, workflow });
-    context.setOutput('ticketKey', moved.key);
-    context.setOutput('ticketCreated', 'false');
-    const message = moved.changed
-      ? `${moved.key} moved ${moved.from} → ${moved.to}${moved.path.length > 1 ? ` (via ${moved.path.slice(0, -1).join(', ')})` : ''}`
-      : `${moved.key} already in ${moved.to}`;
-    context.log(message);
-    return { result: 'Succeeded', message };
+    const report = transitionTicketReport(await transitionTicket(deps, { ...target, status, workflow }));
+    if (report.result === 'Succeeded') context.log(report.message);
+    return applyReport(context, report);
   }
 
   const comment = inputs.required('comment');
-  const commented = await commentTicket(deps, { ...target, comment });
-  context.setOutput('ticketKey', commented.key);
-  context.setOutput('ticketCreated', 'false');
-  return { result: 'Succeeded', message: `commented on ${commented.key}` };
+  return applyReport(context, commentTicketReport(await commentTicket(deps, { ...target, comment })));
 });

@@ -31,7 +31,12 @@ void runTask('Notify', async (context) => {
     return { result: 'SucceededWithIssues', message: `Slack is not reachable: ${errorMessage(error)}` };
   }
   const outcome = await notifyFailure(
-    { slack: slack?.slack, ...(slack?.channel ? { channel: slack.channel } : {}) },
+    {
+      slack: slack?.slack,
+      ...(slack?.channel ? { channel: slack.channel } : {}),
+      now: () => new Date(),
+      log: context.logger,
+    },
     {
       step,
       message,

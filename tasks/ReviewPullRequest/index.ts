@@ -53,6 +53,7 @@ void runTask('ReviewPullRequest', async (context) => {
       claude,
       reporting,
       now: () => new Date(),
+      log: context.logger,
     },
     {
       repo: pr.repo,

@@ -2,6 +2,12 @@
 // summary (Markdown) and the build number. Pure (no task-lib), so tests map outcomes the same way.
 import { buildNumberFor } from '../../core/build-number.ts';
 import type { CompleteReleaseOutcome } from '../../flows/complete-release.ts';
+import type {
+  CommentTicketOutcome,
+  EnsureTicketResult,
+  TicketTargetProblem,
+  TransitionTicketOutcome,
+} from '../../flows/jira-ticket.ts';
 import type { RunFact, RunPipelinesOutcome } from '../../flows/run-pipelines.ts';
 import { seconds } from '../../flows/release-common.ts';
 import type { MergedOutcome, PlanOutcome, ReleasePrOutcome } from '../../flows/release-pull-request.ts';
@@ -145,4 +151,111 @@ export function runPipelinesReport(outcome: RunPipelinesOutcome): TaskReport {
       };
     }
   }
+}
+
+/** JiraTicket ensure: `ticketKey` and `ticketCreated`; no ticket, or one another PR holds, is an issue. */
+export function ensureTicketReport(
+  result: Exclude<EnsureTicketResult, { kind: 'needs-draft' }>,
+  prId: number,
+): TaskReport {
+  const title = `Jira ticket of PR !${prId}`;
+  if (result.kind === 'none') {
+    return {
+      result: 'SucceededWithIssues',
+      message: result.reason,
+      outputs: { ticketKey: '', ticketCreated: 'false' },
+      summary: { title, markdown: `No ticket: ${result.reason}.` },
+    };
+  }
+  if (result.kind === 'conflict') {
+    return {
+      result: 'SucceededWithIssues',
+      message: result.reason,
+      outputs: { ticketKey: '', ticketCreated: 'false' },
+      summary: { title, markdown: `⚠ ${result.reason}.` },
+    };
+  }
+  const moved = result.move
+    ? result.move.changed
+      ? `moved ${result.move.from} → ${result.move.to}${viaOf(result.move.path)}`
+      : `stays in ${result.move.to}`
+    : 'not moved';
+  const how = result.createdNow
+    ? 'created'
+    : result.created
+      ? 'created earlier for this PR'
+      : `found in the ${result.source}`;
+  return {
+    result: result.warnings.length > 0 ? 'SucceededWithIssues' : 'Succeeded',
+    message: `${result.ticketKey} ${how}, ${moved}`,
+    outputs: { ticketKey: result.ticketKey, ticketCreated: String(result.created) },
+    summary: {
+      title,
+      markdown: [
+        `[${result.ticketKey}](${result.ticketUrl}) ${result.summary}`,
+        '',
+        `- ${how}`,
+        `- ${moved}`,
+        `- ${result.linkThreadId ? `linked on the PR (thread ${result.linkThreadId})` : 'not linked on the PR (no iteration)'}`,
+        ...result.warnings.map((warning) => `- ⚠ ${warning}`),
+      ].join('\n'),
+    },
+  };
+}
+
+/** The statuses passed on the way, when there were any. */
+function viaOf(path: readonly string[]): string {
+  return path.length > 1 ? ` (via ${path.slice(0, -1).join(', ')})` : '';
+}
+
+/** A ticket that could not be told, as the JiraTicket inputs that would tell it (`ticketKey`). */
+function ticketTargetFailure(problem: TicketTargetProblem): TaskReport {
+  switch (problem.kind) {
+    case 'invalid-key':
+      return failed(
+        'INPUT_INVALID',
+        `input "ticketKey" is not a Jira issue key (PROJECT-123): "${problem.key}"`,
+        {},
+      );
+    case 'no-target':
+      return failed(
+        'INPUT_INVALID',
+        'input "ticketKey" is required when the run is not for a pull request (no pullRequestId input or System.PullRequest.PullRequestId)',
+        {},
+      );
+    case 'no-azdo':
+      return failed('INPUT_INVALID', 'Azure DevOps is needed to find the ticket of a pull request', {});
+    case 'pr-without-ticket':
+      return failed(
+        'TICKET_MISSING',
+        `PR !${problem.prId} in ${problem.repo} has no ticket (branch, title or a linked ticket); set input "ticketKey"`,
+        {},
+      );
+  }
+}
+
+/** JiraTicket transition: `ticketKey` (and `ticketCreated` false). */
+export function transitionTicketReport(outcome: TransitionTicketOutcome): TaskReport {
+  if (outcome.kind === 'no-status')
+    return failed('INPUT_INVALID', 'input "status" is required for action transition', {});
+  if (outcome.kind !== 'moved') return ticketTargetFailure(outcome);
+  return {
+    result: 'Succeeded',
+    message: outcome.changed
+      ? `${outcome.key} moved ${outcome.from} → ${outcome.to}${viaOf(outcome.path)}`
+      : `${outcome.key} already in ${outcome.to}`,
+    outputs: { ticketKey: outcome.key, ticketCreated: 'false' },
+  };
+}
+
+/** JiraTicket comment: `ticketKey` (and `ticketCreated` false). */
+export function commentTicketReport(outcome: CommentTicketOutcome): TaskReport {
+  if (outcome.kind === 'no-comment')
+    return failed('INPUT_INVALID', 'input "comment" is required for action comment', {});
+  if (outcome.kind !== 'commented') return ticketTargetFailure(outcome);
+  return {
+    result: 'Succeeded',
+    message: `commented on ${outcome.key}`,
+    outputs: { ticketKey: outcome.key, ticketCreated: 'false' },
+  };
 }

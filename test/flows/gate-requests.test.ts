@@ -12,6 +12,7 @@ import {
   supersedeStaleMergeDecisions,
 } from '../../flows/gate-requests.ts';
 import { type RunningSlackSimulator, startSlackSimulator } from '../../sandbox/sim/slack/slack-simulator.ts';
+import { silentLogger } from '../../flows/context.ts';
 
 const target: DecisionTarget = {
   gate: 'merge_pr',
@@ -43,6 +44,7 @@ describe('gate requests', () => {
     }),
     channel: 'C0SANDBOX',
     now,
+    log: silentLogger,
   });
   before(async () => {
     sim = await startSlackSimulator({ botToken: 'xoxb-test' });
@@ -120,7 +122,10 @@ describe('gate requests', () => {
   });
 
   it('still stores the decision when Slack is a webhook or absent (answerable in the hub and the API)', async () => {
-    const result = await requestDecision({ store, now }, { threadId: 'pr.x.7', target, details });
+    const result = await requestDecision(
+      { store, now, log: silentLogger },
+      { threadId: 'pr.x.7', target, details },
+    );
     assert.equal(result.created, true);
     assert.equal(result.posted, false);
     assert.equal((await store.decisions.listPending()).length, 1);

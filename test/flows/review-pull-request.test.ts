@@ -14,6 +14,7 @@ import type { Slack } from '../../adapters/slack/slack.ts';
 import { createMemoryStore } from '../../adapters/store/memory-store.ts';
 import { localReviewReporting, type ReviewRecordDeps } from '../../flows/review-record.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
+import { silentLogger } from '../../flows/context.ts';
 
 const pr: PullRequest = {
   id: 7,
@@ -100,7 +101,7 @@ const appSide = (
   extra: Partial<ReviewRecordDeps> = {},
 ) =>
   localReviewReporting(
-    { azdo, store, now: () => new Date(), jiraBaseUrl: 'https://jira.example', ...extra },
+    { azdo, store, now: () => new Date(), log: silentLogger, jiraBaseUrl: 'https://jira.example', ...extra },
     { repo: 'Payments', prId: 7, sourceCommit: undefined },
   );
 
@@ -120,6 +121,7 @@ describe('the review flow (fakes, in-memory store)', () => {
         claude,
         reporting: appSide(azdo, store, { slack: failingSlack, channel: 'C1' }),
         now: () => new Date(),
+        log: silentLogger,
       },
       input(),
     );
@@ -147,7 +149,13 @@ describe('the review flow (fakes, in-memory store)', () => {
       },
     } as unknown as Jira;
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, store, { slack: failingSlack, jira }), now: () => new Date() },
+      {
+        azdo,
+        claude,
+        reporting: appSide(azdo, store, { slack: failingSlack, jira }),
+        now: () => new Date(),
+        log: silentLogger,
+      },
       input(),
     );
     assert.equal(outcome.kind === 'reviewed' && outcome.record.verdict, 'request_changes');
@@ -184,7 +192,7 @@ describe('the review flow (fakes, in-memory store)', () => {
       injection_suspected: false,
     });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, store), now: () => new Date() },
+      { azdo, claude, reporting: appSide(azdo, store), now: () => new Date(), log: silentLogger },
       input(),
     );
     assert.deepEqual(
@@ -203,7 +211,13 @@ describe('the review flow (fakes, in-memory store)', () => {
     const claude = claudeAnswering({});
     azdo.getPullRequest = async () => ({ ...pr, status: 'completed' });
     const outcome = await reviewPullRequestFlow(
-      { azdo, claude, reporting: appSide(azdo, createMemoryStore()), now: () => new Date() },
+      {
+        azdo,
+        claude,
+        reporting: appSide(azdo, createMemoryStore()),
+        now: () => new Date(),
+        log: silentLogger,
+      },
       input(),
     );
     assert.equal(outcome.kind, 'not-active');

@@ -14,6 +14,7 @@ import { prThreadId, type ReleaseThreadState, releaseThreadId } from '../../flow
 import { type FunctionsHost, type HostLogEntry, startAgentHost } from '../../sandbox/functions-host.ts';
 import type { HookEventType } from '../../sandbox/sim/azdo/hooks.ts';
 import { type Stack, startStack } from '../../sandbox/stack.ts';
+import { silentLogger } from '../../flows/context.ts';
 
 export const REPO = 'Billo.Platform.Payment';
 export const PR_PIPELINE = { id: 11, name: 'pr-validation' };
@@ -165,6 +166,7 @@ export async function askMerge(
       slack: createSlack(bed.config),
       channel: bed.stack.slackChannel,
       now: () => new Date(),
+      log: silentLogger,
     },
     { threadId: prThreadId(REPO, pr.id), target, details, ...(ttlSeconds ? { ttlSeconds } : {}) },
   );

@@ -160,11 +160,15 @@ function issue(cell: Cell, status = 'Code Review') {
   return cell.stack.jira.state.createIssue({ project: 'ALLPOST', summary: `Work on ${cell.repo}`, status });
 }
 
+/** The clock and logger of a cell, for the flows a pipeline job runs (no store). */
+const notifyContext = (cell: Cell) => ({ now: cell.ports.deps.now, log: cell.ports.deps.log });
+
 const gateDeps = (cell: Cell) => ({
   store: cell.ports.store,
   slack: cell.ports.slack,
   channel: cell.stack.slackChannel,
   now: cell.ports.deps.now,
+  log: cell.ports.deps.log,
 });
 
 async function decided(cell: Cell, threadId: string, action: string) {
@@ -268,12 +272,19 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
       channel: cell.stack.slackChannel,
       jira: cell.ports.jira,
       now: cell.ports.deps.now,
+      log: cell.ports.deps.log,
       jiraBaseUrl: cell.stack.jira.url,
     },
     { repo: cell.repo, prId, sourceCommit: undefined },
   );
   const outcome = await reviewPullRequestFlow(
-    { azdo: cell.ports.azdo, claude: cell.ports.claude, reporting, now: cell.ports.deps.now },
+    {
+      azdo: cell.ports.azdo,
+      claude: cell.ports.claude,
+      reporting,
+      now: cell.ports.deps.now,
+      log: cell.ports.deps.log,
+    },
     { repo: cell.repo, prId, cwd, maxBudgetUsd: 1, timeoutMs: 30_000 },
   );
   assert.ok(outcome.kind === 'reviewed', `reviewed, not ${outcome.kind}`);
@@ -283,7 +294,7 @@ async function reviewOnce(cell: Cell, prId: number, cwd: string) {
 /** JiraTicket ensure for the PR as the task runs it (auto-create on), moving the ticket to `status`. */
 async function ensureOnce(cell: Cell, prId: number, cwd: string, status: string) {
   const result = await ensureTicket(
-    { ...cell.ports, now: cell.ports.deps.now },
+    { ...cell.ports, now: cell.ports.deps.now, log: cell.ports.deps.log },
     {
       repo: cell.repo,
       prId,
@@ -318,7 +329,7 @@ const stageDeps = (cell: Cell) => ({
   azdo: cell.ports.azdo,
   store: cell.ports.store,
   jira: cell.ports.jira,
-  slack: { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+  slack: { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
   now: cell.ports.deps.now,
   log: cell.ports.deps.log,
 });
@@ -889,9 +900,11 @@ const STEPS: Step<unknown>[] = [
     act: (cell, ticket) =>
       attempt(async () => {
         const moved = await transitionTicket(
-          { jira: cell.ports.jira },
+          { ...notifyContext(cell), jira: cell.ports.jira },
           { ticketKey: ticket.key, status: 'Code Review', workflow: DEFAULT_WORKFLOW },
         );
+        // The key is given and valid: anything but a move is the step failing.
+        if (moved.kind !== 'moved') return { result: 'failed', message: moved.kind };
         return { result: 'recovered', message: `${moved.from} → ${moved.to}` };
       }),
     verify: async (_cell, ticket, outcome) => {
@@ -908,9 +921,10 @@ const STEPS: Step<unknown>[] = [
     act: (cell, ticket) =>
       attempt(async () => {
         const posted = await commentTicket(
-          { jira: cell.ports.jira },
+          { ...notifyContext(cell), jira: cell.ports.jira },
           { ticketKey: ticket.key, comment: 'Reviewed.' },
         );
+        if (posted.kind !== 'commented') return { result: 'failed', message: posted.kind };
         return { result: 'recovered', message: posted.commentId };
       }),
     verify: async (_cell, ticket, outcome) => {
@@ -1166,7 +1180,7 @@ const STEPS: Step<unknown>[] = [
     act: async (cell) => {
       // The notice of a failed run must never fail the run further: it throws nothing.
       const outcome = await notifyFailure(
-        { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+        { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
         { step: 'StageRelease', message: 'azure-devops answered 503', repo: cell.repo },
       );
       return outcome.kind === 'posted'
@@ -1218,7 +1232,7 @@ async function checkNotice(cell: Cell, step: Step<unknown>, outcome: Outcome): P
     // What the pipelines' `condition: failed()` Notify step does with the task's message, while the
     // fault still holds: a Slack card, or (Slack being the one down) a warning, never a throw.
     const notice = await notifyFailure(
-      { slack: cell.ports.slack, channel: cell.stack.slackChannel },
+      { ...notifyContext(cell), slack: cell.ports.slack, channel: cell.stack.slackChannel },
       { step: step.name, message: outcome.message, repo: cell.repo },
     );
     if (notice.kind === 'posted') {

@@ -24,6 +24,7 @@ import type { PullRequestState } from '../../sandbox/sim/azdo/simulator.ts';
 import type { Stack } from '../../sandbox/stack.ts';
 import { claudeRuns, runAgentTask } from '../tasks/pr-tasks-kit.ts';
 import { startReliabilityStack, uniqueRepo } from './kit.ts';
+import { silentLogger } from '../../flows/context.ts';
 
 interface InjectionCase {
   id: string;
@@ -207,6 +208,7 @@ describe('reliability: prompt injection corpus', () => {
             }),
             channel: stack.slackChannel,
             now: () => new Date(),
+            log: silentLogger,
             jiraBaseUrl: stack.jira.url,
           },
           { repo, prId: pr.id, sourceCommit: undefined },
@@ -217,6 +219,7 @@ describe('reliability: prompt injection corpus', () => {
             claude,
             reporting,
             now: () => new Date(),
+            log: silentLogger,
             git: gitFor(input),
           },
           {

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import {
+  commentTicketReport,
   completeReleaseReport,
+  ensureTicketReport,
   mergedReport,
   planReport,
   releasePrReport,
   runPipelinesReport,
+  transitionTicketReport,
 } from '../../tasks/_common/reports.ts';
+import type { PullRequest } from '../../adapters/azdo/azdo.ts';
 
 const ci = { id: 12, name: 'CI' };
 const cd = { id: 14, name: 'CD' };
@@ -107,5 +111,86 @@ describe('task reports: flow outcomes mapped onto the run', () => {
       notes: 'notes',
     });
     assert.equal(again.message, 'already completed: Payments 1.4.0 was released at 2026-01-02T00:00:00Z');
+  });
+
+  it('JiraTicket transition and comment: a ticket that cannot be told fails naming the ticketKey input', () => {
+    assert.deepEqual(transitionTicketReport({ kind: 'invalid-key', key: 'not a key' }), {
+      result: 'Failed',
+      message: '[INPUT_INVALID] input "ticketKey" is not a Jira issue key (PROJECT-123): "not a key"',
+      outputs: {},
+    });
+    assert.equal(
+      commentTicketReport({ kind: 'pr-without-ticket', repo: 'Payments', prId: 7 }).message,
+      '[TICKET_MISSING] PR !7 in Payments has no ticket (branch, title or a linked ticket); set input "ticketKey"',
+    );
+    assert.match(
+      transitionTicketReport({ kind: 'no-target' }).message,
+      /^\[INPUT_INVALID\] input "ticketKey" is required/,
+    );
+    assert.equal(
+      transitionTicketReport({ kind: 'no-status' }).message,
+      '[INPUT_INVALID] input "status" is required for action transition',
+    );
+    assert.equal(
+      commentTicketReport({ kind: 'no-comment' }).message,
+      '[INPUT_INVALID] input "comment" is required for action comment',
+    );
+  });
+
+  it('JiraTicket transition and comment: ticketKey output and the move in the message', () => {
+    const moved = transitionTicketReport({
+      kind: 'moved',
+      key: 'PAY-1',
+      from: 'To Do',
+      to: 'Code Review',
+      changed: true,
+      path: ['In Progress', 'Code Review'],
+      source: 'input',
+    });
+    assert.equal(moved.result, 'Succeeded');
+    assert.equal(moved.message, 'PAY-1 moved To Do → Code Review (via In Progress)');
+    assert.deepEqual(moved.outputs, { ticketKey: 'PAY-1', ticketCreated: 'false' });
+    const commented = commentTicketReport({
+      kind: 'commented',
+      key: 'PAY-1',
+      commentId: '10',
+      source: 'branch',
+    });
+    assert.deepEqual(commented, {
+      result: 'Succeeded',
+      message: 'commented on PAY-1',
+      outputs: { ticketKey: 'PAY-1', ticketCreated: 'false' },
+    });
+  });
+
+  it('JiraTicket ensure: no ticket is an issue with empty outputs; a linked one sets ticketKey and ticketCreated', () => {
+    const pr = { id: 7 } as PullRequest;
+    const none = ensureTicketReport({ kind: 'none', reason: 'auto-create is off', pr, warnings: [] }, 7);
+    assert.equal(none.result, 'SucceededWithIssues');
+    assert.deepEqual(none.outputs, { ticketKey: '', ticketCreated: 'false' });
+    assert.deepEqual(none.summary, {
+      title: 'Jira ticket of PR !7',
+      markdown: 'No ticket: auto-create is off.',
+    });
+    const linked = ensureTicketReport(
+      {
+        kind: 'linked',
+        ticketKey: 'PAY-1',
+        ticketUrl: 'https://jira.example/browse/PAY-1',
+        summary: 'Refunds',
+        source: 'created',
+        created: true,
+        createdNow: true,
+        linkThreadId: 3,
+        move: { key: 'PAY-1', from: 'To Do', to: 'Code Review', changed: true, path: ['Code Review'] },
+        warnings: [],
+        pr,
+      },
+      7,
+    );
+    assert.equal(linked.result, 'Succeeded');
+    assert.equal(linked.message, 'PAY-1 created, moved To Do → Code Review');
+    assert.deepEqual(linked.outputs, { ticketKey: 'PAY-1', ticketCreated: 'true' });
+    assert.match(linked.summary?.markdown ?? '', /linked on the PR \(thread 3\)/);
   });
 });
