@@ -119,11 +119,15 @@ export async function answerGate(deps: AnswerDeps, request: DecideRequest): Prom
     }
     if (decision.status !== 'pending') throw notPending(decision);
     let expired = false;
+    let duplicate = false;
     // Written against the version just read (no second read); a 412 re-reads and re-runs the pure
-    // transition, and a second click that lost the race finds the decision answered (CONFLICT).
+    // transition: the same delivery that lost the race finds its own answer (a duplicate), another
+    // click finds the decision answered (CONFLICT).
     const stored = await deps.store.decisions.update(
       decision.id,
       (current) => {
+        duplicate = request.click !== undefined && current.answer?.click === request.click;
+        if (duplicate) return undefined;
         const result = answer(current, {
           outcome,
           by: request.by,
@@ -140,6 +144,7 @@ export async function answerGate(deps: AnswerDeps, request: DecideRequest): Prom
       },
       { from: decision },
     );
+    if (duplicate) return { kind: 'duplicate', decision: stored };
     if (expired) {
       await deps.store.audit.append({
         at: deps.now().toISOString(),
