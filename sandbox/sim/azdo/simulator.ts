@@ -130,6 +130,19 @@ export class AzureDevOpsSimulator extends AzureDevOpsState {
     await this.server.stop();
   }
 
+  /**
+   * Runs `body` with the exchanges' bodies left out of the contract check: for tests that put the
+   * state deliberately off the service's contract (an answer of the wrong shape) to see it refused.
+   */
+  async offContract<T>(body: () => Promise<T>): Promise<T> {
+    this.server.recordBodies = false;
+    try {
+      return await body();
+    } finally {
+      this.server.recordBodies = true;
+    }
+  }
+
   addFault(fault: Fault): void {
     this.server.addFault(fault);
   }

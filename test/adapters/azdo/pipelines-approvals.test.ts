@@ -160,21 +160,24 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.deepEqual((await adapter.getApproval(unowned.id)).pipeline?.runId, undefined);
       const approval = sim.createPendingApproval({ environment: 'sandbox' });
       assert.equal((await adapter.getApproval(approval.id)).status, 'pending', 'read as sent first');
-      approval.status = 1 as never;
-      await assert.rejects(
-        adapter.getApproval(approval.id),
-        coded('SERVICE_MALFORMED', { field: 'status', operation: 'getApproval', approvalId: approval.id }),
-      );
-      approval.status = 'pending';
-      approval.steps[0]!.status = ['approved'] as never;
-      await assert.rejects(
-        adapter.getApproval(approval.id),
-        coded('SERVICE_MALFORMED', { field: 'steps.0.status' }),
-      );
-      await assert.rejects(
-        adapter.listPendingApprovals(),
-        coded('SERVICE_MALFORMED', { field: 'steps.0.status', operation: 'listApprovals' }),
-      );
+      await sim.offContract(async () => {
+        approval.status = 1 as never;
+        await assert.rejects(
+          adapter.getApproval(approval.id),
+          coded('SERVICE_MALFORMED', { field: 'status', operation: 'getApproval', approvalId: approval.id }),
+        );
+        approval.status = 'pending';
+        approval.steps[0]!.status = ['approved'] as never;
+        await assert.rejects(
+          adapter.getApproval(approval.id),
+          coded('SERVICE_MALFORMED', { field: 'steps.0.status' }),
+        );
+        await assert.rejects(
+          adapter.listPendingApprovals(),
+          coded('SERVICE_MALFORMED', { field: 'steps.0.status', operation: 'listApprovals' }),
+        );
+        approval.steps[0]!.status = 'pending';
+      });
     });
 
     it("a build without its definition's id or with a branch that is not text", async () => {
@@ -188,14 +191,20 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       });
       const read = await adapter.getBuild(run.id);
       assert.deepEqual([read.definition.id, read.sourceBranch], [71, 'refs/heads/main']);
-      run.build!.sourceBranch = 7 as never;
-      await assert.rejects(
-        adapter.getBuild(run.id),
-        coded('SERVICE_MALFORMED', { field: 'sourceBranch', operation: 'getBuild', buildId: run.id }),
-      );
-      run.build!.sourceBranch = 'refs/heads/main';
-      sim.pipelines.get(71)!.id = 'seventy-one' as never;
-      await assert.rejects(adapter.getBuild(run.id), coded('SERVICE_MALFORMED', { field: 'definition.id' }));
+      await sim.offContract(async () => {
+        run.build!.sourceBranch = 7 as never;
+        await assert.rejects(
+          adapter.getBuild(run.id),
+          coded('SERVICE_MALFORMED', { field: 'sourceBranch', operation: 'getBuild', buildId: run.id }),
+        );
+        run.build!.sourceBranch = 'refs/heads/main';
+        sim.pipelines.get(71)!.id = 'seventy-one' as never;
+        await assert.rejects(
+          adapter.getBuild(run.id),
+          coded('SERVICE_MALFORMED', { field: 'definition.id' }),
+        );
+        sim.pipelines.get(71)!.id = 71;
+      });
     });
   });
 
