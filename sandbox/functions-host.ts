@@ -179,7 +179,19 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   });
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    // The request target is a path: `//x` is not an authority here (URL would read it as one, and a
+    // host it cannot parse makes it throw), so it is parsed after the Host header's origin; a target or
+    // Host that still does not parse is the client's mistake (400), as on the Functions host.
+    const target = req.url ?? '/';
+    let url: URL;
+    try {
+      url = new URL(
+        `http://${req.headers.host ?? '127.0.0.1'}${target.startsWith('/') ? target : `/${target}`}`,
+      );
+    } catch {
+      sendJson(res, 400, { error: { code: 'INPUT_INVALID', message: 'the request target is not a path' } });
+      return;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     // Whatever the function leaves unread is not read after its answer: the connection is closed.
     let closing = false;

@@ -4,6 +4,7 @@
 // pipeline task end in a clear result (Failed with a coded message naming what was wrong, or a
 // success), never an unhandled exception.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
@@ -451,6 +452,23 @@ describe('reliability: bad input', () => {
       const failures = bed.logs.filter((entry) => /function failed|request failed/.test(entry.message));
       assert.deepEqual(failures, [], 'no function threw');
     };
+
+    it('a request target the URL parser would take for a host (`//9%3F`, what `/api/..//9%3F` becomes) is a 404, not a 500', async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${bed.host.url}/`, { method: 'GET', path: '//9%3F' }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      assert.equal(status, 404);
+      assert.deepEqual(
+        bed.logs.filter((entry) => /request failed/.test(entry.message)),
+        [],
+        'the host did not fail',
+      );
+    });
 
     it('without credentials: no 5xx, the host keeps answering, nothing changes and nothing is called', async function () {
       this.timeout(120_000);
