@@ -1,8 +1,13 @@
 // Setup-only Azure DevOps calls (scripts/setup.ts): environments (azure-devops-node-api's TaskAgentApi),
-// their Approval checks, service-hook subscriptions and the Status branch policy (typed REST calls of
-// the 7.1 specs: the library has no client for check configurations, and its service-hook and policy
-// clients would add two more areas to discover for one call each).
+// the Status branch policy (its PolicyApi), and typed REST calls of the 7.1 specs for the areas the
+// library has no client for: environments' Approval checks (check configurations) and service-hook
+// subscriptions (azure-devops-node-api 17 ships no ServiceHooksApi). Every answer is read through a
+// schema of the fields setup decides on: a malformed one is SERVICE_MALFORMED naming the field, before
+// anything is created or changed.
+import type { PolicyConfiguration } from 'azure-devops-node-api/interfaces/PolicyInterfaces.js';
+import { PolicyApi } from 'azure-devops-node-api/PolicyApi.js';
 import { TaskAgentApi } from 'azure-devops-node-api/TaskAgentApi.js';
+import * as z from 'zod/mini';
 import {
   APPROVAL_CHECK_TYPE_ID,
   type ApprovalCheckInput,
@@ -16,8 +21,8 @@ import {
   expectObject,
   identity,
   listValue,
-  type WireIdentity,
   type WireList,
+  wireAnswer,
 } from './connection.ts';
 
 /** Check configurations exist only as a preview in 7.1; plain 7.1 is refused with a 400. */
@@ -27,40 +32,76 @@ const APPROVAL_EVENT_VERSION = '5.1-preview.1';
 /** The Status policy's type id (Azure DevOps' _apis/policy/types). */
 const STATUS_POLICY_TYPE_ID = 'cbdc66da-9728-4af8-aada-9a5a32e4a226';
 
-interface WirePolicy {
-  id: number;
-  settings?: {
-    statusName?: string;
-    statusGenre?: string;
-    scope?: { repositoryId?: string | null; refName?: string }[];
-  };
-}
+const wireIdentity = z.looseObject({
+  id: z.optional(z.string()),
+  displayName: z.optional(z.string()),
+  uniqueName: z.optional(z.string()),
+});
 
-/** A check configuration as listed with `$expand=settings` (the Approval type's settings). */
-interface WireCheckConfiguration {
-  id: number;
-  type?: { id?: string; name?: string };
-  resource?: { type?: string; id?: string; name?: string };
-  timeout?: number;
-  settings?: { approvers?: { id?: string }[]; instructions?: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
+/** An environment: found by its name, then known by its id. */
+const wireEnvironment = z.looseObject({ id: z.number(), name: z.string() });
+const wireCreatedEnvironment = z.looseObject({ id: z.number(), name: z.optional(z.string()) });
 
-interface WireSubscription {
-  id: string;
-  modifiedBy?: WireIdentity;
-  publisherInputs?: Record<string, string>;
-  consumerInputs?: Record<string, string>;
-}
+/**
+ * A check configuration as listed with `$expand=settings`. Its type says whether it is an Approval
+ * check; an update sends back what was read (loose objects keep every member), approvers added.
+ */
+const wireCheckConfiguration = z.looseObject({
+  id: z.number(),
+  type: z.looseObject({ id: z.string(), name: z.optional(z.string()) }),
+  resource: z.optional(
+    z.looseObject({ type: z.optional(z.string()), id: z.optional(z.string()), name: z.optional(z.string()) }),
+  ),
+  settings: z.optional(
+    z.looseObject({
+      approvers: z.optional(z.array(z.looseObject({ id: z.optional(z.string()) }))),
+      instructions: z.optional(z.nullable(z.string())),
+    }),
+  ),
+});
+const wireCreated = z.looseObject({ id: z.number() });
+
+/** A subscription: ours when its URL, project and repository are the hook's. */
+const wireSubscription = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  modifiedBy: z.optional(z.nullable(wireIdentity)),
+  publisherInputs: z.optional(
+    z.looseObject({ projectId: z.optional(z.string()), repository: z.optional(z.string()) }),
+  ),
+  consumerInputs: z.optional(z.looseObject({ url: z.optional(z.string()) })),
+});
+/** A replaced subscription: only who changed it is read. */
+const wireReplacedSubscription = z.looseObject({ modifiedBy: z.optional(z.nullable(wireIdentity)) });
+
+/** A Status policy: the same one when its name, genre and a repository-wide scope of the branch match. */
+const wirePolicy = z.looseObject({
+  id: z.number(),
+  settings: z.optional(
+    z.looseObject({
+      statusName: z.optional(z.string()),
+      statusGenre: z.optional(z.nullable(z.string())),
+      scope: z.optional(
+        z.array(
+          z.looseObject({
+            repositoryId: z.optional(z.nullable(z.string())),
+            refName: z.optional(z.string()),
+          }),
+        ),
+      ),
+    }),
+  ),
+});
 
 export class AzureDevOpsSetup {
   readonly #connection: AzureDevOpsConnection;
   readonly #taskAgent: TaskAgentApi;
+  readonly #policy: PolicyApi;
   #projectId: string | undefined;
 
   constructor(connection: AzureDevOpsConnection) {
     this.#connection = connection;
     this.#taskAgent = connection.client(TaskAgentApi);
+    this.#policy = connection.client(PolicyApi);
   }
 
   async ensureEnvironment(name: string, description = ''): Promise<Environment> {
@@ -70,19 +111,21 @@ export class AzureDevOpsSetup {
       () => this.#taskAgent.getEnvironments(this.#connection.project, name),
       { fields },
     );
-    const existing = expectArray(found, 'listEnvironments').find(
-      (env) => (env.name ?? '').toLowerCase() === name.toLowerCase(),
-    );
-    if (existing?.id !== undefined) return { id: existing.id, name: existing.name ?? name, created: false };
-    const created = expectObject(
+    const existing = expectArray(found, 'listEnvironments')
+      .map((item) => wireAnswer(wireEnvironment, item, 'listEnvironments', fields))
+      .find((env) => env.name.toLowerCase() === name.toLowerCase());
+    if (existing) return { id: existing.id, name: existing.name, created: false };
+    const created = wireAnswer(
+      wireCreatedEnvironment,
       await this.#connection.library(
         'createEnvironment',
         () => this.#taskAgent.addEnvironment({ name, description }, this.#connection.project),
         { fields },
       ),
       'createEnvironment',
+      fields,
     );
-    return { id: created.id ?? 0, name: created.name ?? name, created: true };
+    return { id: created.id, name: created.name ?? name, created: true };
   }
 
   async ensureApprovalCheck(
@@ -91,19 +134,14 @@ export class AzureDevOpsSetup {
   ): Promise<{ id: number; created: boolean; approversAdded: string[]; markerAdded: boolean }> {
     const path = `${this.#connection.projectPath()}/_apis/pipelines/checks/configurations`;
     const fields = { environment: environment.name, environmentId: environment.id };
-    const found = await this.#connection.rest<WireList<WireCheckConfiguration>>(
-      'listCheckConfigurations',
-      'GET',
-      path,
-      {
-        apiVersion: CHECKS_API,
-        query: { resourceType: 'environment', resourceId: String(environment.id), $expand: 'settings' },
-        fields,
-      },
-    );
-    const existing = listValue(found.body, 'listCheckConfigurations').find(
-      (config) => config.type?.id === APPROVAL_CHECK_TYPE_ID,
-    );
+    const found = await this.#connection.rest<WireList<unknown>>('listCheckConfigurations', 'GET', path, {
+      apiVersion: CHECKS_API,
+      query: { resourceType: 'environment', resourceId: String(environment.id), $expand: 'settings' },
+      fields,
+    });
+    const existing = listValue(found.body, 'listCheckConfigurations')
+      .map((item) => wireAnswer(wireCheckConfiguration, item, 'listCheckConfigurations', fields))
+      .find((config) => config.type.id === APPROVAL_CHECK_TYPE_ID);
     if (existing) {
       // The check is someone's: keep what people configured; add only the approvers it lacks (the app's own
       // identity first of all) and our gate marker to its instructions, in one update.
@@ -135,7 +173,7 @@ export class AzureDevOpsSetup {
       });
       return { id: existing.id, created: false, approversAdded: missing, markerAdded };
     }
-    const created = await this.#connection.rest<{ id: number }>('addCheckConfiguration', 'POST', path, {
+    const created = await this.#connection.rest<unknown>('addCheckConfiguration', 'POST', path, {
       apiVersion: CHECKS_API,
       body: {
         type: { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' },
@@ -155,7 +193,7 @@ export class AzureDevOpsSetup {
       fields,
     });
     return {
-      id: expectObject(created.body, 'addCheckConfiguration').id,
+      id: wireAnswer(wireCreated, created.body, 'addCheckConfiguration', fields).id,
       created: true,
       approversAdded: [...check.approverIds],
       markerAdded: false,
@@ -195,7 +233,7 @@ export class AzureDevOpsSetup {
       consumerInputs,
     };
     const fields = { eventType: hook.eventType };
-    const found = await this.#connection.rest<WireList<WireSubscription>>(
+    const found = await this.#connection.rest<WireList<unknown>>(
       'listSubscriptions',
       'GET',
       '_apis/hooks/subscriptions',
@@ -209,38 +247,41 @@ export class AzureDevOpsSetup {
         fields,
       },
     );
-    const existing = listValue(found.body, 'listSubscriptions').find(
-      (sub) =>
-        sub.consumerInputs?.url === hook.url &&
-        sub.publisherInputs?.projectId === projectId &&
-        (sub.publisherInputs?.repository ?? '') === (hook.repositoryId ?? ''),
-    );
+    const existing = listValue(found.body, 'listSubscriptions')
+      .map((item) => wireAnswer(wireSubscription, item, 'listSubscriptions', fields))
+      .find(
+        (sub) =>
+          sub.consumerInputs?.url === hook.url &&
+          sub.publisherInputs?.projectId === projectId &&
+          (sub.publisherInputs?.repository ?? '') === (hook.repositoryId ?? ''),
+      );
     if (existing) {
       // Replaced in place so a rotated secret reaches the subscription (the service masks it on read).
-      const replaced = await this.#connection.rest<WireSubscription>(
+      const replacedFields = { ...fields, subscriptionId: existing.id };
+      const replaced = await this.#connection.rest<unknown>(
         'replaceSubscription',
         'PUT',
         `_apis/hooks/subscriptions/${encodeURIComponent(existing.id)}`,
-        {
-          body: { ...body, id: existing.id },
-          fields: { ...fields, subscriptionId: existing.id },
-          secrets,
-        },
+        { body: { ...body, id: existing.id }, fields: replacedFields, secrets },
       );
-      const modifiedBy = (replaced.body as WireSubscription | undefined)?.modifiedBy;
+      const modifiedBy =
+        replaced.body === undefined
+          ? undefined
+          : wireAnswer(wireReplacedSubscription, replaced.body, 'replaceSubscription', replacedFields)
+              .modifiedBy;
       return {
         id: existing.id,
         created: false,
         modifiedBy: modifiedBy?.id ? identity(modifiedBy) : undefined,
       };
     }
-    const created = await this.#connection.rest<WireSubscription>(
+    const created = await this.#connection.rest<unknown>(
       'createSubscription',
       'POST',
       '_apis/hooks/subscriptions',
       { body, fields, secrets },
     );
-    const subscription = expectObject(created.body, 'createSubscription');
+    const subscription = wireAnswer(wireSubscription, created.body, 'createSubscription', fields);
     return {
       id: subscription.id,
       created: true,
@@ -253,45 +294,42 @@ export class AzureDevOpsSetup {
     genre: string;
     name: string;
   }): Promise<{ id: number; created: boolean }> {
-    const list = await this.#connection.rest<WireList<WirePolicy>>(
+    const fields = { refName: policy.refName };
+    const found = await this.#connection.library(
       'listPolicies',
-      'GET',
-      `${this.#connection.projectPath()}/_apis/policy/configurations`,
-      {
-        query: { policyType: STATUS_POLICY_TYPE_ID },
-      },
+      () => this.#policy.getPolicyConfigurations(this.#connection.project, undefined, STATUS_POLICY_TYPE_ID),
+      { fields },
     );
-    const existing = listValue(list.body, 'listPolicies').find(
-      (candidate) =>
-        candidate.settings?.statusName === policy.name &&
-        (candidate.settings?.statusGenre ?? '') === policy.genre &&
-        (candidate.settings?.scope ?? []).some(
-          (scope) => !scope.repositoryId && scope.refName === policy.refName,
-        ),
-    );
+    const existing = expectArray(found, 'listPolicies')
+      .map((item) => wireAnswer(wirePolicy, item, 'listPolicies', fields))
+      .find(
+        (candidate) =>
+          candidate.settings?.statusName === policy.name &&
+          (candidate.settings?.statusGenre ?? '') === policy.genre &&
+          (candidate.settings?.scope ?? []).some(
+            (scope) => !scope.repositoryId && scope.refName === policy.refName,
+          ),
+      );
     if (existing) return { id: existing.id, created: false };
-    const response = await this.#connection.rest<WirePolicy>(
-      'createPolicy',
-      'POST',
-      `${this.#connection.projectPath()}/_apis/policy/configurations`,
-      {
-        body: {
-          isEnabled: true,
-          isBlocking: true,
-          type: { id: STATUS_POLICY_TYPE_ID },
-          settings: {
-            statusGenre: policy.genre,
-            statusName: policy.name,
-            // A new push needs its own review: the status of an older iteration does not count.
-            invalidateOnSourceUpdate: true,
-            policyApplicability: null,
-            scope: [{ repositoryId: null, refName: policy.refName, matchKind: 'exact' }],
-          },
-        },
-        fields: { refName: policy.refName },
+    const configuration: PolicyConfiguration = {
+      isEnabled: true,
+      isBlocking: true,
+      type: { id: STATUS_POLICY_TYPE_ID },
+      settings: {
+        statusGenre: policy.genre,
+        statusName: policy.name,
+        // A new push needs its own review: the status of an older iteration does not count.
+        invalidateOnSourceUpdate: true,
+        policyApplicability: null,
+        scope: [{ repositoryId: null, refName: policy.refName, matchKind: 'exact' }],
       },
+    };
+    const created = await this.#connection.library(
+      'createPolicy',
+      () => this.#policy.createPolicyConfiguration(configuration, this.#connection.project),
+      { fields },
     );
-    return { id: expectObject(response.body, 'createPolicy').id, created: true };
+    return { id: wireAnswer(wireCreated, created, 'createPolicy', fields).id, created: true };
   }
 
   async #resolveProjectId(): Promise<string> {

@@ -20,6 +20,7 @@ const LIBRARY_CLIENTS: Record<string, string> = {
   '#pipelines': 'PipelinesApi.js',
   '#builds': 'BuildApi.js',
   '#taskAgent': 'TaskAgentApiBase.js',
+  '#policy': 'PolicyApi.js',
 };
 
 export interface AdapterCall {

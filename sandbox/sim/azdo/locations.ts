@@ -29,7 +29,7 @@ const location = (
 
 const PR = '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}';
 
-/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi, TaskAgentApi). */
+/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi, TaskAgentApi, PolicyApi). */
 export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
   location(
     'a5d28130-9cd2-40fa-9f08-902e7daa9efb',
@@ -109,6 +109,12 @@ export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
     'builds',
     '{project}/_apis/{area}/{resource}/{buildId}',
     7,
+  ),
+  location(
+    'dad91cbe-d183-45f8-9c6e-9c1164472121',
+    'policy',
+    'configurations',
+    '{project}/_apis/{area}/{resource}/{configurationId}',
   ),
 ];
 
