@@ -237,19 +237,18 @@ export class AzureDevOpsGit {
       () => this.#api.getThreads(repository, pullRequestId, this.#project),
       { fields: { repo: repository, prId: pullRequestId } },
     );
-    return expectArray(threads, 'listThreads').map((thread) => {
-      const properties = thread.properties as Record<string, { $value?: unknown }> | null | undefined;
-      const property = (key: string) => {
-        const value = properties?.[key]?.$value;
-        return value === undefined || value === null ? undefined : String(value);
-      };
+    const fields = { repo: repository, prId: pullRequestId };
+    return expectArray(threads, 'listThreads').map((item) => {
+      const thread = wireAnswer(wireThread, item, 'listThreads', fields);
+      const property = (key: typeof FINDING_PROPERTY | typeof SUMMARY_PROPERTY) =>
+        thread.properties?.[key]?.$value ?? undefined;
       return {
-        id: thread.id ?? 0,
+        id: thread.id,
         status: nameOf(CommentThreadStatus, thread.status) ?? 'unknown',
         finding: property(FINDING_PROPERTY),
         summary: property(SUMMARY_PROPERTY) !== undefined,
         comments: (thread.comments ?? []).map((comment) => ({
-          id: comment.id ?? 0,
+          id: comment.id,
           authorId: comment.author?.id ?? '',
           content: comment.content ?? '',
         })),
@@ -704,6 +703,40 @@ const wirePullRequest = z.looseObject({
   lastMergeSourceCommit: z.optional(z.nullable(z.object({ commitId: z.optional(z.string()) }))),
   lastMergeCommit: z.optional(z.nullable(z.object({ commitId: z.optional(z.string()) }))),
   isDraft: z.optional(z.boolean()),
+});
+
+/** One of our thread properties: the service stores it as `{ $type, $value }`, a string here. */
+const wireThreadProperty = z.optional(
+  z.nullable(z.looseObject({ $value: z.optional(z.nullable(z.string())) })),
+);
+
+/**
+ * The fields of a PR thread the review flow decides on: it finds its own threads by their properties
+ * (a finding's fingerprint, the summary mark) and its comments by author, then replies to them or
+ * resolves them by id. Others pass through unread.
+ */
+const wireThread = z.looseObject({
+  id: z.number(),
+  status: z.optional(z.union([z.number(), z.string()])),
+  properties: z.optional(
+    z.nullable(
+      z.looseObject({
+        [FINDING_PROPERTY]: wireThreadProperty,
+        [SUMMARY_PROPERTY]: wireThreadProperty,
+      }),
+    ),
+  ),
+  comments: z.optional(
+    z.nullable(
+      z.array(
+        z.looseObject({
+          id: z.number(),
+          author: z.optional(z.nullable(z.looseObject({ id: z.optional(z.string()) }))),
+          content: z.optional(z.nullable(z.string())),
+        }),
+      ),
+    ),
+  ),
 });
 
 function threadStatus(status: ThreadStatus): CommentThreadStatus {

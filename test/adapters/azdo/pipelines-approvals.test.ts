@@ -454,4 +454,138 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       stored.status = 'disabledByUser';
     });
   });
+
+  describe("setup's answers of the wrong shape (the answer schemas): SERVICE_MALFORMED naming the field, nothing created or changed", () => {
+    it('an environment listed without a numeric id: not created a second time', async () => {
+      const adapter = adapterFor(sim);
+      const env = await adapter.ensureEnvironment('shape-env');
+      const stored = sim.environments.get(env.id)!;
+      const count = sim.environments.size;
+      await sim.offContract(async () => {
+        stored.id = 'seven' as never;
+        await assert.rejects(
+          adapter.ensureEnvironment('shape-env'),
+          coded('SERVICE_MALFORMED', {
+            field: 'id',
+            operation: 'listEnvironments',
+            environment: 'shape-env',
+          }),
+        );
+        stored.id = env.id;
+      });
+      assert.equal(sim.environments.size, count, 'no second environment');
+    });
+
+    it('a check configuration whose type id is not text: no second check, the existing one unchanged', async () => {
+      const adapter = adapterFor(sim);
+      const env = await adapter.ensureEnvironment('shape-checked');
+      const check = await adapter.ensureApprovalCheck(env, { approverIds: [sim.users.approver.id] });
+      const stored = sim.checks.get(check.id)!;
+      const settings = structuredClone(stored.settings);
+      const count = sim.checks.size;
+      const input = { approverIds: [sim.users.approver.id, 'someone-new'], marker: '(marker)' };
+      await sim.offContract(async () => {
+        // Read as text it would not be an Approval check: a second one would be added beside it.
+        stored.type = { id: 42 as never, name: 'Approval' };
+        await assert.rejects(
+          adapter.ensureApprovalCheck(env, input),
+          coded('SERVICE_MALFORMED', {
+            field: 'type.id',
+            operation: 'listCheckConfigurations',
+            environmentId: env.id,
+          }),
+        );
+        stored.type = { id: APPROVAL_CHECK_TYPE_ID, name: 'Approval' };
+        stored.settings = { ...(settings as object), approvers: 'everyone' };
+        await assert.rejects(
+          adapter.ensureApprovalCheck(env, input),
+          coded('SERVICE_MALFORMED', { field: 'settings.approvers', operation: 'listCheckConfigurations' }),
+        );
+        stored.settings = settings;
+      });
+      assert.equal(sim.checks.size, count, 'no second check');
+      assert.deepEqual(sim.checks.get(check.id)!.settings, settings, 'the check is as it was');
+    });
+
+    it('a subscription whose URL is not text: no duplicate subscription, the existing one not replaced', async () => {
+      const adapter = adapterFor(sim);
+      const hook = {
+        eventType: 'git.pullrequest.updated' as const,
+        url: 'http://127.0.0.1:9/shape-hooks',
+        headers: { 'X-Webhook-Secret': new Secret(testSecret('shape-secret')) },
+      };
+      const first = await adapter.ensureServiceHook(hook);
+      const stored = sim.hooks.subscriptions.get(first.id)!;
+      const count = sim.hooks.subscriptions.size;
+      const replaces = () =>
+        sim.requestLog.filter((entry) => entry.operation === 'Subscriptions_Replace Subscription').length;
+      const before = replaces();
+      await sim.offContract(async () => {
+        stored.consumerInputs.url = 7 as never;
+        await assert.rejects(
+          adapter.ensureServiceHook({ ...hook, headers: { 'X-Webhook-Secret': new Secret('rotated') } }),
+          coded('SERVICE_MALFORMED', {
+            field: 'consumerInputs.url',
+            operation: 'listSubscriptions',
+            eventType: hook.eventType,
+          }),
+        );
+        stored.consumerInputs.url = hook.url;
+        stored.id = '' as never;
+        await assert.rejects(
+          adapter.ensureServiceHook(hook),
+          coded('SERVICE_MALFORMED', { field: 'id', operation: 'listSubscriptions' }),
+        );
+        stored.id = first.id;
+      });
+      assert.equal(sim.hooks.subscriptions.size, count, 'no second subscription');
+      assert.equal(replaces(), before, 'nothing replaced');
+      assert.equal(stored.consumerInputs.httpHeaders, 'X-Webhook-Secret:shape-secret');
+    });
+
+    it('a Status policy whose scope is not a list: no second policy', async () => {
+      const adapter = adapterFor(sim);
+      const wanted = { refName: 'refs/heads/shape', genre: 'release-agent', name: 'ai-review' };
+      const first = await adapter.ensureStatusPolicy(wanted);
+      assert.equal(first.created, true);
+      assert.deepEqual(await adapter.ensureStatusPolicy(wanted), { id: first.id, created: false });
+      const stored = sim.policyConfigurations.get(first.id)!;
+      const count = sim.policyConfigurations.size;
+      await sim.offContract(async () => {
+        const scope = stored.settings.scope;
+        stored.settings.scope = 'refs/heads/shape' as never;
+        await assert.rejects(
+          adapter.ensureStatusPolicy(wanted),
+          coded('SERVICE_MALFORMED', {
+            field: 'settings.scope',
+            operation: 'listPolicies',
+            refName: 'refs/heads/shape',
+          }),
+        );
+        stored.settings.scope = scope;
+        stored.settings.statusName = 5 as never;
+        await assert.rejects(
+          adapter.ensureStatusPolicy(wanted),
+          coded('SERVICE_MALFORMED', { field: 'settings.statusName' }),
+        );
+        stored.settings.statusName = wanted.name;
+      });
+      assert.equal(sim.policyConfigurations.size, count, 'no second policy');
+    });
+
+    it("the policy calls go through azure-devops-node-api's PolicyApi, negotiated to the 7.1 the specs hold them to", async () => {
+      const before = sim.requestLog.length;
+      // A new adapter of a simulator the process has already asked: its policy area locations are known.
+      await adapterFor(sim).ensureStatusPolicy({ refName: 'refs/heads/shape-2', genre: 'g', name: 'n' });
+      const calls = sim.requestLog
+        .slice(before)
+        .filter((entry) => entry.operation?.startsWith('Configurations_'))
+        .map((entry) => `${entry.operation} ${new URLSearchParams(entry.query).get('api-version')}`);
+      assert.deepEqual(calls, ['Configurations_List 7.1', 'Configurations_Create 7.1']);
+      const discoveries = sim.requestLog.filter(
+        (entry) => entry.operation === 'Location discovery' && entry.path.endsWith('/_apis/policy'),
+      );
+      assert.equal(discoveries.length, 1, 'the policy area was asked once, by the first policy call');
+    });
+  });
 });

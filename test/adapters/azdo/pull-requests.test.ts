@@ -1,6 +1,14 @@
 import { anchorComments, summaryWithFolded } from '../../../flows/review-anchors.ts';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { REVIEW_STATUS_CONTEXT } from '../../../adapters/azdo/azdo.ts';
+import type { ClaudeRunner } from '../../../adapters/claude/claude.ts';
+import { createMemoryStore } from '../../../adapters/store/memory-store.ts';
+import { silentLogger } from '../../../flows/context.ts';
+import { reviewPullRequestFlow } from '../../../flows/review-pull-request.ts';
+import { localReviewReporting } from '../../../flows/review-record.ts';
 import type { AzureDevOpsSimulator } from '../../../sandbox/sim/azdo/simulator.ts';
 import { coded } from '../../core/expect-error.ts';
 import { adapterFor, seedFeaturePullRequest, startSim } from './support.ts';
@@ -507,5 +515,79 @@ describe('Azure DevOps adapter: review threads across reviews', () => {
       pr.threads.find((thread) => thread.id === first.inlineThreadIds[0])?.comments.at(-1)?.content,
       'Fixed in abc1234',
     );
+  });
+
+  it('a thread list of the wrong shape: SERVICE_MALFORMED naming the field, and the review stops before it posts anything', async () => {
+    const { repo, pr } = seedFeaturePullRequest(sim);
+    const azdo = adapterFor(sim);
+    const posted = await azdo.postReview(repo, pr.id, {
+      iterationId: 1,
+      summary: 'first',
+      comments: [{ path: 'src/login.ts', line: 1, body: 'a finding', fingerprint: 'fedcba9876543210' }],
+      reviewSummary: true,
+    });
+    const inline = pr.threads.find((thread) => thread.id === posted.inlineThreadIds[0])!;
+    const properties = inline.properties;
+    const fields = { operation: 'listThreads', repo, prId: pr.id };
+    let claudeRuns = 0;
+    const claude: ClaudeRunner = {
+      run: async () => {
+        claudeRuns++;
+        throw new Error('the reviewer must not run');
+      },
+    };
+    const review = () =>
+      reviewPullRequestFlow(
+        {
+          azdo,
+          claude,
+          reporting: localReviewReporting(
+            {
+              azdo,
+              store: createMemoryStore(),
+              now: () => new Date(),
+              log: silentLogger,
+              jiraBaseUrl: 'https://jira.example',
+            },
+            { repo, prId: pr.id, sourceCommit: undefined },
+          ),
+          now: () => new Date(),
+          log: silentLogger,
+        },
+        {
+          repo,
+          prId: pr.id,
+          cwd: mkdtempSync(join(tmpdir(), 'threads-')),
+          maxBudgetUsd: 1,
+          timeoutMs: 5_000,
+        },
+      );
+    const threads = pr.threads.length;
+    const statuses = pr.statuses.length;
+    await sim.offContract(async () => {
+      // A fingerprint that is not text would be read as no finding of ours: posted again, never resolved.
+      inline.properties = { 'ReleaseAgent.Finding': { $type: 'System.String', $value: 42 as never } };
+      await assert.rejects(
+        azdo.listReviewThreads(repo, pr.id),
+        coded('SERVICE_MALFORMED', { ...fields, field: 'properties.ReleaseAgent.Finding.$value' }),
+      );
+      await assert.rejects(
+        review(),
+        coded('SERVICE_MALFORMED', { ...fields, field: 'properties.ReleaseAgent.Finding.$value' }),
+      );
+      inline.properties = properties;
+      // A comment's author that is not text: the flow could not tell its own comments from people's.
+      const author = inline.comments[0]!.author;
+      inline.comments[0]!.author = { ...author, id: ['x'] as never };
+      await assert.rejects(
+        review(),
+        coded('SERVICE_MALFORMED', { ...fields, field: 'comments.0.author.id' }),
+      );
+      inline.comments[0]!.author = author;
+    });
+    assert.equal(claudeRuns, 0, 'no review ran');
+    assert.equal(pr.threads.length, threads, 'no thread posted');
+    assert.equal(pr.statuses.length, statuses, 'no status set');
+    assert.equal((await azdo.listReviewThreads(repo, pr.id))[1]?.finding, 'fedcba9876543210');
   });
 });
