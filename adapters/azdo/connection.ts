@@ -1,12 +1,12 @@
 // One connection to an Azure DevOps organisation, shared by the adapter's areas (git.ts, pipelines.ts,
 // approvals.ts, setup.ts). Two ways to call:
-// - `library(...)`: a client of azure-devops-node-api (GitApi, PipelinesApi, BuildApi). The library
-//   discovers each area's resource locations (`OPTIONS _apis/{area}`, once per organisation and area
-//   in this process), builds the URL, negotiates the
-//   api-version and (de)serialises its typed interfaces. Its wire goes through our shared HTTP client
-//   (below): the same timeouts, bounded retries, rate-limit waits and secret redaction as every call.
-// - `rest(...)`: a typed REST call for the areas the library has no client for (approvals, check
-//   configurations, service hooks, environments as the 7.1 specs have them).
+// - `library(...)`: a client of azure-devops-node-api (GitApi, PipelinesApi, BuildApi, TaskAgentApi,
+//   PolicyApi). The library discovers each area's resource locations (`OPTIONS _apis/{area}`, once per
+//   organisation and area in this process), builds the URL, negotiates the api-version and
+//   (de)serialises its typed interfaces. Its wire goes through our shared HTTP client (below): the
+//   same timeouts, bounded retries, rate-limit waits and secret redaction as every call.
+// - `rest(...)`: a typed REST call of the 7.1 specs, for the areas the library has no client for
+//   (approvals, check configurations, service-hook subscriptions) and setup's project lookup.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as z from 'zod/mini';
 import { type ErrorFields, isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
