@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { createCliClaudeRunner } from '../adapters/claude/cli-claude.ts';
 import type { ClaudeRunner } from '../adapters/claude/claude.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { Secret } from '../core/secret.ts';
 import type { GitRunner } from '../flows/pr-diff.ts';
 import { localReviewReporting } from '../flows/review-record.ts';
@@ -132,13 +133,13 @@ async function reviewFivePushes(stack: Stack, repo: string, fullReview: boolean)
             {
               azdo,
               store: stack.store,
-              now: () => new Date(),
+              now: systemClock.now,
               log: silentLogger,
               jiraBaseUrl: stack.jira.url,
             },
             { repo, prId: pr.id, sourceCommit: undefined },
           ),
-          now: () => new Date(),
+          now: systemClock.now,
           log: silentLogger,
           git: historyGit(base, pushes),
         },

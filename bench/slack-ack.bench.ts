@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { createWebApiSlack } from '../adapters/slack/web-api-slack.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { decodeActionValue, encodeActionValue, GATE_ACTIONS } from '../core/gates.ts';
 import type { Decision, MergePrDetails } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
@@ -149,7 +150,7 @@ async function askMerges(stack: Stack, prs: PullRequestState[]): Promise<Clickab
       // The card is posted for real: a click counts only on the decision's own card, and the worker
       // redraws that card after the merge.
       const { decision } = await requestDecision(
-        { store: stack.store, slack, channel: stack.slackChannel, now: () => new Date(), log: silentLogger },
+        { store: stack.store, slack, channel: stack.slackChannel, now: systemClock.now, log: silentLogger },
         {
           threadId: prThreadId(REPO, pr.id),
           target: { gate: 'merge_pr', repo: REPO, prId: pr.id, sourceCommit: pr.sourceCommit },

@@ -2,6 +2,7 @@
 // (core/release-cards.ts) share. Every untrusted string goes through escapeMrkdwn/escapePlain and
 // every URL through slackLink (core/slack-text.ts); every text object is cut to its Block Kit limit.
 import { ReleaseAgentError } from './errors.ts';
+import type { Fact, FactKind, FactOf } from './facts.ts';
 import type { DecisionSource, TicketRef } from './model.ts';
 import { DEFAULT_RELEASE_ENVIRONMENTS } from './release-environments.ts';
 import {
@@ -222,4 +223,78 @@ export function formatUtcTime(at: string, now: string): string {
   const today = new Date(now);
   const sameDay = !Number.isNaN(today.getTime()) && today.toISOString().slice(0, 10) === iso.slice(0, 10);
   return sameDay ? time : `${iso.slice(0, 10)} ${time}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A gate's facts (core/facts.ts) on a card: one rendering per kind, either a field of the card's fact
+// list or a block of its own below it.
+
+type SlackFact =
+  | { field: readonly [label: string, value: string | undefined] }
+  | { block: Block }
+  | undefined;
+
+const listMax = SLACK_LIMITS.sectionText - 30;
+
+const SLACK_FACTS: { readonly [K in FactKind]: (fact: FactOf<K>) => SlackFact } = {
+  person: (f) => ({ field: [f.label, f.name === undefined ? undefined : inline(f.name, 100)] }),
+  version: (f) => ({ field: [f.label, f.version === undefined ? undefined : inline(f.version, 50)] }),
+  stage: (f) => ({
+    field: [f.label, f.stage === undefined ? undefined : `*${inline(stageName(f.stage), 50)}*`],
+  }),
+  count: (f) => ({ field: [f.label, f.count === undefined ? undefined : String(f.count)] }),
+  usd: (f) => ({ field: [f.label, f.usd === undefined ? undefined : usd(f.usd)] }),
+  commit: (f) => ({ field: [f.label, f.commit === undefined ? undefined : shortCommit(f.commit)] }),
+  branch: (f) => ({
+    field: [
+      f.label,
+      f.source
+        ? `${inline(branchName(f.source))}${f.target ? ` → ${inline(branchName(f.target))}` : ''}`
+        : undefined,
+    ],
+  }),
+  // A card shows its pull request as its headline (core/gate-cards.ts), not as a fact.
+  pullRequest: () => undefined,
+  ticket: (f) => ({ field: [f.label, f.key ? ticketLink(f.key, f.jiraBaseUrl ?? '') : '_none_'] }),
+  tickets: (f) => ({
+    block: section(
+      `*${f.label} (${f.tickets.length})*\n${ticketList(f.tickets, f.jiraBaseUrl ?? '', listMax)}`,
+    ),
+  }),
+  links: (f) => ({
+    block: section(
+      `*${f.label} (${f.links.length})*\n${
+        f.links.length === 0
+          ? `_${f.none}_`
+          : fitLines(
+              f.links.map((link) => `• ${slackLink(link.url, link.text)}`),
+              listMax,
+            )
+      }`,
+    ),
+  }),
+  link: (f) => (f.url && isLinkableUrl(f.url) ? { block: section(slackLink(f.url, f.text)) } : undefined),
+  note: (f) => ({
+    block: section(`*${f.label}*\n${escapeMrkdwn(f.text, { max: SLACK_LIMITS.sectionText - 20 })}`),
+  }),
+  warning: (f) => ({ block: context([`⚠ ${f.text}`]) }),
+};
+
+/**
+ * A gate's facts as card blocks: one fact list (the `leading` fields, then the facts that are fields),
+ * then the facts that are blocks of their own, in their order.
+ */
+export function factBlocks(
+  leading: ReadonlyArray<readonly [label: string, value: string | undefined]>,
+  list: readonly Fact[],
+): Block[] {
+  const fields = [...leading];
+  const blocks: Block[] = [];
+  for (const fact of list) {
+    const rendered = (SLACK_FACTS[fact.kind] as (fact: Fact) => SlackFact)(fact);
+    if (rendered === undefined) continue;
+    if ('field' in rendered) fields.push(rendered.field);
+    else blocks.push(rendered.block);
+  }
+  return [facts(fields), ...blocks];
 }

@@ -1,18 +1,16 @@
 // The five gate cards (one decision each): the question with [approve] [reject], then the same card
-// once decided. What each gate is (number, labels, styles, wording) comes from core/gate-registry.ts;
-// a gate's own body (title, question, facts) is its entry of GATE_BODIES.
+// once decided. What each gate is (number, labels, styles, wording, facts) comes from
+// core/gate-registry.ts; a gate's own body (title, question, headline) is its entry of GATE_BODIES.
 import {
   type ActionsBlock,
   type Actor,
   actorText,
   type Block,
-  branchName,
   type ButtonElement,
   context,
   counted,
-  facts,
+  factBlocks,
   fallback,
-  fitLines,
   formatUtcTime,
   header,
   inline,
@@ -21,14 +19,11 @@ import {
   section,
   shortCommit,
   stageName,
-  ticketLink,
-  ticketList,
-  usd,
   VIA_TEXT,
 } from './card-blocks.ts';
 import { GATE_ACTIONS, type GateButton } from './gate-registry.ts';
 import type { AzdoApprovalAccess, DecisionSource, GateDetails, GateKind } from './model.ts';
-import { escapeMrkdwn, isLinkableUrl, SLACK_LIMITS, slackLink } from './slack-text.ts';
+import { isLinkableUrl, SLACK_LIMITS, slackLink } from './slack-text.ts';
 
 export interface GateCardInput {
   decisionId: string;
@@ -67,108 +62,39 @@ interface GateBody {
   title: string;
   /** Fallback text (mrkdwn, escaped). */
   summary: string;
-  blocks: Block[];
+  /** A bold first line above the facts (mrkdwn, escaped). */
+  headline?: string;
 }
 
 type DetailsOf<G extends GateKind> = Extract<GateDetails, { gate: G }>;
 
+// A gate's own title, fallback and headline; its facts come from the registry (GATE_ACTIONS.facts).
 const GATE_BODIES: { readonly [G in GateKind]: (details: DetailsOf<G>) => GateBody } = {
-  merge_pr: (d) => {
-    const blocks: Block[] = [
-      section(`*${slackLink(d.prUrl, d.prTitle, { max: 500 })}*`),
-      facts([
-        ['Repository', inline(d.repo)],
-        ['Author', inline(d.author, 100)],
-        ['Ticket', d.ticket ? ticketLink(d.ticket.key, d.jiraBaseUrl) : '_none_'],
-        [
-          'Branch',
-          d.sourceBranch
-            ? `${inline(branchName(d.sourceBranch))}${d.targetBranch ? ` → ${inline(branchName(d.targetBranch))}` : ''}`
-            : undefined,
-        ],
-        ['Commit', shortCommit(d.sourceCommit)],
-        ['Findings', String(d.review.findingsCount)],
-        ['Review cost', usd(d.review.costUsd)],
-      ]),
-    ];
-    if (d.review.summary.trim()) {
-      blocks.push(
-        section(`*AI review*\n${escapeMrkdwn(d.review.summary, { max: SLACK_LIMITS.sectionText - 20 })}`),
-      );
-    }
-    if (d.review.injectionSuspected) {
-      blocks.push(
-        context(['⚠ The review suspects instructions hidden in the PR text: read the diff yourself.']),
-      );
-    }
-    return {
-      title: `Merge PR #${d.prId}: ${d.prTitle}`,
-      summary: `Merge PR #${d.prId} ${inline(d.prTitle)} in ${inline(d.repo)}?`,
-      blocks,
-    };
-  },
+  merge_pr: (d) => ({
+    title: `Merge PR #${d.prId}: ${d.prTitle}`,
+    summary: `Merge PR #${d.prId} ${inline(d.prTitle)} in ${inline(d.repo)}?`,
+    headline: slackLink(d.prUrl, d.prTitle, { max: 500 }),
+  }),
   create_release_pr: (d) => ({
     title: `Create release PR: ${d.repo} ${d.version}`,
     summary: `Create the release PR for ${inline(d.repo)} ${inline(d.version, 50)} (${counted(d.tickets.length, 'ticket')})?`,
-    blocks: [
-      facts([
-        ['Repository', inline(d.repo)],
-        ['Version', inline(d.version, 50)],
-      ]),
-      section(
-        `*Tickets (${d.tickets.length})*\n${ticketList(d.tickets, d.jiraBaseUrl, SLACK_LIMITS.sectionText - 30)}`,
-      ),
-    ],
   }),
   merge_release_pr: (d) => {
     const label = `Release PR #${d.releasePr.id}${d.releasePr.title ? `: ${d.releasePr.title}` : ''}`;
     return {
       title: `Merge release PR: ${d.repo} ${d.version}`,
       summary: `Merge the release PR #${d.releasePr.id} for ${inline(d.repo)} ${inline(d.version, 50)}?`,
-      blocks: [
-        section(`*${slackLink(d.releasePr.url, label, { max: 500 })}*`),
-        facts([
-          ['Repository', inline(d.repo)],
-          ['Version', inline(d.version, 50)],
-        ]),
-      ],
+      headline: slackLink(d.releasePr.url, label, { max: 500 }),
     };
   },
   run_pipelines: (d) => ({
     title: `Run pipelines: ${d.repo} ${d.version}`,
     summary: `Trigger ${counted(d.pipelines.length, 'pipeline')} for ${inline(d.repo)} ${inline(d.version, 50)}?`,
-    blocks: [
-      facts([
-        ['Repository', inline(d.repo)],
-        ['Version', inline(d.version, 50)],
-      ]),
-      section(
-        `*Pipelines (${d.pipelines.length})*\n${
-          d.pipelines.length === 0
-            ? '_none configured_'
-            : fitLines(
-                d.pipelines.map((pipeline) => `• ${slackLink(pipeline.url, pipeline.name)}`),
-                SLACK_LIMITS.sectionText - 30,
-              )
-        }`,
-      ),
-    ],
   }),
-  approve_stage: (d) => {
-    const blocks: Block[] = [
-      facts([
-        ['Repository', inline(d.repo)],
-        ['Version', inline(d.version, 50)],
-        ['Stage', `*${inline(stageName(d.stage), 50)}*`],
-      ]),
-    ];
-    if (d.runUrl && isLinkableUrl(d.runUrl)) blocks.push(section(slackLink(d.runUrl, 'Pipeline run')));
-    return {
-      title: `Deploy to ${stageName(d.stage)}: ${d.repo} ${d.version}`,
-      summary: `Deploy ${inline(d.repo)} ${inline(d.version, 50)} to ${inline(stageName(d.stage), 50)}?`,
-      blocks,
-    };
-  },
+  approve_stage: (d) => ({
+    title: `Deploy to ${stageName(d.stage)}: ${d.repo} ${d.version}`,
+    summary: `Deploy ${inline(d.repo)} ${inline(d.version, 50)} to ${inline(stageName(d.stage), 50)}?`,
+  }),
 };
 
 function gateBody(details: GateDetails): GateBody {
@@ -186,9 +112,11 @@ export function cannotApproveLine(access: AzdoApprovalAccess['appCannotApprove']
 
 function gateBlocks(decisionId: string, details: GateDetails, body: GateBody): Block[] {
   const access = 'appCannotApprove' in details ? details.appCannotApprove : undefined;
+  const gateFacts = GATE_ACTIONS[details.gate].facts(details, undefined);
   return [
     header(body.title),
-    ...body.blocks,
+    ...(body.headline ? [section(`*${body.headline}*`)] : []),
+    ...factBlocks([['Repository', inline(details.repo)]], gateFacts),
     ...(access ? [section(cannotApproveLine(access))] : []),
     context([
       `Gate ${GATE_ACTIONS[details.gate].number} of ${GATE_COUNT} · decision ${inline(decisionId)} · also answerable in the hub`,

@@ -1,9 +1,18 @@
 // The five human gates, each defined once: its number, title, buttons, API verbs, card wording, the
-// release environments whose approval it is, the effect a decision asks the worker for, and the Python
-// agent's names for it. The Slack cards, the hub, the flows and the importer read this registry; a
-// gate's card body is in core/gate-cards.ts and its details type in core/model.ts.
+// facts its question shows, the release environments whose approval it is, the effect a decision asks
+// the worker for, and the Python agent's names for it. The Slack cards, the hub, the flows and the
+// importer read this registry; a gate's card body is in core/gate-cards.ts and its details type in
+// core/model.ts.
 import { ReleaseAgentError } from './errors.ts';
-import type { DecisionOutcome, DecisionTarget, GateDetails, GateKind, TicketRef } from './model.ts';
+import type { Fact } from './facts.ts';
+import type {
+  DecisionOutcome,
+  DecisionTarget,
+  GateDetails,
+  GateKind,
+  ThreadKind,
+  TicketRef,
+} from './model.ts';
 import { DEFAULT_RELEASE_ENVIRONMENTS, type ReleaseEnvironments } from './release-environments.ts';
 
 /** The side effects the worker performs after a decision (flows/decision-effects.ts). */
@@ -56,15 +65,29 @@ export interface GateQuestion {
   details: Exclude<GateDetails, { gate: 'merge_pr' }>;
 }
 
+type DetailsOf<G extends GateKind> = Extract<GateDetails, { gate: G }>;
+type TargetOf<G extends GateKind> = Extract<DecisionTarget, { gate: G }>;
+
 export interface GateSpec {
   gate: GateKind;
   number: 1 | 2 | 3 | 4 | 5;
   title: string;
+  /**
+   * The flow it belongs to, which is the kind of thread its decisions are on: the PR flow (gate 1: a
+   * pull request, its review and its author) or the release flow (gates 2–5: a version).
+   */
+  flow: ThreadKind;
   approve: GateButton;
   reject: GateButton;
   /** Verbs the REST API accepts (the Python agent's `merge|cancel|approve|skip`, plus ours). */
   verbs: Readonly<Record<string, DecisionOutcome>>;
   wording: Readonly<GateWording>;
+  /**
+   * What its question shows (core/facts.ts), from a card's details and the decision's target, either of
+   * which may be absent (a decision recorded without a card has no details; a card is drawn from its
+   * details alone). Details or a target of another gate count as absent.
+   */
+  facts(details: GateDetails | undefined, target: DecisionTarget | undefined): Fact[];
   /** The RELEASE_ENVIRONMENTS roles whose approval is this gate; none for gate 1 (a PR, not an approval). */
   environments: readonly (keyof ReleaseEnvironments)[];
   /** The effect each outcome asks the worker for. */
@@ -77,14 +100,16 @@ export interface GateSpec {
   approvalQuestion?: (facts: ApprovalFacts) => GateQuestion;
 }
 
-interface GateDefinition {
+interface GateDefinition<G extends GateKind> {
   number: GateSpec['number'];
   title: string;
+  flow: ThreadKind;
   approveLabel: string;
   rejectLabel: string;
   /** Declining a gate whose effect cannot be taken back is shown as dangerous. */
   rejectStyle?: 'danger';
   wording: GateWording;
+  facts: (details: DetailsOf<G> | undefined, target: TargetOf<G> | undefined) => Fact[];
   environments: GateSpec['environments'];
   effect: GateSpec['effect'];
   pythonNames: readonly string[];
@@ -92,7 +117,7 @@ interface GateDefinition {
   approvalQuestion?: (facts: ApprovalFacts) => GateQuestion;
 }
 
-function gateSpec(gate: GateKind, definition: GateDefinition): GateSpec {
+function gateSpec<G extends GateKind>(gate: G, definition: GateDefinition<G>): GateSpec {
   const approveVerb = definition.approveLabel.toLowerCase();
   const rejectVerb = definition.rejectLabel.toLowerCase();
   const reject: GateButton = {
@@ -105,6 +130,7 @@ function gateSpec(gate: GateKind, definition: GateDefinition): GateSpec {
     gate,
     number: definition.number,
     title: definition.title,
+    flow: definition.flow,
     approve: Object.freeze({
       actionId: `release_agent:${gate}:approve`,
       label: definition.approveLabel,
@@ -123,6 +149,11 @@ function gateSpec(gate: GateKind, definition: GateDefinition): GateSpec {
       reject: 'rejected',
     } satisfies Record<string, DecisionOutcome>),
     wording: Object.freeze({ ...definition.wording }),
+    facts: (details, target) =>
+      definition.facts(
+        details?.gate === gate ? (details as DetailsOf<G>) : undefined,
+        target?.gate === gate ? (target as TargetOf<G>) : undefined,
+      ),
     environments: Object.freeze([...definition.environments]),
     effect: Object.freeze({ ...definition.effect }),
     pythonNames: Object.freeze([...definition.pythonNames]),
@@ -140,6 +171,7 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
   merge_pr: gateSpec('merge_pr', {
     number: 1,
     title: 'Merge the pull request',
+    flow: 'pr',
     approveLabel: 'Merge',
     rejectLabel: 'Cancel',
     rejectStyle: 'danger',
@@ -149,6 +181,36 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
       effectQueued: 'completing the PR',
       effectDone: 'PR completed',
     },
+    facts: (details, target) => {
+      const review = details?.review;
+      return [
+        {
+          kind: 'pullRequest',
+          label: 'Pull request',
+          repo: target?.repo ?? details?.repo ?? '',
+          prId: details?.prId ?? target?.prId,
+          ...optional('url', details?.prUrl),
+          ...optional('title', details?.prTitle),
+        },
+        { kind: 'person', label: 'Author', name: details?.author },
+        { kind: 'ticket', label: 'Ticket', key: details?.ticket?.key, jiraBaseUrl: details?.jiraBaseUrl },
+        { kind: 'branch', label: 'Branch', source: details?.sourceBranch, target: details?.targetBranch },
+        { kind: 'commit', label: 'Commit', commit: details?.sourceCommit ?? target?.sourceCommit },
+        { kind: 'count', label: 'Findings', count: review?.findingsCount },
+        { kind: 'usd', label: 'Review cost', usd: review?.costUsd },
+        ...(review?.summary.trim()
+          ? [{ kind: 'note', label: 'AI review', text: review.summary } as const]
+          : []),
+        ...(review?.injectionSuspected
+          ? [
+              {
+                kind: 'warning',
+                text: 'The review suspects instructions hidden in the PR text: read the diff yourself.',
+              } as const,
+            ]
+          : []),
+      ];
+    },
     environments: [],
     effect: { approved: 'complete_pr', rejected: 'decline_pr' },
     pythonNames: ['merge_pr', 'merge', 'pr_merge', 'merge_pull_request', 'approve_merge', 'gate_1', '1'],
@@ -156,6 +218,7 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
   create_release_pr: gateSpec('create_release_pr', {
     number: 2,
     title: 'Create the release pull request',
+    flow: 'release',
     approveLabel: 'Create',
     rejectLabel: 'Cancel',
     rejectStyle: 'danger',
@@ -165,6 +228,15 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
       effectQueued: 'creating the release PR',
       effectDone: 'release PR created',
     },
+    facts: (details, target) => [
+      { kind: 'version', label: 'Version', version: target?.version ?? details?.version },
+      {
+        kind: 'tickets',
+        label: 'Tickets',
+        tickets: details?.tickets ?? [],
+        jiraBaseUrl: details?.jiraBaseUrl,
+      },
+    ],
     environments: ['create'],
     effect: APPROVAL_EFFECT,
     approvalQuestion: ({ repo, version, approvalId, tickets, jiraBaseUrl }) => {
@@ -195,6 +267,7 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
   merge_release_pr: gateSpec('merge_release_pr', {
     number: 3,
     title: 'Merge the release pull request',
+    flow: 'release',
     approveLabel: 'Merge',
     rejectLabel: 'Cancel',
     rejectStyle: 'danger',
@@ -203,6 +276,20 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
       rejectedVerb: 'Cancelled',
       effectQueued: 'completing the release PR',
       effectDone: 'release PR completed',
+    },
+    facts: (details, target) => {
+      const pr = details?.releasePr;
+      return [
+        { kind: 'version', label: 'Version', version: target?.version ?? details?.version },
+        {
+          kind: 'pullRequest',
+          label: 'Release PR',
+          repo: target?.repo ?? details?.repo ?? '',
+          prId: pr?.id ?? target?.prId,
+          ...optional('url', pr?.url),
+          ...optional('title', pr?.title),
+        },
+      ];
     },
     environments: ['merge'],
     effect: APPROVAL_EFFECT,
@@ -218,6 +305,7 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
   run_pipelines: gateSpec('run_pipelines', {
     number: 4,
     title: 'Run the CI/CD pipelines',
+    flow: 'release',
     approveLabel: 'Trigger',
     rejectLabel: 'Skip',
     wording: {
@@ -225,6 +313,22 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
       rejectedVerb: 'Skipped',
       effectQueued: 'queueing the pipelines',
       effectDone: 'pipelines queued',
+    },
+    facts: (details, target) => {
+      // A card's own list (with links); else the names the decision was asked for.
+      const pipelines: readonly { name: string; url?: string }[] =
+        details && details.pipelines.length > 0
+          ? details.pipelines
+          : (target?.pipelines ?? []).map((name) => ({ name }));
+      return [
+        { kind: 'version', label: 'Version', version: target?.version ?? details?.version },
+        {
+          kind: 'links',
+          label: 'Pipelines',
+          links: pipelines.map(({ name, url }) => ({ text: name, ...optional('url', url) })),
+          none: 'none configured',
+        },
+      ];
     },
     environments: ['run'],
     effect: APPROVAL_EFFECT,
@@ -251,6 +355,7 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
   approve_stage: gateSpec('approve_stage', {
     number: 5,
     title: 'Approve the deployment stage',
+    flow: 'release',
     approveLabel: 'Approve',
     rejectLabel: 'Skip',
     wording: {
@@ -259,6 +364,11 @@ export const GATE_ACTIONS: Readonly<Record<GateKind, GateSpec>> = Object.freeze(
       effectQueued: 'answering the stage approval',
       effectDone: 'stage approval recorded',
     },
+    facts: (details, target) => [
+      { kind: 'version', label: 'Version', version: target?.version ?? details?.version },
+      { kind: 'stage', label: 'Stage', stage: target?.stage ?? details?.stage },
+      { kind: 'link', label: 'Run', text: 'Pipeline run', url: details?.runUrl },
+    ],
     environments: ['sandbox', 'production'],
     effect: APPROVAL_EFFECT,
     approvalQuestion: ({ repo, version, approvalId, environment, runUrl }) => {
@@ -362,4 +472,8 @@ export function gateForEnvironment(
     if (names.some((candidate) => candidate.toLowerCase() === name)) return gate;
   }
   return undefined;
+}
+
+function optional<K extends string>(name: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [name]: value } as Record<K, string>);
 }

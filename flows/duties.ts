@@ -7,6 +7,7 @@
 import type { PullRequest } from '../adapters/azdo/azdo.ts';
 import type { Slack } from '../adapters/slack/slack.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
+import { GATE_ACTIONS } from '../core/gate-registry.ts';
 import type { Decision, DecisionSource } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import type { FlowContext } from './context.ts';
@@ -76,13 +77,16 @@ export function authorOf(pr: Pick<PullRequest, 'createdBy'>): Person {
 
 type DutyDeps = FlowContext & Pick<AgentDeps, 'slack' | 'settings'>;
 
-/** Whether answering this gate-1 decision needs its PR's author (the operator credential is no person). */
+/**
+ * Whether answering this decision needs its PR's author: a gate of the PR flow (gate 1) decides a PR
+ * its author must not answer (the operator credential is no person).
+ */
 export function authorCheckApplies(
   settings: DutyDeps['settings'],
   decision: Decision,
   request: DutyRequest,
 ): boolean {
-  return settings.separationOfDuties && decision.gate === 'merge_pr' && request.via !== 'api';
+  return settings.separationOfDuties && GATE_ACTIONS[decision.gate].flow === 'pr' && request.via !== 'api';
 }
 
 export interface DutyRequest {
@@ -105,7 +109,8 @@ export async function checkDuties(
   const production =
     stage !== undefined &&
     (stage === PRODUCTION_STAGE || stage === deps.settings.releaseEnvironments.production.toLowerCase());
-  const needed = deps.settings.separationOfDuties && (decision.gate === 'merge_pr' || production);
+  const needed =
+    deps.settings.separationOfDuties && (GATE_ACTIONS[decision.gate].flow === 'pr' || production);
   const email = request.via === 'slack' ? await lookupSlackEmail(deps, decision, request.by) : undefined;
   // The operator token is a credential, not a person: there is no one to match it against.
   if (!needed || request.via === 'api') return email;

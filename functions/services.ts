@@ -8,6 +8,7 @@ import { createJiraClient } from '../adapters/jira/jira-client.ts';
 import { createSlack } from '../adapters/slack/create-slack.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { createTableStore } from '../adapters/store/table-store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { azdoOrganizationUrl, type Config, type Env, loadConfig } from '../core/config.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
 import {
@@ -115,7 +116,7 @@ export function services(): Services {
             retry: { maxAttempts: 3, maxTotalMs: 15_000 },
           })
         : undefined,
-      now: overrides.now ?? (() => new Date()),
+      now: overrides.now ?? systemClock.now,
       log: overrides.log ?? silentLogger,
       settings: settingsFromConfig(config),
       hooks: overrides.hooks ?? {},

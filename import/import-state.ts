@@ -4,6 +4,7 @@
 // second run writes nothing; a difference is a conflict, reported and left alone unless `overwrite`
 // (archived releases are immutable even then). Rows that cannot be mapped are reported with their key.
 import { isDeepStrictEqual } from 'node:util';
+import { systemClock } from '../adapters/system-clock.ts';
 import type { ImportSource, SourceItem } from './sources/source.ts';
 import type { Store } from '../adapters/store/store.ts';
 import { type ErrorCode, isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
@@ -513,7 +514,7 @@ class ImportRun {
   ): Promise<void> {
     const store = this.deps.store;
     const decisions = await withRowKey(threadKey, () => store.decisions.findByThread(thread.id));
-    const now = (this.deps.now ?? (() => new Date()))();
+    const now = (this.deps.now ?? systemClock.now)();
     for (const decision of decisions) {
       if (decision.status !== 'pending' || decision.id === keepId) continue;
       const key = `${threadKey}, decision=${JSON.stringify(decision.id)}`;

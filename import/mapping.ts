@@ -245,11 +245,12 @@ export function mapThreadRow(row: ThreadRow, options: MappingOptions): RowResult
       );
     }
 
+    // A full-cycle thread is of the flow of the gate it waits at, else a PR thread when it names a PR.
+    const gateFlow = found ? GATE_ACTIONS[found.gate].flow : undefined;
     let flow: ThreadKind;
-    if (graph === 'full_cycle')
-      flow = found ? (found.gate === 'merge_pr' ? 'pr' : 'release') : prId !== undefined ? 'pr' : 'release';
+    if (graph === 'full_cycle') flow = gateFlow ?? (prId !== undefined ? 'pr' : 'release');
     else flow = graph;
-    if (found && (found.gate === 'merge_pr') !== (flow === 'pr')) {
+    if (found && gateFlow !== flow) {
       fail(`a ${shownValue(row.graph_name)} thread cannot wait at gate ${found.gate}`);
     }
 

@@ -3,6 +3,7 @@
 // a number of Azure DevOps requests and Table operations.
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
 import { createTableStore } from '../adapters/store/table-store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { loadConfig } from '../core/config.ts';
 import { Secret } from '../core/secret.ts';
 import { settingsFromConfig, silentLogger } from '../flows/agent-deps.ts';
@@ -30,7 +31,7 @@ export function countedPoller(
     azdo,
     slack: undefined,
     channel: undefined,
-    now: () => new Date(),
+    now: systemClock.now,
     log: silentLogger,
     settings: settingsFromConfig(loadConfig(stack.functionEnv(options.env))),
   };

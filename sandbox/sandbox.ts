@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { loadConfig } from '../core/config.ts';
 import { releaseTemplateParameters } from '../core/release-environments.ts';
 import { Secret } from '../core/secret.ts';
@@ -255,7 +256,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     const config = loadConfig(env);
     const setup = await setupOrganisation(
-      { azdo: rest, now: () => new Date(), log: silentLogger },
+      { azdo: rest, now: systemClock.now, log: silentLogger },
       {
         functionAppUrl: host.url,
         webhookSecret: new Secret(stack.secrets.webhookSecret),

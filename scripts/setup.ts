@@ -5,6 +5,7 @@
 // Secrets come from the environment only, never from the command line.
 import { parseArgs } from 'node:util';
 import { RestAzureDevOps } from '../adapters/azdo/rest-azdo.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import { azdoOrganizationUrl, configProblems, loadConfig } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import { redact } from '../core/secret.ts';
@@ -88,7 +89,7 @@ succeeded (release-agent/ai-review).`);
     const steps = await setupOrganisation(
       {
         azdo,
-        now: () => new Date(),
+        now: systemClock.now,
         // Each step one plain line on the console, as the admin reads it.
         log: {
           info: (line) => console.log(line),

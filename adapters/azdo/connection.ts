@@ -9,11 +9,12 @@
 //   (approvals, check configurations, service-hook subscriptions) and setup's project lookup.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as z from 'zod/mini';
+import type { Clock } from '../../core/clock.ts';
 import { type ErrorFields, isReleaseAgentError, ReleaseAgentError } from '../../core/errors.ts';
 import { formatIssue, issueField, parseWith } from '../../core/input.ts';
 import { redact, type Secret } from '../../core/secret.ts';
 import { createHttpClient, type HttpClient, type RequestOptions } from '../http/http-client.ts';
-import type { Clock, RetryPolicy } from '../http/retry.ts';
+import type { RetryPolicy } from '../http/retry.ts';
 import type { Identity } from './azdo.ts';
 
 export type AzureDevOpsAuth =

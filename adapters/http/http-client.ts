@@ -2,16 +2,11 @@
 // jitter on 429/502/503/504 and network errors, Retry-After and X-RateLimit-* honoured (also on a
 // success, for the next call), and coded errors that carry service, operation and status with the
 // secrets redacted.
+import type { Clock } from '../../core/clock.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
-import {
-  type Clock,
-  DEFAULT_RETRY_POLICY,
-  type RetryPolicy,
-  rateLimitWaitMs,
-  systemClock,
-  withRetries,
-} from './retry.ts';
+import { systemClock } from '../system-clock.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, rateLimitWaitMs, withRetries } from './retry.ts';
 
 export const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
@@ -117,7 +112,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const fields = { service: options.service, operation, method: method.toUpperCase() };
 
     const attempt = async (): Promise<HttpResponse<T>> => {
-      const wait = notBefore - clock.now();
+      const wait = notBefore - clock.now().getTime();
       // A wait no retry budget covers (a long Retry-After seen by an earlier call) fails fast as the
       // 429 it stands for, instead of sleeping past every bound.
       if (wait > (options.retry?.maxTotalMs ?? DEFAULT_RETRY_POLICY.maxTotalMs)) {
@@ -154,8 +149,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           { ...fields, networkCode: code },
         );
       }
-      const serverWait = rateLimitWaitMs(response.headers, clock.now());
-      if (serverWait !== undefined) notBefore = Math.max(notBefore, clock.now() + serverWait);
+      const serverWait = rateLimitWaitMs(response.headers, clock.now().getTime());
+      if (serverWait !== undefined) notBefore = Math.max(notBefore, clock.now().getTime() + serverWait);
       let text: string;
       try {
         text = await response.text();

@@ -1,6 +1,8 @@
 // Retry with exponential backoff and full jitter, bounded in attempts and in total time, honouring a
 // server's Retry-After. Shared by the REST calls we make ourselves and the client libraries we wrap.
+import type { Clock } from '../../core/clock.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
+import { systemClock } from '../system-clock.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -18,18 +20,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 8_000,
 };
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  random: () => Math.random(),
-};
-
 /** What to do after a failed attempt. */
 export interface RetryVerdict {
   retry: boolean;
@@ -41,7 +31,10 @@ export interface RetryOptions {
   service: string;
   operation: string;
   policy?: Partial<RetryPolicy>;
+  /** Reads the time and waits between attempts; the system clock when absent. */
   clock?: Clock;
+  /** The jitter source of the backoff, in [0, 1); Math.random when absent (tests pass a fixed one). */
+  random?: () => number;
   /** Classifies a thrown error: retry or give up. */
   classify(error: unknown): RetryVerdict;
   /** Called before each retry (progress, logs). */
@@ -66,15 +59,16 @@ export async function withRetries<T>(
 ): Promise<T> {
   const policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
   const clock = options.clock ?? systemClock;
-  const started = clock.now();
+  const random = options.random ?? Math.random;
+  const started = clock.now().getTime();
   for (let attempt = 1; ; attempt++) {
     try {
       return await run(attempt);
     } catch (error) {
       const verdict = options.classify(error);
       if (!verdict.retry) throw error;
-      const delayMs = backoffDelay(attempt, policy, clock.random(), verdict.retryAfterMs);
-      const elapsed = clock.now() - started;
+      const delayMs = backoffDelay(attempt, policy, random(), verdict.retryAfterMs);
+      const elapsed = clock.now().getTime() - started;
       if (attempt >= policy.maxAttempts || elapsed + delayMs > policy.maxTotalMs) {
         const last = error instanceof ReleaseAgentError ? error : undefined;
         throw new ReleaseAgentError(

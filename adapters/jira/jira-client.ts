@@ -30,10 +30,12 @@ import {
 import * as z from 'zod';
 import { parseWith } from '../../core/input.ts';
 import { textToAdf } from '../../core/adf.ts';
+import type { Clock } from '../../core/clock.ts';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { redact, type Secret } from '../../core/secret.ts';
 import { classifyHttpError } from '../http/http-client.ts';
-import { type Clock, type RetryPolicy, systemClock, withRetries } from '../http/retry.ts';
+import { type RetryPolicy, withRetries } from '../http/retry.ts';
+import { systemClock } from '../system-clock.ts';
 import type { Jira, JiraIssue, JiraVersion, RichText, SearchOptions, TransitionResult } from './jira.ts';
 
 export interface JiraClientOptions {
@@ -126,7 +128,7 @@ export function createJiraClient(options: JiraClientOptions): Jira {
   ): Promise<R> =>
     await withRetries(
       async () => {
-        const wait = notBefore - clock.now();
+        const wait = notBefore - clock.now().getTime();
         if (wait > 0) await clock.sleep(wait);
         try {
           const answer = await withTimeout(run(client), timeoutMs, operation);
@@ -139,7 +141,8 @@ export function createJiraClient(options: JiraClientOptions): Jira {
         } catch (error) {
           const coded = toServiceError(error, operation, clean);
           const retryAfterMs = coded.fields.retryAfterMs;
-          if (typeof retryAfterMs === 'number') notBefore = Math.max(notBefore, clock.now() + retryAfterMs);
+          if (typeof retryAfterMs === 'number')
+            notBefore = Math.max(notBefore, clock.now().getTime() + retryAfterMs);
           throw coded;
         }
       },
@@ -327,7 +330,7 @@ export function createJiraClient(options: JiraClientOptions): Jira {
     async releaseVersion(versionId, releaseDate) {
       if (!/^\d+$/.test(versionId))
         throw new ReleaseAgentError('INPUT_INVALID', 'a Jira version id is numeric', { versionId });
-      const date = releaseDate ?? new Date(clock.now()).toISOString().slice(0, 10);
+      const date = releaseDate ?? clock.now().toISOString().slice(0, 10);
       if (!DATE.test(date))
         throw new ReleaseAgentError('INPUT_INVALID', 'a release date is yyyy-mm-dd', { versionId, date });
       return await call(

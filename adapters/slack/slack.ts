@@ -1,7 +1,8 @@
 // The Slack port: post a card, update it in place, answer a button through its response_url.
 // Two adapters, like the Python agent: a bot token (Web API, buttons and in-place updates) and an
 // incoming webhook (notifications only: no buttons, no updates). create-slack.ts picks one from config.
-import type { Clock, RetryPolicy } from '../http/retry.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { RetryPolicy } from '../http/retry.ts';
 
 /** A Block Kit block as plain JSON (core/slack-cards.ts builds them; this adapter does not look inside). */
 export type SlackBlock = Readonly<Record<string, unknown>>;

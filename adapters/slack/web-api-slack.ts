@@ -20,7 +20,8 @@ import * as z from 'zod/mini';
 import { ReleaseAgentError } from '../../core/errors.ts';
 import { formatIssue, parseWith } from '../../core/input.ts';
 import { redact, type Secret } from '../../core/secret.ts';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, systemClock, withRetries } from '../http/retry.ts';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, withRetries } from '../http/retry.ts';
+import { systemClock } from '../system-clock.ts';
 import {
   defaultResponseUrlOrigins,
   type PostedMessage,
@@ -82,7 +83,7 @@ export function createWebApiSlack(options: WebApiSlackOptions): Slack {
     };
     return await withRetries(
       async () => {
-        const wait = notBefore - clock.now();
+        const wait = notBefore - clock.now().getTime();
         // Slack asked for a pause no retry budget covers: fail fast as the 429 it stands for.
         if (wait > policy.maxTotalMs) {
           throw new ReleaseAgentError(
@@ -99,9 +100,15 @@ export function createWebApiSlack(options: WebApiSlackOptions): Slack {
         try {
           return await client.apiCall(operation, args);
         } catch (error) {
-          const mapped = mapWebApiError(error, { fields, timeoutMs, token: options.token, now: clock.now() });
+          const mapped = mapWebApiError(error, {
+            fields,
+            timeoutMs,
+            token: options.token,
+            now: clock.now().getTime(),
+          });
           const retryAfterMs = mapped.fields.retryAfterMs;
-          if (typeof retryAfterMs === 'number') notBefore = Math.max(notBefore, clock.now() + retryAfterMs);
+          if (typeof retryAfterMs === 'number')
+            notBefore = Math.max(notBefore, clock.now().getTime() + retryAfterMs);
           throw mapped;
         }
       },

@@ -3,6 +3,7 @@
 // it holds no Jira credential and chooses no project or status); this step only writes the Story with
 // Claude when the app asks for one. `transition` and `comment` act with a Jira connection, for pipelines
 // of reviewed branches (flows/jira-ticket.ts).
+import { systemClock } from '../../adapters/system-clock.ts';
 import { commentTicket, draftStory, transitionTicket } from '../../flows/jira-ticket.ts';
 import { DEFAULT_WORKFLOW } from '../../flows/jira-workflow.ts';
 import {
@@ -79,7 +80,7 @@ void runTask('JiraTicket', async (context) => {
   const deps = {
     jira: jira.jira,
     ...(azdo ? { azdo: azdo.azdo } : {}),
-    now: () => new Date(),
+    now: systemClock.now,
     log: context.logger,
   };
   const target = {

@@ -1,5 +1,6 @@
 // Notify: a Slack failure notice linking the run (for `condition: failed()` steps). It never fails the
 // pipeline further: a missing or broken Slack connection is a warning (flows/notify.ts).
+import { systemClock } from '../../adapters/system-clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { notifyFailure } from '../../flows/notify.ts';
 import { slackFromConnection } from '../_common/services.ts';
@@ -34,7 +35,7 @@ void runTask('Notify', async (context) => {
     {
       slack: slack?.slack,
       ...(slack?.channel ? { channel: slack.channel } : {}),
-      now: () => new Date(),
+      now: systemClock.now,
       log: context.logger,
     },
     {

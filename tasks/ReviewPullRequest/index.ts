@@ -5,6 +5,7 @@
 // function app, which alone stores it and asks gate 1: this job holds no credential of the app's state,
 // Slack or Jira (it runs the PR author's YAML).
 import { SECRET_REMOVED_REASON } from '../../adapters/claude/claude.ts';
+import { systemClock } from '../../adapters/system-clock.ts';
 import type { ReviewVerdict } from '../../core/model.ts';
 import { reviewPullRequestFlow, reviewRunSummary } from '../../flows/review-pull-request.ts';
 import { pullRequestOfRun, workingDirectoryOfRun } from '../_common/pull-request.ts';
@@ -52,7 +53,7 @@ void runTask('ReviewPullRequest', async (context) => {
       azdo: azdo.azdo,
       claude,
       reporting,
-      now: () => new Date(),
+      now: systemClock.now,
       log: context.logger,
     },
     {

@@ -1,6 +1,7 @@
 // RunPipelines: gate 4's effect, queue the release's pipelines for the merge commit and wait
 // (flows/run-pipelines.ts). The runs are queued and awaited with the job's own token; the release's
 // records of them are kept by the function app, reached with that token too.
+import { systemClock } from '../../adapters/system-clock.ts';
 import { runPipelines } from '../../flows/run-pipelines.ts';
 import {
   applyReport,
@@ -30,7 +31,7 @@ void runTask('RunPipelines', async (context) => {
     ...(slack ? { slack } : {}),
     // Its cards link runs, not tickets.
     jiraBaseUrl: '',
-    now: () => new Date(),
+    now: systemClock.now,
     log: context.logger,
     azdo: azureDevOpsFromAgent(context).azdo,
     runs: releaseRunsThroughApp(context, functionAppFromConnection(context)),

@@ -120,4 +120,96 @@ describe('core/gate-registry', () => {
       pipelines: ['deploy'],
     });
   });
+
+  it('puts gate 1 in the PR flow and gates 2–5, the approvals, in the release flow', () => {
+    assert.deepEqual(Object.fromEntries(GATE_KINDS.map((gate) => [gate, GATE_ACTIONS[gate].flow])), {
+      merge_pr: 'pr',
+      create_release_pr: 'release',
+      merge_release_pr: 'release',
+      run_pipelines: 'release',
+      approve_stage: 'release',
+    });
+    for (const gate of GATE_KINDS) {
+      const spec = GATE_ACTIONS[gate];
+      assert.equal(spec.flow === 'release', spec.environments.length > 0, `${gate}: an approval`);
+      assert.equal(
+        spec.flow === 'release',
+        spec.approvalQuestion !== undefined,
+        `${gate}: asks its approval`,
+      );
+    }
+  });
+
+  it("lists each gate's facts from its card details, else from the decision's target alone", () => {
+    const target = { gate: 'merge_pr', repo: 'web', prId: 107, sourceCommit: 'a1b2c3d4e5f6' } as const;
+    const fromTarget = GATE_ACTIONS.merge_pr.facts(undefined, target);
+    assert.deepEqual(fromTarget, [
+      { kind: 'pullRequest', label: 'Pull request', repo: 'web', prId: 107 },
+      { kind: 'person', label: 'Author', name: undefined },
+      { kind: 'ticket', label: 'Ticket', key: undefined, jiraBaseUrl: undefined },
+      { kind: 'branch', label: 'Branch', source: undefined, target: undefined },
+      { kind: 'commit', label: 'Commit', commit: 'a1b2c3d4e5f6' },
+      { kind: 'count', label: 'Findings', count: undefined },
+      { kind: 'usd', label: 'Review cost', usd: undefined },
+    ]);
+    // Details of another gate are none of this one's.
+    const otherDetails = {
+      gate: 'approve_stage',
+      repo: 'web',
+      version: '1.4.0',
+      stage: 'production',
+    } as const;
+    assert.deepEqual(GATE_ACTIONS.merge_pr.facts(otherDetails, target), fromTarget);
+
+    const details = {
+      gate: 'merge_pr',
+      repo: 'web',
+      prId: 107,
+      prTitle: 'Refund reasons',
+      prUrl: 'https://dev.azure.com/org/p/_git/web/pullrequest/107',
+      author: 'Priya Nair',
+      sourceBranch: 'refs/heads/feature/x',
+      targetBranch: 'refs/heads/develop',
+      sourceCommit: 'a1b2c3d4e5f6',
+      ticket: { key: 'ABC-1' },
+      jiraBaseUrl: 'https://jira.example',
+      review: { summary: 'Small change.', findingsCount: 2, costUsd: 0.42, injectionSuspected: true },
+    } as const;
+    const fromDetails = GATE_ACTIONS.merge_pr.facts(details, undefined);
+    assert.deepEqual(fromDetails[0], {
+      kind: 'pullRequest',
+      label: 'Pull request',
+      repo: 'web',
+      prId: 107,
+      url: details.prUrl,
+      title: 'Refund reasons',
+    });
+    assert.deepEqual(fromDetails.slice(-2), [
+      { kind: 'note', label: 'AI review', text: 'Small change.' },
+      {
+        kind: 'warning',
+        text: 'The review suspects instructions hidden in the PR text: read the diff yourself.',
+      },
+    ]);
+
+    // Gate 4 without a card: the pipelines the decision was asked for, by name.
+    assert.deepEqual(
+      GATE_ACTIONS.run_pipelines.facts(undefined, {
+        gate: 'run_pipelines',
+        repo: 'web',
+        version: '1.4.0',
+        approvalId: 'a-1',
+        pipelines: ['web-ci', 'web-cd'],
+      }),
+      [
+        { kind: 'version', label: 'Version', version: '1.4.0' },
+        {
+          kind: 'links',
+          label: 'Pipelines',
+          links: [{ text: 'web-ci' }, { text: 'web-cd' }],
+          none: 'none configured',
+        },
+      ],
+    );
+  });
 });

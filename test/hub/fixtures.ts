@@ -259,7 +259,13 @@ export const PENDING: Decision[] = [
     status: 'pending',
     createdAt: '2026-05-07T09:20:00.000Z',
     expiresAt: '2026-05-08T09:20:00.000Z',
-    details: { gate: 'approve_stage', repo: 'document-analyser', version: '2.1.0', stage: 'production' },
+    details: {
+      gate: 'approve_stage',
+      repo: 'document-analyser',
+      version: '2.1.0',
+      stage: 'production',
+      runUrl: 'https://dev.azure.com/acme/Payments/_build/results?buildId=204',
+    },
   },
 ];
 

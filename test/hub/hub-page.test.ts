@@ -214,6 +214,11 @@ describe('hub page (headless Chromium)', function () {
     for (const text of ['2.1.0', 'production', 'May 8, 2026, 9:20 AM']) {
       assert.ok(await gate5.getByText(text, { exact: true }).isVisible(), `gate 5 shows ${text}`);
     }
+    // A link fact: the run, worded as on the Slack card.
+    assert.equal(
+      await gate5.getByRole('link', { name: 'Pipeline run' }).getAttribute('href'),
+      'https://dev.azure.com/acme/Payments/_build/results?buildId=204',
+    );
     await screenshot('decisions-light');
 
     // Back out of the confirmation first: nothing is sent.

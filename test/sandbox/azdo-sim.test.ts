@@ -220,7 +220,7 @@ describe('Azure DevOps simulator', () => {
       const sim = await startSim({
         webhooks: [{ url: receiver.url, eventTypes: ['git.pullrequest.created'], ...extra }],
         delivery: { retryDelaysMs: [5, 10], probationMs: 150 },
-        now: () => Date.now() + clock.offsetMs,
+        now: () => new Date(Date.now() + clock.offsetMs),
       });
       return { receiver, sim, subscription: [...sim.hooks.subscriptions.values()][0]! };
     };
@@ -601,7 +601,7 @@ describe('Azure DevOps simulator', () => {
           { id: 8, name: 'ci' },
         ],
         pipelineRunDurationMs: 1,
-        now: () => Date.now() + clock.offsetMs,
+        now: () => new Date(Date.now() + clock.offsetMs),
       });
     });
     after(() => sim.stop());

@@ -8,7 +8,8 @@ import { Dialog } from 'azure-devops-ui/Dialog.js';
 import { MessageCard, MessageCardSeverity } from 'azure-devops-ui/MessageCard.js';
 import * as React from 'react';
 import { GATE_ACTIONS, type GateButton, type GateSpec } from '../../../core/gate-registry.ts';
-import type { DecisionTarget, GateDetails, GateKind } from '../../../core/model.ts';
+import type { Fact, FactOf } from '../../../core/facts.ts';
+import type { DecisionTarget, GateKind } from '../../../core/model.ts';
 import { ApiError, alreadyDecidedText, type DecisionView } from '../api.ts';
 import {
   branchName,
@@ -194,18 +195,11 @@ function answeredText(decision: DecisionView, choice: Choice): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the decision is about, per gate: the Slack card's facts (details), else the target's.
+// What the decision is about: its gate's facts (core/facts.ts, GATE_ACTIONS.facts) from the Slack
+// card's details, else from the target; each kind of fact is rendered one way. A new gate needs nothing
+// here (the confirmation's subject below falls back to repo and version).
 
 type Row = [label: string, value: React.ReactNode];
-
-/** The card's details when they are this gate's (a decision recorded without a card has none). */
-function detailsOf<G extends GateKind>(
-  decision: DecisionView,
-  gate: G,
-): Extract<GateDetails, { gate: G }> | undefined {
-  const details = decision.details;
-  return details?.gate === gate ? (details as Extract<GateDetails, { gate: G }>) : undefined;
-}
 
 function targetOf<G extends GateKind>(
   decision: DecisionView,
@@ -230,113 +224,55 @@ function subject(decision: DecisionView): string {
   return `${repo} ${version}`;
 }
 
-const GATE_ROWS: Readonly<Record<GateKind, (decision: DecisionView) => Row[]>> = {
-  merge_pr: (decision) => {
-    const details = detailsOf(decision, 'merge_pr');
-    const target = targetOf(decision, 'merge_pr');
-    const prId = details?.prId ?? target?.prId;
-    const ticket = details?.ticket?.key;
-    const source = branchName(details?.sourceBranch);
-    const into = branchName(details?.targetBranch);
-    return [
-      [
-        'Pull request',
-        prId === undefined ? (
-          MISSING
-        ) : (
-          <PullRequestLink
-            key="pr"
-            repo={decision.repo}
-            prId={prId}
-            {...optional('url', details?.prUrl)}
-            {...optional('title', details?.prTitle)}
-          />
-        ),
-      ],
-      ['Author', orMissing(details?.author)],
-      [
-        'Ticket',
-        ticket ? <TicketLink key="ticket" ticketKey={ticket} jiraBaseUrl={details?.jiraBaseUrl} /> : MISSING,
-      ],
-      ['Branch', source ? `${source}${into ? ` → ${into}` : ''}` : MISSING],
-      ['Commit', shortCommit(details?.sourceCommit ?? target?.sourceCommit)],
-      ['Findings', formatCount(details?.review.findingsCount)],
-      ['Review cost', formatUsd(details?.review.costUsd)],
-    ];
+/** The value of a fact shown as a row (notes and warnings are shown under the rows). */
+type RowFact = Exclude<Fact, { kind: 'note' | 'warning' }>;
+
+const FACT_VIEWS: { readonly [K in RowFact['kind']]: (fact: FactOf<K>) => React.ReactNode } = {
+  person: (fact) => orMissing(fact.name),
+  version: (fact) => orMissing(fact.version),
+  stage: (fact) => orMissing(fact.stage),
+  count: (fact) => formatCount(fact.count),
+  usd: (fact) => formatUsd(fact.usd),
+  commit: (fact) => shortCommit(fact.commit),
+  branch: (fact) => {
+    const source = branchName(fact.source);
+    const into = branchName(fact.target);
+    return source ? `${source}${into ? ` → ${into}` : ''}` : MISSING;
   },
-  create_release_pr: (decision) => {
-    const details = detailsOf(decision, 'create_release_pr');
-    return [
-      ['Version', orMissing(versionOf(decision))],
-      [
-        'Tickets',
-        <TicketKeys
-          key="tickets"
-          jiraBaseUrl={details?.jiraBaseUrl}
-          tickets={details?.tickets.map((ticket) => ticket.key) ?? []}
-        />,
-      ],
-    ];
-  },
-  merge_release_pr: (decision) => {
-    const pr = detailsOf(decision, 'merge_release_pr')?.releasePr;
-    const prId = pr?.id ?? targetOf(decision, 'merge_release_pr')?.prId;
-    return [
-      ['Version', orMissing(versionOf(decision))],
-      [
-        'Release PR',
-        prId === undefined ? (
-          MISSING
-        ) : (
-          <PullRequestLink
-            key="release-pr"
-            repo={decision.repo}
-            prId={prId}
-            {...optional('url', pr?.url)}
-            {...optional('title', pr?.title)}
-          />
-        ),
-      ],
-    ];
-  },
-  run_pipelines: (decision) => {
-    const fromDetails = detailsOf(decision, 'run_pipelines')?.pipelines ?? [];
-    const pipelines: { name: string; url?: string }[] =
-      fromDetails.length > 0
-        ? fromDetails
-        : (targetOf(decision, 'run_pipelines')?.pipelines ?? []).map((name) => ({ name }));
-    return [
-      ['Version', orMissing(versionOf(decision))],
-      [
-        'Pipelines',
-        pipelines.length === 0 ? (
-          MISSING
-        ) : (
-          <span key="pipelines" className="rhythm-horizontal-8">
-            {pipelines.map((pipeline) => (
-              <UrlLink key={`${pipeline.name} ${pipeline.url ?? ''}`} url={pipeline.url}>
-                {pipeline.name}
-              </UrlLink>
-            ))}
-          </span>
-        ),
-      ],
-    ];
-  },
-  approve_stage: (decision) => {
-    const runUrl = detailsOf(decision, 'approve_stage')?.runUrl;
-    return [
-      ['Version', orMissing(versionOf(decision))],
-      ['Stage', orMissing(targetOf(decision, 'approve_stage')?.stage)],
-      [
-        'Run',
-        <UrlLink key="run" url={runUrl}>
-          {runUrl ? 'Open the run' : MISSING}
-        </UrlLink>,
-      ],
-    ];
-  },
+  pullRequest: (fact) =>
+    fact.prId === undefined ? (
+      MISSING
+    ) : (
+      <PullRequestLink
+        repo={fact.repo}
+        prId={fact.prId}
+        {...optional('url', fact.url)}
+        {...optional('title', fact.title)}
+      />
+    ),
+  ticket: (fact) => (fact.key ? <TicketLink ticketKey={fact.key} jiraBaseUrl={fact.jiraBaseUrl} /> : MISSING),
+  tickets: (fact) => (
+    <TicketKeys jiraBaseUrl={fact.jiraBaseUrl} tickets={fact.tickets.map((ticket) => ticket.key)} />
+  ),
+  links: (fact) =>
+    fact.links.length === 0 ? (
+      MISSING
+    ) : (
+      <span className="rhythm-horizontal-8">
+        {fact.links.map((link) => (
+          <UrlLink key={`${link.text} ${link.url ?? ''}`} url={link.url}>
+            {link.text}
+          </UrlLink>
+        ))}
+      </span>
+    ),
+  link: (fact) => <UrlLink url={fact.url}>{fact.url ? fact.text : MISSING}</UrlLink>,
 };
+
+function factRow(fact: RowFact): Row {
+  const view = FACT_VIEWS[fact.kind] as (fact: RowFact) => React.ReactNode;
+  return [fact.label, view(fact)];
+}
 
 function optional<K extends string>(name: K, value: string | undefined): Partial<Record<K, string>> {
   return value === undefined ? {} : ({ [name]: value } as Record<K, string>);
@@ -355,13 +291,13 @@ function TicketKeys(props: { tickets: string[]; jiraBaseUrl: string | undefined 
 
 function DecisionFacts(props: { decision: DecisionView }): React.ReactElement {
   const { decision } = props;
+  // A gate this hub does not know yet (a newer function app) shows only when it was asked.
+  const facts = GATE_ACTIONS[decision.gate]?.facts(decision.details, decision.target) ?? [];
   const rows: Row[] = [
-    ...(GATE_ROWS[decision.gate]?.(decision) ?? []),
+    ...facts.filter((fact): fact is RowFact => fact.kind !== 'note' && fact.kind !== 'warning').map(factRow),
     ['Asked', formatTime(decision.createdAt)],
     ...(decision.expiresAt ? ([['Expires', formatTime(decision.expiresAt)]] satisfies Row[]) : []),
   ];
-  const review = detailsOf(decision, 'merge_pr')?.review;
-  const summary = review?.summary;
   return (
     <div className="flex-column rhythm-vertical-8">
       <dl className="ra-decision-facts">
@@ -372,12 +308,17 @@ function DecisionFacts(props: { decision: DecisionView }): React.ReactElement {
           </React.Fragment>
         ))}
       </dl>
-      {summary ? <p className="ra-review-summary">{summary}</p> : null}
-      {review?.injectionSuspected === true ? (
-        <MessageCard severity={MessageCardSeverity.Warning}>
-          The review suspects instructions hidden in the PR text: read the diff yourself.
-        </MessageCard>
-      ) : null}
+      {facts.map((fact) =>
+        fact.kind === 'note' ? (
+          <p key={`note ${fact.label}`} className="ra-review-summary">
+            {fact.text}
+          </p>
+        ) : fact.kind === 'warning' ? (
+          <MessageCard key={`warning ${fact.text}`} severity={MessageCardSeverity.Warning}>
+            {fact.text}
+          </MessageCard>
+        ) : null,
+      )}
     </div>
   );
 }

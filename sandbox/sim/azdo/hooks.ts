@@ -4,6 +4,7 @@
 // retries running out, puts the subscription on probation (events in that window are dropped); 410
 // disables it. Deliveries of one subscription keep their order.
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../../core/clock.ts';
 
 export const GIT_EVENTS = ['git.pullrequest.created', 'git.pullrequest.updated'] as const;
 export const APPROVAL_EVENTS = [
@@ -73,7 +74,7 @@ export interface DeliveryOptions {
   timeoutMs: number;
   /** How long a subscription on probation drops events. */
   probationMs: number;
-  now: () => number;
+  now: Clock['now'];
 }
 
 export class HookDispatcher {
@@ -90,7 +91,7 @@ export class HookDispatcher {
       'id' | 'status' | 'probationUntil' | 'createdDate' | 'modifiedDate'
     >,
   ): SubscriptionState {
-    const now = new Date(this.options.now()).toISOString();
+    const now = this.options.now().toISOString();
     const state: SubscriptionState = {
       ...subscription,
       id: randomUUID(),
@@ -131,14 +132,14 @@ export class HookDispatcher {
       url: subscription.consumerInputs.url ?? '',
       attempts: [],
       outcome: 'failed',
-      at: new Date(this.options.now()).toISOString(),
+      at: this.options.now().toISOString(),
     };
     this.deliveries.push(record);
     if (subscription.status === 'disabledBySystem' || subscription.status === 'disabledByUser') {
       record.outcome = 'dropped';
       return;
     }
-    if (subscription.status === 'onProbation' && this.options.now() < subscription.probationUntil) {
+    if (subscription.status === 'onProbation' && this.options.now().getTime() < subscription.probationUntil) {
       record.outcome = 'dropped';
       return;
     }
@@ -162,7 +163,7 @@ export class HookDispatcher {
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
     subscription.status = 'onProbation';
-    subscription.probationUntil = this.options.now() + this.options.probationMs;
+    subscription.probationUntil = this.options.now().getTime() + this.options.probationMs;
   }
 }
 

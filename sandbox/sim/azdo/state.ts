@@ -4,6 +4,7 @@
 // person in the UI". No HTTP and no JSON shapes here: wire.ts renders this state, and simulator.ts serves
 // it and turns the events a change publishes into service-hook deliveries.
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../../core/clock.ts';
 import { azdoError, refusals } from './errors.ts';
 import {
   addCommit,
@@ -42,7 +43,8 @@ export interface AzureDevOpsStateOptions {
   pipelines?: { id: number; name: string; parameters?: string[]; agent?: boolean }[];
   /** How long a run stays inProgress unless scripted otherwise. */
   pipelineRunDurationMs?: number;
-  now?: () => number;
+  /** The service's time (tests pass one they move); the machine's by default. */
+  now?: Clock['now'];
 }
 
 export interface IterationState {
@@ -309,7 +311,7 @@ export abstract class AzureDevOpsState {
   readonly lockedChecks = new Set<number>();
   /** Other installed extensions: their tasks make a short task name ambiguous for the pipeline runner. */
   readonly extensions: SimExtension[] = [];
-  readonly now: () => number;
+  readonly now: Clock['now'];
   readonly #runScripts = new Map<number, { result: RunResult; durationMs?: number }[]>();
   readonly #runDurationMs: number;
   #nextPullRequestId = 1;
@@ -320,7 +322,7 @@ export abstract class AzureDevOpsState {
   #nextCheckId = 1;
 
   constructor(options: AzureDevOpsStateOptions = {}) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => new Date());
     this.organization = options.organization ?? 'acme';
     this.project = { id: randomUUID(), name: options.project ?? 'Payments' };
     this.#runDurationMs = options.pipelineRunDurationMs ?? 100;
@@ -365,7 +367,7 @@ export abstract class AzureDevOpsState {
   }
 
   isoNow(): string {
-    return new Date(this.now()).toISOString();
+    return this.now().toISOString();
   }
 
   // ---- control: repositories and pushes ----
@@ -814,12 +816,12 @@ export abstract class AzureDevOpsState {
   ): RunState {
     const script = this.#runScripts.get(pipeline.id)?.shift();
     const id = this.#nextRunId++;
-    const date = new Date(this.now());
+    const date = this.now();
     const run: RunState = {
       id,
       pipelineId: pipeline.id,
       name: `${date.toISOString().slice(0, 10).replace(/-/g, '')}.${id}`,
-      createdAt: this.now(),
+      createdAt: this.now().getTime(),
       // An agent-run pipeline's run lasts until the agent reports its result.
       durationMs: pipeline.agent ? Number.POSITIVE_INFINITY : (script?.durationMs ?? this.#runDurationMs),
       result: script?.result ?? 'succeeded',
@@ -853,7 +855,7 @@ export abstract class AzureDevOpsState {
 
   /** True while the run has not completed. */
   runInProgress(run: RunState): boolean {
-    return this.now() < run.createdAt + run.durationMs;
+    return this.now().getTime() < run.createdAt + run.durationMs;
   }
 
   /**
@@ -888,7 +890,7 @@ export abstract class AzureDevOpsState {
     const run = this.runs.get(runId);
     if (!run) throw refusals.runNotFound(String(runId));
     if (Number.isFinite(run.durationMs)) throw new Error(`run ${runId} has already completed`);
-    run.durationMs = Math.max(0, this.now() - run.createdAt);
+    run.durationMs = Math.max(0, this.now().getTime() - run.createdAt);
     run.result = result;
     if (buildNumber) run.name = buildNumber;
     return run;

@@ -171,7 +171,7 @@ export class AzureDevOpsWire {
   runJson(run: RunState): Record<string, unknown> {
     const pipeline = this.state.pipelines.get(run.pipelineId)!;
     const finishedAt = run.createdAt + run.durationMs;
-    const done = this.state.now() >= finishedAt;
+    const done = this.state.now().getTime() >= finishedAt;
     const base = `${this.organizationUrl}/${this.state.project.id}/_apis/pipelines/${pipeline.id}`;
     const web = `${this.organizationUrl}/${encodeURIComponent(this.state.project.name)}/_build/results?buildId=${run.id}`;
     return {

@@ -11,7 +11,7 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
   let now = Date.UTC(2026, 4, 1, 9);
   before(async () => {
     sim = await startSim({
-      now: () => now,
+      now: () => new Date(now),
       pipelineRunDurationMs: 60_000,
       pipelines: [
         { id: 7, name: 'payments-api-ci', parameters: ['version', 'deploy'] },

@@ -3,7 +3,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RestAzureDevOps, type RestAzureDevOpsOptions } from '../../../adapters/azdo/rest-azdo.ts';
-import type { Clock } from '../../../adapters/http/retry.ts';
+import type { Clock } from '../../../core/clock.ts';
 import { Secret } from '../../../core/secret.ts';
 import {
   type AzureDevOpsSimulator,
@@ -42,8 +42,7 @@ export function virtualClock(): Clock & { sleeps: number[] } {
   const sleeps: number[] = [];
   return {
     sleeps,
-    now: () => now,
-    random: () => 0.5,
+    now: () => new Date(now),
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;

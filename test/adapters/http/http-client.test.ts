@@ -125,12 +125,11 @@ describe('shared HTTP client', () => {
     const waited: number[] = [];
     let now = 1_000_000;
     const clock = {
-      now: () => now,
+      now: () => new Date(now),
       sleep: async (ms: number) => {
         waited.push(ms);
         now += ms;
       },
-      random: () => 0,
     };
     const throttled = new SimServer('throttled');
     throttled.route('GET', '/x', 'x', () => ({
@@ -181,11 +180,10 @@ describe('retry policy', () => {
     let now = 0;
     let calls = 0;
     const clock = {
-      now: () => now,
+      now: () => new Date(now),
       sleep: async (ms: number) => {
         now += ms;
       },
-      random: () => 1,
     };
     await assert.rejects(
       withRetries(
@@ -197,6 +195,7 @@ describe('retry policy', () => {
           service: 's',
           operation: 'o',
           clock,
+          random: () => 1,
           policy: { maxAttempts: 100, maxTotalMs: 1_000, baseDelayMs: 200, maxDelayMs: 400 },
           classify: () => ({ retry: true }),
         },

@@ -221,7 +221,7 @@ describe('Jira adapter on jira.js against the simulator', () => {
         released: true,
         releaseDate: '2026-03-01',
       });
-      const clock = { now: () => Date.UTC(2026, 0, 15, 23, 30), sleep: async () => {}, random: () => 0 };
+      const clock = { now: () => new Date(Date.UTC(2026, 0, 15, 23, 30)), sleep: async () => {} };
       await jiraOn(sim, { clock }).releaseVersion(b.id);
       assert.equal(sim.state.version(b.id)?.releaseDate, '2026-01-15');
       assert.equal(sim.state.version(b.id)?.released, true);
