@@ -428,9 +428,11 @@ function deliveryInbox(records: RecordTable): DeliveryInbox {
         claimedAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
       };
+      // Insert first: a new key (the usual case) costs one write. Only a refused or uncertain write
+      // reads what is there, which decides: our own write landed, a live claim holds, or it expired.
       let lastError: unknown;
+      let stored: Awaited<ReturnType<typeof records.read>> | undefined;
       for (let attempt = 1; attempt <= records.retry.maxAttempts; attempt++) {
-        const stored = await records.read(at);
         if (stored) {
           if (stored.changes.includes(changeId)) return true;
           // A live claim (or one we cannot read the expiry of, read as expired) decides it.
@@ -446,8 +448,8 @@ function deliveryInbox(records: RecordTable): DeliveryInbox {
           records.recoverable(error, at);
           lastError = error;
         }
+        stored = await records.read(at);
       }
-      const stored = await records.read(at);
       if (stored?.changes.includes(changeId)) return true;
       throw records.exhausted(at, lastError);
     },

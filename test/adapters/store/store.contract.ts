@@ -1025,6 +1025,27 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(fault, false, 'the fault was injected');
         assert.equal(await store.inbox.claim('azdo:evt-2', 60, new Date(T0)), false);
       });
+
+      it('a new key costs one write and no read (acknowledgements wait on it); a taken key is read once', async () => {
+        const calls: string[] = [];
+        const store = makeStore({
+          wrapTable: onTable('Inbox', (inner) => ({
+            get: (pk, rk) => {
+              calls.push('get');
+              return inner.get(pk, rk);
+            },
+            create: (pk, rk, props) => {
+              calls.push('create');
+              return inner.create(pk, rk, props);
+            },
+          })),
+        });
+        assert.equal(await store.inbox.claim('azdo:evt-3', 60, new Date(T0)), true);
+        assert.deepEqual(calls, ['create']);
+        calls.length = 0;
+        assert.equal(await store.inbox.claim('azdo:evt-3', 60, new Date(T0)), false);
+        assert.deepEqual(calls, ['create', 'get']);
+      });
     });
 
     describe('audit log', () => {
