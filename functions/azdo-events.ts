@@ -1,8 +1,8 @@
 // POST /api/azdo/events: Azure DevOps service hooks. Authenticate the subscription's shared secret
-// (X-Webhook-Secret or basic auth, two secrets during a rotation), validate, dedupe (event id, then
-// what the event means), queue the work and answer 2xx. Azure DevOps retries 408/502/503/504 but puts
-// a subscription on probation after any other failure and disables it on 410: bad input gets a 4xx,
-// our own trouble a 503, never a 500 or a 410.
+// (X-Webhook-Secret or basic auth, two secrets during a rotation), validate, dedupe (one claim: what
+// the event means, else its id), queue the work and answer 2xx. Azure DevOps retries 408/502/503/504
+// but puts a subscription on probation after any other failure and disables it on 410: bad input gets
+// a 4xx, our own trouble a 503, never a 500 or a 410.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ReleaseAgentError } from '../core/errors.ts';
 import { parseServiceHookEvent, pullRequestEventMeaning } from '../core/service-hook-events.ts';
@@ -12,7 +12,7 @@ import { workMessage } from '../flows/work-messages.ts';
 import { enqueue, jsonResponse, readBody, requireMediaType } from './http.ts';
 import { services } from './services.ts';
 
-/** Azure DevOps redelivers for minutes; an event id is remembered for a week. */
+/** Azure DevOps redelivers for minutes; an event id (and a completion) is remembered for a week. */
 const EVENT_DEDUPE_SECONDS = 7 * 86_400;
 /** Distinct events that mean the same thing (created + updated for one push, say) within this window. */
 const MEANING_DEDUPE_SECONDS = 600;
@@ -57,10 +57,6 @@ export async function azdoEvents(
     });
     return jsonResponse(200, { status: 'ignored', eventId: event.id });
   }
-  if (!(await deps.store.inbox.claim(`azdo-event|${event.id}`, EVENT_DEDUPE_SECONDS, now))) {
-    return jsonResponse(200, { status: 'duplicate', eventId: event.id });
-  }
-
   switch (event.kind) {
     case 'pull-request': {
       if (!isWatched(deps.settings, event.repo))
@@ -72,11 +68,20 @@ export async function azdoEvents(
       ) {
         return jsonResponse(200, { status: 'ignored', reason: `targets ${event.targetRefName}` });
       }
-      // Distinct deliveries of one push or one completion act once. A completion is final: its
-      // meaning is remembered as long as event ids are. Confirmed through REST either way.
+      // One claim, the one storage write the acknowledgement waits on. Distinct deliveries of one
+      // push or one completion act once: the claim is what the event means (a redelivery means what
+      // it meant, so this dedupes its id too); a completion is final and remembered as long as event
+      // ids are. Only an event without a meaning is claimed by its id. A redelivery after the window
+      // is queued again, and the worker's REST re-read finds nothing new.
       const meaning = pullRequestEventMeaning(event);
-      const window = event.status === 'completed' ? EVENT_DEDUPE_SECONDS : MEANING_DEDUPE_SECONDS;
-      if (meaning && !(await deps.store.inbox.claim(meaning, window, now))) {
+      const claimed = meaning
+        ? await deps.store.inbox.claim(
+            meaning,
+            event.status === 'completed' ? EVENT_DEDUPE_SECONDS : MEANING_DEDUPE_SECONDS,
+            now,
+          )
+        : await deps.store.inbox.claim(`azdo-event|${event.id}`, EVENT_DEDUPE_SECONDS, now);
+      if (!claimed) {
         return jsonResponse(200, { status: 'duplicate', eventId: event.id });
       }
       // Only a pointer is queued: the worker re-reads the PR through REST before acting on it.

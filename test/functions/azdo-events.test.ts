@@ -155,6 +155,17 @@ describe('functions: Azure DevOps service hooks', () => {
     assert.equal((await threadState(pr.id))?.mergeCommit, pr.mergeCommit);
   });
 
+  it('an event that says no meaning (an abandonment) is deduped by its id: a redelivery is a duplicate, another event is not', async () => {
+    const pr = openPullRequest(bed, 'feature/ALLPOST-9_abandoned');
+    const abandoned = prEvent(pr, 'git.pullrequest.updated', 'abandoned');
+    const statusOf = async (body: unknown) =>
+      ((await (await post(body)).json()) as { status: string }).status;
+    assert.equal(await statusOf(abandoned), 'queued');
+    assert.equal(await statusOf(abandoned), 'duplicate');
+    assert.equal(await statusOf({ ...abandoned, id: randomUUID() }), 'queued');
+    await bed.host.idle();
+  });
+
   it('two deliveries (distinct event ids) of one completion act once', async () => {
     const pr = openPullRequest(bed, 'feature/ALLPOST-9_twice');
     bed.stack.azdo.completePullRequest(pr, bed.stack.azdo.users.approver);
