@@ -2,9 +2,8 @@
 // the benchmark's Azurite, and gives its URL.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { signSlackRequest } from '../core/slack-signature.ts';
-import { CpuMeter } from './cpu.ts';
 import { bundleBenchChild } from './host-rig.ts';
-import { bursts, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
+import type { PreparedRequest } from './load.ts';
 
 /** How far above the floor an ack's p99 under a burst may be: it does only what the gate needs, in storage. */
 export const FLOOR_FACTOR = 1.5;
@@ -49,19 +48,9 @@ export async function startAckFloor(
   };
 }
 
-/**
- * The floor under a burst, measured in the caller's run (same machine, same moment): `rounds` bursts of
- * `size` signed requests (a small body of each request's own) against the minimal ack server.
- */
-export async function measureAckFloor(
-  storageConnectionString: string,
-  signingSecret: string,
-  rounds: number,
-  size: number,
-): Promise<{ result: LoadResult; cpu: CpuMeter }> {
-  const floor = await startAckFloor(storageConnectionString, signingSecret);
-  const cpu = new CpuMeter();
-  const signed = (index: number): PreparedRequest => {
+/** A signed minimal click (a small body of each request's own) for the minimal ack server. */
+export function floorRequest(floor: AckFloor, signingSecret: string): (index: number) => PreparedRequest {
+  return (index) => {
     const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', index }))}`;
     const timestamp = Math.floor(Date.now() / 1000);
     return {
@@ -77,11 +66,4 @@ export async function measureAckFloor(
       },
     };
   };
-  try {
-    await oneAtATime(5, signed);
-    const result = await bursts(rounds, size, signed, { before: () => cpu.start(), after: () => cpu.stop() });
-    return { result, cpu };
-  } finally {
-    await floor.stop();
-  }
 }

@@ -116,17 +116,22 @@ export async function startHostRig(
 export interface HostAcks {
   single: LoadResult;
   burst: LoadResult;
+  /** The minimal ack's bursts, each sent right after the host's burst of the same round. */
+  floor: LoadResult;
   /** The host's sampled RSS peak during each burst. */
   peaksMB: number[];
   cpu: CpuMeter;
+  floorCpu: CpuMeter;
   memoryAfter: HostMemory;
 }
 
 /**
  * The acknowledgement measure both ack benchmarks take on a started host: `warmup` requests, then
  * `single` one at a time, each on a quiet host (the queue worker done with the previous one's work),
- * then `rounds` bursts of `burst`, CPU metered per burst and drained before the next. Request i of the
- * whole run is `prepare(i)`. Stops the rig.
+ * then `rounds` bursts of `burst`, CPU metered per burst and drained before the next. Each host burst
+ * is followed by a burst of the same size at the minimal ack (`floor`), so both see the machine in the
+ * same state (a background hiccup lands on one round of each, not on one side). Request i of the whole
+ * run is `prepare(i)`, of the floor `floor(i)`. Stops the rig.
  */
 export async function measureHostAcks(
   rig: HostRig,
@@ -136,14 +141,17 @@ export async function measureHostAcks(
     rounds: number;
     burst: number;
     prepare: (index: number) => PreparedRequest;
+    floor: (index: number) => PreparedRequest;
     progress: (message: string) => void;
   },
 ): Promise<HostAcks> {
   const { warmup, single, rounds, burst, prepare } = plan;
   const peaksMB: number[] = [];
   const cpu = new CpuMeter();
+  const floorCpu = new CpuMeter();
   try {
     await oneAtATime(warmup, (index) => prepare(index));
+    await oneAtATime(warmup, (index) => plan.floor(index));
     await rig.idle();
     plan.progress('one at a time');
     const singles = await oneAtATime(
@@ -153,17 +161,43 @@ export async function measureHostAcks(
     );
     await rig.idle();
     await rig.memory(true);
-    plan.progress(`${rounds} bursts of ${burst}`);
-    const burstResult = await bursts(rounds, burst, (index) => prepare(warmup + single + index), {
-      before: () => cpu.start(),
-      after: async () => {
-        cpu.stop();
-        peaksMB.push((await rig.memory(true)).peakMB);
-        await rig.idle();
-      },
-    });
-    return { single: singles, burst: burstResult, peaksMB, cpu, memoryAfter: await rig.memory() };
+    plan.progress(`${rounds} bursts of ${burst}, each followed by one at the minimal ack`);
+    const hostResult: LoadResult = { samples: [], failures: {}, wallMs: [] };
+    const floorResult: LoadResult = { samples: [], failures: {}, wallMs: [] };
+    for (let round = 0; round < rounds; round++) {
+      const offset = warmup + single + round * burst;
+      const host = await bursts(1, burst, (index) => prepare(offset + index), {
+        before: () => cpu.start(),
+        after: async () => {
+          cpu.stop();
+          peaksMB.push((await rig.memory(true)).peakMB);
+          await rig.idle();
+        },
+      });
+      const floor = await bursts(1, burst, (index) => plan.floor(warmup + round * burst + index), {
+        before: () => floorCpu.start(),
+        after: () => floorCpu.stop(),
+      });
+      mergeLoad(hostResult, host);
+      mergeLoad(floorResult, floor);
+    }
+    return {
+      single: singles,
+      burst: hostResult,
+      floor: floorResult,
+      peaksMB,
+      cpu,
+      floorCpu,
+      memoryAfter: await rig.memory(),
+    };
   } finally {
     await rig.stop();
   }
+}
+
+function mergeLoad(into: LoadResult, from: LoadResult): void {
+  into.samples.push(...from.samples);
+  into.wallMs.push(...from.wallMs);
+  for (const [status, count] of Object.entries(from.failures))
+    into.failures[Number(status)] = (into.failures[Number(status)] ?? 0) + count;
 }

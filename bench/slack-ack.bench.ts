@@ -25,9 +25,8 @@ import { DEFAULT_SIM_USERS, SIM_BOT } from '../sandbox/sim/slack/slack-simulator
 import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
-import { CpuMeter } from './cpu.ts';
 import { FLOOR_FACTOR, startAckFloor } from './ack-floor.ts';
-import { measureHostAcks, startHostRig } from './host-rig.ts';
+import { type HostAcks, measureHostAcks, startHostRig } from './host-rig.ts';
 import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 import { inBatches, seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
@@ -255,32 +254,23 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
       { queuePollMs: 100 },
     );
     const url = `${rig.apiUrl}/slack/interactions`;
-    const { single, burst, peaksMB, cpu, memoryAfter } = await measureHostAcks(rig, {
-      warmup: WARMUP,
-      single: SINGLE,
-      rounds: ROUNDS,
-      burst: BURST,
-      prepare: (index) => signedClick(stack, url, product[index]!, index),
-      progress: (message) => context.progress(`slack-ack: ${message}`),
-    });
-
-    context.progress(
-      `slack-ack: reference, the least a durable ack can do (signature, 1 Table insert, 1 queue message), ${ROUNDS} bursts of ${BURST}`,
-    );
+    // The reference: the least a durable ack can do (signature, 1 Table insert, 1 queue message).
     const floor = await startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret);
-    const floorCpu = new CpuMeter();
-    let floorBurst: LoadResult;
+    let acks: HostAcks;
     try {
-      await oneAtATime(WARMUP, (index) => signedClick(stack, floor.url, product[index]!, index));
-      floorBurst = await bursts(
-        ROUNDS,
-        BURST,
-        (index) => signedClick(stack, floor.url, product[WARMUP + SINGLE + index]!, index),
-        { before: () => floorCpu.start(), after: () => floorCpu.stop() },
-      );
+      acks = await measureHostAcks(rig, {
+        warmup: WARMUP,
+        single: SINGLE,
+        rounds: ROUNDS,
+        burst: BURST,
+        prepare: (index) => signedClick(stack, url, product[index]!, index),
+        floor: (index) => signedClick(stack, floor.url, product[index]!, index),
+        progress: (message) => context.progress(`slack-ack: ${message}`),
+      });
     } finally {
       await floor.stop();
     }
+    const { single, burst, peaksMB, cpu, memoryAfter } = acks;
 
     context.progress(
       `slack-ack: reference, the click handled inline with a ${INLINE_AZDO_DELAY_MS} ms Azure DevOps call`,
@@ -309,7 +299,7 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
 
     const singleSummary = summarize(single.samples);
     const burstSummary = summarize(burst.samples);
-    const floorSummary = summarize(floorBurst.samples);
+    const floorSummary = summarize(acks.floor.samples);
     const notes = (result: LoadResult, extra: string) =>
       [extra, failureNote(result)].filter(Boolean).join('; ');
     return [
@@ -348,8 +338,8 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
         unit: 'ms',
         summary: floorSummary,
         note: notes(
-          floorBurst,
-          `the floor under any ack that writes before it answers, on this machine: no function host, no decision read, no worker; ${floorCpu.per(floorBurst.samples.length, 'click')}`,
+          acks.floor,
+          `the floor under any ack that writes before it answers, on this machine: no function host, no decision read, no worker; each of its bursts right after the host's; ${acks.floorCpu.per(acks.floor.samples.length, 'click')}`,
         ),
       },
       {
