@@ -1,10 +1,11 @@
 // Setup-only Azure DevOps calls (scripts/setup.ts): environments (azure-devops-node-api's TaskAgentApi),
-// the Status branch policy (its PolicyApi), and typed REST calls of the 7.1 specs for the areas the
-// library has no client for: environments' Approval checks (check configurations) and service-hook
-// subscriptions (azure-devops-node-api 17 ships no ServiceHooksApi). Every answer is read through a
+// the Status branch policy (its PolicyApi), the project's id (its CoreApi), and typed REST calls of the
+// 7.1 specs for the areas the library has no client for: environments' Approval checks (check
+// configurations) and service-hook subscriptions (azure-devops-node-api 17 ships no ServiceHooksApi). Every answer is read through a
 // schema of the fields setup decides on: a malformed one is SERVICE_MALFORMED naming the field, before
 // anything is created or changed.
 import type { PolicyConfiguration } from 'azure-devops-node-api/interfaces/PolicyInterfaces.js';
+import { CoreApi } from 'azure-devops-node-api/CoreApi.js';
 import { PolicyApi } from 'azure-devops-node-api/PolicyApi.js';
 import { TaskAgentApi } from 'azure-devops-node-api/TaskAgentApi.js';
 import * as z from 'zod/mini';
@@ -18,7 +19,6 @@ import {
 import {
   type AzureDevOpsConnection,
   expectArray,
-  expectObject,
   identity,
   listValue,
   type WireList,
@@ -37,6 +37,9 @@ const wireIdentity = z.looseObject({
   displayName: z.optional(z.string()),
   uniqueName: z.optional(z.string()),
 });
+
+/** The project: its id is what subscriptions are scoped by. */
+const wireProject = z.looseObject({ id: z.string().check(z.minLength(1)) });
 
 /** An environment: found by its name, then known by its id. */
 const wireEnvironment = z.looseObject({ id: z.number(), name: z.string() });
@@ -96,12 +99,14 @@ export class AzureDevOpsSetup {
   readonly #connection: AzureDevOpsConnection;
   readonly #taskAgent: TaskAgentApi;
   readonly #policy: PolicyApi;
+  readonly #core: CoreApi;
   #projectId: string | undefined;
 
   constructor(connection: AzureDevOpsConnection) {
     this.#connection = connection;
     this.#taskAgent = connection.client(TaskAgentApi);
     this.#policy = connection.client(PolicyApi);
+    this.#core = connection.client(CoreApi);
   }
 
   async ensureEnvironment(name: string, description = ''): Promise<Environment> {
@@ -334,15 +339,16 @@ export class AzureDevOpsSetup {
 
   async #resolveProjectId(): Promise<string> {
     if (this.#projectId) return this.#projectId;
-    const response = await this.#connection.rest<{ id: string }>(
+    const fields = { project: this.#connection.project };
+    const project = wireAnswer(
+      wireProject,
+      await this.#connection.library('getProject', () => this.#core.getProject(this.#connection.project), {
+        fields,
+      }),
       'getProject',
-      'GET',
-      `_apis/projects/${encodeURIComponent(this.#connection.project)}`,
-      {
-        fields: { project: this.#connection.project },
-      },
+      fields,
     );
-    this.#projectId = expectObject(response.body, 'getProject').id;
+    this.#projectId = project.id;
     return this.#projectId;
   }
 }

@@ -21,6 +21,7 @@ const LIBRARY_CLIENTS: Record<string, string> = {
   '#builds': 'BuildApi.js',
   '#taskAgent': 'TaskAgentApiBase.js',
   '#policy': 'PolicyApi.js',
+  '#core': 'CoreApi.js',
 };
 
 export interface AdapterCall {

@@ -29,7 +29,7 @@ const location = (
 
 const PR = '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}';
 
-/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi, TaskAgentApi, PolicyApi). */
+/** The locations of the clients the adapter uses (ids as in the library's GitApi, PipelinesApi, BuildApi, TaskAgentApi, PolicyApi, CoreApi). */
 export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
   location(
     'a5d28130-9cd2-40fa-9f08-902e7daa9efb',
@@ -110,6 +110,7 @@ export const API_RESOURCE_LOCATIONS: readonly ApiResourceLocation[] = [
     '{project}/_apis/{area}/{resource}/{buildId}',
     7,
   ),
+  location('603fe2ac-9723-48b9-88ad-09305aa6c6e1', 'core', 'projects', '_apis/{resource}/{*projectId}', 4),
   location(
     'dad91cbe-d183-45f8-9c6e-9c1164472121',
     'policy',

@@ -543,6 +543,34 @@ describe('Azure DevOps adapter: pipelines, approvals and setup', () => {
       assert.equal(stored.consumerInputs.httpHeaders, 'X-Webhook-Secret:shape-secret');
     });
 
+    it('a project answer without its id (CoreApi): no subscription scoped by nothing', async () => {
+      const hook = {
+        eventType: 'git.pullrequest.created' as const,
+        url: 'http://127.0.0.1:9/project-shape-hooks',
+        headers: { 'X-Webhook-Secret': new Secret(testSecret('project-shape')) },
+      };
+      const count = sim.hooks.subscriptions.size;
+      const projectId = sim.project.id;
+      await sim.offContract(async () => {
+        sim.project.id = '';
+        try {
+          await assert.rejects(
+            adapterFor(sim).ensureServiceHook(hook),
+            coded('SERVICE_MALFORMED', { field: 'id', operation: 'getProject' }),
+          );
+        } finally {
+          sim.project.id = projectId;
+        }
+      });
+      assert.equal(sim.hooks.subscriptions.size, count, 'no subscription created');
+      const created = await adapterFor(sim).ensureServiceHook(hook);
+      assert.equal(sim.hooks.subscriptions.get(created.id)?.publisherInputs.projectId, projectId);
+      assert.ok(
+        sim.requestLog.some((entry) => entry.method === 'OPTIONS' && entry.path.endsWith('/_apis/core')),
+        'the project is read through the library (location discovery of the core area)',
+      );
+    });
+
     it('a Status policy whose scope is not a list: no second policy', async () => {
       const adapter = adapterFor(sim);
       const wanted = { refName: 'refs/heads/shape', genre: 'release-agent', name: 'ai-review' };
