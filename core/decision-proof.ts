@@ -2,9 +2,10 @@
 // person: HMAC-SHA256 with DECISION_SIGNING_KEY (held only by the function app) over a canonical text
 // of what was decided, by whom, through which channel and when. The worker recomputes it before any
 // effect, so a decision written to the store by anything else (a task, an import, a hand edit) is
-// never performed. node:crypto is computation, not I/O.
+// never performed. The same key signs an answer while its checks run (`raa1`) and a Slack click on its
+// way through the work queue (`rac1`). node:crypto is computation, not I/O.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Decision } from './model.ts';
+import type { Decision, DecisionOutcome, GateKind } from './model.ts';
 import type { Secret } from './secret.ts';
 import { canonicalJson } from './values.ts';
 
@@ -84,4 +85,43 @@ export function signAnswer(decision: Decision, key: Secret): string | undefined 
 /** Recomputes an answer's proof and compares in constant time. */
 export function verifyAnswerProof(decision: Decision, key: Secret): ProofCheck {
   return checkProof(key, decision.answer?.proof, () => signAnswer(decision, key));
+}
+
+const CLICK_PROOF_VERSION = 'rac1';
+
+/** A Slack click as the acknowledgement took it: what the worker turns into an answer. */
+export interface TakenClick {
+  decisionId: string;
+  outcome: DecisionOutcome;
+  nonce: string;
+  by: string;
+  card: { channel: string; ts: string; gate: GateKind };
+  click: string;
+  responseUrl: string;
+}
+
+function clickProofText(taken: TakenClick): string {
+  return canonicalJson([
+    CLICK_PROOF_VERSION,
+    taken.decisionId,
+    taken.outcome,
+    taken.nonce,
+    taken.by,
+    taken.card.channel,
+    taken.card.ts,
+    taken.card.gate,
+    taken.click,
+    taken.responseUrl,
+  ]);
+}
+
+/** `rac1.<base64url HMAC>` over a taken click (its queue message carries it); undefined without a key. */
+export function signClick(taken: TakenClick, key: Secret): string | undefined {
+  if (key.isEmpty) return undefined;
+  return `${CLICK_PROOF_VERSION}.${createHmac('sha256', key.reveal()).update(clickProofText(taken)).digest('base64url')}`;
+}
+
+/** Recomputes a click's proof and compares in constant time. */
+export function verifyClickProof(taken: TakenClick, proof: unknown, key: Secret): ProofCheck {
+  return checkProof(key, proof, () => signClick(taken, key));
 }

@@ -106,17 +106,7 @@ export async function answerGate(deps: AnswerDeps, request: DecideRequest): Prom
     if (request.click && decision.answer?.click === request.click) return { kind: 'duplicate', decision };
     if (request.card) checkCard(decision, request.card);
     const outcome = request.outcome ?? outcomeFromAction(decision.gate, request.action ?? '');
-    if (!mayDecide(deps.settings.allowList, decision.gate, request.by)) {
-      throw new ReleaseAgentError(
-        'FORBIDDEN',
-        `you may not answer gate ${GATE_ACTIONS[decision.gate].number} (${decision.gate})`,
-        {
-          decisionId: decision.id,
-          gate: decision.gate,
-          user: request.by,
-        },
-      );
-    }
+    requireMayAnswer(deps, decision.gate, request.by, decision.id);
     if (decision.status !== 'pending') throw notPending(decision);
     let expired = false;
     let duplicate = false;
@@ -321,7 +311,27 @@ async function withdraw(
   );
 }
 
-function requireSigningKey(deps: AnswerDeps): void {
+/** Only the people GATE_ALLOWED_USERS names for the gate may answer it (no entry: no one). */
+export function requireMayAnswer(
+  deps: Pick<AnswerDeps, 'settings'>,
+  gate: GateKind,
+  by: string,
+  decisionId: string,
+): void {
+  if (!mayDecide(deps.settings.allowList, gate, by)) {
+    throw new ReleaseAgentError(
+      'FORBIDDEN',
+      `you may not answer gate ${GATE_ACTIONS[gate].number} (${gate})`,
+      {
+        decisionId,
+        gate,
+        user: by,
+      },
+    );
+  }
+}
+
+export function requireSigningKey(deps: Pick<AnswerDeps, 'settings'>): void {
   // Closed by default: an answer that cannot be proven to the worker is not taken at all.
   if (deps.settings.decisionSigningKey.isEmpty) {
     throw new ReleaseAgentError('NOT_CONFIGURED', 'DECISION_SIGNING_KEY is not set: no gate can be decided', {
@@ -341,10 +351,16 @@ async function record(
   email: string | undefined,
 ): Promise<DecideResult> {
   // The transition may run again after a concurrent write (412): it is pure, and a decision that was
-  // decided meanwhile throws DECISION_NOT_PENDING.
+  // decided meanwhile throws DECISION_NOT_PENDING, unless this very answer decided it (the same checks
+  // run twice at once: a redelivered click, the poller's re-drive): then nothing is written again.
+  const taken = decision.answer;
+  let wrote = false;
   const stored = await deps.store.decisions.update(
     decision.id,
     (current) => {
+      wrote = false;
+      if (current.status !== 'pending' && taken && decidedBy(current, taken)) return undefined;
+      wrote = true;
       const decided: Decision = { ...confirm(current), ...(email ? { decidedByEmail: email } : {}) };
       const proof = signDecision(decided, deps.settings.decisionSigningKey);
       return {
@@ -355,6 +371,7 @@ async function record(
     },
     { from: decision },
   );
+  if (!wrote) return { kind: 'decided', decision: stored, messages: [] };
   // Audited when decided (not when the effect ran), so the line exists whatever becomes of the effect.
   await deps.store.audit.append({
     at: stored.decidedAt ?? deps.now().toISOString(),

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { parseOrFail } from '../core/input.ts';
 import { ReleaseAgentError } from '../core/errors.ts';
-import { EFFECTS, type EffectKind } from '../core/gate-registry.ts';
+import { EFFECTS, type EffectKind, GATE_KINDS } from '../core/gate-registry.ts';
+import type { GateKind } from '../core/model.ts';
 
 export const WORK_MESSAGE_VERSION = 1;
 
@@ -22,6 +23,23 @@ export const workMessageSchema = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('effect'), decisionId: id, effect: z.enum(EFFECTS) }),
   /** Check a decision's answer (separation of duties, the PR's commit), then decide and do its effect. */
   z.object({ ...base, kind: z.literal('confirm'), decisionId: id }),
+  /** A Slack click as its acknowledgement took it, signed (`rac1`): take the answer, check it, decide. */
+  z.object({
+    ...base,
+    kind: z.literal('answer'),
+    decisionId: id,
+    outcome: z.enum(['approved', 'rejected']),
+    nonce: id,
+    by: z.string().min(1).max(200),
+    card: z.object({
+      channel: z.string().min(1).max(200),
+      ts: z.string().min(1).max(200),
+      gate: z.enum(GATE_KINDS as [GateKind, ...GateKind[]]),
+    }),
+    click: z.string().min(1).max(1000),
+    responseUrl: z.url(),
+    proof: z.string().min(1).max(200),
+  }),
   /** Redraw a decision's card; `notice: 'repeated'` adds "your click changed nothing". */
   z.object({ ...base, kind: z.literal('card'), decisionId: id, notice: z.enum(['repeated']).optional() }),
   /** A short note only the clicker sees, through the button's response_url. */

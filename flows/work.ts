@@ -3,7 +3,8 @@ import type { PipelineRun } from '../adapters/azdo/azdo.ts';
 import { isReleaseAgentError } from '../core/errors.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { observeApproval } from './approval-gates.ts';
-import { confirmAnswer, effectFor } from './decide.ts';
+import { verifyClickProof } from '../core/decision-proof.ts';
+import { answerGate, confirmAnswer, effectFor } from './decide.ts';
 import { type EffectAttempt, isTransient, performEffect } from './decision-effects.ts';
 import { refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
@@ -21,6 +22,9 @@ export async function handleWorkMessage(
   switch (message.kind) {
     case 'effect':
       await performEffect(deps, message, attempt);
+      return;
+    case 'answer':
+      await answerAndPerform(deps, message, attempt);
       return;
     case 'confirm':
       await confirmAndPerform(deps, message, attempt);
@@ -64,6 +68,71 @@ export async function handleWorkMessage(
       await queueRelease(deps, message);
       return;
   }
+}
+
+/** The refusals a clicker learns about from a note (the card cannot show them). */
+const NOTED_REFUSALS = new Set([
+  'FORBIDDEN',
+  'CONFLICT',
+  'DECISION_NOT_FOUND',
+  'DECISION_NONCE_MISMATCH',
+  'DECISION_TARGET_MISMATCH',
+  'INPUT_INVALID',
+]);
+
+/**
+ * A Slack click the acknowledgement queued: take the answer (storage only, flows/decide.ts
+ * `answerGate`: this card, this gate's button, the nonce, still pending), then its checks and its
+ * effect in the same run. A message without the app's proof is audited and dropped. A redelivery finds
+ * its answer taken and goes on with the checks.
+ */
+async function answerAndPerform(
+  deps: AgentDeps,
+  message: WorkMessageOf<'answer'>,
+  attempt: EffectAttempt,
+): Promise<void> {
+  const proof = verifyClickProof(message, message.proof, deps.settings.decisionSigningKey);
+  if (!proof.ok) {
+    deps.log.error('Slack click refused: its message has no valid proof', {
+      decisionId: message.decisionId,
+      reason: proof.reason,
+    });
+    await deps.store.audit.append({
+      at: deps.now().toISOString(),
+      actor: 'release-agent',
+      action: 'answer-refused',
+      subject: message.decisionId,
+      detail: { reason: `click proof ${proof.reason}` },
+    });
+    return;
+  }
+  const taken = await answerGate(deps, {
+    decisionId: message.decisionId,
+    outcome: message.outcome,
+    nonce: message.nonce,
+    by: message.by,
+    via: 'slack',
+    card: message.card,
+    click: message.click,
+    responseUrl: message.responseUrl,
+  });
+  if (taken.kind === 'refused') {
+    // Storage trouble refuses nobody: the message is redelivered.
+    if (isTransient(taken.error)) throw taken.error;
+    const notes = NOTED_REFUSALS.has(taken.error.code)
+      ? [
+          workMessage('reply', {
+            responseUrl: message.responseUrl,
+            text: `Your click changed nothing: ${taken.error.message}`,
+          }),
+        ]
+      : [];
+    for (const follow of [...taken.messages, ...notes])
+      await deps.workQueue?.send(follow, { delaySeconds: 0 });
+    deps.log.info('Slack click refused', { decisionId: message.decisionId, code: taken.error.code });
+    return;
+  }
+  await confirmAndPerform(deps, workMessage('confirm', { decisionId: message.decisionId }), attempt);
 }
 
 /**

@@ -1,10 +1,10 @@
 // POST /api/slack/interactions: a button press. Verify the signature over the raw body, parse, check the
 // click comes from the configured workspace (SLACK_TEAM_ID), app (SLACK_APP_ID) and channel
-// (SLACK_CHANNEL_ID), take the answer (single-shot, only on the decision's own card with a button of its
-// gate, only from someone allowed to answer), queue its checks, answer 200. Nothing but Azure Storage is
-// called before the 200 (flows/decide.ts `answerGate`): the checks that need Azure DevOps or Slack's API
-// (separation of duties, the PR's current commit) run in the worker, which decides or tells the clicker
-// why not and redraws the card. A redelivery of the same click finds its answer and changes nothing.
+// (SLACK_CHANNEL_ID) and from someone allowed to answer the button's gate, queue the click signed, answer
+// 200. The queue message is the only call before the 200. The worker takes the answer (single-shot, only
+// on the decision's own card with a button of its gate, flows/decide.ts `answerGate`), runs the checks
+// that need Azure DevOps or Slack's API (separation of duties, the PR's current commit), and decides or
+// tells the clicker why not and redraws the card. A redelivery of the same click finds its answer taken.
 // Refused clicks (another workspace, app, channel or card, not allowed, already decided, expired) still
 // answer 200: Slack shows any other status as an error; the card or an ephemeral reply says why
 // instead. So does every other verified request (a view, a shortcut, a button not ours, a payload we
@@ -14,8 +14,8 @@ import { gateActionFromActionId, decodeActionValue } from '../core/gates.ts';
 import { isReleaseAgentError, ReleaseAgentError } from '../core/errors.ts';
 import { readInteraction } from '../core/slack-interaction.ts';
 import { verifySlackSignature } from '../core/slack-signature.ts';
-import { answerGate } from '../flows/decide.ts';
-import { isTransient } from '../flows/decision-effects.ts';
+import { signClick, type TakenClick } from '../core/decision-proof.ts';
+import { requireMayAnswer, requireSigningKey } from '../flows/decide.ts';
 import type { Logger } from '../flows/agent-deps.ts';
 import { workMessage } from '../flows/work-messages.ts';
 import { enqueue, jsonResponse, readBody, requireMediaType } from './http.ts';
@@ -107,60 +107,37 @@ export async function slackInteractions(
   }
 
   const click = `slack|${payload.container.channelId}|${payload.container.messageTs}|${action.actionId}|${user.id}|${action.actionTs ?? payload.triggerId ?? ''}`;
-  let result: Awaited<ReturnType<typeof answerGate>>;
+  // What needs no storage is checked here: closed without a signing key, and only someone allowed to
+  // answer this button's gate. The rest (this decision's own card, its nonce, still pending, single-shot)
+  // is the worker's first step, flows/decide.ts `answerGate`.
   try {
-    result = await answerGate(
-      { ...deps, log },
-      {
-        decisionId: value.decisionId,
-        outcome: value.outcome,
-        nonce: value.nonce,
-        by: user.id,
-        via: 'slack',
-        card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
-        click,
-        responseUrl: payload.responseUrl,
-      },
-    );
+    requireSigningKey(deps);
+    requireMayAnswer(deps, button.gate, user.id, value.decisionId);
   } catch (error) {
-    // Taking the answer failed (storage down, say): nothing was recorded. Slack still gets its 200;
-    // the clicker is told to try again.
-    return notRecorded(context, log, payload.responseUrl, value.decisionId, error);
+    if (!isReleaseAgentError(error, 'FORBIDDEN'))
+      return notRecorded(context, log, payload.responseUrl, value.decisionId, error);
+    log.info('Slack click refused', { decisionId: value.decisionId, code: error.code });
+    enqueue(context, [
+      workMessage('reply', {
+        responseUrl: payload.responseUrl,
+        text: `Your click changed nothing: ${error.message}`,
+      }),
+    ]);
+    return jsonResponse(200, { ok: true, refused: error.code });
   }
-  if (result.kind === 'duplicate') {
-    log.info('duplicate Slack delivery ignored', { decisionId: value.decisionId });
-    return jsonResponse(200, { ok: true, duplicate: true });
-  }
-  if (result.kind === 'refused' && isTransient(result.error)) {
-    return notRecorded(context, log, payload.responseUrl, value.decisionId, result.error);
-  }
-  const messages = [...result.messages];
-  if (result.kind === 'refused') {
-    log.info('Slack click refused', { decisionId: value.decisionId, code: result.error.code });
-    // Only the clicker learns about a refusal that the card cannot show.
-    if (
-      [
-        'FORBIDDEN',
-        'CONFLICT',
-        'DECISION_NOT_FOUND',
-        'DECISION_NONCE_MISMATCH',
-        'DECISION_TARGET_MISMATCH',
-        'INPUT_INVALID',
-      ].includes(result.error.code)
-    ) {
-      messages.push(
-        workMessage('reply', {
-          responseUrl: payload.responseUrl,
-          text: `Your click changed nothing: ${result.error.message}`,
-        }),
-      );
-    }
-  }
-  enqueue(context, messages);
-  return jsonResponse(200, {
-    ok: true,
-    ...(result.kind === 'refused' ? { refused: result.error.code } : { answered: true }),
-  });
+  const taken: TakenClick = {
+    decisionId: value.decisionId,
+    outcome: value.outcome,
+    nonce: value.nonce,
+    by: user.id,
+    card: { channel: payload.container.channelId, ts: payload.container.messageTs, gate: button.gate },
+    click,
+    responseUrl: payload.responseUrl,
+  };
+  // The queue message is the one durable write before the 200; the worker verifies its proof first.
+  const proof = signClick(taken, deps.settings.decisionSigningKey) ?? '';
+  enqueue(context, [workMessage('answer', { ...taken, proof })]);
+  return jsonResponse(200, { ok: true, accepted: true });
 }
 
 /**

@@ -207,7 +207,8 @@ describe('functions: Slack interactions', () => {
       body: stale.body,
     });
     assert.equal(answer.status, 200);
-    assert.equal((await answer.json()).refused, 'DECISION_NOT_PENDING');
+    assert.deepEqual(await answer.json(), { ok: true, accepted: true });
+    // The worker finds the decision decided (DECISION_NOT_PENDING) and says so on the card.
     await waitFor(() => card(decision).includes('your click changed nothing'), 'the repeated-click notice');
     assert.equal((await decisionOf(decision.id)).status, 'approved');
   });
@@ -224,7 +225,7 @@ describe('functions: Slack interactions', () => {
     });
     // Acknowledged from storage alone; the worker reads the PR, finds the push and refuses.
     assert.equal(delivery.status, 200);
-    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, answered: true });
+    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, accepted: true });
     const superseded = await waitFor(async () => {
       const stored = await decisionOf(decision.id);
       return stored.status === 'superseded' && stored;
@@ -273,7 +274,7 @@ describe('functions: Slack interactions', () => {
       userId: MERGER,
     });
     assert.equal(delivery.status, 200);
-    assert.equal((await decisionOf(decision.id)).status, 'expired');
+    await waitFor(async () => (await decisionOf(decision.id)).status === 'expired', 'the decision to expire');
     await waitFor(() => card(decision).includes('Expired'), 'the card to say expired');
     assert.equal(pr.status, 'active');
   });
@@ -297,6 +298,8 @@ describe('functions: Slack interactions', () => {
         MERGER,
         bed.stack.slack.url,
       );
+      // A response_url as Slack mints one for the card, so the worker's note reaches the clicker.
+      body.response_url = bed.stack.slack.responseUrl(decision.slack.channel, decision.slack.ts);
       change(body);
       return body;
     };
@@ -308,7 +311,27 @@ describe('functions: Slack interactions', () => {
         body: signed.body,
       });
       assert.equal(response.status, 200, 'Slack is always answered 200');
-      return (await response.json()) as { refused?: string };
+      return (await response.json()) as { refused?: string; accepted?: boolean };
+    };
+    /** The worker's refusal of the click: logged with its code, and a note only the clicker sees. */
+    const refusedBy = async (code: string, text: string) => {
+      await waitFor(
+        () =>
+          bed.logs.some(
+            (entry) =>
+              entry.message.includes('Slack click refused') &&
+              entry.message.includes(`"decisionId":"${decision.id}"`) &&
+              entry.message.includes(`"code":"${code}"`),
+          ),
+        `the worker to refuse the click (${code})`,
+      );
+      await waitFor(
+        () =>
+          bed.stack.slack
+            .messages(decision.slack.channel)
+            .find((message) => message.ephemeral && message.text.includes(text)),
+        `a note to the clicker saying "${text}"`,
+      );
     };
 
     it('another workspace (team.id) is refused', async () => {
@@ -344,7 +367,13 @@ describe('functions: Slack interactions', () => {
           body.message.ts = other.slack.ts;
         }),
       );
-      assert.equal(answer.refused, 'DECISION_TARGET_MISMATCH');
+      // Accepted from the signature alone; the worker finds it is not the decision's card.
+      assert.equal(answer.accepted, true);
+      await refusedBy(
+        'DECISION_TARGET_MISMATCH',
+        `this button is not on the card of decision ${decision.id}`,
+      );
+      await bed.host.idle();
       assert.equal((await decisionOf(other.id)).status, 'pending');
     });
     it("a button of another gate cannot answer this decision's gate", async () => {
@@ -353,7 +382,9 @@ describe('functions: Slack interactions', () => {
           body.actions[0]!.action_id = GATE_ACTIONS.approve_stage.approve.actionId;
         }),
       );
-      assert.equal(answer.refused, 'DECISION_TARGET_MISMATCH');
+      assert.equal(answer.accepted, true);
+      await refusedBy('DECISION_TARGET_MISMATCH', 'a gate 5 button cannot answer gate 1 (merge_pr)');
+      await bed.host.idle();
     });
   });
 
@@ -376,7 +407,7 @@ describe('functions: Slack interactions', () => {
     }
     // Checked in the ack, an unreadable PR would have refused the click (the author check is closed).
     assert.equal(delivery.status, 200);
-    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, answered: true });
+    assert.deepEqual(JSON.parse(delivery.responseBody), { ok: true, accepted: true });
     await waitFor(() => pr.status === 'completed', 'the merge once Azure DevOps answers again');
     const decided = await decisionOf(decision.id);
     assert.equal(decided.status, 'approved');
@@ -417,7 +448,7 @@ describe('functions: Slack interactions', () => {
       });
       assert.equal(own.status, 200);
       // Taken at the door; the worker's check (Slack e-mail vs the PR author's) refuses it.
-      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, answered: true });
+      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, accepted: true });
       await waitFor(
         () =>
           bed.stack.slack
@@ -482,7 +513,7 @@ describe('functions: Slack interactions', () => {
         actionId: GATE_ACTIONS.approve_stage.approve.actionId,
         userId: 'U0SANDBOX',
       });
-      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, answered: true });
+      assert.deepEqual(JSON.parse(own.responseBody), { ok: true, accepted: true });
       await waitFor(
         () =>
           bed.stack.slack
@@ -636,7 +667,7 @@ describe('functions: Slack interactions', () => {
         },
       );
 
-    it('a click whose deciding fails is not taken as done: its retry counts', async () => {
+    it('a click whose answer cannot be taken (storage failing) is not taken as done: its retry counts', async () => {
       const pr = openPullRequest(bed, 'feature/ALLPOST-87_retry');
       const decision = await askMerge(bed, pr);
       const request = signedSlackRequest(
@@ -651,18 +682,25 @@ describe('functions: Slack interactions', () => {
       );
       const send = () =>
         bed.api('/slack/interactions', { method: 'POST', headers: request.headers, body: request.body });
-      // The decision's row cannot be read for a moment (as with storage failing mid-click).
+      // The decision's row cannot be read for a while (as with storage failing mid-click).
       const key = { partitionKey: encodeKeyPart(decision.id), rowKey: 'decision' };
       const row = await table().getEntity<{ data0: string }>(key.partitionKey, key.rowKey);
       await table().updateEntity({ ...key, data0: '{"unreadable' }, 'Merge');
+      const poisonedBefore = bed.host.poisoned;
       const failed = await send();
       assert.equal(failed.status, 200, 'Slack still gets its 200');
-      assert.ok(((await failed.json()) as { failed?: string }).failed);
+      // The worker cannot take the answer: its message is retried, then set aside; nothing is recorded.
+      await waitFor(
+        () => bed.host.poisoned > poisonedBefore,
+        'the click message to be set aside after its retries',
+      );
       await table().updateEntity({ ...key, data0: row.data0 }, 'Merge');
+      const stored = await decisionOf(decision.id);
+      assert.equal(stored.status, 'pending');
+      assert.equal(stored.answer, undefined, 'no answer was recorded');
       // The same delivery again (Slack's retry, or the clicker's): not a duplicate, it decides.
       const retried = await send();
-      assert.equal(retried.status, 200);
-      assert.equal(((await retried.json()) as { duplicate?: boolean }).duplicate, undefined);
+      assert.deepEqual(await retried.json(), { ok: true, accepted: true });
       const done = await effectDone(decision.id);
       assert.equal(done.status, 'approved');
       assert.equal(pr.status, 'completed');
@@ -779,19 +817,26 @@ describe('functions: Slack interactions', () => {
       await expectError(await post(signed, big), 413, 'BODY_TOO_LARGE');
     });
     it('a wrong nonce is refused and the clicker is told', async () => {
-      const bad = signedSlackRequest(
-        bed.stack.secrets.slackSigningSecret,
-        cardPress(
-          decision.slack,
-          GATE_ACTIONS.merge_pr.approve.actionId,
-          `ra1|a|${decision.id}|${'x'.repeat(24)}`,
-          MERGER,
-          bed.stack.slack.url,
-        ),
+      const press = cardPress(
+        decision.slack,
+        GATE_ACTIONS.merge_pr.approve.actionId,
+        `ra1|a|${decision.id}|${'x'.repeat(24)}`,
+        MERGER,
+        bed.stack.slack.url,
       );
+      press.response_url = bed.stack.slack.responseUrl(decision.slack.channel, decision.slack.ts);
+      const bad = signedSlackRequest(bed.stack.secrets.slackSigningSecret, press);
       const response = await post(bad.headers, bad.body);
       assert.equal(response.status, 200);
-      assert.equal(((await response.json()) as { refused: string }).refused, 'DECISION_NONCE_MISMATCH');
+      assert.deepEqual(await response.json(), { ok: true, accepted: true });
+      await waitFor(
+        () =>
+          bed.stack.slack
+            .messages(decision.slack.channel)
+            .find((message) => message.ephemeral && message.text.includes('the nonce does not match')),
+        'the note to the clicker',
+      );
+      await bed.host.idle();
     });
   });
 });

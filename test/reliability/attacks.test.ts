@@ -274,6 +274,38 @@ describe('attacks on the gates: nothing but a configured person decides', () => 
       assert.ok(refused.length > 0, 'the refusal is audited');
     });
 
+    it('a Slack click written straight into the work queue (as a stolen storage key could) answers nothing', async () => {
+      const pr = openPullRequest(bed, 'feature/ALLPOST-15_forged_click', 'Forged click');
+      const asked = await askMerge(bed, pr);
+      // Everything a real click's message holds, the decision's nonce included; only the proof is not
+      // the app's (it signs with DECISION_SIGNING_KEY, which only the function app holds).
+      const taken = {
+        decisionId: asked.id,
+        outcome: 'approved' as const,
+        nonce: asked.nonce,
+        by: 'U0RELMGR',
+        card: { channel: asked.slack.channel, ts: asked.slack.ts, gate: 'merge_pr' as const },
+        click: `slack|${asked.slack.channel}|${asked.slack.ts}|forged`,
+        responseUrl: bed.stack.slack.responseUrl(asked.slack.channel, asked.slack.ts),
+      };
+      const { QueueServiceClient } = await import('@azure/storage-queue');
+      const queue = QueueServiceClient.fromConnectionString(bed.stack.storageConnectionString).getQueueClient(
+        bed.env.WORK_QUEUE_NAME!,
+      );
+      await queue.createIfNotExists();
+      const proof = `rac1.${createHmac('sha256', 'not-the-app-key').update(asked.id).digest('base64url')}`;
+      await queue.sendMessage(
+        Buffer.from(JSON.stringify(workMessage('answer', { ...taken, proof }))).toString('base64'),
+      );
+      await bed.host.idle(15_000);
+      const stored = await bed.stack.store.decisions.get(asked.id);
+      assert.equal(stored?.status, 'pending');
+      assert.equal(stored?.answer, undefined, 'no answer was taken');
+      assert.equal(pr.status, 'active', 'the PR was not completed');
+      const refused = await bed.stack.store.audit.list({ subject: asked.id, action: 'answer-refused' });
+      assert.equal(refused.length, 1, 'the refusal is audited');
+    });
+
     /** The real ReviewPullRequest bundle, run as the agent runs it in `build`, over `checkout`. */
     async function runReviewTask(
       pr: PullRequestState,
