@@ -57,7 +57,7 @@ async function main(): Promise<void> {
 Runs the benchmarks against Azurite and the simulators, prints one table and writes bench/results.json.
 Groups: ${GROUPS.map((group) => group.name).join(', ')} (--only keeps the other groups' last figures).
 --latency real: the simulators answer with the real services' response times (default none; the latency
-group always runs under real).`);
+group runs its scenario under both profiles).`);
     return;
   }
   let values: { only?: string; latency?: string };
