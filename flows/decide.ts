@@ -25,7 +25,7 @@ import {
 import type { Decision, DecisionAnswer, DecisionOutcome, DecisionSource, GateKind } from '../core/model.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import type { FlowContext } from './context.ts';
-import { effectNeedsRedrive, isTransient } from './decision-effects.ts';
+import { effectNeedsRedrive, isTransient, refuseUnproven } from './decision-effects.ts';
 import { authorCheckApplies, checkDuties } from './duties.ts';
 import { type EffectKind, type WorkMessage, workMessage } from './work-messages.ts';
 
@@ -225,14 +225,9 @@ export async function confirmAnswer(deps: DecideDeps, decisionId: string): Promi
   // Only an answer this app took carries a valid proof: anything else in the store is dropped unread.
   const proof = verifyAnswerProof(decision, deps.settings.decisionSigningKey);
   if (!proof.ok) {
-    deps.log.error('answer refused: it has no valid proof', { decisionId, reason: proof.reason });
     await withdraw(deps, decision.id, taken);
-    await deps.store.audit.append({
-      at: deps.now().toISOString(),
-      actor: 'release-agent',
-      action: 'answer-refused',
-      subject: decision.id,
-      detail: { reason: `proof ${proof.reason}`, gate: decision.gate },
+    await refuseUnproven(deps, 'answer-refused', decision.id, `proof ${proof.reason}`, {
+      gate: decision.gate,
     });
     return refused(
       new ReleaseAgentError('FORBIDDEN', 'the answer has no valid proof', {

@@ -108,6 +108,27 @@ export function isTransient(error: unknown): boolean {
   return classifyError(error).transient;
 }
 
+/**
+ * What carries no valid proof of the function app (a decision, an answer, a queued click) is refused
+ * the same way: logged as an error and audited, never acted on.
+ */
+export async function refuseUnproven(
+  deps: Pick<FlowContext, 'store' | 'now' | 'log'>,
+  action: 'effect-refused' | 'answer-refused',
+  subject: string,
+  reason: string,
+  detail: Record<string, string> = {},
+): Promise<void> {
+  deps.log.error(`${action.replace('-', ' ')}: no valid proof`, { subject, reason });
+  await deps.store.audit.append({
+    at: deps.now().toISOString(),
+    actor: 'release-agent',
+    action,
+    subject,
+    detail: { reason, ...detail },
+  });
+}
+
 export async function performEffect(
   deps: EffectDeps,
   message: WorkMessageOf<'effect'>,
@@ -143,16 +164,9 @@ export async function performEffect(
   // else in the store (forged, imported, edited) is left as it is and never performed.
   const proof = verifyDecisionProof(decision, deps.settings.decisionSigningKey);
   if (!proof.ok) {
-    deps.log.error('effect refused: the decision has no valid proof', {
-      decisionId: decision.id,
-      reason: proof.reason,
-    });
-    await deps.store.audit.append({
-      at: deps.now().toISOString(),
-      actor: 'release-agent',
-      action: 'effect-refused',
-      subject: decision.id,
-      detail: { effect: message.effect, reason: `proof ${proof.reason}`, gate: decision.gate },
+    await refuseUnproven(deps, 'effect-refused', decision.id, `proof ${proof.reason}`, {
+      effect: message.effect,
+      gate: decision.gate,
     });
     return decision;
   }

@@ -5,7 +5,7 @@ import type { AgentDeps } from './agent-deps.ts';
 import { observeApproval } from './approval-gates.ts';
 import { verifyClickProof } from '../core/decision-proof.ts';
 import { answerGate, confirmAnswer, effectFor } from './decide.ts';
-import { type EffectAttempt, isTransient, performEffect } from './decision-effects.ts';
+import { type EffectAttempt, isTransient, performEffect, refuseUnproven } from './decision-effects.ts';
 import { refreshCard } from './gate-requests.ts';
 import { observePullRequest } from './pr-discovery.ts';
 import { type WorkMessage, type WorkMessageOf, workMessage } from './work-messages.ts';
@@ -93,17 +93,7 @@ async function answerAndPerform(
 ): Promise<void> {
   const proof = verifyClickProof(message, message.proof, deps.settings.decisionSigningKey);
   if (!proof.ok) {
-    deps.log.error('Slack click refused: its message has no valid proof', {
-      decisionId: message.decisionId,
-      reason: proof.reason,
-    });
-    await deps.store.audit.append({
-      at: deps.now().toISOString(),
-      actor: 'release-agent',
-      action: 'answer-refused',
-      subject: message.decisionId,
-      detail: { reason: `click proof ${proof.reason}` },
-    });
+    await refuseUnproven(deps, 'answer-refused', message.decisionId, `click proof ${proof.reason}`);
     return;
   }
   const taken = await answerGate(deps, {
