@@ -67,6 +67,8 @@ export interface SandboxOptions {
   approvalTimeoutMs?: number;
   /** The simulators' latency profile (default `none`). */
   latency?: LatencyProfileName;
+  /** Seeds the profile's samples (default 1): the same seed, the same delays in the same order. */
+  latencySeed?: number;
 }
 
 export interface SandboxUrls {
@@ -179,6 +181,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       pipelineRunDurationMs: 400,
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.latency ? { latency: options.latency } : {}),
+      ...(options.latencySeed !== undefined ? { latencySeed: options.latencySeed } : {}),
     });
     cleanup.push(() => stack.stop());
     const { azdo, jira, slack } = stack;
