@@ -114,8 +114,8 @@ export async function slackInteractions(
     requireSigningKey(deps);
     requireMayAnswer(deps, button.gate, user.id, value.decisionId);
   } catch (error) {
-    if (!isReleaseAgentError(error, 'FORBIDDEN'))
-      return notRecorded(context, log, payload.responseUrl, value.decisionId, error);
+    if (!isReleaseAgentError(error)) throw error;
+    // Not allowed here, or not configured (no signing key): nothing is queued; only the clicker is told.
     log.info('Slack click refused', { decisionId: value.decisionId, code: error.code });
     enqueue(context, [
       workMessage('reply', {
@@ -162,24 +162,4 @@ function ignore(
   if (interaction.type.startsWith('view_') || interaction.type === 'block_suggestion')
     return { status: 200, headers: { 'cache-control': 'no-store' } };
   return jsonResponse(200, { ok: true, ignored: interaction.type });
-}
-
-function notRecorded(
-  context: InvocationContext,
-  log: Logger,
-  responseUrl: string,
-  decisionId: string,
-  error: unknown,
-): HttpResponseInit {
-  const code = isReleaseAgentError(error) ? error.code : 'INTERNAL';
-  log.error('Slack click could not be recorded', { decisionId, code });
-  enqueue(context, [
-    workMessage('reply', {
-      responseUrl,
-      text: isReleaseAgentError(error, 'NOT_CONFIGURED')
-        ? `Your click changed nothing: ${error.message}.`
-        : 'Your click could not be recorded just now (a service the Release Agent needs did not answer): click again.',
-    }),
-  ]);
-  return jsonResponse(200, { ok: false, failed: code });
 }

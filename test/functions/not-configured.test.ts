@@ -3,13 +3,18 @@
 // for anyone, the problems for the operator or the hub).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { QueueClient } from '@azure/storage-queue';
 import { signAppToken } from '../../core/app-token.ts';
+import { GATE_ACTIONS } from '../../core/gates.ts';
 import { type FunctionsHost, startAgentHost } from '../../sandbox/functions-host.ts';
+import { cardPress } from '../support/slack-press.ts';
+import { signedSlackRequest } from './testbed.ts';
 
 describe('functions: not configured', () => {
   let host: FunctionsHost | undefined;
-  const start = async (extra: Record<string, string>) => {
+  const start = async (extra: Record<string, string>, queuePollMs?: number) => {
     host = await startAgentHost({
+      ...(queuePollMs ? { queue: { pollIntervalMs: queuePollMs } } : {}),
       env: {
         STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!,
         STORAGE_TABLE_PREFIX: `Nc${randomBytes(3).toString('hex')}`,
@@ -75,6 +80,47 @@ describe('functions: not configured', () => {
     // Anyone sees health, nothing of the configuration.
     const status = (await (await fetch(`${apiUrl}/status`)).json()) as Record<string, unknown>;
     assert.deepEqual(status, { status: 'degraded' });
+  });
+
+  it('a Slack click without DECISION_SIGNING_KEY is refused at the ack (200, NOT_CONFIGURED), nothing queued to decide', async () => {
+    const signingSecret = 'slack-signing-secret-for-not-configured';
+    const queueName = `nc-${randomBytes(3).toString('hex')}`;
+    const { apiUrl } = await start(
+      {
+        WORK_QUEUE_NAME: queueName,
+        SLACK_SIGNING_SECRET: signingSecret,
+        SLACK_TEAM_ID: 'T0SANDBOX',
+        SLACK_APP_ID: 'A0RELEASEAGENT',
+        SLACK_CHANNEL_ID: 'C0RELEASES',
+        GATE_ALLOWED_USERS: '*=U0RELMGR',
+        DECISION_SIGNING_KEY: '',
+      },
+      // The worker leaves the queue alone, so the test sees what the ack queued.
+      600_000,
+    );
+    const press = cardPress(
+      { channel: 'C0RELEASES', ts: '1700000000.000100' },
+      GATE_ACTIONS.merge_pr.approve.actionId,
+      'ra1|a|merge_pr.pr1.abc|0123456789abcdef01234567',
+      'U0RELMGR',
+      'http://127.0.0.1:9',
+    );
+    const signed = signedSlackRequest(signingSecret, press);
+    const response = await fetch(`${apiUrl}/slack/interactions`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body,
+    });
+    assert.equal(response.status, 200, 'Slack is answered 200');
+    assert.deepEqual(await response.json(), { ok: true, refused: 'NOT_CONFIGURED' });
+    // Only the note to the clicker is queued, never the click.
+    const queue = new QueueClient(process.env.AZURE_STORAGE_CONNECTION_STRING_TEST!, queueName);
+    const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+    const kinds = peeked.peekedMessageItems.map(
+      (item) =>
+        (JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as { kind: string }).kind,
+    );
+    assert.deepEqual(kinds, ['reply']);
   });
 
   it('with the operator token: /api/status says what is missing; deciding needs DECISION_SIGNING_KEY', async () => {
