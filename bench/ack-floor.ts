@@ -49,12 +49,12 @@ export async function startAckFloor(
 }
 
 /** A signed minimal click (a small body of each request's own) for the minimal ack server. */
-export function floorRequest(floor: AckFloor, signingSecret: string): (index: number) => PreparedRequest {
-  return (index) => {
+export function floorRequest(signingSecret: string): (url: string, index: number) => PreparedRequest {
+  return (url, index) => {
     const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', index }))}`;
     const timestamp = Math.floor(Date.now() / 1000);
     return {
-      url: floor.url,
+      url,
       init: {
         method: 'POST',
         headers: {

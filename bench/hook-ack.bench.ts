@@ -8,7 +8,7 @@ import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { FLOOR_FACTOR, floorRequest, startAckFloor } from './ack-floor.ts';
-import { type HostAcks, measureHostAcks, startHostRig } from './host-rig.ts';
+import { measureHostAcks, startHostRig } from './host-rig.ts';
 import { failureNote, type PreparedRequest } from './load.ts';
 import { seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
@@ -78,25 +78,21 @@ export async function hookAckBench(context: BenchContext): Promise<Figure[]> {
       { queuePollMs: 100 },
     );
     const url = `${rig.apiUrl}/azdo/events`;
-    const floor = await startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret);
-    let acks: HostAcks;
-    try {
-      acks = await measureHostAcks(rig, {
-        warmup: WARMUP,
-        single: SINGLE,
-        rounds: ROUNDS,
-        burst: BURST,
-        prepare: (index) => delivery(stack, url, prs[index]!),
-        floor: floorRequest(floor, stack.secrets.slackSigningSecret),
-        progress: (message) => context.progress(`hook-ack: ${message}`),
-      });
-    } finally {
-      await floor.stop();
-    }
-    const { single, burst, peaksMB, cpu, memoryAfter } = acks;
+    const { single, burst, peaksMB, cpu, memoryAfter, floor } = await measureHostAcks(rig, {
+      warmup: WARMUP,
+      single: SINGLE,
+      rounds: ROUNDS,
+      burst: BURST,
+      prepare: (index) => delivery(stack, url, prs[index]!),
+      floor: {
+        start: () => startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret),
+        request: floorRequest(stack.secrets.slackSigningSecret),
+      },
+      progress: (message) => context.progress(`hook-ack: ${message}`),
+    });
     const singleSummary = summarize(single.samples);
     const burstSummary = summarize(burst.samples);
-    const floorSummary = summarize(acks.floor.samples);
+    const floorSummary = summarize(floor.samples);
     return [
       {
         group: 'hook-ack',

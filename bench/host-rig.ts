@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { commonJsShim } from '../scripts/build.ts';
 import { CpuMeter } from './cpu.ts';
+import type { AckFloor } from './ack-floor.ts';
 import type { ChildMessage, ParentMessage } from './host-child.ts';
 import { bursts, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 
@@ -131,7 +132,7 @@ export interface HostAcks {
  * then `rounds` bursts of `burst`, CPU metered per burst and drained before the next. Each host burst
  * is followed by a burst of the same size at the minimal ack (`floor`), so both see the machine in the
  * same state (a background hiccup lands on one round of each, not on one side). Request i of the whole
- * run is `prepare(i)`, of the floor `floor(i)`. Stops the rig.
+ * run is `prepare(i)`. Stops the rig and the floor.
  */
 export async function measureHostAcks(
   rig: HostRig,
@@ -141,7 +142,8 @@ export async function measureHostAcks(
     rounds: number;
     burst: number;
     prepare: (index: number) => PreparedRequest;
-    floor: (index: number) => PreparedRequest;
+    /** The minimal ack: started here and stopped with the rig; request i sent to it is `request(url, i)`. */
+    floor: { start: () => Promise<AckFloor>; request: (url: string, index: number) => PreparedRequest };
     progress: (message: string) => void;
   },
 ): Promise<HostAcks> {
@@ -149,9 +151,13 @@ export async function measureHostAcks(
   const peaksMB: number[] = [];
   const cpu = new CpuMeter();
   const floorCpu = new CpuMeter();
+  let floorServer: AckFloor | undefined;
   try {
+    floorServer = await plan.floor.start();
+    const floorUrl = floorServer.url;
+    const toFloor = (index: number) => plan.floor.request(floorUrl, index);
     await oneAtATime(warmup, (index) => prepare(index));
-    await oneAtATime(warmup, (index) => plan.floor(index));
+    await oneAtATime(warmup, toFloor);
     await rig.idle();
     plan.progress('one at a time');
     const singles = await oneAtATime(
@@ -174,7 +180,7 @@ export async function measureHostAcks(
           await rig.idle();
         },
       });
-      const floor = await bursts(1, burst, (index) => plan.floor(warmup + round * burst + index), {
+      const floor = await bursts(1, burst, (index) => toFloor(warmup + round * burst + index), {
         before: () => floorCpu.start(),
         after: () => floorCpu.stop(),
       });
@@ -191,6 +197,7 @@ export async function measureHostAcks(
       memoryAfter: await rig.memory(),
     };
   } finally {
+    await floorServer?.stop();
     await rig.stop();
   }
 }

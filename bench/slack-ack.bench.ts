@@ -26,7 +26,7 @@ import type { PullRequestState } from '../sandbox/sim/azdo/simulator.ts';
 import { type Stack, startStack } from '../sandbox/stack.ts';
 import type { BenchContext } from './context.ts';
 import { FLOOR_FACTOR, startAckFloor } from './ack-floor.ts';
-import { type HostAcks, measureHostAcks, startHostRig } from './host-rig.ts';
+import { measureHostAcks, startHostRig } from './host-rig.ts';
 import { bursts, failureNote, type LoadResult, oneAtATime, type PreparedRequest } from './load.ts';
 import { inBatches, seedPullRequests } from './seed.ts';
 import { round, summarize } from './stats.ts';
@@ -254,22 +254,19 @@ export async function slackAckBench(context: BenchContext): Promise<Figure[]> {
       { queuePollMs: 100 },
     );
     const url = `${rig.apiUrl}/slack/interactions`;
-    // The reference: the least a durable ack can do (signature, 1 Table insert, 1 queue message).
-    const floor = await startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret);
-    let acks: HostAcks;
-    try {
-      acks = await measureHostAcks(rig, {
-        warmup: WARMUP,
-        single: SINGLE,
-        rounds: ROUNDS,
-        burst: BURST,
-        prepare: (index) => signedClick(stack, url, product[index]!, index),
-        floor: (index) => signedClick(stack, floor.url, product[index]!, index),
-        progress: (message) => context.progress(`slack-ack: ${message}`),
-      });
-    } finally {
-      await floor.stop();
-    }
+    const acks = await measureHostAcks(rig, {
+      warmup: WARMUP,
+      single: SINGLE,
+      rounds: ROUNDS,
+      burst: BURST,
+      prepare: (index) => signedClick(stack, url, product[index]!, index),
+      // The reference: the least a durable ack can do (signature, 1 Table insert, 1 queue message).
+      floor: {
+        start: () => startAckFloor(azurite.connectionString, stack.secrets.slackSigningSecret),
+        request: (floorUrl, index) => signedClick(stack, floorUrl, product[index]!, index),
+      },
+      progress: (message) => context.progress(`slack-ack: ${message}`),
+    });
     const { single, burst, peaksMB, cpu, memoryAfter } = acks;
 
     context.progress(
